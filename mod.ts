@@ -1,0 +1,23 @@
+/**
+ * AgentPerms library: load a policy, canonicalize a call, decide it.
+ *
+ * @example
+ * ```ts
+ * import { canonicalizeCall, compilePolicy, decide, parsePolicy } from "./mod.ts";
+ * const { policy } = parsePolicy("version: 1\nservers:\n  fs:\n    denied_paths: [~/.ssh]\n", { file: "p.yaml" });
+ * const compiled = compilePolicy(policy, { baseDir: "/proj", home: "/home/me" });
+ * const call = canonicalizeCall(
+ *   { server: "fs", tool: "read_file", arguments: { path: "~/.ssh/id_rsa" } },
+ *   { cwd: "/proj", home: "/home/me" },
+ * );
+ * const d = decide(compiled, call);
+ * if (d.verdict !== "deny") throw new Error("expected deny");
+ * ```
+ * @module
+ */
+export * from "./src/policy/mod.ts";
+export * from "./src/canonical/mod.ts";
+export * from "./src/decision/mod.ts";
+export { AgentPermsError, type ErrorCode } from "./src/errors.ts";
+export { run } from "./src/cli/run.ts";
+export { fakeIo, type Io } from "./src/cli/io.ts";

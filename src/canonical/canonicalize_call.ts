@@ -1,0 +1,384 @@
+import { type ResolvedPath, type ResolveOptions, resolvePath } from "./resolve_path.ts";
+import { looksLikeUrl, type ResolvedUrl, resolveUrl } from "./resolve_url.ts";
+
+/** Which side sent the message: the client (agent) or the server. */
+export type Direction = "client" | "server";
+
+/** A raw call to canonicalize: what a JSON-RPC request says, plus which server it is for. */
+export interface RawCall {
+  /** The policy's name for the server (the client config's entry name). */
+  server: string;
+  /** JSON-RPC method, default `tools/call`. */
+  method?: string;
+  /** Tool name (for `tools/call`); for other methods it is taken from `params`. */
+  tool?: string;
+  /** Tool arguments (for `tools/call`). */
+  arguments?: unknown;
+  /** Full JSON-RPC params, when the call came from a message. */
+  params?: unknown;
+  /** Who sent it. Default client. */
+  direction?: Direction;
+}
+
+/** A value found somewhere in the arguments. */
+export interface FoundValue {
+  /** JSON pointer into the arguments (`/paths/1`). */
+  pointer: string;
+  /** The nearest object key above the value (`paths`). */
+  key: string;
+}
+
+/** A path argument, resolved. */
+export type CanonicalPath = ResolvedPath & FoundValue;
+/** A URL or host argument, resolved. */
+export type CanonicalUrl = ResolvedUrl & FoundValue;
+/** A ref-like argument (branch, revision, target) kept for the option-injection guard. */
+export interface CanonicalRef extends FoundValue {
+  /** The value as given. */
+  value: string;
+}
+
+/** The one canonical form of a call that `decide()` judges. */
+export interface CanonicalCall {
+  /** Server name. */
+  server: string;
+  /** JSON-RPC method. */
+  method: string;
+  /** Who sent it. */
+  direction: Direction;
+  /** Tool name (tools/call) or prompt name (prompts/get); undefined otherwise. */
+  tool?: string;
+  /** Every path found anywhere in the arguments. */
+  paths: CanonicalPath[];
+  /** Every URL or host found anywhere in the arguments. */
+  urls: CanonicalUrl[];
+  /** Ref-like values (branch, revision, target...). */
+  refs: CanonicalRef[];
+  /** URLs with the `file:` scheme given where a network URL was expected. */
+  fileUrls: FoundValue[];
+  /** Set when the call is malformed (wrong types, too deep): always denied. */
+  malformed?: string;
+}
+
+/** Options for {@link canonicalizeCall}. */
+export interface CanonicalizeOptions extends ResolveOptions {
+  /** The tool's `inputSchema`, when known from `tools/list`; adds `format: uri` and path-described fields. */
+  inputSchema?: unknown;
+}
+
+const MAX_DEPTH = 64;
+const MAX_VALUES = 20_000;
+
+const PATH_KEYS = new Set([
+  "path",
+  "paths",
+  "file",
+  "files",
+  "filename",
+  "filenames",
+  "filepath",
+  "filepaths",
+  "dir",
+  "dirs",
+  "directory",
+  "directories",
+  "folder",
+  "folders",
+  "root",
+  "roots",
+  "cwd",
+  "workdir",
+  "workingdirectory",
+  "source",
+  "sources",
+  "destination",
+  "destinations",
+  "dest",
+  "src",
+  "target",
+  "targets",
+  "location",
+  "attachment",
+  "attachments",
+  "savepath",
+  "outputpath",
+  "inputpath",
+  "mediapath",
+  "repopath",
+  "outdir",
+  "outfile",
+  "infile",
+  "from",
+  "to",
+]);
+const URL_KEYS = new Set([
+  "url",
+  "urls",
+  "uri",
+  "uris",
+  "href",
+  "link",
+  "links",
+  "endpoint",
+  "webhook",
+  "callback",
+]);
+const HOST_KEYS = new Set(["host", "hostname", "hosts", "domain", "server_host"]);
+const REF_KEYS = new Set([
+  "ref",
+  "refs",
+  "branch",
+  "branchname",
+  "branches",
+  "revision",
+  "rev",
+  "target",
+  "commit",
+  "tag",
+  "base",
+  "head",
+  "refspec",
+  "sha",
+  "startpoint",
+  "treeish",
+  "remote",
+  "upstream",
+  "object",
+]);
+const CONTENT_KEYS = new Set([
+  "content",
+  "contents",
+  "body",
+  "text",
+  "sql",
+  "query",
+  "message",
+  "messages",
+  "description",
+  "title",
+  "comment",
+  "comments",
+  "prompt",
+  "code",
+  "html",
+  "markdown",
+  "note",
+  "notes",
+  "summary",
+  "subject",
+  "diff",
+  "patch",
+  "newtext",
+  "oldtext",
+  "newstr",
+  "oldstr",
+  "data",
+  "value",
+  "input",
+  "instructions",
+  "search",
+  "pattern",
+  "regex",
+  "excludepatterns",
+]);
+const COMMAND_KEYS = new Set([
+  "command",
+  "cmd",
+  "commands",
+  "script",
+  "shell",
+  "commandline",
+  "args",
+  "argv",
+]);
+
+const PATH_START_REGEXP =
+  /^(?:~(?:$|[\\/])|\/|\.{1,2}(?:$|[\\/])|\$HOME\b|\$\{HOME\}|%USERPROFILE%|%HOME%|[A-Za-z]:[\\/]|\\\\|file:)/i;
+const MAILTO_REGEXP = /^[^\s@/]+@[^\s@/]+\.[a-z]{2,}$/i;
+
+function isPathLikeKey(k: string): boolean {
+  if (k === "profile" || k === "direction") return false;
+  return /(?:path|paths|file|files|filename|filenames|dir|dirs|directory|directories|folder|folders)$/.test(
+    k,
+  ) ||
+    /^(?:file|path|folder|dirpath|dirname)/.test(k);
+}
+
+function normKey(k: string): string {
+  return k.toLowerCase().replace(/[-_\s]/g, "");
+}
+
+/**
+ * True when a bare string clearly names a filesystem location.
+ * @param s a string value
+ * @returns whether to judge it as a path
+ */
+export function looksLikePath(s: string): boolean {
+  const t = s.trim().replace(/^["'`]/, "").normalize("NFKC");
+  return t.length > 0 && !t.includes("\n") && PATH_START_REGEXP.test(t);
+}
+
+function shellTokens(s: string): string[] {
+  return s.split(/[\s;|&<>()`'"]+/).flatMap((t) => {
+    const eq = t.indexOf("=");
+    return eq > 0 ? [t, t.slice(eq + 1)] : [t];
+  }).filter((t) => t.length > 0);
+}
+
+/**
+ * Finds every path, URL, host and ref in a call's arguments, anywhere in the tree, and resolves them.
+ * Content-like keys (content, body, text, sql, query...) are not read as paths; command strings are split
+ * into shell words and each path-like word is judged.
+ *
+ * @param raw the call: server, method, tool, arguments or params
+ * @param opts cwd, home, realpath and optionally the tool's input schema
+ * @returns the canonical call
+ */
+export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): CanonicalCall {
+  const method = raw.method ?? "tools/call";
+  const call: CanonicalCall = {
+    server: raw.server,
+    method,
+    direction: raw.direction ?? "client",
+    paths: [],
+    urls: [],
+    refs: [],
+    fileUrls: [],
+  };
+  let args: unknown = raw.arguments;
+  const params = raw.params;
+  if (params !== undefined && (params === null || typeof params !== "object" || Array.isArray(params))) {
+    call.malformed = "params is not an object";
+    return call;
+  }
+  const p = (params ?? {}) as Record<string, unknown>;
+  if (method === "tools/call" || method === "prompts/get") {
+    const name = raw.tool ?? p.name;
+    if (typeof name !== "string") {
+      call.malformed = `${method === "tools/call" ? "tool" : "prompt"} name is missing or not a string`;
+      return call;
+    }
+    call.tool = name;
+    if (args === undefined) args = p.arguments;
+  } else if (method === "resources/read" || method === "resources/subscribe") {
+    if (typeof p.uri !== "string") {
+      call.malformed = "resource uri is missing or not a string";
+      return call;
+    }
+    args = { uri: p.uri };
+  } else if (method === "completion/complete") {
+    const ref = (p.ref ?? {}) as Record<string, unknown>;
+    const argument = (p.argument ?? {}) as Record<string, unknown>;
+    const context = ((p.context ?? {}) as Record<string, unknown>).arguments ?? {};
+    args = {
+      ...(typeof ref.uri === "string" ? { uri: ref.uri } : {}),
+      ...(typeof argument.name === "string" ? { [argument.name]: argument.value } : {}),
+      context,
+    };
+    if (typeof ref.name === "string") call.tool = ref.name;
+  } else if (args === undefined) {
+    args = params;
+  }
+  if (args === undefined || args === null) args = {};
+  if (typeof args !== "object" || Array.isArray(args)) {
+    call.malformed = "arguments is not an object";
+    return call;
+  }
+  const schemaProps = schemaHints(opts.inputSchema);
+  let count = 0;
+  const uriIsPath = method === "resources/read" || method === "resources/subscribe" ||
+    method === "completion/complete";
+
+  const visitString = (s: string, pointer: string, key: string, hint: string | undefined) => {
+    const k = normKey(key);
+    const found = { pointer, key };
+    if (REF_KEYS.has(k)) call.refs.push({ ...found, value: s });
+    if (HOST_KEYS.has(k)) {
+      const u = resolveUrl(s, { bareHost: true });
+      if (u) call.urls.push({ ...u, ...found });
+      return;
+    }
+    const isUrlKey = URL_KEYS.has(k) || k.endsWith("url") || k.endsWith("uri") || hint === "url";
+    if (isUrlKey || looksLikeUrl(s)) {
+      const t = s.trim().normalize("NFKC");
+      if (/^file:/i.test(t)) {
+        if (isUrlKey && !(uriIsPath || k.endsWith("uri")) && hint !== "path") call.fileUrls.push(found);
+        call.paths.push({ ...resolvePath(s, opts), ...found });
+        return;
+      }
+      const u = resolveUrl(s);
+      if (u) {
+        call.urls.push({ ...u, ...found });
+        return;
+      }
+      if (isUrlKey) return;
+    }
+    if (COMMAND_KEYS.has(k)) {
+      for (const tok of shellTokens(s)) {
+        if (looksLikePath(tok)) call.paths.push({ ...resolvePath(tok, opts), ...found });
+        else if (looksLikeUrl(tok)) {
+          const u = resolveUrl(tok);
+          if (u) call.urls.push({ ...u, ...found });
+        }
+      }
+      return;
+    }
+    if (CONTENT_KEYS.has(k) && hint !== "path") return;
+    const isPathKey = hint === "path" || PATH_KEYS.has(k) || isPathLikeKey(k);
+    if (isPathKey && (k === "from" || k === "to") && (MAILTO_REGEXP.test(s.trim()) || !looksLikePath(s))) {
+      return; // mail recipients, not paths
+    }
+    if (isPathKey && s.trim() !== "") {
+      call.paths.push({ ...resolvePath(s, opts), ...found });
+      return;
+    }
+    const flagValue = /^--?[A-Za-z][\w-]*=(.*)$/s.exec(s)?.[1];
+    if (looksLikePath(s)) call.paths.push({ ...resolvePath(s, opts), ...found });
+    else if (flagValue !== undefined && looksLikePath(flagValue)) {
+      call.paths.push({ ...resolvePath(flagValue, opts), ...found });
+    }
+  };
+
+  const walk = (v: unknown, pointer: string, key: string, depth: number, hint: string | undefined): void => {
+    if (++count > MAX_VALUES) throw new TooLarge("arguments hold too many values");
+    if (depth > MAX_DEPTH) throw new TooLarge("arguments are nested too deeply");
+    if (typeof v === "string") visitString(v, pointer, key, hint);
+    else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${pointer}/${i}`, key, depth + 1, hint));
+    else if (v !== null && typeof v === "object") {
+      for (const [k, x] of Object.entries(v)) {
+        walk(x, `${pointer}/${escapePointer(k)}`, k, depth + 1, depth === 0 ? schemaProps.get(k) : undefined);
+      }
+    }
+  };
+  try {
+    walk(args, "", "", 0, undefined);
+  } catch (e) {
+    if (e instanceof TooLarge) call.malformed = e.message;
+    else throw e;
+  }
+  return call;
+}
+
+class TooLarge extends Error {}
+
+function escapePointer(k: string): string {
+  return k.replaceAll("~", "~0").replaceAll("/", "~1");
+}
+
+function schemaHints(schema: unknown): Map<string, string> {
+  const hints = new Map<string, string>();
+  const props = (schema as { properties?: Record<string, unknown> } | undefined)?.properties;
+  if (!props || typeof props !== "object") return hints;
+  for (const [name, raw] of Object.entries(props)) {
+    const s = raw as { format?: unknown; description?: unknown; items?: { format?: unknown } };
+    const format = s?.format ?? s?.items?.format;
+    if (format === "uri" || format === "uri-reference" || format === "url" || format === "iri") {
+      hints.set(name, "url");
+    } else if (
+      typeof s?.description === "string" && /\b(path|file|directory|folder)s?\b/i.test(s.description)
+    ) {
+      hints.set(name, "path");
+    }
+  }
+  return hints;
+}

@@ -1,0 +1,120 @@
+/** A URL (or bare host) found in a call, parsed the way an HTTP client would. */
+export interface ResolvedUrl {
+  /** The string as it appeared. */
+  raw: string;
+  /** Lowercased scheme with the colon (`https:`), or "" for a bare host value. */
+  scheme: string;
+  /** Lowercased host as the client would connect to it; IPv6 without brackets. */
+  host: string;
+  /** Effective port ("" when the scheme has no default and none was given). */
+  port: string;
+  /** Dotted IPv4 when the host is (or embeds, or maps) an IPv4 address in any encoding. */
+  ipv4?: string;
+  /** Normalized IPv6 when the host is an IPv6 literal. */
+  ipv6?: string;
+}
+
+const SCHEME_REGEXP = /^[a-z][a-z0-9+.-]*:\/\//i;
+const DEFAULT_PORTS: Record<string, string> = {
+  "http:": "80",
+  "https:": "443",
+  "ws:": "80",
+  "wss:": "443",
+  "ftp:": "21",
+};
+
+/**
+ * True when a string starts like a URL with an authority (`scheme://`).
+ * @param s a candidate
+ * @returns whether it should be judged as a URL
+ */
+export function looksLikeUrl(s: string): boolean {
+  return SCHEME_REGEXP.test(s.trim().normalize("NFKC"));
+}
+
+/**
+ * Parses a URL like WHATWG clients do and extracts the host in its canonical form, including IPv4 written as
+ * decimal, hex, octal or short forms, IPv4-mapped IPv6, and IPs embedded in wildcard-DNS names.
+ * @param input a URL, or a bare `host[:port]` when `bareHost` is set
+ * @param opts `bareHost` for values of host-like keys
+ * @returns the parsed URL, or undefined when it is not a URL
+ */
+export function resolveUrl(input: string, opts: { bareHost?: boolean } = {}): ResolvedUrl | undefined {
+  let s = input.trim().normalize("NFKC").replaceAll("\0", "");
+  if (opts.bareHost && !SCHEME_REGEXP.test(s)) s = `scheme-less://${s}`;
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    return undefined;
+  }
+  const scheme = opts.bareHost && s.startsWith("scheme-less://") ? "" : u.protocol.toLowerCase();
+  let host = u.hostname.toLowerCase();
+  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
+  host = host.replace(/\.$/, "");
+  try {
+    host = decodeURIComponent(host);
+  } catch { /* keep as is */ }
+  const port = u.port || DEFAULT_PORTS[scheme] || "";
+  const out: ResolvedUrl = { raw: input, scheme, host, port };
+  if (host.includes(":")) {
+    out.ipv6 = host;
+    const v4 = ipv4FromIpv6(host);
+    if (v4) out.ipv4 = v4;
+  } else {
+    const v4 = parseIpv4Loose(host) ?? ipv4FromWildcardDns(host);
+    if (v4) out.ipv4 = v4;
+  }
+  return out;
+}
+
+/**
+ * Parses IPv4 in every form `inet_aton` and WHATWG accept: `a.b.c.d`, `a.b.c`, `a.b`, `a`, each part decimal,
+ * `0x` hex or `0` octal.
+ * @param host a host string
+ * @returns dotted-quad form or undefined
+ */
+export function parseIpv4Loose(host: string): string | undefined {
+  const parts = host.split(".");
+  if (parts.length === 0 || parts.length > 4) return undefined;
+  const nums: number[] = [];
+  for (const p of parts) {
+    let n: number;
+    if (/^0x[0-9a-f]*$/i.test(p)) n = p.length === 2 ? 0 : parseInt(p.slice(2), 16);
+    else if (/^0[0-7]+$/.test(p)) n = parseInt(p, 8);
+    else if (/^(0|[1-9][0-9]*)$/.test(p)) n = Number(p);
+    else return undefined;
+    if (!Number.isFinite(n)) return undefined;
+    nums.push(n);
+  }
+  const last = nums.pop()!;
+  if (nums.some((n) => n > 255)) return undefined;
+  if (last >= 256 ** (4 - nums.length)) return undefined;
+  let value = last;
+  nums.forEach((n, i) => value += n * 256 ** (3 - i));
+  return [value >>> 24 & 255, value >>> 16 & 255, value >>> 8 & 255, value & 255].join(".");
+}
+
+function ipv4FromIpv6(h: string): string | undefined {
+  // ::ffff:a.b.c.d, ::ffff:XXXX:XXXX, ::a.b.c.d, 64:ff9b::X:X (NAT64)
+  const m = /^(?:::ffff:|::|64:ff9b::|0:0:0:0:0:ffff:)(.+)$/i.exec(h);
+  if (!m) return undefined;
+  const rest = m[1] ?? "";
+  if (rest.includes(".")) return parseIpv4Loose(rest);
+  const hx = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(rest);
+  if (!hx) return undefined;
+  const hi = parseInt(hx[1]!, 16), lo = parseInt(hx[2]!, 16);
+  return [hi >> 8, hi & 255, lo >> 8, lo & 255].join(".");
+}
+
+const WILDCARD_DNS_REGEXP =
+  /(?:^|\.)(?:nip\.io|sslip\.io|xip\.io|traefik\.me|localtest\.me|lvh\.me|nip\.direct)$/;
+
+function ipv4FromWildcardDns(host: string): string | undefined {
+  if (!WILDCARD_DNS_REGEXP.test(host)) return undefined;
+  const dotted = /(?:^|[.-])(\d{1,3})[.-](\d{1,3})[.-](\d{1,3})[.-](\d{1,3})(?=\.)/.exec(host);
+  if (dotted) return dotted.slice(1, 5).map(Number).join(".");
+  const hex = /(?:^|[.-])([0-9a-f]{8})(?=\.)/.exec(host);
+  if (hex) return parseIpv4Loose(`0x${hex[1]}`);
+  return undefined;
+}

@@ -1,0 +1,93 @@
+import { Command, CommanderError } from "commander";
+import denoJson from "../../deno.json" with { type: "json" };
+import { AgentPermsError } from "../errors.ts";
+import { COMMANDS } from "./commands/mod.ts";
+import type { CommandEnv } from "./command_env.ts";
+import { EXIT, exitCodeFor } from "./exit_codes.ts";
+import type { Io } from "./io.ts";
+
+/** The AgentPerms version (from deno.json). */
+export const VERSION: string = denoJson.version;
+
+/**
+ * Builds the commander program with every command registered.
+ * @param env io and exit-code setter
+ * @returns the program
+ */
+export function buildProgram(env: CommandEnv): Command {
+  const program = new Command("agentperms")
+    .description(
+      "Least privilege for AI agents and their MCP tools: scan, lock, record, infer, replay, enforce, report",
+    )
+    .version(VERSION, "-V, --version", "print the version")
+    .option("--debug", "print stack traces for internal errors")
+    .enablePositionalOptions()
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({
+      writeOut: (s) => env.io.stdout(s),
+      writeErr: (s) => env.io.stderr(s),
+    })
+    .exitOverride()
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ agentperms scan                                   find MCP client configs and flag risky servers
+  $ agentperms replay --policy mcp.policy.yaml        prove the policy blocks the attack packs
+  $ agentperms check --policy mcp.policy.yaml --call '{"server":"filesystem","tool":"read_file","arguments":{"path":"~/.ssh/id_rsa"}}'
+
+Exit codes: 0 ok, 1 gate failed (finding, attack allowed, drift, call denied), 2 usage, 3 invalid input, 4 runtime failure`,
+    );
+  for (const register of COMMANDS) register(program, env);
+  for (const cmd of program.commands) cmd.exitOverride().configureOutput(program.configureOutput());
+  return program;
+}
+
+/**
+ * Runs the CLI with arguments and an `Io`; never exits the process.
+ * @param args command-line arguments (without the program name)
+ * @param io the world
+ * @returns the exit code
+ */
+export async function run(args: string[], io: Io): Promise<number> {
+  let code: number = EXIT.ok;
+  let debug = false;
+  const env: CommandEnv = { io, setExit: (c) => void (code = Math.max(code, c)), debug: () => debug };
+  debug = args.includes("--debug");
+  const program = buildProgram(env);
+  try {
+    await program.parseAsync(args, { from: "user" });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (
+        e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help"
+      ) {
+        return EXIT.ok;
+      }
+      if (e.code === "commander.executeSubCommandAsync") return EXIT.runtime;
+      return EXIT.usage;
+    }
+    return reportError(e, io, debug);
+  }
+}
+
+/**
+ * Prints an error the way every command does and returns its exit code.
+ * @param e what was thrown
+ * @param io where to print
+ * @param debug include the stack for unexpected errors
+ * @returns the exit code for it
+ */
+export function reportError(e: unknown, io: Io, debug: boolean): number {
+  if (e instanceof AgentPermsError) {
+    io.stderr(`error: ${e.message}\n`);
+    if (e.hint) io.stderr(`hint: ${e.hint}\n`);
+    if (debug && e.stack) io.stderr(`${e.stack}\n`);
+    return exitCodeFor(e.code);
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  io.stderr(`error: internal error: ${err.message}\n`);
+  io.stderr(debug ? `${err.stack}\n` : "hint: run again with --debug for the stack trace, and report it\n");
+  return EXIT.runtime;
+}

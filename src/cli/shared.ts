@@ -1,0 +1,36 @@
+import { TextLineStream } from "./text_line_stream.ts";
+import type { Io } from "./io.ts";
+import type { LoadedPolicy } from "../policy/mod.ts";
+import { AgentPermsError } from "../errors.ts";
+import { resolve } from "node:path";
+
+/**
+ * Prints a policy's lint warnings to stderr as `warning: file:line:col: message`.
+ * @param io where to print
+ * @param loaded the loaded policy
+ */
+export function printPolicyWarnings(io: Io, loaded: Pick<LoadedPolicy, "file" | "warnings">): void {
+  for (const w of loaded.warnings) {
+    io.stderr(`warning: ${loaded.file}${w.line ? `:${w.line}:${w.col}` : ""}: ${w.message}\n`);
+  }
+}
+
+/**
+ * Streams the lines of a file (or stdin for "-") without loading it whole.
+ * @param file a path, or "-" for stdin
+ * @param io the Io (cwd, stdin)
+ * @returns an async iterable of lines without their newline
+ * @throws {AgentPermsError} io_failed when the file cannot be opened
+ */
+export async function* readLines(file: string, io: Io): AsyncGenerator<string> {
+  let stream: ReadableStream<Uint8Array>;
+  if (file === "-") stream = io.stdin();
+  else {
+    try {
+      stream = (await Deno.open(resolve(io.cwd(), file))).readable;
+    } catch (e) {
+      throw new AgentPermsError("io_failed", `Cannot read "${file}": ${(e as Error).message}`, { cause: e });
+    }
+  }
+  yield* stream.pipeThrough(new TextDecoderStream()).pipeThrough(new TextLineStream());
+}

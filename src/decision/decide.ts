@@ -1,0 +1,266 @@
+import type { CanonicalCall } from "../canonical/mod.ts";
+import { foldToolName } from "../canonical/mod.ts";
+import { type CompiledPolicy, type CompiledServer, pathRuleCovers } from "../policy/mod.ts";
+import { GUARDS } from "./guards.ts";
+import type { Decision, DecisionContext, Verdict } from "./types.ts";
+
+/** Client requests and notifications that carry no data to judge: lifecycle, discovery, ping. */
+export const PASSTHROUGH_METHODS: ReadonlySet<string> = new Set([
+  "initialize",
+  "ping",
+  "tools/list",
+  "resources/list",
+  "resources/templates/list",
+  "resources/unsubscribe",
+  "prompts/list",
+  "logging/setLevel",
+  "server/discover",
+  "subscriptions/listen",
+  "tasks/get",
+  "tasks/list",
+  "tasks/result",
+  "tasks/cancel",
+]);
+
+/** Client requests whose arguments are canonicalized and judged. */
+export const JUDGED_METHODS: ReadonlySet<string> = new Set([
+  "tools/call",
+  "resources/read",
+  "resources/subscribe",
+  "prompts/get",
+  "completion/complete",
+]);
+
+/** Requests a server may send to the client. */
+export const SERVER_REQUEST_METHODS: ReadonlySet<string> = new Set([
+  "sampling/createMessage",
+  "elicitation/create",
+  "roots/list",
+]);
+
+const verdictOf = (verdict: Verdict, ruleIds: string[], reason: string, errors: string[] = []): Decision => ({
+  verdict,
+  ruleIds,
+  reason,
+  errors,
+});
+
+/**
+ * The one decision function. Pure: no I/O, clock or randomness; the live proxy, replay, `check` and the
+ * permission broker all call it.
+ *
+ * Order (first match wins): malformed → deny; method class (lifecycle passes, unknown methods deny);
+ * unknown server → deny; explicit denies (guards, denied_tools, lock drift, denied_paths, denied_patterns,
+ * denied_hosts) → deny; approval list → approve; allowed_tools → deny when missing; allowed_paths /
+ * allowed_hosts → deny when outside; else allow. A rule that throws counts as deny and is listed in `errors`.
+ *
+ * @param policy a compiled policy
+ * @param call a canonical call
+ * @param ctx facts from outside (lock drift)
+ * @returns the decision
+ */
+export function decide(policy: CompiledPolicy, call: CanonicalCall, ctx: DecisionContext = {}): Decision {
+  try {
+    return decideUnsafe(policy, call, ctx);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    return verdictOf("deny", ["internal/error"], `A policy check failed, so the call is denied: ${msg}`, [
+      msg,
+    ]);
+  }
+}
+
+function decideUnsafe(policy: CompiledPolicy, call: CanonicalCall, ctx: DecisionContext): Decision {
+  if (call.malformed !== undefined) {
+    return verdictOf("deny", ["call/malformed"], `The call is malformed: ${call.malformed}`);
+  }
+  const server = policy.servers.get(call.server);
+  const m = call.method;
+  if (call.direction === "server") {
+    if (m === "sampling/createMessage" && server?.denySampling) {
+      return verdictOf(
+        "deny",
+        [`servers.${call.server}.deny_sampling`],
+        `Server "${call.server}" may not ask the client's model (sampling is denied)`,
+      );
+    }
+    if (m === "elicitation/create" && server?.denyElicitation) {
+      return verdictOf(
+        "deny",
+        [`servers.${call.server}.deny_elicitation`],
+        `Server "${call.server}" may not ask the user for input (elicitation is denied)`,
+      );
+    }
+    return verdictOf("allow", ["method/server-request"], `Server request "${m}" is allowed`);
+  }
+  if (m.startsWith("notifications/") || PASSTHROUGH_METHODS.has(m)) {
+    return verdictOf("allow", ["method/passthrough"], `"${m}" carries no data to judge`);
+  }
+  if (!JUDGED_METHODS.has(m)) {
+    if (server?.allowedMethods.has(m)) {
+      return verdictOf(
+        "allow",
+        [`servers.${call.server}.allowed_methods`],
+        `Method "${m}" is allowed for "${call.server}"`,
+      );
+    }
+    return verdictOf(
+      "deny",
+      ["method/unknown"],
+      `Method "${m}" is unknown to AgentPerms and not in allowed_methods, so it is denied`,
+    );
+  }
+  if (!policy.constrained) {
+    const g = checkGuards(policy, call);
+    if (g) return g;
+    return verdictOf("allow", ["policy/allow-all"], "The policy has no servers, so every call is allowed");
+  }
+  if (!server) {
+    return verdictOf(
+      "deny",
+      ["unknown-server"],
+      `Server "${call.server}" is not in the policy, and unknown servers are denied`,
+    );
+  }
+  return checkGuards(policy, call) ?? checkDenies(server, call, ctx) ?? checkApprovals(policy, call) ??
+    checkAllows(server, call);
+}
+
+function checkGuards(policy: CompiledPolicy, call: CanonicalCall): Decision | undefined {
+  for (const g of GUARDS) {
+    if (!policy.guards[g.id]) continue;
+    const why = g.check(call);
+    if (why) return verdictOf("deny", [`guard/${g.id}`], `Blocked by built-in guard "${g.id}": ${why}`);
+  }
+  return undefined;
+}
+
+function checkDenies(
+  server: CompiledServer,
+  call: CanonicalCall,
+  ctx: DecisionContext,
+): Decision | undefined {
+  const tool = call.tool;
+  if (tool !== undefined && call.method === "tools/call") {
+    const folded = foldToolName(tool);
+    const hit = server.deniedTools.find((r) => r.folded === folded);
+    if (hit) {
+      const variant = hit.entry === tool ? "" : ` (a variant of "${hit.entry}")`;
+      return verdictOf("deny", [hit.id], `Tool "${tool}"${variant} is in denied_tools of "${server.name}"`);
+    }
+    const drift = ctx.drift?.get(tool);
+    if (drift !== undefined) {
+      return verdictOf(
+        "deny",
+        ["lock/drift"],
+        `Tool "${tool}" changed since it was locked (${drift}); re-run \`agentperms lock\` after review`,
+      );
+    }
+  }
+  for (const p of call.paths) {
+    for (const form of p.forms) {
+      const lower = form.toLowerCase();
+      const dp = server.deniedPaths.find((r) => pathRuleCovers(r, lower));
+      if (dp) {
+        return verdictOf(
+          "deny",
+          [dp.id],
+          `Path "${p.raw}"${shown(form, p.raw)} is under denied path "${dp.entry}"`,
+        );
+      }
+      const pat = server.deniedPatterns.find((r) => r.test(lower));
+      if (pat) {
+        return verdictOf(
+          "deny",
+          [pat.id],
+          `Path "${p.raw}"${shown(form, p.raw)} matches denied pattern "${pat.entry}"`,
+        );
+      }
+    }
+  }
+  for (const u of call.urls) {
+    const dh = server.deniedHosts.find((r) => hostMatches(r, u.host, u.port, u.ipv4));
+    if (dh) {
+      return verdictOf("deny", [dh.id], `Host "${u.host}" in "${u.raw}" is in denied_hosts ("${dh.entry}")`);
+    }
+  }
+  return undefined;
+}
+
+function checkApprovals(policy: CompiledPolicy, call: CanonicalCall): Decision | undefined {
+  if (call.tool === undefined || call.method !== "tools/call") return undefined;
+  const folded = foldToolName(call.tool);
+  const joined = `${call.server}.${call.tool}`;
+  for (const a of policy.approvals) {
+    const match = a.server === undefined
+      ? a.folded === folded
+      : (a.server === call.server && a.folded === folded) || a.joined === joined;
+    if (match) {
+      return verdictOf(
+        "approve",
+        [a.id],
+        `"${call.server}.${call.tool}" requires human approval (${a.entry})`,
+      );
+    }
+  }
+  return undefined;
+}
+
+function checkAllows(server: CompiledServer, call: CanonicalCall): Decision {
+  const ruleIds: string[] = [];
+  if (call.method === "tools/call" && server.allowedTools && call.tool !== undefined) {
+    const rule = server.allowedTools.get(call.tool);
+    if (!rule) {
+      return verdictOf(
+        "deny",
+        [`servers.${server.name}.allowed_tools`],
+        `Tool "${call.tool}" is not in allowed_tools of "${server.name}"`,
+      );
+    }
+    ruleIds.push(rule.id);
+  }
+  if (server.allowedPaths) {
+    for (const p of call.paths) {
+      for (const form of p.forms) {
+        const ok = server.allowedPaths.find((r) => pathRuleCovers(r, form));
+        if (!ok) {
+          return verdictOf(
+            "deny",
+            [`servers.${server.name}.allowed_paths`],
+            `Path "${p.raw}"${shown(form, p.raw)} is outside allowed_paths of "${server.name}"`,
+          );
+        }
+        if (!ruleIds.includes(ok.id)) ruleIds.push(ok.id);
+      }
+    }
+  }
+  if (server.allowedHosts) {
+    for (const u of call.urls) {
+      const ok = server.allowedHosts.find((r) => hostMatches(r, u.host, u.port, u.ipv4));
+      if (!ok) {
+        return verdictOf(
+          "deny",
+          [`servers.${server.name}.allowed_hosts`],
+          `Host "${u.host}" in "${u.raw}" is not in allowed_hosts of "${server.name}"`,
+        );
+      }
+      if (!ruleIds.includes(ok.id)) ruleIds.push(ok.id);
+    }
+  }
+  if (ruleIds.length === 0) ruleIds.push(`servers.${server.name}`);
+  return verdictOf("allow", ruleIds, `Allowed by the rules of "${server.name}"`);
+}
+
+function hostMatches(
+  r: { host: (h: string) => boolean; port?: string },
+  host: string,
+  port: string,
+  ipv4: string | undefined,
+): boolean {
+  if (r.port !== undefined && r.port !== port) return false;
+  return r.host(host) || (ipv4 !== undefined && r.host(ipv4));
+}
+
+function shown(form: string, raw: string): string {
+  return form === raw ? "" : ` (resolved "${form}")`;
+}

@@ -1,0 +1,233 @@
+// @ts-types="@types/picomatch"
+import picomatch from "picomatch";
+import { foldToolName, isWithin, resolvePath } from "../canonical/mod.ts";
+import { GUARD_IDS, type GuardId, type PolicyV1, type SandboxV1 } from "./schema.ts";
+
+/** A compiled path rule (allowed_paths / denied_paths entry). */
+export interface PathRule {
+  /** Rule id, e.g. `servers.filesystem.denied_paths[0]`. */
+  id: string;
+  /** The entry as written. */
+  entry: string;
+  /** Absolute forms (literal and realpath). Lowercased for deny rules. */
+  roots: string[];
+  /** Glob matcher over absolute paths, when the entry is a glob. */
+  glob?: (p: string) => boolean;
+}
+
+/** A compiled basename/path pattern (denied_patterns). */
+export interface PatternRule {
+  /** Rule id. */
+  id: string;
+  /** The entry as written. */
+  entry: string;
+  /** Matches an absolute, lowercased path. */
+  test: (absLower: string) => boolean;
+}
+
+/** A compiled host rule (allowed_hosts / denied_hosts). */
+export interface HostRule {
+  /** Rule id. */
+  id: string;
+  /** The entry as written. */
+  entry: string;
+  /** Host glob matcher (lowercase). */
+  host: (h: string) => boolean;
+  /** Port to match, or undefined for any. */
+  port?: string;
+}
+
+/** A tool-name rule (allowed/denied tools, approvals). */
+export interface ToolRule {
+  /** Rule id. */
+  id: string;
+  /** The name as written. */
+  entry: string;
+  /** `foldToolName(entry)`. */
+  folded: string;
+}
+
+/** One server's rules, ready for `decide()`. */
+export interface CompiledServer {
+  /** Server name. */
+  name: string;
+  /** Exact allowlist, or undefined when the server does not restrict tools. */
+  allowedTools?: Map<string, ToolRule>;
+  /** Denied tools, matched on folded names. */
+  deniedTools: ToolRule[];
+  /** Allowed paths, or undefined when unrestricted. */
+  allowedPaths?: PathRule[];
+  /** Denied paths (case-insensitive). */
+  deniedPaths: PathRule[];
+  /** Denied patterns (case-insensitive). */
+  deniedPatterns: PatternRule[];
+  /** Allowed hosts, or undefined when unrestricted. */
+  allowedHosts?: HostRule[];
+  /** Denied hosts. */
+  deniedHosts: HostRule[];
+  /** Extra client methods allowed in enforce mode. */
+  allowedMethods: Set<string>;
+  /** Deny `sampling/createMessage` from this server. */
+  denySampling: boolean;
+  /** Deny `elicitation/create` from this server. */
+  denyElicitation: boolean;
+  /** The sandbox block as written. */
+  sandbox?: SandboxV1;
+}
+
+/** An approval-list entry. */
+export interface ApprovalRule extends ToolRule {
+  /** Server part of a `server.tool` entry; undefined for a bare tool (applies to every server). */
+  server?: string;
+  /** The full entry folded, to match `server.tool` joins whose server name holds a dot. */
+  joined: string;
+}
+
+/** A policy compiled once at load: resolved paths, compiled globs, folded names. */
+export interface CompiledPolicy {
+  /** The policy as written. */
+  source: PolicyV1;
+  /** Directory relative policy entries were resolved against. */
+  baseDir: string;
+  /** False when `servers: {}`: nothing is constrained and every call is allowed. */
+  constrained: boolean;
+  /** Rules per server. */
+  servers: Map<string, CompiledServer>;
+  /** Approval list. */
+  approvals: ApprovalRule[];
+  /** Which built-in guards are on. */
+  guards: Record<GuardId, boolean>;
+}
+
+/** Options for {@link compilePolicy}. */
+export interface CompileOptions {
+  /** Directory holding the policy file (relative entries resolve here). */
+  baseDir: string;
+  /** Home directory for `~`. */
+  home: string;
+  /** Symlink resolution for policy paths (both forms are kept). */
+  realpath?: (abs: string) => string | undefined;
+}
+
+const GLOB_CHARS_REGEXP = /[*?[\]{}]/;
+
+/**
+ * Compiles a validated policy: resolves every path against the policy's directory and home (literal and
+ * realpath forms), compiles globs and folds tool names, so `decide()` stays cheap and synchronous.
+ * @param policy a validated policy
+ * @param opts base directory, home and realpath
+ * @returns the compiled policy
+ */
+export function compilePolicy(policy: PolicyV1, opts: CompileOptions): CompiledPolicy {
+  const servers = new Map<string, CompiledServer>();
+  const resolveOpts = { cwd: opts.baseDir, home: opts.home, realpath: opts.realpath };
+  for (const [name, raw] of Object.entries(policy.servers ?? {})) {
+    const s = raw ?? {};
+    const base = `servers.${name}`;
+    const tools = (key: string, list: string[] | undefined) =>
+      (list ?? []).map((entry, i) => ({ id: `${base}.${key}[${i}]`, entry, folded: foldToolName(entry) }));
+    const paths = (key: string, list: string[], deny: boolean): PathRule[] =>
+      list.map((entry, i) => compilePathRule(`${base}.${key}[${i}]`, entry, deny, resolveOpts));
+    const hosts = (key: string, list: string[]): HostRule[] =>
+      list.map((entry, i) => compileHostRule(`${base}.${key}[${i}]`, entry));
+    servers.set(name, {
+      name,
+      allowedTools: s.allowed_tools
+        ? new Map(tools("allowed_tools", s.allowed_tools).map((r) => [r.entry, r]))
+        : undefined,
+      deniedTools: tools("denied_tools", s.denied_tools),
+      allowedPaths: s.allowed_paths ? paths("allowed_paths", s.allowed_paths, false) : undefined,
+      deniedPaths: paths("denied_paths", s.denied_paths ?? [], true),
+      deniedPatterns: (s.denied_patterns ?? []).map((entry, i) =>
+        compilePattern(`${base}.denied_patterns[${i}]`, entry)
+      ),
+      allowedHosts: s.allowed_hosts ? hosts("allowed_hosts", s.allowed_hosts) : undefined,
+      deniedHosts: hosts("denied_hosts", s.denied_hosts ?? []),
+      allowedMethods: new Set(s.allowed_methods ?? []),
+      denySampling: s.deny_sampling ?? false,
+      denyElicitation: s.deny_elicitation ?? false,
+      sandbox: s.sandbox,
+    });
+  }
+  const approvals = (policy.approvals?.require_human_approval ?? []).map((entry, i): ApprovalRule => {
+    const id = `approvals.require_human_approval[${i}]`;
+    const dot = entry.indexOf(".");
+    if (dot > 0) {
+      return {
+        id,
+        entry,
+        server: entry.slice(0, dot),
+        folded: foldToolName(entry.slice(dot + 1)),
+        joined: entry,
+      };
+    }
+    return { id, entry, folded: foldToolName(entry), joined: entry };
+  });
+  const guards = Object.fromEntries(GUARD_IDS.map((g) => [g, policy.guards?.[g] ?? true])) as Record<
+    GuardId,
+    boolean
+  >;
+  return { source: policy, baseDir: opts.baseDir, constrained: servers.size > 0, servers, approvals, guards };
+}
+
+function compilePathRule(
+  id: string,
+  entry: string,
+  deny: boolean,
+  opts: { cwd: string; home: string; realpath?: (p: string) => string | undefined },
+): PathRule {
+  const fold = (p: string) => (deny ? p.toLowerCase() : p);
+  if (GLOB_CHARS_REGEXP.test(entry)) {
+    const scan = picomatch.scan(entry.replaceAll("\\", "/"));
+    const baseForms = resolvePath(scan.base === "" ? "." : scan.base, opts).forms.map(fold);
+    const matchers = baseForms.map((b) =>
+      picomatch(`${b === "/" ? "" : b}/${scan.glob}`, { dot: true, nocase: deny, posix: true })
+    );
+    // A path is covered when it, or any ancestor, matches the glob.
+    const glob = (p: string) => {
+      for (let cur = p; cur.length > 0; cur = cur.slice(0, Math.max(0, cur.lastIndexOf("/")))) {
+        if (matchers.some((m) => m(cur))) return true;
+      }
+      return false;
+    };
+    return { id, entry, roots: [], glob };
+  }
+  return { id, entry, roots: resolvePath(entry, opts).forms.map(fold) };
+}
+
+function compilePattern(id: string, entry: string): PatternRule {
+  const pat = entry.trim().replaceAll("\\", "/");
+  const opts = { dot: true, nocase: true, posix: true };
+  if (pat === "" || pat.endsWith("/")) return { id, entry, test: () => false };
+  if (!pat.includes("/")) {
+    const m = picomatch(pat, opts);
+    return { id, entry, test: (abs) => m(abs.slice(abs.lastIndexOf("/") + 1)) };
+  }
+  // A pattern with a separator matches a whole path (absolute) or any tail of it (relative, "./" ignored).
+  const m = picomatch(pat.startsWith("/") ? pat : `**/${pat.replace(/^(\.\/)+/, "")}`, opts);
+  return { id, entry, test: (abs) => m(abs) };
+}
+
+function compileHostRule(id: string, entry: string): HostRule {
+  let e = entry.trim().toLowerCase();
+  e = e.replace(/^[a-z][a-z0-9+.-]*:\/\//, "").replace(/\/.*$/, "");
+  let port: string | undefined;
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+|\*))?$/.exec(e);
+  if (m) {
+    e = m[1]!.replace(/^\[|\]$/g, "");
+    port = m[2] === "*" ? undefined : m[2];
+  }
+  const hostMatch = picomatch(e, { dot: true, nocase: true });
+  return { id, entry, host: (h) => hostMatch(h), port };
+}
+
+/**
+ * True when an absolute path is covered by a path rule (separator boundary; globs also cover descendants).
+ * @param rule a compiled rule
+ * @param abs an absolute path (lowercase for deny rules)
+ * @returns whether the rule covers it
+ */
+export function pathRuleCovers(rule: PathRule, abs: string): boolean {
+  if (rule.glob) return rule.glob(abs);
+  return rule.roots.some((r) => isWithin(abs, r));
+}
