@@ -157,23 +157,28 @@ function checkDenies(
       );
     }
   }
-  for (const p of call.paths) {
-    for (const form of p.forms) {
-      const lower = form.toLowerCase();
+  // Rule kinds in order (denied_paths before denied_patterns), each over every form of every path.
+  const lowered = call.paths.map((p) => ({ p, forms: p.forms.map((f) => f.toLowerCase()) }));
+  for (const { p, forms } of lowered) {
+    for (const lower of forms) {
       const dp = server.deniedPaths.find((r) => pathRuleCovers(r, lower));
       if (dp) {
         return verdictOf(
           "deny",
           [dp.id],
-          `Path "${p.raw}"${shown(form, p.raw)} is under denied path "${dp.entry}"`,
+          `Path "${p.raw}"${shown(lower, p.raw)} is under denied path "${dp.entry}"`,
         );
       }
+    }
+  }
+  for (const { p, forms } of lowered) {
+    for (const lower of forms) {
       const pat = server.deniedPatterns.find((r) => r.test(lower));
       if (pat) {
         return verdictOf(
           "deny",
           [pat.id],
-          `Path "${p.raw}"${shown(form, p.raw)} matches denied pattern "${pat.entry}"`,
+          `Path "${p.raw}"${shown(lower, p.raw)} matches denied pattern "${pat.entry}"`,
         );
       }
     }

@@ -83,7 +83,7 @@ export function parsePolicy(text: string, opts: { file: string }): ParsedPolicy 
   const data = doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
   const result = PolicySchema.safeParse(data);
   if (!result.success) {
-    fail(result.error.issues.flatMap((issue) => describeIssue(issue, posOf)));
+    fail(result.error.issues.flatMap((issue) => describeIssue(issue, posOf, data)));
   }
   const policy = result.data!;
   if (policy.servers === undefined) {
@@ -99,6 +99,7 @@ export function parsePolicy(text: string, opts: { file: string }): ParsedPolicy 
 function describeIssue(
   issue: z.core.$ZodIssue,
   posOf: (path: readonly PropertyKey[], key?: string) => { line?: number; col?: number },
+  data: Record<string, unknown>,
 ): PolicyDiagnostic[] {
   const path = issue.path;
   const where = path.length ? ` at "${path.join(".")}"` : "";
@@ -111,13 +112,11 @@ function describeIssue(
       };
     });
   }
-  if (issue.code === "invalid_value" && path.length === 1 && path[0] === "version") {
-    return [{ message: `unsupported version: only version 1 is supported`, ...posOf(path) }];
-  }
-  if (
-    issue.code === "invalid_type" && issue.input === undefined && path.length === 1 && path[0] === "version"
-  ) {
-    return [{ message: 'missing "version: 1"', ...posOf([]) }];
+  if (path.length === 1 && path[0] === "version") {
+    return data.version === undefined ? [{ message: 'missing "version: 1"', ...posOf([]) }] : [{
+      message: `unsupported version ${JSON.stringify(data.version)}: only version 1 is supported`,
+      ...posOf(path),
+    }];
   }
   return [{ message: `${issue.message.replace(/^Invalid input: /, "")}${where}`, ...posOf(path) }];
 }
