@@ -1,0 +1,31 @@
+/**
+ * MCP client configs: where each client keeps them (per OS, per scope, as data), reading them (JSONC, TOML,
+ * YAML) and wiring their stdio entries through the AgentPerms proxy.
+ *
+ * @example
+ * ```ts
+ * import { parseConfig } from "./mod.ts";
+ * const { servers } = parseConfig('{"mcpServers":{"fs":{"command":"npx","args":["-y","x"]}}}', {
+ *   format: "jsonc",
+ *   locators: [{ kind: "map", at: ["mcpServers"] }],
+ * });
+ * console.assert(servers[0]?.command === "npx");
+ * ```
+ * @module
+ */
+export type {
+  CandidateFile,
+  ClientId,
+  ClientSpec,
+  ConfigFormat,
+  ConfigScope,
+  DiscoveredConfig,
+  PathContext,
+  ServerEntry,
+  ServerLocator,
+} from "./types.ts";
+export { CLIENTS } from "./registry.ts";
+export { clientForFile, clientSpec, discover, type DiscoverOptions } from "./discover.ts";
+export { parseConfig, type ParsedConfig, parseDocumentText } from "./parse_config.ts";
+export { findVariables, isOnlyVariables, VARIABLE_REGEXP } from "./variables.ts";
+export { parseWrapped, type WrappedInfo } from "./wrapped.ts";

@@ -1,0 +1,36 @@
+/** A wrapped entry's mode and the command it wraps. */
+export interface WrappedInfo {
+  /** Proxy mode. */
+  mode: "record" | "enforce";
+  /** The original command and args, as stored after `--`. */
+  original: { command: string; args: string[] };
+  /** Index in `args` of the `proxy` token. */
+  proxyIndex: number;
+  /** Index in `args` of the `--` separator. */
+  separatorIndex: number;
+}
+
+/**
+ * Recognises an entry that already starts the AgentPerms proxy (`… proxy --mode M … -- cmd args…`), whatever
+ * binary or script path started it (so an upgrade or a moved checkout still counts as wrapped).
+ * @param command the entry's command
+ * @param args its arguments
+ * @returns the mode and the original command, or undefined when the entry is not wrapped
+ */
+export function parseWrapped(command: string | undefined, args: readonly string[]): WrappedInfo | undefined {
+  if (command === undefined) return undefined;
+  for (let i = 0; i + 2 < args.length; i++) {
+    if (args[i] !== "proxy" || args[i + 1] !== "--mode") continue;
+    const mode = args[i + 2];
+    if (mode !== "record" && mode !== "enforce") continue;
+    const sep = args.indexOf("--", i + 3);
+    if (sep < 0 || sep + 1 >= args.length) continue;
+    return {
+      mode,
+      original: { command: args[sep + 1]!, args: args.slice(sep + 2) },
+      proxyIndex: i,
+      separatorIndex: sep,
+    };
+  }
+  return undefined;
+}
