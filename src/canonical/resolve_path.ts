@@ -28,7 +28,7 @@ export interface ResolvedPath {
 const QUOTES_REGEXP = /^(["'`])(.*)\1$/s;
 const PCT_REGEXP = /%[0-9a-fA-F]{2}/;
 const DRIVE_REGEXP = /^([A-Za-z]):(?:\/|$)/;
-const NTFS_STREAM_REGEXP = /::\$data$/i;
+const NTFS_STREAM_REGEXP = /(?:::\$data)+$/i;
 const TRAILING_DOTS_REGEXP = /[. ]+$/;
 
 /**
