@@ -33,20 +33,15 @@ export interface ParsedPolicy {
  */
 export function parsePolicy(text: string, opts: { file: string }): ParsedPolicy {
   const fail = (problems: PolicyDiagnostic[], hint?: string): never => {
-    const lines = problems.map((p) =>
-      `  ${opts.file}${p.line ? `:${p.line}:${p.col ?? 1}` : ""}: ${p.message}`
-    );
-    const head = problems.length === 1 ? problems[0]!.message : `${problems.length} problems`;
-    throw new AgentPermsError(
-      "policy_invalid",
-      `Cannot load policy "${opts.file}": ${head}${problems.length > 1 ? `\n${lines.join("\n")}` : ""}`,
-      {
-        hint: hint ??
-          (problems.length === 1 && problems[0]!.line
-            ? `at ${opts.file}:${problems[0]!.line}:${problems[0]!.col}`
-            : undefined),
-      },
-    );
+    const at = (p: PolicyDiagnostic) => (p.line ? `${opts.file}:${p.line}:${p.col ?? 1}` : opts.file);
+    const message = problems.length === 1
+      ? `Cannot load policy "${opts.file}"${problems[0]!.line ? ` (${at(problems[0]!)})` : ""}: ${
+        problems[0]!.message
+      }`
+      : `Cannot load policy "${opts.file}": ${problems.length} problems\n${
+        problems.map((p) => `  ${at(p)}: ${p.message}`).join("\n")
+      }`;
+    throw new AgentPermsError("policy_invalid", message, { hint });
   };
   if (text.trim() === "" || /^(\s*#.*\n?)*\s*$/.test(text)) {
     fail(
