@@ -1,0 +1,79 @@
+import { parse } from "yaml";
+import { AgentPermsError } from "../errors.ts";
+import { type LockFileV1, LockFileV1Schema } from "./lock_file.ts";
+
+const HINT = "Create it with `agentperms lock`, or restore it from version control";
+
+/**
+ * Parses lock file text. Fails closed: anything but a complete, valid version-1 lock is an error.
+ * @param text the file's text
+ * @param file the file name, for messages
+ * @returns the lock
+ * @throws {AgentPermsError} lock_invalid on YAML errors, duplicate keys, an unknown version or a bad shape
+ */
+export function parseLockFile(text: string, file: string): LockFileV1 {
+  let raw: unknown;
+  try {
+    // uniqueKeys (the default) rejects duplicate keys, so a second entry cannot shadow a pinned one.
+    raw = parse(text, { uniqueKeys: true, maxAliasCount: 0 });
+  } catch (e) {
+    throw new AgentPermsError(
+      "lock_invalid",
+      `Cannot read lock "${file}": ${(e as Error).message.split("\n")[0]}`,
+      {
+        cause: e,
+        hint: HINT,
+      },
+    );
+  }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new AgentPermsError("lock_invalid", `Cannot read lock "${file}": it is empty or not a mapping`, {
+      hint: HINT,
+    });
+  }
+  const v = (raw as Record<string, unknown>).v;
+  if (v !== 1) {
+    throw new AgentPermsError(
+      "lock_invalid",
+      `Cannot read lock "${file}": unknown lock version ${JSON.stringify(v ?? null)}`,
+      { hint: "This AgentPerms reads lock version 1; upgrade AgentPerms or re-create the lock" },
+    );
+  }
+  const res = LockFileV1Schema.safeParse(raw);
+  if (!res.success) {
+    const issue = res.error.issues[0]!;
+    const at = issue.path.length ? ` at "${issue.path.join(".")}"` : "";
+    throw new AgentPermsError("lock_invalid", `Cannot read lock "${file}": ${issue.message}${at}`, {
+      hint: HINT,
+    });
+  }
+  return res.data;
+}
+
+/**
+ * Reads and validates `mcp.lock`. Missing, unreadable, corrupt or unknown-version files are errors,
+ * never an empty lock, so the proxy and `lock --check` fail closed.
+ *
+ * @example
+ * ```ts ignore
+ * const lock = await readLockFile("mcp.lock");
+ * console.log(Object.keys(lock.servers));
+ * ```
+ * @param path path of the lock file
+ * @returns the lock
+ * @throws {AgentPermsError} lock_invalid when the file is missing or not a valid version-1 lock
+ */
+export async function readLockFile(path: string): Promise<LockFileV1> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    const missing = e instanceof Deno.errors.NotFound;
+    throw new AgentPermsError(
+      "lock_invalid",
+      missing ? `Lock file "${path}" does not exist` : `Cannot read lock "${path}": ${(e as Error).message}`,
+      { cause: e, hint: HINT },
+    );
+  }
+  return parseLockFile(text, path);
+}
