@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { emptyReportData, sampleReportData, XSS } from "../../tests/report/fixtures/report_data.ts";
+import { renderReportHtml } from "./render_report_html.tsx";
+
+const ESCAPED = "&lt;img src=x onerror=alert(1)>";
+
+Deno.test("renderReportHtml() escapes a hostile tool name everywhere it appears", () => {
+  const html = renderReportHtml(sampleReportData());
+  assert.ok(!html.includes(XSS), "the raw payload never appears");
+  assert.ok(!/<img\b/i.test(html), "no img element");
+  assert.ok(!/<script\b/i.test(html), "no script element");
+  assert.ok(
+    !/\son\w+=/i.test(html.replaceAll(ESCAPED, "")),
+    "no event-handler attribute outside the escaped text",
+  );
+  // It shows in the findings, drift, activity, replay, next steps and policy sections.
+  assert.ok(html.split(ESCAPED).length - 1 >= 8, "the escaped payload is shown as text in every section");
+});
+
+Deno.test("renderReportHtml() makes a self-contained document that can load nothing", () => {
+  const html = renderReportHtml(sampleReportData());
+  assert.ok(html.startsWith('<!DOCTYPE html>\n<html lang="en">'));
+  const csp = html.match(/http-equiv="Content-Security-Policy" content="([^"]+)"/)?.[1] ?? "";
+  assert.match(csp, /default-src 'none'/);
+  assert.match(csp, /style-src 'sha256-[A-Za-z0-9+/=]+'/);
+  assert.ok(!/\b(src|href)=/i.test(html.replaceAll(ESCAPED, "")), "no src or href attribute");
+  assert.ok(!/https?:\/\//.test(html), "no URL at all");
+  assert.ok(!/@import|url\(/.test(html), "no CSS import or url()");
+  assert.match(html, /@media \(prefers-color-scheme: dark\)/);
+  assert.match(html, /@media print/);
+  assert.match(html, /<svg viewBox="0 0 720 200"/, "the timeline is inline SVG");
+});
+
+Deno.test("renderReportHtml() shows every section, with its headline figures", () => {
+  const html = renderReportHtml(sampleReportData());
+  for (
+    const id of [
+      "risk",
+      "next-steps",
+      "findings",
+      "drift",
+      "activity",
+      "decisions",
+      "replay",
+      "containment",
+      "policy",
+    ]
+  ) {
+    assert.ok(html.includes(`<section id="${id}">`), `section ${id}`);
+  }
+  assert.match(html, /Risk <strong>45\/100<\/strong>/);
+  assert.match(html, /1 of 3 attack\(s\) got through/);
+  assert.match(html, /Scanned 3 server\(s\) across 2 config\(s\): 1 high, 1 medium, 0 low, 0 info\./);
+  assert.match(html, /1 of 2 server\(s\) run under Deno permissions/);
+  assert.match(html, /27 call\(s\) in 2 trace file\(s\)/);
+  assert.match(
+    html,
+    /<td>symlink<\/td><td class="num">1<\/td><td class="num">0<\/td>/,
+    "evasion class breakdown",
+  );
+});
+
+Deno.test("renderReportHtml() says honestly which sections are not available", () => {
+  const html = renderReportHtml(emptyReportData());
+  assert.equal(html.split('<p class="na">Not available: ').length - 1, 7);
+  assert.match(html, /Not available: no policy at &quot;mcp.policy.yaml&quot;\./);
+  assert.match(html, /Risk <strong>30\/100<\/strong>/, "a missing policy counts, unknown inputs do not");
+  assert.match(html, /Not assessed \(missing input, so the real score can only be higher\)/);
+});

@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { sampleTraceRecords } from "../../tests/report/fixtures/report_data.ts";
+import { summarizeTraces } from "./summarize_traces.ts";
+
+Deno.test("summarizeTraces() counts every outcome per server and tool", () => {
+  const a = summarizeTraces(sampleTraceRecords(), { files: 2 });
+  assert.equal(a.calls, 27);
+  assert.deepEqual(a.totals, {
+    allowed: 21,
+    denied: 2,
+    approved: 1,
+    approvalRefused: 1,
+    contained: 1,
+    recorded: 1,
+  });
+  assert.deepEqual(a.servers.map((s) => [s.server, s.calls]), [["filesystem", 23], ["github", 3], [
+    "shell",
+    1,
+  ]]);
+  const gh = a.servers.find((s) => s.server === "github")!;
+  assert.deepEqual(gh.tools.map((t) => [t.tool, t.calls]), [["merge_pr", 2], ["create_issue", 1]]);
+  assert.equal(
+    a.forwardedNotAllowed,
+    1,
+    "only the legacy record-mode call reached a server without an allow",
+  );
+  assert.equal(a.malformed, 1);
+  assert.deepEqual(a.problems, ["t.jsonl:99: not JSON"]);
+  assert.equal(a.first, "2026-01-01T10:00:00.000Z");
+  assert.equal(a.last, "2026-01-01T10:57:00.000Z");
+});
+
+Deno.test("summarizeTraces() buckets the timeline on round intervals and loses no call", () => {
+  const a = summarizeTraces(sampleTraceRecords(), { files: 1 });
+  assert.equal(a.timeline.length, 12, "five-minute bars over an hour");
+  assert.equal(a.timeline[0]!.start, "2026-01-01T10:00:00.000Z");
+  assert.equal(a.timeline[0]!.end, "2026-01-01T10:05:00.000Z");
+  const sum = a.timeline.reduce((s, b) => s + Object.values(b.counts).reduce((x, y) => x + y, 0), 0);
+  assert.equal(sum, a.calls);
+});
+
+Deno.test("summarizeTraces() counts record-mode denies as forwarded without an allow", () => {
+  const a = summarizeTraces([{
+    file: "t",
+    line: 1,
+    event: {
+      v: 1,
+      kind: "call",
+      time: "2026-01-01T00:00:00Z",
+      sessionId: "s",
+      server: "fs",
+      mode: "record",
+      tool: "read_file",
+      decision: { verdict: "deny", ruleIds: [], reason: "" },
+    },
+  }, {
+    file: "t",
+    line: 2,
+    event: {
+      v: 1,
+      kind: "tools",
+      time: "2026-01-01T00:00:01Z",
+      sessionId: "s",
+      server: "fs",
+      mode: "record",
+    },
+  }], { files: 1 });
+  assert.equal(a.calls, 1, "a tools/list event is not a call");
+  assert.equal(a.forwardedNotAllowed, 1);
+  assert.equal(a.timeline.length, 1);
+});
+
+Deno.test("summarizeTraces() of nothing has no timeline", () => {
+  const a = summarizeTraces([], { files: 0 });
+  assert.equal(a.calls, 0);
+  assert.deepEqual(a.timeline, []);
+  assert.equal(a.first, undefined);
+});
