@@ -9,3 +9,11 @@ export {
   type TraceEventV1,
   TraceEventV1Schema,
 } from "./schema.ts";
+export { defaultTraceDir, MemoryTraceSink, traceFileName, type TraceSink, TraceWriter } from "./writer.ts";
+export {
+  legacyToV1,
+  readTraceEvents,
+  type ReadTraceOptions,
+  type TraceProblem,
+  type TraceRecord,
+} from "./reader.ts";

@@ -1,0 +1,197 @@
+/** Default per-message size cap: 64 MiB. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+/** One framed line, or a line that was too long and was dropped. */
+export type Frame =
+  | { kind: "line"; bytes: Uint8Array }
+  | { kind: "oversize"; size: number };
+
+/**
+ * Splits a byte stream into NDJSON lines on `\n` only (never `\r`, never JSON-aware reassembly), with a
+ * size cap: a line longer than `maxBytes` is dropped whole (its bytes are not kept) and reported as
+ * `oversize`, so a huge or endless line cannot exhaust memory.
+ */
+export class LineSplitter {
+  #parts: Uint8Array[] = [];
+  #partBytes = 0;
+  #skipping = false;
+  #skipped = 0;
+  readonly #max: number;
+
+  /** @param maxBytes the largest line accepted, without its newline */
+  constructor(maxBytes: number = DEFAULT_MAX_MESSAGE_BYTES) {
+    this.#max = maxBytes;
+  }
+
+  /**
+   * Feeds one chunk and calls `emit` for every complete line in it.
+   * @param chunk bytes as read
+   * @param emit receives each frame in order
+   */
+  push(chunk: Uint8Array, emit: (f: Frame) => void): void {
+    let start = 0;
+    while (start < chunk.length) {
+      const nl = chunk.indexOf(10, start);
+      const end = nl === -1 ? chunk.length : nl;
+      const piece = chunk.subarray(start, end);
+      if (this.#skipping) {
+        this.#skipped += piece.length;
+      } else if (this.#partBytes + piece.length > this.#max) {
+        this.#skipping = true;
+        this.#skipped = this.#partBytes + piece.length;
+        this.#parts = [];
+        this.#partBytes = 0;
+      } else if (nl !== -1 && this.#parts.length === 0) {
+        // Fast path: the whole line is inside this chunk; no copy.
+        emit({ kind: "line", bytes: piece });
+        start = nl + 1;
+        continue;
+      } else {
+        // Copy: the reader may reuse its buffer for the next chunk.
+        this.#parts.push(piece.slice());
+        this.#partBytes += piece.length;
+      }
+      if (nl === -1) return;
+      this.#finishLine(emit);
+      start = nl + 1;
+    }
+  }
+
+  /**
+   * Ends the stream: a final line without a newline is still delivered.
+   * @param emit receives the last frame, if any
+   */
+  end(emit: (f: Frame) => void): void {
+    if (this.#skipping || this.#parts.length > 0) this.#finishLine(emit);
+  }
+
+  #finishLine(emit: (f: Frame) => void): void {
+    if (this.#skipping) {
+      emit({ kind: "oversize", size: this.#skipped });
+      this.#skipping = false;
+      this.#skipped = 0;
+      return;
+    }
+    const parts = this.#parts;
+    let bytes: Uint8Array;
+    if (parts.length === 1) bytes = parts[0]!;
+    else {
+      bytes = new Uint8Array(this.#partBytes);
+      let off = 0;
+      for (const p of parts) {
+        bytes.set(p, off);
+        off += p.length;
+      }
+    }
+    this.#parts = [];
+    this.#partBytes = 0;
+    emit({ kind: "line", bytes });
+  }
+}
+
+/** The outcome of parsing one line. */
+export type ParsedFrame =
+  | { ok: true; value: unknown }
+  | { ok: false; empty: true }
+  | { ok: false; empty?: false; error: string; code: -32700 | -32600 };
+
+const DECODER = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * Parses one NDJSON line exactly once: UTF-8 must be valid, the JSON must be valid, and no object may hold
+ * the same key twice (`JSON.parse` keeps the last one, a server may keep the first, so the proxy and the
+ * server could see different calls). Blank lines are reported as empty.
+ *
+ * @param bytes the line without its newline
+ * @returns the parsed value, or why it was rejected
+ */
+export function parseFrame(bytes: Uint8Array): ParsedFrame {
+  let text: string;
+  try {
+    text = DECODER.decode(bytes);
+  } catch {
+    return { ok: false, error: "the message is not valid UTF-8", code: -32700 };
+  }
+  return parseFrameText(text);
+}
+
+/**
+ * Like {@link parseFrame}, for text that is already decoded.
+ * @param text one line
+ * @returns the parsed value, or why it was rejected
+ */
+export function parseFrameText(text: string): ParsedFrame {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    if (text.trim() === "") return { ok: false, empty: true };
+    return { ok: false, error: `invalid JSON: ${(e as Error).message}`, code: -32700 };
+  }
+  if (value !== null && typeof value === "object") {
+    const dup = findDuplicateKey(text);
+    if (dup !== undefined) {
+      return { ok: false, error: `duplicate key "${dup}" in one object`, code: -32700 };
+    }
+  }
+  return { ok: true, value };
+}
+
+const QUOTE = 34, BACKSLASH = 92, LBRACE = 123, RBRACE = 125, LBRACKET = 91, RBRACKET = 93, COLON = 58;
+
+/**
+ * Finds the first key that appears twice in the same JSON object. Assumes `text` is valid JSON (call it
+ * after `JSON.parse` succeeded). Keys are compared after unescaping, so `"a"` and `"\u0061"` collide.
+ *
+ * @param text valid JSON
+ * @returns the duplicated key, or undefined
+ */
+export function findDuplicateKey(text: string): string | undefined {
+  // Stack of key sets; null marks an array level. Sets are created lazily on the second key.
+  const stack: (Set<string> | string | null | undefined)[] = [];
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      // Jump to the closing quote, skipping escaped quotes.
+      let j = i + 1;
+      for (;;) {
+        const q = text.indexOf('"', j);
+        if (q === -1) return undefined; // not valid JSON; the caller checked already
+        let bs = 0;
+        for (let k = q - 1; k > i && text.charCodeAt(k) === BACKSLASH; k--) bs++;
+        if (bs % 2 === 0) {
+          j = q;
+          break;
+        }
+        j = q + 1;
+      }
+      const top = stack.length > 0 ? stack[stack.length - 1] : null;
+      if (top !== null) {
+        // Inside an object: a string followed by ':' is a key.
+        let k = j + 1;
+        while (k < n && text.charCodeAt(k) <= 32) k++;
+        if (text.charCodeAt(k) === COLON) {
+          const raw = text.slice(i + 1, j);
+          const key = raw.includes("\\") ? JSON.parse(`"${raw}"`) as string : raw;
+          if (top === undefined) stack[stack.length - 1] = key;
+          else if (typeof top === "string") {
+            if (top === key) return key;
+            stack[stack.length - 1] = new Set([top, key]);
+          } else {
+            if (top.has(key)) return key;
+            top.add(key);
+          }
+        }
+      }
+      i = j + 1;
+      continue;
+    }
+    if (c === LBRACE) stack.push(undefined);
+    else if (c === LBRACKET) stack.push(null);
+    else if (c === RBRACE || c === RBRACKET) stack.pop();
+    i++;
+  }
+  return undefined;
+}

@@ -1,0 +1,791 @@
+import canonicalize from "canonicalize";
+import { type CanonicalCall, canonicalizeCall, hostRealpath } from "../canonical/mod.ts";
+import { decide, type Decision, JUDGED_METHODS, PASSTHROUGH_METHODS } from "../decision/mod.ts";
+import type { CompiledPolicy } from "../policy/mod.ts";
+import type { TraceEventV1, TraceSink } from "../trace/mod.ts";
+import { type Frame, parseFrame } from "./framing.ts";
+import type { TtyAnswer, TtyPrompter } from "./tty_prompter.ts";
+
+/** Proxy mode: record forwards everything (and still decides and traces); enforce blocks. */
+export type ProxyMode = "record" | "enforce";
+
+/** Which redaction rules fired, and where (never the values). */
+export interface RedactionHit {
+  /** Rule id. */
+  ruleId: string;
+  /** JSON pointer. */
+  pointer: string;
+}
+
+/** Redacts a value before it is written to a trace. */
+export type RedactFn = (value: unknown) => { value: unknown; fired: RedactionHit[] };
+
+/** Compares a tools/list page against the lock: tool name → what drifted. */
+export type LockCheckFn = (tools: unknown[]) => ReadonlyMap<string, string>;
+
+/** Marks a tool result text as blocked by the runtime permission layer; returns a description or undefined. */
+export type ContainmentDetectFn = (text: string) => string | undefined;
+
+/** Options for {@link ProxySession}. */
+export interface ProxySessionOptions {
+  /** record or enforce. */
+  mode: ProxyMode;
+  /** The server's name in the policy. */
+  server: string;
+  /** The compiled policy (record mode without a policy: an empty one). */
+  policy: CompiledPolicy;
+  /** The server's working directory: relative paths in calls resolve here. */
+  cwd: string;
+  /** The user's home directory. */
+  home: string;
+  /** Session id (one per proxy process). */
+  sessionId: string;
+  /** Where trace events go. */
+  trace: TraceSink;
+  /** Redacts arguments and summaries before they are traced. */
+  redact: RedactFn;
+  /** Sends one serialized message (no newline) to the client. */
+  toClient: (line: string) => void;
+  /** Sends one serialized message (no newline) to the server. */
+  toServer: (line: string) => void;
+  /** Diagnostics (stderr). */
+  diag: (message: string) => void;
+  /** `result` (default): denied tools/call gets an isError tool result; `jsonrpc`: error -32001 for all. */
+  denyStyle?: "result" | "jsonrpc";
+  /** Approval timeout in ms (default 60 000). */
+  approvalTimeoutMs?: number;
+  /** The terminal prompter, when there is a terminal. Called lazily at the first approval. */
+  tty?: () => TtyPrompter | undefined;
+  /** Lock comparison for every tools/list page. */
+  lockCheck?: LockCheckFn;
+  /** Runtime-containment denial detector for tool results. */
+  detectContainment?: ContainmentDetectFn;
+  /** Wall clock (trace times). */
+  clock?: () => Date;
+  /** Realpath for canonicalization (default: the host's). */
+  realpath?: (abs: string) => string | undefined;
+}
+
+/** JSON-RPC error code for a call AgentPerms blocked. */
+export const BLOCKED_CODE = -32001;
+const PREFIX = "AgentPerms blocked this call: ";
+const NO_CHANNEL = "approval required and no approval channel available";
+
+type Id = string | number | null;
+type Json = Record<string, unknown>;
+
+interface Batch {
+  responses: unknown[];
+  outstanding: number;
+  open: boolean; // still reading the batch's elements
+}
+
+interface Pending {
+  id: unknown;
+  method: string;
+  tool?: string;
+  t0: number;
+  batch?: Batch;
+  /** Set for judged calls: the trace event to complete when the answer comes. */
+  event?: TraceEventV1;
+}
+
+interface ApprovalWait {
+  id: unknown;
+  hasId: boolean;
+  key: string;
+  msg: Json;
+  call: CanonicalCall;
+  decision: Decision;
+  event: TraceEventV1;
+  batch?: Batch;
+  abort: AbortController;
+  elicitId?: string;
+  timer?: ReturnType<typeof setTimeout>;
+  done: boolean;
+}
+
+/**
+ * The proxy's message logic, free of processes and streams: feed it frames from the client and the server,
+ * it calls `toClient` / `toServer`. Every verdict comes from `decide()` on the output of `canonicalizeCall()`.
+ * Messages are parsed once and forwarded as `JSON.stringify` of the value that was judged.
+ */
+export class ProxySession {
+  readonly #o: ProxySessionOptions;
+  readonly #enforce: boolean;
+  readonly #pending = new Map<string, Pending>();
+  readonly #approvals = new Map<string, ApprovalWait>();
+  readonly #elicits = new Map<string, ApprovalWait>();
+  readonly #sessionGrants = new Set<string>();
+  readonly #schemas = new Map<string, unknown>();
+  #drift = new Map<string, string>();
+  #clientElicitation = false;
+  #decisionSeq = 0;
+  #elicitSeq = 0;
+  #tty: TtyPrompter | undefined | null = null;
+  #closed = false;
+  readonly #clock: () => Date;
+  readonly #copts: { cwd: string; home: string; realpath: (abs: string) => string | undefined };
+
+  /** @param opts see {@link ProxySessionOptions} */
+  constructor(opts: ProxySessionOptions) {
+    this.#o = opts;
+    this.#enforce = opts.mode === "enforce";
+    this.#clock = opts.clock ?? (() => new Date());
+    this.#copts = { cwd: opts.cwd, home: opts.home, realpath: opts.realpath ?? hostRealpath };
+  }
+
+  /** Number of client requests forwarded and not answered yet. */
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  /** Number of calls waiting for a human. */
+  get approvalCount(): number {
+    return this.#approvals.size;
+  }
+
+  // ---------------------------------------------------------------- client → server
+
+  /**
+   * Handles one frame read from the client.
+   * @param f a line or an oversize report
+   */
+  onClientFrame(f: Frame): void {
+    if (f.kind === "oversize") {
+      this.#malformed("client", `message of ${f.size} bytes is over the size cap; dropped`);
+      this.#sendClient(errorMsg(null, -32600, `AgentPerms: message too large (${f.size} bytes)`));
+      return;
+    }
+    const p = parseFrame(f.bytes);
+    if (!p.ok) {
+      if (p.empty) return;
+      this.#malformed("client", p.error);
+      this.#sendClient(errorMsg(null, p.code, `AgentPerms: parse error: ${p.error}`));
+      return;
+    }
+    const v = p.value;
+    if (Array.isArray(v)) {
+      if (v.length === 0) {
+        this.#malformed("client", "empty batch");
+        this.#sendClient(errorMsg(null, -32600, "AgentPerms: invalid request: empty batch"));
+        return;
+      }
+      const batch: Batch = { responses: [], outstanding: 0, open: true };
+      for (const el of v) this.#clientMessage(el, batch);
+      batch.open = false;
+      this.#maybeFlushBatch(batch);
+      return;
+    }
+    this.#clientMessage(v, undefined);
+  }
+
+  #clientMessage(v: unknown, batch: Batch | undefined): void {
+    if (v === null || typeof v !== "object" || Array.isArray(v)) {
+      this.#malformed("client", "a message is not a JSON object");
+      this.#respond(batch, errorMsg(null, -32600, "AgentPerms: invalid request: not an object"));
+      return;
+    }
+    const m = v as Json;
+    const hasId = "id" in m;
+    const method = m.method;
+    if (typeof method !== "string") {
+      if (hasId && ("result" in m || "error" in m)) {
+        this.#clientResponse(m);
+        return;
+      }
+      this.#malformed("client", "a message has no string method and is not a response");
+      this.#respond(batch, errorMsg(safeId(m.id), -32600, "AgentPerms: invalid request: no method"));
+      return;
+    }
+    if (method === "initialize") this.#onInitialize(m.params);
+    if (method === "notifications/cancelled" && this.#withdraw(m.params)) return;
+
+    const judged = JUDGED_METHODS.has(method);
+    const call: CanonicalCall =
+      judged || !(method.startsWith("notifications/") || PASSTHROUGH_METHODS.has(method))
+        ? canonicalizeCall(
+          { server: this.#o.server, method, params: m.params },
+          { ...this.#copts, inputSchema: method === "tools/call" ? this.#schemaFor(m.params) : undefined },
+        )
+        : {
+          server: this.#o.server,
+          method,
+          direction: "client",
+          paths: [],
+          urls: [],
+          refs: [],
+          fileUrls: [],
+        };
+    const decision = decide(this.#o.policy, call, { drift: this.#drift });
+    const traced = judged || decision.verdict !== "allow";
+    const event = traced ? this.#callEvent(m, call, decision) : undefined;
+
+    if (decision.verdict === "allow" || !this.#enforce) {
+      this.#forward(m, hasId, method, call.tool, batch, event);
+    } else if (decision.verdict === "deny") {
+      this.#deny(m, hasId, method, decision, batch, event!, undefined);
+    } else {
+      this.#askApproval(m, hasId, call, decision, batch, event!);
+    }
+  }
+
+  #forward(
+    m: Json,
+    hasId: boolean,
+    method: string,
+    tool: string | undefined,
+    batch: Batch | undefined,
+    event: TraceEventV1 | undefined,
+  ): void {
+    if (event) event.forwarded = true;
+    if (hasId) {
+      const k = idKey(m.id);
+      if (batch) batch.outstanding++;
+      this.#pending.set(k, { id: m.id, method, tool, t0: performance.now(), batch, event });
+    } else if (event) {
+      event.result = { outcome: "none" };
+      this.#o.trace.write(event);
+    }
+    this.#o.toServer(JSON.stringify(m));
+  }
+
+  #deny(
+    m: Json,
+    hasId: boolean,
+    method: string,
+    decision: Decision,
+    batch: Batch | undefined,
+    event: TraceEventV1,
+    reasonOverride: string | undefined,
+  ): void {
+    event.forwarded = false;
+    const decisionId = event.decision?.decisionId ?? "";
+    const reason = reasonOverride ?? decision.reason;
+    this.#o.diag(`[agentperms] BLOCKED ${this.#o.server}.${event.tool ?? method}: ${reason}`);
+    event.result = { outcome: "none" };
+    this.#o.trace.write(event);
+    if (!hasId) return; // a notification gets no answer, but it never reaches the server either
+    const meta = { agentperms: { decisionId, ruleIds: decision.ruleIds } };
+    if (method === "tools/call" && this.#o.denyStyle !== "jsonrpc") {
+      this.#respond(batch, {
+        jsonrpc: "2.0",
+        id: m.id,
+        result: { content: [{ type: "text", text: PREFIX + reason }], isError: true, _meta: meta },
+      });
+    } else {
+      this.#respond(batch, {
+        jsonrpc: "2.0",
+        id: m.id,
+        error: {
+          code: BLOCKED_CODE,
+          message: PREFIX + reason,
+          data: { decisionId, ruleIds: decision.ruleIds },
+        },
+      });
+    }
+  }
+
+  #onInitialize(params: unknown): void {
+    const p = (params ?? {}) as Json;
+    const caps = (p.capabilities ?? {}) as Json;
+    this.#clientElicitation = caps.elicitation !== undefined && caps.elicitation !== null;
+    const info = (p.clientInfo ?? {}) as Json;
+    this.#lifecycle(
+      `client initialize: ${String(info.name ?? "?")} ${String(info.version ?? "")} protocol ${
+        String(p.protocolVersion ?? "?")
+      }${this.#clientElicitation ? ", elicitation" : ""}`,
+    );
+  }
+
+  #schemaFor(params: unknown): unknown {
+    const name = (params as Json | undefined)?.name;
+    return typeof name === "string" ? this.#schemas.get(name) : undefined;
+  }
+
+  // ---------------------------------------------------------------- approvals
+
+  #askApproval(
+    m: Json,
+    hasId: boolean,
+    call: CanonicalCall,
+    decision: Decision,
+    batch: Batch | undefined,
+    event: TraceEventV1,
+  ): void {
+    const params = (m.params ?? {}) as Json;
+    const key = `${this.#o.server}\u0000${call.tool ?? ""}\u0000${
+      canonicalize(params.arguments ?? {}) ?? ""
+    }`;
+    if (this.#sessionGrants.has(key)) {
+      event.approval = { channel: "session", granted: true, detail: "allowed earlier for this session" };
+      this.#forward(m, hasId, "tools/call", call.tool, batch, event);
+      return;
+    }
+    const w: ApprovalWait = {
+      id: m.id,
+      hasId,
+      key,
+      msg: m,
+      call,
+      decision,
+      event,
+      batch,
+      abort: new AbortController(),
+      done: false,
+    };
+    if (batch) batch.outstanding++;
+    if (hasId) this.#approvals.set(idKey(m.id), w);
+    const timeoutMs = this.#o.approvalTimeoutMs ?? 60_000;
+    const shown = JSON.stringify(params.arguments ?? {}, null, 2);
+    const question = `AgentPerms: server "${this.#o.server}" wants to run tool "${
+      call.tool ?? "?"
+    }" with these arguments:\n${shown}\nReason: ${decision.reason}`;
+    if (this.#clientElicitation) {
+      const elicitId = `agentperms-${this.#o.sessionId}-approval-${++this.#elicitSeq}`;
+      w.elicitId = elicitId;
+      this.#elicits.set(elicitId, w);
+      w.timer = setTimeout(
+        () => this.#finishApproval(w, "elicitation", false, false, "no answer before the approval timeout"),
+        timeoutMs,
+      );
+      this.#sendClient({
+        jsonrpc: "2.0",
+        id: elicitId,
+        method: "elicitation/create",
+        params: {
+          message: question,
+          requestedSchema: {
+            type: "object",
+            properties: {
+              decision: {
+                type: "string",
+                title: "Allow this call?",
+                enum: ["allow", "allow-session", "deny"],
+                enumNames: ["Allow once", "Allow for this session", "Deny"],
+              },
+            },
+            required: ["decision"],
+          },
+        },
+      });
+      return;
+    }
+    if (this.#tty === null) this.#tty = this.#o.tty?.();
+    const tty = this.#tty;
+    if (!tty) {
+      this.#finishApproval(w, "none", false, false, NO_CHANNEL);
+      return;
+    }
+    tty.ask(
+      `\n${question}\nAllow? [y]es once / [a]lways this session / [N]o (denied in ${
+        Math.round(timeoutMs / 1000)
+      } s): `,
+      {
+        timeoutMs,
+        signal: w.abort.signal,
+      },
+    ).then((a: TtyAnswer) => {
+      if (a === "withdrawn") return;
+      const granted = a === "once" || a === "session";
+      const detail = a === "timeout"
+        ? "no answer before the approval timeout"
+        : a === "closed"
+        ? "the terminal closed"
+        : granted
+        ? (a === "session" ? "allowed for this session" : "allowed once")
+        : "refused by the user";
+      this.#finishApproval(w, "tty", granted, a === "session", detail);
+    });
+  }
+
+  #finishApproval(
+    w: ApprovalWait,
+    channel: "elicitation" | "tty" | "none",
+    granted: boolean,
+    session: boolean,
+    detail: string,
+  ): void {
+    if (w.done) return;
+    w.done = true;
+    clearTimeout(w.timer);
+    if (w.elicitId) this.#elicits.delete(w.elicitId);
+    if (w.hasId) this.#approvals.delete(idKey(w.id));
+    if (w.batch) w.batch.outstanding--;
+    w.event.approval = { channel, granted, detail };
+    if (this.#closed) return;
+    if (granted) {
+      if (session) this.#sessionGrants.add(w.key);
+      this.#forward(w.msg, w.hasId, "tools/call", w.call.tool, w.batch, w.event);
+    } else {
+      const reason = channel === "none"
+        ? `${NO_CHANNEL} (${w.decision.reason})`
+        : `approval denied: ${detail}`;
+      this.#deny(w.msg, w.hasId, "tools/call", w.decision, w.batch, w.event, reason);
+    }
+    if (w.batch) this.#maybeFlushBatch(w.batch);
+  }
+
+  #withdraw(params: unknown): boolean {
+    const rid = (params as Json | undefined)?.requestId;
+    const w = this.#approvals.get(idKey(rid));
+    if (!w) return false;
+    w.done = true;
+    clearTimeout(w.timer);
+    this.#approvals.delete(idKey(rid));
+    if (w.batch) w.batch.outstanding--;
+    w.abort.abort();
+    if (w.elicitId) {
+      this.#elicits.delete(w.elicitId);
+      this.#sendClient({
+        jsonrpc: "2.0",
+        method: "notifications/cancelled",
+        params: { requestId: w.elicitId, reason: "the call was cancelled" },
+      });
+    }
+    w.event.approval = { channel: w.elicitId ? "elicitation" : "tty", granted: false, detail: "withdrawn" };
+    w.event.forwarded = false;
+    w.event.result = { outcome: "none" };
+    this.#o.trace.write(w.event);
+    if (w.batch) this.#maybeFlushBatch(w.batch);
+    return true;
+  }
+
+  /** A response the client sent: to an elicitation the proxy asked, or to a server request. */
+  #clientResponse(m: Json): void {
+    const id = m.id;
+    if (typeof id === "string") {
+      const w = this.#elicits.get(id);
+      if (w) {
+        const r = (m.result ?? {}) as Json;
+        const content = (r.content ?? {}) as Json;
+        const choice = content.decision;
+        const accepted = r.action === "accept" && choice !== "deny" && content.approve !== false;
+        const session = accepted && choice === "allow-session";
+        const detail = accepted
+          ? (session ? "allowed for this session" : "allowed once")
+          : m.error !== undefined
+          ? "the client could not ask the user"
+          : `the user answered ${String(r.action ?? "?")}${choice === "deny" ? " (deny)" : ""}`;
+        this.#finishApproval(w, "elicitation", accepted, session, detail);
+        return;
+      }
+    }
+    this.#o.toServer(JSON.stringify(m));
+  }
+
+  // ---------------------------------------------------------------- server → client
+
+  /**
+   * Handles one frame read from the server.
+   * @param f a line or an oversize report
+   */
+  onServerFrame(f: Frame): void {
+    if (f.kind === "oversize") {
+      this.#malformed("server", `server message of ${f.size} bytes is over the size cap; dropped`);
+      this.#o.diag(`[agentperms] server sent a message of ${f.size} bytes, over the cap; not forwarded`);
+      return;
+    }
+    const p = parseFrame(f.bytes);
+    if (!p.ok) {
+      if (p.empty) return;
+      const text = new TextDecoder().decode(f.bytes.subarray(0, 200));
+      this.#malformed("server", `${p.error}: ${JSON.stringify(text)}`);
+      this.#o.diag(
+        `[agentperms] server wrote a line that is not a JSON-RPC message (not forwarded): ${text}`,
+      );
+      return;
+    }
+    if (Array.isArray(p.value)) {
+      for (const el of p.value) this.#serverMessage(el, 0);
+      return;
+    }
+    this.#serverMessage(p.value, f.bytes.length);
+  }
+
+  #serverMessage(v: unknown, size: number): void {
+    if (v === null || typeof v !== "object" || Array.isArray(v)) {
+      this.#malformed("server", "server message is not a JSON object; not forwarded");
+      return;
+    }
+    const m = v as Json;
+    if (typeof m.method === "string") {
+      if ("id" in m) this.#serverRequest(m);
+      else {
+        if (m.method === "notifications/tools/list_changed") this.#drift = new Map();
+        this.#sendClient(m);
+      }
+      return;
+    }
+    const k = idKey(m.id);
+    const pending = this.#pending.get(k);
+    if (!pending) {
+      this.#sendClient(m);
+      return;
+    }
+    this.#pending.delete(k);
+    if (pending.method === "tools/list" && m.result && typeof m.result === "object") {
+      this.#onToolsList(m.result as Json);
+    }
+    if (pending.event) this.#complete(pending, m, size);
+    if (pending.batch) {
+      pending.batch.outstanding--;
+      pending.batch.responses.push(m);
+      this.#maybeFlushBatch(pending.batch);
+    } else this.#sendClient(m);
+  }
+
+  #serverRequest(m: Json): void {
+    const method = m.method as string;
+    const call: CanonicalCall = {
+      server: this.#o.server,
+      method,
+      direction: "server",
+      paths: [],
+      urls: [],
+      refs: [],
+      fileUrls: [],
+    };
+    const decision = decide(this.#o.policy, call, { drift: this.#drift });
+    const event = this.#baseEvent("server-request");
+    event.direction = "server";
+    event.method = method;
+    event.id = safeId(m.id);
+    event.decision = { ...pick(decision), decisionId: this.#nextDecisionId() };
+    const blocked = decision.verdict !== "allow" && this.#enforce;
+    event.forwarded = !blocked;
+    this.#o.trace.write(event);
+    if (blocked) {
+      this.#o.diag(`[agentperms] BLOCKED server request ${method}: ${decision.reason}`);
+      this.#o.toServer(JSON.stringify({
+        jsonrpc: "2.0",
+        id: m.id,
+        error: {
+          code: BLOCKED_CODE,
+          message: PREFIX + decision.reason,
+          data: { decisionId: event.decision.decisionId, ruleIds: decision.ruleIds },
+        },
+      }));
+      return;
+    }
+    this.#sendClient(m);
+  }
+
+  #onToolsList(result: Json): void {
+    const tools = result.tools;
+    if (!Array.isArray(tools)) return;
+    if (this.#o.lockCheck) {
+      let drift: ReadonlyMap<string, string>;
+      try {
+        drift = this.#o.lockCheck(tools);
+      } catch (e) {
+        drift = new Map(
+          tools.map((t) => [String((t as Json)?.name), `lock check failed: ${(e as Error).message}`]),
+        );
+      }
+      for (const [name, why] of drift) {
+        this.#drift.set(name, why);
+        const ev = this.#baseEvent("drift");
+        ev.tool = name;
+        ev.detail = why;
+        this.#o.trace.write(ev);
+      }
+    }
+    const kept: unknown[] = [];
+    const listed: { name: string; annotations?: unknown; hidden?: boolean; ruleIds?: string[] }[] = [];
+    for (const t of tools) {
+      const name = (t as Json | null)?.name;
+      if (typeof name !== "string") {
+        // A tool without a name cannot be judged; it is never shown in enforce mode.
+        if (!this.#enforce) kept.push(t);
+        continue;
+      }
+      this.#schemas.set(name, (t as Json).inputSchema);
+      const call = canonicalizeCall({
+        server: this.#o.server,
+        method: "tools/call",
+        tool: name,
+        arguments: {},
+      }, {
+        ...this.#copts,
+        inputSchema: (t as Json).inputSchema,
+      });
+      const d = decide(this.#o.policy, call, { drift: this.#drift });
+      const hide = d.verdict === "deny";
+      listed.push({
+        name,
+        annotations: (t as Json).annotations,
+        ...(hide ? { hidden: this.#enforce, ruleIds: d.ruleIds } : {}),
+      });
+      if (!hide || !this.#enforce) kept.push(t);
+    }
+    if (this.#enforce) result.tools = kept;
+    const ev = this.#baseEvent("tools");
+    ev.method = "tools/list";
+    ev.tools = listed;
+    this.#o.trace.write(ev);
+  }
+
+  #complete(pending: Pending, m: Json, size: number): void {
+    const ev = pending.event!;
+    ev.latencyMs = Math.round((performance.now() - pending.t0) * 1000) / 1000;
+    if (m.error !== undefined) {
+      const err = (m.error ?? {}) as Json;
+      ev.result = { outcome: "error", size, summary: this.#summary(String(err.message ?? "")) };
+    } else {
+      const r = (m.result ?? {}) as Json;
+      const isError = r.isError === true;
+      const first = Array.isArray(r.content) ? (r.content[0] as Json | undefined) : undefined;
+      const text = typeof first?.text === "string" ? first.text : undefined;
+      ev.result = { outcome: "ok", isError, size };
+      if (text !== undefined) {
+        ev.result.summary = this.#summary(text);
+        if (isError && this.#o.detectContainment) {
+          const c = this.#o.detectContainment(text);
+          if (c !== undefined) ev.result.containment = c;
+        }
+      }
+    }
+    this.#o.trace.write(ev);
+  }
+
+  #summary(text: string): string {
+    const short = text.length > 200 ? text.slice(0, 200) + "…" : text;
+    const r = this.#o.redact(short);
+    return typeof r.value === "string" ? r.value : "[redacted]";
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /**
+   * The server exited: every request still waiting gets an error, so the client is never left hanging.
+   * @param code the server's exit code
+   */
+  onServerExit(code: number): void {
+    const message = `AgentPerms: the server "${this.#o.server}" exited (code ${code}) before answering`;
+    for (const w of [...this.#approvals.values()]) {
+      this.#finishApproval(w, "none", false, false, "the server exited");
+    }
+    const batches = new Set<Batch>();
+    for (const p of this.#pending.values()) {
+      if (p.event) {
+        p.event.result = { outcome: "error", summary: "server exited" };
+        this.#o.trace.write(p.event);
+      }
+      const e = errorMsg(p.id as Id, -32000, message);
+      if (p.batch) {
+        p.batch.outstanding--;
+        p.batch.responses.push(e);
+        batches.add(p.batch);
+      } else this.#sendClient(e);
+    }
+    this.#pending.clear();
+    for (const b of batches) this.#maybeFlushBatch(b);
+    this.#lifecycle(`server exited with code ${code}`);
+    this.#closed = true;
+  }
+
+  /**
+   * Writes a lifecycle event (proxy start, client EOF, signals).
+   * @param detail what happened
+   */
+  lifecycle(detail: string): void {
+    this.#lifecycle(detail);
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  #respond(batch: Batch | undefined, msg: Json): void {
+    if (batch) batch.responses.push(msg);
+    else this.#sendClient(msg);
+  }
+
+  #maybeFlushBatch(batch: Batch): void {
+    if (batch.open || batch.outstanding > 0) return;
+    if (batch.responses.length > 0) this.#o.toClient(JSON.stringify(batch.responses));
+    batch.responses = [];
+  }
+
+  #sendClient(msg: unknown): void {
+    if (!this.#closed) this.#o.toClient(JSON.stringify(msg));
+  }
+
+  #nextDecisionId(): string {
+    return `${this.#o.sessionId}-${++this.#decisionSeq}`;
+  }
+
+  #baseEvent(kind: TraceEventV1["kind"]): TraceEventV1 {
+    return {
+      v: 1,
+      kind,
+      time: this.#clock().toISOString(),
+      sessionId: this.#o.sessionId,
+      server: this.#o.server,
+      mode: this.#o.mode,
+    };
+  }
+
+  #callEvent(m: Json, call: CanonicalCall, decision: Decision): TraceEventV1 {
+    const ev = this.#baseEvent("call");
+    ev.direction = "client";
+    ev.method = call.method;
+    ev.id = "id" in m ? safeId(m.id) : null;
+    if (call.tool !== undefined) ev.tool = call.tool;
+    const params = (m.params ?? {}) as Json;
+    const args = call.method === "tools/call" || call.method === "prompts/get"
+      ? (params.arguments ?? {})
+      : (m.params ?? {});
+    const red = this.#o.redact(args);
+    ev.arguments = red.value;
+    if (red.fired.length > 0) ev.redactions = red.fired;
+    if (call.paths.length > 0) ev.paths = call.paths.map((p) => p.forms[0] ?? p.raw);
+    if (call.urls.length > 0) {
+      ev.urls = call.urls.map((u) => {
+        const r = this.#o.redact(u.raw);
+        return typeof r.value === "string" ? r.value : "[redacted]";
+      });
+    }
+    ev.cwd = this.#o.cwd;
+    ev.decision = { ...pick(decision), decisionId: this.#nextDecisionId() };
+    return ev;
+  }
+
+  #malformed(direction: "client" | "server", detail: string): void {
+    const ev = this.#baseEvent("malformed");
+    ev.direction = direction;
+    ev.detail = detail;
+    ev.forwarded = false;
+    this.#o.trace.write(ev);
+  }
+
+  #lifecycle(detail: string): void {
+    const ev = this.#baseEvent("lifecycle");
+    ev.detail = detail;
+    this.#o.trace.write(ev);
+  }
+}
+
+function pick(d: Decision): { verdict: Decision["verdict"]; ruleIds: string[]; reason: string } {
+  return { verdict: d.verdict, ruleIds: d.ruleIds, reason: d.reason };
+}
+
+function idKey(id: unknown): string {
+  switch (typeof id) {
+    case "string":
+      return "s" + id;
+    case "number":
+      return "n" + id;
+    case "undefined":
+      return "u";
+    default:
+      return "j" + JSON.stringify(id);
+  }
+}
+
+function safeId(id: unknown): Id {
+  return typeof id === "string" || typeof id === "number" ? id : null;
+}
+
+function errorMsg(id: Id, code: number, message: string): Json {
+  return { jsonrpc: "2.0", id, error: { code, message } };
+}

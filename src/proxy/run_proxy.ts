@@ -1,0 +1,188 @@
+import { DEFAULT_MAX_MESSAGE_BYTES, type Frame, LineSplitter } from "./framing.ts";
+import { ProxySession, type ProxySessionOptions } from "./proxy_session.ts";
+
+/** How to start the server: what `planLaunch()` (containment) returns, or the argv as given. */
+export interface LaunchSpec {
+  /** The executable. */
+  command: string;
+  /** Its arguments. */
+  args: string[];
+  /** Environment to set (added to the inherited one unless `clearEnv`). */
+  env?: Record<string, string>;
+  /** Start from an empty environment (containment passes an allowlist in `env`). */
+  clearEnv?: boolean;
+  /** Working directory; default the proxy's. */
+  cwd?: string;
+}
+
+/** Options for {@link runProxy}: the session's options minus the two send functions, plus the plumbing. */
+export interface RunProxyOptions extends Omit<ProxySessionOptions, "toClient" | "toServer"> {
+  /** The server to start. */
+  launch: LaunchSpec;
+  /** Bytes from the client (the proxy's stdin). */
+  clientIn: ReadableStream<Uint8Array>;
+  /** Bytes to the client (the proxy's stdout). */
+  clientOut: WritableStream<Uint8Array>;
+  /** Per-message cap in bytes (default 64 MiB). */
+  maxMessageBytes?: number;
+  /** After client EOF, how long the server may take to exit before SIGTERM (then SIGKILL), ms. Default 2000. */
+  graceMs?: number;
+  /** Forward SIGINT/SIGTERM received by this process to the server (the CLI sets it). */
+  forwardSignals?: boolean;
+  /** Called once the server is spawned (tests and benchmarks read the pid). */
+  onSpawn?: (pid: number) => void;
+}
+
+/**
+ * Runs the proxy: starts the server, pumps both directions through a {@link ProxySession}, and returns the
+ * server's exit code (128 + signal number when it was killed). Server stderr passes through. When the server
+ * exits, pending requests get errors and the client's stream is closed (it sees EOF). When the client closes
+ * its stream, the server's stdin is closed and the server is terminated after a grace period.
+ *
+ * @param opts session options, the launch spec and the client streams
+ * @returns the server's exit code
+ * @throws {Deno.errors.NotFound} when the server command does not exist
+ */
+export async function runProxy(opts: RunProxyOptions): Promise<number> {
+  const child = new Deno.Command(opts.launch.command, {
+    args: opts.launch.args,
+    env: opts.launch.env,
+    clearEnv: opts.launch.clearEnv ?? false,
+    cwd: opts.launch.cwd,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  opts.onSpawn?.(child.pid);
+  const enc = new TextEncoder();
+  const serverIn = child.stdin.getWriter();
+  const clientOut = opts.clientOut.getWriter();
+  let serverInOpen = true;
+  let clientOutOpen = true;
+  const toServer = (line: string) => {
+    if (!serverInOpen) return;
+    serverIn.write(enc.encode(line + "\n")).catch(() => {
+      serverInOpen = false;
+    });
+  };
+  const toClient = (line: string) => {
+    if (!clientOutOpen) return;
+    clientOut.write(enc.encode(line + "\n")).catch(() => {
+      clientOutOpen = false;
+    });
+  };
+  const session = new ProxySession({ ...opts, toClient, toServer });
+  session.lifecycle(
+    `proxy started (${opts.mode}) for "${opts.server}": ${opts.launch.command} ${opts.launch.args.join(" ")}`,
+  );
+  const max = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+
+  const signals: [Deno.Signal, () => void][] = [];
+  if (opts.forwardSignals && Deno.build.os !== "windows") {
+    for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+      const h = () => {
+        session.lifecycle(`received ${sig}; forwarding to the server`);
+        try {
+          child.kill(sig);
+        } catch {
+          // already gone
+        }
+      };
+      Deno.addSignalListener(sig, h);
+      signals.push([sig, h]);
+    }
+  }
+
+  const guard = (fn: (f: Frame) => void) => (f: Frame) => {
+    try {
+      fn(f);
+    } catch (e) {
+      // A bug must not stop the pump: report it and keep serving.
+      opts.diag(`[agentperms] internal error while handling a message: ${(e as Error).stack ?? e}`);
+    }
+  };
+  const serverPump = pump(child.stdout.getReader(), max, guard((f) => session.onServerFrame(f)));
+  let clientEof = false;
+  let serverExited = false;
+  let killTimer: ReturnType<typeof setTimeout> | undefined;
+  const clientReader = opts.clientIn.getReader();
+  const clientPump = pump(clientReader, max, guard((f) => session.onClientFrame(f))).then(async () => {
+    if (serverExited) return;
+    clientEof = true;
+    session.lifecycle("client closed its stream; closing the server's stdin");
+    serverInOpen = false;
+    try {
+      await serverIn.close();
+    } catch {
+      // the server is gone already
+    }
+    const grace = opts.graceMs ?? 2000;
+    killTimer = setTimeout(() => {
+      session.lifecycle(`server still running ${grace} ms after client EOF; sending SIGTERM`);
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // gone
+      }
+      killTimer = setTimeout(() => {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // gone
+        }
+      }, grace);
+    }, grace);
+  });
+
+  const status = await child.status;
+  serverExited = true;
+  // Deliver whatever the server wrote before it exited, then answer what is left.
+  await serverPump;
+  clearTimeout(killTimer);
+  const code = status.signal ? 128 + signalNumber(status.signal) : status.code;
+  session.onServerExit(code);
+  for (const [sig, h] of signals) Deno.removeSignalListener(sig, h);
+  serverInOpen = false;
+  try {
+    await serverIn.close();
+  } catch {
+    // already closed
+  }
+  clientOutOpen = false;
+  try {
+    await clientOut.close();
+  } catch {
+    // the client went away
+  }
+  if (!clientEof) {
+    // The server is gone; stop reading the client so nothing keeps this process alive.
+    clientReader.cancel().catch(() => {});
+  }
+  await clientPump;
+  return code;
+}
+
+async function pump(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  max: number,
+  onFrame: (f: Frame) => void,
+): Promise<void> {
+  const splitter = new LineSplitter(max);
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      splitter.push(value, onFrame);
+    }
+    splitter.end(onFrame);
+  } catch {
+    // stream error = end of stream
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+function signalNumber(sig: Deno.Signal): number {
+  return SIGNALS[sig] ?? 1;
+}

@@ -1,0 +1,180 @@
+import { join, resolve } from "node:path";
+import { AgentPermsError } from "../errors.ts";
+import {
+  type LegacyTraceEvent,
+  LegacyTraceEventSchema,
+  type TraceEventV1,
+  TraceEventV1Schema,
+} from "./schema.ts";
+
+/** A line the reader skipped, with where it was. */
+export interface TraceProblem {
+  /** The file. */
+  file: string;
+  /** 1-based line number. */
+  line: number;
+  /** What was wrong. */
+  message: string;
+  /** True for an unterminated last line (a crash while writing): expected, not corruption. */
+  torn: boolean;
+}
+
+/** One event read from a trace file. */
+export interface TraceRecord {
+  /** The event (legacy lines are mapped to v1, with `legacy: true`). */
+  event: TraceEventV1;
+  /** Which file it came from. */
+  file: string;
+  /** 1-based line number. */
+  line: number;
+}
+
+/** Options for {@link readTraceEvents}. */
+export interface ReadTraceOptions {
+  /** Told about every skipped line. Default: ignore. */
+  onProblem?: (p: TraceProblem) => void;
+  /** Base for a relative path. Default: the process cwd. */
+  cwd?: string;
+}
+
+/**
+ * Streams the events of one trace file, or of every `*.jsonl` file in a directory (sorted by name), without
+ * loading a file whole. Reads format v1 and the original tool's format (`ts, server, tool, args, decision`),
+ * which it maps to v1 records. A torn last line or a malformed line is skipped and reported with file:line.
+ *
+ * @param fileOrDir a trace file or a directory of them
+ * @param opts problem callback and cwd
+ * @returns an async iterable of records
+ * @throws {AgentPermsError} io_failed when the path cannot be opened
+ */
+export async function* readTraceEvents(
+  fileOrDir: string,
+  opts: ReadTraceOptions = {},
+): AsyncGenerator<TraceRecord> {
+  const abs = resolve(opts.cwd ?? Deno.cwd(), fileOrDir);
+  let stat: Deno.FileInfo;
+  try {
+    stat = await Deno.stat(abs);
+  } catch (e) {
+    throw new AgentPermsError("io_failed", `Cannot read traces "${fileOrDir}": ${(e as Error).message}`, {
+      cause: e,
+      hint: "Pass a trace file or the trace directory (default ~/.local/state/agentperms/traces)",
+    });
+  }
+  const files: string[] = [];
+  if (stat.isDirectory) {
+    for await (const entry of Deno.readDir(abs)) {
+      if (entry.isFile && entry.name.endsWith(".jsonl")) files.push(join(abs, entry.name));
+    }
+    files.sort();
+  } else files.push(abs);
+  for (const file of files) yield* readOneFile(file, opts.onProblem ?? (() => {}));
+}
+
+async function* readOneFile(file: string, onProblem: (p: TraceProblem) => void): AsyncGenerator<TraceRecord> {
+  let f: Deno.FsFile;
+  try {
+    f = await Deno.open(file);
+  } catch (e) {
+    throw new AgentPermsError("io_failed", `Cannot read trace "${file}": ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+  const decoder = new TextDecoder();
+  let rest = "";
+  let lineNo = 0;
+  const handle = (text: string, terminated: boolean): TraceRecord | undefined => {
+    lineNo++;
+    if (text.trim() === "") return undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      onProblem({
+        file,
+        line: lineNo,
+        torn: !terminated,
+        message: terminated
+          ? `malformed line: ${(e as Error).message}`
+          : "torn last line (the writer stopped mid-line), skipped",
+      });
+      return undefined;
+    }
+    const event = toV1(value, file);
+    if (typeof event === "string") {
+      onProblem({ file, line: lineNo, torn: false, message: event });
+      return undefined;
+    }
+    return { event, file, line: lineNo };
+  };
+  try {
+    for await (const chunk of f.readable) {
+      rest += decoder.decode(chunk, { stream: true });
+      const parts = rest.split("\n");
+      rest = parts.pop() ?? "";
+      for (const p of parts) {
+        const r = handle(p, true);
+        if (r) yield r;
+      }
+    }
+    rest += decoder.decode();
+    if (rest.length > 0) {
+      const r = handle(rest, false);
+      if (r) yield r;
+    }
+  } finally {
+    try {
+      f.close();
+    } catch {
+      // the readable already closed it
+    }
+  }
+}
+
+function toV1(value: unknown, file: string): TraceEventV1 | string {
+  if (value !== null && typeof value === "object" && !Array.isArray(value) && "v" in value) {
+    const r = TraceEventV1Schema.safeParse(value);
+    if (r.success) return r.data;
+    const issue = r.error.issues[0];
+    return `not a v1 trace event: ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`;
+  }
+  const legacy = LegacyTraceEventSchema.safeParse(value);
+  if (legacy.success) return legacyToV1(legacy.data, file);
+  return 'neither a v1 trace event (no "v") nor a legacy line (ts, server, tool)';
+}
+
+const LEGACY_VERDICT: Record<string, "allow" | "deny" | "approve"> = {
+  allow: "allow",
+  deny: "deny",
+  require_approval: "approve",
+  record: "allow",
+};
+
+/**
+ * Maps one line of the original tool's trace to a v1 call event. Its decision strings were allow, deny,
+ * require_approval and record (record mode: forwarded, not judged).
+ * @param e the legacy line
+ * @param file its file, used as the session id
+ * @returns a v1 event with `legacy: true`
+ */
+export function legacyToV1(e: LegacyTraceEvent, file: string): TraceEventV1 {
+  const d = e.decision ?? "record";
+  const verdict = LEGACY_VERDICT[d] ?? "deny";
+  const ms = e.ts * 1000;
+  return {
+    v: 1,
+    kind: "call",
+    time: Number.isFinite(ms) ? new Date(ms).toISOString() : new Date(0).toISOString(),
+    sessionId: `legacy:${file}`,
+    server: e.server,
+    mode: d === "record" ? "record" : "enforce",
+    direction: "client",
+    method: "tools/call",
+    tool: e.tool,
+    arguments: e.args ?? {},
+    decision: { verdict, ruleIds: [`legacy/${d}`], reason: `Decision "${d}" from the original tool's trace` },
+    forwarded: d === "record" || verdict === "allow",
+    ...(e.result_summary ? { result: { outcome: "none" as const, summary: e.result_summary } } : {}),
+    legacy: true,
+  };
+}

@@ -1,0 +1,140 @@
+import { join } from "node:path";
+import { AgentPermsError } from "../errors.ts";
+import type { TraceEventV1 } from "./schema.ts";
+
+/**
+ * The default trace directory: `$XDG_STATE_HOME/agentperms/traces`, else `~/.local/state/agentperms/traces`.
+ * Never the working directory (GUI clients start servers in `/`).
+ * @param env reads one environment variable
+ * @returns an absolute directory
+ */
+export function defaultTraceDir(env: (name: string) => string | undefined): string {
+  const xdg = env("XDG_STATE_HOME");
+  if (xdg && xdg.startsWith("/")) return join(xdg, "agentperms", "traces");
+  const home = env("HOME") ?? env("USERPROFILE");
+  if (!home) {
+    throw new AgentPermsError(
+      "usage",
+      "Cannot find a trace directory: neither XDG_STATE_HOME nor HOME is set",
+      {
+        hint: "Pass --trace-dir DIR",
+      },
+    );
+  }
+  return join(home, ".local", "state", "agentperms", "traces");
+}
+
+/** Anything that accepts trace events (the file writer, or a list in tests). */
+export interface TraceSink {
+  /** Appends one event. Never throws. */
+  write(event: TraceEventV1): void;
+  /** Closes the sink. */
+  close(): void;
+}
+
+/**
+ * Appends trace events to one JSONL file per proxy process: mode 0600, opened with O_APPEND, each event
+ * written as one whole line with one `write` call, so a crash leaves at most a torn last line and
+ * concurrent proxies never interleave inside a line.
+ */
+export class TraceWriter implements TraceSink {
+  /** The file being written. */
+  readonly path: string;
+  #file: Deno.FsFile | undefined;
+  #enc = new TextEncoder();
+  #onError: (message: string) => void;
+  #failed = false;
+
+  private constructor(path: string, file: Deno.FsFile, onError: (message: string) => void) {
+    this.path = path;
+    this.#file = file;
+    this.#onError = onError;
+  }
+
+  /**
+   * Creates the directory (0700) and the file (0600).
+   * @param dir the trace directory
+   * @param name the file name (e.g. `<time>-<server>-<session>.jsonl`)
+   * @param opts `onError` is told once when a write fails (the proxy keeps serving)
+   * @returns the writer
+   * @throws {AgentPermsError} io_failed when the directory or file cannot be created
+   */
+  static open(dir: string, name: string, opts: { onError?: (message: string) => void } = {}): TraceWriter {
+    const path = join(dir, name);
+    try {
+      Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const file = Deno.openSync(path, { append: true, create: true, mode: 0o600 });
+      // mode applies only when the file is created; enforce it for an existing file too.
+      if (Deno.build.os !== "windows") Deno.chmodSync(path, 0o600);
+      return new TraceWriter(path, file, opts.onError ?? (() => {}));
+    } catch (e) {
+      throw new AgentPermsError("io_failed", `Cannot open trace file "${path}": ${(e as Error).message}`, {
+        cause: e,
+        hint: "Pass --trace-dir with a writable directory",
+      });
+    }
+  }
+
+  /** @inheritdoc */
+  write(event: TraceEventV1): void {
+    if (!this.#file) return;
+    let line: string;
+    try {
+      line = JSON.stringify(event) + "\n";
+    } catch (e) {
+      line = JSON.stringify({
+        v: 1,
+        kind: "malformed",
+        time: event.time,
+        sessionId: event.sessionId,
+        server: event.server,
+        mode: event.mode,
+        detail: `trace event could not be serialized: ${(e as Error).message}`,
+      }) + "\n";
+    }
+    const bytes = this.#enc.encode(line);
+    try {
+      // One write for the whole line; a short write (disk full) is completed so the line stays whole.
+      let off = this.#file.writeSync(bytes);
+      while (off < bytes.length) off += this.#file.writeSync(bytes.subarray(off));
+    } catch (e) {
+      if (!this.#failed) this.#onError(`cannot write trace "${this.path}": ${(e as Error).message}`);
+      this.#failed = true;
+    }
+  }
+
+  /** @inheritdoc */
+  close(): void {
+    try {
+      this.#file?.close();
+    } catch {
+      // already closed
+    }
+    this.#file = undefined;
+  }
+}
+
+/** A sink that keeps events in memory (tests, the demo). */
+export class MemoryTraceSink implements TraceSink {
+  /** Events written so far. */
+  readonly events: TraceEventV1[] = [];
+  /** @inheritdoc */
+  write(event: TraceEventV1): void {
+    this.events.push(structuredClone(event));
+  }
+  /** @inheritdoc */
+  close(): void {}
+}
+
+/**
+ * A trace file name that sorts by time and is unique per process.
+ * @param now the start time
+ * @param server the server name
+ * @param sessionId the session id
+ * @returns e.g. `20260101T000000Z-demo-ab12cd34.jsonl`
+ */
+export function traceFileName(now: Date, server: string, sessionId: string): string {
+  const t = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const safe = server.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 64) || "server";
+  return `${t}-${safe}-${sessionId}.jsonl`;
+}
