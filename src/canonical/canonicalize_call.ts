@@ -58,6 +58,19 @@ export interface CanonicalCall {
   fileUrls: FoundValue[];
   /** Set when the call is malformed (wrong types, too deep): always denied. */
   malformed?: string;
+  /**
+   * For method `deno/permission` (a Deno permission-broker check from a contained server): what the runtime
+   * asked for. Paths are also in `paths` (realpath-resolved), hosts in `urls`.
+   */
+  permission?: PermissionRequest;
+}
+
+/** One permission check a Deno process asked its broker about (DENO_NOTES §2.2). */
+export interface PermissionRequest {
+  /** Permission kind: read, write, net, env, run, sys, ffi or import. */
+  kind: string;
+  /** The value as Deno sent it (a path, `host:port`, an env name); null when Deno gave none. */
+  value: string | null;
 }
 
 /** Options for {@link canonicalizeCall}. */

@@ -21,6 +21,7 @@ export {
   type Direction,
   type FoundValue,
   looksLikePath,
+  type PermissionRequest,
   type RawCall,
 } from "./canonicalize_call.ts";
 export { hostRealpath } from "./host_realpath.ts";

@@ -2,6 +2,7 @@ import type { CanonicalCall } from "../canonical/mod.ts";
 import { foldToolName } from "../canonical/mod.ts";
 import { type CompiledPolicy, type CompiledServer, pathRuleCovers } from "../policy/mod.ts";
 import { GUARDS } from "./guards.ts";
+import { decidePermission } from "./_permission.ts";
 import type { Decision, DecisionContext, Verdict } from "./types.ts";
 
 /** Client requests and notifications that carry no data to judge: lifecycle, discovery, ping. */
@@ -30,6 +31,9 @@ export const JUDGED_METHODS: ReadonlySet<string> = new Set([
   "prompts/get",
   "completion/complete",
 ]);
+
+/** The method of a Deno permission-broker check from a contained server (`CanonicalCall.permission`). */
+export const PERMISSION_METHOD = "deno/permission";
 
 /** Requests a server may send to the client. */
 export const SERVER_REQUEST_METHODS: ReadonlySet<string> = new Set([
@@ -76,6 +80,7 @@ function decideUnsafe(policy: CompiledPolicy, call: CanonicalCall, ctx: Decision
   }
   const server = policy.servers.get(call.server);
   const m = call.method;
+  if (m === PERMISSION_METHOD) return decidePermission(policy, call, ctx);
   if (call.direction === "server") {
     if (m === "sampling/createMessage" && server?.denySampling) {
       return verdictOf(

@@ -20,4 +20,33 @@ export interface DecisionContext {
    * in enforce mode.
    */
   drift?: ReadonlyMap<string, string>;
+  /**
+   * What a contained server may do at the OS level, derived from the policy by `src/sandbox` (the same data
+   * its Deno flags are built from). Needed to judge `deno/permission` checks; without it they are denied.
+   */
+  permissions?: PermissionGrants;
+}
+
+/** One granted value: an absolute path, `host[:port]`, an env name or program; `*` means unscoped. */
+export interface PermissionGrant {
+  /** The value granted. */
+  value: string;
+  /** The rule that grants it, e.g. `servers.fs.allowed_paths[0]` or `sandbox/minimum-env`. */
+  ruleId: string;
+}
+
+/** Per-kind grants for `deno/permission` checks. Kinds without an entry are denied. */
+export interface PermissionGrants {
+  /** Readable roots (absolute, literal and realpath forms). */
+  read: PermissionGrant[];
+  /** Writable roots. */
+  write: PermissionGrant[];
+  /** Hosts (`host`, `host:port`, `*.domain`). */
+  net: PermissionGrant[];
+  /** Environment variable names (`PREFIX_*` allowed). */
+  env: PermissionGrant[];
+  /** Programs the server may spawn (`*` = any). Children are never contained. */
+  run: PermissionGrant[];
+  /** `sys` info names (`*` = any). */
+  sys: PermissionGrant[];
 }

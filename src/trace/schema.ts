@@ -76,6 +76,19 @@ export const TraceEventV1Schema = z.looseObject({
   redactions: z.array(z.object({ ruleId: z.string(), pointer: z.string() })).optional(),
   /** Free-form detail for lifecycle, drift, containment and malformed events. */
   detail: z.string().optional(),
+  // Containment fields (kind "containment"; written by src/sandbox, read by infer and report).
+  /** Where a containment event came from: Deno's audit log, the AgentPerms broker, a runtime denial, launch. */
+  source: z.enum(["audit", "broker", "runtime", "launch"]).optional(),
+  /** Deno permission kind: read, write, net, env, run, sys, ffi, import. */
+  permission: z.string().optional(),
+  /** What was accessed: a path, `host:port` or URL, an env name; null when Deno did not say. */
+  value: z.union([z.string(), z.null()]).optional(),
+  /** The realpath of `value` when it differs (a symlink), as the broker judged it. */
+  resolved: z.string().optional(),
+  /** How many identical accesses this event stands for (audit events are folded). */
+  count: z.number().optional(),
+  /** Audit under an unscoped grant logs a write next to every read: true when this write is not proven. */
+  maybeWrite: z.boolean().optional(),
 });
 
 /** One trace event (format v1). */

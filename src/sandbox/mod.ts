@@ -1,0 +1,46 @@
+/**
+ * Containment: run each MCP server under Deno permissions derived from the policy, optionally with
+ * AgentPerms as the permission broker (strict mode).
+ *
+ * Trace events this module produces (`kind: "containment"`, see `src/trace/schema.ts`):
+ * - `source: "audit"`: an OS-level access the server made (record mode, from `DENO_AUDIT_PERMISSIONS`);
+ *   fields `permission` (read|write|net|env|sys|ffi), `value` (path, `host:port` or URL, env name; null when
+ *   unspecified), `count` (how often), `maybeWrite` (a write logged together with a read under `--allow-all`:
+ *   not proof of a write).
+ * - `source: "broker"`: one broker answer; `permission`, `value`, `resolved` (realpath when it differs) and
+ *   `decision` (from `decide()` on method `deno/permission`).
+ * - `source: "runtime"`: a denial seen in a tool result or on stderr (`detectContainmentDenial`); `permission`,
+ *   `value`.
+ * `infer` can build a `sandbox` block from them: read/write folders from `value`s, `net` from hosts, `env` names.
+ * @module
+ */
+export {
+  defaultDenoDir,
+  type FlagReason,
+  type LaunchPlan,
+  planLaunch,
+  type PlanLaunchOptions,
+} from "./plan_launch.ts";
+export { type Broker, type BrokerCheck, startBroker, type StartBrokerOptions } from "./start_broker.ts";
+export {
+  BROKER_DENIAL_REGEXP,
+  DENO_DENIAL_REGEXP,
+  detectContainmentDenial,
+  parseContainmentDenial,
+} from "./detect_containment_denial.ts";
+export { findDeno, type FindDenoHost, type FindDenoIo } from "./find_deno.ts";
+export {
+  type AuditEntry,
+  auditToTraceEvents,
+  brokerCheckToTraceEvent,
+  type ContainmentEventBase,
+  parseAuditLog,
+  readAuditFile,
+} from "./audit_log.ts";
+export { permissionCall } from "./permission_call.ts";
+export {
+  launcherName,
+  parseServerCommand,
+  type ServerEntry,
+  splitPackageSpec,
+} from "./parse_server_command.ts";

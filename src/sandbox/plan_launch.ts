@@ -1,0 +1,530 @@
+// @ts-types="@types/picomatch"
+import picomatch from "picomatch";
+import { isWithin, normalizeAbsolute, resolvePath } from "../canonical/mod.ts";
+import type { PermissionGrant, PermissionGrants } from "../decision/mod.ts";
+import type { CompiledPolicy, CompiledServer } from "../policy/mod.ts";
+import { parseServerCommand, type ServerEntry } from "./parse_server_command.ts";
+
+/** How a server will be started: the exact command, its environment and what containment applies. */
+export interface LaunchPlan {
+  /** Executable to spawn (the deno binary for contained servers, else the original command). */
+  command: string;
+  /** Its arguments. */
+  args: string[];
+  /** Environment to give the child. With `clearEnv`, this is the whole environment. */
+  env: Record<string, string>;
+  /** True: start the child with an empty environment plus `env` (never inherit secrets). */
+  clearEnv: boolean;
+  /** Working directory for the child. */
+  cwd?: string;
+  /** True when the Deno permission layer restricts the server (mode flags or broker). */
+  contained: boolean;
+  /** `off`: run as written (or under `-A` to audit in record mode); `flags`: Deno flags; `broker`: AgentPerms answers every check. */
+  mode: "off" | "flags" | "broker";
+  /** Things the user should know (not contained, unpinned, narrowed roots, `--allow-run`...), one sentence each. */
+  notes: string[];
+  /** Broker mode: the Unix socket AgentPerms must serve (`startBroker`) before spawning. */
+  brokerSocket?: string;
+  /** Record mode: the `DENO_AUDIT_PERMISSIONS` file the server writes (read it with `readAuditFile`). */
+  auditFile?: string;
+  /** Every permission flag with the rule that put it there and why (for `sandbox explain`). */
+  flags: FlagReason[];
+  /** The grants the flags were built from; pass them to `startBroker` so both layers agree. */
+  grants?: PermissionGrants;
+  /** How the original command line was understood. */
+  entry: ServerEntry;
+}
+
+/** One value of one Deno permission flag and where it came from. */
+export interface FlagReason {
+  /** Flag name without dashes: `allow-read`, `deny-write`, `allow-env`... */
+  flag: string;
+  /** The value (`*` for an unscoped flag). */
+  value: string;
+  /** Policy rule id, or `sandbox/<reason>` for derived minimums. */
+  ruleId: string;
+  /** Why, in words. */
+  why: string;
+}
+
+/** Options for {@link planLaunch}. */
+export interface PlanLaunchOptions {
+  /** The deno executable (see `findDeno`). */
+  denoPath: string;
+  /** The user's home, for `~`. */
+  home: string;
+  /** The server's working directory. */
+  cwd: string;
+  /** The proxy's environment (source of allowlisted values; never passed whole). */
+  env: Record<string, string>;
+  /** Proxy mode. */
+  mode: "record" | "enforce";
+  /** Trace directory: the audit file (record mode) and default broker socket go here. */
+  traceDir?: string;
+  /** Symlink resolution for the realpath forms of paths; omit for a pure plan. */
+  realpath?: (p: string) => string | undefined;
+  /** Package versions pinned in `mcp.lock` (`@scope/pkg` → `1.2.3`); they win over the spec's version. */
+  lockVersions?: Record<string, string>;
+  /** Env names the client config sets for this server: forwarded and allowed (the user chose them). */
+  serverEnv?: string[];
+  /** Broker socket path; default `<traceDir or /tmp>/agentperms-<server>.broker.sock`. */
+  brokerSocket?: string;
+}
+
+interface KnownServer {
+  env: string[];
+  rootsAreArgs?: boolean;
+  readsOwnPackage?: boolean;
+  memoryFileEnv?: string;
+}
+
+// Minimum permissions measured per npm server (DENO_NOTES §1.1).
+const KNOWN_SERVERS: Record<string, KnownServer> = {
+  "@modelcontextprotocol/server-filesystem": { env: ["__MINIMATCH_TESTING_PLATFORM__"], rootsAreArgs: true },
+  "@modelcontextprotocol/server-everything": {
+    env: ["GZIP_MAX_FETCH_SIZE", "GZIP_MAX_FETCH_TIME_MILLIS", "GZIP_ALLOWED_DOMAINS"],
+    readsOwnPackage: true,
+  },
+  "@modelcontextprotocol/server-memory": { env: ["MEMORY_FILE_PATH"], memoryFileEnv: "MEMORY_FILE_PATH" },
+};
+
+const WRITE_TOOL_REGEXP =
+  /(?:^|[_.-])(?:write|edit|create|move|delete|remove|rename|mkdir|append|save|upload|update|put|patch|set|insert|add)(?:$|[_.-])/i;
+const GLOB_CHARS_REGEXP = /[*?[\]{}]/;
+const EXACT_VERSION_REGEXP = /^\d+\.\d+\.\d+(?:[-+][\w.-]+)?$/;
+
+/**
+ * Default Deno cache folder (where `npm:` packages live) when `DENO_DIR` is unset.
+ * @param home the user's home
+ * @param env the environment (XDG_CACHE_HOME, LOCALAPPDATA)
+ * @param os the platform
+ * @returns an absolute path
+ */
+export function defaultDenoDir(home: string, env: Record<string, string>, os: string = "linux"): string {
+  if (os === "darwin") return `${home}/Library/Caches/deno`;
+  if (os === "windows") return `${env.LOCALAPPDATA ?? `${home}/AppData/Local`}/deno`;
+  return `${env.XDG_CACHE_HOME ?? `${home}/.cache`}/deno`;
+}
+
+/**
+ * Plans how to start one MCP server: JS/TS entries (npx, bunx, pnpm dlx, node, tsx, deno run) become
+ * `deno run --no-config --no-prompt <flags> npm:pkg@version …` with permissions derived from the policy
+ * (or its `sandbox` block), a scrubbed environment and filesystem roots kept inside the read grants. Other
+ * servers run unchanged and are marked not contained. Pure: all facts come in through `opts`.
+ *
+ * @example
+ * ```ts
+ * import { planLaunch } from "./mod.ts";
+ * const plan = planLaunch(undefined, "py", ["uvx", "mcp-server-git"], {
+ *   denoPath: "/usr/bin/deno", home: "/home/u", cwd: "/w", env: {}, mode: "enforce",
+ * });
+ * console.assert(plan.contained === false && plan.command === "uvx");
+ * ```
+ * @param policy the compiled policy, or undefined when there is none
+ * @param server the server's name in the policy and client config
+ * @param argv the server's command line as configured
+ * @param opts paths, environment, mode and lock versions
+ * @returns the launch plan
+ */
+export function planLaunch(
+  policy: CompiledPolicy | undefined,
+  server: string,
+  argv: string[],
+  opts: PlanLaunchOptions,
+): LaunchPlan {
+  const entry = parseServerCommand(argv, opts.cwd);
+  const cs = policy?.servers.get(server);
+  const sb = cs?.sandbox;
+  const notes: string[] = [];
+  const unchanged = (why: string): LaunchPlan => ({
+    command: argv[0] ?? "",
+    args: argv.slice(1),
+    env: {},
+    clearEnv: false,
+    cwd: opts.cwd,
+    contained: false,
+    mode: "off",
+    notes: [...notes, why],
+    flags: [],
+    entry,
+  });
+  if (sb?.mode === "off") {
+    return unchanged(`Server "${server}" is not contained: its sandbox.mode is "off"`);
+  }
+  if (entry.kind === "other") {
+    return unchanged(
+      `Server "${server}" is not contained: "${entry.launcher}" is not a JS/TS entry Deno can run, so only the JSON-RPC policy applies`,
+    );
+  }
+  const denoDir = opts.env.DENO_DIR ?? defaultDenoDir(opts.home, opts.env);
+  const module = moduleOf(entry, opts.lockVersions, notes);
+  const baseEnv: Record<string, string> = {
+    DENO_DIR: denoDir,
+    RUST_BACKTRACE: "0",
+    DENO_NO_PACKAGE_JSON: "1",
+    DENO_NO_UPDATE_CHECK: "1",
+  };
+  for (const k of ["PATH", "HOME"]) if (opts.env[k] !== undefined) baseEnv[k] = opts.env[k]!;
+  const keptFlags = entry.keptFlags;
+  if (entry.droppedFlags.length > 0) {
+    notes.push(`Dropped launcher flags ${entry.droppedFlags.join(" ")}: AgentPerms sets the permissions`);
+  }
+  const auditFile = opts.mode === "record" && opts.traceDir
+    ? `${opts.traceDir}/${safeName(server)}.permissions.jsonl`
+    : undefined;
+  if (auditFile) baseEnv.DENO_AUDIT_PERMISSIONS = auditFile;
+
+  const unrestricted = policy === undefined || !policy.constrained ||
+    (cs === undefined && opts.mode === "record");
+  if (unrestricted) {
+    // Record mode without rules for this server: run everything, but audit what it touches so `infer` can
+    // propose a sandbox block. Enforce mode without a policy keeps the command as written.
+    if (opts.mode === "enforce") {
+      return unchanged(`Server "${server}" is not contained: the policy has no rules for it`);
+    }
+    notes.push(
+      `Server "${server}" is not contained (record mode, no rules for it): it runs with all permissions${
+        auditFile ? ` and its OS-level accesses are audited to "${auditFile}"` : ""
+      }`,
+    );
+    const env = { ...baseEnv };
+    for (const k of Object.keys(opts.env)) env[k] ??= opts.env[k]!;
+    return {
+      command: opts.denoPath,
+      args: ["run", "--no-config", "--no-prompt", ...keptFlags, "--allow-all", module, ...entry.serverArgs],
+      env,
+      clearEnv: true,
+      cwd: opts.cwd,
+      contained: false,
+      mode: "off",
+      notes,
+      auditFile,
+      flags: [{ flag: "allow-all", value: "*", ruleId: "sandbox/record-unrestricted", why: "record mode" }],
+      entry,
+    };
+  }
+
+  const known = entry.pkg ? KNOWN_SERVERS[entry.pkg] : undefined;
+  const flags: FlagReason[] = [];
+  const add = (flag: string, value: string, ruleId: string, why: string) => {
+    if (value.includes(",")) {
+      notes.push(`"${value}" holds a comma, which Deno flags cannot express; it was left out of --${flag}`);
+      return;
+    }
+    if (!flags.some((f) => f.flag === flag && f.value === value)) flags.push({ flag, value, ruleId, why });
+  };
+  const policyPathOpts = { cwd: policy!.baseDir, home: opts.home, realpath: opts.realpath };
+  const serverPathOpts = { cwd: opts.cwd, home: opts.home, realpath: opts.realpath };
+  const formsOf = (p: string, o: typeof policyPathOpts) => resolvePath(p, o).forms;
+  const globBase = (entryText: string): string | undefined => {
+    if (!GLOB_CHARS_REGEXP.test(entryText)) return entryText;
+    const base = picomatch.scan(entryText.replaceAll("\\", "/")).base;
+    return base === "" ? undefined : base;
+  };
+  const src = policy!.source.servers?.[server] ?? {};
+  const base = `servers.${server}`;
+  const rootArgs = known?.rootsAreArgs
+    ? entry.serverArgs.filter((a) => !a.startsWith("-")).map((a) => ({
+      raw: a,
+      forms: formsOf(a, serverPathOpts),
+    }))
+    : [];
+
+  // Read (and the candidates for write).
+  const pathGrants: Array<{ value: string; ruleId: string; why: string }> = [];
+  const pushPaths = (list: string[] | undefined, key: string, why: string, o = policyPathOpts) => {
+    (list ?? []).forEach((e, i) => {
+      const b = globBase(e);
+      if (b === undefined) {
+        notes.push(`${base}.${key}[${i}] "${e}" is a glob with no fixed folder; no flag can express it`);
+        return;
+      }
+      if (b !== e) notes.push(`${base}.${key}[${i}] "${e}" is a glob: the flag grants its folder "${b}"`);
+      for (const f of formsOf(b, o)) pathGrants.push({ value: f, ruleId: `${base}.${key}[${i}]`, why });
+    });
+  };
+  if (sb?.read) pushPaths(sb.read, "sandbox.read", "listed in the sandbox block");
+  else if (src.allowed_paths) pushPaths(src.allowed_paths, "allowed_paths", "an allowed path");
+  else if (rootArgs.length > 0) {
+    for (const r of rootArgs) {
+      for (const f of r.forms) {
+        pathGrants.push({
+          value: f,
+          ruleId: "sandbox/server-roots",
+          why: "the policy does not restrict paths, so the server's own root",
+        });
+      }
+    }
+  }
+  for (const g of pathGrants) add("allow-read", g.value, g.ruleId, g.why);
+
+  // Write: only where the policy allows write tools, or the sandbox block says so.
+  if (sb?.write) {
+    const before = pathGrants.length;
+    pushPaths(sb.write, "sandbox.write", "listed in the sandbox block");
+    for (const g of pathGrants.splice(before)) add("allow-write", g.value, g.ruleId, g.why);
+  } else {
+    const w = writeToolsAllowed(cs);
+    if (w) {
+      for (const g of pathGrants) add("allow-write", g.value, g.ruleId, `${g.why}, and ${w}`);
+    } else if (pathGrants.length > 0) {
+      notes.push(`No --allow-write: the policy allows no write tools for "${server}"`);
+    }
+  }
+
+  // Known servers' minimums.
+  const memFile = known?.memoryFileEnv ? opts.env[known.memoryFileEnv] : undefined;
+  if (memFile !== undefined) {
+    const dir = normalizeAbsolute(`${memFile.startsWith("/") ? "" : `${opts.cwd}/`}${memFile}/..`);
+    for (const f of formsOf(dir, serverPathOpts)) {
+      add("allow-read", f, "sandbox/memory-file", "the memory server rewrites its file's folder atomically");
+      add("allow-write", f, "sandbox/memory-file", "the memory server rewrites its file's folder atomically");
+    }
+  } else if (known?.memoryFileEnv) {
+    notes.push(
+      `Set ${known.memoryFileEnv} for "${server}": its default file is inside its own package in DENO_DIR, which stays read-only`,
+    );
+  }
+  if (known?.readsOwnPackage && entry.pkg) {
+    const v = module.match(/@([^@/]+)$/)?.[1];
+    if (v) {
+      add(
+        "allow-read",
+        `${denoDir}/npm/registry.npmjs.org/${entry.pkg}/${v}`,
+        "sandbox/own-package",
+        "the server reads its own bundled documents",
+      );
+    }
+  }
+
+  // Deny: denied_paths, both forms, for read and write.
+  (src.denied_paths ?? []).forEach((e, i) => {
+    if (GLOB_CHARS_REGEXP.test(e)) {
+      notes.push(
+        `${base}.denied_paths[${i}] "${e}" is a glob: no flag can express it (broker mode enforces it)`,
+      );
+      return;
+    }
+    for (const f of formsOf(e, policyPathOpts)) {
+      add("deny-read", f, `${base}.denied_paths[${i}]`, "a denied path");
+      add("deny-write", f, `${base}.denied_paths[${i}]`, "a denied path");
+    }
+  });
+  if ((src.denied_patterns ?? []).length > 0) {
+    notes.push(`denied_patterns cannot be expressed as flags (broker mode enforces them)`);
+  }
+  // Deno lets the most specific path win, so an allow inside a deny would beat it; AgentPerms says deny wins.
+  const denies = flags.filter((f) => f.flag.startsWith("deny-"));
+  for (const f of [...flags]) {
+    if (!f.flag.startsWith("allow-") || (f.flag !== "allow-read" && f.flag !== "allow-write")) continue;
+    const kind = f.flag.slice(6);
+    const d = denies.find((x) =>
+      x.flag === `deny-${kind}` && isWithin(f.value, x.value) && x.value !== f.value
+    );
+    if (d) {
+      flags.splice(flags.indexOf(f), 1);
+      notes.push(`Dropped --${f.flag}="${f.value}": it lies inside denied path "${d.value}" (deny wins)`);
+    }
+  }
+
+  // Net.
+  const hosts = sb?.net ?? src.allowed_hosts;
+  (hosts ?? []).forEach((h, i) => {
+    const v = hostFlagValue(h);
+    if (v === "*") {
+      add("allow-net", "*", `${base}.${sb?.net ? "sandbox.net" : "allowed_hosts"}[${i}]`, "any host");
+    } else if (v) {
+      add("allow-net", v, `${base}.${sb?.net ? "sandbox.net" : "allowed_hosts"}[${i}]`, "an allowed host");
+    }
+  });
+  (src.denied_hosts ?? []).forEach((h, i) => {
+    const v = hostFlagValue(h);
+    if (v && v !== "*" && !v.includes("*")) add("deny-net", v, `${base}.denied_hosts[${i}]`, "a denied host");
+  });
+
+  // Env: explicit allowlist only.
+  const envNames: Array<{ name: string; ruleId: string; why: string }> = [];
+  (sb?.env ?? []).forEach((n, i) =>
+    envNames.push({ name: n, ruleId: `${base}.sandbox.env[${i}]`, why: "listed in the sandbox block" })
+  );
+  for (const n of known?.env ?? []) {
+    envNames.push({ name: n, ruleId: "sandbox/minimum-env", why: `${entry.pkg} reads it at start-up` });
+  }
+  for (const n of opts.serverEnv ?? []) {
+    envNames.push({
+      name: n,
+      ruleId: "sandbox/client-config-env",
+      why: "set for this server in the client config",
+    });
+  }
+  for (const e of envNames) add("allow-env", e.name, e.ruleId, e.why);
+  const env: Record<string, string> = { ...baseEnv };
+  for (const e of envNames) {
+    if (e.name.includes("*")) continue;
+    const v = opts.env[e.name];
+    if (v !== undefined) env[e.name] = v;
+  }
+
+  // Run: never, unless the sandbox block says so.
+  if (sb?.run === true) {
+    add("allow-run", "*", `${base}.sandbox.run`, "sandbox.run is true");
+    notes.push(
+      `WARNING: "${server}" may start any program (sandbox.run: true); children are NOT contained and run with your full rights`,
+    );
+  } else if (Array.isArray(sb?.run) && sb.run.length > 0) {
+    sb.run.forEach((p, i) => add("allow-run", p, `${base}.sandbox.run[${i}]`, "listed in sandbox.run"));
+    notes.push(
+      `WARNING: "${server}" may start ${
+        sb.run.join(", ")
+      }; children are NOT contained and run with your full rights`,
+    );
+  }
+
+  // Keep filesystem roots inside the read grants: a root outside them would make the server refuse to start.
+  let serverArgs = entry.serverArgs;
+  if (rootArgs.length > 0) {
+    const reads = flags.filter((f) => f.flag === "allow-read").map((f) => f.value);
+    const covered = (p: string) => reads.some((r) => r === "*" || isWithin(p, r));
+    const out: string[] = [];
+    for (const a of entry.serverArgs) {
+      const r = rootArgs.find((x) => x.raw === a);
+      if (!r) {
+        out.push(a);
+        continue;
+      }
+      if (r.forms.every(covered)) {
+        out.push(a);
+        continue;
+      }
+      const inside = pathGrants.map((g) => g.value).filter((g, i, all) =>
+        all.indexOf(g) === i && r.forms.some((f) => isWithin(g, f)) && covered(g)
+      );
+      // Prefer literal forms: a realpath duplicate of the same grant would list the folder twice.
+      const narrowed = inside.filter((g) => !inside.some((o) => o !== g && isWithin(g, o)));
+      if (narrowed.length > 0) {
+        out.push(...dedupeRealpaths(narrowed, opts.realpath));
+        notes.push(
+          `Root "${a}" is wider than the read grants; narrowed to ${
+            narrowed.map((n) => `"${n}"`).join(", ")
+          }`,
+        );
+      } else {
+        notes.push(`Root "${a}" is outside the read grants and was removed; the server cannot see it`);
+      }
+    }
+    if (!out.some((a) => !a.startsWith("-"))) {
+      notes.push(`No root is left inside the read grants: the filesystem server will refuse to start`);
+    }
+    serverArgs = out;
+  }
+
+  const mode = sb?.mode ?? "flags";
+  const brokerSocket = mode === "broker"
+    ? opts.brokerSocket ?? `${opts.traceDir ?? "/tmp"}/agentperms-${safeName(server)}.broker.sock`
+    : undefined;
+  if (brokerSocket) env.DENO_PERMISSION_BROKER_PATH = brokerSocket;
+
+  const grants = grantsOf(flags, denoDir);
+  return {
+    command: opts.denoPath,
+    args: ["run", "--no-config", "--no-prompt", ...keptFlags, ...renderFlags(flags), module, ...serverArgs],
+    env,
+    clearEnv: true,
+    cwd: opts.cwd,
+    contained: true,
+    mode,
+    notes,
+    brokerSocket,
+    auditFile,
+    flags,
+    grants,
+    entry,
+  };
+}
+
+function dedupeRealpaths(
+  paths: string[],
+  realpath: ((p: string) => string | undefined) | undefined,
+): string[] {
+  if (!realpath) return paths;
+  const seen = new Set<string>();
+  return paths.filter((p) => {
+    const r = realpath(p) ?? p;
+    if (seen.has(r)) return false;
+    seen.add(r);
+    return true;
+  });
+}
+
+function moduleOf(entry: ServerEntry, lock: Record<string, string> | undefined, notes: string[]): string {
+  if (entry.kind !== "npm") return entry.module!;
+  const pkg = entry.pkg!;
+  let version = entry.version;
+  const locked = lock?.[pkg];
+  if (locked !== undefined) {
+    if (version !== undefined && version !== locked) {
+      notes.push(`${pkg}: the spec says "${version}" but mcp.lock pins "${locked}"; using the lock`);
+    }
+    version = locked;
+  }
+  if (version === undefined || !EXACT_VERSION_REGEXP.test(version)) {
+    notes.push(
+      `${pkg} is not pinned to an exact version (${version ?? "none"}): pin it in the config or mcp.lock`,
+    );
+  }
+  return `npm:${pkg}${version ? `@${version}` : ""}${entry.bin ? `/${entry.bin}` : ""}`;
+}
+
+function writeToolsAllowed(cs: CompiledServer | undefined): string | undefined {
+  if (!cs) return undefined;
+  if (!cs.allowedTools) {
+    return "the policy does not restrict tools, so write tools are allowed";
+  }
+  const w = [...cs.allowedTools.keys()].filter((t) => WRITE_TOOL_REGEXP.test(t));
+  return w.length > 0 ? `allowed_tools has write tools (${w.join(", ")})` : undefined;
+}
+
+function hostFlagValue(entry: string): string | undefined {
+  const e = entry.trim().toLowerCase().replace(/^[a-z][a-z0-9+.-]*:\/\//, "").replace(/\/.*$/, "");
+  if (e === "*" || e === "*:*") return "*";
+  if (e === "") return undefined;
+  return e.replace(/:\*$/, "");
+}
+
+function renderFlags(flags: FlagReason[]): string[] {
+  const order = [
+    "allow-read",
+    "deny-read",
+    "allow-write",
+    "deny-write",
+    "allow-net",
+    "deny-net",
+    "allow-env",
+    "allow-run",
+  ];
+  const out: string[] = [];
+  for (const flag of order) {
+    const vals = flags.filter((f) => f.flag === flag).map((f) => f.value);
+    if (vals.length === 0) continue;
+    out.push(vals.includes("*") ? `--${flag}` : `--${flag}=${vals.join(",")}`);
+  }
+  return out;
+}
+
+function grantsOf(flags: FlagReason[], denoDir: string): PermissionGrants {
+  const pick = (flag: string): PermissionGrant[] =>
+    flags.filter((f) => f.flag === flag).map((f) => ({ value: f.value, ruleId: f.ruleId }));
+  return {
+    // The broker also sees the server's reads of its own package code in the npm cache: public code, no secrets.
+    read: [...pick("allow-read"), { value: normalizeAbsolute(`${denoDir}/npm`), ruleId: "sandbox/deno-dir" }],
+    write: pick("allow-write"),
+    net: pick("allow-net"),
+    env: pick("allow-env"),
+    run: pick("allow-run"),
+    sys: [],
+  };
+}
+
+function safeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 60);
+}
