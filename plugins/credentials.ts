@@ -1,0 +1,155 @@
+import { defineRedactor } from "../src/redact/define_redactor.ts";
+
+// Linear-time shape: each match starts at a keyword behind a one-character lookbehind; prefixes are bounded
+// (`{0,4}` groups of `{1,32}` characters split by a separator), and the value is one greedy run with nothing
+// after it that could fail, so no start position is ever rescanned more than a bounded number of times.
+
+// A key such as `password`, `DB_PASSWORD`, `x-api-key`, `aws_secret_access_key`, `client.secret`.
+const KEY = String.raw`(?:[A-Za-z0-9]{1,32}[_.-]){0,4}` +
+  String
+    .raw`(?:pass(?:word|wd|phrase|code)?|secret|token|api[_-]?key|apikey|key|credentials?|auth|cookie|session[_-]?(?:id|token|key))` +
+  String.raw`(?:[_-](?:access|id|key|token|secret|value|hash)){0,2}`;
+// After the opening quote (seen through the lookbehind) a quoted value runs to its closing quote,
+// honouring backslash escapes; an unquoted value stops at whitespace or punctuation.
+const VALUE = String.raw`(?!‹)(?:(?<=")(?:[^"\\\r\n‹]|\\.)+|(?<=')[^'\r\n‹]+|[^\s"'‹,;&(){}\[\]<>]+)`;
+
+/** Credentials written as assignments, headers, phrases or URL userinfo; the key is kept, the value goes. */
+export default defineRedactor({
+  apiVersion: 1,
+  id: "credentials",
+  version: "1.0.0",
+  description: "Passwords, tokens and secrets in assignments, JSON fields, headers, flags and URLs",
+  category: "secrets",
+  rules: [
+    {
+      id: "authorization-header",
+      description: "Authorization / Proxy-Authorization header values (the scheme is kept)",
+      pattern: new RegExp(
+        String.raw`(?<key>(?<![A-Za-z0-9-])(?:proxy-)?authorization["']?\s{0,8}[:=]\s{0,8}["']?` +
+          // A value a token rule already replaced keeps its scheme word instead of losing it as the "value".
+          String.raw`(?!(?:bearer|basic|token|digest|bot|apikey|dpop|negotiate|ntlm)\s{1,8}‹)` +
+          String.raw`(?:(?:bearer|basic|token|digest|bot|apikey|dpop|negotiate|ntlm)\s{1,8})?)` + VALUE,
+        "gi",
+      ),
+      replacement: "$<key>‹redacted›",
+      samples: {
+        redact: [
+          "Authorization: Bearer abc.def.ghi",
+          "authorization: Basic dXNlcjpwYXNz",
+          '{"Authorization":"token 0123456789abcdef"}',
+          "Proxy-Authorization: Negotiate YIIGhg",
+        ],
+        keep: [
+          "Authorization: ‹redacted›",
+          "Authorization: Bearer ‹redacted›",
+          "the authorization flow is described below",
+        ],
+      },
+    },
+    {
+      id: "bearer-token",
+      description: "Bearer <token> outside an Authorization header",
+      pattern: new RegExp(
+        String
+          .raw`(?<key>(?<![A-Za-z0-9_-])bearer\s{1,8})(?=[A-Za-z]{0,256}[0-9_~+/=-])(?!‹)[A-Za-z0-9._~+/=-]{8,}`,
+        "gi",
+      ),
+      replacement: "$<key>‹redacted›",
+      samples: {
+        redact: ["curl -H 'X: Bearer abc123def456'", "bearer 9f8e7d6c5b4a"],
+        keep: ["the bearer instrument.", "Bearer ‹redacted›", "bearer of bad news"],
+      },
+    },
+    {
+      id: "secret-assignment",
+      description: 'password=, token: , api_key=, secret= … and JSON fields such as "password": "x"',
+      pattern: new RegExp(
+        String.raw`(?<key>(?<![A-Za-z0-9])${KEY}["']?\s{0,8}(?:=>|[:=])\s{0,8}["']?)${VALUE}`,
+        "gi",
+      ),
+      replacement: "$<key>‹redacted›",
+      field:
+        /(?:password|passwd|passphrase|passcode|secrets?|token|api[_-]?key|access[_-]?key|private[_-]?key|secret[_-]?key|credentials?|authorization|cookie|session[_-]?(?:id|token|key))(?:[_-]?(?:id|value|hash))?$/i,
+      samples: {
+        redact: [
+          "password=hunter2",
+          "token: abc123",
+          "api_key=xyz",
+          "API-KEY: xyz",
+          "apikey=xyz",
+          "secret=s3cr3t",
+          "key=0123abcd",
+          '{"password": "correct horse battery staple"}',
+          '{"token":"x"}',
+          "DB_PASSWORD='p@ss word'",
+          "export GITHUB_TOKEN=abc",
+          "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+          "https://example.com/cb?access_token=abc&state=1",
+          '"client_secret" => "abc"',
+          '{"password":"a\\"b c"}',
+        ],
+        keep: [
+          "max_tokens: 1500",
+          "token_count=5",
+          "monkey=banana",
+          "author: bob",
+          "PWD=/home/alice",
+          "bypass=true",
+          '{"password": ""}',
+          "password=‹redacted›",
+          "the password policy",
+        ],
+      },
+    },
+    {
+      id: "secret-cli-flag",
+      description: "--password VALUE, --token VALUE, --api-key VALUE (space-separated flags)",
+      pattern: new RegExp(
+        String
+          .raw`(?<key>(?<![A-Za-z0-9-])--?(?:[A-Za-z0-9]{1,32}-){0,3}(?:password|passwd|passphrase|token|secret|api-?key|access-?key)\s{1,4}["']?)(?![-‹])[^\s"'‹]+`,
+        "gi",
+      ),
+      replacement: "$<key>‹redacted›",
+      samples: {
+        redact: ["mysql --password hunter2 db", "gh auth login --with-token abc123", "cli --api-key 'k-123'"],
+        keep: ["docker login --password-stdin", "run --token --verbose", "--token-file /tmp/t"],
+      },
+    },
+    {
+      id: "password-phrase",
+      description: '"password is hunter2", "passphrase was …" in prose',
+      pattern: new RegExp(
+        String
+          .raw`(?<key>(?<![A-Za-z0-9])(?:password|passphrase|passcode|passwd)\s{1,4}(?:is|was)\s{1,4}(?:set to\s{1,4}|now\s{1,4})?["'\x60]?)` +
+          String
+            .raw`(?!(?:required|incorrect|wrong|invalid|missing|empty|not|too|correct|expired|the|a|an|your|my|his|her|their|our|its|this|that|being|changed|reset|stored|case|also|still|only|in|on|at|for|used|shown|hidden|sent|saved|weak|strong|long|short|valid|same|different)\b)` +
+          String.raw`(?!‹)[^\s"'\x60‹,;]+`,
+        "gi",
+      ),
+      replacement: "$<key>‹redacted›",
+      samples: {
+        redact: ["the password is hunter2", "Passphrase was 'open sesame'", "wifi password is now Tr0ub4dor"],
+        keep: ["the password is required", "password is too short", "your password is incorrect"],
+      },
+    },
+    {
+      id: "url-userinfo",
+      description: "The password in scheme://user:password@host",
+      pattern:
+        /(?<pre>(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,30}:\/\/[^\s\/:@]{0,128}:)(?!‹)[^\s\/@]{1,128}(?=@)/g,
+      replacement: "$<pre>‹redacted›",
+      samples: {
+        redact: [
+          "https://alice:s3cret@example.com/x",
+          "postgres://app:p%40ss@db.internal:5432/app",
+          "redis://:hunter2@cache:6379",
+        ],
+        keep: ["https://example.com:8443/path", "ssh://git@github.com/org/repo", "https://user@example.com"],
+      },
+    },
+  ],
+  samples: {
+    redact: ['{"headers":{"Authorization":"Bearer abc123"},"db":"postgres://u:pw@h/db"}'],
+    keep: ["no credentials here"],
+  },
+});

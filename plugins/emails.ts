@@ -1,0 +1,38 @@
+import { defineRedactor } from "../src/redact/define_redactor.ts";
+
+/**
+ * Email addresses. Only the address is replaced, never a `/` around it, so a path that holds an address
+ * (`/srv/mail/bob@example.com/inbox`) keeps its shape for `infer`. The original's pattern took minutes on a
+ * long unbroken token; here the local part starts behind a lookbehind and every part is bounded.
+ */
+export default defineRedactor({
+  apiVersion: 1,
+  id: "emails",
+  version: "1.0.0",
+  description: "Email addresses",
+  category: "emails",
+  rules: [{
+    id: "email",
+    description: "local@domain.tld (not git@host, not icon@2x.png, not pkg@1.2.3)",
+    pattern:
+      /(?<![A-Za-z0-9._%+-])(?!git@)[A-Za-z0-9._%+-]{1,64}@(?!\d{1,2}x\.)(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])/g,
+    samples: {
+      redact: [
+        "bob@example.com",
+        "mail Alice.Smith+tag@mail.example.co.uk now",
+        "/srv/mail/bob@example.com/inbox",
+      ],
+      keep: [
+        "git@github.com:org/repo.git",
+        "icon@2x.png",
+        "npm:@modelcontextprotocol/server-memory@2026.8.31",
+        "user@localhost",
+        "@types/node",
+      ],
+    },
+  }],
+  samples: {
+    redact: ['{"to":"carol@example.org"}'],
+    keep: ["no addresses here @ all"],
+  },
+});
