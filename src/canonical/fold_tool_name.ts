@@ -58,8 +58,25 @@ const SEPARATOR_REGEXP = /[-.\s]/g;
  * @returns the folded key
  */
 export function foldToolName(name: string): string {
-  let s = name.normalize("NFKC").replace(INVISIBLE_REGEXP, "").toLowerCase();
-  s = Array.from(s, (c) => CONFUSABLES[c] ?? c).join("").normalize("NFKC");
+  const hit = CACHE.get(name);
+  if (hit !== undefined) return hit;
+  const folded = ASCII_NAME_REGEXP.test(name) ? finish(name.toLowerCase()) : finish(foldUnicode(name));
+  if (CACHE.size >= CACHE_MAX) CACHE.clear();
+  CACHE.set(name, folded);
+  return folded;
+}
+
+// foldToolName is pure, so memoizing it is safe; bounded so hostile names cannot grow memory.
+const CACHE = new Map<string, string>();
+const CACHE_MAX = 4096;
+const ASCII_NAME_REGEXP = /^[A-Za-z0-9_.-]*$/;
+
+function foldUnicode(name: string): string {
+  const s = name.normalize("NFKC").replace(INVISIBLE_REGEXP, "").toLowerCase();
+  return Array.from(s, (c) => CONFUSABLES[c] ?? c).join("").normalize("NFKC");
+}
+
+function finish(s: string): string {
   if (s.startsWith("mcp__")) {
     const parts = s.split("__");
     if (parts.length >= 3) s = parts.slice(2).join("__");
