@@ -96,7 +96,11 @@ export function normalizeEntry(
   if (approve.length > 0) entry.autoApprove = approve;
   const wrapped = parseWrapped(command, args);
   if (wrapped) entry.wrapped = { mode: wrapped.mode, original: wrapped.original };
-  if (command === undefined && !remote) problems.push(`server "${name}" has neither a command nor a url`);
+  // Goose's built-in extensions run inside Goose: nothing to start, nothing to report.
+  const builtin = type === "builtin" || type === "platform" || type === "frontend";
+  if (command === undefined && !remote && !builtin) {
+    problems.push(`server "${name}" has neither a command nor a url`);
+  }
   errors.push(...problems.map((p) => p[0]!.toUpperCase() + p.slice(1)));
   return entry;
 }

@@ -11,6 +11,7 @@ export const GENERIC: ClientSpec = {
     { kind: "map", at: ["mcp", "servers"] },
     { kind: "map", at: ["context_servers"] },
     { kind: "map", at: ["mcp_servers"] },
+    { kind: "map", at: ["extensions"] },
     { kind: "projects", at: ["projects"], key: "mcpServers" },
   ],
   userFiles: () => [],

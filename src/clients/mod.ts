@@ -29,3 +29,7 @@ export { clientForFile, clientSpec, discover, type DiscoverOptions } from "./dis
 export { parseConfig, type ParsedConfig, parseDocumentText } from "./parse_config.ts";
 export { findVariables, isOnlyVariables, VARIABLE_REGEXP } from "./variables.ts";
 export { parseWrapped, type WrappedInfo } from "./wrapped.ts";
+export { type WireMode, type WireResult, wireText, type WireTextOptions } from "./wire_text.ts";
+export { wireFile, type WireFileOptions, type WireFileResult } from "./wire_file.ts";
+export { type WriteAtomicOptions, writeFileAtomic } from "./write_atomic.ts";
+export { selfCommand, type SelfCommandInputs } from "./self_command.ts";

@@ -1,10 +1,89 @@
 import type { Command } from "commander";
-import type { CommandEnv } from "../command_env.ts";
+import { CLIENTS, discover } from "../../clients/mod.ts";
 import { AgentPermsError } from "../../errors.ts";
+import type { CommandEnv } from "../command_env.ts";
+import { EXIT } from "../exit_codes.ts";
 
-// PLACEHOLDER: replaced by the issue that builds `clients`.
-export function registerClients(program: Command, _env: CommandEnv): void {
-  program.command("clients").description("(not built yet)").action(() => {
-    throw new AgentPermsError("usage", 'The "clients" command is not built yet');
-  });
+interface ClientsOptions {
+  client?: string;
+  path?: string;
+  format: string;
+}
+
+/**
+ * Pads rows into aligned columns.
+ * @param rows the header row first
+ * @returns the table text
+ */
+export function alignColumns(rows: string[][]): string {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join(
+    "\n",
+  ) +
+    "\n";
+}
+
+/**
+ * `agentperms clients`: list every MCP client config found, where, and how many servers each has.
+ * @param program the commander program
+ * @param env io and exit-code setter
+ */
+export function registerClients(program: Command, env: CommandEnv): void {
+  program.command("clients")
+    .description("List the MCP client configs found on this machine and in this workspace")
+    .option("--client <name>", `only this client (${CLIENTS.map((c) => c.id).join(", ")}) or all`, "all")
+    .option("--path <file|dir>", "read this config file, or search this directory for known config files")
+    .option("--format <format>", "text or json", "text")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ agentperms clients
+  $ agentperms clients --client vscode --format json
+  $ agentperms clients --path ./my-project
+
+Nothing is started and no variable is expanded. Exit: 0, or 3 when a config file cannot be parsed.`,
+    )
+    .action(async (opts: ClientsOptions) => {
+      const { io } = env;
+      if (opts.format !== "text" && opts.format !== "json") {
+        throw new AgentPermsError("usage", `Unknown format "${opts.format}"`, { hint: "Use text or json" });
+      }
+      const configs = await discover({ io, client: opts.client, path: opts.path });
+      const broken = configs.some((c) => c.errors.length > 0 && c.servers.length === 0);
+      if (opts.format === "json") {
+        const out = configs.map((c) => ({
+          client: c.client,
+          file: c.file,
+          scope: c.scope,
+          format: c.format,
+          serverCount: c.servers.length,
+          // Names and shapes only: env values, headers and args can hold secrets (scan names those).
+          servers: c.servers.map((s) => ({
+            name: s.name,
+            transport: s.transport,
+            ...(s.project ? { project: s.project } : {}),
+            ...(s.wrapped ? { wrapped: s.wrapped.mode } : {}),
+            ...(s.disabled ? { disabled: true } : {}),
+          })),
+          errors: c.errors,
+        }));
+        io.stdout(JSON.stringify({ v: 1, configs: out }, null, 2) + "\n");
+      } else if (configs.length === 0) {
+        io.stdout("No MCP client configs found.\n");
+      } else {
+        const rows = [["CLIENT", "SCOPE", "SERVERS", "FILE"]];
+        for (const c of configs) {
+          const wrapped = c.servers.filter((s) => s.wrapped).length;
+          const count = c.errors.length > 0 && c.servers.length === 0
+            ? "error"
+            : `${c.servers.length}${wrapped ? ` (${wrapped} wired)` : ""}`;
+          rows.push([c.client, c.scope, count, c.file]);
+        }
+        io.stdout(alignColumns(rows));
+        for (const c of configs) for (const e of c.errors) io.stderr(`warning: ${c.file}: ${e}\n`);
+      }
+      env.setExit(broken ? EXIT.invalid : EXIT.ok);
+    });
 }
