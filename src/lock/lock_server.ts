@@ -50,11 +50,11 @@ function lockItem(item: Record<string, unknown>, fields: readonly string[]): Loc
 
 /**
  * Pins a launch command: command, args and env names, with their hash.
- * @param entry the (unwrapped) launch entry
+ * @param entry the (unwrapped) launch entry, or a pinned launch to re-hash
  * @returns the pinned launch
  */
-export function lockLaunch(entry: ServerLaunch): LaunchV1 {
-  const envNames = Object.keys(entry.env ?? {}).sort();
+export function lockLaunch(entry: ServerLaunch | LaunchV1): LaunchV1 {
+  const envNames = "envNames" in entry ? [...entry.envNames] : Object.keys(entry.env ?? {}).sort();
   const core = { command: entry.command, args: [...entry.args], envNames };
   return { ...core, sha256: sha256Canonical(core) };
 }

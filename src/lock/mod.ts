@@ -37,3 +37,4 @@ export {
   type WordDiffPart,
 } from "./diff_lock.ts";
 export { formatLockDiff } from "./format_lock_diff.ts";
+export { verifyLaunches } from "./verify_launches.ts";

@@ -1,6 +1,7 @@
 import { parse } from "yaml";
 import { AgentPermsError } from "../errors.ts";
 import { type LockFileV1, LockFileV1Schema } from "./lock_file.ts";
+import { lockLaunch } from "./lock_server.ts";
 
 const HINT = "Create it with `agentperms lock`, or restore it from version control";
 
@@ -46,6 +47,16 @@ export function parseLockFile(text: string, file: string): LockFileV1 {
     throw new AgentPermsError("lock_invalid", `Cannot read lock "${file}": ${issue.message}${at}`, {
       hint: HINT,
     });
+  }
+  for (const [name, server] of Object.entries(res.data.servers)) {
+    // A hand-edited command with a stale hash would otherwise verify against the old command.
+    if (lockLaunch(server.launch).sha256 !== server.launch.sha256) {
+      throw new AgentPermsError(
+        "lock_invalid",
+        `Cannot read lock "${file}": the launch hash of server "${name}" does not match its command`,
+        { hint: "Do not edit mcp.lock by hand; re-create it with `agentperms lock`" },
+      );
+    }
   }
   return res.data;
 }

@@ -37,6 +37,10 @@ Deno.test("parseLockFile() fails closed on corrupt, empty, unknown-version and w
   const text = formatLockFile(lockOf([READ]));
   lockInvalid(() => parseLockFile(text.replace(/sha256: ([0-9a-f]{64})/, "sha256: abc"), "l"), /SHA-256/);
   lockInvalid(() => parseLockFile(text + "v: 1\n", "l"), /Cannot read lock/);
+  lockInvalid(
+    () => parseLockFile(text.replace("- server.ts", "- evil.ts"), "l"),
+    /launch hash of server "notes"/,
+  );
 });
 
 Deno.test("readLockFile() fails closed on a missing file", async () => {
