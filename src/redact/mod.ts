@@ -33,3 +33,4 @@ export {
 export { DEPTH_LIMIT_RULE_ID, MAX_REDACT_DEPTH, type RedactionHit, redactValue } from "./redact_value.ts";
 export { loadRedactorPlugin } from "./load_redactor_plugin.ts";
 export { BUILTIN_REDACTORS } from "../../plugins/mod.ts";
+export { RedactLineStream } from "./redact_lines.ts";
