@@ -21,3 +21,16 @@ export * from "./src/decision/mod.ts";
 export { AgentPermsError, type ErrorCode } from "./src/errors.ts";
 export { run } from "./src/cli/run.ts";
 export { fakeIo, type Io } from "./src/cli/io.ts";
+export {
+  BUILTIN_REDACTORS,
+  checkSamples,
+  compileRedactor,
+  defineRedactor,
+  loadRedactorPlugin,
+  REDACTED,
+  type RedactionHit,
+  type RedactionRule,
+  type Redactor,
+  type RedactorDescriptor,
+  redactValue,
+} from "./src/redact/mod.ts";
