@@ -470,6 +470,8 @@ export class ProxySession {
         this.#finishApproval(w, "elicitation", accepted, session, detail);
         return;
       }
+      // A late answer to a question that timed out or was withdrawn: the server never asked it.
+      if (id.startsWith(`agentperms-${this.#o.sessionId}-approval-`)) return;
     }
     this.#o.toServer(JSON.stringify(m));
   }

@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { findDuplicateKey, type Frame, LineSplitter, parseFrame, parseFrameText } from "./framing.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function split(chunks: (string | Uint8Array)[], max?: number): (string | number)[] {
+  const s = new LineSplitter(max);
+  const out: (string | number)[] = [];
+  const emit = (f: Frame) => out.push(f.kind === "line" ? dec.decode(f.bytes) : -f.size);
+  for (const c of chunks) s.push(typeof c === "string" ? enc.encode(c) : c, emit);
+  s.end(emit);
+  return out;
+}
+
+Deno.test("LineSplitter splits on \\n only, across chunks, and keeps a final line without newline", () => {
+  assert.deepEqual(split(['{"a":1}\n{"b"', ':2}\n\n{"c":3}']), ['{"a":1}', '{"b":2}', "", '{"c":3}']);
+  // \r is not a separator: it stays in the line (JSON.parse tolerates it as whitespace).
+  assert.deepEqual(split(['{"a":1}\r{"b":2}\n']), ['{"a":1}\r{"b":2}']);
+});
+
+Deno.test("LineSplitter drops a line over the cap whole and keeps going", () => {
+  const big = "x".repeat(50);
+  assert.deepEqual(split([`{"a":1}\n"${big}`, `${big}"\n{"b":2}\n`], 64), ['{"a":1}', -102, '{"b":2}']);
+  // An endless line (no newline before EOF) is reported at the end, never buffered beyond the cap.
+  assert.deepEqual(split(["y".repeat(100)], 10), [-100]);
+  // Exactly at the cap is accepted.
+  assert.deepEqual(split(["z".repeat(10) + "\n"], 10), ["z".repeat(10)]);
+});
+
+Deno.test("LineSplitter copies partial lines so a reused reader buffer cannot change them", () => {
+  const s = new LineSplitter();
+  const out: string[] = [];
+  const buf = enc.encode('{"a":');
+  s.push(buf, (f) => f.kind === "line" && out.push(dec.decode(f.bytes)));
+  buf.fill(32); // the reader reuses its buffer
+  s.push(enc.encode("1}\n"), (f) => f.kind === "line" && out.push(dec.decode(f.bytes)));
+  assert.deepEqual(out, ['{"a":1}']);
+});
+
+Deno.test("findDuplicateKey() finds keys repeated in one object, including escaped spellings", () => {
+  assert.equal(findDuplicateKey('{"name":"exec","name":"read"}'), "name");
+  assert.equal(findDuplicateKey('{"params":{"name":"read","arguments":{},"name":"exec"}}'), "name");
+  assert.equal(findDuplicateKey('{"a":1,"\\u0061":2}'), "a");
+  assert.equal(findDuplicateKey('[{"a":1},{"a":2}]'), undefined);
+  assert.equal(findDuplicateKey('{"a":{"a":1},"b":["a","a"]}'), undefined);
+  assert.equal(findDuplicateKey('{"a":"x\\"y","b":"\\\\","c":"\\\\\\"","a":0}'), "a");
+  assert.equal(findDuplicateKey('{ "k" : 1 , "k" : 2 }'), "k");
+  assert.equal(findDuplicateKey('{"v":"\\"k\\":1","k":1}'), undefined);
+});
+
+Deno.test("parseFrame() rejects invalid JSON, invalid UTF-8 and duplicate keys, and accepts blank lines as empty", () => {
+  assert.deepEqual(parseFrameText('{"a":1}'), { ok: true, value: { a: 1 } });
+  const bad = parseFrameText("{nope");
+  assert.equal(bad.ok, false);
+  assert.equal(!bad.ok && !bad.empty && bad.code, -32700);
+  const dup = parseFrameText(
+    '{"jsonrpc":"2.0","method":"tools/call","params":{"name":"read","name":"exec"}}',
+  );
+  assert.ok(!dup.ok && !dup.empty && dup.error.includes('duplicate key "name"'));
+  assert.deepEqual(parseFrameText("   "), { ok: false, empty: true });
+  const utf = parseFrame(new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]));
+  assert.ok(!utf.ok && !utf.empty && utf.error.includes("UTF-8"));
+});
+
+Deno.test("parseFrame() parses a 10 MB message and checks it for duplicates in reasonable time", () => {
+  const big = JSON.stringify({
+    jsonrpc: "2.0",
+    id: 1,
+    method: "tools/call",
+    params: { name: "echo", arguments: { message: "m".repeat(10_000_000) } },
+  });
+  const t0 = performance.now();
+  const r = parseFrame(enc.encode(big));
+  const ms = performance.now() - t0;
+  assert.ok(r.ok);
+  assert.ok(ms < 2000, `took ${ms} ms`);
+});

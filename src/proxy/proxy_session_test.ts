@@ -1,0 +1,394 @@
+import assert from "node:assert/strict";
+import { compilePolicy, parsePolicy } from "../policy/mod.ts";
+import { MemoryTraceSink } from "../trace/mod.ts";
+import { type ProxyMode, ProxySession, type ProxySessionOptions } from "./proxy_session.ts";
+import { TtyPrompter } from "./tty_prompter.ts";
+
+const POLICY = `
+version: 1
+servers:
+  fs:
+    allowed_tools: [read_file, list, send_email, echo]
+    denied_tools: [exec]
+    allowed_paths: [/proj]
+    denied_paths: [~/.ssh]
+    deny_sampling: true
+approvals:
+  require_human_approval: [fs.send_email]
+`;
+
+type Msg = Record<string, unknown>;
+
+function harness(mode: ProxyMode = "enforce", extra: Partial<ProxySessionOptions> = {}, policyText = POLICY) {
+  const { policy } = parsePolicy(policyText, { file: "p.yaml" });
+  const compiled = compilePolicy(policy, { baseDir: "/proj", home: "/home/me", realpath: () => undefined });
+  const toClient: Msg[] = [];
+  const toServer: Msg[] = [];
+  const rawServer: string[] = [];
+  const diag: string[] = [];
+  const trace = new MemoryTraceSink();
+  const s = new ProxySession({
+    mode,
+    server: "fs",
+    policy: compiled,
+    cwd: "/proj",
+    home: "/home/me",
+    sessionId: "s1",
+    trace,
+    redact: (v) => ({ value: v, fired: [] }),
+    toClient: (l) => void toClient.push(JSON.parse(l)),
+    toServer: (l) => {
+      rawServer.push(l);
+      toServer.push(JSON.parse(l));
+    },
+    diag: (m) => void diag.push(m),
+    realpath: () => undefined,
+    ...extra,
+  });
+  const enc = new TextEncoder();
+  const client = (m: unknown) =>
+    s.onClientFrame({ kind: "line", bytes: enc.encode(typeof m === "string" ? m : JSON.stringify(m)) });
+  const server = (m: unknown) =>
+    s.onServerFrame({ kind: "line", bytes: enc.encode(typeof m === "string" ? m : JSON.stringify(m)) });
+  return { s, toClient, toServer, rawServer, diag, trace, client, server };
+}
+
+const call = (id: unknown, name: string, args: unknown) => ({
+  jsonrpc: "2.0",
+  id,
+  method: "tools/call",
+  params: { name, arguments: args },
+});
+
+Deno.test("ProxySession denies a tools/call with an isError result and never forwards it", () => {
+  const h = harness();
+  h.client(call(1, "read_file", { path: "~/.ssh/id_rsa" }));
+  assert.equal(h.toServer.length, 0);
+  const r = h.toClient[0]!.result as Msg;
+  assert.equal(r.isError, true);
+  assert.match((r.content as Msg[])[0]!.text as string, /^AgentPerms blocked this call: Path/);
+  const meta = (r._meta as Msg).agentperms as Msg;
+  assert.deepEqual(meta.ruleIds, ["servers.fs.denied_paths[0]"]);
+  assert.equal(meta.decisionId, "s1-1");
+  const ev = h.trace.events.find((e) => e.kind === "call")!;
+  assert.equal(ev.decision?.verdict, "deny");
+  assert.equal(ev.forwarded, false);
+});
+
+Deno.test("ProxySession with denyStyle jsonrpc answers -32001 for a denied tools/call", () => {
+  const h = harness("enforce", { denyStyle: "jsonrpc" });
+  h.client(call(7, "exec", { command: "ls" }));
+  const e = h.toClient[0]!.error as Msg;
+  assert.equal(e.code, -32001);
+  assert.deepEqual((e.data as Msg).ruleIds, ["servers.fs.denied_tools[0]"]);
+});
+
+Deno.test("ProxySession forwards exactly JSON.stringify of the judged value, whatever the spacing", () => {
+  const h = harness();
+  h.client(
+    '{ "jsonrpc" : "2.0", "id" : 2, "method":"tools/call",\t"params":{"name":"read_file","arguments":{"path":"/proj/a"}} }',
+  );
+  assert.deepEqual(h.rawServer, [
+    '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"read_file","arguments":{"path":"/proj/a"}}}',
+  ]);
+});
+
+Deno.test("ProxySession rejects duplicate keys and invalid JSON with -32700 and forwards nothing", () => {
+  const h = harness("record");
+  h.client('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_file","name":"exec"}}');
+  h.client("{not json");
+  assert.equal(h.toServer.length, 0);
+  assert.deepEqual(h.toClient.map((m) => (m.error as Msg).code), [-32700, -32700]);
+  assert.equal(h.trace.events.filter((e) => e.kind === "malformed").length, 2);
+});
+
+Deno.test("ProxySession judges a batch element by element and answers with one array", () => {
+  const h = harness();
+  h.client([call(1, "read_file", { path: "/proj/a" }), call(2, "exec", {}), {
+    jsonrpc: "2.0",
+    method: "notifications/x",
+  }, 5]);
+  // The allowed element went on alone; nothing answered yet because id 1 is outstanding.
+  assert.deepEqual(h.toServer.map((m) => m.id ?? m.method), [1, "notifications/x"]);
+  assert.equal(h.toClient.length, 0);
+  h.server({ jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "ok" }] } });
+  assert.equal(h.toClient.length, 1);
+  const arr = h.toClient[0] as unknown as Msg[];
+  assert.ok(Array.isArray(arr));
+  assert.deepEqual(arr.map((m) => m.id).sort(), [1, 2, null].sort());
+  assert.equal(h.client("[]"), undefined);
+  assert.equal((h.toClient[1]!.error as Msg).code, -32600);
+});
+
+Deno.test("ProxySession judges a request without an id and one with an odd id", () => {
+  const h = harness();
+  h.client({ jsonrpc: "2.0", method: "tools/call", params: { name: "exec", arguments: {} } });
+  h.client({
+    jsonrpc: "2.0",
+    id: { odd: true },
+    method: "tools/call",
+    params: { name: "exec", arguments: {} },
+  });
+  h.client({
+    jsonrpc: "2.0",
+    method: "tools/call",
+    params: { name: "read_file", arguments: { path: "/proj/x" } },
+  });
+  assert.equal(h.toServer.length, 1);
+  assert.equal((h.toServer[0]!.params as Msg).name, "read_file");
+  // No id: no answer is possible; odd id: answered with that id.
+  assert.equal(h.toClient.length, 1);
+  assert.deepEqual(h.toClient[0]!.id, { odd: true });
+  assert.equal(h.trace.events.filter((e) => e.kind === "call" && e.decision?.verdict === "deny").length, 2);
+});
+
+Deno.test("ProxySession judges resources/read file URIs, prompts/get and completion/complete", () => {
+  const h = harness();
+  h.client({
+    jsonrpc: "2.0",
+    id: 1,
+    method: "resources/read",
+    params: { uri: "file:///home/me/.ssh/id_rsa" },
+  });
+  h.client({
+    jsonrpc: "2.0",
+    id: 2,
+    method: "prompts/get",
+    params: { name: "p", arguments: { file: "~/.ssh/x" } },
+  });
+  h.client({
+    jsonrpc: "2.0",
+    id: 3,
+    method: "completion/complete",
+    params: {
+      ref: { type: "ref/resource", uri: "file:///home/me/.ssh/{name}" },
+      argument: { name: "name", value: "i" },
+    },
+  });
+  h.client({ jsonrpc: "2.0", id: 4, method: "resources/read", params: { uri: "file:///proj/readme.md" } });
+  assert.deepEqual(h.toServer.map((m) => m.id), [4]);
+  assert.deepEqual(h.toClient.map((m) => (m.error as Msg).code), [-32001, -32001, -32001]);
+});
+
+Deno.test("ProxySession denies an unknown client method in enforce mode and forwards it in record mode", () => {
+  const e = harness();
+  e.client({ jsonrpc: "2.0", id: 1, method: "evil/run", params: {} });
+  assert.equal(e.toServer.length, 0);
+  assert.match((e.toClient[0]!.error as Msg).message as string, /unknown to AgentPerms/);
+  const r = harness("record");
+  r.client({ jsonrpc: "2.0", id: 1, method: "evil/run", params: {} });
+  assert.equal(r.toServer.length, 1);
+  r.server({ jsonrpc: "2.0", id: 1, error: { code: -32601, message: "Method not found" } });
+  assert.equal(r.trace.events.find((x) => x.kind === "call")?.decision?.verdict, "deny");
+});
+
+Deno.test("ProxySession passes lifecycle, ping, list and notification messages", () => {
+  const h = harness();
+  for (const [i, m] of ["initialize", "ping", "tools/list", "resources/list", "prompts/list"].entries()) {
+    h.client({ jsonrpc: "2.0", id: i, method: m, params: {} });
+  }
+  h.client({ jsonrpc: "2.0", method: "notifications/initialized" });
+  assert.equal(h.toServer.length, 6);
+  assert.equal(h.toClient.length, 0);
+});
+
+Deno.test("ProxySession filters every tools/list page and still denies a direct call to a hidden tool", () => {
+  const h = harness();
+  const tool = (name: string) => ({ name, inputSchema: { type: "object" } });
+  h.client({ jsonrpc: "2.0", id: 1, method: "tools/list" });
+  h.server({ jsonrpc: "2.0", id: 1, result: { tools: [tool("read_file"), tool("exec")], nextCursor: "p2" } });
+  h.client({ jsonrpc: "2.0", id: 2, method: "tools/list", params: { cursor: "p2" } });
+  h.server({ jsonrpc: "2.0", id: 2, result: { tools: [tool("delete_everything"), tool("list")] } });
+  assert.deepEqual(((h.toClient[0]!.result as Msg).tools as Msg[]).map((t) => t.name), ["read_file"]);
+  assert.deepEqual(((h.toClient[1]!.result as Msg).tools as Msg[]).map((t) => t.name), ["list"]);
+  assert.equal((h.toClient[0]!.result as Msg).nextCursor, "p2");
+  h.client(call(3, "exec", {}));
+  assert.equal((h.toClient[2]!.result as Msg).isError, true);
+  // Record mode keeps the list whole but traces which tools would be hidden.
+  const r = harness("record");
+  r.client({ jsonrpc: "2.0", id: 1, method: "tools/list" });
+  r.server({ jsonrpc: "2.0", id: 1, result: { tools: [tool("read_file"), tool("exec")] } });
+  assert.equal(((r.toClient[0]!.result as Msg).tools as Msg[]).length, 2);
+  const ev = r.trace.events.find((e) => e.kind === "tools")!;
+  assert.deepEqual(ev.tools?.map((t) => t.name), ["read_file", "exec"]);
+});
+
+Deno.test("ProxySession hides drifted tools and denies calls to them when a lock check reports drift", () => {
+  const lockCheck = (tools: unknown[]) =>
+    new Map(
+      (tools as Msg[]).filter((t) => t.description === "changed").map((
+        t,
+      ) => [t.name as string, "description changed"]),
+    );
+  const h = harness("enforce", { lockCheck });
+  h.client({ jsonrpc: "2.0", id: 1, method: "tools/list" });
+  h.server({
+    jsonrpc: "2.0",
+    id: 1,
+    result: { tools: [{ name: "read_file", description: "changed" }, { name: "list" }] },
+  });
+  assert.deepEqual(((h.toClient[0]!.result as Msg).tools as Msg[]).map((t) => t.name), ["list"]);
+  h.client(call(2, "read_file", { path: "/proj/a" }));
+  assert.equal(h.toServer.length, 1);
+  assert.match(JSON.stringify(h.toClient[1]), /lock\/drift/);
+  const r = harness("record", { lockCheck });
+  r.client({ jsonrpc: "2.0", id: 1, method: "tools/list" });
+  r.server({ jsonrpc: "2.0", id: 1, result: { tools: [{ name: "read_file", description: "changed" }] } });
+  assert.equal(((r.toClient[0]!.result as Msg).tools as Msg[]).length, 1);
+  assert.equal(r.trace.events.filter((e) => e.kind === "drift").length, 1);
+});
+
+Deno.test("ProxySession records server requests and denies sampling when the policy says so", () => {
+  const h = harness();
+  h.server({ jsonrpc: "2.0", id: 9, method: "sampling/createMessage", params: { messages: [] } });
+  h.server({ jsonrpc: "2.0", id: 10, method: "roots/list" });
+  assert.deepEqual(h.toClient.map((m) => m.method), ["roots/list"]);
+  assert.equal((h.toServer[0]!.error as Msg).code, -32001);
+  assert.deepEqual(
+    h.trace.events.filter((e) => e.kind === "server-request").map((e) => e.decision?.verdict),
+    [
+      "deny",
+      "allow",
+    ],
+  );
+  // The client's answer to the server's request goes back to the server.
+  h.client({ jsonrpc: "2.0", id: 10, result: { roots: [] } });
+  assert.deepEqual(h.toServer[1], { jsonrpc: "2.0", id: 10, result: { roots: [] } });
+});
+
+Deno.test("ProxySession reports server garbage on stderr and the trace, and does not forward it", () => {
+  const h = harness();
+  h.server("Debugger listening on ws://...");
+  h.server('{"jsonrpc":"2.0","id":1,"result":{},"result":{"x":1}}');
+  assert.equal(h.toClient.length, 0);
+  assert.equal(h.diag.length, 2);
+  assert.equal(h.trace.events.filter((e) => e.kind === "malformed" && e.direction === "server").length, 2);
+});
+
+Deno.test("ProxySession records a completed call with latency and a result summary", () => {
+  const h = harness("record");
+  h.client(call(1, "read_file", { path: "/proj/a" }));
+  h.server({ jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "hello" }] } });
+  const ev = h.trace.events.find((e) => e.kind === "call")!;
+  assert.equal(ev.result?.outcome, "ok");
+  assert.equal(ev.result?.summary, "hello");
+  assert.equal(typeof ev.latencyMs, "number");
+  assert.deepEqual(ev.paths, ["/proj/a"]);
+});
+
+Deno.test("ProxySession answers every pending request with an error when the server exits", () => {
+  const h = harness();
+  h.client(call(1, "read_file", { path: "/proj/a" }));
+  h.client([call(2, "read_file", { path: "/proj/b" })]);
+  h.s.onServerExit(3);
+  assert.equal(h.toClient.length, 2);
+  assert.match(JSON.stringify(h.toClient), /exited \(code 3\)/);
+  assert.equal(h.s.pendingCount, 0);
+});
+
+Deno.test("ProxySession denies an approval when there is no channel", () => {
+  const h = harness();
+  h.client(call(1, "send_email", { to: "a@b.c" }));
+  assert.equal(h.toServer.length, 0);
+  assert.match(JSON.stringify(h.toClient[0]), /approval required and no approval channel available/);
+});
+
+const initialize = (elicitation: boolean) => ({
+  jsonrpc: "2.0",
+  id: 0,
+  method: "initialize",
+  params: {
+    protocolVersion: "2025-06-18",
+    capabilities: elicitation ? { elicitation: {} } : {},
+    clientInfo: { name: "t" },
+  },
+});
+
+Deno.test("ProxySession asks a client that declared elicitation, forwards on accept and remembers allow-session", () => {
+  const h = harness();
+  h.client(initialize(true));
+  h.client(call(1, "send_email", { to: "a@b.c", body: "hi" }));
+  const ask = h.toClient.find((m) => m.method === "elicitation/create")!;
+  assert.match((ask.params as Msg).message as string, /"fs"[\s\S]*"send_email"[\s\S]*"to": "a@b.c"/);
+  // Other traffic flows while the human thinks.
+  h.client(call(2, "read_file", { path: "/proj/a" }));
+  assert.deepEqual(h.toServer.map((m) => m.id), [0, 2]);
+  h.client({
+    jsonrpc: "2.0",
+    id: ask.id,
+    result: { action: "accept", content: { decision: "allow-session" } },
+  });
+  assert.deepEqual(h.toServer.map((m) => m.id), [0, 2, 1]);
+  // Same server, tool and arguments (in another key order): no second question.
+  h.client(call(3, "send_email", { body: "hi", to: "a@b.c" }));
+  assert.deepEqual(h.toServer.map((m) => m.id), [0, 2, 1, 3]);
+  assert.equal(h.toClient.filter((m) => m.method === "elicitation/create").length, 1);
+  // Different arguments: asked again; decline → denied.
+  h.client(call(4, "send_email", { to: "evil@x.y", body: "hi" }));
+  const ask2 = h.toClient.filter((m) => m.method === "elicitation/create")[1]!;
+  h.client({ jsonrpc: "2.0", id: ask2.id, result: { action: "decline" } });
+  assert.equal(h.toServer.length, 4);
+  assert.match(JSON.stringify(h.toClient.at(-1)), /approval denied/);
+  for (const id of [2, 1, 3]) h.server({ jsonrpc: "2.0", id, result: { content: [] } });
+  const approvals = h.trace.events.filter((e) => e.approval).map((
+    e,
+  ) => [e.approval!.channel, e.approval!.granted]);
+  assert.deepEqual(approvals, [["elicitation", false], ["elicitation", true], ["session", true]]);
+});
+
+Deno.test("ProxySession withdraws a pending approval on notifications/cancelled", () => {
+  const h = harness();
+  h.client(initialize(true));
+  h.client(call(1, "send_email", { to: "a@b.c" }));
+  const ask = h.toClient.find((m) => m.method === "elicitation/create")!;
+  h.client({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 1 } });
+  assert.equal(h.s.approvalCount, 0);
+  const cancel = h.toClient.find((m) => m.method === "notifications/cancelled")!;
+  assert.equal((cancel.params as Msg).requestId, ask.id);
+  // A late answer changes nothing.
+  h.client({ jsonrpc: "2.0", id: ask.id, result: { action: "accept", content: { decision: "allow" } } });
+  assert.deepEqual(h.toServer.map((m) => m.id), [0]);
+});
+
+function scriptedTty() {
+  let push: (s: string) => void = () => {};
+  const shown: string[] = [];
+  const readable = new ReadableStream<Uint8Array>({
+    start(c) {
+      push = (s) => c.enqueue(new TextEncoder().encode(s));
+    },
+  });
+  return {
+    streams: { readable, write: (t: string) => void shown.push(t) },
+    type: (s: string) => push(s),
+    shown,
+  };
+}
+
+async function until(cond: () => boolean, ms = 2000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+Deno.test("ProxySession asks on the terminal with the full arguments, and times out to deny", async () => {
+  const tty = scriptedTty();
+  const prompter = new TtyPrompter(tty.streams);
+  const h = harness("enforce", { tty: () => prompter, approvalTimeoutMs: 50 });
+  h.client(call(1, "send_email", { to: "a@b.c", subject: "s" }));
+  await until(() => tty.shown.length > 0);
+  assert.match(tty.shown.join(""), /"subject": "s"/);
+  tty.type("y\n");
+  await until(() => h.toServer.length === 1);
+  h.client(call(2, "send_email", { to: "other@b.c" }));
+  await until(() => h.toClient.length === 1);
+  assert.match(JSON.stringify(h.toClient[0]), /no answer before the approval timeout/);
+  // A line typed while no question is open is dropped: it cannot approve the next call.
+  tty.type("y\n");
+  await new Promise((r) => setTimeout(r, 5));
+  h.client(call(3, "send_email", { to: "third@b.c" }));
+  await until(() => h.toClient.length === 2);
+  assert.equal(h.toServer.length, 1);
+});

@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { defaultTraceDir, traceFileName, TraceWriter } from "./writer.ts";
+import type { TraceEventV1 } from "./schema.ts";
+
+const ev = (i: number): TraceEventV1 => ({
+  v: 1,
+  kind: "lifecycle",
+  time: "2026-01-01T00:00:00.000Z",
+  sessionId: "s",
+  server: "demo",
+  mode: "record",
+  detail: `event ${i}`,
+});
+
+Deno.test("TraceWriter writes whole JSONL lines to a 0600 file in a 0700 directory", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const traces = join(dir, "a", "traces");
+    const w = TraceWriter.open(traces, "t.jsonl");
+    w.write(ev(1));
+    w.write({ ...ev(2), detail: "x".repeat(100_000) });
+    // Written per event (no buffering): readable before close.
+    const before = await Deno.readTextFile(w.path);
+    assert.equal(before.split("\n").length, 3);
+    w.close();
+    assert.equal((await Deno.stat(w.path)).mode! & 0o777, 0o600);
+    assert.equal((await Deno.stat(traces)).mode! & 0o777, 0o700);
+    const lines = before.trimEnd().split("\n").map((l) => JSON.parse(l));
+    assert.equal(lines[1].detail.length, 100_000);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("TraceWriter appends to an existing file and tightens its mode", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const f = join(dir, "t.jsonl");
+    await Deno.writeTextFile(f, JSON.stringify(ev(0)) + "\n", { mode: 0o644 });
+    await Deno.chmod(f, 0o644);
+    const w = TraceWriter.open(dir, "t.jsonl");
+    w.write(ev(1));
+    w.close();
+    assert.equal((await Deno.readTextFile(f)).trimEnd().split("\n").length, 2);
+    assert.equal((await Deno.stat(f)).mode! & 0o777, 0o600);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("defaultTraceDir() prefers XDG_STATE_HOME, then ~/.local/state, never the cwd", () => {
+  assert.equal(defaultTraceDir((n) => ({ XDG_STATE_HOME: "/x", HOME: "/h" })[n]), "/x/agentperms/traces");
+  assert.equal(defaultTraceDir((n) => ({ HOME: "/h" })[n]), "/h/.local/state/agentperms/traces");
+  assert.equal(
+    defaultTraceDir((n) => ({ XDG_STATE_HOME: "rel", HOME: "/h" })[n]),
+    "/h/.local/state/agentperms/traces",
+  );
+  assert.throws(() => defaultTraceDir(() => undefined), /trace directory/);
+});
+
+Deno.test("traceFileName() sorts by time and keeps server names file-safe", () => {
+  assert.equal(
+    traceFileName(new Date("2026-01-02T03:04:05.678Z"), "my/server", "abc"),
+    "20260102T030405Z-my_server-abc.jsonl",
+  );
+});
