@@ -1,10 +1,240 @@
 import type { Command } from "commander";
-import type { CommandEnv } from "../command_env.ts";
+import { createTwoFilesPatch } from "diff";
+import { basename, dirname, join, resolve } from "node:path";
+import { hostRealpath } from "../../canonical/mod.ts";
 import { AgentPermsError } from "../../errors.ts";
+import {
+  inferPolicy,
+  mergePolicy,
+  renderPolicy,
+  summarizeInference,
+  type ToolAnnotations,
+  TraceAccumulator,
+} from "../../infer/mod.ts";
+import { readLockFile } from "../../lock/mod.ts";
+import { loadPolicy, parsePolicy } from "../../policy/mod.ts";
+import { defaultTraceDir } from "../../trace/mod.ts";
+import { type CommandEnv, homeOf } from "../command_env.ts";
+import { EXIT } from "../exit_codes.ts";
+import { printPolicyWarnings, readLines } from "../shared.ts";
 
-// PLACEHOLDER: replaced by the issue that builds `infer`.
-export function registerInfer(program: Command, _env: CommandEnv): void {
-  program.command("infer").description("(not built yet)").action(() => {
-    throw new AgentPermsError("usage", 'The "infer" command is not built yet');
-  });
+interface InferCliOptions {
+  out?: string;
+  merge?: string;
+  lock?: string;
+  cwd?: string;
+  generalizeAfter: string;
+  force?: boolean;
+  format: "text" | "json";
+}
+
+const AUDIT_FILE_REGEXP = /^(.+)\.permissions\.jsonl$/;
+
+/** `agentperms infer`: the least-privilege draft policy from recorded traces. */
+export function registerInfer(program: Command, env: CommandEnv): void {
+  program.command("infer")
+    .description(
+      "Infer the least-privilege policy from recorded traces: only calls that were allowed and succeeded are learned",
+    )
+    .argument("[traces...]", "trace files or directories (default: the trace directory)")
+    .option("-o, --out <file>", "write the policy here (default: print it)")
+    .option(
+      "--merge <existing>",
+      "merge into this policy: never loosens its denies or approvals; prints the diff",
+    )
+    .option("--lock <file>", "mcp.lock: tools each server offers, to deny dangerous unused ones by name")
+    .option("--cwd <dir>", "directory the original tool's relative paths resolve against (default: here)")
+    .option("--generalize-after <n>", "distinct entries under a directory before it is allowed whole", "3")
+    .option("--force", "overwrite --out when it exists and is not the --merge file")
+    .option("--format <format>", "text or json", "text")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ agentperms infer --out mcp.policy.yaml
+  $ agentperms infer ~/.local/state/agentperms/traces/session-1.jsonl --lock mcp.lock
+  $ agentperms infer traces/ --merge mcp.policy.yaml --out mcp.policy.yaml
+  $ agentperms infer traces/session-default.jsonl --cwd ~/project --format json
+
+Reads the proxy's traces (format v1) and the original tool's JSONL (ts, server, tool, args, decision).
+Malformed lines are reported with file:line and skipped. Denied, failed and approval-refused calls are
+listed as "seen, not learned". Secret paths are never allowed; "/", top-level directories and the home
+directory are never allowed whole.
+
+Exit: 0 on success, 2 on a bad flag, 3 when the traces hold no call at all, 4 when a file cannot be read.`,
+    )
+    .action(async (traces: string[], opts: InferCliOptions) => {
+      const { io } = env;
+      if (opts.format !== "text" && opts.format !== "json") {
+        throw new AgentPermsError("usage", `Unknown format "${opts.format}"`, { hint: "Use text or json" });
+      }
+      const minEntries = Number(opts.generalizeAfter);
+      if (!Number.isInteger(minEntries) || minEntries < 2) {
+        throw new AgentPermsError(
+          "usage",
+          `--generalize-after must be a whole number of at least 2, not "${opts.generalizeAfter}"`,
+        );
+      }
+      const cwd = io.cwd();
+      const home = homeOf(io);
+      const outAbs = opts.out !== undefined ? resolve(cwd, opts.out) : undefined;
+      const mergeAbs = opts.merge !== undefined ? resolve(cwd, opts.merge) : undefined;
+      if (outAbs !== undefined && outAbs !== mergeAbs && !opts.force && await exists(outAbs)) {
+        throw new AgentPermsError("usage", `Refusing to overwrite "${opts.out}"`, {
+          hint: "Pass --merge with it to keep its rules, or --force to replace it",
+        });
+      }
+      const inputs = traces.length > 0 ? traces : [defaultTraceDir((n) => io.env(n))];
+      const files = await traceFiles(inputs, cwd, traces.length === 0);
+      const acc = new TraceAccumulator({
+        cwd: opts.cwd ? resolve(cwd, opts.cwd) : cwd,
+        home,
+        realpath: hostRealpath,
+      });
+      for (const f of files) {
+        const auditServer = AUDIT_FILE_REGEXP.exec(basename(f.abs))?.[1];
+        let line = 0;
+        for await (const text of readLines(f.abs, io)) {
+          acc.addLine(text, { file: f.shown, line: ++line, auditServer });
+        }
+      }
+      if (acc.servers.size === 0) {
+        throw new AgentPermsError(
+          "trace_invalid",
+          `No call or tool list found in ${files.length} trace file(s)${
+            acc.counts.malformed ? ` (${acc.counts.malformed} malformed line(s) skipped)` : ""
+          }`,
+          { hint: "Record a session first: `agentperms record`, run your agent, then `agentperms infer`" },
+        );
+      }
+      let lockTools: Map<string, Map<string, ToolAnnotations | undefined>> | undefined;
+      if (opts.lock !== undefined) {
+        const lock = await readLockFile(resolve(cwd, opts.lock));
+        lockTools = new Map(
+          Object.entries(lock.servers).map((
+            [name, s],
+          ) => [name, new Map(Object.keys(s.tools).map((t) => [t, undefined]))]),
+        );
+      }
+      const baseDir = outAbs ? dirname(outAbs) : mergeAbs ? dirname(mergeAbs) : cwd;
+      const result = inferPolicy(acc, { baseDir, home, minEntries, lockTools });
+      let policy = result.policy;
+      let oldText: string | undefined;
+      let mergeNotes: string[] = [];
+      if (mergeAbs !== undefined) {
+        const existing = await loadPolicy(mergeAbs, { cwd, home });
+        if (opts.format === "text") printPolicyWarnings(io, existing);
+        oldText = await Deno.readTextFile(mergeAbs);
+        const merged = mergePolicy(existing.policy, result.policy);
+        policy = merged.policy;
+        mergeNotes = merged.notes;
+      }
+      const header = [
+        `Draft least-privilege policy inferred by \`agentperms infer\` from ${acc.counts.calls} call(s),`,
+        `${acc.counts.learned} learned. Each comment gives the evidence; review it before enforcing.`,
+        ...(mergeAbs !== undefined
+          ? ["Merged into an existing policy: its denies and approvals are kept."]
+          : []),
+      ];
+      const yaml = renderPolicy(policy, { header, comments: result.comments });
+      // The output must load with zero errors: a policy that does not parse would fail closed at enforce time.
+      parsePolicy(yaml, { file: opts.out ?? "<inferred>" });
+      const summary = summarizeInference(result, {
+        counts: acc.counts,
+        malformed: acc.malformed,
+        baseDir,
+        home,
+      });
+      const diff = oldText !== undefined
+        ? createTwoFilesPatch(opts.merge!, opts.out ?? "(inferred)", oldText, yaml, undefined, undefined, {
+          context: 2,
+        })
+        : undefined;
+      if (outAbs !== undefined) await writeAtomic(outAbs, yaml);
+      if (opts.format === "json") {
+        io.stdout(
+          JSON.stringify(
+            {
+              out: outAbs ?? null,
+              policy,
+              yaml,
+              counts: acc.counts,
+              notLearned: result.notLearned,
+              sensitive: result.sensitive,
+              malformed: acc.malformed,
+              mergeNotes,
+              diff: diff ?? null,
+              summary,
+            },
+            null,
+            2,
+          ) + "\n",
+        );
+        env.setExit(EXIT.ok);
+        return;
+      }
+      // The policy goes to stdout when there is no --out, so the summary must not mix into it.
+      const say = outAbs !== undefined ? io.stdout : io.stderr;
+      if (outAbs === undefined) io.stdout(yaml);
+      if (diff !== undefined) say(diff.split("\n").slice(2).join("\n"));
+      for (const n of mergeNotes) say(`note: ${n}\n`);
+      say(summary);
+      if (outAbs !== undefined) say(`Wrote ${opts.out}\n`);
+      env.setExit(EXIT.ok);
+    });
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await Deno.lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function traceFiles(
+  inputs: string[],
+  cwd: string,
+  isDefault: boolean,
+): Promise<{ abs: string; shown: string }[]> {
+  const out: { abs: string; shown: string }[] = [];
+  for (const input of inputs) {
+    if (input === "-") {
+      out.push({ abs: "-", shown: "<stdin>" });
+      continue;
+    }
+    const abs = resolve(cwd, input);
+    let st: Deno.FileInfo;
+    try {
+      st = await Deno.stat(abs);
+    } catch (e) {
+      throw new AgentPermsError("io_failed", `Cannot read traces "${input}": ${(e as Error).message}`, {
+        cause: e,
+        hint: isDefault
+          ? "Nothing was recorded yet: run `agentperms record`, use your agent, then infer; or pass trace files"
+          : undefined,
+      });
+    }
+    if (!st.isDirectory) {
+      out.push({ abs, shown: input });
+      continue;
+    }
+    const names: string[] = [];
+    for await (const e of Deno.readDir(abs)) if (e.isFile && e.name.endsWith(".jsonl")) names.push(e.name);
+    names.sort();
+    for (const n of names) out.push({ abs: join(abs, n), shown: join(input, n) });
+  }
+  return out;
+}
+
+async function writeAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.${crypto.randomUUID()}.tmp`;
+  try {
+    await Deno.writeTextFile(tmp, text);
+    await Deno.rename(tmp, file);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw new AgentPermsError("io_failed", `Cannot write "${file}": ${(e as Error).message}`, { cause: e });
+  }
 }

@@ -1,0 +1,440 @@
+import { type CanonicalCall, canonicalizeCall } from "../canonical/mod.ts";
+import { GUARDS, JUDGED_METHODS, PASSTHROUGH_METHODS } from "../decision/mod.ts";
+import { LegacyTraceEventSchema, type TraceEventV1, TraceEventV1Schema } from "../trace/mod.ts";
+import type { ToolAnnotations } from "./classify_tool.ts";
+import { isSensitivePath, isTooBroadPath } from "./sensitive_paths.ts";
+
+/** Why a call that was seen was not learned. */
+export type NotLearnedReason =
+  | "denied"
+  | "approval refused"
+  | "failed"
+  | "tool error"
+  | "no result recorded"
+  | "not forwarded"
+  | "blocked by the sandbox"
+  | "blocked by a guard"
+  | "sensitive path"
+  | "too broad path"
+  | "path with glob characters"
+  | "malformed call";
+
+/** A group of calls seen but not learned. */
+export interface NotLearned {
+  /** Server name. */
+  server: string;
+  /** Tool (or method) name. */
+  tool: string;
+  /** Why. */
+  reason: NotLearnedReason;
+  /** How many calls. */
+  count: number;
+  /** One detail, e.g. the rule that denied it or the path (the smallest, for determinism). */
+  example: string;
+}
+
+/** A line that could not be read. */
+export interface MalformedLine {
+  /** File name as given. */
+  file: string;
+  /** 1-based line number. */
+  line: number;
+  /** What is wrong. */
+  message: string;
+}
+
+/** What was learned about one tool. */
+export interface ToolUse {
+  /** Calls learned as plain allows. */
+  learned: number;
+  /** Calls a human approved (or that the policy in force sent to approval). */
+  approved: number;
+}
+
+/** Everything observed about one server. */
+export interface ServerObservations {
+  /** Server name. */
+  name: string;
+  /** Tools used successfully, by real name. */
+  tools: Map<string, ToolUse>;
+  /** Extra (non-tool) methods used successfully. */
+  methods: Map<string, number>;
+  /** Distinct absolute paths used by learned calls, with call counts. */
+  paths: Map<string, number>;
+  /** Hosts (`host` or `host:port`) used by learned calls, with call counts. */
+  hosts: Map<string, number>;
+  /** Tools the server offered (recorded `tools/list`), with annotations. */
+  offered: Map<string, ToolAnnotations | undefined>;
+  /** OS-level accesses recorded by the containment layer (Deno permission audits). */
+  sandbox: {
+    read: Map<string, number>;
+    write: Map<string, number>;
+    net: Map<string, number>;
+    env: Map<string, number>;
+  };
+  /** Calls seen (judged methods only). */
+  calls: number;
+}
+
+/** Options for {@link TraceAccumulator}. */
+export interface AccumulatorOptions {
+  /** Directory relative paths in the original's traces resolve against (v1 events carry their own `cwd`). */
+  cwd: string;
+  /** Home directory for `~`. */
+  home: string;
+  /** Symlink resolution; learned paths keep every form so enforcement with realpath still allows them. */
+  realpath?: (abs: string) => string | undefined;
+  /** Keep at most this many malformed-line reports (all are counted). Default 1000. */
+  maxMalformed?: number;
+}
+
+const AUDIT_KINDS = new Set(["read", "write", "net", "env"]);
+const GLOB_CHARS_REGEXP = /[*?[\]{}]/;
+
+/**
+ * Streams trace events (the proxy's v1 JSONL and the original's JSONL) into per-server observations, keeping
+ * only aggregates so a million lines fit in little memory. Only calls that were allowed and succeeded are learned;
+ * approved calls go to approvals; everything else is counted as "seen, not learned" with its reason. Pure: the
+ * caller reads the files.
+ *
+ * @example
+ * ```ts
+ * import { TraceAccumulator } from "./trace_accumulator.ts";
+ * const acc = new TraceAccumulator({ cwd: "/p", home: "/home/u" });
+ * acc.addLine('{"ts":1,"server":"fs","tool":"read","args":{"path":"./a.txt"},"decision":"allow"}', { file: "t.jsonl", line: 1 });
+ * console.assert(acc.servers.get("fs")!.paths.has("/p/a.txt"));
+ * ```
+ */
+export class TraceAccumulator {
+  /** Observations per server. */
+  readonly servers: Map<string, ServerObservations> = new Map();
+  /** Lines that could not be read (capped at `maxMalformed`). */
+  readonly malformed: MalformedLine[] = [];
+  /** Calls seen but not learned, grouped by server, tool and reason. */
+  readonly notLearned: Map<string, NotLearned> = new Map();
+  /** Sensitive paths that calls touched (never allowlisted), with call counts. */
+  readonly sensitive: Map<string, number> = new Map();
+  /** Counters. */
+  readonly counts = { lines: 0, events: 0, calls: 0, learned: 0, approved: 0, malformed: 0 };
+
+  #opts: AccumulatorOptions;
+
+  /** @param opts cwd and home for the original's relative paths, optional realpath */
+  constructor(opts: AccumulatorOptions) {
+    this.#opts = opts;
+  }
+
+  /**
+   * Reads one JSONL line. Blank lines are skipped; a line that is not a trace event is recorded in `malformed`.
+   * @param text the line without its newline
+   * @param where file and 1-based line number, for reports; `auditServer` when the file is a Deno permission
+   *   audit log (`<server>.permissions.jsonl`, written by the containment layer in record mode)
+   */
+  addLine(text: string, where: { file: string; line: number; auditServer?: string }): void {
+    this.counts.lines++;
+    if (text.trim() === "") return;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (e) {
+      this.#bad(where, `not JSON: ${(e as Error).message}`);
+      return;
+    }
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+      this.#bad(where, "not a JSON object");
+      return;
+    }
+    const o = raw as Record<string, unknown>;
+    if (o.kind === undefined && typeof o.permission === "string" && o.v === 1) {
+      if (where.auditServer === undefined) {
+        this.#bad(where, 'a Deno permission audit line outside a "<server>.permissions.jsonl" file');
+        return;
+      }
+      this.counts.events++;
+      this.#audit(where.auditServer, [o]);
+      return;
+    }
+    if (o.v !== undefined) {
+      const r = TraceEventV1Schema.safeParse(raw);
+      if (!r.success) {
+        this.#bad(where, `not a v1 trace event: ${describe(r.error.issues)}`);
+        return;
+      }
+      this.counts.events++;
+      this.addEvent(r.data);
+      return;
+    }
+    const r = LegacyTraceEventSchema.safeParse(raw);
+    if (!r.success) {
+      this.#bad(
+        where,
+        `not a trace event (neither "v": 1 nor the original's format): ${describe(r.error.issues)}`,
+      );
+      return;
+    }
+    this.counts.events++;
+    const ev = r.data;
+    this.#call(
+      ev.server,
+      "tools/call",
+      ev.tool,
+      ev.args,
+      undefined,
+      this.#opts.cwd,
+      legacyStatus(ev.decision),
+    );
+  }
+
+  /**
+   * Adds one validated v1 event.
+   * @param ev a trace event
+   */
+  addEvent(ev: TraceEventV1): void {
+    if (ev.kind === "tools") {
+      const s = this.#server(ev.server);
+      for (const t of ev.tools ?? []) {
+        s.offered.set(t.name, annotationsOf(t.annotations));
+      }
+      return;
+    }
+    if (ev.kind === "containment") {
+      const e = ev as Record<string, unknown>;
+      if (e.granted === false || e.outcome === "denied") return;
+      this.#audit(ev.server, Array.isArray(e.audits) ? e.audits : e.audit !== undefined ? [e.audit] : [e]);
+      return;
+    }
+    if (ev.kind !== "call" || ev.direction === "server") return;
+    const method = ev.method ?? "tools/call";
+    if (method.startsWith("notifications/") || PASSTHROUGH_METHODS.has(method)) return;
+    // The trace reader maps the original's lines to v1 with `legacy: true`: they carry no result.
+    const status = (ev as { legacy?: unknown }).legacy === true
+      ? legacyStatus(legacyDecisionOf(ev))
+      : statusOf(ev);
+    this.#call(ev.server, method, ev.tool, ev.arguments, ev.paths, ev.cwd ?? this.#opts.cwd, status);
+  }
+
+  #call(
+    serverName: string,
+    method: string,
+    tool: string | undefined,
+    args: unknown,
+    tracePaths: string[] | undefined,
+    cwd: string,
+    status: Status,
+  ): void {
+    this.counts.calls++;
+    const s = this.#server(serverName);
+    s.calls++;
+    const name = method === "tools/call" ? tool ?? "" : method;
+    if (status.learn === false) {
+      this.#skip(serverName, name, status.reason, status.detail);
+      return;
+    }
+    let call: CanonicalCall;
+    try {
+      call = canonicalizeCall(
+        method === "tools/call"
+          ? { server: serverName, tool, arguments: args }
+          : { server: serverName, method, params: args },
+        { cwd, home: this.#opts.home, realpath: this.#opts.realpath },
+      );
+    } catch (e) {
+      this.#skip(serverName, name, "malformed call", (e as Error).message);
+      return;
+    }
+    if (call.malformed !== undefined) {
+      this.#skip(serverName, name, "malformed call", call.malformed);
+      return;
+    }
+    if (status.learn === "approval") {
+      if (method !== "tools/call") {
+        this.#skip(serverName, name, "approval refused", "approvals apply to tools only");
+        return;
+      }
+      this.#use(s, name).approved++;
+      this.counts.approved++;
+      for (const p of call.paths) {
+        for (const f of p.forms) if (isSensitivePath(f, this.#opts.home)) this.#count(this.sensitive, f);
+      }
+      return;
+    }
+    const guard = GUARDS.find((g) => g.check(call) !== undefined);
+    if (guard) {
+      this.#skip(serverName, name, "blocked by a guard", `guard/${guard.id}`);
+      return;
+    }
+    const forms = new Set<string>();
+    for (const p of call.paths) for (const f of p.forms) forms.add(f);
+    for (const p of tracePaths ?? []) if (p.startsWith("/")) forms.add(p);
+    const sorted = [...forms].sort();
+    const secret = sorted.filter((f) => isSensitivePath(f, this.#opts.home));
+    if (secret.length > 0) {
+      for (const f of secret) this.#count(this.sensitive, f);
+      this.#skip(serverName, name, "sensitive path", secret[0]!);
+      return;
+    }
+    const broad = sorted.find((f) => isTooBroadPath(f, this.#opts.home));
+    if (broad !== undefined) {
+      this.#skip(serverName, name, "too broad path", broad);
+      return;
+    }
+    const globby = sorted.find((f) => GLOB_CHARS_REGEXP.test(f));
+    if (globby !== undefined) {
+      this.#skip(serverName, name, "path with glob characters", globby);
+      return;
+    }
+    for (const f of sorted) this.#count(s.paths, f);
+    for (const u of call.urls) this.#count(s.hosts, hostEntry(u.host, u.port, u.scheme));
+    if (method === "tools/call") this.#use(s, name).learned++;
+    else if (!JUDGED_METHODS.has(method)) this.#count(s.methods, method);
+    this.counts.learned++;
+  }
+
+  #audit(server: string, records: unknown[]): void {
+    // Deno permission audit records ({permission, value}); denials are not needs.
+    const s = this.#server(server);
+    for (const r of records) {
+      if (r === null || typeof r !== "object") continue;
+      const a = r as { permission?: unknown; value?: unknown; granted?: unknown; outcome?: unknown };
+      if (a.granted === false || a.outcome === "denied") continue;
+      if (typeof a.permission !== "string" || typeof a.value !== "string") continue;
+      if (!AUDIT_KINDS.has(a.permission) || a.value === "") continue;
+      const kind = a.permission as "read" | "write" | "net" | "env";
+      let value = a.value;
+      if (kind === "net") {
+        // Deno logs one fetch as both "http://h:p/" and "h:p"; keep the host:port form.
+        if (value.includes("://")) continue;
+      } else if (kind !== "env" && !value.startsWith("/")) continue;
+      if (kind === "read" || kind === "write") {
+        if (isSensitivePath(value, this.#opts.home)) {
+          this.#count(this.sensitive, value);
+          continue;
+        }
+        value = value.replace(/\/+$/, "") || "/";
+      }
+      this.#count(s.sandbox[kind], value);
+    }
+  }
+
+  #use(s: ServerObservations, tool: string): ToolUse {
+    let u = s.tools.get(tool);
+    if (!u) s.tools.set(tool, u = { learned: 0, approved: 0 });
+    return u;
+  }
+
+  #server(name: string): ServerObservations {
+    let s = this.servers.get(name);
+    if (!s) {
+      s = {
+        name,
+        tools: new Map(),
+        methods: new Map(),
+        paths: new Map(),
+        hosts: new Map(),
+        offered: new Map(),
+        sandbox: { read: new Map(), write: new Map(), net: new Map(), env: new Map() },
+        calls: 0,
+      };
+      this.servers.set(name, s);
+    }
+    return s;
+  }
+
+  #count(m: Map<string, number>, k: string): void {
+    m.set(k, (m.get(k) ?? 0) + 1);
+  }
+
+  #skip(server: string, tool: string, reason: NotLearnedReason, detail: string): void {
+    const key = `${server}\u0000${tool}\u0000${reason}`;
+    const n = this.notLearned.get(key);
+    if (n) {
+      n.count++;
+      if (detail < n.example) n.example = detail;
+    } else this.notLearned.set(key, { server, tool, reason, count: 1, example: detail });
+  }
+
+  #bad(where: { file: string; line: number }, message: string): void {
+    this.counts.malformed++;
+    if (this.malformed.length < (this.#opts.maxMalformed ?? 1000)) {
+      this.malformed.push({ file: where.file, line: where.line, message });
+    }
+  }
+}
+
+type Status =
+  | { learn: true }
+  | { learn: "approval" }
+  | { learn: false; reason: NotLearnedReason; detail: string };
+
+function legacyStatus(decision: string | undefined): Status {
+  const d = (decision ?? "record").toLowerCase();
+  if (d === "deny") return { learn: false, reason: "denied", detail: "decision deny" };
+  if (d === "require_approval" || d === "approve") return { learn: "approval" };
+  if (d === "allow" || d === "record") return { learn: true };
+  return { learn: false, reason: "denied", detail: `decision "${decision}"` };
+}
+
+function legacyDecisionOf(ev: TraceEventV1): string | undefined {
+  const id = ev.decision?.ruleIds[0];
+  if (id?.startsWith("legacy/")) return id.slice("legacy/".length);
+  return ev.decision?.verdict === "approve" ? "require_approval" : ev.decision?.verdict;
+}
+
+function statusOf(ev: TraceEventV1): Status {
+  const d = ev.decision;
+  const rule = d?.ruleIds[0] ?? "";
+  if (d?.verdict === "deny") return { learn: false, reason: "denied", detail: rule || d.reason };
+  if (ev.forwarded === false && d?.verdict !== "approve") {
+    return { learn: false, reason: "not forwarded", detail: "the proxy did not forward it" };
+  }
+  const outcome = resultProblem(ev);
+  if (d?.verdict === "approve") {
+    if (ev.approval?.granted === false || (ev.approval === undefined && ev.forwarded !== true)) {
+      return { learn: false, reason: "approval refused", detail: ev.approval?.channel ?? rule };
+    }
+    if (outcome) return outcome;
+    return { learn: "approval" };
+  }
+  if (outcome) return outcome;
+  return { learn: true };
+}
+
+function resultProblem(ev: TraceEventV1): Status | undefined {
+  const r = ev.result;
+  if (!r) return { learn: false, reason: "no result recorded", detail: "no response was traced" };
+  if (r.containment !== undefined) {
+    return { learn: false, reason: "blocked by the sandbox", detail: r.containment };
+  }
+  if (r.outcome !== "ok") return { learn: false, reason: "failed", detail: `outcome ${r.outcome}` };
+  if (r.isError === true) return { learn: false, reason: "tool error", detail: "isError: true" };
+  return undefined;
+}
+
+function annotationsOf(a: unknown): ToolAnnotations | undefined {
+  if (a === null || typeof a !== "object") return undefined;
+  const o = a as Record<string, unknown>;
+  const out: ToolAnnotations = {};
+  if (typeof o.readOnlyHint === "boolean") out.readOnlyHint = o.readOnlyHint;
+  if (typeof o.destructiveHint === "boolean") out.destructiveHint = o.destructiveHint;
+  if (typeof o.openWorldHint === "boolean") out.openWorldHint = o.openWorldHint;
+  return out;
+}
+
+/**
+ * The allowed_hosts entry for a host: the bare host when the port is the scheme's default, else `host:port`.
+ * @param host lowercase host
+ * @param port effective port
+ * @param scheme scheme with colon, "" for a bare host
+ * @returns the entry
+ */
+export function hostEntry(host: string, port: string, scheme: string): string {
+  const defaults: Record<string, string> = { "http:": "80", "https:": "443", "ws:": "80", "wss:": "443" };
+  const h = host.includes(":") ? `[${host}]` : host;
+  return port === "" || defaults[scheme] === port ? h : `${h}:${port}`;
+}
+
+function describe(issues: { path: PropertyKey[]; message: string }[]): string {
+  const i = issues[0];
+  if (!i) return "invalid";
+  return `${i.path.length ? `"${i.path.map(String).join(".")}": ` : ""}${i.message}`;
+}
