@@ -1,0 +1,171 @@
+import { z } from "zod";
+import { AgentPermsError } from "../errors.ts";
+import { MUTATORS } from "./mutators.ts";
+
+/** Attack pack API versions this AgentPerms understands. */
+export const ATTACK_PACK_API_VERSIONS: readonly number[] = [1];
+
+// Ids are API once a pack ships; ".", "_" and "-" are allowed so mutated variants can be named
+// `<base>.<mutation>`, but "/" is reserved for `<pack>/<attack>` addressing.
+const ID_REGEXP = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const idSchema = z.string().regex(ID_REGEXP, {
+  error: 'ids use letters, digits, ".", "_" and "-" and start with a letter or digit (no "/")',
+});
+
+/** The call an attack makes: what an agent would send through the proxy. */
+export const AttackCallSchema = z.strictObject({
+  /** The pack's name for the server (map it to the policy's with `--server-map`). */
+  server: z.string().min(1),
+  /** Tool name (for `tools/call`). */
+  tool: z.string().optional(),
+  /** Tool arguments. `{{home}}` and `{{cwd}}` in strings are replaced at replay time. */
+  arguments: z.record(z.string(), z.unknown()).optional(),
+  /** JSON-RPC method, default `tools/call`. */
+  method: z.string().optional(),
+  /** Full params for methods other than `tools/call` (e.g. `resources/read` with `uri`). */
+  params: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** One attack (expect `block`) or benign control (expect `allow`). */
+export const AttackSchema = z.strictObject({
+  id: idSchema,
+  title: z.string().min(1),
+  severity: z.enum(["low", "medium", "high", "critical"]),
+  references: z.array(z.string()).default([]),
+  /** Why it is dangerous (the original's third column). */
+  description: z.string().optional(),
+  call: AttackCallSchema,
+  /** `block`: must be denied or routed to approval. `allow`: a benign control that must not be blocked. */
+  expect: z.enum(["block", "allow"]),
+  /** Evasion class (`traversal`, `case`, `metadata-ip`...), reported in the breakdown. */
+  evasion: z.string().optional(),
+  /** Built-in mutator ids to expand this attack with at replay time (data packs use this). */
+  mutators: z.array(z.string()).optional(),
+}).superRefine((a, ctx) => {
+  if ((a.call.method ?? "tools/call") === "tools/call" && a.call.tool === undefined) {
+    ctx.addIssue({ code: "custom", path: ["call", "tool"], message: "a tools/call attack needs a tool" });
+  }
+});
+
+/** A whole pack: a typed, versioned descriptor. */
+export const AttackPackSchema = z.strictObject({
+  apiVersion: z.number(),
+  id: idSchema,
+  version: z.string().min(1),
+  description: z.string(),
+  attacks: z.array(AttackSchema),
+});
+
+/** The call an attack makes. */
+export type AttackCall = z.input<typeof AttackCallSchema>;
+/** One attack or benign control, as a pack author writes it. */
+export type Attack = z.input<typeof AttackSchema>;
+/** A pack descriptor: the default export of an attack pack module. */
+export interface AttackPackDescriptor {
+  /** Pack API version; only 1 exists. */
+  apiVersion: 1;
+  /** Kebab-case pack id; attacks are addressed `<pack>/<attack>`. */
+  id: string;
+  /** The pack's own version (semver). */
+  version: string;
+  /** One line on what the pack covers. */
+  description: string;
+  /** Attacks and benign controls. */
+  attacks: Attack[];
+}
+
+/** One validation problem, with where it is when known. */
+export interface PackIssue {
+  /** Dotted path into the descriptor (`attacks.3.call.tool`). */
+  path: string;
+  /** What is wrong. */
+  message: string;
+}
+
+/**
+ * Validates an unknown value as an attack pack descriptor: the schema, a supported `apiVersion` and unique
+ * attack ids.
+ * @param value a descriptor (a module's default export, parsed JSON or YAML)
+ * @returns the issues found; empty when valid
+ */
+export function validateAttackPack(value: unknown): PackIssue[] {
+  const v = value as { apiVersion?: unknown } | null;
+  if (v !== null && typeof v === "object" && "apiVersion" in v) {
+    if (!ATTACK_PACK_API_VERSIONS.includes(v.apiVersion as number)) {
+      return [{
+        path: "apiVersion",
+        message: `unsupported apiVersion ${JSON.stringify(v.apiVersion)}: this AgentPerms reads apiVersion ${
+          ATTACK_PACK_API_VERSIONS.join(", ")
+        }`,
+      }];
+    }
+  }
+  const r = AttackPackSchema.safeParse(value);
+  if (!r.success) {
+    return r.error.issues.map((i) => ({
+      path: i.path.map(String).join("."),
+      message: i.code === "unrecognized_keys" ? `unknown key(s) ${i.keys.map((k) => `"${k}"`).join(", ")}` : i
+        .message,
+    }));
+  }
+  const seen = new Map<string, number>();
+  const issues: PackIssue[] = [];
+  r.data.attacks.forEach((a, i) => {
+    const prev = seen.get(a.id);
+    if (prev !== undefined) {
+      issues.push({
+        path: `attacks.${i}.id`,
+        message: `duplicate attack id "${a.id}" (also attacks.${prev})`,
+      });
+    } else seen.set(a.id, i);
+    (a.mutators ?? []).forEach((m, j) => {
+      if (!Object.hasOwn(MUTATORS, m)) {
+        issues.push({
+          path: `attacks.${i}.mutators.${j}`,
+          message: `unknown mutator "${m}" (known: ${Object.keys(MUTATORS).join(", ")})`,
+        });
+      }
+    });
+  });
+  return issues;
+}
+
+/**
+ * Declares an attack pack. Validates it at once, so a broken pack fails where it is written.
+ *
+ * @example
+ * ```ts
+ * import { defineAttackPack } from "./attack_pack.ts";
+ * const pack = defineAttackPack({
+ *   apiVersion: 1, id: "git-server", version: "1.0.0", description: "mcp-server-git CVEs",
+ *   attacks: [{
+ *     id: "diff-output-injection", title: "git_diff target option injection", severity: "critical",
+ *     references: ["CVE-2025-68144"], expect: "block",
+ *     call: { server: "git", tool: "git_diff", arguments: { target: "--output=/tmp/x" } },
+ *   }],
+ * });
+ * console.assert(pack.attacks.length === 1);
+ * ```
+ * @param d the descriptor
+ * @returns the same descriptor
+ * @throws {AgentPermsError} `plugin_invalid` when the descriptor is invalid
+ */
+export function defineAttackPack(d: AttackPackDescriptor): AttackPackDescriptor {
+  const issues = validateAttackPack(d);
+  if (issues.length > 0) {
+    throw new AgentPermsError(
+      "plugin_invalid",
+      `Invalid attack pack "${(d as { id?: unknown })?.id ?? "?"}": ${formatIssues(issues)}`,
+    );
+  }
+  return d;
+}
+
+/**
+ * Formats validation issues as one line each, `path: message`.
+ * @param issues the issues
+ * @returns a string for an error message
+ */
+export function formatIssues(issues: readonly PackIssue[]): string {
+  return issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ");
+}
