@@ -18,6 +18,7 @@
 export * from "./src/policy/mod.ts";
 export * from "./src/canonical/mod.ts";
 export * from "./src/decision/mod.ts";
+export * from "./src/replay/mod.ts";
 export { AgentPermsError, type ErrorCode } from "./src/errors.ts";
 export { run } from "./src/cli/run.ts";
 export { fakeIo, type Io } from "./src/cli/io.ts";

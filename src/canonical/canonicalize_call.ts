@@ -153,6 +153,10 @@ const REF_KEYS = new Set([
   "refspec",
   "sha",
   "startpoint",
+  // mcp-server-git: git_create_branch base_branch, git_branch contains / not_contains (CVE-2025-68144 class).
+  "basebranch",
+  "contains",
+  "notcontains",
   "treeish",
   "remote",
   "upstream",
