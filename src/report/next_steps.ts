@@ -30,7 +30,7 @@ export function nextSteps(data: ReportData): NextStep[] {
     });
   }
   if (data.replay.available) {
-    const through = data.replay.value.attacks.filter((a) => !a.blocked);
+    const through = data.replay.value.attacks.filter((a) => a.expect === "block" && !a.blocked);
     for (const a of through.slice(0, 5)) {
       steps.push({
         priority: "high",
@@ -38,6 +38,25 @@ export function nextSteps(data: ReportData): NextStep[] {
           `Attack "${a.id}" (${a.evasionClass}) got through with verdict ${a.verdict}: tighten the policy ` +
           `(${a.detail})`,
         command: `agentperms replay --policy ${policy}`,
+      });
+    }
+    const vacuous = data.replay.value.attacks.filter((a) => a.expect === "block" && a.unknownServer);
+    if (vacuous.length > 0) {
+      const servers = [...new Set(vacuous.map((a) => a.id.split("/")[0]!))].join(", ");
+      steps.push({
+        priority: "medium",
+        text: `${vacuous.length} attack(s) were blocked only because the policy does not list their server ` +
+          `(packs: ${servers}); map the pack's servers to yours so the replay tests your real rules`,
+        command: `agentperms replay --policy ${policy} --server-map <pack-server>=<your-server>`,
+      });
+    }
+    const overBlocked = data.replay.value.attacks.filter((a) => a.expect === "allow" && !a.passed);
+    if (overBlocked.length > 0) {
+      steps.push({
+        priority: "low",
+        text:
+          `${overBlocked.length} benign control call(s) were blocked: the policy may be stricter than your ` +
+          "agent needs",
       });
     }
     if (through.length > 5) {

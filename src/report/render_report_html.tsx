@@ -375,8 +375,11 @@ function Decisions({ counts, calls }: { counts: DecisionCounts; calls: number })
   );
 }
 
-function Replay({ attacks, packs }: { attacks: ReportAttack[]; packs: string[] }) {
-  const blocked = attacks.filter((a) => a.blocked).length;
+function Replay({ attacks: all, packs }: { attacks: ReportAttack[]; packs: string[] }) {
+  const attacks = all.filter((a) => a.expect === "block");
+  const controls = all.filter((a) => a.expect === "allow");
+  const through = attacks.filter((a) => !a.blocked);
+  const vacuous = attacks.filter((a) => a.blocked && a.unknownServer).length;
   const classes = new Map<string, { total: number; blocked: number }>();
   for (const a of attacks) {
     const c = classes.get(a.evasionClass) ?? { total: 0, blocked: 0 };
@@ -384,7 +387,7 @@ function Replay({ attacks, packs }: { attacks: ReportAttack[]; packs: string[] }
     if (a.blocked) c.blocked++;
     classes.set(a.evasionClass, c);
   }
-  const through = attacks.filter((a) => !a.blocked);
+  const overBlocked = controls.filter((c) => !c.passed).length;
   return (
     <>
       <p>
@@ -394,8 +397,17 @@ function Replay({ attacks, packs }: { attacks: ReportAttack[]; packs: string[] }
             <span class="bad">
               {String(through.length)} of {String(attacks.length)} attack(s) got through
             </span>
-          )} ({String(blocked)} blocked) from {packs.length} pack(s): {packs.join(", ")}.
+          )} from {String(packs.length)} pack(s): {packs.join(", ")}.
+        {controls.length > 0 &&
+          ` ${controls.length - overBlocked} of ${controls.length} benign control call(s) still allowed.`}
       </p>
+      {vacuous > 0 && (
+        <p class="muted">
+          {String(vacuous)}{" "}
+          blocked attack(s) were blocked only because the policy does not list their server; that proves
+          nothing about your real servers.
+        </p>
+      )}
       <h3>By evasion class</h3>
       <table>
         <thead>
@@ -419,7 +431,7 @@ function Replay({ attacks, packs }: { attacks: ReportAttack[]; packs: string[] }
           ))}
         </tbody>
       </table>
-      <h3>Every attack</h3>
+      <h3>Every attack and control</h3>
       <table>
         <thead>
           <tr>
@@ -427,14 +439,29 @@ function Replay({ attacks, packs }: { attacks: ReportAttack[]; packs: string[] }
             <th>Attack</th>
             <th>Class</th>
             <th>Severity</th>
-            <th>Expected / got</th>
+            <th>Verdict</th>
             <th>Detail</th>
           </tr>
         </thead>
         <tbody>
-          {[...through, ...attacks.filter((a) => a.blocked)].map((a, i) => (
+          {[
+            ...through,
+            ...controls.filter((c) => !c.passed),
+            ...attacks.filter((a) => a.blocked),
+            ...controls.filter((
+              c,
+            ) => c.passed),
+          ].map((a, i) => (
             <tr key={i}>
-              <td>{a.blocked ? <span class="ok">blocked</span> : <span class="bad">GOT THROUGH</span>}</td>
+              <td>
+                {a.expect === "allow"
+                  ? (a.passed
+                    ? <span class="ok">control allowed</span>
+                    : <span class="bad">control blocked</span>)
+                  : a.blocked
+                  ? <span class="ok">blocked{a.unknownServer ? " (unlisted server)" : ""}</span>
+                  : <span class="bad">GOT THROUGH</span>}
+              </td>
               <td>
                 <code>{a.id}</code>
               </td>
@@ -442,7 +469,7 @@ function Replay({ attacks, packs }: { attacks: ReportAttack[]; packs: string[] }
               <td>
                 <span class={`sev sev-${a.severity}`}>{a.severity}</span>
               </td>
-              <td>{a.expect} / {a.verdict}</td>
+              <td>{a.verdict}</td>
               <td>{a.detail}</td>
             </tr>
           ))}

@@ -142,21 +142,25 @@ export interface ReportActivity {
   timeline: TimelineBucket[];
 }
 
-/** One attack replayed against the policy. */
+/** One attack (or benign control) replayed against the policy. */
 export interface ReportAttack {
   /** `<pack>/<attack>`. */
   id: string;
   /** Severity of the attack. */
   severity: string;
-  /** Evasion class, e.g. `traversal`, `symlink`, `case-folding`, or `baseline`. */
+  /** Evasion class, e.g. `traversal`, `symlink`, `case-folding`, or `none` for a plain attack. */
   evasionClass: string;
-  /** What the attack expected (`deny` or `approve`). */
-  expect: string;
+  /** `block` for an attack, `allow` for a benign control that must keep working. */
+  expect: "block" | "allow";
   /** The verdict decide() gave. */
   verdict: string;
-  /** True when the verdict met the expectation. */
+  /** Denied or routed to human approval. */
   blocked: boolean;
-  /** The rules that decided, or the reason it got through. */
+  /** The verdict met the expectation. */
+  passed: boolean;
+  /** Blocked only because the policy does not list the server: proves nothing about that server. */
+  unknownServer: boolean;
+  /** The rules that decided and the reason. */
   detail: string;
 }
 

@@ -72,7 +72,7 @@ export function riskScore(data: ReportData): RiskScore {
 
   // Policy: the share of attacks the policy lets through; no policy means nothing is blocked.
   if (data.replay.available) {
-    const a = data.replay.value.attacks;
+    const a = data.replay.value.attacks.filter((x) => x.expect === "block");
     const through = a.filter((x) => !x.blocked).length;
     const pts = a.length ? Math.round((30 * through) / a.length) : 0;
     components.push({

@@ -1,4 +1,4 @@
-import type { LegacyTraceEvent, TraceEventV1 } from "../trace/mod.ts";
+import type { TraceEventV1 } from "../trace/mod.ts";
 import {
   type DecisionCounts,
   emptyCounts,
@@ -7,16 +7,22 @@ import {
   type TimelineBucket,
 } from "./report_data.ts";
 
-/** One trace line as read: a parsed event (v1 or the original's format) or a parse problem. */
-export type TraceRecord =
-  | { file: string; line: number; event: TraceEventV1 }
-  | { file: string; line: number; legacy: LegacyTraceEvent }
-  | { file: string; line: number; error: string };
+/** A trace line the reader skipped. */
+export interface TraceLineProblem {
+  /** The file. */
+  file: string;
+  /** 1-based line. */
+  line: number;
+  /** What was wrong. */
+  message: string;
+}
 
 /** Options for `summarizeTraces`. */
 export interface SummarizeOptions {
   /** Trace files read (for the count shown). */
   files: number;
+  /** Lines the reader skipped (all are counted; the first `maxProblems` are shown). */
+  problems?: readonly TraceLineProblem[];
   /** Timeline bars to aim for (default 24). */
   buckets?: number;
   /** Parse problems kept for display (default 10). */
@@ -34,31 +40,24 @@ interface Call {
 }
 
 /**
- * Counts observed calls per server and tool, their outcomes, and a timeline, from trace records in the
- * proxy's format (v1) or the original's. Pure: the caller reads the files.
+ * Counts observed calls per server and tool, their outcomes, and a timeline, from v1 trace events (the
+ * trace reader maps the original's lines to v1 with `legacy: true`). Pure: the caller reads the files.
  *
- * A v1 `call` event counts by its decision: allow → allowed; deny → denied; approve → approved when a human
- * granted it, else approvalRefused; a result the runtime blocked (`result.containment`) → contained. A v1
- * `containment` event (the sandbox blocked an OS access) counts as contained for its server. Legacy lines
- * map `allow`, `deny`, `require_approval` (counted as approved: the original only logged approvals that
- * went through) and `record` → recorded.
+ * A `call` event counts by its decision: allow → allowed; deny → denied; approve → approved when a human
+ * granted it (or, for a legacy line, always: the original logged `require_approval` for approved calls),
+ * else approvalRefused; a result the runtime blocked (`result.containment`) → contained; a legacy `record`
+ * line → recorded. A `containment` event counts as contained when the sandbox blocked something (a runtime
+ * denial, or a broker answer other than allow); audit entries only record access and are not counted.
  *
- * @param records parsed trace lines, in any order
- * @param opts file count and display limits
+ * @param events trace events, in any order
+ * @param opts file count, reader problems and display limits
  * @returns the activity section
  */
-export function summarizeTraces(records: Iterable<TraceRecord>, opts: SummarizeOptions): ReportActivity {
+export function summarizeTraces(events: Iterable<TraceEventV1>, opts: SummarizeOptions): ReportActivity {
   const calls: Call[] = [];
-  const problems: string[] = [];
-  let malformed = 0;
-  const maxProblems = opts.maxProblems ?? 10;
-  for (const r of records) {
-    if ("error" in r) {
-      malformed++;
-      if (problems.length < maxProblems) problems.push(`${r.file}:${r.line}: ${r.error}`);
-      continue;
-    }
-    const c = "event" in r ? fromV1(r.event) : fromLegacy(r.legacy);
+  const problems = opts.problems ?? [];
+  for (const e of events) {
+    const c = toCall(e);
     if (c) calls.push(c);
   }
   calls.sort((a, b) => a.time - b.time);
@@ -92,8 +91,8 @@ export function summarizeTraces(records: Iterable<TraceRecord>, opts: SummarizeO
   return {
     files: opts.files,
     calls: calls.length,
-    malformed,
-    problems,
+    malformed: problems.length,
+    problems: problems.slice(0, opts.maxProblems ?? 10).map((p) => `${p.file}:${p.line}: ${p.message}`),
     first: timed.length ? new Date(timed[0]!.time).toISOString() : undefined,
     last: timed.length ? new Date(timed[timed.length - 1]!.time).toISOString() : undefined,
     totals,
@@ -107,51 +106,33 @@ function byCallsThenName<T extends { calls: number }>(name: (t: T) => string) {
   return (a: T, b: T) => b.calls - a.calls || (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0);
 }
 
-function fromV1(e: TraceEventV1): Call | undefined {
+function toCall(e: TraceEventV1): Call | undefined {
   const time = Date.parse(e.time);
   if (e.kind === "containment") {
-    return {
-      time,
-      server: e.server,
-      tool: e.tool ?? "(runtime)",
-      outcome: "contained",
-      forwardedNotAllowed: false,
-    };
+    const source = typeof e.source === "string" ? e.source : undefined;
+    const blocked = source === "runtime" || (source === "broker" && e.decision?.verdict !== "allow");
+    if (!blocked) return undefined;
+    const what = typeof e.permission === "string" ? `(${e.permission})` : "(runtime)";
+    return { time, server: e.server, tool: e.tool ?? what, outcome: "contained", forwardedNotAllowed: false };
   }
   // Only client requests are calls; server → client requests, tool lists, drift, lifecycle and malformed
   // frames are reported elsewhere.
   if (e.kind !== "call") return undefined;
   const tool = e.tool ?? e.method ?? "(unknown)";
-  let outcome: Outcome;
+  const legacy = e.legacy === true;
   const v = e.decision?.verdict;
+  const granted = v === "approve" && (legacy || e.approval?.granted === true);
+  let outcome: Outcome;
   if (e.result?.containment) outcome = "contained";
+  else if (legacy && e.decision?.ruleIds.includes("legacy/record")) outcome = "recorded";
   else if (v === "allow") outcome = "allowed";
   else if (v === "deny") outcome = "denied";
-  else if (v === "approve") outcome = e.approval?.granted ? "approved" : "approvalRefused";
+  else if (v === "approve") outcome = granted ? "approved" : "approvalRefused";
   else outcome = "recorded";
   // In record mode everything is forwarded, so a deny or an unanswered approval still reached the server.
   const forwarded = e.forwarded ?? e.mode === "record";
-  const forwardedNotAllowed = forwarded && v !== "allow" && !(v === "approve" && e.approval?.granted);
+  const forwardedNotAllowed = forwarded && (outcome === "recorded" || (v !== "allow" && !granted));
   return { time, server: e.server, tool, outcome, forwardedNotAllowed };
-}
-
-function fromLegacy(e: LegacyTraceEvent): Call {
-  const d = (e.decision ?? "record").toLowerCase();
-  const outcome: Outcome = d === "allow"
-    ? "allowed"
-    : d === "deny"
-    ? "denied"
-    : d === "require_approval"
-    ? "approved"
-    : "recorded";
-  return {
-    time: e.ts * 1000,
-    server: e.server,
-    tool: e.tool,
-    outcome,
-    // The original forwarded everything in record mode; a deny there was logged but still executed.
-    forwardedNotAllowed: d === "record",
-  };
 }
 
 /** Nice bucket widths, so bars line up with minutes, hours and days. */

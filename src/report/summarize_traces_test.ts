@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
-import { sampleTraceRecords } from "../../tests/report/fixtures/report_data.ts";
+import { sampleTraceEvents } from "../../tests/report/fixtures/report_data.ts";
 import { summarizeTraces } from "./summarize_traces.ts";
 
 Deno.test("summarizeTraces() counts every outcome per server and tool", () => {
-  const a = summarizeTraces(sampleTraceRecords(), { files: 2 });
+  const a = summarizeTraces(sampleTraceEvents(), {
+    files: 2,
+    problems: [{ file: "t.jsonl", line: 99, message: "not JSON" }],
+  });
   assert.equal(a.calls, 27);
   assert.deepEqual(a.totals, {
     allowed: 21,
@@ -31,7 +34,7 @@ Deno.test("summarizeTraces() counts every outcome per server and tool", () => {
 });
 
 Deno.test("summarizeTraces() buckets the timeline on round intervals and loses no call", () => {
-  const a = summarizeTraces(sampleTraceRecords(), { files: 1 });
+  const a = summarizeTraces(sampleTraceEvents(), { files: 1 });
   assert.equal(a.timeline.length, 12, "five-minute bars over an hour");
   assert.equal(a.timeline[0]!.start, "2026-01-01T10:00:00.000Z");
   assert.equal(a.timeline[0]!.end, "2026-01-01T10:05:00.000Z");
@@ -40,10 +43,8 @@ Deno.test("summarizeTraces() buckets the timeline on round intervals and loses n
 });
 
 Deno.test("summarizeTraces() counts record-mode denies as forwarded without an allow", () => {
-  const a = summarizeTraces([{
-    file: "t",
-    line: 1,
-    event: {
+  const a = summarizeTraces([
+    {
       v: 1,
       kind: "call",
       time: "2026-01-01T00:00:00Z",
@@ -53,21 +54,23 @@ Deno.test("summarizeTraces() counts record-mode denies as forwarded without an a
       tool: "read_file",
       decision: { verdict: "deny", ruleIds: [], reason: "" },
     },
-  }, {
-    file: "t",
-    line: 2,
-    event: {
+    { v: 1, kind: "tools", time: "2026-01-01T00:00:01Z", sessionId: "s", server: "fs", mode: "record" },
+    {
       v: 1,
-      kind: "tools",
-      time: "2026-01-01T00:00:01Z",
+      kind: "containment",
+      time: "2026-01-01T00:00:02Z",
       sessionId: "s",
       server: "fs",
       mode: "record",
+      source: "broker",
+      permission: "read",
+      decision: { verdict: "deny", ruleIds: [], reason: "" },
     },
-  }], { files: 1 });
-  assert.equal(a.calls, 1, "a tools/list event is not a call");
+  ], { files: 1 });
+  assert.equal(a.calls, 2, "a tools/list event is not a call; a broker denial counts as contained");
+  assert.equal(a.totals.contained, 1);
   assert.equal(a.forwardedNotAllowed, 1);
-  assert.equal(a.timeline.length, 1);
+  assert.equal(a.timeline.length, 3, "one-second bars over two seconds");
 });
 
 Deno.test("summarizeTraces() of nothing has no timeline", () => {
