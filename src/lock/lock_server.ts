@@ -23,7 +23,8 @@ function pinFields(item: Record<string, unknown>, fields: readonly string[]) {
   for (const f of fields) {
     if (item[f] === undefined) continue;
     present[f] = item[f];
-    hashes[f] = sha256Canonical(item[f]);
+    // The key field (name, or uri for resources) is the map key already; hashing it again is noise.
+    if (f !== fields[0]) hashes[f] = sha256Canonical(item[f]);
   }
   return { sha256: sha256Canonical(present), fields: hashes };
 }
