@@ -144,7 +144,11 @@ export default defineRedactor({
           "postgres://app:p%40ss@db.internal:5432/app",
           "redis://:hunter2@cache:6379",
         ],
-        keep: ["https://example.com:8443/path", "ssh://git@github.com/org/repo", "https://user@example.com"],
+        keep: [
+          "https://example.com:8443/path",
+          "ssh://git@github.com/org/repo",
+          "https://deploy@localhost/x",
+        ],
       },
     },
   ],

@@ -28,7 +28,7 @@ export default defineRedactor({
       keep: [
         "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----",
         "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQ\n-----END PUBLIC KEY-----",
-        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK user@host.example",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK alice-laptop",
         "see the private key docs",
       ],
     },
