@@ -10,7 +10,7 @@ export interface WordDiffPart {
 
 /** A tool, prompt or resource that is new, removed or changed. */
 export interface ItemDiff {
-  kind: "tool" | "prompt" | "resource";
+  kind: "tool" | "prompt" | "resource" | "resourceTemplate";
   /** Tool or prompt name, or resource URI. */
   name: string;
   change: "new" | "removed" | "changed";
@@ -106,13 +106,19 @@ function diffServer(server: string, a?: LockedServerV1, b?: LockedServerV1): Ser
   out.items.push(...diffItems("tool", a.tools, b.tools));
   out.items.push(...diffItems("prompt", a.prompts ?? {}, b.prompts ?? {}));
   out.items.push(...diffItems("resource", a.resources ?? {}, b.resources ?? {}));
+  out.items.push(...diffItems("resourceTemplate", a.resourceTemplates ?? {}, b.resourceTemplates ?? {}));
   return out.launch || out.identity.length || out.items.length ? out : undefined;
 }
 
 function allItems(s: LockedServerV1, change: "new" | "removed"): ItemDiff[] {
   const list = (kind: ItemDiff["kind"], rec: Record<string, unknown> | undefined) =>
     Object.keys(rec ?? {}).sort().map((name): ItemDiff => ({ kind, name, change, fields: [] }));
-  return [...list("tool", s.tools), ...list("prompt", s.prompts), ...list("resource", s.resources)];
+  return [
+    ...list("tool", s.tools),
+    ...list("prompt", s.prompts),
+    ...list("resource", s.resources),
+    ...list("resourceTemplate", s.resourceTemplates),
+  ];
 }
 
 function diffItems(

@@ -1,5 +1,5 @@
 // @ts-types="@modelcontextprotocol/sdk/types"
-import type { Prompt, Resource, Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { Prompt, Resource, ResourceTemplate, Tool } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { AgentPermsError } from "../errors.ts";
 
@@ -37,13 +37,17 @@ export interface ServerListing {
   prompts?: Prompt[];
   /** Every resource, when the server offers resources. */
   resources?: Resource[];
+  /** Every resource template, when the server offers resources and answers `resources/templates/list`. */
+  resourceTemplates?: ResourceTemplate[];
 }
 
 // Loose on purpose: the SDK's own result schemas strip unknown keys (e.g. inside
 // annotations), which would make the lock hash something other than what the server sent.
 const NamedItem = z.looseObject({ name: z.string() });
-const PageSchema = (key: "tools" | "prompts" | "resources") =>
+type ListKey = "tools" | "prompts" | "resources" | "resourceTemplates";
+const PageSchema = (key: ListKey) =>
   z.looseObject({ nextCursor: z.string().optional(), [key]: z.array(NamedItem) });
+const METHOD_NOT_FOUND = -32601;
 
 /** Environment variables carried over from our own environment; everything else comes from the entry. */
 const INHERITED = ["PATH", "HOME", "DENO_DIR"] as const;
@@ -116,8 +120,7 @@ export async function listServer(entry: ServerLaunch, opts: ListServerOptions = 
     await client.connect(transport, { timeout: remaining() });
     transport.onclose = () => void (closedEarly = true);
     const caps = client.getServerCapabilities() ?? {};
-    const listAll = async (method: "tools/list" | "prompts/list" | "resources/list") => {
-      const key = method.slice(0, method.indexOf("/")) as "tools" | "prompts" | "resources";
+    const listAll = async (method: string, key: ListKey) => {
       const out: Record<string, unknown>[] = [];
       const seen = new Set<string>();
       let cursor: string | undefined;
@@ -136,9 +139,16 @@ export async function listServer(entry: ServerLaunch, opts: ListServerOptions = 
         cursor = res.nextCursor;
       }
     };
-    const tools = caps.tools ? await listAll("tools/list") : [];
-    const prompts = caps.prompts ? await listAll("prompts/list") : undefined;
-    const resources = caps.resources ? await listAll("resources/list") : undefined;
+    const tools = caps.tools ? await listAll("tools/list", "tools") : [];
+    const prompts = caps.prompts ? await listAll("prompts/list", "prompts") : undefined;
+    const resources = caps.resources ? await listAll("resources/list", "resources") : undefined;
+    // Templates are optional even for servers with resources; "method not found" means none.
+    const resourceTemplates = caps.resources
+      ? await listAll("resources/templates/list", "resourceTemplates").catch((e) => {
+        if ((e as { code?: number })?.code === METHOD_NOT_FOUND) return undefined;
+        throw e;
+      })
+      : undefined;
     const sv = client.getServerVersion();
     return {
       serverInfo: sv ? { name: sv.name, version: sv.version } : undefined,
@@ -147,6 +157,7 @@ export async function listServer(entry: ServerLaunch, opts: ListServerOptions = 
       tools: tools as unknown as Tool[],
       ...(prompts ? { prompts: prompts as unknown as Prompt[] } : {}),
       ...(resources ? { resources: resources as unknown as Resource[] } : {}),
+      ...(resourceTemplates ? { resourceTemplates: resourceTemplates as unknown as ResourceTemplate[] } : {}),
     };
   };
   const what = `"${[entry.command, ...entry.args].join(" ")}"`;

@@ -40,6 +40,8 @@ export const LockedServerV1Schema = z.strictObject({
   prompts: z.record(z.string(), LockedItemV1Schema).optional(),
   /** Keyed by resource URI. */
   resources: z.record(z.string(), LockedItemV1Schema).optional(),
+  /** Keyed by URI template. */
+  resourceTemplates: z.record(z.string(), LockedItemV1Schema).optional(),
 });
 
 /** The `mcp.lock` file, version 1. */

@@ -16,6 +16,7 @@ export const TOOL_FIELDS = [
 ] as const;
 const PROMPT_FIELDS = ["name", "title", "description", "arguments"] as const;
 const RESOURCE_FIELDS = ["uri", "name", "title", "description", "mimeType"] as const;
+const TEMPLATE_FIELDS = ["uriTemplate", "name", "title", "description", "mimeType"] as const;
 
 function pinFields(item: Record<string, unknown>, fields: readonly string[]) {
   const present: Record<string, unknown> = {};
@@ -103,6 +104,14 @@ export function lockServer(entry: ServerLaunch, listing: ServerListing): LockedS
       "uri",
       (r) => lockItem(r, RESOURCE_FIELDS),
       "resource",
+    );
+  }
+  if (listing.resourceTemplates) {
+    out.resourceTemplates = byKey(
+      listing.resourceTemplates.map(rec),
+      "uriTemplate",
+      (r) => lockItem(r, TEMPLATE_FIELDS),
+      "resource template",
     );
   }
   return out;

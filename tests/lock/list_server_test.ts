@@ -12,6 +12,15 @@ Deno.test("listServer() lists tools, prompts, resources and identity of the rug-
   assert.deepEqual(l.tools.map((t) => t.name), ["read_notes", "write_notes", "trigger_rug_pull"]);
   assert.equal(l.prompts?.[0]?.name, "summarize");
   assert.equal(l.resources?.[0]?.uri, "notes://today");
+  assert.equal(l.resourceTemplates?.[0]?.uriTemplate, "notes://{date}");
+});
+
+Deno.test("listServer() treats a missing resources/templates/list as no templates", async () => {
+  await using tmp = await tempDir();
+  const entry = rugPullEntry(tmp.path, { RUG_NO_TEMPLATES: "1" });
+  const l = await listServer(entry, { timeoutMs: 30_000, inheritEnv: inheritEnv() });
+  assert.equal(l.resourceTemplates, undefined);
+  assert.equal(l.resources?.length, 1);
 });
 
 Deno.test("listServer() follows every nextCursor page", async () => {
