@@ -19,6 +19,7 @@ interface ProxyOptions {
   denyStyle: "result" | "jsonrpc";
   approvalTimeout: number;
   tty: boolean;
+  shutdownGrace: number;
 }
 
 const positiveInt = (name: string) => (v: string): number => {
@@ -72,6 +73,12 @@ export function registerProxy(program: Command, env: CommandEnv): void {
         60,
       )
       .option("--no-tty", "never ask for approval on /dev/tty")
+      .option(
+        "--shutdown-grace <ms>",
+        "after the client disconnects, how long the server may take to exit before SIGTERM (then SIGKILL)",
+        positiveInt("--shutdown-grace"),
+        2000,
+      )
       .argument("<command...>", "the server command and its arguments (after --)")
       .passThroughOptions()
       .addHelpText(
@@ -151,6 +158,7 @@ async function runProxyCommand(env: CommandEnv, argv: string[], opts: ProxyOptio
       clientIn: io.stdin(),
       clientOut: Deno.stdout.writable,
       maxMessageBytes: opts.maxMessageBytes,
+      graceMs: opts.shutdownGrace,
       forwardSignals: true,
     });
   } catch (e) {
