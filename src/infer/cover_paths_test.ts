@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { coverPaths } from "./cover_paths.ts";
+
+const home = "/home/dev";
+const cover = (paths: string[], minEntries?: number) =>
+  coverPaths(new Map(paths.map((p) => [p, 1])), { home, minEntries }).map((e) => e.path);
+
+Deno.test("coverPaths() keeps a file seen alone as that file", () => {
+  assert.deepEqual(cover(["/srv/app/src/main.ts"]), ["/srv/app/src/main.ts"]);
+});
+
+Deno.test("coverPaths() generalizes a directory only when enough distinct entries under it were used", () => {
+  assert.deepEqual(cover(["/srv/app/src/a.ts", "/srv/app/src/b.ts"]), [
+    "/srv/app/src/a.ts",
+    "/srv/app/src/b.ts",
+  ]);
+  assert.deepEqual(cover(["/srv/app/src/a.ts", "/srv/app/src/b.ts", "/srv/app/src/c.ts"]), ["/srv/app/src"]);
+  assert.deepEqual(cover(["/srv/app/src/a.ts", "/srv/app/src/b.ts"], 2), ["/srv/app/src"]);
+});
+
+Deno.test("coverPaths() never widens to /, a top-level directory or the home directory", () => {
+  assert.deepEqual(cover(["/a.md", "/b.md", "/c.md"]), ["/a.md", "/b.md", "/c.md"]);
+  assert.deepEqual(cover(["/tmp/a", "/tmp/b", "/tmp/c"]), ["/tmp/a", "/tmp/b", "/tmp/c"]);
+  assert.deepEqual(cover([`${home}/a`, `${home}/b`, `${home}/c`]), [`${home}/a`, `${home}/b`, `${home}/c`]);
+  assert.deepEqual(cover(["/home/x", "/home/y", "/home/z"]), ["/home/x", "/home/y", "/home/z"]);
+});
+
+Deno.test("coverPaths() counts immediate children, so generalization does not chain upwards", () => {
+  const got = cover(["/p/src/a/x.ts", "/p/src/b/y.ts", "/p/src/c/z.ts", "/p/README.md"]);
+  assert.deepEqual(got, ["/p/README.md", "/p/src"]);
+});
+
+Deno.test("coverPaths() absorbs entries under a used directory and respects separator boundaries", () => {
+  const r = coverPaths(new Map([["/p/src", 2], ["/p/src/a.ts", 3], ["/p/src-private/k", 1]]), { home });
+  assert.deepEqual(r.map((e) => [e.path, e.calls, e.distinct]), [["/p/src", 5, 2], [
+    "/p/src-private/k",
+    1,
+    1,
+  ]]);
+  assert.deepEqual(r[0]!.examples, ["/p/src", "/p/src/a.ts"]);
+});
