@@ -88,6 +88,19 @@ const KNOWN_SERVERS: Record<string, KnownServer> = {
   "@modelcontextprotocol/server-memory": { env: ["MEMORY_FILE_PATH"], memoryFileEnv: "MEMORY_FILE_PATH" },
 };
 
+const DENO_RUNTIME_ENV = [
+  "PATH",
+  "HOME",
+  "DENO_CERT",
+  "DENO_TLS_CA_STORE",
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "NO_PROXY",
+  "http_proxy",
+  "https_proxy",
+  "no_proxy",
+  "NPM_CONFIG_REGISTRY",
+];
 const WRITE_TOOL_REGEXP =
   /(?:^|[_.-])(?:write|edit|create|move|delete|remove|rename|mkdir|append|save|upload|update|put|patch|set|insert|add)(?:$|[_.-])/i;
 const GLOB_CHARS_REGEXP = /[*?[\]{}]/;
@@ -156,7 +169,8 @@ export function planLaunch(
       `Server "${server}" is not contained: "${entry.launcher}" is not a JS/TS entry Deno can run, so only the JSON-RPC policy applies`,
     );
   }
-  const denoDir = opts.env.DENO_DIR ?? defaultDenoDir(opts.home, opts.env);
+  // Deno finds its cache from the HOME it is given, which is the proxy's, not the policy's `~`.
+  const denoDir = opts.env.DENO_DIR ?? defaultDenoDir(opts.env.HOME ?? opts.home, opts.env);
   const module = moduleOf(entry, opts.lockVersions, notes);
   const baseEnv: Record<string, string> = {
     DENO_DIR: denoDir,
@@ -164,7 +178,8 @@ export function planLaunch(
     DENO_NO_PACKAGE_JSON: "1",
     DENO_NO_UPDATE_CHECK: "1",
   };
-  for (const k of ["PATH", "HOME"]) if (opts.env[k] !== undefined) baseEnv[k] = opts.env[k]!;
+  // What Deno itself needs to fetch packages; the server cannot read these without --allow-env.
+  for (const k of DENO_RUNTIME_ENV) if (opts.env[k] !== undefined) baseEnv[k] = opts.env[k]!;
   const keptFlags = entry.keptFlags;
   if (entry.droppedFlags.length > 0) {
     notes.push(`Dropped launcher flags ${entry.droppedFlags.join(" ")}: AgentPerms sets the permissions`);
