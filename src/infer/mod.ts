@@ -39,6 +39,7 @@ export { summarizeInference, type SummaryCounts } from "./summarize_inference.ts
 export {
   type AccumulatorOptions,
   hostEntry,
+  type LearnedCall,
   type MalformedLine,
   type NotLearned,
   type NotLearnedReason,

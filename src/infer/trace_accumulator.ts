@@ -86,6 +86,24 @@ export interface AccumulatorOptions {
   realpath?: (abs: string) => string | undefined;
   /** Keep at most this many malformed-line reports (all are counted). Default 1000. */
   maxMalformed?: number;
+  /** Told about every call that was learned (`approval` when it went to the approval list); for proofs. */
+  onLearn?: (call: LearnedCall) => void;
+}
+
+/** A call that was learned, as the proxy would see it again. */
+export interface LearnedCall {
+  /** Server name. */
+  server: string;
+  /** JSON-RPC method. */
+  method: string;
+  /** Tool name for tools/call. */
+  tool?: string;
+  /** Arguments (tools/call) or params (other methods) as traced. */
+  arguments: unknown;
+  /** The cwd relative paths resolved against. */
+  cwd: string;
+  /** True when it was learned as an approval rather than a plain allow. */
+  approval: boolean;
 }
 
 const AUDIT_KINDS = new Set(["read", "write", "net", "env"]);
@@ -253,6 +271,7 @@ export class TraceAccumulator {
       }
       this.#use(s, name).approved++;
       this.counts.approved++;
+      this.#opts.onLearn?.({ server: serverName, method, tool, arguments: args, cwd, approval: true });
       for (const p of call.paths) {
         for (const f of p.forms) if (isSensitivePath(f, this.#opts.home)) this.#count(this.sensitive, f);
       }
@@ -288,6 +307,7 @@ export class TraceAccumulator {
     if (method === "tools/call") this.#use(s, name).learned++;
     else if (!JUDGED_METHODS.has(method)) this.#count(s.methods, method);
     this.counts.learned++;
+    this.#opts.onLearn?.({ server: serverName, method, tool, arguments: args, cwd, approval: false });
   }
 
   #audit(server: string, records: unknown[]): void {
