@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { AgentPermsError } from "../errors.ts";
+import { wireFile, type WireFileOptions } from "./wire_file.ts";
+import { writeFileAtomic } from "./write_atomic.ts";
+
+const FIX = new URL("../../tests/fixtures/clients/valid/", import.meta.url).pathname;
+const SELF = ["/opt/agentperms"];
+const NOW = new Date("2026-11-24T22:00:00Z");
+
+async function tempDir(): Promise<AsyncDisposable & { path: string }> {
+  const path = await Deno.makeTempDir({ prefix: "agentperms-wirefile-" });
+  return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
+}
+
+function o(mode: WireFileOptions["mode"], extra: Partial<WireFileOptions> = {}): WireFileOptions {
+  return { mode, self: SELF, now: NOW, ...extra };
+}
+
+Deno.test("wireFile() writes a backup before the first change only, then a timestamped one next time", async () => {
+  await using dir = await tempDir();
+  const file = join(dir.path, "mcp.json");
+  const original = await Deno.readTextFile(join(FIX, "cline.json"));
+  await Deno.writeTextFile(file, original);
+  const cfg = { client: "cline" as const, file, format: "jsonc" as const };
+  const r1 = await wireFile(cfg, o("record"));
+  assert.equal(r1.backup, `${file}.agentperms.bak`);
+  assert.equal(await Deno.readTextFile(r1.backup!), original);
+  const r2 = await wireFile(cfg, o("enforce", { policy: "/p.yaml" }));
+  assert.equal(r2.changed, true);
+  assert.equal(r2.backup, undefined, "no backup while the file is already wired");
+  const r3 = await wireFile(cfg, o("stop"));
+  assert.equal(await Deno.readTextFile(file), original);
+  assert.equal(r3.backup, undefined);
+  const r4 = await wireFile(cfg, o("record"));
+  assert.equal(r4.backup, `${file}.agentperms.2026-11-24T22-00-00-000Z.bak`);
+  const none = await wireFile(cfg, o("record"));
+  assert.equal(none.changed, false);
+});
+
+Deno.test("wireFile() leaves the original intact and no temp file when the rename fails", async () => {
+  await using dir = await tempDir();
+  const file = join(dir.path, "settings.json");
+  const original = await Deno.readTextFile(join(FIX, "gemini.json"));
+  await Deno.writeTextFile(file, original);
+  await assert.rejects(
+    () =>
+      wireFile(
+        { client: "gemini", file, format: "jsonc" },
+        o("record", {
+          rename: () => Promise.reject(new Error("disk full")),
+        }),
+      ),
+    (e) => e instanceof AgentPermsError && e.code === "io_failed" && /disk full/.test(e.message),
+  );
+  assert.equal(await Deno.readTextFile(file), original);
+  const left = [...Deno.readDirSync(dir.path)].map((e) => e.name).filter((n) => n.endsWith(".tmp"));
+  assert.deepEqual(left, []);
+});
+
+Deno.test("writeFileAtomic() keeps the file mode", { ignore: Deno.build.os === "windows" }, async () => {
+  await using dir = await tempDir();
+  const file = join(dir.path, "c.json");
+  await Deno.writeTextFile(file, "{}");
+  await Deno.chmod(file, 0o600);
+  await writeFileAtomic(file, '{"a":1}');
+  assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
+  assert.equal(await Deno.readTextFile(file), '{"a":1}');
+});
