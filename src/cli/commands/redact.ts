@@ -118,13 +118,13 @@ in --format json (the line is dropped, never printed unredacted).`,
       const counts = new Map<string, number>();
       if (opts.format === "text") {
         const lines = new RedactLineStream(redactor);
-        const out = io.stdin().pipeThrough(new TextDecoderStream()).pipeThrough(lines);
+        const out = io.stdin().pipeThrough(textDecoder()).pipeThrough(lines);
         for await (const chunk of out) io.stdout(chunk);
         for (const [id, n] of lines.counts) counts.set(id, n);
       } else {
         let lineNo = 0;
         let bad = 0;
-        const lines = io.stdin().pipeThrough(new TextDecoderStream()).pipeThrough(new TextLineStream());
+        const lines = io.stdin().pipeThrough(textDecoder()).pipeThrough(new TextLineStream());
         for await (const line of lines) {
           lineNo++;
           if (line.trim() === "") {
@@ -155,6 +155,12 @@ in --format json (the line is dropped, never printed unredacted).`,
         }
       }
     });
+}
+
+// When @types/node is in the type graph, TextDecoderStream's writable side is typed BufferSource and no
+// longer matches a byte stream's pipeThrough(); the runtime object is the same.
+function textDecoder(): TransformStream<Uint8Array, string> {
+  return new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>;
 }
 
 function collect(value: string, previous: string[]): string[] {
