@@ -22,3 +22,6 @@ export { type SummarizeOptions, summarizeTraces, type TraceLineProblem } from ".
 export { renderReportHtml } from "./render_report_html.tsx";
 export { renderReportJson } from "./render_report_json.ts";
 export { redactReportData } from "./redact_report_data.ts";
+export { reportReplay } from "./report_replay.ts";
+export { reportDrift } from "./report_drift.ts";
+export { reportContainment } from "./report_containment.ts";

@@ -1,10 +1,348 @@
 import type { Command } from "commander";
-import type { CommandEnv } from "../command_env.ts";
+import { dirname, relative, resolve } from "node:path";
+import { hostRealpath } from "../../canonical/mod.ts";
+import { discover, type DiscoveredConfig } from "../../clients/mod.ts";
 import { AgentPermsError } from "../../errors.ts";
+import { readLockFile, type ServerLaunch, verifyLaunches } from "../../lock/mod.ts";
+import { type LoadedPolicy, loadPolicy } from "../../policy/mod.ts";
+import {
+  BUILTIN_REDACTORS,
+  compileRedactor,
+  loadRedactorPlugin,
+  type RedactorDescriptor,
+} from "../../redact/mod.ts";
+import { BUILTIN_PACKS, replayPack, type ReplayResult } from "../../replay/mod.ts";
+import {
+  redactReportData,
+  renderReportHtml,
+  renderReportJson,
+  reportContainment,
+  type ReportData,
+  reportDrift,
+  reportReplay,
+  riskScore,
+  type Section,
+  summarizeTraces,
+  type TraceLineProblem,
+} from "../../report/mod.ts";
+import { type LaunchPlan, planLaunch } from "../../sandbox/mod.ts";
+import { defaultTraceDir, readTraceEvents, type TraceEventV1 } from "../../trace/mod.ts";
+import { type CommandEnv, homeOf } from "../command_env.ts";
+import type { Io } from "../io.ts";
+import { printPolicyWarnings } from "../shared.ts";
 
-// PLACEHOLDER: replaced by the issue that builds `report`.
-export function registerReport(program: Command, _env: CommandEnv): void {
-  program.command("report").description("(not built yet)").action(() => {
-    throw new AgentPermsError("usage", 'The "report" command is not built yet');
-  });
+interface ReportOptions {
+  policy?: string;
+  path?: string;
+  client?: string;
+  traces?: string;
+  lock?: string;
+  out?: string;
+  format: string;
+}
+
+const DEFAULT_POLICY = "mcp.policy.yaml";
+const DEFAULT_LOCK = "mcp.lock";
+const DEFAULT_OUT = "agentperms-report.html";
+
+/** `agentperms report`: one self-contained HTML (or JSON) report over configs, lock, traces, replay and policy. */
+export function registerReport(program: Command, env: CommandEnv): void {
+  program.command("report")
+    .description(
+      "Write one self-contained HTML report: risk, findings, drift, activity, replay, containment, policy",
+    )
+    .option("-p, --policy <file>", `the policy in force (default ${DEFAULT_POLICY}, if it exists)`)
+    .option("--path <dir>", "MCP config file or directory to assess (default: every known client's configs)")
+    .option("--client <name>", "only this client's configs (default all)")
+    .option(
+      "--traces <dir|file>",
+      "trace directory or file (default: the proxy's trace directory, if it exists)",
+    )
+    .option("--lock <file>", `lock file to compare configs with (default ${DEFAULT_LOCK}, if it exists)`)
+    .option("-o, --out <file>", `where to write (default ${DEFAULT_OUT}; JSON goes to stdout unless --out)`)
+    .option("--format <format>", "html or json", "html")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ agentperms report --policy mcp.policy.yaml --path . --traces traces/
+  $ agentperms report --format json | jq .risk
+
+The HTML has no scripts and loads nothing (inline CSS and SVG, a CSP that forbids requests); every value is
+escaped and redacted. Inputs that are missing are shown as "not available", never as zero risk. Nothing is
+started: the lock is compared by launch command only (use \`agentperms lock --check\` for live tool drift).
+Exit: 0 written, 2 usage, 3 invalid policy, lock or plugin given explicitly, 4 cannot write.`,
+    )
+    .action(async (opts: ReportOptions) => {
+      const { io } = env;
+      if (opts.format !== "html" && opts.format !== "json") {
+        throw new AgentPermsError("usage", `Unknown format "${opts.format}"`, { hint: "Use html or json" });
+      }
+      const data = await collectReportData(io, opts, program.version() ?? "unknown");
+      const packs = await redactorPacks(data.policyLoaded);
+      const redactor = compileRedactor(packs);
+      data.report.redaction = `every string shown passed through the redaction packs ${
+        packs.map((p) => `"${p.id}"`).join(", ")
+      } (all categories on; values are replaced, never shown)`;
+      const redacted = redactReportData(data.report, (s) => redactor.redactText(s).text);
+      const text = opts.format === "html" ? renderReportHtml(redacted) : renderReportJson(redacted);
+      if (opts.format === "json" && opts.out === undefined) {
+        io.stdout(text);
+        return;
+      }
+      const out = resolve(io.cwd(), opts.out ?? DEFAULT_OUT);
+      try {
+        await Deno.mkdir(dirname(out), { recursive: true });
+        await Deno.writeTextFile(out, text);
+      } catch (e) {
+        throw new AgentPermsError("io_failed", `Cannot write "${shown(io, out)}": ${(e as Error).message}`, {
+          cause: e,
+          hint: "Choose a writable path with --out",
+        });
+      }
+      const risk = riskScore(redacted);
+      const sections = [
+        redacted.scan,
+        redacted.lock,
+        redacted.activity,
+        redacted.replay,
+        redacted.containment,
+        redacted.policy,
+      ];
+      io.stdout(
+        `Wrote ${shown(io, out)}: risk ${risk.score}/100 (${risk.level}); ` +
+          `${sections.filter((s) => s.available).length} of ${sections.length} inputs available.\n`,
+      );
+    });
+}
+
+interface Collected {
+  report: ReportData;
+  policyLoaded?: LoadedPolicy;
+}
+
+async function collectReportData(io: Io, opts: ReportOptions, version: string): Promise<Collected> {
+  const home = homeOf(io);
+  const inputs: ReportData["inputs"] = {};
+
+  // Policy: a missing default is "not available"; an explicit --policy that fails is an error (exit 3).
+  let loaded: LoadedPolicy | undefined;
+  let policy: ReportData["policy"];
+  const policyFile = opts.policy ?? DEFAULT_POLICY;
+  if (opts.policy === undefined && !(await exists(resolve(io.cwd(), policyFile)))) {
+    policy = na(`no policy given and no "${DEFAULT_POLICY}" here`);
+  } else {
+    loaded = await loadPolicy(policyFile, { cwd: io.cwd(), home });
+    printPolicyWarnings(io, { file: shown(io, loaded.file), warnings: loaded.warnings });
+    inputs.policy = shown(io, loaded.file);
+    policy = {
+      available: true,
+      value: {
+        file: inputs.policy,
+        text: await Deno.readTextFile(loaded.file),
+        servers: [...loaded.compiled.servers.keys()],
+        warnings: loaded.warnings.map((w) => `${w.line ? `line ${w.line}: ` : ""}${w.message}`),
+      },
+    };
+  }
+
+  // Replay: the built-in packs against the policy, offline, with the same decide() the proxy uses.
+  let replay: ReportData["replay"];
+  if (loaded) {
+    const results: ReplayResult[] = [];
+    for (const pack of BUILTIN_PACKS) {
+      results.push(...replayPack(loaded.compiled, pack, {
+        cwd: dirname(loaded.file),
+        home,
+        realpath: hostRealpath,
+      }));
+    }
+    replay = { available: true, value: reportReplay(results) };
+  } else replay = na("no policy to replay the attack packs against");
+
+  // Configs: found the way `scan` finds them; nothing is started.
+  let configs: DiscoveredConfig[] | undefined;
+  let configsReason = "";
+  try {
+    configs = await discover({ io, client: opts.client, path: opts.path });
+    if (opts.path) inputs.path = opts.path;
+  } catch (e) {
+    if (e instanceof AgentPermsError && e.code === "usage") throw e;
+    configsReason = `cannot read MCP configs: ${(e as Error).message}`;
+  }
+  const servers = configs ? configuredServers(configs, io) : [];
+
+  const scan: ReportData["scan"] = na(
+    configs ? "the scanner (src/scan) is not built yet in this version" : configsReason,
+  );
+
+  let containment: ReportData["containment"];
+  if (configs) {
+    const plans = new Map<string, LaunchPlan>();
+    for (const s of servers) {
+      if (s.launch) {
+        plans.set(
+          s.name,
+          planLaunch(loaded?.compiled, s.name, [s.launch.command, ...s.launch.args], {
+            denoPath: "deno",
+            home,
+            cwd: s.launch.cwd ?? io.cwd(),
+            env: {},
+            mode: "enforce",
+            serverEnv: Object.keys(s.launch.env ?? {}),
+          }),
+        );
+      }
+    }
+    const rows = reportContainment(plans);
+    for (const s of servers) {
+      if (!s.launch) {
+        rows.push({
+          server: s.name,
+          contained: false,
+          mode: "not contained",
+          detail: "remote server: it runs elsewhere, only the JSON-RPC policy applies",
+        });
+      }
+    }
+    containment = {
+      available: true,
+      value: rows.sort((a, b) => (a.server < b.server ? -1 : a.server > b.server ? 1 : 0)),
+    };
+  } else containment = na(configsReason);
+
+  // Traces: the proxy's v1 files and the original's JSONL, streamed.
+  const events: TraceEventV1[] = [];
+  let activity: ReportData["activity"];
+  const traceSource = opts.traces ?? defaultTraceDirOrUndefined(io);
+  if (traceSource === undefined || (opts.traces === undefined && !(await exists(traceSource)))) {
+    activity = na(`no traces given${traceSource ? ` and none in "${traceSource}"` : ""}`);
+  } else {
+    const problems: TraceLineProblem[] = [];
+    const files = new Set<string>();
+    for await (
+      const r of readTraceEvents(traceSource, { cwd: io.cwd(), onProblem: (p) => void problems.push(p) })
+    ) {
+      files.add(r.file);
+      events.push(r.event);
+    }
+    for (const p of problems) files.add(p.file);
+    inputs.traces = shown(io, resolve(io.cwd(), traceSource));
+    activity = {
+      available: true,
+      value: summarizeTraces(events, {
+        files: files.size,
+        problems: problems.map((p) => ({ ...p, file: shown(io, p.file) })),
+      }),
+    };
+  }
+
+  // Lock: launch commands compared statically (like `lock --verify-config`), plus runtime drift from traces.
+  let lock: ReportData["lock"];
+  const lockFile = opts.lock ?? DEFAULT_LOCK;
+  const lockAbs = resolve(io.cwd(), lockFile);
+  if (opts.lock === undefined && !(await exists(lockAbs))) {
+    const fromTraces = reportDrift(undefined, events);
+    lock = fromTraces.length
+      ? { available: true, value: { file: "(traces only)", servers: 0, drift: fromTraces } }
+      : na(`no lock given and no "${DEFAULT_LOCK}" here`);
+  } else {
+    const pinned = await readLockFile(lockAbs);
+    inputs.lock = shown(io, lockAbs);
+    const configured = new Map<string, ServerLaunch>();
+    for (const s of servers) if (s.launch) configured.set(s.name, s.launch);
+    const diff = configs ? verifyLaunches(pinned, configured) : undefined;
+    lock = {
+      available: true,
+      value: {
+        file: inputs.lock,
+        servers: Object.keys(pinned.servers).length,
+        drift: reportDrift(diff, events),
+      },
+    };
+  }
+
+  return {
+    policyLoaded: loaded,
+    report: {
+      v: 1,
+      generatedAt: io.now().toISOString(),
+      version,
+      inputs,
+      scan,
+      lock,
+      activity,
+      replay,
+      containment,
+      policy,
+      redaction: "",
+    },
+  };
+}
+
+async function redactorPacks(loaded: LoadedPolicy | undefined): Promise<RedactorDescriptor[]> {
+  // Every built-in category is on for reports, whatever the policy switches say: a report is made to be
+  // shared. The policy's plugins add to them.
+  const packs: RedactorDescriptor[] = [...BUILTIN_REDACTORS];
+  for (const p of loaded?.policy.redaction?.plugins ?? []) {
+    packs.push(await loadRedactorPlugin(p, { cwd: dirname(loaded!.file) }));
+  }
+  return packs;
+}
+
+interface ConfiguredServer {
+  name: string;
+  /** Undefined for remote entries. */
+  launch?: ServerLaunch;
+}
+
+function configuredServers(configs: DiscoveredConfig[], io: Io): ConfiguredServer[] {
+  const byName = new Map<string, ConfiguredServer>();
+  for (const c of configs) {
+    for (const s of c.servers) {
+      if (s.disabled || byName.has(s.name)) continue;
+      if (s.transport !== "stdio" || !s.command) {
+        byName.set(s.name, { name: s.name });
+        continue;
+      }
+      // Wrapped entries are judged by what they wrap, like `lock`.
+      const base = s.wrapped?.original ?? { command: s.command, args: s.args };
+      byName.set(s.name, {
+        name: s.name,
+        launch: {
+          command: base.command,
+          args: [...base.args],
+          env: { ...s.env },
+          cwd: s.cwd ?? s.project ?? io.cwd(),
+        },
+      });
+    }
+  }
+  return [...byName.values()];
+}
+
+function defaultTraceDirOrUndefined(io: Io): string | undefined {
+  try {
+    return defaultTraceDir((n) => io.env(n));
+  } catch {
+    return undefined;
+  }
+}
+
+function na<T>(reason: string): Section<T> {
+  return { available: false, reason };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function shown(io: Io, abs: string): string {
+  const rel = relative(io.cwd(), abs);
+  return rel === "" || rel.startsWith("..") ? abs : rel;
 }
