@@ -21,6 +21,7 @@ import { printPolicyWarnings } from "../shared.ts";
 interface ReplayOptions {
   policy: string[];
   pack: string[];
+  only: string[];
   builtin: boolean;
   serverMap: string[];
   cwd?: string;
@@ -57,6 +58,12 @@ export function registerReplay(program: Command, env: CommandEnv): void {
     )
     .option("--no-builtin", "skip the built-in packs (original, evasion)")
     .option(
+      "--only <pack-id>",
+      "replay only the pack(s) with this id, e.g. --only original; repeatable",
+      collect,
+      [],
+    )
+    .option(
       "--server-map <pack=policy>",
       "judge a pack's server under the policy's name for it, e.g. fs=filesystem; repeatable",
       collect,
@@ -73,6 +80,7 @@ export function registerReplay(program: Command, env: CommandEnv): void {
 Examples:
   $ agentperms replay --policy mcp.policy.yaml
   $ agentperms replay --policy policies/ --pack examples/attack-packs/git_server_pack.ts --server-map git=git
+  $ agentperms replay --policy mcp.policy.yaml --only original
   $ agentperms replay --policy mcp.policy.yaml --no-builtin --pack team-pack.yaml --format json > replay.json
 
 A call counts as blocked when the policy denies it or routes it to human approval.
@@ -152,7 +160,17 @@ async function loadPacks(opts: ReplayOptions, io: Io): Promise<AttackPackDescrip
     }
     seen.add(p.id);
   }
-  return packs;
+  const unknown = opts.only.filter((id) => !seen.has(id));
+  if (unknown.length > 0) {
+    throw new AgentPermsError(
+      "usage",
+      `No attack pack has the id ${unknown.map((u) => `"${u}"`).join(", ")}`,
+      {
+        hint: `Loaded packs: ${[...seen].join(", ") || "(none)"}`,
+      },
+    );
+  }
+  return opts.only.length ? packs.filter((p) => opts.only.includes(p.id)) : packs;
 }
 
 async function loadPolicies(sources: string[], io: Io, home: string): Promise<LoadedPolicy[]> {
@@ -231,7 +249,7 @@ function verdictLines(s: ReplaySummary): string {
 }
 
 function printTables(io: Io, runs: ReplayRun[], total: ReplaySummary): void {
-  for (const run of runs) {
+  runs.forEach((run, i) => {
     const t = new Table({
       head: ["Attack", "server.tool", "Evasion", "Result", "Reason"],
       style: { head: [], border: [] },
@@ -248,12 +266,14 @@ function printTables(io: Io, runs: ReplayRun[], total: ReplaySummary): void {
       ]);
     }
     io.stdout(
-      `Policy ${run.policy}, pack ${run.pack.id} ${run.pack.version}: ${run.pack.description}\n` +
-        `${t.toString()}\n${verdictLines(run.summary)}\n`,
+      `${
+        i > 0 ? "\n" : ""
+      }Policy ${run.policy}, pack ${run.pack.id} ${run.pack.version}: ${run.pack.description}\n` +
+        `${t.toString()}\n${verdictLines(run.summary)}`,
     );
-  }
+  });
   if (runs.length > 1) {
-    io.stdout(`Total over ${runs.length} policy × pack runs:\n${verdictLines(total)}`);
+    io.stdout(`\nTotal over ${runs.length} policy × pack runs:\n${verdictLines(total)}`);
   }
   if (total.holes.length > 0) {
     io.stdout(
