@@ -32,5 +32,8 @@ export async function* readLines(file: string, io: Io): AsyncGenerator<string> {
       throw new AgentPermsError("io_failed", `Cannot read "${file}": ${(e as Error).message}`, { cause: e });
     }
   }
-  yield* stream.pipeThrough(new TextDecoderStream()).pipeThrough(new TextLineStream());
+  // When @types/node is in the program (tests import node:assert), its TextDecoderStream types clash with
+  // Deno's; the cast keeps both type checks happy without changing behaviour.
+  const decoder = new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>;
+  yield* stream.pipeThrough(decoder).pipeThrough(new TextLineStream());
 }
