@@ -1,0 +1,27 @@
+import assert from "node:assert/strict";
+import { detectContainmentDenial, parseContainmentDenial } from "./mod.ts";
+
+Deno.test("detectContainmentDenial() finds Deno's denial in a tool result", () => {
+  const t = 'Error: Requires read access to "/r/secret/s.txt", run again with the --allow-read flag';
+  assert.equal(detectContainmentDenial(t), 'Requires read access to "/r/secret/s.txt"');
+  assert.deepEqual(parseContainmentDenial(t), { permission: "read", value: "/r/secret/s.txt" });
+  assert.equal(
+    detectContainmentDenial('Fatal error in main(): NotCapable: Requires env access to "MEMORY_FILE_PATH"'),
+    'Requires env access to "MEMORY_FILE_PATH"',
+  );
+  assert.deepEqual(parseContainmentDenial("Requires net access to example.com:443, run again"), {
+    permission: "net",
+    value: "example.com:443",
+  });
+});
+
+Deno.test("detectContainmentDenial() finds the broker's reason and ignores ordinary errors", () => {
+  const t =
+    'NotCapable: AgentPerms containment: Read of "/etc/passwd" is outside the sandbox of "fs" [sandbox/read]';
+  assert.equal(
+    detectContainmentDenial(t),
+    'AgentPerms containment: Read of "/etc/passwd" is outside the sandbox of "fs" [sandbox/read]',
+  );
+  assert.equal(detectContainmentDenial("Access denied - path outside allowed directories"), undefined);
+  assert.equal(detectContainmentDenial("Requires patience"), undefined);
+});
