@@ -105,7 +105,9 @@ function checkPaths(
   opts: ScanOptions,
 ): Finding[] {
   const out: Finding[] = [];
-  const home = resolvePath(opts.home, { cwd: "/", home: opts.home }).forms[0] ?? "/";
+  // A Windows home (C:\\Users\\me) has a backslash reading too; compare against the forward-slash form.
+  const homeForms = resolvePath(opts.home, { cwd: "/", home: opts.home }).forms;
+  const home = homeForms.find((f) => !f.includes("\\")) ?? homeForms[0] ?? "/";
   const base = s.cwd && !s.cwd.includes("$") ? resolve(dirname(c.file), s.cwd) : dirname(c.file);
   const seen = new Set<string>();
   const check = (raw: string, how: string) => {

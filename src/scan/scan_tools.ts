@@ -221,6 +221,8 @@ export interface ScanToolsOptions {
   list: (launch: ServerLaunch, opts: { timeoutMs: number }) => Promise<ServerListing>;
   /** Redacts error text before it becomes a finding. */
   redactor: Redactor;
+  /** Servers started at once (default 4). */
+  concurrency?: number;
 }
 
 /**
@@ -234,7 +236,7 @@ export async function scanTools(
   configs: readonly DiscoveredConfig[],
   opts: ScanToolsOptions,
 ): Promise<{ findings: Finding[]; started: number }> {
-  const jobs: Promise<Finding[]>[] = [];
+  const jobs: (() => Promise<Finding[]>)[] = [];
   for (const c of configs) {
     for (const s of c.servers) {
       if (s.transport !== "stdio" || s.command === undefined || s.disabled) continue;
@@ -245,8 +247,8 @@ export async function scanTools(
         env: s.env,
         cwd: s.cwd ? resolve(dirname(c.file), s.cwd) : dirname(c.file),
       };
-      jobs.push(
-        opts.list(launch, { timeoutMs: opts.timeoutMs }).then(
+      jobs.push(() =>
+        Promise.resolve().then(() => opts.list(launch, { timeoutMs: opts.timeoutMs })).then(
           (listing) => scanListing(c, s, listing),
           (e) => {
             const msg = e instanceof AgentPermsError || e instanceof Error ? e.message : String(e);
@@ -261,10 +263,19 @@ export async function scanTools(
               message: `"${s.name}" could not be listed: ${safe}`,
             }];
           },
-        ),
+        )
       );
     }
   }
-  const results = await Promise.all(jobs);
+  // A few at a time: every server is a process (often a package download) and they all compete for CPU.
+  const results: Finding[][] = new Array(jobs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const i = next++;
+      results[i] = await jobs[i]!();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 4, jobs.length) }, worker));
   return { findings: results.flat(), started: jobs.length };
 }
