@@ -15,7 +15,10 @@ async function scan(args: string[], opts: { cwd?: string; home?: string } = {}) 
 }
 
 async function golden(name: string, actual: string): Promise<void> {
-  const text = actual.replaceAll(ROOT, "<ROOT>").replaceAll(`"version": "${VERSION}"`, '"version": "<VERSION>"');
+  const text = actual.replaceAll(ROOT, "<ROOT>").replaceAll(
+    `"version": "${VERSION}"`,
+    '"version": "<VERSION>"',
+  );
   const file = join(GOLDEN, name);
   if (UPDATE) await Deno.writeTextFile(file, text);
   assert.equal(text, await Deno.readTextFile(file));
@@ -25,8 +28,16 @@ Deno.test("agentperms scan --path examples/vulnerable-mcp-demo: ~/.ssh is HIGH, 
   const r = await scan(["--path", "examples/vulnerable-mcp-demo", "--format", "json"]);
   assert.equal(r.code, 1);
   const findings = JSON.parse(r.out).findings as { ruleId: string; severity: string; message: string }[];
-  assert.ok(findings.some((f) => f.severity === "high" && f.ruleId === "sensitive-path" && f.message.includes("~/.ssh")));
-  assert.ok(findings.some((f) => f.severity === "medium" && f.ruleId === "unpinned-package" && f.message.includes("npx")));
+  assert.ok(
+    findings.some((f) =>
+      f.severity === "high" && f.ruleId === "sensitive-path" && f.message.includes("~/.ssh")
+    ),
+  );
+  assert.ok(
+    findings.some((f) =>
+      f.severity === "medium" && f.ruleId === "unpinned-package" && f.message.includes("npx")
+    ),
+  );
   const table = await scan(["--path", "examples/vulnerable-mcp-demo"]);
   assert.equal(table.code, 1);
   assert.match(table.out, /^Scanned 2 servers across 1 config\(s\)\.\n/);
@@ -43,7 +54,10 @@ Deno.test("agentperms scan prints the table, JSON and SARIF goldens", async () =
   const sarif = await scan([...args, "--format", "sarif"]);
   const doc = JSON.parse(sarif.out);
   assert.equal(doc.version, "2.1.0");
-  assert.equal(doc.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri, "tests/fixtures/clients/valid/kiro.json");
+  assert.equal(
+    doc.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri,
+    "tests/fixtures/clients/valid/kiro.json",
+  );
   assert.equal(doc.runs[0].results[0].locations[0].physicalLocation.region.startLine, 3);
   await golden("kiro.sarif.json", sarif.out);
 });
@@ -52,7 +66,10 @@ Deno.test("agentperms scan --fail-on picks the gate; none never fails", async ()
   const args = ["--path", "tests/fixtures/clients/valid/cursor-crlf.json"];
   assert.equal((await scan(args)).code, 0, "only medium and low findings");
   assert.equal((await scan([...args, "--fail-on", "medium"])).code, 1);
-  assert.equal((await scan(["--path", "tests/fixtures/clients/valid/kiro.json", "--fail-on", "none"])).code, 0);
+  assert.equal(
+    (await scan(["--path", "tests/fixtures/clients/valid/kiro.json", "--fail-on", "none"])).code,
+    0,
+  );
   const bad = await scan([...args, "--fail-on", "severe"]);
   assert.equal(bad.code, 2);
   assert.match(bad.err, /Unknown severity "severe"/);
