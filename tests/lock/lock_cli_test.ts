@@ -66,6 +66,13 @@ Deno.test("lock pins the rug-pull server, and lock --check shows its poisoned de
   assert.doesNotMatch(check.out, /launch command/);
   assert.equal(await sb.starts(), 2);
 
+  // Re-pinning shows what is being accepted, then the check is clean (third start: still poisoned).
+  const relock = await sb.cli();
+  assert.equal(relock.code, 0, relock.err);
+  assert.match(relock.out, /changes from the previous .*mcp\.lock:\nCHANGED server "notes"/);
+  assert.equal((await sb.cli("--check")).code, 0);
+
+  await Deno.writeTextFile(sb.lock, text); // back to the benign pin
   const json = await sb.cli("--check", "--format", "json");
   assert.equal(json.code, 1);
   const d = JSON.parse(json.out);

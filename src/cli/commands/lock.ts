@@ -131,10 +131,16 @@ Exit: 0 ok, 1 drift, 2 usage, 3 missing/corrupt lock or unreadable config, 4 a s
           { hint: "Fix or remove those entries (or raise --timeout), then run `agentperms lock` again" },
         );
       }
+      // Re-pinning is a review moment: show what the new lock changes, like --check would have.
+      const previous = await readLockFile(lockPath).catch(() => undefined);
+      const changes = previous ? diffLock(previous, live) : undefined;
       await writeAtomic(lockPath, formatLockFile(live));
       if (opts.format === "json") {
-        io.stdout(JSON.stringify({ file: lockPath, servers: summary(live) }, null, 2) + "\n");
+        io.stdout(JSON.stringify({ file: lockPath, servers: summary(live), changes }, null, 2) + "\n");
       } else {
+        if (changes && !changes.clean) {
+          io.stdout(`changes from the previous ${opts.out}:\n${formatLockDiff(changes)}`);
+        }
         for (const s of summary(live)) {
           const who = s.serverInfo ? ` (${s.serverInfo.name} ${s.serverInfo.version})` : "";
           io.stdout(
