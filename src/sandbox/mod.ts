@@ -40,6 +40,7 @@ export {
 export { permissionCall } from "./permission_call.ts";
 export {
   launcherName,
+  lockVersionsFromLaunches,
   parseServerCommand,
   type ServerEntry,
   splitPackageSpec,

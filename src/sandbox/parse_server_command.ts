@@ -183,3 +183,22 @@ export function parseServerCommand(argv: string[], cwd: string): ServerEntry {
       return base;
   }
 }
+
+/**
+ * Package versions pinned by `mcp.lock` launches (`npx -y pkg@1.2.3` → `pkg: 1.2.3`), for
+ * `planLaunch({lockVersions})`. Only exact versions count.
+ * @param launches the lock's `servers.*.launch` entries
+ * @param cwd directory for script paths (unused for packages)
+ * @returns package name → version
+ */
+export function lockVersionsFromLaunches(
+  launches: Array<{ command: string; args: string[] }>,
+  cwd: string,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of launches) {
+    const e = parseServerCommand([l.command, ...l.args], cwd);
+    if (e.kind === "npm" && e.pkg && e.version && /^\d+\.\d+\.\d+/.test(e.version)) out[e.pkg] = e.version;
+  }
+  return out;
+}
