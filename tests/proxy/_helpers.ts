@@ -192,7 +192,7 @@ export class RawProxy implements AsyncDisposable {
       this.messages.find((m) => (m as Record<string, unknown>).id === id && !("method" in (m as object))) as
         | Record<string, unknown>
         | undefined;
-    await until(() => find() !== undefined, ms, `response ${JSON.stringify(id)}`);
+    await until(() => find() !== undefined, ms, `response ${JSON.stringify(id)}; stderr:\n${this.stderr}`);
     return find()!;
   }
 

@@ -1,0 +1,55 @@
+/**
+ * A misbehaving NDJSON "server" for the proxy's fault tests. Behaviour from argv[0]:
+ * - crash: answers initialize, then exits with code 7 on the first tools/call (leaving it unanswered)
+ * - ignore-eof: answers requests, and keeps running after stdin closes (until killed)
+ * - slow: answers tools/call "slow" after 400 ms, everything else at once
+ * - garbage: writes non-JSON lines to stdout before each answer
+ * - signal: on SIGTERM writes "got SIGTERM" to stderr and exits 143
+ * - echo: answers tools/call "echo" with "Echo: " + arguments.message (large-message tests)
+ * Every mode answers `tools/call` with `{content:[{type:"text",text:<name>}]}` and other requests with `{}`.
+ */
+const mode = Deno.args[0] ?? "";
+const enc = new TextEncoder();
+const out = (s: string) => Deno.stdout.writeSync(enc.encode(s + "\n"));
+if (mode === "signal") {
+  Deno.addSignalListener("SIGTERM", () => {
+    Deno.stderr.writeSync(enc.encode("got SIGTERM\n"));
+    Deno.exit(143);
+  });
+}
+if (mode === "ignore-eof") {
+  // Keep the process alive after stdin closes.
+  setInterval(() => {}, 1000);
+}
+let parts: string[] = [];
+for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
+  // Keep pieces in a list until a newline arrives: a 10 MB line stays linear.
+  let from = 0;
+  let nl: number;
+  const lines: string[] = [];
+  while ((nl = chunk.indexOf("\n", from)) !== -1) {
+    parts.push(chunk.slice(from, nl));
+    lines.push(parts.join(""));
+    parts = [];
+    from = nl + 1;
+  }
+  if (from < chunk.length) parts.push(chunk.slice(from));
+  for (const line of lines) {
+    const m = JSON.parse(line);
+    if (!("id" in m)) continue;
+    const name = m.params?.name;
+    if (mode === "crash" && m.method === "tools/call") Deno.exit(7);
+    if (mode === "garbage") out("this is not json {");
+    const answer = JSON.stringify({
+      jsonrpc: "2.0",
+      id: m.id,
+      result: m.method !== "tools/call"
+        ? {}
+        : mode === "echo"
+        ? { content: [{ type: "text", text: "Echo: " + m.params.arguments.message }] }
+        : { content: [{ type: "text", text: String(name) }] },
+    });
+    if (mode === "slow" && name === "slow") setTimeout(() => out(answer), 400);
+    else out(answer);
+  }
+}

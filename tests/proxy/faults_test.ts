@@ -1,0 +1,178 @@
+/**
+ * End to end faults: the proxy process with a raw NDJSON client, in front of server-everything and a
+ * deliberately misbehaving fake server.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { DENO, npmServer, proxyArgv, RawProxy, ROOT, tempDir, traceEvents, until } from "./_helpers.ts";
+
+const FAKE = join(ROOT, "tests/proxy/_fake_server.ts");
+const fake = (
+  mode: string,
+  ...rest: string[]
+) => [DENO, "run", "--no-config", "--no-prompt", FAKE, mode, ...rest];
+const init = {
+  jsonrpc: "2.0",
+  id: 0,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+};
+const call = (id: unknown, name: string, args: unknown = {}) => ({
+  jsonrpc: "2.0",
+  id,
+  method: "tools/call",
+  params: { name, arguments: args },
+});
+
+Deno.test("proxy: a server crash answers pending requests with errors, closes the client's stream and exits with the server's code", async () => {
+  await using tmp = await tempDir();
+  await using p = new RawProxy(
+    proxyArgv({ mode: "record", server: "fake", traceDir: tmp.path }, fake("crash")),
+  );
+  await p.send(init);
+  await p.response(0);
+  await p.send(call(1, "a"));
+  await p.send(call(2, "b"));
+  const r1 = await p.response(1);
+  assert.match(JSON.stringify(r1.error), /exited \(code 7\)/);
+  assert.equal(await p.exit(), 7);
+  const events = await traceEvents(tmp.path);
+  assert.ok(events.some((e) => e.kind === "lifecycle" && /exited with code 7/.test(e.detail ?? "")));
+});
+
+Deno.test("proxy: on client EOF the server's stdin is closed and a server that ignores it is terminated (no orphan)", async () => {
+  await using tmp = await tempDir();
+  const marker = crypto.randomUUID();
+  await using p = new RawProxy(
+    proxyArgv(
+      { mode: "record", server: "fake", traceDir: tmp.path, extra: ["--shutdown-grace", "200"] },
+      fake("ignore-eof", marker),
+    ),
+  );
+  await p.send(init);
+  await p.response(0);
+  await p.closeStdin();
+  assert.equal(await p.exit(), 128 + 15);
+  const alive = [...Deno.readDirSync("/proc")].some((d) => {
+    if (!/^\d+$/.test(d.name)) return false;
+    try {
+      return Deno.readTextFileSync(`/proc/${d.name}/cmdline`).includes(marker);
+    } catch {
+      return false;
+    }
+  });
+  assert.equal(alive, false, "the server process is gone");
+});
+
+Deno.test("proxy: SIGTERM is forwarded to the server, whose stderr passes through", async () => {
+  await using tmp = await tempDir();
+  await using p = new RawProxy(
+    proxyArgv({ mode: "record", server: "fake", traceDir: tmp.path }, fake("signal")),
+  );
+  await p.send(init);
+  await p.response(0);
+  p.child.kill("SIGTERM");
+  assert.equal(await p.exit(), 143);
+  assert.match(p.stderr, /got SIGTERM/);
+});
+
+Deno.test("proxy: survives malformed lines, an oversize message and 1,000 requests in flight to server-everything", async () => {
+  await using tmp = await tempDir();
+  await using p = new RawProxy(
+    proxyArgv({
+      mode: "enforce",
+      server: "everything",
+      policy: await allowAll(tmp.path),
+      traceDir: join(tmp.path, "t"),
+      extra: ["--max-message-bytes", "1000000"],
+    }, npmServer("everything")),
+  );
+  await p.send(init);
+  await p.response(0, 30_000);
+  await p.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+  await p.send("{this is not json");
+  await p.send(
+    '{"jsonrpc":"2.0","id":"dup","method":"tools/call","params":{"name":"echo","name":"get-env"}}',
+  );
+  await p.sendBytes(new Uint8Array([0xff, 0xfe, 0x0a]));
+  const answers = () => p.messages.filter((m) => !("method" in (m as object)));
+  await until(() => answers().length >= 4, 5000, "three parse errors");
+  const codes = answers().slice(0, 4).map((m) => (m as { error?: { code: number } }).error?.code);
+  assert.deepEqual(codes, [undefined, -32700, -32700, -32700]);
+  await p.send(call(2, "echo", { message: "y".repeat(2_000_000) }));
+  await until(
+    () => p.messages.some((m) => /too large/.test(JSON.stringify((m as { error?: unknown }).error ?? ""))),
+    15_000,
+    "size cap error",
+  );
+  const ids = Array.from({ length: 1000 }, (_, i) => 1000 + i);
+  await p.send(ids.map((id) => JSON.stringify(call(id, "echo", { message: `m${id}` }))).join("\n"));
+  await until(
+    () => ids.every((id) => p.messages.some((m) => (m as { id?: unknown }).id === id)),
+    30_000,
+    "1000 answers",
+  );
+  await p.send({ jsonrpc: "2.0", id: "last", method: "ping" });
+  assert.deepEqual((await p.response("last")).result, {});
+});
+
+Deno.test("proxy: passes a 10 MB message both ways and keeps serving", async () => {
+  await using tmp = await tempDir();
+  await using p = new RawProxy(
+    proxyArgv({ mode: "record", server: "fake", traceDir: tmp.path }, fake("echo")),
+  );
+  await p.send(init);
+  await p.response(0);
+  const big = "x".repeat(10 * 1024 * 1024);
+  const t0 = performance.now();
+  await p.send(call(1, "echo", { message: big }));
+  const r = await p.response(1, 30_000);
+  const ms = performance.now() - t0;
+  assert.equal(
+    (r.result as { content: { text: string }[] }).content[0]!.text.length,
+    big.length + "Echo: ".length,
+  );
+  assert.ok(ms < 15_000, `10 MB round trip took ${ms} ms`);
+  await p.send(call(2, "echo", { message: "small" }));
+  assert.equal((await p.response(2)).id, 2);
+});
+
+Deno.test("proxy: a slow answer does not hold back other traffic", async () => {
+  await using tmp = await tempDir();
+  await using p = new RawProxy(
+    proxyArgv({ mode: "record", server: "fake", traceDir: tmp.path }, fake("slow")),
+  );
+  await p.send(init);
+  await p.response(0);
+  await p.send(call(1, "slow"));
+  await p.send(call(2, "fast"));
+  await p.response(2);
+  const order = p.messages.map((m) => (m as { id?: unknown }).id);
+  assert.ok(!order.includes(1), "the fast answer came first");
+  await p.response(1);
+});
+
+Deno.test("proxy: garbage on the server's stdout is reported on stderr and never forwarded", async () => {
+  await using tmp = await tempDir();
+  await using p = new RawProxy(
+    proxyArgv({ mode: "record", server: "fake", traceDir: tmp.path }, fake("garbage")),
+  );
+  await p.send(init);
+  await p.response(0);
+  await p.send(call(1, "x"));
+  await p.response(1);
+  assert.equal(p.messages.length, 2, "only the two answers reached the client");
+  await until(() => /not a JSON-RPC message/.test(p.stderr), 5000, "stderr report");
+  await p.closeStdin();
+  await p.exit();
+  const malformed = (await traceEvents(tmp.path)).filter((e) =>
+    e.kind === "malformed" && e.direction === "server"
+  );
+  assert.equal(malformed.length, 2);
+});
+
+async function allowAll(dir: string): Promise<string> {
+  const f = join(dir, "allow.yaml");
+  await Deno.writeTextFile(f, "version: 1\nservers:\n  everything: {}\n");
+  return f;
+}
