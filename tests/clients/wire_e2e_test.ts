@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+// @ts-types="@modelcontextprotocol/sdk/client/stdio"
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { parseConfig } from "../../src/clients/mod.ts";
+import { fakeIo } from "../../src/cli/io.ts";
+import { run } from "../../src/cli/run.ts";
+
+const TINY = fileURLToPath(new URL("./_tiny_server.ts", import.meta.url));
+const LOCATORS = [{ kind: "map" as const, at: ["mcpServers"] }];
+
+async function tempDir(): Promise<AsyncDisposable & { path: string }> {
+  const path = await Deno.makeTempDir({ prefix: "agentperms-e2e-" });
+  return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: number | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/** Starts the entry exactly as a client would: its command, args, env and the config's directory as cwd. */
+async function connect(file: string, name: string): Promise<Client> {
+  const entry = parseConfig(await Deno.readTextFile(file), { format: "jsonc", locators: LOCATORS }).servers
+    .find((s) => s.name === name)!;
+  const env: Record<string, string> = {
+    ...entry.env,
+    PATH: Deno.env.get("PATH") ?? "",
+    HOME: Deno.env.get("HOME") ?? "",
+  };
+  const dd = Deno.env.get("DENO_DIR");
+  if (dd) env.DENO_DIR = dd;
+  const transport = new StdioClientTransport({
+    command: entry.command!,
+    args: entry.args,
+    env,
+    stderr: "pipe",
+  });
+  const client = new Client({ name: "e2e-client", version: "1.0.0" });
+  await withTimeout(client.connect(transport), 30_000, "connect");
+  return client;
+}
+
+Deno.test("record and enforce wire a real config; the rewritten command speaks MCP through the proxy", async () => {
+  await using dir = await tempDir();
+  const file = join(dir.path, "mcp.json");
+  const original = JSON.stringify(
+    {
+      mcpServers: {
+        tiny: {
+          command: Deno.execPath(),
+          args: ["run", "--no-config", "--no-prompt", "--allow-env=TINY_GREETING", TINY],
+          env: { TINY_GREETING: "hi " },
+        },
+        remote: { url: "https://example.invalid/mcp" },
+      },
+    },
+    null,
+    2,
+  ) + "\n";
+  await Deno.writeTextFile(file, original);
+  const traces = join(dir.path, "traces");
+  const io = fakeIo({ cwd: dir.path, env: { HOME: dir.path } });
+  assert.equal(await run(["record", "--path", file, "--trace-dir", "traces"], io), 0, io.stderrText());
+  assert.match(io.stdoutText(), /Wired 1 server\(s\) through the record proxy/);
+  assert.match(io.stdoutText(), /remote: not wired \(remote transport\)/);
+
+  const rec = await connect(file, "tiny");
+  try {
+    const tools = await withTimeout(rec.listTools(), 20_000, "tools/list");
+    assert.deepEqual(tools.tools.map((t) => t.name), ["echo", "read_secret"]);
+    const r = await withTimeout(rec.callTool({ name: "echo", arguments: { text: "there" } }), 20_000, "echo");
+    assert.deepEqual(r.content, [{ type: "text", text: "hi there" }]);
+  } finally {
+    await rec.close();
+  }
+  const traceFiles = [...Deno.readDirSync(traces)].map((e) => e.name);
+  assert.ok(traceFiles.some((n) => n.endsWith(".jsonl")), `a trace was written: ${traceFiles}`);
+
+  const policy = join(dir.path, "mcp.policy.yaml");
+  await Deno.writeTextFile(policy, "version: 1\nservers:\n  tiny:\n    allowed_tools: [echo]\n");
+  const io2 = fakeIo({ cwd: dir.path, env: { HOME: dir.path } });
+  assert.equal(
+    await run(["enforce", "--path", file, "--policy", "mcp.policy.yaml"], io2),
+    0,
+    io2.stderrText(),
+  );
+  const enf = await connect(file, "tiny");
+  try {
+    const ok = await withTimeout(
+      enf.callTool({ name: "echo", arguments: { text: "again" } }),
+      20_000,
+      "echo",
+    );
+    assert.deepEqual(ok.content, [{ type: "text", text: "hi again" }]);
+    const denied = await withTimeout(
+      enf.callTool({ name: "read_secret", arguments: {} }),
+      20_000,
+      "read_secret",
+    )
+      .then((res) => ({ res, err: undefined }), (err) => ({ res: undefined, err }));
+    const blocked = denied.err !== undefined || denied.res?.isError === true;
+    assert.ok(blocked, "the policy blocks read_secret");
+    assert.ok(!JSON.stringify(denied).includes("s3cr3t"));
+  } finally {
+    await enf.close();
+  }
+
+  const io3 = fakeIo({ cwd: dir.path, env: { HOME: dir.path } });
+  assert.equal(await run(["record", "--path", file, "--stop"], io3), 0, io3.stderrText());
+  assert.equal(await Deno.readTextFile(file), original);
+});
