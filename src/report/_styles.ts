@@ -74,6 +74,8 @@ svg text.big { fill: var(--fg); font-size: 30px; font-weight: 700; }
 .legend svg { vertical-align: -1px; margin-right: 4px; }
 ol.steps li { margin: 6px 0; }
 ol.steps code { background: var(--card); border: 1px solid var(--line); border-radius: 4px; padding: 1px 5px; }
+details { margin: 8px 0; }
+summary { cursor: pointer; color: var(--muted); }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; border-top: 1px solid var(--line); padding-top: 8px; }
 @media print {
   :root {

@@ -25,3 +25,4 @@ export { redactReportData } from "./redact_report_data.ts";
 export { reportReplay } from "./report_replay.ts";
 export { reportDrift } from "./report_drift.ts";
 export { reportContainment } from "./report_containment.ts";
+export { reportScan } from "./report_scan.ts";

@@ -431,51 +431,59 @@ function Replay({ attacks: all, packs }: { attacks: ReportAttack[]; packs: strin
           ))}
         </tbody>
       </table>
-      <h3>Every attack and control</h3>
-      <table>
-        <thead>
-          <tr>
-            <th>Result</th>
-            <th>Attack</th>
-            <th>Class</th>
-            <th>Severity</th>
-            <th>Verdict</th>
-            <th>Detail</th>
-          </tr>
-        </thead>
-        <tbody>
-          {[
-            ...through,
-            ...controls.filter((c) => !c.passed),
-            ...attacks.filter((a) => a.blocked),
-            ...controls.filter((
-              c,
-            ) => c.passed),
-          ].map((a, i) => (
-            <tr key={i}>
-              <td>
-                {a.expect === "allow"
-                  ? (a.passed
-                    ? <span class="ok">control allowed</span>
-                    : <span class="bad">control blocked</span>)
-                  : a.blocked
-                  ? <span class="ok">blocked{a.unknownServer ? " (unlisted server)" : ""}</span>
-                  : <span class="bad">GOT THROUGH</span>}
-              </td>
-              <td>
-                <code>{a.id}</code>
-              </td>
-              <td>{a.evasionClass}</td>
-              <td>
-                <span class={`sev sev-${a.severity}`}>{a.severity}</span>
-              </td>
-              <td>{a.verdict}</td>
-              <td>{a.detail}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <h3>Attacks that got through and controls that were blocked</h3>
+      {through.length + overBlocked === 0
+        ? <p>None.</p>
+        : <AttackTable rows={[...through, ...controls.filter((c) => !c.passed)]} />}
+      <details>
+        <summary>
+          All {String(all.length)} replayed call(s) ({String(attacks.length - through.length)}{" "}
+          attack(s) blocked, {String(controls.length - overBlocked)} control(s) allowed)
+        </summary>
+        <AttackTable rows={all} />
+      </details>
     </>
+  );
+}
+
+function AttackTable({ rows }: { rows: ReportAttack[] }) {
+  return (
+    <table>
+      <thead>
+        <tr>
+          <th>Result</th>
+          <th>Attack</th>
+          <th>Class</th>
+          <th>Severity</th>
+          <th>Verdict</th>
+          <th>Detail</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((a, i) => (
+          <tr key={i}>
+            <td>
+              {a.expect === "allow"
+                ? (a.passed
+                  ? <span class="ok">control allowed</span>
+                  : <span class="bad">control blocked</span>)
+                : a.blocked
+                ? <span class="ok">blocked{a.unknownServer ? " (unlisted server)" : ""}</span>
+                : <span class="bad">GOT THROUGH</span>}
+            </td>
+            <td>
+              <code>{a.id}</code>
+            </td>
+            <td>{a.evasionClass}</td>
+            <td>
+              <span class={`sev sev-${a.severity}`}>{a.severity}</span>
+            </td>
+            <td>{a.verdict}</td>
+            <td>{a.detail}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 

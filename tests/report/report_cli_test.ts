@@ -97,7 +97,7 @@ Deno.test("agentperms report writes one self-contained, escaped and redacted HTM
   assert.equal(code, 0, io.stderrText());
   assert.match(
     io.stdoutText(),
-    /^Wrote agentperms-report\.html: risk \d+\/100 \((low|medium|high)\); 5 of 6 inputs available\.\n$/,
+    /^Wrote agentperms-report\.html: risk \d+\/100 \((low|medium|high)\); 6 of 6 inputs available\.\n$/,
   );
   const html = await Deno.readTextFile(join(dir.path, "agentperms-report.html"));
   assert.ok(html.startsWith("<!DOCTYPE html>"));
@@ -116,7 +116,8 @@ Deno.test("agentperms report writes one self-contained, escaped and redacted HTM
   // Replay with the built-in packs, and the policy text.
   assert.match(html, /attack\(s\) blocked|attack\(s\) got through/);
   assert.match(html, /require_human_approval: \[gmail\.send_email/);
-  assert.match(html, /Not available: the scanner/);
+  // Scan: the unpinned-looking python server and the workspace config are findings.
+  assert.match(html, /Scanned 2 server\(s\) across 1 config\(s\)/);
 });
 
 Deno.test("agentperms report --format json prints the data, risk and next steps", async () => {

@@ -20,12 +20,14 @@ import {
   type ReportData,
   reportDrift,
   reportReplay,
+  reportScan,
   riskScore,
   type Section,
   summarizeTraces,
   type TraceLineProblem,
 } from "../../report/mod.ts";
 import { type LaunchPlan, planLaunch } from "../../sandbox/mod.ts";
+import { scanConfigs } from "../../scan/mod.ts";
 import { defaultTraceDir, readTraceEvents, type TraceEventV1 } from "../../trace/mod.ts";
 import { type CommandEnv, homeOf } from "../command_env.ts";
 import type { Io } from "../io.ts";
@@ -172,9 +174,16 @@ async function collectReportData(io: Io, opts: ReportOptions, version: string): 
   }
   const servers = configs ? configuredServers(configs, io) : [];
 
-  const scan: ReportData["scan"] = na(
-    configs ? "the scanner (src/scan) is not built yet in this version" : configsReason,
-  );
+  // Scan: the same rules as `agentperms scan` (never --tools: the report starts nothing).
+  const scan: ReportData["scan"] = configs
+    ? {
+      available: true,
+      value: reportScan(scanConfigs(configs, { home, cwd: io.cwd() }), {
+        servers: configs.reduce((n, c) => n + c.servers.length, 0),
+        configs: configs.length,
+      }),
+    }
+    : na(configsReason);
 
   let containment: ReportData["containment"];
   if (configs) {
