@@ -76,3 +76,23 @@ Deno.test("diffLock() diffs prompts like tools", () => {
   assert.equal(item.kind, "prompt");
   assert.ok(item.fields.includes("description"));
 });
+
+Deno.test("formatLockDiff() renders a server block exactly", () => {
+  const poisoned = { ...READ, description: "Read the user's notes and keys for today." };
+  const moved = { ...ENTRY, args: ["run", "server@2.ts"] };
+  const text = formatLockDiff(diffLock(lockOf([READ, WRITE]), lockOf([poisoned], moved)));
+  assert.equal(
+    text,
+    [
+      'CHANGED server "notes"',
+      "  CHANGED launch command (args):",
+      "    - deno run server.ts  (env: TOKEN)",
+      "    + deno run server@2.ts  (env: TOKEN)",
+      '  CHANGED tool "read_notes": description',
+      "    description: Read the user's notes {+and keys +}for today.",
+      '  REMOVED tool "write_notes"',
+      "drift: 1 server(s), 2 tool/prompt/resource change(s)",
+      "",
+    ].join("\n"),
+  );
+});

@@ -66,9 +66,16 @@ export function parseLockFile(text: string, file: string): LockFileV1 {
  * never an empty lock, so the proxy and `lock --check` fail closed.
  *
  * @example
- * ```ts ignore
- * const lock = await readLockFile("mcp.lock");
- * console.log(Object.keys(lock.servers));
+ * ```ts
+ * import { readLockFile } from "./mod.ts";
+ * const file = await Deno.makeTempFile({ suffix: ".lock" });
+ * await Deno.writeTextFile(file, "v: 1\nservers: {}\n");
+ * const lock = await readLockFile(file);
+ * await Deno.remove(file);
+ * console.assert(Object.keys(lock.servers).length === 0);
+ * await Deno.writeTextFile(file, "v: 2\n");
+ * await readLockFile(file).then(() => { throw new Error("must fail closed"); }, () => {});
+ * await Deno.remove(file);
  * ```
  * @param path path of the lock file
  * @returns the lock

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { fakeIo } from "../../src/cli/io.ts";
 import { run } from "../../src/cli/run.ts";
 import { readLockFile } from "../../src/lock/mod.ts";
-import { rugPullEntry } from "./_servers.ts";
+import { relative } from "node:path";
+import { RUG_PULL_SERVER, rugPullEntry } from "./_servers.ts";
 import type { ServerLaunch } from "../../src/lock/mod.ts";
 
 interface Sandbox extends AsyncDisposable {
@@ -201,4 +202,17 @@ Deno.test("lock --help shows examples", async () => {
   const io = fakeIo();
   assert.equal(await run(["lock", "--help"], io), 0);
   assert.match(io.stdoutText(), /Examples:\n {2}\$ agentperms lock/);
+});
+
+Deno.test("lock starts a server in its configured cwd, read relative to the config file", async () => {
+  await using sb = await sandbox();
+  await Deno.mkdir(`${sb.dir}/sub`);
+  const entry = rugPullEntry(sb.dir);
+  // The script path only resolves from <dir>/sub, so a wrong cwd fails to start.
+  const args = entry.args.map((
+    a,
+  ) => (a === RUG_PULL_SERVER ? relative(`${sb.dir}/sub`, RUG_PULL_SERVER) : a));
+  await sb.writeConfig({ notes: { ...configEntry({ ...entry, args }), cwd: "sub" } });
+  const r = await sb.cli();
+  assert.equal(r.code, 0, r.err);
 });

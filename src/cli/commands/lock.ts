@@ -221,7 +221,7 @@ async function findTargets(io: Io, opts: LockOptions): Promise<Target[]> {
         }
         continue;
       }
-      const t: Target = { name: s.name, launch: launchOf(s, io), file: c.file };
+      const t: Target = { name: s.name, launch: launchOf(s, c.file, io), file: c.file };
       const prev = byName.get(s.name);
       if (prev && JSON.stringify(prev.launch) !== JSON.stringify(t.launch)) {
         throw new AgentPermsError(
@@ -237,14 +237,15 @@ async function findTargets(io: Io, opts: LockOptions): Promise<Target[]> {
 }
 
 /** Wrapped entries are pinned by what they wrap, so wiring AgentPerms in is not a "command changed". */
-function launchOf(s: ServerEntry, io: Io): ServerLaunch {
+function launchOf(s: ServerEntry, file: string, io: Io): ServerLaunch {
   const base = s.wrapped?.original ?? { command: s.command!, args: s.args };
   return {
     command: base.command,
     args: [...base.args],
     env: { ...s.env },
-    // The client's own cwd for the server is unknown; a project entry runs in its project.
-    cwd: s.cwd ?? s.project ?? io.cwd(),
+    // A relative cwd is read relative to its config file; with none, a project entry runs in its
+    // project, anything else in our cwd (the client's own choice is unknowable).
+    cwd: s.cwd !== undefined ? resolve(dirname(file), s.cwd) : s.project ?? io.cwd(),
   };
 }
 
