@@ -226,3 +226,17 @@ Deno.test("replay --help shows examples", async () => {
   assert.equal(await run(["replay", "--help"], io), 0);
   assert.match(io.stdoutText(), /Examples:\n {2}\$ agentperms replay --policy mcp.policy.yaml/);
 });
+
+Deno.test("replay blocks the original pack on the demo policy once every pack server maps to demo", async () => {
+  const maps = ["filesystem", "github", "shell", "gmail", "postgres"].flatMap((
+    s,
+  ) => ["--server-map", `${s}=demo`]);
+  const r = await replay(
+    ["-p", "examples/policies/demo.mcp.policy.yaml", "--only", "original", ...maps],
+    ROOT,
+  );
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal(r.stderr, "", "no block comes from the unknown-server default-deny");
+  assert.match(r.stdout, /gmail-send +│ demo\.send_email .*blocked \(approval\)/);
+  assert.match(r.stdout, /^8\/8 attacks blocked\.$/m);
+});
