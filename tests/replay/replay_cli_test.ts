@@ -240,3 +240,16 @@ Deno.test("replay blocks the original pack on the demo policy once every pack se
   assert.match(r.stdout, /gmail-send +│ demo\.send_email .*blocked \(approval\)/);
   assert.match(r.stdout, /^8\/8 attacks blocked\.$/m);
 });
+
+Deno.test("replay --cwd moves where relative call paths resolve, so the ./src controls fall outside", async () => {
+  await withTmp(async (dir) => {
+    await Deno.writeTextFile(join(dir, "mcp.policy.yaml"), EXAMPLE_POLICY);
+    const inside = await replay(["--only", "evasion", "--format", "json"], dir);
+    assert.equal(inside.code, 0);
+    const moved = await replay(["--only", "evasion", "--format", "json", "--cwd", "/somewhere/else"], dir);
+    assert.equal(moved.code, 1);
+    const { summary } = JSON.parse(moved.stdout);
+    assert.ok(summary.overBlocked.includes("evasion/control.src-file"));
+    assert.deepEqual(summary.holes, [], "moving the cwd never lets an attack through");
+  });
+});
