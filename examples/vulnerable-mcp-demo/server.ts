@@ -1,15 +1,18 @@
+// deno-lint-ignore-file no-import-prefix -- stand-alone example: runs under --no-config (see the imports)
 /**
  * A deliberately over-privileged MCP server for demos and tests. Every tool only echoes what it *would* do;
- * nothing is read, written, sent or executed. Run: `deno run examples/vulnerable-mcp-demo/server.ts`
- * (it needs no permissions).
+ * nothing is read, written, sent or executed. Run: `deno run --no-config examples/vulnerable-mcp-demo/server.ts`
+ * from anywhere (it needs no permissions).
  * @module
  */
-// @ts-types="@modelcontextprotocol/sdk/server/index"
-import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-// @ts-types="@modelcontextprotocol/sdk/server/stdio"
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-// @ts-types="@modelcontextprotocol/sdk/types"
-import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+// Full npm: specifiers on purpose: the server must run stand-alone, from any directory, under
+// `deno run --no-config` (that is how the containment layer starts it), so it cannot rely on an import map.
+// @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/server/index"
+import { Server } from "npm:@modelcontextprotocol/sdk@1.32.2/server/index.js";
+// @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/server/stdio"
+import { StdioServerTransport } from "npm:@modelcontextprotocol/sdk@1.32.2/server/stdio.js";
+// @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/types"
+import { CallToolRequestSchema, ListToolsRequestSchema } from "npm:@modelcontextprotocol/sdk@1.32.2/types.js";
 
 const str = (description: string) => ({ type: "string", description });
 const obj = (properties: Record<string, unknown>) => ({

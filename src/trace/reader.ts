@@ -38,7 +38,8 @@ export interface ReadTraceOptions {
 }
 
 /**
- * Streams the events of one trace file, or of every `*.jsonl` file in a directory (sorted by name), without
+ * Streams the events of one trace file, or of every `*.jsonl` file in a directory (sorted by name; Deno audit
+ * logs named `*.permissions.jsonl` are skipped), without
  * loading a file whole. Reads format v1 and the original tool's format (`ts, server, tool, args, decision`),
  * which it maps to v1 records. A torn last line or a malformed line is skipped and reported with file:line.
  *
@@ -64,7 +65,10 @@ export async function* readTraceEvents(
   const files: string[] = [];
   if (stat.isDirectory) {
     for await (const entry of Deno.readDir(abs)) {
-      if (entry.isFile && entry.name.endsWith(".jsonl")) files.push(join(abs, entry.name));
+      // `*.permissions.jsonl` are raw Deno audit logs (containment); the proxy folds them into its trace.
+      if (entry.isFile && entry.name.endsWith(".jsonl") && !entry.name.endsWith(".permissions.jsonl")) {
+        files.push(join(abs, entry.name));
+      }
     }
     files.sort();
   } else files.push(abs);

@@ -107,6 +107,13 @@ Deno.test("proxy record: server-everything gets every call (denied ones too) and
     ["get-sum", "deny", true, "ok"],
   ]);
   assert.equal(typeof calls[0]!.latencyMs, "number");
+  // Containment in record mode: the server ran under the audit log, folded into the trace at exit.
+  const all = await traceEvents(traces);
+  assert.ok(all.some((e) => e.kind === "containment"), "audit events folded into the trace");
+  assert.ok(
+    !Deno.readDirSync(traces).some((f) => f.name.endsWith(".permissions.jsonl")),
+    "raw audit log removed",
+  );
 });
 
 Deno.test("proxy enforce: server-everything resources/read and prompts/get are judged, lists pass", async () => {

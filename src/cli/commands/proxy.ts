@@ -1,12 +1,28 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { AgentPermsError } from "../../errors.ts";
 import { type CompiledPolicy, compilePolicy, loadPolicy, type PolicyV1 } from "../../policy/mod.ts";
-import { openDevTty, type RedactFn, runProxy, TtyPrompter } from "../../proxy/mod.ts";
+import { hostRealpath } from "../../canonical/mod.ts";
+import {
+  buildRedactFn,
+  type LaunchSpec,
+  openDevTty,
+  type RedactFn,
+  runProxy,
+  TtyPrompter,
+} from "../../proxy/mod.ts";
+import {
+  type Broker,
+  brokerCheckToTraceEvent,
+  detectContainmentDenial,
+  findDeno,
+  planLaunch,
+  readAuditFile,
+  startBroker,
+} from "../../sandbox/mod.ts";
 import { defaultTraceDir, traceFileName, TraceWriter } from "../../trace/mod.ts";
 import { type CommandEnv, homeOf } from "../command_env.ts";
 import { printPolicyWarnings } from "../shared.ts";
-import { buildRedactFn } from "../../proxy/mod.ts";
 
 interface ProxyOptions {
   mode: "record" | "enforce";
@@ -20,6 +36,7 @@ interface ProxyOptions {
   approvalTimeout: number;
   tty: boolean;
   shutdownGrace: number;
+  contain: boolean;
 }
 
 const positiveInt = (name: string) => (v: string): number => {
@@ -74,6 +91,10 @@ export function registerProxy(program: Command, env: CommandEnv): void {
       )
       .option("--no-tty", "never ask for approval on /dev/tty")
       .option(
+        "--no-contain",
+        "start the server exactly as given, without the Deno permission layer derived from the policy",
+      )
+      .option(
         "--shutdown-grace <ms>",
         "after the client disconnects, how long the server may take to exit before SIGTERM (then SIGKILL)",
         positiveInt("--shutdown-grace"),
@@ -112,18 +133,20 @@ async function runProxyCommand(env: CommandEnv, argv: string[], opts: ProxyOptio
   }
   let policy: CompiledPolicy;
   let source: PolicyV1;
+  let baseDir = io.cwd();
   if (opts.policy) {
     const loaded = await loadPolicy(opts.policy, { cwd: io.cwd(), home });
     printPolicyWarnings(io, loaded);
     policy = loaded.compiled;
     source = loaded.policy;
+    baseDir = dirname(loaded.file);
   } else {
     source = { version: 1 };
     policy = compilePolicy(source, { baseDir: io.cwd(), home });
   }
   const [command, ...args] = argv;
   if (!command) throw new AgentPermsError("usage", "Missing the server command after --");
-  const redact: RedactFn = await buildRedactFn(source);
+  const redact: RedactFn = await buildRedactFn(source, { baseDir });
   const sessionId = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
   const traceDir = opts.traceDir ? resolve(io.cwd(), opts.traceDir) : defaultTraceDir(io.env);
   const diag = (m: string) => io.stderr(m.endsWith("\n") ? m : m + "\n");
@@ -132,6 +155,40 @@ async function runProxyCommand(env: CommandEnv, argv: string[], opts: ProxyOptio
   });
   const cwd = opts.cwd ? resolve(io.cwd(), opts.cwd) : io.cwd();
   const lockCheck = opts.lock ? await loadLockCheck(resolve(io.cwd(), opts.lock), opts.server) : undefined;
+  const base = { sessionId, server: opts.server, mode: opts.mode };
+  const note = (detail: string) => {
+    diag(`[agentperms] ${detail}`);
+    trace.write({ v: 1, kind: "lifecycle", time: io.now().toISOString(), ...base, detail });
+  };
+  // The containment layer: JS/TS servers run under Deno permissions derived from the policy.
+  const plan = opts.contain
+    ? planLaunch(opts.policy ? policy : undefined, opts.server, argv, {
+      denoPath: findDeno(io),
+      home,
+      cwd,
+      env: io.envAll(),
+      mode: opts.mode,
+      traceDir,
+      realpath: hostRealpath,
+    })
+    : undefined;
+  if (!opts.contain) note(`Server "${opts.server}" is not contained: --no-contain was given`);
+  for (const n of plan?.notes ?? []) note(n);
+  let broker: Broker | undefined;
+  if (plan?.brokerSocket) {
+    broker = await startBroker({
+      socketPath: plan.brokerSocket,
+      policy,
+      server: opts.server,
+      home,
+      cwd,
+      grants: plan.grants,
+      onCheck: (c) => trace.write(brokerCheckToTraceEvent(c, base)),
+    });
+  }
+  const launch: LaunchSpec = plan
+    ? { command: plan.command, args: plan.args, env: plan.env, clearEnv: plan.clearEnv, cwd: plan.cwd ?? cwd }
+    : { command, args, cwd, env: { RUST_BACKTRACE: "0" } };
   let prompter: TtyPrompter | undefined;
   try {
     return await runProxy({
@@ -153,7 +210,8 @@ async function runProxyCommand(env: CommandEnv, argv: string[], opts: ProxyOptio
         return prompter;
       },
       lockCheck,
-      launch: { command, args, cwd, env: { RUST_BACKTRACE: "0" } },
+      detectContainment: detectContainmentDenial,
+      launch,
       // The proxy's stdio edge: stdout carries only JSON-RPC.
       clientIn: io.stdin(),
       clientOut: Deno.stdout.writable,
@@ -165,7 +223,7 @@ async function runProxyCommand(env: CommandEnv, argv: string[], opts: ProxyOptio
     if (e instanceof Deno.errors.NotFound) {
       throw new AgentPermsError(
         "upstream_failed",
-        `Cannot start the server: command "${command}" not found`,
+        `Cannot start the server: command "${launch.command}" not found`,
         {
           cause: e,
           hint: "Check the command after --; it must be on PATH or an absolute path",
@@ -174,6 +232,12 @@ async function runProxyCommand(env: CommandEnv, argv: string[], opts: ProxyOptio
     }
     throw e;
   } finally {
+    await broker?.close();
+    if (plan?.auditFile) {
+      // Fold what the server touched at the OS level into this process's trace, then drop the raw log.
+      for (const ev of await readAuditFile(plan.auditFile, base)) trace.write(ev);
+      await Deno.remove(plan.auditFile).catch(() => {});
+    }
     trace.close();
   }
 }
