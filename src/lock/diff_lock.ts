@@ -23,8 +23,12 @@ export interface ItemDiff {
 /** A change to the server's own identity (not its launch command). */
 export interface IdentityChange {
   field: "serverInfo.name" | "serverInfo.version" | "instructions";
+  /** Old value (for instructions: the old hash). */
   before?: string;
+  /** New value (for instructions: the new hash). */
   after?: string;
+  /** For instructions: word-level diff of the texts. */
+  textDiff?: WordDiffPart[];
 }
 
 /** Everything that differs for one server. */
@@ -101,7 +105,12 @@ function diffServer(server: string, a?: LockedServerV1, b?: LockedServerV1): Ser
     });
   }
   if (a.instructionsSha256 !== b.instructionsSha256) {
-    out.identity.push({ field: "instructions", before: a.instructionsSha256, after: b.instructionsSha256 });
+    out.identity.push({
+      field: "instructions",
+      before: a.instructionsSha256,
+      after: b.instructionsSha256,
+      textDiff: wordDiff(a.instructions ?? "", b.instructions ?? ""),
+    });
   }
   out.items.push(...diffItems("tool", a.tools, b.tools));
   out.items.push(...diffItems("prompt", a.prompts ?? {}, b.prompts ?? {}));

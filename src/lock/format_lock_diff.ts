@@ -24,8 +24,10 @@ export function formatLockDiff(diff: LockDiff): string {
       out.push(`    + ${showLaunch(s.launch.after)}`);
     }
     for (const c of s.identity) {
-      if (c.field === "instructions") out.push(`  CHANGED server instructions`);
-      else {out.push(
+      if (c.field === "instructions") {
+        out.push(`  CHANGED server instructions`);
+        if (c.textDiff) out.push(`    instructions: ${showWords(c.textDiff)}`);
+      } else {out.push(
           `  CHANGED ${c.field}: ${JSON.stringify(c.before ?? null)} -> ${JSON.stringify(c.after ?? null)}`,
         );}
     }

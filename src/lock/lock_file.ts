@@ -36,6 +36,8 @@ export const LockedServerV1Schema = z.strictObject({
   /** Informational: negotiated by client and server, so not treated as drift. */
   protocolVersion: z.string().optional(),
   instructionsSha256: Sha256.optional(),
+  /** The instructions text, readable: clients put it in the model's context, so it is a poisoning vector too. */
+  instructions: z.string().optional(),
   tools: z.record(z.string(), LockedToolV1Schema),
   prompts: z.record(z.string(), LockedItemV1Schema).optional(),
   /** Keyed by resource URI. */

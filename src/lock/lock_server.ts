@@ -93,7 +93,10 @@ export function lockServer(entry: ServerLaunch, listing: ServerListing): LockedS
     out.serverInfo = { name: listing.serverInfo.name, version: listing.serverInfo.version };
   }
   if (listing.protocolVersion) out.protocolVersion = listing.protocolVersion;
-  if (listing.instructions !== undefined) out.instructionsSha256 = sha256Canonical(listing.instructions);
+  if (listing.instructions !== undefined) {
+    out.instructionsSha256 = sha256Canonical(listing.instructions);
+    out.instructions = listing.instructions;
+  }
   out.tools = byKey(listing.tools.map(rec), "name", (t) => lockTool(t as unknown as Tool), "tool");
   if (listing.prompts) {
     out.prompts = byKey(listing.prompts.map(rec), "name", (p) => lockItem(p, PROMPT_FIELDS), "prompt");

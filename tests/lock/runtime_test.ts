@@ -24,6 +24,16 @@ function baseEnv(): Record<string, string> {
   return env;
 }
 
+/**
+ * These tests isolate the lock layer, so the server runs without the proxy's Deno-permission containment
+ * (which would withhold the env and file access the fixture's knobs need). Older proxies lack the flag.
+ */
+async function noContainFlag(): Promise<string[]> {
+  const io = fakeIo();
+  await run(["proxy", "--help"], io);
+  return io.stdoutText().includes("--no-contain") ? ["--no-contain"] : [];
+}
+
 interface Rig extends AsyncDisposable {
   dir: string;
   client: Client;
@@ -70,6 +80,7 @@ async function rig(mode: "enforce" | "record", stateful: boolean): Promise<Rig> 
       "--trace-dir",
       `${dir}/traces`,
       "--no-tty",
+      ...(await noContainFlag()),
       "--",
       entry.command,
       ...entry.args,
