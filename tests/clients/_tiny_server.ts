@@ -13,6 +13,15 @@ const TOOLS = [
   },
   { name: "read_secret", description: "Reads a secret.", inputSchema: { type: "object", properties: {} } },
 ];
+// In enforce mode the sandbox decides the server's Deno permissions (it drops the launcher's own flags), so env
+// access may be denied; answer without the greeting rather than crash.
+function greeting(): string {
+  try {
+    return Deno.env.get("TINY_GREETING") ?? "";
+  } catch {
+    return "";
+  }
+}
 let buf = "";
 for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
   buf += chunk;
@@ -35,9 +44,7 @@ for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream(
       });
     } else if (m.method === "tools/list") send({ jsonrpc: "2.0", id: m.id, result: { tools: TOOLS } });
     else if (m.method === "tools/call") {
-      const text = m.params?.name === "echo"
-        ? `${Deno.env.get("TINY_GREETING") ?? ""}${m.params?.arguments?.text ?? ""}`
-        : "s3cr3t";
+      const text = m.params?.name === "echo" ? `${greeting()}${m.params?.arguments?.text ?? ""}` : "s3cr3t";
       send({ jsonrpc: "2.0", id: m.id, result: { content: [{ type: "text", text }] } });
     } else if (m.method === "ping") send({ jsonrpc: "2.0", id: m.id, result: {} });
     else send({ jsonrpc: "2.0", id: m.id, error: { code: -32601, message: "Method not found" } });
