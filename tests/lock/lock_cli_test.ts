@@ -216,3 +216,31 @@ Deno.test("lock starts a server in its configured cwd, read relative to the conf
   const r = await sb.cli();
   assert.equal(r.code, 0, r.err);
 });
+
+Deno.test("lock --check reports a server that stopped starting as a failure (exit 4), not as drift", async () => {
+  await using sb = await sandbox();
+  const entry = rugPullEntry(sb.dir);
+  await sb.writeConfig({ notes: configEntry(entry) });
+  assert.equal((await sb.cli()).code, 0);
+  await sb.writeConfig({ notes: configEntry({ ...entry, env: { ...entry.env, RUG_MODE: "crash" } }) });
+  const r = await sb.cli("--check", "--format", "json");
+  assert.equal(r.code, 4);
+  const out = JSON.parse(r.out);
+  assert.equal(out.clean, false);
+  assert.equal(out.failures[0].server, "notes");
+  assert.match(out.failures[0].error, /cannot open database/);
+});
+
+Deno.test("lock refuses one server name configured with two different commands", async () => {
+  await using sb = await sandbox();
+  const entry = rugPullEntry(sb.dir);
+  await Deno.mkdir(`${sb.dir}/proj/.cursor`, { recursive: true });
+  const cfg = (args: string[]) => JSON.stringify({ mcpServers: { notes: { command: entry.command, args } } });
+  await Deno.writeTextFile(`${sb.dir}/proj/.cursor/mcp.json`, cfg(entry.args));
+  await Deno.writeTextFile(`${sb.dir}/proj/.mcp.json`, cfg([...entry.args, "--extra"]));
+  const io = fakeIo({ env: { PATH: Deno.env.get("PATH") ?? "" }, cwd: sb.dir });
+  const code = await run(["lock", "--path", `${sb.dir}/proj`, "--out", sb.lock], io);
+  assert.equal(code, 3, io.stderrText());
+  assert.match(io.stderrText(), /Server "notes" is configured differently in/);
+  assert.equal(await sb.starts(), 0);
+});
