@@ -94,3 +94,37 @@ Deno.test("agentperms scan with no configs says so and exits 0", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("agentperms scan --tools lists each server, flags dangerous and poisoned tools, and reports failures and hangs", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "agentperms-scantools-" });
+  try {
+    const tiny = fromFileUrl(new URL("../clients/_tiny_server.ts", import.meta.url));
+    const deno = Deno.execPath();
+    const config = {
+      mcpServers: {
+        tiny: { command: deno, args: ["run", "--no-config", "-A", tiny], env: { TINY_POISON: "1" } },
+        missing: { command: join(dir, "no-such-binary"), args: [] },
+        hangs: { command: deno, args: ["eval", "setInterval(() => {}, 1000)"] },
+      },
+    };
+    await Deno.writeTextFile(join(dir, "mcp.json"), JSON.stringify(config));
+    const started = Date.now();
+    const r = await scan(["--path", "mcp.json", "--tools", "--timeout", "2", "--format", "json"], {
+      cwd: dir,
+    });
+    const ms = Date.now() - started;
+    const f = JSON.parse(r.out).findings as { ruleId: string; server: string; tool?: string }[];
+    const got = f.filter((x) => !["not-wrapped", "config-in-workspace"].includes(x.ruleId))
+      .map((x) => `${x.ruleId}:${x.server}:${x.tool ?? ""}`).sort();
+    assert.deepEqual(got, [
+      "dangerous-tool:tiny:run_command",
+      "server-failed:hangs:",
+      "server-failed:missing:",
+      "tool-poisoning:tiny:run_command",
+    ]);
+    assert.equal(r.code, 1);
+    assert.ok(ms < 20_000, `took ${ms} ms`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

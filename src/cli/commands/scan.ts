@@ -70,7 +70,8 @@ Examples:
   $ agentperms scan --format sarif > agentperms.sarif     (upload with github/codeql-action/upload-sarif)
 
 Without --tools nothing is started. Secrets are named, never printed.
-Exit: 0 no finding at or above --fail-on, 1 there is one, 2 usage, 3 a config could not be parsed.`,
+A config that cannot be parsed is a config-invalid finding (medium), not a crash.
+Exit: 0 no finding at or above --fail-on, 1 there is one, 2 usage.`,
     )
     .action(async (opts: ScanCliOptions) => {
       const { io } = env;
