@@ -18,7 +18,12 @@
 export * from "./report_data.ts";
 export { type RiskComponent, type RiskLevel, type RiskScore, riskScore } from "./risk_score.ts";
 export { type NextStep, nextSteps } from "./next_steps.ts";
-export { type SummarizeOptions, summarizeTraces, type TraceLineProblem } from "./summarize_traces.ts";
+export {
+  type SummarizeOptions,
+  summarizeTraces,
+  type TraceLineProblem,
+  TraceSummarizer,
+} from "./summarize_traces.ts";
 export { renderReportHtml } from "./render_report_html.tsx";
 export { renderReportJson } from "./render_report_json.ts";
 export { redactReportData } from "./redact_report_data.ts";

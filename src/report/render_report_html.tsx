@@ -345,6 +345,31 @@ function Activity({ activity: a }: { activity: ReportActivity }) {
           </table>
         </>
       )}
+      {a.servers.some((s) => s.unusedTools.length > 0) && (
+        <>
+          <h3>Offered but never used</h3>
+          <p class="muted">
+            Tools a server listed that the agent never called. If it does not need them, deny them (
+            <code>agentperms infer</code> does this from the same traces).
+          </p>
+          <table>
+            <thead>
+              <tr>
+                <th>Server</th>
+                <th>Unused tools</th>
+              </tr>
+            </thead>
+            <tbody>
+              {a.servers.filter((s) => s.unusedTools.length > 0).map((s) => (
+                <tr key={s.server}>
+                  <td>{s.server}</td>
+                  <td>{s.unusedTools.join(", ")}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
     </>
   );
 }

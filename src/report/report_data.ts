@@ -106,6 +106,8 @@ export interface ServerActivity {
   counts: DecisionCounts;
   /** Per tool, most-used first. */
   tools: ToolActivity[];
+  /** Tools the server listed (tools/list in the trace) that were never called: candidates to deny. */
+  unusedTools: string[];
 }
 
 /** One bar of the activity timeline. */

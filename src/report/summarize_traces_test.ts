@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { sampleTraceEvents } from "../../tests/report/fixtures/report_data.ts";
-import { summarizeTraces } from "./summarize_traces.ts";
+import { summarizeTraces, TraceSummarizer } from "./summarize_traces.ts";
 
 Deno.test("summarizeTraces() counts every outcome per server and tool", () => {
   const a = summarizeTraces(sampleTraceEvents(), {
@@ -22,6 +22,11 @@ Deno.test("summarizeTraces() counts every outcome per server and tool", () => {
   ]]);
   const gh = a.servers.find((s) => s.server === "github")!;
   assert.deepEqual(gh.tools.map((t) => [t.tool, t.calls]), [["merge_pr", 2], ["create_issue", 1]]);
+  assert.deepEqual(
+    gh.unusedTools,
+    ["<img src=x onerror=alert(1)>", "delete_repo"],
+    "listed but never called",
+  );
   assert.equal(
     a.forwardedNotAllowed,
     1,
@@ -78,4 +83,28 @@ Deno.test("summarizeTraces() of nothing has no timeline", () => {
   assert.equal(a.calls, 0);
   assert.deepEqual(a.timeline, []);
   assert.equal(a.first, undefined);
+});
+
+Deno.test("TraceSummarizer keeps memory bounded and agrees with summarizeTraces() over 200,000 calls", () => {
+  const acc = new TraceSummarizer();
+  const base = Date.UTC(2026, 0, 1);
+  for (let i = 0; i < 200_000; i++) {
+    acc.add({
+      v: 1,
+      kind: "call",
+      time: new Date(base + i * 1000).toISOString(),
+      sessionId: "s",
+      server: `s${i % 3}`,
+      mode: "enforce",
+      tool: `t${i % 7}`,
+      decision: { verdict: i % 10 === 0 ? "deny" : "allow", ruleIds: [], reason: "" },
+    });
+  }
+  const a = acc.finish({ files: 1, malformed: 5 });
+  assert.equal(a.calls, 200_000);
+  assert.equal(a.totals.denied, 20_000);
+  assert.equal(a.malformed, 5);
+  assert.equal(a.servers.length, 3);
+  assert.equal(a.timeline.reduce((n, b) => n + b.counts.allowed + b.counts.denied, 0), 200_000);
+  assert.ok(a.timeline.length <= 24);
 });

@@ -23,8 +23,8 @@ import {
   reportScan,
   riskScore,
   type Section,
-  summarizeTraces,
   type TraceLineProblem,
+  TraceSummarizer,
 } from "../../report/mod.ts";
 import { type LaunchPlan, planLaunch } from "../../sandbox/mod.ts";
 import { scanConfigs } from "../../scan/mod.ts";
@@ -221,27 +221,38 @@ async function collectReportData(io: Io, opts: ReportOptions, version: string): 
   } else containment = na(configsReason);
 
   // Traces: the proxy's v1 files and the original's JSONL, streamed.
-  const events: TraceEventV1[] = [];
+  const driftEvents: TraceEventV1[] = [];
   let activity: ReportData["activity"];
   const traceSource = opts.traces ?? defaultTraceDirOrUndefined(io);
   if (traceSource === undefined || (opts.traces === undefined && !(await exists(traceSource)))) {
     activity = na(`no traces given${traceSource ? ` and none in "${traceSource}"` : ""}`);
   } else {
     const problems: TraceLineProblem[] = [];
+    let malformed = 0;
     const files = new Set<string>();
+    // Streamed: only counts, one time per call and drift events are kept, whatever the size of the traces.
+    const acc = new TraceSummarizer();
     for await (
-      const r of readTraceEvents(traceSource, { cwd: io.cwd(), onProblem: (p) => void problems.push(p) })
+      const r of readTraceEvents(traceSource, {
+        cwd: io.cwd(),
+        onProblem: (p) => {
+          malformed++;
+          files.add(p.file);
+          if (problems.length < 10) problems.push(p);
+        },
+      })
     ) {
       files.add(r.file);
-      events.push(r.event);
+      acc.add(r.event);
+      if (r.event.kind === "drift") driftEvents.push(r.event);
     }
-    for (const p of problems) files.add(p.file);
     inputs.traces = shown(io, resolve(io.cwd(), traceSource));
     activity = {
       available: true,
-      value: summarizeTraces(events, {
+      value: acc.finish({
         files: files.size,
         problems: problems.map((p) => ({ ...p, file: shown(io, p.file) })),
+        malformed,
       }),
     };
   }
@@ -251,7 +262,7 @@ async function collectReportData(io: Io, opts: ReportOptions, version: string): 
   const lockFile = opts.lock ?? DEFAULT_LOCK;
   const lockAbs = resolve(io.cwd(), lockFile);
   if (opts.lock === undefined && !(await exists(lockAbs))) {
-    const fromTraces = reportDrift(undefined, events);
+    const fromTraces = reportDrift(undefined, driftEvents);
     lock = fromTraces.length
       ? { available: true, value: { file: "(traces only)", servers: 0, drift: fromTraces } }
       : na(`no lock given and no "${DEFAULT_LOCK}" here`);
@@ -266,7 +277,7 @@ async function collectReportData(io: Io, opts: ReportOptions, version: string): 
       value: {
         file: inputs.lock,
         servers: Object.keys(pinned.servers).length,
-        drift: reportDrift(diff, events),
+        drift: reportDrift(diff, driftEvents),
       },
     };
   }
