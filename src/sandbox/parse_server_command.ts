@@ -22,6 +22,7 @@ export interface ServerEntry {
   serverArgs: string[];
 }
 
+const SCRIPT_RUNNERS = new Set(["tsx", "ts-node", "node"]);
 const NPX_VALUE_FLAGS = new Set(["-p", "--package", "-c", "--call", "--cache", "--userconfig", "--registry"]);
 // Deno flags that grant, prompt or load config: AgentPerms decides these, so they are never kept.
 const DENO_DROP_REGEXP =
@@ -91,6 +92,13 @@ export function parseServerCommand(argv: string[], cwd: string): ServerEntry {
     }
     const first = args[i];
     if (first === undefined) return base;
+    // `npx tsx server.ts` and friends run a local script, not a package's server.
+    if (pkgFlag === undefined && SCRIPT_RUNNERS.has(splitPackageSpec(first).name)) {
+      const script = scriptEntry(args.slice(i + 1));
+      return script.kind === "other"
+        ? base
+        : { ...script, droppedFlags: [...dropped, ...script.droppedFlags] };
+    }
     const spec = splitPackageSpec(pkgFlag ?? first);
     const bin = pkgFlag !== undefined && first !== spec.name && first !== pkgFlag ? first : undefined;
     return {

@@ -12,6 +12,8 @@ Deno.test("parseServerCommand() reads npx, bunx, pnpm dlx and deno run entries",
   assert.equal(parseServerCommand(["bunx", "srv"], "/w").pkg, "srv");
   assert.equal(parseServerCommand(["pnpm", "dlx", "srv@1.0.0"], "/w").version, "1.0.0");
   assert.equal(parseServerCommand(["npx.cmd", "srv"], "/w").kind, "npm");
+  const tsx = parseServerCommand(["npx", "-y", "tsx", "src/server.ts", "--x"], "/w");
+  assert.deepEqual([tsx.kind, tsx.module, tsx.serverArgs], ["script", "/w/src/server.ts", ["--x"]]);
   const deno = parseServerCommand([
     "deno",
     "run",
