@@ -58,6 +58,10 @@ Deno.test("renderReportHtml() shows every section, with its headline figures", (
     /<td>symlink<\/td><td class="num">1<\/td><td class="num">0<\/td>/,
     "evasion class breakdown",
   );
+  assert.match(
+    html,
+    /Offered but never used.*<td>github<\/td><td>&lt;img src=x onerror=alert\(1\)>, delete_repo<\/td>/s,
+  );
 });
 
 Deno.test("renderReportHtml() says honestly which sections are not available", () => {
