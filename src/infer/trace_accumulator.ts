@@ -136,10 +136,69 @@ export class TraceAccumulator {
   readonly counts = { lines: 0, events: 0, calls: 0, learned: 0, approved: 0, malformed: 0 };
 
   #opts: AccumulatorOptions;
+  #realpath?: (abs: string) => string | undefined;
+  // Traces repeat the same calls and paths many times: canonicalizing (and realpath syscalls) once per distinct
+  // call keeps a million lines within seconds. Both caches are bounded.
+  #facts = new Map<string, CallFacts>();
+  #realpaths = new Map<string, string | undefined>();
 
   /** @param opts cwd and home for the original's relative paths, optional realpath */
   constructor(opts: AccumulatorOptions) {
     this.#opts = opts;
+    const rp = opts.realpath;
+    if (rp) {
+      this.#realpath = (abs) => {
+        if (this.#realpaths.has(abs)) return this.#realpaths.get(abs);
+        if (this.#realpaths.size >= CACHE_MAX) this.#realpaths.clear();
+        const r = rp(abs);
+        this.#realpaths.set(abs, r);
+        return r;
+      };
+    }
+  }
+
+  #withPathChecks(f: CallFacts): CallFacts {
+    const home = this.#opts.home;
+    f.secret = f.forms.filter((p) => isSensitivePath(p, home));
+    f.broad = f.forms.find((p) => isTooBroadPath(p, home));
+    f.globby = f.forms.find((p) => GLOB_CHARS_REGEXP.test(p));
+    return f;
+  }
+
+  #factsOf(server: string, method: string, tool: string | undefined, args: unknown, cwd: string): CallFacts {
+    let key: string;
+    try {
+      key = JSON.stringify([method, tool, cwd, args]);
+    } catch {
+      key = "";
+    }
+    const hit = key ? this.#facts.get(key) : undefined;
+    if (hit) return hit;
+    let facts: CallFacts;
+    try {
+      const call: CanonicalCall = canonicalizeCall(
+        method === "tools/call" ? { server, tool, arguments: args } : { server, method, params: args },
+        { cwd, home: this.#opts.home, realpath: this.#realpath },
+      );
+      if (call.malformed !== undefined) facts = { malformed: call.malformed, forms: [], hosts: [] };
+      else {
+        const guard = GUARDS.find((g) => g.check(call) !== undefined);
+        const forms = new Set<string>();
+        for (const p of call.paths) for (const f of p.forms) forms.add(f);
+        facts = this.#withPathChecks({
+          guard: guard ? `guard/${guard.id}` : undefined,
+          forms: [...forms].sort(),
+          hosts: call.urls.map((u) => hostEntry(u.host, u.port, u.scheme)),
+        });
+      }
+    } catch (e) {
+      facts = { malformed: (e as Error).message, forms: [], hosts: [] };
+    }
+    if (key) {
+      if (this.#facts.size >= CACHE_MAX) this.#facts.clear();
+      this.#facts.set(key, facts);
+    }
+    return facts;
   }
 
   /**
@@ -248,20 +307,9 @@ export class TraceAccumulator {
       this.#skip(serverName, name, status.reason, status.detail);
       return;
     }
-    let call: CanonicalCall;
-    try {
-      call = canonicalizeCall(
-        method === "tools/call"
-          ? { server: serverName, tool, arguments: args }
-          : { server: serverName, method, params: args },
-        { cwd, home: this.#opts.home, realpath: this.#opts.realpath },
-      );
-    } catch (e) {
-      this.#skip(serverName, name, "malformed call", (e as Error).message);
-      return;
-    }
-    if (call.malformed !== undefined) {
-      this.#skip(serverName, name, "malformed call", call.malformed);
+    const facts = this.#factsOf(serverName, method, tool, args, cwd);
+    if (facts.malformed !== undefined) {
+      this.#skip(serverName, name, "malformed call", facts.malformed);
       return;
     }
     if (status.learn === "approval") {
@@ -272,38 +320,35 @@ export class TraceAccumulator {
       this.#use(s, name).approved++;
       this.counts.approved++;
       this.#opts.onLearn?.({ server: serverName, method, tool, arguments: args, cwd, approval: true });
-      for (const p of call.paths) {
-        for (const f of p.forms) if (isSensitivePath(f, this.#opts.home)) this.#count(this.sensitive, f);
-      }
+      for (const f of facts.forms) if (isSensitivePath(f, this.#opts.home)) this.#count(this.sensitive, f);
       return;
     }
-    const guard = GUARDS.find((g) => g.check(call) !== undefined);
-    if (guard) {
-      this.#skip(serverName, name, "blocked by a guard", `guard/${guard.id}`);
+    if (facts.guard !== undefined) {
+      this.#skip(serverName, name, "blocked by a guard", facts.guard);
       return;
     }
-    const forms = new Set<string>();
-    for (const p of call.paths) for (const f of p.forms) forms.add(f);
-    for (const p of tracePaths ?? []) if (p.startsWith("/")) forms.add(p);
-    const sorted = [...forms].sort();
-    const secret = sorted.filter((f) => isSensitivePath(f, this.#opts.home));
-    if (secret.length > 0) {
-      for (const f of secret) this.#count(this.sensitive, f);
-      this.#skip(serverName, name, "sensitive path", secret[0]!);
+    let f = facts;
+    if (tracePaths?.some((p) => p.startsWith("/") && !facts.forms.includes(p))) {
+      // The proxy saw a path form the arguments no longer show (redaction): judge the union.
+      const forms = [...new Set([...facts.forms, ...tracePaths.filter((p) => p.startsWith("/"))])].sort();
+      f = this.#withPathChecks({ ...facts, forms });
+    }
+    if (f.secret!.length > 0) {
+      for (const p of f.secret!) this.#count(this.sensitive, p);
+      this.#skip(serverName, name, "sensitive path", f.secret![0]!);
       return;
     }
-    const broad = sorted.find((f) => isTooBroadPath(f, this.#opts.home));
-    if (broad !== undefined) {
-      this.#skip(serverName, name, "too broad path", broad);
+    if (f.broad !== undefined) {
+      this.#skip(serverName, name, "too broad path", f.broad);
       return;
     }
-    const globby = sorted.find((f) => GLOB_CHARS_REGEXP.test(f));
-    if (globby !== undefined) {
-      this.#skip(serverName, name, "path with glob characters", globby);
+    if (f.globby !== undefined) {
+      this.#skip(serverName, name, "path with glob characters", f.globby);
       return;
     }
+    const sorted = f.forms;
     for (const f of sorted) this.#count(s.paths, f);
-    for (const u of call.urls) this.#count(s.hosts, hostEntry(u.host, u.port, u.scheme));
+    for (const h of facts.hosts) this.#count(s.hosts, h);
     if (method === "tools/call") this.#use(s, name).learned++;
     else if (!JUDGED_METHODS.has(method)) this.#count(s.methods, method);
     this.counts.learned++;
@@ -379,6 +424,19 @@ export class TraceAccumulator {
       this.malformed.push({ file: where.file, line: where.line, message });
     }
   }
+}
+
+const CACHE_MAX = 100_000;
+
+interface CallFacts {
+  malformed?: string;
+  guard?: string;
+  /** Every canonical form of every path, sorted. */
+  forms: string[];
+  hosts: string[];
+  secret?: string[];
+  broad?: string;
+  globby?: string;
 }
 
 type Status =

@@ -94,8 +94,8 @@ Exit: 0 on success, 2 on a bad flag, 3 when the traces hold no call at all, 4 wh
       for (const f of files) {
         const auditServer = AUDIT_FILE_REGEXP.exec(basename(f.abs))?.[1];
         let line = 0;
-        for await (const text of readLines(f.abs, io)) {
-          acc.addLine(text, { file: f.shown, line: ++line, auditServer });
+        for await (const batch of lineBatches(f.abs, io)) {
+          for (const text of batch) acc.addLine(text, { file: f.shown, line: ++line, auditServer });
         }
       }
       if (acc.servers.size === 0) {
@@ -182,6 +182,32 @@ Exit: 0 on success, 2 on a bad flag, 3 when the traces hold no call at all, 4 wh
       if (outAbs !== undefined) say(`Wrote ${opts.out}\n`);
       env.setExit(EXIT.ok);
     });
+}
+
+/**
+ * Lines of a file in batches, one batch per chunk read: a million lines cost a million promise turns when
+ * yielded one by one, which is a second of the 10 s budget. Stdin ("-") goes through `readLines`.
+ */
+async function* lineBatches(file: string, io: CommandEnv["io"]): AsyncGenerator<string[]> {
+  if (file === "-") {
+    for await (const l of readLines(file, io)) yield [l];
+    return;
+  }
+  let f: Deno.FsFile;
+  try {
+    f = await Deno.open(file);
+  } catch (e) {
+    throw new AgentPermsError("io_failed", `Cannot read "${file}": ${(e as Error).message}`, { cause: e });
+  }
+  const decoder = new TextDecoder();
+  let rest = "";
+  for await (const chunk of f.readable) {
+    const parts = (rest + decoder.decode(chunk, { stream: true })).split("\n");
+    rest = parts.pop() ?? "";
+    yield parts.map((p) => (p.endsWith("\r") ? p.slice(0, -1) : p));
+  }
+  rest += decoder.decode();
+  if (rest.length > 0) yield [rest.endsWith("\r") ? rest.slice(0, -1) : rest];
 }
 
 async function exists(p: string): Promise<boolean> {
