@@ -182,6 +182,21 @@ const urlAttacks: Attack[] = [
   })),
 ];
 
+// The same files through methods other than tools/call: a policy that only judged tool calls would miss them.
+const methodAttacks: Attack[] = ([
+  ["resource-etc-passwd", "file:///etc/passwd"],
+  ["resource-ssh-key-encoded", "file://{{home}}/%2essh/id_rsa"],
+  ["resource-traversal", "file://{{cwd}}/src/../../../../../../../../etc/shadow"],
+] as const).map(([label, uri]): Attack => ({
+  id: `method.${label}`,
+  title: `Sensitive file through resources/read (${label})`,
+  severity: "high",
+  references: ["https://modelcontextprotocol.io/specification/2025-06-18/server/resources"],
+  call: { server: "filesystem", method: "resources/read", params: { uri } },
+  expect: "block",
+  evasion: "method",
+}));
+
 const control = (id: string, title: string, call: Attack["call"]): Attack => ({
   id: `control.${id}`,
   title,
@@ -210,6 +225,11 @@ const controls: Attack[] = [
     server: "filesystem",
     tool: "move_file",
     arguments: { source: "./src/a.ts", destination: "./src/b.ts" },
+  }),
+  control("resource-inside", "Read a doc through resources/read", {
+    server: "filesystem",
+    method: "resources/read",
+    params: { uri: "file://{{cwd}}/docs/readme.md" },
   }),
   control("list-repos", "List repositories", { server: "github", tool: "list_repos", arguments: {} }),
   control("read-branch", "Read a file on a normal branch", ghRead({ path: "README.md", branch: "main" })),
@@ -242,6 +262,6 @@ export default defineAttackPack({
   description:
     "Canonicalisation evasions (traversal, prefix siblings, home/URI/percent forms, case, Unicode, trailing " +
     "dots, arrays, nesting, second arguments, tool-name variants, metadata IP encodings, file: URLs, NUL, " +
-    "option injection) and benign controls",
-  attacks: [...pathAttacks, ...toolAttacks, ...urlAttacks, ...controls],
+    "option injection, resources/read) and benign controls",
+  attacks: [...pathAttacks, ...toolAttacks, ...urlAttacks, ...methodAttacks, ...controls],
 });

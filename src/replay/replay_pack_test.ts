@@ -141,3 +141,42 @@ Deno.test("fillPlaceholders() fills {{home}} and {{cwd}} in nested strings only"
   );
   assert.deepEqual(call.arguments, { a: ["/home/me/x", { b: "/proj/y" }], n: 3 });
 });
+
+Deno.test("replayPack() judges a symlink by its target when given a realpath", () => {
+  const p = compile(
+    "version: 1\nservers:\n  filesystem:\n    allowed_paths: [./src]\n    denied_paths: [/etc]\n",
+  );
+  // A fake filesystem: /proj/src/link -> /etc, /etc/passwd exists, the rest of /proj is real.
+  const realpath = (abs: string): string | undefined => {
+    if (abs === "/proj/src/link" || abs.startsWith("/proj/src/link/")) return "/etc" + abs.slice(14);
+    return abs.startsWith("/proj") || abs.startsWith("/etc") ? abs : undefined;
+  };
+  const d = {
+    apiVersion: 1 as const,
+    id: "link",
+    version: "1",
+    description: "symlink escape (CVE-2025-53109)",
+    attacks: [{
+      id: "symlink-escape",
+      title: "Symlink out of ./src",
+      severity: "critical" as const,
+      references: ["CVE-2025-53109"],
+      call: { server: "filesystem", tool: "read_file", arguments: { path: "./src/link/passwd" } },
+      expect: "block" as const,
+    }],
+  };
+  assert.equal(replayPack(p, d, opts)[0]?.blocked, false, "without realpath the link looks inside ./src");
+  const [r] = replayPack(p, d, { ...opts, realpath });
+  assert.equal(r?.blocked, true);
+  assert.deepEqual(r?.ruleIds, ["servers.filesystem.denied_paths[0]"]);
+});
+
+Deno.test("summarizeReplay() counts attacks per severity and per evasion class", () => {
+  const s = summarizeReplay(replayPack(example, pack("evasion"), opts));
+  assert.equal(
+    Object.values(s.bySeverity).reduce((n, x) => n + x.attacks, 0),
+    s.attacks.total,
+  );
+  assert.equal(s.byEvasion.control?.controls, s.controls.total);
+  assert.ok((s.byEvasion.method?.attacks ?? 0) >= 3, "non-tools/call methods are covered");
+});

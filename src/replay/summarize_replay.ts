@@ -20,6 +20,8 @@ export interface ReplaySummary {
   controls: { total: number; allowed: number };
   /** Per evasion class; `none` collects attacks without one. */
   byEvasion: Record<string, EvasionCounts>;
+  /** Attacks (expect block) per severity: how many, how many blocked. */
+  bySeverity: Record<string, { attacks: number; blocked: number }>;
   /** Attacks that got through (result ids). */
   holes: string[];
   /** Controls that were blocked (result ids). */
@@ -43,6 +45,7 @@ export function summarizeReplay(results: readonly ReplayResult[]): ReplaySummary
     attacks: { total: 0, blocked: 0 },
     controls: { total: 0, allowed: 0 },
     byEvasion: {},
+    bySeverity: {},
     holes: [],
     overBlocked: [],
     unknownServers: {},
@@ -51,11 +54,14 @@ export function summarizeReplay(results: readonly ReplayResult[]): ReplaySummary
   for (const r of results) {
     const cls = (s.byEvasion[r.evasion ?? "none"] ??= { attacks: 0, blocked: 0, controls: 0, allowed: 0 });
     if (r.expect === "block") {
+      const sev = (s.bySeverity[r.severity] ??= { attacks: 0, blocked: 0 });
       s.attacks.total++;
       cls.attacks++;
+      sev.attacks++;
       if (r.blocked) {
         s.attacks.blocked++;
         cls.blocked++;
+        sev.blocked++;
       } else s.holes.push(r.id);
       if (r.unknownServer) s.unknownServers[r.server] = (s.unknownServers[r.server] ?? 0) + 1;
     } else {
