@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const CLI = fileURLToPath(new URL("../cli.ts", import.meta.url));
+const print = (s: string) => Deno.stdout.writeSync(new TextEncoder().encode(s + "\n"));
 
 async function generate(file: string, lines: number): Promise<void> {
   const f = await Deno.open(file, { write: true, create: true, truncate: true });
@@ -72,7 +72,7 @@ if (import.meta.main) {
     const t0 = performance.now();
     await generate(traces, lines);
     const size = (await Deno.stat(traces)).size;
-    console.log(
+    print(
       `generated ${lines} lines (${(size / 1e6).toFixed(0)} MB) in ${
         ((performance.now() - t0) / 1000).toFixed(1)
       } s`,
@@ -116,14 +116,14 @@ console.log(JSON.stringify({ code, ms, cpuS, peakRssMB: hwm ? Number(hwm) / 1024
     }).output();
     const res = JSON.parse(new TextDecoder().decode(child.stdout).trim().split("\n").pop()!);
     const secs = res.ms / 1000;
-    console.log(
+    print(
       `infer: exit ${res.code}, ${lines} lines in ${secs.toFixed(2)} s wall (${
         res.cpuS.toFixed(2)
       } s CPU for the whole process) = ${
         Math.round(lines / secs).toLocaleString("en-US")
       } lines/s, peak RSS ${res.peakRssMB.toFixed(0)} MB`,
     );
-    console.log((await Deno.readTextFile(out)).split("\n").slice(0, 14).join("\n"));
+    print((await Deno.readTextFile(out)).split("\n").slice(0, 14).join("\n"));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
