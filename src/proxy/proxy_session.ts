@@ -118,7 +118,7 @@ export class ProxySession {
   readonly #elicits = new Map<string, ApprovalWait>();
   readonly #sessionGrants = new Set<string>();
   readonly #schemas = new Map<string, unknown>();
-  #drift = new Map<string, string>();
+  readonly #drift = new Map<string, string>();
   #clientElicitation = false;
   #decisionSeq = 0;
   #elicitSeq = 0;
@@ -514,7 +514,8 @@ export class ProxySession {
     if (typeof m.method === "string") {
       if ("id" in m) this.#serverRequest(m);
       else {
-        if (m.method === "notifications/tools/list_changed") this.#drift = new Map();
+        // On notifications/tools/list_changed the drift map is kept (fail closed) until the client lists
+        // again and each listed tool is re-checked.
         this.#sendClient(m);
       }
       return;
@@ -584,6 +585,10 @@ export class ProxySession {
         drift = new Map(
           tools.map((t) => [String((t as Json)?.name), `lock check failed: ${(e as Error).message}`]),
         );
+      }
+      for (const t of tools) {
+        const name = (t as Json | null)?.name;
+        if (typeof name === "string" && !drift.has(name)) this.#drift.delete(name);
       }
       for (const [name, why] of drift) {
         this.#drift.set(name, why);

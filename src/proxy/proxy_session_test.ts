@@ -392,3 +392,20 @@ Deno.test("ProxySession asks on the terminal with the full arguments, and times 
   await until(() => h.toClient.length === 2);
   assert.equal(h.toServer.length, 1);
 });
+
+Deno.test("ProxySession keeps a tool's drift across tools/list_changed until a new listing shows it clean", () => {
+  let changed = true;
+  const lockCheck = (tools: unknown[]) =>
+    new Map(changed ? (tools as Msg[]).map((t) => [t.name as string, "description changed"]) : []);
+  const h = harness("enforce", { lockCheck });
+  h.client({ jsonrpc: "2.0", id: 1, method: "tools/list" });
+  h.server({ jsonrpc: "2.0", id: 1, result: { tools: [{ name: "read_file" }] } });
+  h.server({ jsonrpc: "2.0", method: "notifications/tools/list_changed" });
+  h.client(call(2, "read_file", { path: "/proj/a" }));
+  assert.equal(h.toServer.length, 1, "still denied after list_changed");
+  changed = false;
+  h.client({ jsonrpc: "2.0", id: 3, method: "tools/list" });
+  h.server({ jsonrpc: "2.0", id: 3, result: { tools: [{ name: "read_file" }] } });
+  h.client(call(4, "read_file", { path: "/proj/a" }));
+  assert.deepEqual(h.toServer.map((m) => m.id), [1, 3, 4]);
+});
