@@ -70,23 +70,23 @@ export function clientForFile(file: string): ClientSpec | undefined {
   return undefined;
 }
 
-function isFile(path: string): boolean {
+async function isFile(path: string): Promise<boolean> {
   try {
-    return Deno.statSync(path).isFile;
+    return (await Deno.stat(path)).isFile;
   } catch {
     return false;
   }
 }
 
-function readConfig(
+async function readConfig(
   file: string,
   spec: ClientSpec,
   scope: ConfigScope,
   keepEmpty: boolean,
-): DiscoveredConfig | undefined {
+): Promise<DiscoveredConfig | undefined> {
   let text: string;
   try {
-    text = Deno.readTextFileSync(file);
+    text = await Deno.readTextFile(file);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return undefined;
     return {
@@ -159,7 +159,6 @@ function isKnownName(rel: string, specs: readonly ClientSpec[]): ClientSpec | un
  * @throws {AgentPermsError} usage for an unknown client or a missing `path`
  */
 export async function discover(opts: DiscoverOptions): Promise<DiscoveredConfig[]> {
-  await Promise.resolve();
   const { io } = opts;
   const only = opts.client && opts.client !== "all" ? clientSpec(opts.client) : undefined;
   const specs = only ? [only] : CLIENTS;
@@ -175,7 +174,7 @@ export async function discover(opts: DiscoverOptions): Promise<DiscoveredConfig[
     const abs = resolve(io.cwd(), opts.path);
     let stat: Deno.FileInfo;
     try {
-      stat = Deno.statSync(abs);
+      stat = await Deno.stat(abs);
     } catch {
       throw new AgentPermsError("usage", `Cannot find "${opts.path}"`, {
         hint: "Give an MCP config file or a directory that holds one",
@@ -183,14 +182,14 @@ export async function discover(opts: DiscoverOptions): Promise<DiscoveredConfig[
     }
     if (stat.isFile) {
       const spec = only ?? clientForFile(abs) ?? GENERIC;
-      push(readConfig(abs, spec, "explicit", true));
+      push(await readConfig(abs, spec, "explicit", true));
       return out;
     }
     for (const file of walk(abs, 0)) {
       const rel = relative(abs, file);
       const spec = isKnownName(rel, specs.filter((s) => s.id !== "generic")) ??
         (only ? undefined : isKnownName(rel, [GENERIC]));
-      if (spec) push(readConfig(file, spec, "explicit", false));
+      if (spec) push(await readConfig(file, spec, "explicit", false));
     }
     return out;
   }
@@ -204,11 +203,13 @@ export async function discover(opts: DiscoverOptions): Promise<DiscoveredConfig[
   for (const spec of specs) {
     if (spec.id === "generic") continue;
     for (const cand of spec.userFiles(ctx)) {
-      if (isFile(cand.file)) push(readConfig(cand.file, spec, cand.scope, /mcp/i.test(basename(cand.file))));
+      if (await isFile(cand.file)) {
+        push(await readConfig(cand.file, spec, cand.scope, /mcp/i.test(basename(cand.file))));
+      }
     }
     for (const pattern of spec.projectFiles) {
       for (const file of projectCandidates(ctx.cwd, pattern)) {
-        if (isFile(file)) push(readConfig(file, spec, "project", /mcp/i.test(basename(file))));
+        if (await isFile(file)) push(await readConfig(file, spec, "project", /mcp/i.test(basename(file))));
       }
     }
   }
