@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { AgentPermsError } from "../errors.ts";
 import { compilePolicy, parsePolicy } from "../policy/mod.ts";
 import { BUILTIN_PACKS, expandPack, fillPlaceholders, replayPack, summarizeReplay } from "./mod.ts";
@@ -179,4 +180,24 @@ Deno.test("summarizeReplay() counts attacks per severity and per evasion class",
   );
   assert.equal(s.byEvasion.control?.controls, s.controls.total);
   assert.ok((s.byEvasion.method?.attacks ?? 0) >= 3, "non-tools/call methods are covered");
+});
+
+Deno.test("replayPack() keeps the example policy's evasion verdicts for any home and working directory", () => {
+  // The pack's {{home}}/{{cwd}} placeholders and climbs must work wherever the project and home live.
+  const seg = fc.stringMatching(/^[a-z][a-z0-9_-]{0,11}$/);
+  fc.assert(
+    fc.property(seg, fc.array(seg, { minLength: 1, maxLength: 4 }), fc.boolean(), (user, dirs, underHome) => {
+      const home = `/home/${user}`;
+      const cwd = underHome ? `${home}/${dirs.join("/")}` : `/${dirs.join("/")}`;
+      // Inside a denied directory the controls are rightly blocked.
+      fc.pre(!/\/\.ssh(\/|$)/.test(cwd) && !/^\/etc(\/|$)/.test(cwd));
+      const compiled = compilePolicy(parsePolicy(Deno.readTextFileSync(EXAMPLE), { file: "p.yaml" }).policy, {
+        baseDir: cwd,
+        home,
+      });
+      const s = summarizeReplay(replayPack(compiled, pack("evasion"), { cwd, home }));
+      assert.deepEqual([s.holes, s.overBlocked], [[], []], `home ${home}, cwd ${cwd}`);
+    }),
+    { numRuns: 40 },
+  );
 });
