@@ -66,7 +66,7 @@ export function normalizeEntry(
     if (Array.isArray(raw.args)) args = raw.args.map((a) => (typeof a === "string" ? a : JSON.stringify(a)));
     else problems.push(`server "${name}" args is not a list`);
   }
-  env = { ...env, ...stringMap(raw.env ?? raw.envs, `server "${name}" env`, problems) };
+  env = { ...env, ...stringMap(raw.env ?? raw.envs ?? raw.environment, `server "${name}" env`, problems) };
   let url: string | undefined;
   for (const k of URL_KEYS) {
     if (typeof raw[k] === "string") {

@@ -179,3 +179,15 @@ Deno.test("clientForFile() picks the most specific client for a file name", () =
   assert.equal(clientForFile("/p/mcp.json")?.id, "generic");
   assert.equal(clientForFile("/p/notes.json"), undefined);
 });
+
+Deno.test("discover() reads OpenCode's command arrays and remote entries", async () => {
+  const [c] = await discover({ io: fakeIo({ cwd: FIX }), client: "opencode", path: "valid/opencode.jsonc" });
+  assert.deepEqual(
+    c!.servers.map((s) => [s.name, s.transport, s.command ?? s.url, s.args.join(" "), s.disabled ?? false]),
+    [
+      ["everything", "stdio", "npx", "-y @modelcontextprotocol/server-everything", false],
+      ["docs", "remote", "https://docs.example.com/mcp", "", true],
+    ],
+  );
+  assert.deepEqual(c!.servers[0]!.env, { LOG: "1" });
+});

@@ -3,6 +3,10 @@ import { CLAUDE_CODE } from "./claude_code.ts";
 import { CLAUDE_DESKTOP } from "./claude_desktop.ts";
 import { CLINE } from "./cline.ts";
 import { CODEX } from "./codex.ts";
+import { COPILOT } from "./copilot.ts";
+import { JUNIE } from "./junie.ts";
+import { LMSTUDIO } from "./lmstudio.ts";
+import { OPENCODE } from "./opencode.ts";
 import { CONTINUE } from "./continue.ts";
 import { CURSOR } from "./cursor.ts";
 import { GEMINI } from "./gemini.ts";
@@ -29,5 +33,9 @@ export const CLIENTS: readonly ClientSpec[] = [
   GOOSE,
   AMAZONQ,
   KIRO,
+  COPILOT,
+  LMSTUDIO,
+  JUNIE,
+  OPENCODE,
   GENERIC,
 ];

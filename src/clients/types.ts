@@ -13,6 +13,10 @@ export type ClientId =
   | "goose"
   | "amazonq"
   | "kiro"
+  | "copilot"
+  | "lmstudio"
+  | "junie"
+  | "opencode"
   | "generic";
 
 /** Where a config file sits: user-wide, in a project, per-project inside a user file, admin-managed, or given by `--path`. */

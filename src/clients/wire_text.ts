@@ -500,7 +500,11 @@ export function wireText(text: string, opts: WireTextOptions): { text: string; r
         cur = wrapOne(plain, opts, plainEntry, opts.mode);
         results.push({ ...base, status: "rewired" });
       } else {
-        if (typeof (entry.raw as Record<string, unknown>).command === "object") {
+        const rawCommand = (entry.raw as Record<string, unknown>).command;
+        if (Array.isArray(rawCommand)) {
+          throw new CannotWire("the command is a list; wiring it is not supported yet");
+        }
+        if (typeof rawCommand === "object" && rawCommand !== null) {
           throw new CannotWire("legacy command object (move path/args/env up to the entry)");
         }
         cur = wrapOne(cur, opts, entry, opts.mode);

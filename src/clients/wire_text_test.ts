@@ -146,3 +146,13 @@ Deno.test("wireText() re-wires an entry wrapped by another AgentPerms install pa
   assert.equal(s.command, SELF[0]);
   assert.deepEqual(s.wrapped?.original, { command: "npx", args: ["x@1.0.0"] });
 });
+
+Deno.test("wireText() explains why an OpenCode command array is not wired and leaves the file as is", () => {
+  const text = Deno.readTextFileSync(join(FIX, "opencode.jsonc"));
+  const out = wireText(text, opts("opencode", "jsonc", "record"));
+  assert.equal(out.text, text);
+  assert.deepEqual(out.results.map((r) => r.reason), [
+    "not wired (the command is a list; wiring it is not supported yet)",
+    "not wired (remote transport)",
+  ]);
+});
