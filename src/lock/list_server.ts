@@ -118,7 +118,12 @@ export async function listServer(entry: ServerLaunch, opts: ListServerOptions = 
   });
   const work = async (): Promise<ServerListing> => {
     await client.connect(transport, { timeout: remaining() });
-    transport.onclose = () => void (closedEarly = true);
+    // Chain, not replace: the Client's own onclose is what fails pending requests at once.
+    const clientOnClose = transport.onclose;
+    transport.onclose = () => {
+      closedEarly = true;
+      clientOnClose?.();
+    };
     const caps = client.getServerCapabilities() ?? {};
     const listAll = async (method: string, key: ListKey) => {
       const out: Record<string, unknown>[] = [];

@@ -65,6 +65,20 @@ Deno.test("listServer() fails on a tools/list error instead of returning no tool
   assert.match(err.message, /tools\/list is broken today/);
 });
 
+Deno.test("listServer() fails fast when the server dies in the middle of tools/list", async () => {
+  await using tmp = await tempDir();
+  const t0 = Date.now();
+  const err = await listServer(rugPullEntry(tmp.path, { RUG_MODE: "crash_on_list" }), {
+    timeoutMs: 20_000,
+    inheritEnv: inheritEnv(),
+  }).catch((e) => e);
+  assert.ok(err instanceof AgentPermsError, String(err));
+  assert.match(err.message, /Connection closed/);
+  assert.match(err.message, /the server exited/);
+  assert.match(err.message, /out of memory while listing/);
+  assert.ok(Date.now() - t0 < 10_000, "waited for the timeout instead of failing on exit");
+});
+
 Deno.test("listServer() stops a server that repeats its cursor", async () => {
   await using tmp = await tempDir();
   const err = await listServer(rugPullEntry(tmp.path, { RUG_MODE: "loop_cursor" }), {
