@@ -35,3 +35,23 @@ export function parseContainmentDenial(text: string): { permission: string; valu
   const quoted = m[2];
   return { permission: m[1]!, value: quoted !== undefined ? quoted.replace(/\\(.)/g, "$1") : m[3]! };
 }
+
+/** Deno's exit code when the permission broker is missing or died (it fails closed). */
+export const BROKER_EXIT_CODE = 87;
+
+/**
+ * Explains a server exit caused by the containment layer, for stderr at proxy stop and a lifecycle trace
+ * event: exit 87 (the broker is gone) or a start-up denial on the server's stderr (e.g. a missing env var).
+ * @param code the server's exit code
+ * @param stderrTail the end of the server's stderr, when captured
+ * @returns one sentence, or undefined when the exit is not the containment layer's doing
+ */
+export function describeContainmentExit(code: number, stderrTail = ""): string | undefined {
+  if (code === BROKER_EXIT_CODE) {
+    return "The server stopped because its AgentPerms permission broker is gone (Deno exit 87): containment fails closed";
+  }
+  const denial = code !== 0 ? detectContainmentDenial(stderrTail) : undefined;
+  return denial
+    ? `The server exited because the containment layer refused it: ${denial} (grant it in the policy's sandbox block if it is needed)`
+    : undefined;
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { detectContainmentDenial, parseContainmentDenial } from "./mod.ts";
+import { describeContainmentExit, detectContainmentDenial, parseContainmentDenial } from "./mod.ts";
 
 Deno.test("detectContainmentDenial() finds Deno's denial in a tool result", () => {
   const t = 'Error: Requires read access to "/r/secret/s.txt", run again with the --allow-read flag';
@@ -24,4 +24,17 @@ Deno.test("detectContainmentDenial() finds the broker's reason and ignores ordin
   );
   assert.equal(detectContainmentDenial("Access denied - path outside allowed directories"), undefined);
   assert.equal(detectContainmentDenial("Requires patience"), undefined);
+});
+
+Deno.test("describeContainmentExit() names broker loss (87) and start-up denials, and nothing else", () => {
+  assert.match(describeContainmentExit(87) ?? "", /broker is gone/);
+  assert.match(
+    describeContainmentExit(
+      1,
+      'Fatal error in main(): NotCapable: Requires env access to "MEMORY_FILE_PATH"',
+    ) ?? "",
+    /refused it: Requires env access to "MEMORY_FILE_PATH"/,
+  );
+  assert.equal(describeContainmentExit(0), undefined);
+  assert.equal(describeContainmentExit(1, "TypeError: x is undefined"), undefined);
 });

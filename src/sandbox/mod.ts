@@ -24,7 +24,9 @@ export {
 export { type Broker, type BrokerCheck, startBroker, type StartBrokerOptions } from "./start_broker.ts";
 export {
   BROKER_DENIAL_REGEXP,
+  BROKER_EXIT_CODE,
   DENO_DENIAL_REGEXP,
+  describeContainmentExit,
   detectContainmentDenial,
   parseContainmentDenial,
 } from "./detect_containment_denial.ts";

@@ -67,8 +67,13 @@ export interface PlanLaunchOptions {
   lockVersions?: Record<string, string>;
   /** Env names the client config sets for this server: forwarded and allowed (the user chose them). */
   serverEnv?: string[];
-  /** Broker socket path; default `<traceDir or /tmp>/agentperms-<server>.broker.sock`. */
+  /** Broker socket path; default `<traceDir>/ap-<server>[-<sessionId>].sock` (or under /tmp when too long). */
   brokerSocket?: string;
+  /**
+   * The proxy's session id: makes the default broker socket and audit file unique, so two proxies for the
+   * same server name (two clients) never share or delete each other's.
+   */
+  sessionId?: string;
 }
 
 interface KnownServer {
@@ -185,7 +190,9 @@ export function planLaunch(
     notes.push(`Dropped launcher flags ${entry.droppedFlags.join(" ")}: AgentPerms sets the permissions`);
   }
   const auditFile = opts.mode === "record" && opts.traceDir
-    ? `${opts.traceDir}/${safeName(server)}.permissions.jsonl`
+    ? `${opts.traceDir}/${safeName(server)}${
+      opts.sessionId ? `.${safeName(opts.sessionId)}` : ""
+    }.permissions.jsonl`
     : undefined;
   if (auditFile) baseEnv.DENO_AUDIT_PERMISSIONS = auditFile;
 
@@ -434,9 +441,7 @@ export function planLaunch(
   }
 
   const mode = sb?.mode ?? "flags";
-  const brokerSocket = mode === "broker"
-    ? opts.brokerSocket ?? `${opts.traceDir ?? "/tmp"}/agentperms-${safeName(server)}.broker.sock`
-    : undefined;
+  const brokerSocket = mode === "broker" ? opts.brokerSocket ?? defaultBrokerSocket(server, opts) : undefined;
   if (brokerSocket) env.DENO_PERMISSION_BROKER_PATH = brokerSocket;
 
   const grants = grantsOf(flags, denoDir);
@@ -538,6 +543,15 @@ function grantsOf(flags: FlagReason[], denoDir: string): PermissionGrants {
     run: pick("allow-run"),
     sys: [],
   };
+}
+
+function defaultBrokerSocket(server: string, opts: PlanLaunchOptions): string {
+  const name = `ap-${safeName(server).slice(0, 24)}${
+    opts.sessionId ? `-${safeName(opts.sessionId).slice(0, 16)}` : ""
+  }.sock`;
+  const inTrace = opts.traceDir ? `${opts.traceDir}/${name}` : undefined;
+  // Unix socket paths are limited to about 100 bytes.
+  return inTrace && new TextEncoder().encode(inTrace).length <= 100 ? inTrace : `/tmp/${name}`;
 }
 
 function safeName(s: string): string {

@@ -187,8 +187,18 @@ Deno.test("planLaunch() in broker mode sets the socket and grants the npm cache 
   const p = policy("version: 1\nservers:\n  fs:\n    allowed_paths: [/w]\n    sandbox: { mode: broker }\n");
   const plan = planLaunch(p, "fs", ["npx", FS, "/w"], { ...OPTS, traceDir: "/t" });
   assert.equal(plan.mode, "broker");
-  assert.equal(plan.brokerSocket, "/t/agentperms-fs.broker.sock");
-  assert.equal(plan.env.DENO_PERMISSION_BROKER_PATH, "/t/agentperms-fs.broker.sock");
+  assert.equal(plan.brokerSocket, "/t/ap-fs.sock");
+  assert.equal(plan.env.DENO_PERMISSION_BROKER_PATH, "/t/ap-fs.sock");
+  const two = planLaunch(p, "fs", ["npx", FS, "/w"], {
+    ...OPTS,
+    traceDir: "/t",
+    sessionId: "abc123",
+    mode: "record",
+  });
+  assert.equal(two.brokerSocket, "/t/ap-fs-abc123.sock", "two proxies for one server never share a socket");
+  assert.equal(two.auditFile, "/t/fs.abc123.permissions.jsonl");
+  const long = planLaunch(p, "fs", ["npx", FS, "/w"], { ...OPTS, traceDir: `/t/${"x".repeat(120)}` });
+  assert.equal(long.brokerSocket, "/tmp/ap-fs.sock");
   assert.ok(plan.grants?.read.some((g) => g.value === "/cache/deno/npm" && g.ruleId === "sandbox/deno-dir"));
   assert.ok(!plan.args.some((a) => a.includes("/cache/deno")));
 });
