@@ -63,8 +63,9 @@ export function TimelineChart(props: { buckets: TimelineBucket[] }) {
       <text x={left - 6} y={top + plotH} text-anchor="end">0</text>
       {buckets.map((b, i) => {
         let y = top + plotH;
-        const x = left + i * bw + Math.min(2, bw * 0.1);
-        const w = Math.max(1, bw - 2 * Math.min(2, bw * 0.1));
+        // Few buckets would make slabs; cap the bar width and centre it in its slot.
+        const w = Math.min(48, Math.max(1, bw - 2 * Math.min(2, bw * 0.1)));
+        const x = left + i * bw + (bw - w) / 2;
         return (
           <g key={i}>
             <title>{`${b.start} – ${b.end}: ${total(b.counts)} call(s)`}</title>

@@ -1,9 +1,11 @@
 // Loads a rendered report in headless Chromium (Debian's package, driven by playwright-core): it must render
 // with zero console errors, zero network requests beyond the file itself, and the XSS payload must stay text.
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium, type Page } from "playwright-core";
+import { fakeIo } from "../../src/cli/io.ts";
+import { run } from "../../src/cli/run.ts";
 import { renderReportHtml } from "../../src/report/mod.ts";
 import { emptyReportData, sampleReportData, XSS } from "./fixtures/report_data.ts";
 
@@ -44,7 +46,7 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     await using dir = await tempDir();
-    const reports = [["full", sampleReportData()], ["empty", emptyReportData()]] as const;
+    const reports = [["full", sampleReportData()], ["empty", emptyReportData()], ["cli", undefined]] as const;
     const context = await chromium.launchPersistentContext(join(dir.path, "profile"), {
       executablePath: CHROMIUM,
       headless: true,
@@ -54,7 +56,8 @@ Deno.test({
     try {
       for (const [name, data] of reports) {
         const file = join(dir.path, `${name}.html`);
-        await Deno.writeTextFile(file, renderReportHtml(data));
+        if (data) await Deno.writeTextFile(file, renderReportHtml(data));
+        else await cliReport(dir.path, file);
         const url = pathToFileURL(file).href;
         const page = await context.newPage();
         const consoleErrors: string[] = [];
@@ -94,8 +97,12 @@ Deno.test({
           assert.ok(body.includes(XSS), "the payload is shown as text");
           assert.ok(body.includes("Overall risk"));
           assert.equal(await page.locator("svg").count() > 0, true, "charts are inline SVG");
-        } else {
+        } else if (name === "empty") {
           assert.ok((await page.locator("body").innerText()).includes("Not available"));
+        } else {
+          const body = await page.locator("body").innerText();
+          assert.ok(body.includes(XSS), "a hostile tool name from a real trace file is shown as text");
+          assert.ok(body.includes("attack(s) blocked") || body.includes("got through"));
         }
         await page.close();
       }
@@ -104,6 +111,34 @@ Deno.test({
     }
   },
 });
+
+/** A report made by the real command from a trace file whose tool name is the payload. */
+async function cliReport(dir: string, out: string): Promise<void> {
+  const work = join(dir, "work");
+  await Deno.mkdir(work);
+  await Deno.writeTextFile(
+    join(work, ".mcp.json"),
+    JSON.stringify({ mcpServers: { fs: { command: "uvx", args: ["x"] } } }),
+  );
+  const event = {
+    v: 1,
+    kind: "call",
+    time: "2026-01-01T10:00:00.000Z",
+    sessionId: "s",
+    server: "fs",
+    mode: "enforce",
+    tool: XSS,
+    decision: { verdict: "deny", ruleIds: [], reason: "" },
+  };
+  await Deno.writeTextFile(join(work, "t.jsonl"), JSON.stringify(event) + "\n");
+  const io = fakeIo({ cwd: work, env: { HOME: join(dir, "home") } });
+  const policy = resolve(import.meta.dirname!, "../../examples/policies/example.mcp.policy.yaml");
+  const code = await run(
+    ["report", "--policy", policy, "--path", work, "--traces", "t.jsonl", "--out", out],
+    io,
+  );
+  assert.equal(code, 0, io.stderrText());
+}
 
 function bodyBackground(page: Page): Promise<string> {
   return page.evaluate(() => getComputedStyle(document.body).backgroundColor);
