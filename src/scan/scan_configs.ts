@@ -125,6 +125,12 @@ function checkPaths(
   };
   for (const m of mounts) check(m, "mounts");
   for (const a of pathCandidates(argv.slice(1))) check(a, "is given");
+  // Many servers take their roots from env (MEMORY_FILE_PATH, ALLOWED_DIRECTORIES=/a:/b).
+  for (const [k, v] of Object.entries(s.env)) {
+    for (const part of v.split(/[,;]|:(?=[~/$%])/)) {
+      if (pathCandidates([part]).length > 0) check(part, `gets env "${k}" pointing at`);
+    }
+  }
   return out;
 }
 

@@ -223,3 +223,10 @@ Deno.test("analyzeLaunch() unwraps cmd /c and sh -c and finds docker mounts", ()
   assert.deepEqual(a.mounts, ["~/.ssh"]);
   assert.deepEqual(a.packages.map((p) => [p.launcher, p.spec, p.pinned]), [["docker", "img", false]]);
 });
+
+Deno.test("scanConfigs() checks paths handed over in env values too", () => {
+  assert.deepEqual(
+    rules([{ name: "m", command: "mem", env: { ALLOWED_DIRS: "/home/me/project:~/.aws", MODE: "fast" } }]),
+    ['high:sensitive-path:"m" gets env "ALLOWED_DIRS" pointing at ~/.aws'],
+  );
+});
