@@ -56,10 +56,47 @@ export const AttackPackSchema = z.strictObject({
   attacks: z.array(AttackSchema),
 });
 
-/** The call an attack makes. */
-export type AttackCall = z.input<typeof AttackCallSchema>;
-/** One attack or benign control, as a pack author writes it. */
-export type Attack = z.input<typeof AttackSchema>;
+/** The call an attack makes: what an agent would send through the proxy. */
+export interface AttackCall {
+  /** The pack's name for the server (map it to the policy's with `--server-map`). */
+  server: string;
+  /** Tool name (for `tools/call`). */
+  tool?: string;
+  /** Tool arguments. `{{home}}` and `{{cwd}}` in strings are replaced at replay time. */
+  arguments?: Record<string, unknown>;
+  /** JSON-RPC method, default `tools/call`. */
+  method?: string;
+  /** Full params for methods other than `tools/call` (e.g. `resources/read` with `uri`). */
+  params?: Record<string, unknown>;
+}
+
+/** One attack (expect `block`) or benign control (expect `allow`), as a pack author writes it. */
+export interface Attack {
+  /** Unique in the pack: letters, digits, ".", "_", "-". */
+  id: string;
+  /** Short title for the table. */
+  title: string;
+  /** How bad it is when it gets through. */
+  severity: "low" | "medium" | "high" | "critical";
+  /** CVEs, advisories, write-ups. */
+  references?: string[];
+  /** Why it is dangerous. */
+  description?: string;
+  /** The call to judge. */
+  call: AttackCall;
+  /** `block`: must be denied or need approval. `allow`: a benign control that must not be blocked. */
+  expect: "block" | "allow";
+  /** Evasion class, reported in the breakdown. */
+  evasion?: string;
+  /** Built-in mutator ids to expand this attack with at replay time. */
+  mutators?: string[];
+}
+
+// The schema and the interfaces must describe the same shapes; this fails type checking when they drift.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _attackShape: Same<z.input<typeof AttackSchema>, Attack> = true;
+const _callShape: Same<z.input<typeof AttackCallSchema>, AttackCall> = true;
+
 /** A pack descriptor: the default export of an attack pack module. */
 export interface AttackPackDescriptor {
   /** Pack API version; only 1 exists. */
