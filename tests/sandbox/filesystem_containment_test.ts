@@ -5,7 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { hostRealpath } from "../../src/canonical/mod.ts";
-import { type BrokerCheck, detectContainmentDenial, planLaunch, startBroker } from "../../src/sandbox/mod.ts";
+import { decide } from "../../src/decision/mod.ts";
+import {
+  type BrokerCheck,
+  brokerCheckToTraceEvent,
+  detectContainmentDenial,
+  permissionCall,
+  planLaunch,
+  startBroker,
+} from "../../src/sandbox/mod.ts";
 import { compile, connect, FS_PKG, makeFixture, proxyEnv } from "./_helpers.ts";
 
 Deno.test("server-filesystem with a broad root and no containment leaks the secret (control)", async () => {
@@ -105,6 +113,28 @@ Deno.test("startBroker() answers server-filesystem's checks through decide() and
     assert.match(detectContainmentDenial(r.text) ?? "", /^AgentPerms containment: .*denied path/);
   } finally {
     await broker.close();
+  }
+  // Replay: each traced check, re-decided offline from what the trace holds (value + resolved), gives the
+  // same decision as the live broker did.
+  const traced = checks.map((c) =>
+    brokerCheckToTraceEvent(c, { sessionId: "s", server: "fs", mode: "enforce" })
+  );
+  const links = new Map(
+    traced.filter((e) => e.resolved).map((e) => [e.value as string, e.resolved as string]),
+  );
+  const offline = compile(fsPolicy(R, "broker"), R);
+  for (const e of traced) {
+    const call = permissionCall("fs", { permission: e.permission!, value: e.value ?? null }, {
+      cwd: R,
+      home: "/nonexistent-home",
+      realpath: (p) => links.get(p) ?? p,
+    });
+    const d = decide(offline, call, { permissions: plan.grants });
+    assert.deepEqual(
+      { verdict: d.verdict, ruleIds: d.ruleIds, reason: d.reason },
+      e.decision,
+      `${e.permission} ${e.value}`,
+    );
   }
   const denied = checks.filter((c) => c.decision.verdict === "deny");
   assert.ok(denied.some((c) => c.value === `${R}/secret/s.txt` || c.resolved === `${R}/secret/s.txt`));
