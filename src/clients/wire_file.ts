@@ -96,6 +96,20 @@ export async function wireFile(
       });
     }
   }
+  // The client may rewrite its own config while we work: never overwrite a change we did not see.
+  let now: string;
+  try {
+    now = await Deno.readTextFile(config.file);
+  } catch (e) {
+    throw new AgentPermsError("io_failed", `Cannot read "${config.file}": ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+  if (now !== text) {
+    throw new AgentPermsError("io_failed", `"${config.file}" changed while it was being rewritten`, {
+      hint: "Run the command again",
+    });
+  }
   await writeFileAtomic(config.file, out.text, { rename: opts.rename });
   return { file: config.file, results: out.results, changed: true, ...(backup ? { backup } : {}) };
 }

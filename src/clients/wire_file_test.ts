@@ -67,3 +67,16 @@ Deno.test("writeFileAtomic() keeps the file mode", { ignore: Deno.build.os === "
   assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
   assert.equal(await Deno.readTextFile(file), '{"a":1}');
 });
+
+Deno.test("writeFileAtomic() writes through a symlinked config and keeps the link", {
+  ignore: Deno.build.os === "windows",
+}, async () => {
+  await using dir = await tempDir();
+  const real = join(dir.path, "dotfiles-mcp.json");
+  const link = join(dir.path, "mcp.json");
+  await Deno.writeTextFile(real, "{}");
+  await Deno.symlink(real, link);
+  await writeFileAtomic(link, '{"b":2}');
+  assert.ok((await Deno.lstat(link)).isSymlink);
+  assert.equal(await Deno.readTextFile(real), '{"b":2}');
+});

@@ -9,8 +9,8 @@ export interface WriteAtomicOptions {
 
 /**
  * Replaces a file's content atomically: writes a temp file in the same directory, fsyncs it, gives it the
- * original's mode, then renames it over the original. On any failure the temp file is removed and the
- * original is untouched.
+ * original's mode, then renames it over the original (over a symlink's target, so the link stays). On any
+ * failure the temp file is removed and the original is untouched.
  *
  * @param file the file to replace
  * @param text its new content
@@ -26,6 +26,8 @@ export async function writeFileAtomic(
   let mode: number | null = null;
   try {
     mode = (await Deno.stat(file)).mode;
+    // A config that is a symlink (dotfile managers) is written through: replace the target, keep the link.
+    file = await Deno.realPath(file);
   } catch {
     // A new file: default mode.
   }

@@ -83,12 +83,9 @@ Examples:
 
 Each stdio entry becomes \`<agentperms> proxy --mode ${mode} --server <name> … -- <original command and args>\`
 with absolute paths; other keys, comments and formatting stay. The first change writes <file>.agentperms.bak.
-Running ${
-          mode === "enforce"
-            ? "enforce after record switches the mode"
-            : "it again changes nothing"
-        }; --stop puts the
-original command back from the entry itself, so later edits survive. Remote (HTTP/SSE) entries are not wired.
+Running enforce after record (or record after enforce) switches the mode; running the same command twice
+changes nothing. --stop puts the original command back from the entry itself, so later edits survive.
+Remote (HTTP/SSE) entries are reported and not wired.
 
 Exit: 0 done, 2 usage (no --client or --path), 3 invalid policy or config, 4 a file could not be written.`,
       )
