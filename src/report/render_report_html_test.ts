@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { emptyReportData, sampleReportData, XSS } from "../../tests/report/fixtures/report_data.ts";
 import { renderReportHtml } from "./render_report_html.tsx";
 
@@ -70,4 +71,30 @@ Deno.test("renderReportHtml() says honestly which sections are not available", (
   assert.match(html, /Not available: no policy at &quot;mcp.policy.yaml&quot;\./);
   assert.match(html, /Risk <strong>30\/100<\/strong>/, "a missing policy counts, unknown inputs do not");
   assert.match(html, /Not assessed \(missing input, so the real score can only be higher\)/);
+});
+
+Deno.test("renderReportHtml() never lets a markup character from the data through (property)", () => {
+  // Every tag the template writes is known; a "<x" can only come from data. Put arbitrary text after it in
+  // every free-text field a server or a config can control and require that it always arrives escaped.
+  fc.assert(
+    fc.property(fc.string({ maxLength: 40 }), fc.string({ maxLength: 40 }), (a, b) => {
+      const evil = `<x${a}"'&>${b}`;
+      const data = sampleReportData();
+      if (
+        !data.scan.available || !data.activity.available || !data.replay.available || !data.lock.available
+      ) {
+        throw new Error("fixture");
+      }
+      data.scan.value.findings[0]!.server = evil;
+      data.scan.value.findings[0]!.message = evil;
+      data.lock.value.drift[0]!.detail = evil;
+      data.activity.value.servers[0]!.tools[0]!.tool = evil;
+      data.activity.value.timeline[0]!.start = evil;
+      data.replay.value.attacks[0]!.id = evil;
+      data.inputs.policy = evil;
+      const html = renderReportHtml(data);
+      return !html.includes("<x") && html.includes("&lt;x");
+    }),
+    { numRuns: 200 },
+  );
 });
