@@ -1,6 +1,13 @@
 import { parse } from "yaml";
 import { AgentPermsError } from "../errors.ts";
-import { type LockFileV1, LockFileV1Schema } from "./lock_file.ts";
+import {
+  LockedItemV1Schema,
+  type LockedServerV1,
+  LockedServerV1Schema,
+  LockedToolV1Schema,
+  type LockFileV1,
+  LockFileV1Schema,
+} from "./lock_file.ts";
 import { lockLaunch } from "./lock_server.ts";
 
 const HINT = "Create it with `agentperms lock`, or restore it from version control";
@@ -48,6 +55,7 @@ export function parseLockFile(text: string, file: string): LockFileV1 {
       hint: HINT,
     });
   }
+  restoreProtoKeys(raw as RawLock, res.data, file);
   for (const [name, server] of Object.entries(res.data.servers)) {
     // A hand-edited command with a stale hash would otherwise verify against the old command.
     if (lockLaunch(server.launch).sha256 !== server.launch.sha256) {
@@ -94,4 +102,43 @@ export async function readLockFile(path: string): Promise<LockFileV1> {
     );
   }
   return parseLockFile(text, path);
+}
+
+type RawLock = { servers: Record<string, Record<string, Record<string, unknown> | undefined>> };
+const PROTO = "__proto__";
+
+/**
+ * zod's record parsing drops a "__proto__" key, so a server or tool with that name would vanish from the
+ * lock and come back as "new" forever. Validate such entries on their own and put them back as own keys.
+ */
+function restoreProtoKeys(raw: RawLock, lock: LockFileV1, file: string): void {
+  const put = (target: object, value: unknown) =>
+    Object.defineProperty(target, PROTO, { value, enumerable: true, writable: true, configurable: true });
+  const check = <T>(
+    schema: { safeParse(v: unknown): { success: boolean; data?: T } },
+    v: unknown,
+    at: string,
+  ) => {
+    const r = schema.safeParse(v);
+    if (!r.success) {
+      throw new AgentPermsError("lock_invalid", `Cannot read lock "${file}": invalid entry at "${at}"`, {
+        hint: HINT,
+      });
+    }
+    return r.data as T;
+  };
+  if (Object.hasOwn(raw.servers, PROTO)) {
+    put(lock.servers, check<LockedServerV1>(LockedServerV1Schema, raw.servers[PROTO], `servers.${PROTO}`));
+  }
+  for (const [name, server] of Object.entries(raw.servers)) {
+    const parsed = Object.hasOwn(lock.servers, name) ? lock.servers[name] : undefined;
+    if (!parsed || !server) continue;
+    for (const kind of ["tools", "prompts", "resources", "resourceTemplates"] as const) {
+      const rec = server[kind] as Record<string, unknown> | undefined;
+      const target = parsed[kind];
+      if (!rec || !target || !Object.hasOwn(rec, PROTO)) continue;
+      const schema = kind === "tools" ? LockedToolV1Schema : LockedItemV1Schema;
+      put(target, check(schema, rec[PROTO], `servers.${name}.${kind}.${PROTO}`));
+    }
+  }
 }

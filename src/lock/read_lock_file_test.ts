@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { AgentPermsError } from "../errors.ts";
 import { formatLockFile } from "./format_lock_file.ts";
 import { parseLockFile, readLockFile } from "./read_lock_file.ts";
+import { checkToolsAgainstLock } from "./check_tools_against_lock.ts";
 import { lockOf, READ, WRITE } from "./_test_util.ts";
 
 function lockInvalid(fn: () => unknown, re: RegExp) {
@@ -49,4 +51,30 @@ Deno.test("readLockFile() fails closed on a missing file", async () => {
     (e: unknown) =>
       e instanceof AgentPermsError && e.code === "lock_invalid" && /does not exist/.test(e.message),
   );
+});
+
+Deno.test("formatLockFile() round-trips arbitrary tool names and descriptions exactly (property)", () => {
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(fc.string({ unit: "binary", minLength: 1, maxLength: 12 }), {
+        minLength: 1,
+        maxLength: 5,
+      }),
+      fc.array(fc.string({ unit: "binary", maxLength: 80 }), { minLength: 5, maxLength: 5 }),
+      (names, descriptions) => {
+        const tools = names.map((name, i) => ({ ...READ, name, description: descriptions[i]! }));
+        const lock = lockOf(tools);
+        assert.deepEqual(parseLockFile(formatLockFile(lock), "l"), lock);
+      },
+    ),
+    { numRuns: 50 },
+  );
+});
+
+Deno.test("parseLockFile() keeps a tool named __proto__ as a plain entry", () => {
+  const lock = lockOf([{ ...READ, name: "__proto__" }, WRITE]);
+  const back = parseLockFile(formatLockFile(lock), "l");
+  assert.deepEqual(Object.keys(back.servers.notes!.tools).sort(), ["__proto__", "write_notes"]);
+  assert.equal(checkToolsAgainstLock(back, "notes", [{ ...READ, name: "__proto__" }]).drift.size, 0);
+  assert.equal(Object.hasOwn(back.servers.notes!.tools, "__proto__"), true);
 });
