@@ -275,8 +275,11 @@ export class TraceAccumulator {
       return;
     }
     if (ev.kind === "containment") {
+      // src/sandbox writes `source: "audit"` (an access the server made, `count` times), `"broker"` (an answer,
+      // with its decision) and `"runtime"` (a denial seen in a result). Only granted accesses are needs.
       const e = ev as Record<string, unknown>;
-      if (e.granted === false || e.outcome === "denied") return;
+      if (e.source === "runtime" || e.granted === false || e.outcome === "denied") return;
+      if (e.source === "broker" && ev.decision?.verdict !== "allow") return;
       this.#audit(ev.server, Array.isArray(e.audits) ? e.audits : e.audit !== undefined ? [e.audit] : [e]);
       return;
     }
@@ -377,7 +380,9 @@ export class TraceAccumulator {
         }
         value = value.replace(/\/+$/, "") || "/";
       }
-      this.#count(s.sandbox[kind], value);
+      const m = s.sandbox[kind];
+      const n = typeof (r as { count?: unknown }).count === "number" ? (r as { count: number }).count : 1;
+      m.set(value, (m.get(value) ?? 0) + Math.max(1, Math.floor(n)));
     }
   }
 

@@ -157,6 +157,28 @@ Deno.test("TraceAccumulator records offered tools with annotations and containme
       ],
     }),
   ]);
+  const base = { v: 1, kind: "containment", time: "t", sessionId: "s", server: "fs", mode: "record" };
+  acc.addLine(
+    JSON.stringify({ ...base, source: "audit", permission: "read", value: "/srv/data", count: 4 }),
+    {
+      file: "t",
+      line: 3,
+    },
+  );
+  acc.addLine(JSON.stringify({ ...base, source: "runtime", permission: "read", value: "/srv/denied" }), {
+    file: "t",
+    line: 4,
+  });
+  acc.addLine(
+    JSON.stringify({
+      ...base,
+      source: "broker",
+      permission: "write",
+      value: "/srv/w",
+      decision: { verdict: "deny", ruleIds: [], reason: "" },
+    }),
+    { file: "t", line: 5 },
+  );
   const acc2 = new TraceAccumulator({ cwd: "/", home });
   acc2.addLine('{"v":1,"datetime":"t","permission":"env","value":"HOME"}', {
     file: "fs.permissions.jsonl",
@@ -165,7 +187,8 @@ Deno.test("TraceAccumulator records offered tools with annotations and containme
   });
   const s = acc.servers.get("fs")!;
   assert.deepEqual([...s.offered], [["rm", { destructiveHint: true }], ["ls", undefined]]);
-  assert.deepEqual([...s.sandbox.read.keys()], ["/srv/data"]);
+  assert.deepEqual([...s.sandbox.read], [["/srv/data", 5]]);
+  assert.equal(s.sandbox.write.size, 0, "broker denials and runtime denials are not needs");
   assert.deepEqual([...s.sandbox.net.keys()], ["h:80"]);
   assert.deepEqual([...acc.sensitive.keys()], [`${home}/.aws/credentials`]);
   assert.deepEqual([...acc2.servers.get("fs")!.sandbox.env.keys()], ["HOME"]);
