@@ -1,0 +1,46 @@
+/**
+ * Through the real proxy: record mode forwards every call (a permissive JSON-RPC layer), yet the server the
+ * proxy starts is contained, so the Deno layer still blocks the escapes, the result says so, and the trace
+ * holds both the marked result and the server's audited OS accesses.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { firstText, proxyArgv, sdkClient, traceEvents } from "../proxy/_helpers.ts";
+import { FS_PKG, makeFixture } from "./_helpers.ts";
+
+Deno.test("proxy record mode starts server-filesystem contained: escapes are blocked below a forwarding proxy", async () => {
+  await using fx = await makeFixture();
+  const R = fx.root;
+  const policy = join(R, "p.yaml");
+  await Deno.writeTextFile(
+    policy,
+    `version: 1\nservers:\n  fs:\n    allowed_paths: [${R}]\n    denied_paths: [${R}/secret, ${R}/allowed_evil]\n`,
+  );
+  const traces = join(R, "traces");
+  {
+    await using client = await sdkClient(
+      proxyArgv({ mode: "record", server: "fs", policy, traceDir: traces }, ["npx", "-y", FS_PKG, R]),
+    );
+    const ok = await client.callTool({ name: "read_text_file", arguments: { path: `${R}/allowed/a.txt` } });
+    assert.equal(firstText(ok), "hello");
+    for (const path of [`${R}/allowed_evil/x.txt`, `${R}/allowed/link`]) {
+      const r = await client.callTool({ name: "read_text_file", arguments: { path } });
+      assert.equal(r.isError, true, firstText(r));
+      assert.match(firstText(r), /Requires read access to/);
+    }
+  }
+  const events = await traceEvents(traces);
+  const calls = events.filter((e) => e.kind === "call" && e.tool === "read_text_file");
+  assert.equal(calls.length, 3);
+  assert.ok(calls.every((e) => e.forwarded === true), "record mode forwarded every call");
+  assert.deepEqual(
+    calls.map((e) => e.result?.containment).filter(Boolean).sort(),
+    [`Requires read access to "${R}/allowed_evil/x.txt"`, `Requires read access to "${R}/secret/s.txt"`],
+  );
+  const audit = events.filter((e) => e.kind === "containment" && e.source === "audit");
+  assert.ok(
+    audit.some((e) => e.permission === "read" && e.value === `${R}/allowed/a.txt`),
+    JSON.stringify(audit),
+  );
+  assert.ok(audit.some((e) => e.permission === "read" && e.value === `${R}/secret/s.txt`));
+});
