@@ -250,7 +250,8 @@ function launchOf(s: ServerEntry, file: string, io: Io): ServerLaunch {
 }
 
 async function listAll(io: Io, targets: Target[], timeoutMs: number) {
-  const servers: Record<string, LockedServerV1> = {};
+  // A Map, not an object: a server named "__proto__" must stay an entry.
+  const servers = new Map<string, LockedServerV1>();
   const failures: { server: string; error: string }[] = [];
   const inheritEnv = io.envAll();
   let next = 0;
@@ -259,7 +260,7 @@ async function listAll(io: Io, targets: Target[], timeoutMs: number) {
       const t = targets[next++]!;
       try {
         const listing = await listServer(t.launch, { timeoutMs, inheritEnv });
-        servers[t.name] = lockServer(t.launch, listing);
+        servers.set(t.name, lockServer(t.launch, listing));
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
         failures.push({ server: t.name, error: `"${t.name}": ${msg}` });
@@ -267,7 +268,7 @@ async function listAll(io: Io, targets: Target[], timeoutMs: number) {
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, targets.length) }, worker));
-  const sorted = Object.fromEntries(Object.keys(servers).sort().map((k) => [k, servers[k]!]));
+  const sorted = Object.fromEntries([...servers.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   failures.sort((a, b) => (a.server < b.server ? -1 : 1));
   return { live: { v: 1 as const, servers: sorted } satisfies LockFileV1, failures };
 }
