@@ -4,7 +4,7 @@ import { classifyTool, type DangerCategory, type ToolAnnotations, type ToolClass
 import { type CoverEntry, coverPaths } from "./cover_paths.ts";
 import { SEEDED_DENIED_PATHS, SEEDED_DENIED_PATTERNS } from "./sensitive_paths.ts";
 import { isTooBroadPath } from "./sensitive_paths.ts";
-import type { NotLearned, TraceAccumulator } from "./trace_accumulator.ts";
+import { type NotLearned, SHELL_LIKE_KEYS, type TraceAccumulator } from "./trace_accumulator.ts";
 
 /** Options for {@link inferPolicy}. */
 export interface InferOptions {
@@ -38,10 +38,16 @@ export interface InferredServer {
   name: string;
   /** Calls seen. */
   calls: number;
-  /** Tools allowed outright, with learned call counts. */
-  allowedTools: { name: string; calls: number }[];
+  /** Tools allowed outright, with learned call counts and the keys that multiplex them. */
+  allowedTools: { name: string; calls: number; multiplexed?: string[] }[];
   /** Tools put on the approval list, and why. */
-  approvals: { name: string; calls: number; why: string; categories: DangerCategory[] }[];
+  approvals: {
+    name: string;
+    calls: number;
+    why: string;
+    categories: DangerCategory[];
+    multiplexed?: string[];
+  }[];
   /** Dangerous tools offered but never used. */
   deniedTools: { name: string; why: string }[];
   /** Path entries as written, with their evidence. */
@@ -93,14 +99,21 @@ export function inferPolicy(acc: TraceAccumulator, opts: InferOptions): InferRes
     };
     for (const tool of [...s.tools.keys()].sort(cmp)) {
       const use = s.tools.get(tool)!;
-      const c = classOf(tool);
+      let c = classOf(tool);
+      const shellKey = use.multiplexKeys?.find((k) => SHELL_LIKE_KEYS.has(k));
+      if (shellKey && !c.categories.includes("shell")) {
+        // A tool that takes a command string is a shell in all but name.
+        const categories = [...new Set<DangerCategory>([...c.categories, "shell"])].sort();
+        c = { dangerous: true, categories, source: "name", why: `takes a "${shellKey}" argument` };
+      }
       const calls = use.learned + use.approved;
+      const multiplexed = use.multiplexKeys?.length ? use.multiplexKeys : undefined;
       if (use.approved > 0 || c.dangerous) {
         const why = use.approved > 0
           ? `a human approved it ${use.approved}x`
           : `dangerous (${c.categories.join(", ")}: ${c.why})`;
-        out.approvals.push({ name: tool, calls, why, categories: c.categories });
-      } else if (use.learned > 0) out.allowedTools.push({ name: tool, calls: use.learned });
+        out.approvals.push({ name: tool, calls, why, categories: c.categories, multiplexed });
+      } else if (use.learned > 0) out.allowedTools.push({ name: tool, calls: use.learned, multiplexed });
     }
     const used = new Set(s.tools.keys());
     const offered = new Set([...s.offered.keys(), ...(lock?.keys() ?? [])]);
@@ -151,7 +164,12 @@ export function inferPolicy(acc: TraceAccumulator, opts: InferOptions): InferRes
       ` ${name}: ${s.calls} call(s) seen, ${learned} learned as plain allows, ${out.approvals.length} tool(s) need approval`,
     );
     for (const t of out.allowedTools) {
-      comments.set(commentKey("servers", name, "allowed_tools", t.name), ` ${t.calls} call(s)`);
+      comments.set(
+        commentKey("servers", name, "allowed_tools", t.name),
+        ` ${t.calls} call(s)${
+          t.multiplexed ? `; multiplexed by ${t.multiplexed.map((k) => `"${k}"`).join(", ")}: review` : ""
+        }`,
+      );
     }
     if (out.allowedTools.length === 0) {
       comments.set(

@@ -83,3 +83,37 @@ Deno.test("displayPath() prefers ./ inside the policy directory, then ~, then ab
   assert.equal(displayPath(`${P}-other/x`, o), "~/proj-other/x");
   assert.equal(displayPath("/etc/hosts", o), "/etc/hosts");
 });
+
+Deno.test("inferPolicy() flags multiplexed tools and sends command-taking tools to approval", () => {
+  const r = infer([
+    legacy("ops", "terminal", { command: "ls -la" }),
+    legacy("db", "run", { sql: "select 1" }),
+  ]);
+  assert.deepEqual(r.policy.approvals?.require_human_approval, ["ops.terminal"]);
+  assert.deepEqual(r.policy.servers!.db!.allowed_tools, ["run"]);
+  assert.equal(
+    r.comments.get(["servers", "db", "allowed_tools", "run"].join("\u0000")),
+    ' 1 call(s); multiplexed by "sql": review',
+  );
+});
+
+Deno.test("inferPolicy() learns resources/read paths and extra methods into allowed_methods", () => {
+  const ev = (method: string, params: unknown) =>
+    JSON.stringify({
+      v: 1,
+      kind: "call",
+      time: "t",
+      sessionId: "s",
+      server: "fs",
+      mode: "record",
+      method,
+      arguments: params,
+      cwd: P,
+      forwarded: true,
+      result: { outcome: "ok" },
+    });
+  const r = infer([ev("resources/read", { uri: `file://${P}/README.md` }), ev("x/custom", {})]);
+  const fs = r.policy.servers!.fs!;
+  assert.deepEqual(fs.allowed_paths, ["./README.md"]);
+  assert.deepEqual(fs.allowed_methods, ["x/custom"]);
+});

@@ -70,6 +70,14 @@ export function summarizeInference(
   notNeeded.push("your home directory", "secrets (~/.ssh, ~/.aws, .env, keys)");
   if (r.servers.every((s) => s.allowedHosts.length === 0)) notNeeded.push("network access");
   out.push(`It does not need ${joinAnd(notNeeded)}.`);
+  const multiplexed = r.servers.flatMap((s) =>
+    [...s.allowedTools, ...s.approvals].filter((t) => t.multiplexed).map((t) =>
+      `${s.name}.${t.name} (${t.multiplexed!.join(", ")})`
+    )
+  );
+  if (multiplexed.length) {
+    out.push(`Multiplexed tools (one name, many actions chosen by an argument): ${multiplexed.join(", ")}.`);
+  }
   const denied = r.servers.flatMap((s) => s.deniedTools.map((d) => `${s.name}.${d.name}`));
   if (denied.length) out.push(`Denied dangerous tools it never used: ${denied.join(", ")}.`);
   if (r.sensitive.length) {

@@ -49,6 +49,11 @@ export interface ToolUse {
   learned: number;
   /** Calls a human approved (or that the policy in force sent to approval). */
   approved: number;
+  /**
+   * Top-level argument keys that select what a multiplexed tool does (`command`, `sql`, `action`…), sorted. One
+   * allowed name then covers many actions, so inference flags it.
+   */
+  multiplexKeys?: string[];
 }
 
 /** Everything observed about one server. */
@@ -352,8 +357,18 @@ export class TraceAccumulator {
     const sorted = f.forms;
     for (const f of sorted) this.#count(s.paths, f);
     for (const h of facts.hosts) this.#count(s.hosts, h);
-    if (method === "tools/call") this.#use(s, name).learned++;
-    else if (!JUDGED_METHODS.has(method)) this.#count(s.methods, method);
+    if (method === "tools/call") {
+      const use = this.#use(s, name);
+      use.learned++;
+      if (args !== null && typeof args === "object" && !Array.isArray(args)) {
+        for (const k of Object.keys(args)) {
+          const key = k.toLowerCase();
+          if (MULTIPLEX_KEYS.has(key) && !use.multiplexKeys?.includes(key)) {
+            use.multiplexKeys = [...(use.multiplexKeys ?? []), key].sort();
+          }
+        }
+      }
+    } else if (!JUDGED_METHODS.has(method)) this.#count(s.methods, method);
     this.counts.learned++;
     this.#opts.onLearn?.({ server: serverName, method, tool, arguments: args, cwd, approval: false });
   }
@@ -432,6 +447,19 @@ export class TraceAccumulator {
 }
 
 const CACHE_MAX = 100_000;
+/** Argument keys that choose the action of a multiplexed tool. */
+const MULTIPLEX_KEYS = new Set([
+  "command",
+  "cmd",
+  "commands",
+  "script",
+  "sql",
+  "statement",
+  "action",
+  "operation",
+]);
+/** Of those, the ones that make a tool a shell in all but name. */
+export const SHELL_LIKE_KEYS: ReadonlySet<string> = new Set(["command", "cmd", "commands", "script"]);
 
 interface CallFacts {
   malformed?: string;
