@@ -193,6 +193,14 @@ Deno.test("lock refuses to write an empty lock and rejects bad flags", async () 
   assert.equal(empty.code, 3);
   assert.match(empty.err, /No stdio MCP servers found/);
   assert.match(empty.err, /skipped "remote"/);
+  await sb.writeConfig({
+    remote: { url: "https://example.invalid/mcp" },
+    off: { command: "x", disabled: true },
+  });
+  const json = await sb.cli("--format", "json");
+  assert.equal(json.code, 3);
+  assert.equal(json.out, "");
+  assert.match(json.err, /skipped "off" .*: disabled/);
   assert.equal((await sb.cli("--format", "xml")).code, 2);
   assert.equal((await sb.cli("--check", "--verify-config")).code, 2);
   assert.equal((await sb.cli("--timeout", "soon")).code, 2);
@@ -215,6 +223,18 @@ Deno.test("lock starts a server in its configured cwd, read relative to the conf
   await sb.writeConfig({ notes: { ...configEntry({ ...entry, args }), cwd: "sub" } });
   const r = await sb.cli();
   assert.equal(r.code, 0, r.err);
+  assert.doesNotMatch(r.err, /client variables/);
+});
+
+Deno.test("lock notes client variables it cannot expand", async () => {
+  await using sb = await sandbox();
+  const entry = rugPullEntry(sb.dir);
+  await sb.writeConfig({
+    notes: configEntry({ ...entry, env: { ...entry.env, TOKEN: "${input:notes-token}" } }),
+  });
+  const r = await sb.cli();
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /note: "notes" uses client variables \(\$\{input:notes-token\}\)/);
 });
 
 Deno.test("lock --check reports a server that stopped starting as a failure (exit 4), not as drift", async () => {

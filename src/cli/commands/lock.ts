@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { dirname, resolve } from "node:path";
-import { discover, type DiscoveredConfig, type ServerEntry } from "../../clients/mod.ts";
+import { discover, type DiscoveredConfig, findVariables, type ServerEntry } from "../../clients/mod.ts";
 import { AgentPermsError } from "../../errors.ts";
 import {
   diffLock,
@@ -211,17 +211,27 @@ async function findTargets(io: Io, opts: LockOptions): Promise<Target[]> {
   const byName = new Map<string, Target>();
   for (const c of configs) {
     for (const s of c.servers) {
+      // Notes go to stderr in every format: stdout stays parseable JSON.
       if (s.disabled) {
-        if (opts.format === "text") io.stderr(`note: skipped "${s.name}" in ${c.file}: disabled\n`);
+        io.stderr(`note: skipped "${s.name}" in ${c.file}: disabled\n`);
         continue;
       }
       if (s.transport !== "stdio" || !s.command) {
-        if (opts.format === "text") {
-          io.stderr(`note: skipped "${s.name}" in ${c.file}: remote servers are not locked yet\n`);
-        }
+        io.stderr(`note: skipped "${s.name}" in ${c.file}: remote servers are not locked yet\n`);
         continue;
       }
       const t: Target = { name: s.name, launch: launchOf(s, c.file, io), file: c.file };
+      const vars = [t.launch.command, ...t.launch.args, ...Object.values(t.launch.env ?? {})].flatMap(
+        findVariables,
+      );
+      if (vars.length && !opts.verifyConfig) {
+        // Clients expand these when they start the server; we cannot know their values (inputs are prompts).
+        io.stderr(
+          `note: "${s.name}" uses client variables (${
+            [...new Set(vars)].join(", ")
+          }); started with them unexpanded\n`,
+        );
+      }
       const prev = byName.get(s.name);
       if (prev && JSON.stringify(prev.launch) !== JSON.stringify(t.launch)) {
         throw new AgentPermsError(
