@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { canonicalizeCall, hostRealpath } from "../../src/canonical/mod.ts";
 import { fakeIo } from "../../src/cli/io.ts";
+import { decide } from "../../src/decision/mod.ts";
 import { run } from "../../src/cli/run.ts";
 import { formatLockFile, lockLaunch, lockTool } from "../../src/lock/mod.ts";
 import { loadPolicy } from "../../src/policy/mod.ts";
@@ -171,4 +173,39 @@ Deno.test("infer reads the default trace directory, Deno audit files and --lock 
   assert.match(r.out, /env: \[ __MINIMATCH_TESTING_PLATFORM__ \]/);
   assert.match(r.out, /denied_tools:\n\s+- delete_repo # offered, never used; delete/);
   assert.doesNotMatch(r.out, /\.ssh\/id_rsa #/);
+});
+
+Deno.test("infer learns every form of a symlinked path, so enforcement with realpath still allows it", async () => {
+  await using tmp = await tempDir();
+  const real = join(tmp.path, "real");
+  await Deno.mkdir(join(real, "sub"), { recursive: true });
+  await Deno.writeTextFile(join(real, "sub", "a.txt"), "a");
+  await Deno.symlink(real, join(tmp.path, "link"));
+  const trace = join(tmp.path, "t.jsonl");
+  await Deno.writeTextFile(
+    trace,
+    JSON.stringify({
+      ts: 1,
+      server: "fs",
+      tool: "read_file",
+      args: { path: "link/sub/a.txt" },
+      decision: "allow",
+    }) +
+      "\n",
+  );
+  const out = join(tmp.path, "p.yaml");
+  const r = await infer([trace, "--out", out, "--cwd", tmp.path], { cwd: tmp.path });
+  assert.equal(r.code, 0, r.err);
+  const loaded = await loadPolicy(out, { cwd: tmp.path, home });
+  assert.deepEqual(loaded.policy.servers!.fs!.allowed_paths, ["./link/sub/a.txt", "./real/sub/a.txt"]);
+  const call = canonicalizeCall(
+    { server: "fs", tool: "read_file", arguments: { path: "link/sub/a.txt" } },
+    { cwd: tmp.path, home, realpath: hostRealpath },
+  );
+  assert.equal(decide(loaded.compiled, call).verdict, "allow");
+  const sibling = canonicalizeCall(
+    { server: "fs", tool: "read_file", arguments: { path: "link/sub/b.txt" } },
+    { cwd: tmp.path, home, realpath: hostRealpath },
+  );
+  assert.equal(decide(loaded.compiled, sibling).verdict, "deny");
 });
