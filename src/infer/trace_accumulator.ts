@@ -162,6 +162,27 @@ export class TraceAccumulator {
     }
   }
 
+  #toolGuards = new Map<string, string | undefined>();
+
+  /** The tool-name guard, once per distinct name. */
+  #toolGuard(server: string, tool: string): string | undefined {
+    if (this.#toolGuards.has(tool)) return this.#toolGuards.get(tool);
+    const call: CanonicalCall = {
+      server,
+      method: "tools/call",
+      direction: "client",
+      tool,
+      paths: [],
+      urls: [],
+      refs: [],
+      fileUrls: [],
+    };
+    const hit = TOOL_GUARDS.find((g) => g.check(call) !== undefined);
+    const r = hit ? `guard/${hit.id}` : undefined;
+    if (this.#toolGuards.size < CACHE_MAX) this.#toolGuards.set(tool, r);
+    return r;
+  }
+
   #withPathChecks(f: CallFacts): CallFacts {
     const home = this.#opts.home;
     f.secret = f.forms.filter((p) => isSensitivePath(p, home));
@@ -173,7 +194,9 @@ export class TraceAccumulator {
   #factsOf(server: string, method: string, tool: string | undefined, args: unknown, cwd: string): CallFacts {
     let key: string;
     try {
-      key = JSON.stringify([method, tool, cwd, args]);
+      // The tool name does not change what the arguments hold; leaving it out of the key lets calls to
+      // different tools on the same paths share one entry. Its own guard runs per name in #toolGuard.
+      key = JSON.stringify([method, method === "tools/call" ? typeof tool : tool, cwd, args]);
     } catch {
       key = "";
     }
@@ -181,13 +204,16 @@ export class TraceAccumulator {
     if (hit) return hit;
     let facts: CallFacts;
     try {
+      const placeholder = typeof tool === "string" ? "tool" : tool;
       const call: CanonicalCall = canonicalizeCall(
-        method === "tools/call" ? { server, tool, arguments: args } : { server, method, params: args },
+        method === "tools/call"
+          ? { server, tool: placeholder, arguments: args }
+          : { server, method, params: args },
         { cwd, home: this.#opts.home, realpath: this.#realpath },
       );
       if (call.malformed !== undefined) facts = { malformed: call.malformed, forms: [], hosts: [] };
       else {
-        const guard = GUARDS.find((g) => g.check(call) !== undefined);
+        const guard = ARGUMENT_GUARDS.find((g) => g.check(call) !== undefined);
         const forms = new Set<string>();
         for (const p of call.paths) for (const f of p.forms) forms.add(f);
         facts = this.#withPathChecks({
@@ -331,8 +357,9 @@ export class TraceAccumulator {
       for (const f of facts.forms) if (isSensitivePath(f, this.#opts.home)) this.#count(this.sensitive, f);
       return;
     }
-    if (facts.guard !== undefined) {
-      this.#skip(serverName, name, "blocked by a guard", facts.guard);
+    const guard = facts.guard ?? (method === "tools/call" ? this.#toolGuard(serverName, name) : undefined);
+    if (guard !== undefined) {
+      this.#skip(serverName, name, "blocked by a guard", guard);
       return;
     }
     let f = facts;
@@ -447,6 +474,9 @@ export class TraceAccumulator {
 }
 
 const CACHE_MAX = 100_000;
+// Guards on the tool name run per name; the rest judge the arguments and are cached with them.
+const TOOL_GUARDS = GUARDS.filter((g) => g.id === "tool-name-charset");
+const ARGUMENT_GUARDS = GUARDS.filter((g) => g.id !== "tool-name-charset");
 /** Argument keys that choose the action of a multiplexed tool. */
 const MULTIPLEX_KEYS = new Set([
   "command",

@@ -193,3 +193,9 @@ Deno.test("TraceAccumulator records offered tools with annotations and containme
   assert.deepEqual([...acc.sensitive.keys()], [`${home}/.aws/credentials`]);
   assert.deepEqual([...acc2.servers.get("fs")!.sandbox.env.keys()], ["HOME"]);
 });
+
+Deno.test("TraceAccumulator applies the tool-name guard per name even when arguments are shared", () => {
+  const acc = feed([v1({ tool: "read_file" }), v1({ tool: "read\u200bfile" })]);
+  assert.equal(acc.counts.learned, 1);
+  assert.deepEqual(reasons(acc), ["read\u200bfile:blocked by a guard"]);
+});
