@@ -136,6 +136,48 @@ async function startup(kind: "plain" | "flags" | "broker"): Promise<number> {
   return ms;
 }
 
+/** Spawn → exit of the probe doing one stat: the same comparison with far less noise than a whole server. */
+async function tinyStartup(kind: "plain" | "flags" | "broker"): Promise<number> {
+  const t0 = performance.now();
+  let command = Deno.execPath();
+  let cmdArgs = ["run", "--no-config", "--no-prompt", "-A", probe, `${root}/allowed/a.txt`, "1"];
+  let env: Record<string, string> = { RUST_BACKTRACE: "0" };
+  let clearEnv = false;
+  let broker: { close(): Promise<void> } | undefined;
+  if (kind !== "plain") {
+    const policy = kind === "broker" ? brokerPolicy : flagsPolicy;
+    const plan = planLaunch(policy, "fs", ["deno", "run", probe, `${root}/allowed/a.txt`, "1"], baseOpts);
+    command = plan.command;
+    cmdArgs = plan.args;
+    env = plan.env;
+    clearEnv = plan.clearEnv;
+    if (kind === "broker") {
+      broker = await startBroker({
+        socketPath: plan.brokerSocket!,
+        policy,
+        server: "fs",
+        home,
+        cwd: root,
+        grants: plan.grants,
+        onCheck: () => {},
+      });
+    }
+  }
+  const o = await new Deno.Command(command, {
+    args: cmdArgs,
+    env,
+    clearEnv,
+    cwd: root,
+    stdout: "null",
+    stderr: "null",
+  })
+    .output();
+  const ms = performance.now() - t0;
+  await broker?.close();
+  if (o.code !== 0) throw new Error(`${kind}: probe exited ${o.code}`);
+  return ms;
+}
+
 /** Runs the stat probe; returns µs per stat as the probe measured it. */
 async function statCost(kind: "flags" | "broker" | "plain"): Promise<number> {
   const policy = kind === "broker" ? brokerPolicy : flagsPolicy;
@@ -207,6 +249,14 @@ for (let i = 0; i < RUNS; i++) {
     : (["broker", "flags", "plain"] as const);
   for (const k of order) times[k].push(await startup(k));
 }
+const tiny: Record<"plain" | "flags" | "broker", number[]> = { plain: [], flags: [], broker: [] };
+for (const k of ["plain", "flags", "broker"] as const) await tinyStartup(k);
+for (let i = 0; i < RUNS * 2; i++) {
+  const order = i % 2 === 0
+    ? (["plain", "flags", "broker"] as const)
+    : (["broker", "flags", "plain"] as const);
+  for (const k of order) tiny[k].push(await tinyStartup(k));
+}
 const per: Record<"plain" | "flags" | "broker", number[]> = { plain: [], flags: [], broker: [] };
 for (let i = 0; i < 5; i++) {
   for (const k of ["plain", "flags", "broker"] as const) per[k].push(await statCost(k));
@@ -220,6 +270,11 @@ const paired = {
   broker: stats(times.broker.map((v, i) => v - times.plain[i]!)),
 };
 const ps = { plain: stats(per.plain), flags: stats(per.flags), broker: stats(per.broker) };
+const tinySt = { plain: stats(tiny.plain), flags: stats(tiny.flags), broker: stats(tiny.broker) };
+const tinyPaired = {
+  flags: stats(tiny.flags.map((v, i) => v - tiny.plain[i]!)),
+  broker: stats(tiny.broker.map((v, i) => v - tiny.plain[i]!)),
+};
 const result = {
   machine:
     `${Deno.build.os} ${Deno.build.arch}, ${navigator.hardwareConcurrency} cores, deno ${Deno.version.deno}`,
@@ -229,6 +284,8 @@ const result = {
   brokerSetupMs,
   startupMs: st,
   extraStartupMs: { flags: paired.flags, broker: paired.broker },
+  tinyStartupMs: tinySt,
+  tinyExtraStartupMs: tinyPaired,
   statUsPerOp: ps,
   brokerUsPerCheck: ps.broker.median - ps.flags.median,
 };
@@ -250,6 +307,19 @@ if (args.includes("--json")) {
     `| contained, broker (planLaunch + startBroker) | ${f(st.broker.median)} | ${f(st.broker.p10)} | ${
       f(st.broker.p90)
     } | ${f(paired.broker.median)} [${f(paired.broker.p10)}, ${f(paired.broker.p90)}] |`,
+    "",
+    `| one-stat probe script, spawn → exit (${
+      RUNS * 2
+    } rounds) | median ms | p10 | p90 | extra vs plain, paired: median [p10, p90] |`,
+    "| --- | --- | --- | --- | --- |",
+    `| plain \`deno run -A\` | ${f(tinySt.plain.median)} | ${f(tinySt.plain.p10)} | ${
+      f(tinySt.plain.p90)
+    } | — |`,
+    ...(["flags", "broker"] as const).map((k) =>
+      `| contained, ${k} | ${f(tinySt[k].median)} | ${f(tinySt[k].p10)} | ${f(tinySt[k].p90)} | ${
+        f(tinyPaired[k].median)
+      } [${f(tinyPaired[k].p10)}, ${f(tinyPaired[k].p90)}] |`
+    ),
     "",
     "| Deno.statSync loop | µs/op median | min | max of 5 |",
     "| --- | --- | --- | --- |",
