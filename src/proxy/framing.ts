@@ -147,38 +147,36 @@ const QUOTE = 34, BACKSLASH = 92, LBRACE = 123, RBRACE = 125, LBRACKET = 91, RBR
  * @returns the duplicated key, or undefined
  */
 export function findDuplicateKey(text: string): string | undefined {
-  // Stack of key sets; null marks an array level. Sets are created lazily on the second key.
-  const stack: (Set<string> | string | null | undefined)[] = [];
+  // One entry per open container: an array of keys for an object (a Set once it grows), null for an array.
+  const stack: (string[] | Set<string> | null)[] = [];
   const n = text.length;
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
       // Jump to the closing quote, skipping escaped quotes.
-      let j = i + 1;
-      for (;;) {
-        const q = text.indexOf('"', j);
-        if (q === -1) return undefined; // not valid JSON; the caller checked already
-        let bs = 0;
-        for (let k = q - 1; k > i && text.charCodeAt(k) === BACKSLASH; k--) bs++;
-        if (bs % 2 === 0) {
-          j = q;
-          break;
-        }
-        j = q + 1;
+      let j = text.indexOf('"', i + 1);
+      let hasEscape = false;
+      while (j !== -1 && text.charCodeAt(j - 1) === BACKSLASH) {
+        hasEscape = true;
+        let bs = 1;
+        while (text.charCodeAt(j - 1 - bs) === BACKSLASH) bs++;
+        if (bs % 2 === 0) break;
+        j = text.indexOf('"', j + 1);
       }
-      const top = stack.length > 0 ? stack[stack.length - 1] : null;
+      if (j === -1) return undefined; // not valid JSON; the caller checked already
+      const top = stack.length > 0 ? stack[stack.length - 1]! : null;
       if (top !== null) {
         // Inside an object: a string followed by ':' is a key.
         let k = j + 1;
         while (k < n && text.charCodeAt(k) <= 32) k++;
         if (text.charCodeAt(k) === COLON) {
-          const raw = text.slice(i + 1, j);
-          const key = raw.includes("\\") ? JSON.parse(`"${raw}"`) as string : raw;
-          if (top === undefined) stack[stack.length - 1] = key;
-          else if (typeof top === "string") {
-            if (top === key) return key;
-            stack[stack.length - 1] = new Set([top, key]);
+          let key = text.slice(i + 1, j);
+          if (hasEscape || key.includes("\\")) key = JSON.parse(`"${key}"`) as string;
+          if (Array.isArray(top)) {
+            if (top.includes(key)) return key;
+            top.push(key);
+            if (top.length > 16) stack[stack.length - 1] = new Set(top);
           } else {
             if (top.has(key)) return key;
             top.add(key);
@@ -188,7 +186,7 @@ export function findDuplicateKey(text: string): string | undefined {
       i = j + 1;
       continue;
     }
-    if (c === LBRACE) stack.push(undefined);
+    if (c === LBRACE) stack.push([]);
     else if (c === LBRACKET) stack.push(null);
     else if (c === RBRACE || c === RBRACKET) stack.pop();
     i++;

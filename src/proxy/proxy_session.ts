@@ -124,6 +124,8 @@ export class ProxySession {
   #elicitSeq = 0;
   #tty: TtyPrompter | undefined | null = null;
   #closed = false;
+  #traceQueue: TraceEventV1[] = [];
+  #traceTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #clock: () => Date;
   readonly #copts: { cwd: string; home: string; realpath: (abs: string) => string | undefined };
 
@@ -245,7 +247,7 @@ export class ProxySession {
       this.#pending.set(k, { id: m.id, method, tool, t0: performance.now(), batch, event });
     } else if (event) {
       event.result = { outcome: "none" };
-      this.#o.trace.write(event);
+      this.#emit(event);
     }
     this.#o.toServer(JSON.stringify(m));
   }
@@ -264,7 +266,7 @@ export class ProxySession {
     const reason = reasonOverride ?? decision.reason;
     this.#o.diag(`[agentperms] BLOCKED ${this.#o.server}.${event.tool ?? method}: ${reason}`);
     event.result = { outcome: "none" };
-    this.#o.trace.write(event);
+    this.#emit(event);
     if (!hasId) return; // a notification gets no answer, but it never reaches the server either
     const meta = { agentperms: { decisionId, ruleIds: decision.ruleIds } };
     if (method === "tools/call" && this.#o.denyStyle !== "jsonrpc") {
@@ -446,7 +448,7 @@ export class ProxySession {
     w.event.approval = { channel: w.elicitId ? "elicitation" : "tty", granted: false, detail: "withdrawn" };
     w.event.forwarded = false;
     w.event.result = { outcome: "none" };
-    this.#o.trace.write(w.event);
+    this.#emit(w.event);
     if (w.batch) this.#maybeFlushBatch(w.batch);
     return true;
   }
@@ -530,12 +532,13 @@ export class ProxySession {
     if (pending.method === "tools/list" && m.result && typeof m.result === "object") {
       this.#onToolsList(m.result as Json);
     }
-    if (pending.event) this.#complete(pending, m, size);
+    // Answer first, trace second: the trace is written after the answer is on its way.
     if (pending.batch) {
       pending.batch.outstanding--;
       pending.batch.responses.push(m);
       this.#maybeFlushBatch(pending.batch);
     } else this.#sendClient(m);
+    if (pending.event) this.#complete(pending, m, size);
   }
 
   #serverRequest(m: Json): void {
@@ -557,7 +560,7 @@ export class ProxySession {
     event.decision = { ...pick(decision), decisionId: this.#nextDecisionId() };
     const blocked = decision.verdict !== "allow" && this.#enforce;
     event.forwarded = !blocked;
-    this.#o.trace.write(event);
+    this.#emit(event);
     if (blocked) {
       this.#o.diag(`[agentperms] BLOCKED server request ${method}: ${decision.reason}`);
       this.#o.toServer(JSON.stringify({
@@ -595,7 +598,7 @@ export class ProxySession {
         const ev = this.#baseEvent("drift");
         ev.tool = name;
         ev.detail = why;
-        this.#o.trace.write(ev);
+        this.#emit(ev);
       }
     }
     const kept: unknown[] = [];
@@ -630,7 +633,7 @@ export class ProxySession {
     const ev = this.#baseEvent("tools");
     ev.method = "tools/list";
     ev.tools = listed;
-    this.#o.trace.write(ev);
+    this.#emit(ev);
   }
 
   #complete(pending: Pending, m: Json, size: number): void {
@@ -653,13 +656,44 @@ export class ProxySession {
         }
       }
     }
-    this.#o.trace.write(ev);
+    this.#emit(ev);
   }
 
   #summary(text: string): string {
-    const short = text.length > 200 ? text.slice(0, 200) + "…" : text;
-    const r = this.#o.redact(short);
-    return typeof r.value === "string" ? r.value : "[redacted]";
+    return text.length > SUMMARY_CHARS ? text.slice(0, SUMMARY_CHARS) + "…" : text;
+  }
+
+  /**
+   * Queues a trace event. Events are redacted, serialized and written in a later macrotask, so the message
+   * that caused them is passed on first; `flushTrace()` writes them at once (exit, tests).
+   */
+  #emit(ev: TraceEventV1): void {
+    this.#traceQueue.push(ev);
+    this.#traceTimer ??= setTimeout(() => this.flushTrace(), 0);
+  }
+
+  /** Redacts and writes every queued trace event now. */
+  flushTrace(): void {
+    clearTimeout(this.#traceTimer);
+    this.#traceTimer = undefined;
+    const q = this.#traceQueue;
+    this.#traceQueue = [];
+    for (const ev of q) this.#o.trace.write(this.#redactEvent(ev));
+  }
+
+  #redactEvent(ev: TraceEventV1): TraceEventV1 {
+    const text = (t: string) => {
+      const r = this.#o.redact(t);
+      return typeof r.value === "string" ? r.value : "[redacted]";
+    };
+    if (ev.arguments !== undefined) {
+      const r = this.#o.redact(ev.arguments);
+      ev.arguments = clip(r.value, 0);
+      if (r.fired.length > 0) ev.redactions = r.fired;
+    }
+    if (ev.urls) ev.urls = ev.urls.map(text);
+    if (ev.result?.summary !== undefined) ev.result.summary = text(ev.result.summary);
+    return ev;
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -677,7 +711,7 @@ export class ProxySession {
     for (const p of this.#pending.values()) {
       if (p.event) {
         p.event.result = { outcome: "error", summary: "server exited" };
-        this.#o.trace.write(p.event);
+        this.#emit(p.event);
       }
       const e = errorMsg(p.id as Id, -32000, message);
       if (p.batch) {
@@ -690,6 +724,7 @@ export class ProxySession {
     for (const b of batches) this.#maybeFlushBatch(b);
     this.#lifecycle(`server exited with code ${code}`);
     this.#closed = true;
+    this.flushTrace();
   }
 
   /**
@@ -742,16 +777,10 @@ export class ProxySession {
     const args = call.method === "tools/call" || call.method === "prompts/get"
       ? (params.arguments ?? {})
       : (m.params ?? {});
-    const red = this.#o.redact(args);
-    ev.arguments = red.value;
-    if (red.fired.length > 0) ev.redactions = red.fired;
+    // Redacted later, off the message's path (see #emit); until then the event holds the raw values.
+    ev.arguments = args;
     if (call.paths.length > 0) ev.paths = call.paths.map((p) => p.forms[0] ?? p.raw);
-    if (call.urls.length > 0) {
-      ev.urls = call.urls.map((u) => {
-        const r = this.#o.redact(u.raw);
-        return typeof r.value === "string" ? r.value : "[redacted]";
-      });
-    }
+    if (call.urls.length > 0) ev.urls = call.urls.map((u) => u.raw);
     ev.cwd = this.#o.cwd;
     ev.decision = { ...pick(decision), decisionId: this.#nextDecisionId() };
     return ev;
@@ -762,14 +791,31 @@ export class ProxySession {
     ev.direction = direction;
     ev.detail = detail;
     ev.forwarded = false;
-    this.#o.trace.write(ev);
+    this.#emit(ev);
   }
 
   #lifecycle(detail: string): void {
     const ev = this.#baseEvent("lifecycle");
     ev.detail = detail;
-    this.#o.trace.write(ev);
+    this.#emit(ev);
   }
+}
+
+const SUMMARY_CHARS = 200;
+const ARG_STRING_CHARS = 4096;
+
+/** Shortens long strings in traced arguments (after redaction): a trace is a log, not a copy of the data. */
+function clip(v: unknown, depth: number): unknown {
+  if (typeof v === "string") {
+    return v.length > ARG_STRING_CHARS
+      ? `${v.slice(0, ARG_STRING_CHARS)}…‹${v.length - ARG_STRING_CHARS} more characters›`
+      : v;
+  }
+  if (v === null || typeof v !== "object" || depth > 64) return v;
+  if (Array.isArray(v)) return v.map((x) => clip(x, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = clip(x, depth + 1);
+  return out;
 }
 
 function pick(d: Decision): { verdict: Decision["verdict"]; ruleIds: string[]; reason: string } {

@@ -50,7 +50,14 @@ function harness(mode: ProxyMode = "enforce", extra: Partial<ProxySessionOptions
     s.onClientFrame({ kind: "line", bytes: enc.encode(typeof m === "string" ? m : JSON.stringify(m)) });
   const server = (m: unknown) =>
     s.onServerFrame({ kind: "line", bytes: enc.encode(typeof m === "string" ? m : JSON.stringify(m)) });
-  return { s, toClient, toServer, rawServer, diag, trace, client, server };
+  // Trace events are written in a later macrotask; reading them flushes first.
+  const traced = {
+    get events() {
+      s.flushTrace();
+      return trace.events;
+    },
+  };
+  return { s, toClient, toServer, rawServer, diag, trace: traced, client, server };
 }
 
 const call = (id: unknown, name: string, args: unknown) => ({
@@ -408,4 +415,31 @@ Deno.test("ProxySession keeps a tool's drift across tools/list_changed until a n
   h.server({ jsonrpc: "2.0", id: 3, result: { tools: [{ name: "read_file" }] } });
   h.client(call(4, "read_file", { path: "/proj/a" }));
   assert.deepEqual(h.toServer.map((m) => m.id), [1, 3, 4]);
+});
+
+Deno.test("ProxySession redacts traced arguments, URLs and summaries, and clips long strings", () => {
+  const redact = (v: unknown) => {
+    const s = JSON.stringify(v);
+    return {
+      value: JSON.parse(s.replaceAll("SECRET", "‹redacted›")),
+      fired: s.includes("SECRET") ? [{ ruleId: "t/secret", pointer: "" }] : [],
+    };
+  };
+  const h = harness("record", { redact });
+  h.client(
+    call(1, "read_file", {
+      path: "/proj/a",
+      token: "SECRET",
+      url: "https://x.y/?k=SECRET",
+      big: "z".repeat(10_000),
+    }),
+  );
+  assert.match(JSON.stringify(h.toServer[0]), /SECRET/, "the server still gets the real call");
+  h.server({ jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "the SECRET is out" }] } });
+  const ev = h.trace.events.find((e) => e.kind === "call")!;
+  const text = JSON.stringify(ev);
+  assert.doesNotMatch(text, /SECRET/);
+  assert.deepEqual(ev.redactions, [{ ruleId: "t/secret", pointer: "" }]);
+  assert.equal(ev.result?.summary, "the ‹redacted› is out");
+  assert.match((ev.arguments as Record<string, string>).big!, /…‹5904 more characters›$/);
 });

@@ -54,23 +54,12 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
     stderr: "inherit",
   }).spawn();
   opts.onSpawn?.(child.pid);
-  const enc = new TextEncoder();
   const serverIn = child.stdin.getWriter();
   const clientOut = opts.clientOut.getWriter();
-  let serverInOpen = true;
-  let clientOutOpen = true;
-  const toServer = (line: string) => {
-    if (!serverInOpen) return;
-    serverIn.write(enc.encode(line + "\n")).catch(() => {
-      serverInOpen = false;
-    });
-  };
-  const toClient = (line: string) => {
-    if (!clientOutOpen) return;
-    clientOut.write(enc.encode(line + "\n")).catch(() => {
-      clientOutOpen = false;
-    });
-  };
+  // Lines produced while handling one chunk are written together: one encode and one write per batch instead
+  // of per message (64 calls in flight arrive in one chunk and leave in one write).
+  const toServer = outbox(serverIn);
+  const toClient = outbox(clientOut);
   const session = new ProxySession({ ...opts, toClient, toServer });
   session.lifecycle(
     `proxy started (${opts.mode}) for "${opts.server}": ${opts.launch.command} ${opts.launch.args.join(" ")}`,
@@ -110,12 +99,7 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
     if (serverExited) return;
     clientEof = true;
     session.lifecycle("client closed its stream; closing the server's stdin");
-    serverInOpen = false;
-    try {
-      await serverIn.close();
-    } catch {
-      // the server is gone already
-    }
+    await toServer.close();
     const grace = opts.graceMs ?? 2000;
     killTimer = setTimeout(() => {
       session.lifecycle(`server still running ${grace} ms after client EOF; sending SIGTERM`);
@@ -142,18 +126,8 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
   const code = status.signal ? 128 + signalNumber(status.signal) : status.code;
   session.onServerExit(code);
   for (const [sig, h] of signals) Deno.removeSignalListener(sig, h);
-  serverInOpen = false;
-  try {
-    await serverIn.close();
-  } catch {
-    // already closed
-  }
-  clientOutOpen = false;
-  try {
-    await clientOut.close();
-  } catch {
-    // the client went away
-  }
+  await toServer.close();
+  await toClient.close();
   if (!clientEof) {
     // The server is gone; stop reading the client so nothing keeps this process alive.
     clientReader.cancel().catch(() => {});
@@ -180,6 +154,47 @@ async function pump(
   } finally {
     reader.releaseLock();
   }
+}
+
+/** A line sink that coalesces the lines queued in one turn of the event loop into one write. */
+interface Outbox {
+  (line: string): void;
+  /** Flushes what is queued and closes the stream (errors ignored: the peer may be gone). */
+  close(): Promise<void>;
+}
+
+function outbox(writer: WritableStreamDefaultWriter<Uint8Array>): Outbox {
+  const enc = new TextEncoder();
+  let queued: string[] = [];
+  let scheduled = false;
+  let open = true;
+  const flush = () => {
+    scheduled = false;
+    if (!open || queued.length === 0) return;
+    const text = queued.length === 1 ? queued[0]! + "\n" : queued.join("\n") + "\n";
+    queued = [];
+    writer.write(enc.encode(text)).catch(() => {
+      open = false;
+    });
+  };
+  const send = ((line: string) => {
+    if (!open) return;
+    queued.push(line);
+    if (!scheduled) {
+      scheduled = true;
+      queueMicrotask(flush);
+    }
+  }) as Outbox;
+  send.close = async () => {
+    flush();
+    open = false;
+    try {
+      await writer.close();
+    } catch {
+      // already closed, or the peer went away
+    }
+  };
+  return send;
 }
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };

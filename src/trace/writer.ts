@@ -33,9 +33,9 @@ export interface TraceSink {
 }
 
 /**
- * Appends trace events to one JSONL file per proxy process: mode 0600, opened with O_APPEND, each event
- * written as one whole line with one `write` call, so a crash leaves at most a torn last line and
- * concurrent proxies never interleave inside a line.
+ * Appends trace events to one JSONL file per proxy process: mode 0600, opened with O_APPEND. Events are
+ * written as whole lines, one `write` call per batch (the events of one turn of the event loop), so a crash
+ * leaves at most a torn last line and concurrent proxies never interleave inside a line.
  */
 export class TraceWriter implements TraceSink {
   /** The file being written. */
@@ -44,6 +44,8 @@ export class TraceWriter implements TraceSink {
   #enc = new TextEncoder();
   #onError: (message: string) => void;
   #failed = false;
+  #queue: TraceEventV1[] = [];
+  #scheduled = false;
 
   private constructor(path: string, file: Deno.FsFile, onError: (message: string) => void) {
     this.path = path;
@@ -75,26 +77,42 @@ export class TraceWriter implements TraceSink {
     }
   }
 
-  /** @inheritdoc */
+  /**
+   * Queues one event; the queue is written before the process returns to the event loop (a microtask), as
+   * whole lines in one `write`, after the message that caused it has been passed on.
+   */
   write(event: TraceEventV1): void {
     if (!this.#file) return;
-    let line: string;
-    try {
-      line = JSON.stringify(event) + "\n";
-    } catch (e) {
-      line = JSON.stringify({
-        v: 1,
-        kind: "malformed",
-        time: event.time,
-        sessionId: event.sessionId,
-        server: event.server,
-        mode: event.mode,
-        detail: `trace event could not be serialized: ${(e as Error).message}`,
-      }) + "\n";
+    this.#queue.push(event);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      queueMicrotask(() => this.flush());
     }
-    const bytes = this.#enc.encode(line);
+  }
+
+  /** Writes every queued event now. */
+  flush(): void {
+    this.#scheduled = false;
+    if (!this.#file || this.#queue.length === 0) return;
+    const lines = this.#queue.map((event) => {
+      try {
+        return JSON.stringify(event) + "\n";
+      } catch (e) {
+        return JSON.stringify({
+          v: 1,
+          kind: "malformed",
+          time: event.time,
+          sessionId: event.sessionId,
+          server: event.server,
+          mode: event.mode,
+          detail: `trace event could not be serialized: ${(e as Error).message}`,
+        }) + "\n";
+      }
+    });
+    this.#queue = [];
+    const bytes = this.#enc.encode(lines.length === 1 ? lines[0]! : lines.join(""));
     try {
-      // One write for the whole line; a short write (disk full) is completed so the line stays whole.
+      // One write for whole lines; a short write (disk full) is completed so no line is left torn.
       let off = this.#file.writeSync(bytes);
       while (off < bytes.length) off += this.#file.writeSync(bytes.subarray(off));
     } catch (e) {
@@ -105,6 +123,7 @@ export class TraceWriter implements TraceSink {
 
   /** @inheritdoc */
   close(): void {
+    this.flush();
     try {
       this.#file?.close();
     } catch {

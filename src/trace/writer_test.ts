@@ -20,7 +20,8 @@ Deno.test("TraceWriter writes whole JSONL lines to a 0600 file in a 0700 directo
     const w = TraceWriter.open(traces, "t.jsonl");
     w.write(ev(1));
     w.write({ ...ev(2), detail: "x".repeat(100_000) });
-    // Written per event (no buffering): readable before close.
+    // Written before the event loop turns (a microtask), not held until close.
+    await Promise.resolve();
     const before = await Deno.readTextFile(w.path);
     assert.equal(before.split("\n").length, 3);
     w.close();

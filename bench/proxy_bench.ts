@@ -1,0 +1,307 @@
+/**
+ * `deno task bench:proxy`: what the proxy costs, measured in one run, alternating direct and proxied
+ * connections to server-everything (`echo`), with a raw NDJSON client so the client adds as little as possible.
+ *
+ * Per round and mode: spawn-to-initialize time; p50/p99 of 2,000 sequential `echo` calls after 200 warm-up
+ * calls; throughput with 64 calls in flight. Once per mode: a 10 MB `echo` round trip and the proxy's peak
+ * RSS (VmHWM from /proc). The proxy runs in enforce mode with a policy, containment and a trace, as users run
+ * it. Prints a Markdown table; `--write` also replaces the Proxy section of BENCHMARKS.md.
+ *
+ * Options: `--rounds N` (default 3), `--calls N` (default 2000), `--write`.
+ * @module
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const DENO = Deno.execPath();
+const args = Deno.args;
+const opt = (name: string, dflt: number) => {
+  const i = args.indexOf(name);
+  return i === -1 ? dflt : Number(args[i + 1]);
+};
+const ROUNDS = opt("--rounds", 3);
+const CALLS = opt("--calls", 2000);
+const WARMUP = 200;
+const IN_FLIGHT = 64;
+const THROUGHPUT_CALLS = 4000;
+// 10 MB (decimal): the MCP SDK 1.32.2 stdio reader in the server refuses messages over 10 MiB.
+const BIG = 10_000_000;
+
+const SERVER = [
+  DENO,
+  "run",
+  "--no-config",
+  "--no-prompt",
+  "--allow-env=GZIP_MAX_FETCH_SIZE,GZIP_MAX_FETCH_TIME_MILLIS,GZIP_ALLOWED_DOMAINS",
+  "npm:@modelcontextprotocol/server-everything@2026.8.31",
+];
+
+function env(): Record<string, string> {
+  const e: Record<string, string> = { RUST_BACKTRACE: "0", NO_COLOR: "1" };
+  for (const k of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"]) {
+    const v = Deno.env.get(k);
+    if (v !== undefined) e[k] = v;
+  }
+  return e;
+}
+
+/** A minimal NDJSON JSON-RPC client over a child's stdio. */
+class RawClient {
+  readonly child: Deno.ChildProcess;
+  #w: WritableStreamDefaultWriter<Uint8Array>;
+  #pending = new Map<number, (m: Record<string, unknown>) => void>();
+  #enc = new TextEncoder();
+  #id = 0;
+  #done: Promise<void>;
+
+  constructor(argv: string[]) {
+    this.child = new Deno.Command(argv[0]!, {
+      args: argv.slice(1),
+      env: env(),
+      clearEnv: true,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    this.#w = this.child.stdin.getWriter();
+    this.#done = this.#read();
+  }
+
+  async #read(): Promise<void> {
+    const dec = new TextDecoder();
+    const parts: string[] = [];
+    for await (const chunk of this.child.stdout) {
+      let s = dec.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = s.indexOf("\n")) !== -1) {
+        parts.push(s.slice(0, nl));
+        s = s.slice(nl + 1);
+        const m = JSON.parse(parts.join(""));
+        parts.length = 0;
+        if (typeof m.id === "number" && !("method" in m)) {
+          const r = this.#pending.get(m.id);
+          this.#pending.delete(m.id);
+          r?.(m);
+        }
+      }
+      if (s) parts.push(s);
+    }
+  }
+
+  request(method: string, params: unknown): Promise<Record<string, unknown>> {
+    const id = ++this.#id;
+    const p = new Promise<Record<string, unknown>>((r) => this.#pending.set(id, r));
+    void this.#w.write(this.#enc.encode(JSON.stringify({ jsonrpc: "2.0", id, method, params }) + "\n"));
+    return p;
+  }
+
+  notify(method: string): void {
+    void this.#w.write(this.#enc.encode(JSON.stringify({ jsonrpc: "2.0", method }) + "\n"));
+  }
+
+  async close(): Promise<void> {
+    await this.#w.close().catch(() => {});
+    await this.child.status;
+    await this.#done.catch(() => {});
+  }
+}
+
+const echo = (c: RawClient, message: string) =>
+  c.request("tools/call", { name: "echo", arguments: { message } });
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function vmHwmKb(pid: number): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+)\s+kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface RoundResult {
+  initMs: number;
+  p50: number;
+  p99: number;
+  throughput: number;
+  bigMs?: number;
+  bigRssMb?: number;
+  idleRssMb?: number;
+}
+
+async function round(argv: string[], withBig: boolean): Promise<RoundResult> {
+  const t0 = performance.now();
+  const c = new RawClient(argv);
+  await c.request("initialize", {
+    protocolVersion: "2025-06-18",
+    capabilities: {},
+    clientInfo: { name: "bench", version: "1" },
+  });
+  const initMs = performance.now() - t0;
+  c.notify("notifications/initialized");
+  for (let i = 0; i < WARMUP; i++) await echo(c, "warm");
+  const lat: number[] = [];
+  for (let i = 0; i < CALLS; i++) {
+    const s = performance.now();
+    await echo(c, "hello");
+    lat.push(performance.now() - s);
+  }
+  lat.sort((a, b) => a - b);
+  // Throughput: keep 64 calls in flight until THROUGHPUT_CALLS are answered.
+  const tt = performance.now();
+  let sent = 0;
+  const worker = async () => {
+    while (sent < THROUGHPUT_CALLS) {
+      sent++;
+      await echo(c, "t");
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  const throughput = THROUGHPUT_CALLS / ((performance.now() - tt) / 1000);
+  const r: RoundResult = { initMs, p50: pct(lat, 50), p99: pct(lat, 99), throughput };
+  if (withBig) {
+    const idle = vmHwmKb(c.child.pid);
+    const big = "x".repeat(BIG - 200);
+    const s = performance.now();
+    const res = await echo(c, big);
+    r.bigMs = performance.now() - s;
+    const text = (res.result as { content: { text: string }[] }).content[0]!.text;
+    if (text.length !== big.length + 6) throw new Error("10 MB echo came back wrong");
+    const hwm = vmHwmKb(c.child.pid);
+    r.idleRssMb = idle !== undefined ? idle / 1024 : undefined;
+    r.bigRssMb = hwm !== undefined ? hwm / 1024 : undefined;
+  }
+  await c.close();
+  return r;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const f = (x: number | undefined, d = 3) => x === undefined ? "n/a" : x.toFixed(d);
+
+async function main(): Promise<void> {
+  const work = await Deno.makeTempDir({ prefix: "agentperms-bench-" });
+  try {
+    const policy = join(work, "p.yaml");
+    await Deno.writeTextFile(policy, "version: 1\nservers:\n  everything:\n    allowed_tools: [echo]\n");
+    const proxied = [
+      DENO,
+      "run",
+      "-A",
+      "--config",
+      join(ROOT, "deno.json"),
+      join(ROOT, "cli.ts"),
+      "proxy",
+      "--mode",
+      "enforce",
+      "--server",
+      "everything",
+      "--policy",
+      policy,
+      "--trace-dir",
+      join(work, "traces"),
+      "--no-tty",
+      ...(Deno.env.get("PROXY_BENCH_EXTRA")?.split(" ").filter(Boolean) ?? []),
+      "--",
+      ...SERVER,
+    ];
+    const direct: RoundResult[] = [];
+    const proxy: RoundResult[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      // Alternate which goes first so drift in the machine's load hits both sides.
+      const order = i % 2 === 0 ? ["direct", "proxy"] : ["proxy", "direct"];
+      for (const which of order) {
+        const r = await round(which === "direct" ? SERVER : proxied, i === 0);
+        (which === "direct" ? direct : proxy).push(r);
+        Deno.stderr.writeSync(
+          new TextEncoder().encode(
+            `round ${i + 1} ${which.padEnd(6)} init ${f(r.initMs, 1)} ms  p50 ${f(r.p50)} ms  p99 ${
+              f(r.p99)
+            } ms  ${f(r.throughput, 0)} calls/s${
+              r.bigMs !== undefined ? `  10MB ${f(r.bigMs, 0)} ms, RSS ${f(r.bigRssMb, 1)} MB` : ""
+            }\n`,
+          ),
+        );
+      }
+    }
+    const traceBytes = [...Deno.readDirSync(join(work, "traces"))].reduce(
+      (n, e) => n + Deno.statSync(join(work, "traces", e.name)).size,
+      0,
+    );
+    const m = (rs: RoundResult[], k: keyof RoundResult) => median(rs.map((r) => r[k] as number));
+    const row = (name: string, d: number, p: number, unit: string, digits = 3, lowerIsBetter = true) =>
+      `| ${name} | ${f(d, digits)} ${unit} | ${f(p, digits)} ${unit} | ${
+        lowerIsBetter ? `+${f(p - d, digits)} ${unit}` : `${f((p / d) * 100, 0)} %`
+      } | ${f(p / d, 2)}× |`;
+    const big = (rs: RoundResult[]) => rs.find((r) => r.bigMs !== undefined)!;
+    const now = new Date().toISOString().slice(0, 16).replace("T", " ");
+    const table = [
+      `Measured ${now} UTC by \`deno task bench:proxy\` (${ROUNDS} alternating rounds, median shown; ` +
+      `${CALLS} sequential calls after ${WARMUP} warm-up; ${IN_FLIGHT} in flight for ${THROUGHPUT_CALLS} calls; ` +
+      `Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs). Raw NDJSON client → ` +
+      "[proxy: enforce, policy, containment flags, redacted 0600 trace] → server-everything `echo`.",
+      "",
+      "| measure | direct | proxied | added | ratio |",
+      "| --- | --- | --- | --- | --- |",
+      row("round trip p50", m(direct, "p50"), m(proxy, "p50"), "ms"),
+      row("round trip p99", m(direct, "p99"), m(proxy, "p99"), "ms"),
+      row(
+        "throughput, 64 in flight (calls/s)",
+        m(direct, "throughput"),
+        m(proxy, "throughput"),
+        "",
+        0,
+        false,
+      ),
+      row("spawn → initialize answered", m(direct, "initMs"), m(proxy, "initMs"), "ms", 1),
+      row("10 MB echo round trip", big(direct).bigMs!, big(proxy).bigMs!, "ms", 0),
+      "",
+      `Peak RSS (VmHWM) of the process the client spawned, after the 10 MB echo: direct = the server ` +
+      `${f(big(direct).bigRssMb, 1)} MB; proxied = the proxy ${f(big(proxy).bigRssMb, 1)} MB ` +
+      `(before the 10 MB message: ${f(big(proxy).idleRssMb, 1)} MB). Trace written: ${
+        (traceBytes / 1024).toFixed(0)
+      } KB for ${ROUNDS * (CALLS + WARMUP + THROUGHPUT_CALLS) + 1} calls.`,
+      "",
+      "Per round (ms; calls/s):",
+      "",
+      "| round | mode | init | p50 | p99 | throughput |",
+      "| --- | --- | --- | --- | --- | --- |",
+      ...direct.flatMap((d, i) => [
+        `| ${i + 1} | direct | ${f(d.initMs, 1)} | ${f(d.p50)} | ${f(d.p99)} | ${f(d.throughput, 0)} |`,
+        `| ${i + 1} | proxied | ${f(proxy[i]!.initMs, 1)} | ${f(proxy[i]!.p50)} | ${f(proxy[i]!.p99)} | ${
+          f(proxy[i]!.throughput, 0)
+        } |`,
+      ]),
+    ].join("\n");
+    Deno.stdout.writeSync(new TextEncoder().encode(table + "\n"));
+    if (args.includes("--write")) await writeSection(table);
+  } finally {
+    await Deno.remove(work, { recursive: true });
+  }
+}
+
+const START = "<!-- proxy-bench:start -->";
+const END = "<!-- proxy-bench:end -->";
+
+/** Replaces only the text between the Proxy section's markers (other sections belong to others). */
+async function writeSection(table: string): Promise<void> {
+  const file = join(ROOT, "BENCHMARKS.md");
+  let text = "";
+  try {
+    text = await Deno.readTextFile(file);
+  } catch {
+    text = "# Benchmarks\n";
+  }
+  const block = `${START}\n${table}\n${END}`;
+  if (text.includes(START) && text.includes(END)) {
+    text = text.slice(0, text.indexOf(START)) + block + text.slice(text.indexOf(END) + END.length);
+  } else {
+    text = text.trimEnd() + `\n\n## Proxy\n\n${block}\n`;
+  }
+  await Deno.writeTextFile(file, text);
+}
+
+if (import.meta.main) await main();
