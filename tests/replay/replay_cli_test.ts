@@ -253,3 +253,17 @@ Deno.test("replay --cwd moves where relative call paths resolve, so the ./src co
     assert.deepEqual(summary.holes, [], "moving the cwd never lets an attack through");
   });
 });
+
+Deno.test("replay warns about a pack without attacks", async () => {
+  await withTmp(async (dir) => {
+    await Deno.writeTextFile(join(dir, "mcp.policy.yaml"), EXAMPLE_POLICY);
+    await Deno.writeTextFile(
+      join(dir, "empty.yaml"),
+      "apiVersion: 1\nid: empty\nversion: 0.1.0\ndescription: x\nattacks: []\n",
+    );
+    const r = await replay(["--no-builtin", "--pack", "empty.yaml"], dir);
+    assert.equal(r.code, 0);
+    assert.match(r.stderr, /warning: attack pack "empty" has no attacks, so it proves nothing/);
+    assert.match(r.stdout, /^0\/0 attacks blocked\.$/m);
+  });
+});

@@ -151,6 +151,9 @@ async function loadPacks(opts: ReplayOptions, io: Io): Promise<AttackPackDescrip
   for (const source of opts.pack) packs.push(...await loadAttackPacks(source, { cwd: io.cwd() }));
   const seen = new Set<string>();
   for (const p of packs) {
+    if (p.attacks.length === 0) {
+      io.stderr(`warning: attack pack "${p.id}" has no attacks, so it proves nothing\n`);
+    }
     if (seen.has(p.id)) {
       throw new AgentPermsError("plugin_invalid", `Two attack packs share the id "${p.id}"`, {
         hint: BUILTIN_PACKS.some((b) => b.id === p.id)
