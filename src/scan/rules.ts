@@ -53,6 +53,13 @@ export const RULES = {
     title: "Server runs behind the recording proxy only",
     hint: "Infer a policy from the traces (`agentperms infer`) and switch to `agentperms enforce`",
   },
+  brokenWiring: {
+    id: "broken-wiring",
+    severity: "high",
+    title: "Wired entry points at a file that does not exist",
+    hint:
+      "Run `agentperms record|enforce` again from the current install (or `--stop` to unwire); the client cannot start this server now",
+  },
   configInWorkspace: {
     id: "config-in-workspace",
     severity: "medium",

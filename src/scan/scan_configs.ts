@@ -14,6 +14,11 @@ export interface ScanOptions {
   cwd: string;
   /** Redactor used to recognise secrets; default: the built-in packs without emails. */
   redactor?: Redactor;
+  /**
+   * Says whether an absolute path exists; when given, wired entries whose proxy binary, script, policy or
+   * lock is gone are flagged. Omit to keep scanning free of file access.
+   */
+  exists?: (path: string) => boolean;
 }
 
 const PATHLIKE_REGEXP =
@@ -182,6 +187,30 @@ function checkSecrets(c: DiscoveredConfig, s: ServerEntry, redactor: Redactor): 
   return out;
 }
 
+/** The files a wired entry needs: its command, any absolute script/config before `proxy`, policy and lock. */
+function checkWiring(c: DiscoveredConfig, s: ServerEntry, exists: (p: string) => boolean): Finding[] {
+  const proxyAt = s.args.indexOf("proxy");
+  const sep = s.args.indexOf("--", proxyAt);
+  const needed: string[] = [];
+  if (s.command && isAbsolute(s.command)) needed.push(s.command);
+  for (const a of s.args.slice(0, Math.max(0, proxyAt))) if (isAbsolute(a)) needed.push(a);
+  const flags = s.args.slice(proxyAt, sep < 0 ? undefined : sep);
+  for (const f of ["--policy", "--lock"]) {
+    const i = flags.indexOf(f);
+    const v = i >= 0 ? flags[i + 1] : undefined;
+    if (v && isAbsolute(v)) needed.push(v);
+  }
+  const missing = needed.filter((p) => !exists(p));
+  return missing.length === 0 ? [] : [
+    finding(
+      RULES.brokenWiring,
+      c,
+      s.name,
+      `"${s.name}" is wired to ${missing.map((m) => `"${m}"`).join(", ")}, which no longer exist(s)`,
+    ),
+  ];
+}
+
 function words(s: string): string[] {
   return s.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
 }
@@ -270,6 +299,7 @@ function scanEntry(c: DiscoveredConfig, s: ServerEntry, opts: ScanOptions, redac
   } else if (s.wrapped.mode === "record") {
     out.push(finding(RULES.recordOnly, c, s.name, `"${s.name}" is recorded but nothing is enforced`));
   }
+  if (s.wrapped && opts.exists) out.push(...checkWiring(c, s, opts.exists));
   return out;
 }
 

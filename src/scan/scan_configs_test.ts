@@ -230,3 +230,31 @@ Deno.test("scanConfigs() checks paths handed over in env values too", () => {
     ['high:sensitive-path:"m" gets env "ALLOWED_DIRS" pointing at ~/.aws'],
   );
 });
+
+Deno.test("scanConfigs() flags wiring whose proxy script or policy is gone, only when it may look at files", () => {
+  const entry: Partial<ServerEntry> = {
+    name: "w",
+    command: "/opt/deno",
+    args: [
+      "run",
+      "-A",
+      "/old/cli.ts",
+      "proxy",
+      "--mode",
+      "enforce",
+      "--server",
+      "w",
+      "--policy",
+      "/p/gone.yaml",
+      "--",
+      "srv",
+    ],
+    wrapped: { mode: "enforce", original: { command: "srv", args: [] } },
+  };
+  const present = new Set(["/opt/deno"]);
+  const f = scanConfigs([cfg([entry])], { home: HOME, cwd: "/work", exists: (p) => present.has(p) });
+  assert.deepEqual(f.map((x) => [x.ruleId, x.message]), [
+    ["broken-wiring", '"w" is wired to "/old/cli.ts", "/p/gone.yaml", which no longer exist(s)'],
+  ]);
+  assert.deepEqual(scanConfigs([cfg([entry])], { home: HOME, cwd: "/work" }), []);
+});

@@ -94,7 +94,15 @@ Exit: 0 no finding at or above --fail-on, 1 there is one, 2 usage.`,
       }
       const configs = await discover({ io, client: opts.client, path: opts.path });
       const redactor = compileRedactor(BUILTIN_REDACTORS, { emails: false });
-      let findings = scanConfigs(configs, { home: homeOf(io), cwd: io.cwd(), redactor });
+      const exists = (p: string) => {
+        try {
+          Deno.statSync(p);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      let findings = scanConfigs(configs, { home: homeOf(io), cwd: io.cwd(), redactor, exists });
       if (opts.tools) {
         const inheritEnv = io.envAll();
         const res = await scanTools(configs, {
