@@ -76,3 +76,21 @@ Deno.test("loadRedactorPlugin() rejects a missing file, a syntax error and a mis
     (file) => assertRejects(loadRedactorPlugin(file, { cwd: "/" }), "no default export"),
   );
 });
+
+Deno.test("loadRedactorPlugin() rejects a rule with a nested quantifier before running it", async () => {
+  await withPlugin(
+    `export default { apiVersion: 1, id: "x", version: "1",
+       rules: [{ id: "evil", pattern: /(a+)+b/g }], samples: { redact: ["aab"], keep: [] } };`,
+    (file) =>
+      assertRejects(loadRedactorPlugin(file, { cwd: "/" }), 'rule "x/evil" can take exponential time'),
+  );
+});
+
+Deno.test("loadRedactorPlugin() rejects a rule that is quadratic on a long token", async () => {
+  await withPlugin(
+    `export default { apiVersion: 1, id: "x", version: "1",
+       rules: [{ id: "slow", pattern: /[a-z0-9]{20,}x/g }],
+       samples: { redact: ["abcdefghijklmnopqrstuvwxyzx"], keep: [] } };`,
+    (file) => assertRejects(loadRedactorPlugin(file, { cwd: "/" }), 'rule "x/slow" took'),
+  );
+});

@@ -34,3 +34,4 @@ export { DEPTH_LIMIT_RULE_ID, MAX_REDACT_DEPTH, type RedactionHit, redactValue }
 export { loadRedactorPlugin } from "./load_redactor_plugin.ts";
 export { BUILTIN_REDACTORS } from "../../plugins/mod.ts";
 export { RedactLineStream } from "./redact_lines.ts";
+export { findNestedQuantifier, probeLinearTime, type ProbeOptions } from "./check_linear_time.ts";
