@@ -143,3 +143,20 @@ Deno.test("agentperms clients lists files, scopes and server counts without secr
   );
   assert.ok(!json.out.includes("ghp_"), "no env values in the listing");
 });
+
+Deno.test("agentperms scan after record sees the wiring: record-only instead of not-wrapped, original still judged", async () => {
+  await using dir = await tempDir();
+  const file = join(dir.path, "mcp.json");
+  await Deno.copyFile(join(FIX, "kiro.json"), file);
+  assert.equal((await cli(["record", "--path", file], dir.path)).code, 0);
+  const r = await cli(
+    ["scan", "--path", file, "--format", "json", "--fail-on", "none"],
+    dir.path,
+    "/home/me",
+  );
+  const ids = (JSON.parse(r.out).findings as { ruleId: string }[]).map((f) => f.ruleId);
+  assert.ok(ids.includes("record-only"));
+  assert.ok(!ids.includes("not-wrapped"));
+  assert.ok(!ids.includes("broken-wiring"), "the freshly wired paths exist");
+  assert.ok(ids.includes("unpinned-package"), "the wrapped original is still judged");
+});
