@@ -28,7 +28,7 @@ export {
   type InferResult,
 } from "./infer_policy.ts";
 export { mergePolicy, type MergeResult } from "./merge_policy.ts";
-export { type RenderOptions, renderPolicy } from "./render_policy.ts";
+export { readPolicyComments, type RenderOptions, renderPolicy } from "./render_policy.ts";
 export {
   isSensitivePath,
   isTooBroadPath,

@@ -1,4 +1,14 @@
-import { Document, isMap, isScalar, isSeq, type Node, type Pair, type Scalar, YAMLMap } from "yaml";
+import {
+  Document,
+  isMap,
+  isScalar,
+  isSeq,
+  type Node,
+  type Pair,
+  parseDocument,
+  type Scalar,
+  YAMLMap,
+} from "yaml";
 import type { PolicyV1 } from "../policy/mod.ts";
 import { commentKey } from "./infer_policy.ts";
 
@@ -108,4 +118,34 @@ function ordered(policy: PolicyV1, order: string[]): Record<string, unknown> {
 // A comment must stay on its line: YAML comments end at a newline, and a stray one would break the file.
 function oneLine(s: string): string {
   return s.replace(/[\r\n\u2028\u2029]+/g, " ");
+}
+
+/**
+ * Reads the comments of a hand-written policy, keyed like evidence comments (`commentKey()`), so `--merge` can
+ * keep them: a comment above a key, and a comment on (or above) a list item, by the item's value.
+ * @param text the policy's YAML text
+ * @returns comments by key (without the leading `#`)
+ */
+export function readPolicyComments(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const doc = parseDocument(text);
+  const walk = (node: unknown, path: string[]) => {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (!isScalar(pair.key)) continue;
+        const here = [...path, String(pair.key.value)];
+        const c = pair.key.commentBefore ?? (isScalar(pair.value) ? pair.value.comment : undefined);
+        if (c) out.set(commentKey(...here), oneLine(c));
+        walk(pair.value, here);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) {
+        if (!isScalar(item)) continue;
+        const c = item.comment ?? item.commentBefore;
+        if (c) out.set(commentKey(...path, String(item.value)), oneLine(c));
+      }
+    }
+  };
+  walk(doc.contents, []);
+  return out;
 }

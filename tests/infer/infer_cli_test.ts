@@ -104,6 +104,7 @@ Deno.test("infer --merge keeps existing denies and approvals and prints the diff
 servers:
   filesystem:
     allowed_tools: [read_text_file]
+    # reviewed by the security team
     denied_tools: [list_directory]
     denied_paths: [/srv/private]
 approvals:
@@ -115,6 +116,7 @@ approvals:
   assert.match(r.out, /^\+\s+- list_allowed_directories # 1 call\(s\)$/m);
   assert.match(r.out, /^-\s+allowed_tools: \[read_text_file\]$/m);
   assert.match(r.out, /note: filesystem: "list_directory" stays denied: the existing policy denies it/);
+  assert.match(await Deno.readTextFile(policy), /# reviewed by the security team\n\s+denied_tools:/);
   const merged = (await loadPolicy(policy, { cwd: tmp.path, home })).policy;
   assert.deepEqual(merged.servers!.filesystem!.denied_tools!.slice(0, 1), ["list_directory"]);
   assert.ok(!merged.servers!.filesystem!.allowed_tools!.includes("list_directory"));

@@ -6,6 +6,7 @@ import { AgentPermsError } from "../../errors.ts";
 import {
   inferPolicy,
   mergePolicy,
+  readPolicyComments,
   renderPolicy,
   summarizeInference,
   type ToolAnnotations,
@@ -136,7 +137,11 @@ Exit: 0 on success, 2 on a bad flag, 3 when the traces hold no call at all, 4 wh
           ? ["Merged into an existing policy: its denies and approvals are kept."]
           : []),
       ];
-      const yaml = renderPolicy(policy, { header, comments: result.comments });
+      // Hand-written comments in the merged file survive; evidence comments fill in the rest.
+      const comments = oldText !== undefined
+        ? new Map<string, string>([...result.comments, ...readPolicyComments(oldText)])
+        : result.comments;
+      const yaml = renderPolicy(policy, { header, comments });
       // The output must load with zero errors: a policy that does not parse would fail closed at enforce time.
       parsePolicy(yaml, { file: opts.out ?? "<inferred>" });
       const summary = summarizeInference(result, {
