@@ -9,7 +9,7 @@
  * sample must stay the same, so a pattern that stops matching (or starts matching too much) fails at once.
  * @module
  */
-import { defineRedactor } from "../../mod.ts";
+import { defineRedactor } from "../../src/redact/mod.ts";
 
 export default defineRedactor({
   apiVersion: 1,

@@ -91,7 +91,10 @@ Deno.test("agentperms redact --policy takes the switches and plugins from the po
     await Deno.copyFile(join(ROOT, "examples/redactors/acme_tokens.ts"), join(dir, "acme.ts"));
     // The copy imports ../../mod.ts; point it back at the repo so it loads from the temp dir.
     const src = await Deno.readTextFile(join(dir, "acme.ts"));
-    await Deno.writeTextFile(join(dir, "acme.ts"), src.replace("../../mod.ts", `${ROOT}/mod.ts`));
+    await Deno.writeTextFile(
+      join(dir, "acme.ts"),
+      src.replace("../../src/redact/mod.ts", `${ROOT}/src/redact/mod.ts`),
+    );
     await Deno.writeTextFile(
       join(dir, "p.yaml"),
       "version: 1\nservers: {}\nredaction:\n  emails: false\n  plugins: [acme.ts]\n",
