@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { firstText, proxyArgv, sdkClient, traceEvents } from "../proxy/_helpers.ts";
+import { fileURLToPath } from "node:url";
+import { childEnv, firstText, proxyArgv, sdkClient, traceEvents } from "../proxy/_helpers.ts";
 import { FS_PKG, makeFixture } from "./_helpers.ts";
 
 Deno.test("proxy record mode starts server-filesystem contained: escapes are blocked below a forwarding proxy", async () => {
@@ -43,4 +44,29 @@ Deno.test("proxy record mode starts server-filesystem contained: escapes are blo
     JSON.stringify(audit),
   );
   assert.ok(audit.some((e) => e.permission === "read" && e.value === `${R}/secret/s.txt`));
+});
+
+Deno.test("proxy reports a broker-mode server that stopped with Deno's exit 87, and exits 87", async () => {
+  await using fx = await makeFixture();
+  const R = fx.root;
+  const policy = join(R, "p.yaml");
+  await Deno.writeTextFile(policy, `version: 1\nservers:\n  s:\n    sandbox: { mode: broker }\n`);
+  const argv = proxyArgv({ mode: "enforce", server: "s", policy, traceDir: join(R, "traces") }, [
+    "deno",
+    "run",
+    fileURLToPath(new URL("./fixtures/exit_87.ts", import.meta.url)),
+  ]);
+  const o = await new Deno.Command(argv[0]!, {
+    args: argv.slice(1),
+    env: childEnv(),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const err = new TextDecoder().decode(o.stderr);
+  assert.equal(o.code, 87, err);
+  assert.match(err, /permission broker is gone \(Deno exit 87\): containment fails closed/);
+  const events = await traceEvents(join(R, "traces"));
+  assert.ok(events.some((e) => e.kind === "lifecycle" && /Deno exit 87/.test(e.detail ?? "")));
 });

@@ -14,6 +14,7 @@ import {
 import {
   type Broker,
   brokerCheckToTraceEvent,
+  describeContainmentExit,
   detectContainmentDenial,
   findDeno,
   planLaunch,
@@ -170,6 +171,7 @@ async function runProxyCommand(env: CommandEnv, argv: string[], opts: ProxyOptio
       mode: opts.mode,
       traceDir,
       realpath: hostRealpath,
+      sessionId,
     })
     : undefined;
   if (!opts.contain) note(`Server "${opts.server}" is not contained: --no-contain was given`);
@@ -191,7 +193,7 @@ async function runProxyCommand(env: CommandEnv, argv: string[], opts: ProxyOptio
     : { command, args, cwd, env: { RUST_BACKTRACE: "0" } };
   let prompter: TtyPrompter | undefined;
   try {
-    return await runProxy({
+    const code = await runProxy({
       mode: opts.mode,
       server: opts.server,
       policy,
@@ -219,6 +221,10 @@ async function runProxyCommand(env: CommandEnv, argv: string[], opts: ProxyOptio
       graceMs: opts.shutdownGrace,
       forwardSignals: true,
     });
+    // Exit 87 means the broker went away and Deno stopped the server (containment fails closed): say so.
+    const why = plan?.mode === "broker" ? describeContainmentExit(code) : undefined;
+    if (why) note(why);
+    return code;
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
       throw new AgentPermsError(
