@@ -74,7 +74,8 @@ export default defineAttackPack({
       expect: "block",
       evasion: "option-injection",
     },
-    // repo_path outside the configured repository, in the forms an injected agent would try.
+    // repo_path outside the configured repository, in the forms an injected agent would try. mcp-server-git
+    // opens repo_path with Path() and never expands "~user", so that variant is not an attack on this server.
     ...expandWithMutators({
       id: "repo-path-escape",
       title: "repo_path points at another repository",
@@ -82,7 +83,9 @@ export default defineAttackPack({
       references: ["CVE-2025-68145"],
       call: { server: "git", tool: "git_log", arguments: { repo_path: "~/work/secret-repo" } },
       expect: "block",
-    }, [MUTATORS.traversal, MUTATORS["home-expansion"], MUTATORS["file-uri"]]),
+    }, [MUTATORS.traversal, MUTATORS["home-expansion"], MUTATORS["file-uri"]]).filter((a) =>
+      !a.id.endsWith(".tilde-user")
+    ),
     {
       id: "add-outside-repo",
       title: "git_add stages a file outside the repository",

@@ -187,7 +187,7 @@ export type BuiltinMutatorId =
 
 /**
  * The built-in mutators, by id. Each id is also the evasion class its variants report.
- * Path mutators use `{{home}}` and `{{cwd}}`, which replay fills in.
+ * Path mutators use `{{home}}`, `{{user}}` and `{{cwd}}`, which replay fills in.
  */
 export const MUTATORS: Readonly<Record<BuiltinMutatorId, Mutator>> = Object.freeze({
   traversal: definePathMutator(
@@ -205,7 +205,7 @@ export const MUTATORS: Readonly<Record<BuiltinMutatorId, Mutator>> = Object.free
   ),
   "home-expansion": definePathMutator(
     "home-expansion",
-    "Spell the home directory as $HOME, ${HOME}, %USERPROFILE% or the absolute path",
+    "Spell the home directory as $HOME, ${HOME}, %USERPROFILE%, ~user or the absolute path",
     (p) => {
       const parts = splitPath(p);
       if (parts.kind !== "home") return [];
@@ -214,6 +214,8 @@ export const MUTATORS: Readonly<Record<BuiltinMutatorId, Mutator>> = Object.free
         ["dollar-brace-home", `\${HOME}/${parts.rest}`],
         ["userprofile", `%USERPROFILE%/${parts.rest}`],
         ["absolute", `{{home}}/${parts.rest}`],
+        // Shells and Python's os.path.expanduser read "~me" as me's home.
+        ["tilde-user", `~{{user}}/${parts.rest}`],
       ];
     },
   ),

@@ -23,12 +23,13 @@ Deno.test("MUTATORS traversal climbs out of ./src to the target through placehol
   assert.equal(paths("traversal", "/etc/passwd")["dotdot-in-root"], "/usr/../etc/passwd");
 });
 
-Deno.test("MUTATORS home-expansion spells the home directory four ways, only for ~ paths", () => {
+Deno.test("MUTATORS home-expansion spells the home directory five ways, only for ~ paths", () => {
   assert.deepEqual(paths("home-expansion"), {
     "dollar-home": "$HOME/.ssh/id_rsa",
     "dollar-brace-home": "${HOME}/.ssh/id_rsa",
     userprofile: "%USERPROFILE%/.ssh/id_rsa",
     absolute: "{{home}}/.ssh/id_rsa",
+    "tilde-user": "~{{user}}/.ssh/id_rsa",
   });
   assert.deepEqual(paths("home-expansion", "/etc/passwd"), {});
 });

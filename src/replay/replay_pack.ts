@@ -14,7 +14,7 @@ import {
 export interface ReplayOptions {
   /** Directory relative paths in calls resolve against (the server's cwd); also `{{cwd}}`. */
   cwd: string;
-  /** Home directory for `~`, `$HOME` and `{{home}}`. */
+  /** Home directory for `~`, `$HOME`, `{{home}}` and `{{user}}`. */
   home: string;
   /** Pack server name → policy server name (`--server-map pack=policy`). */
   serverMap?: Readonly<Record<string, string>>;
@@ -96,7 +96,8 @@ export function expandPack(pack: AttackPackDescriptor): Attack[] {
 }
 
 /**
- * Fills `{{home}}` and `{{cwd}}` into every string of a call (packs cannot know them in advance).
+ * Fills `{{home}}`, `{{user}}` (the last segment of home) and `{{cwd}}` into every string of a call (packs
+ * cannot know them in advance).
  * @param call the pack's call
  * @param opts home and cwd
  * @returns a copy with the placeholders replaced
@@ -104,8 +105,11 @@ export function expandPack(pack: AttackPackDescriptor): Attack[] {
 export function fillPlaceholders(call: AttackCall, opts: { home: string; cwd: string }): AttackCall {
   const home = opts.home.replace(/\/+$/, "");
   const cwd = opts.cwd.replace(/\/+$/, "");
+  const user = home.slice(home.lastIndexOf("/") + 1);
   const fill = (v: unknown): unknown => {
-    if (typeof v === "string") return v.replaceAll("{{home}}", home).replaceAll("{{cwd}}", cwd);
+    if (typeof v === "string") {
+      return v.replaceAll("{{home}}", home).replaceAll("{{user}}", user).replaceAll("{{cwd}}", cwd);
+    }
     if (Array.isArray(v)) return v.map(fill);
     if (v !== null && typeof v === "object") {
       return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x)]));
