@@ -8,6 +8,6 @@ export const CONTINUE: ClientSpec = {
   format: "yaml",
   locators: [{ kind: "list", at: ["mcpServers"] }],
   userFiles: (ctx) => [{ file: join(ctx.home, ".continue", "config.yaml"), scope: "user" }],
-  projectFiles: [".continue/config.yaml", ".continue/mcpServers/*.yaml"],
+  projectFiles: [".continue/config.yaml", ".continue/mcpServers/*.yaml", ".continue/mcpServers/*.json"],
   matches: [".continue/config.yaml", ".continue/mcpServers/"],
 };

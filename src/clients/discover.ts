@@ -105,11 +105,13 @@ async function readConfig(
 }
 
 function projectCandidates(dir: string, pattern: string): string[] {
-  if (!pattern.endsWith("/*.yaml")) return [join(dir, pattern)];
-  const sub = join(dir, pattern.slice(0, -"/*.yaml".length));
+  const m = /^(.*)\/\*\.(yaml|json)$/.exec(pattern);
+  if (!m) return [join(dir, pattern)];
+  const sub = join(dir, m[1]!);
+  const ext = m[2] === "yaml" ? /\.ya?ml$/i : /\.json$/i;
   try {
     return [...Deno.readDirSync(sub)]
-      .filter((e) => e.isFile && /\.ya?ml$/i.test(e.name))
+      .filter((e) => e.isFile && ext.test(e.name))
       .map((e) => join(sub, e.name))
       .sort();
   } catch {
@@ -136,9 +138,11 @@ function isKnownName(rel: string, specs: readonly ClientSpec[]): ClientSpec | un
   for (const spec of specs) {
     const names = [...spec.matches, ...spec.projectFiles];
     for (const m of names) {
-      if (m.endsWith("/*.yaml")) {
-        const d = m.slice(0, -"*.yaml".length);
-        if ((p.startsWith(d) || p.includes(`/${d}`)) && /\.ya?ml$/i.test(p)) return spec;
+      const glob = /^(.*\/)\*\.(yaml|json)$/.exec(m);
+      if (glob) {
+        const d = glob[1]!;
+        const ext = glob[2] === "yaml" ? /\.ya?ml$/i : /\.json$/i;
+        if ((p.startsWith(d) || p.includes(`/${d}`)) && ext.test(p)) return spec;
       } else if (m.endsWith("/")) {
         if (p.startsWith(m) || p.includes(`/${m}`)) return spec;
       } else if (p === m || p.endsWith(`/${m}`) || basename(p) === m) return spec;

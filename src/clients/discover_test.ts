@@ -191,3 +191,22 @@ Deno.test("discover() reads OpenCode's command arrays and remote entries", async
   );
   assert.deepEqual(c!.servers[0]!.env, { LOG: "1" });
 });
+
+Deno.test("discover() reads Continue's per-server files in YAML and Claude-style JSON", async () => {
+  await using work = await tempDir();
+  await place(work.path, {
+    ".continue/mcpServers/sqlite.yaml": "valid/continue.yaml",
+    ".continue/mcpServers/from-claude.json": "valid/claude-desktop.json",
+  });
+  const found = await discover({
+    io: fakeIo({ env: { HOME: "/nonexistent" }, cwd: work.path }),
+    client: "continue",
+  });
+  assert.deepEqual(
+    found.map((c) => [c.file.slice(work.path.length + 1), c.format, c.servers.length, c.errors.length]),
+    [
+      [".continue/mcpServers/sqlite.yaml", "yaml", 3, 0],
+      [".continue/mcpServers/from-claude.json", "jsonc", 2, 0],
+    ],
+  );
+});

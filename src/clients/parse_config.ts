@@ -81,7 +81,9 @@ export function parseConfig(
   for (const loc of opts.locators) {
     const value = at(doc, loc.at);
     if (value === undefined) continue;
-    if (loc.kind === "map" && !Array.isArray(value)) {
+    // Either shape is read at either locator: Continue also accepts Claude-style JSON maps, and generic
+    // files may hold a Continue-style list.
+    if ((loc.kind === "map" || loc.kind === "list") && !Array.isArray(value)) {
       if (!isRecord(value)) {
         errors.push(`"${loc.at.join(".")}" is not a map of servers`);
         continue;
