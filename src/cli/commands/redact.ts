@@ -47,7 +47,7 @@ export function registerRedact(program: Command, env: CommandEnv): void {
       "text (redact each line as text) or json (each line is a JSON value)",
       "text",
     )
-    .option("--list", "print the active rules (id, pack, category) instead of filtering")
+    .option("--list", "print the rules (id, pack, category, on/off) instead of filtering")
     .option("--summary", "print how often each rule fired to stderr (counts only, never values)")
     .addHelpText(
       "after",
@@ -56,11 +56,11 @@ Examples:
   $ agentperms redact < session.log > session.redacted.log
   $ agentperms redact --format json < traces/session.jsonl > clean.jsonl
   $ agentperms redact --plugin examples/redactors/acme_tokens.ts --list
-  $ echo 'token: acme_live_0123456789abcdef' | agentperms redact --plugin examples/redactors/acme_tokens.ts
+  $ echo 'deploy acme_live_0123456789abcdef0123' | agentperms redact --plugin examples/redactors/acme_tokens.ts
   $ agentperms redact --no-emails --summary < notes.txt
 
-Rule ids are <pack>/<rule>. Plugins are checked on load: each redact sample must change and each keep
-sample must not (exit 3 otherwise). Exit: 0 ok, 2 bad flag, 3 invalid plugin or a line that is not JSON
+Rule ids are <pack>/<rule>. Plugins are checked on load: each redact sample must change, each keep
+sample must not, and no rule may backtrack on long hostile input (exit 3 otherwise). Exit: 0 ok, 2 bad flag, 3 invalid plugin or a line that is not JSON
 in --format json (the line is dropped, never printed unredacted).`,
     )
     .action(async (opts: RedactOptions) => {
