@@ -123,6 +123,10 @@ Deno.test("discover() understands remote field names per client and disabled/aut
   assert.deepEqual(codex.servers[1]!.env, { AWS_PROFILE: "dev" });
   const cont = (await discover({ io, client: "continue", path: "valid/continue.yaml" }))[0]!;
   assert.deepEqual(cont.servers.map((s) => s.name), ["SQLite", "Remote", "Flow"]);
+  const zed = (await discover({ io, client: "zed", path: "valid/zed.jsonc" }))[0]!;
+  assert.deepEqual([zed.servers[1]!.command, zed.servers[1]!.args], ["/usr/local/bin/legacy-mcp", [
+    "--stdio",
+  ]]);
   const cline = (await discover({ io, client: "cline", path: "valid/cline.json" }))[0]!;
   assert.deepEqual(cline.servers[1]!.autoApprove, ["execute_command"]);
 });
