@@ -79,7 +79,7 @@ export function registerReplay(program: Command, env: CommandEnv): void {
       `
 Examples:
   $ agentperms replay --policy mcp.policy.yaml
-  $ agentperms replay --policy policies/ --pack examples/attack-packs/git_server_pack.ts --server-map git=git
+  $ agentperms replay --policy policies/ --pack security/packs/ --server-map fs=filesystem
   $ agentperms replay --policy mcp.policy.yaml --only original
   $ agentperms replay --policy mcp.policy.yaml --no-builtin --pack team-pack.yaml --format json > replay.json
 
@@ -278,16 +278,23 @@ function printTables(io: Io, runs: ReplayRun[], total: ReplaySummary): void {
   if (runs.length > 1) {
     io.stdout(`\nTotal over ${runs.length} policy × pack runs:\n${verdictLines(total)}`);
   }
-  if (total.holes.length > 0) {
+  // With several policies the same attack id can fail in more than one; name the policy then.
+  const several = new Set(runs.map((r) => r.policy)).size > 1;
+  const ids = (pick: (s: ReplaySummary) => string[]) =>
+    runs.flatMap((r) => pick(r.summary).map((id) => (several ? `${r.policy}: ${id}` : id)));
+  const holes = ids((s) => s.holes);
+  const overBlocked = ids((s) => s.overBlocked);
+  if (holes.length > 0) {
     io.stdout(
-      `Policy has holes: ${total.holes.length} attack(s) got through (${list(total.holes)}). ` +
-        `Tighten it before enforcing.\n`,
+      `Policy has holes: ${holes.length} attack(s) got through (${
+        list(holes)
+      }). Tighten it before enforcing.\n`,
     );
   }
-  if (total.overBlocked.length > 0) {
+  if (overBlocked.length > 0) {
     io.stdout(
-      `Policy over-blocks: ${total.overBlocked.length} benign control(s) were blocked ` +
-        `(${list(total.overBlocked)}). Loosen the rule that blocks them, or fix the pack's control.\n`,
+      `Policy over-blocks: ${overBlocked.length} benign control(s) were blocked (${list(overBlocked)}). ` +
+        `Loosen the rule that blocks them, or fix the pack's control.\n`,
     );
   }
 }
