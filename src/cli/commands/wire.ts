@@ -142,6 +142,7 @@ async function runWire(env: CommandEnv, mode: "record" | "enforce", opts: WireOp
         hint: "Fix the file (nothing was changed)",
       });
     }
+    if (opts.format === "text") { for (const e of c.errors) io.stderr(`warning: ${c.file}: ${e}\n`); }
     done.push(
       await wireFile(c, {
         mode: opts.stop ? "stop" : mode,
