@@ -52,6 +52,8 @@ export interface InferredServer {
   deniedTools: { name: string; why: string }[];
   /** Path entries as written, with their evidence. */
   allowedPaths: { entry: string; cover: CoverEntry }[];
+  /** Learned paths first used after untrusted input, sorted, with the call that brought the input in. */
+  afterUntrusted: { path: string; source: string }[];
   /** Host entries with call counts. */
   allowedHosts: { entry: string; calls: number }[];
   /** Sandbox entries, when the containment layer recorded audits. */
@@ -96,6 +98,10 @@ export function inferPolicy(acc: TraceAccumulator, opts: InferOptions): InferRes
       deniedTools: [],
       allowedPaths: [],
       allowedHosts: [],
+      afterUntrusted: [...s.afterUntrusted].sort(([a], [b]) => cmp(a, b)).map(([path, source]) => ({
+        path,
+        source,
+      })),
     };
     for (const tool of [...s.tools.keys()].sort(cmp)) {
       const use = s.tools.get(tool)!;
@@ -183,6 +189,10 @@ export function inferPolicy(acc: TraceAccumulator, opts: InferOptions): InferRes
     for (const p of out.allowedPaths) {
       const c = p.cover;
       const ex = c.examples.filter((e) => e !== c.path).map(show).slice(0, 2);
+      const tainted = [...s.afterUntrusted.keys()].filter((t) => t === c.path || t.startsWith(`${c.path}/`));
+      const after = tainted.length
+        ? `; first used after untrusted input from ${s.afterUntrusted.get(tainted.sort()[0]!)}: review`
+        : "";
       const what = c.kind === "generalized"
         ? `${c.distinct} paths under it`
         : c.distinct > 1
@@ -190,7 +200,7 @@ export function inferPolicy(acc: TraceAccumulator, opts: InferOptions): InferRes
         : "used as is";
       comments.set(
         commentKey("servers", name, "allowed_paths", p.entry),
-        ` ${c.calls} call(s), ${what}${ex.length ? `, e.g. ${ex.join(", ")}` : ""}`,
+        ` ${c.calls} call(s), ${what}${ex.length ? `, e.g. ${ex.join(", ")}` : ""}${after}`,
       );
     }
     if (out.allowedPaths.length === 0) {

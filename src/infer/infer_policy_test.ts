@@ -54,10 +54,12 @@ Deno.test("inferPolicy() uses lock tool names to deny dangerous tools no trace l
 
 Deno.test("renderPolicy() output loads with parsePolicy() without errors or warnings and is byte-identical", () => {
   const a = infer(SESSION);
-  const b = infer([...SESSION].reverse());
+  const b = infer(SESSION);
   const ya = renderPolicy(a.policy, { comments: a.comments, header: ["h"] });
   const yb = renderPolicy(b.policy, { comments: b.comments, header: ["h"] });
   assert.equal(ya, yb);
+  // The rules do not depend on the order of the lines (only the untrusted-input review notes do).
+  assert.deepEqual(infer([...SESSION].reverse()).policy, a.policy);
   const parsed = parsePolicy(ya, { file: "out.yaml" });
   assert.deepEqual(parsed.warnings, []);
   assert.deepEqual(parsed.policy, a.policy);
@@ -116,4 +118,23 @@ Deno.test("inferPolicy() learns resources/read paths and extra methods into allo
   const fs = r.policy.servers!.fs!;
   assert.deepEqual(fs.allowed_paths, ["./README.md"]);
   assert.deepEqual(fs.allowed_methods, ["x/custom"]);
+});
+
+Deno.test("inferPolicy() flags paths first used after untrusted input entered the session", () => {
+  const r = infer([
+    legacy("fs", "read_file", { path: "src/a.ts" }),
+    legacy("web", "fetch", { url: "https://example.com/issue/1" }),
+    legacy("fs", "read_file", { path: "src/a.ts" }),
+    legacy("fs", "read_file", { path: "/opt/other/config.yml" }),
+  ]);
+  const fs = r.servers.find((s) => s.name === "fs")!;
+  assert.deepEqual(fs.afterUntrusted, [{ path: "/opt/other/config.yml", source: "web.fetch" }]);
+  assert.match(
+    r.comments.get(["servers", "fs", "allowed_paths", "/opt/other/config.yml"].join("\u0000"))!,
+    /first used after untrusted input from web\.fetch: review$/,
+  );
+  assert.doesNotMatch(
+    r.comments.get(["servers", "fs", "allowed_paths", "./src/a.ts"].join("\u0000"))!,
+    /untrusted/,
+  );
 });

@@ -78,6 +78,14 @@ export function summarizeInference(
   if (multiplexed.length) {
     out.push(`Multiplexed tools (one name, many actions chosen by an argument): ${multiplexed.join(", ")}.`);
   }
+  const after = r.servers.flatMap((s) => s.afterUntrusted.map((a) => `${show(a.path)} (after ${a.source})`));
+  if (after.length) {
+    out.push(
+      `Review: first used after untrusted input entered the session: ${after.slice(0, 5).join(", ")}${
+        after.length > 5 ? `, and ${after.length - 5} more` : ""
+      }.`,
+    );
+  }
   const denied = r.servers.flatMap((s) => s.deniedTools.map((d) => `${s.name}.${d.name}`));
   if (denied.length) out.push(`Denied dangerous tools it never used: ${denied.join(", ")}.`);
   if (r.sensitive.length) {

@@ -79,6 +79,11 @@ export interface ServerObservations {
   };
   /** Calls seen (judged methods only). */
   calls: number;
+  /**
+   * Paths first used after untrusted input entered the session (a result from an open-world tool or a URL
+   * fetch): learned, but flagged for review, with the call that brought the input in.
+   */
+  afterUntrusted: Map<string, string>;
 }
 
 /** Options for {@link TraceAccumulator}. */
@@ -163,6 +168,7 @@ export class TraceAccumulator {
   }
 
   #toolGuards = new Map<string, string | undefined>();
+  #untrusted = new Map<string, string>();
 
   /** The tool-name guard, once per distinct name. */
   #toolGuard(server: string, tool: string): string | undefined {
@@ -290,6 +296,7 @@ export class TraceAccumulator {
       undefined,
       this.#opts.cwd,
       legacyStatus(ev.decision),
+      `legacy:${where.file}`,
     );
   }
 
@@ -321,7 +328,16 @@ export class TraceAccumulator {
     const status = (ev as { legacy?: unknown }).legacy === true
       ? legacyStatus(legacyDecisionOf(ev))
       : statusOf(ev);
-    this.#call(ev.server, method, ev.tool, ev.arguments, ev.paths, ev.cwd ?? this.#opts.cwd, status);
+    this.#call(
+      ev.server,
+      method,
+      ev.tool,
+      ev.arguments,
+      ev.paths,
+      ev.cwd ?? this.#opts.cwd,
+      status,
+      ev.sessionId,
+    );
   }
 
   #call(
@@ -332,6 +348,7 @@ export class TraceAccumulator {
     tracePaths: string[] | undefined,
     cwd: string,
     status: Status,
+    session: string,
   ): void {
     this.counts.calls++;
     const s = this.#server(serverName);
@@ -382,7 +399,21 @@ export class TraceAccumulator {
       return;
     }
     const sorted = f.forms;
-    for (const f of sorted) this.#count(s.paths, f);
+    const untrusted = this.#untrusted.get(session);
+    for (const f of sorted) {
+      if (untrusted !== undefined && !s.paths.has(f) && !s.afterUntrusted.has(f)) {
+        s.afterUntrusted.set(f, untrusted);
+      }
+      this.#count(s.paths, f);
+    }
+    // A result from the open world (a fetched URL, an open-world tool) may carry injected instructions; what the
+    // agent touches for the first time afterwards in this session is flagged for review.
+    if (
+      this.#untrusted.size < CACHE_MAX && !this.#untrusted.has(session) &&
+      (facts.hosts.length > 0 || (tool !== undefined && s.offered.get(tool)?.openWorldHint === true))
+    ) {
+      this.#untrusted.set(session, `${serverName}.${name}`);
+    }
     for (const h of facts.hosts) this.#count(s.hosts, h);
     if (method === "tools/call") {
       const use = this.#use(s, name);
@@ -446,6 +477,7 @@ export class TraceAccumulator {
         offered: new Map(),
         sandbox: { read: new Map(), write: new Map(), net: new Map(), env: new Map() },
         calls: 0,
+        afterUntrusted: new Map(),
       };
       this.servers.set(name, s);
     }
