@@ -38,24 +38,32 @@ Deno.test("wireFile() writes a backup before the first change only, then a times
   assert.equal(none.changed, false);
 });
 
-Deno.test("wireFile() leaves the original intact and no temp file when the rename fails", async () => {
-  await using dir = await tempDir();
-  const file = join(dir.path, "settings.json");
-  const original = await Deno.readTextFile(join(FIX, "gemini.json"));
-  await Deno.writeTextFile(file, original);
-  await assert.rejects(
-    () =>
-      wireFile(
-        { client: "gemini", file, format: "jsonc" },
-        o("record", {
-          rename: () => Promise.reject(new Error("disk full")),
-        }),
-      ),
-    (e) => e instanceof AgentPermsError && e.code === "io_failed" && /disk full/.test(e.message),
-  );
-  assert.equal(await Deno.readTextFile(file), original);
-  const left = [...Deno.readDirSync(dir.path)].map((e) => e.name).filter((n) => n.endsWith(".tmp"));
-  assert.deepEqual(left, []);
+Deno.test("wireFile() leaves the original intact and no temp file when the rename fails, in every format", async () => {
+  for (
+    const [fixture, client, format] of [
+      ["gemini.json", "gemini", "jsonc"],
+      ["codex.toml", "codex", "toml"],
+      ["continue.yaml", "continue", "yaml"],
+    ] as const
+  ) {
+    await using dir = await tempDir();
+    const file = join(dir.path, fixture);
+    const original = await Deno.readTextFile(join(FIX, fixture));
+    await Deno.writeTextFile(file, original);
+    await assert.rejects(
+      () =>
+        wireFile(
+          { client, file, format },
+          o("record", {
+            rename: () => Promise.reject(new Error("disk full")),
+          }),
+        ),
+      (e) => e instanceof AgentPermsError && e.code === "io_failed" && /disk full/.test(e.message),
+    );
+    assert.equal(await Deno.readTextFile(file), original, fixture);
+    const left = [...Deno.readDirSync(dir.path)].map((e) => e.name).filter((n) => n.endsWith(".tmp"));
+    assert.deepEqual(left, [], fixture);
+  }
 });
 
 Deno.test("writeFileAtomic() keeps the file mode", { ignore: Deno.build.os === "windows" }, async () => {
