@@ -10,8 +10,10 @@ const KEY = String.raw`(?:[A-Za-z0-9]{1,32}[_.-]){0,4}` +
     .raw`(?:pass(?:word|wd|phrase|code)?|secret|token|api[_-]?key|apikey|key|credentials?|auth|cookie|session[_-]?(?:id|token|key))` +
   String.raw`(?:[_-](?:access|id|key|token|secret|value|hash)){0,2}`;
 // After the opening quote (seen through the lookbehind) a quoted value runs to its closing quote,
-// honouring backslash escapes; an unquoted value stops at whitespace or punctuation.
-const VALUE = String.raw`(?!‹)(?:(?<=")(?:[^"\\\r\n‹]|\\.)+|(?<=')[^'\r\n‹]+|[^\s"'‹,;&(){}\[\]<>]+)`;
+// honouring backslash escapes; an unquoted value stops at whitespace or punctuation. true/false/null are
+// settings, not secrets (`isSecret: false`, `password: null`).
+const VALUE = String
+  .raw`(?!‹)(?!(?:true|false|null|none|undefined)(?![A-Za-z0-9_]))(?:(?<=")(?:[^"\\\r\n‹]|\\.)+|(?<=')[^'\r\n‹]+|[^\s"'‹,;&(){}\[\]<>]+)`;
 
 /** Credentials written as assignments, headers, phrases or URL userinfo; the key is kept, the value goes. */
 export default defineRedactor({
@@ -99,6 +101,30 @@ export default defineRedactor({
           "password=‹redacted›",
           "the password policy",
         ],
+      },
+    },
+    {
+      id: "compound-secret-assignment",
+      description: "Run-together keys: dbPassword=, accessToken: , clientSecret=, PGPASSWORD=, MYSQL_PWD=",
+      // Case-sensitive on purpose: the capital letter is what marks "Token" in accessToken as a word, so
+      // maxTokens or monkey= do not match. A bounded prefix keeps it linear.
+      pattern: new RegExp(
+        String
+          .raw`(?<key>(?<![A-Za-z0-9])(?:[a-z][a-z0-9]{0,31}(?:Password|Passwd|Passphrase|Secret|Token|ApiKey|AccessKey|PrivateKey|SecretKey|Credentials?)(?:Value|Hash)?|[A-Z][A-Z0-9]{0,31}(?:PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|APIKEY|_PWD))` +
+          String.raw`["']?\s{0,8}(?:=>|[:=])\s{0,8}["']?)${VALUE}`,
+        "g",
+      ),
+      replacement: "$<key>‹redacted›",
+      samples: {
+        redact: [
+          "dbPassword=hunter2",
+          "accessToken: abc123",
+          'const clientSecret = "s3cr3t";',
+          "PGPASSWORD=hunter2 psql",
+          "MYSQL_PWD=hunter2",
+          '{"refreshToken":"abc"}',
+        ],
+        keep: ["maxTokens: 1500", "monkey=banana", "tokenCount=5", "PWD=/home/alice", "isSecret: false"],
       },
     },
     {

@@ -85,6 +85,11 @@ const MUST_REDACT: [string, string, string][] = [
   ["credentials/secret-assignment", '{"token":"x"}', '"x"'],
   ["credentials/secret-assignment", '{"password": "correct horse battery"}', "horse"],
   ["credentials/password-phrase", "the password is hunter2", "hunter2"],
+  ["credentials/compound-secret-assignment", "dbPassword=hunter2", "hunter2"],
+  ["credentials/compound-secret-assignment", "PGPASSWORD=hunter2", "hunter2"],
+  ["credentials/secret-assignment", "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG", "wJalr"],
+  ["credentials/secret-assignment", "Set-Cookie: sid=abc123; HttpOnly", "abc123"],
+  ["credentials/secret-cli-flag", "mysql --password hunter2", "hunter2"],
   ["credentials/url-userinfo", "https://user:pass@host.example/x", "pass@"],
   ["emails/email", "mail bob@example.com today", "bob@"],
 ];
@@ -134,6 +139,8 @@ Deno.test("compileRedactor(BUILTIN_REDACTORS) leaves ordinary text, paths and ve
       "/home/alice/projects/risk-assessment/notes.md",
       "SELECT id, name FROM users WHERE id = 1",
       "https://example.com:8443/path?q=1",
+      "isSecret: false, password: null",
+      "const maxTokens = 1500;",
     ]
   ) assert.equal(r.redactText(s).text, s);
 });
