@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { TraceEventV1Schema } from "../trace/mod.ts";
-import { auditToTraceEvents, brokerCheckToTraceEvent, parseAuditLog } from "./mod.ts";
+import {
+  auditToTraceEvents,
+  brokerCheckToTraceEvent,
+  type FlagReason,
+  flagsGrant,
+  parseAuditLog,
+} from "./mod.ts";
 
 const base = { sessionId: "s1", server: "fs", mode: "record" as const };
 
@@ -42,4 +48,49 @@ Deno.test("brokerCheckToTraceEvent() keeps the decision and the resolved path", 
   assert.equal(parsed.resolved, "/r/secret/s.txt");
   assert.equal(parsed.decision?.verdict, "deny");
   assert.equal(parsed.source, "broker");
+});
+
+const F = (flag: string, value: string): FlagReason => ({ flag, value, ruleId: "r", why: "w" });
+
+Deno.test("flagsGrant() follows Deno's flag semantics: most specific path wins, deny wins ties", () => {
+  const flags = [
+    F("allow-read", "/r"),
+    F("deny-read", "/r/secret"),
+    F("allow-read", "/r/secret/ok"),
+    F("deny-read", "/t"),
+  ];
+  assert.equal(flagsGrant(flags, "read", "/r/a.txt"), true);
+  assert.equal(flagsGrant(flags, "read", "/r/secret/s.txt"), false);
+  assert.equal(flagsGrant(flags, "read", "/r/secret/ok/x"), true);
+  assert.equal(flagsGrant(flags, "read", "/r_evil/x"), false);
+  assert.equal(flagsGrant(flags, "write", "/r/a.txt"), false);
+  assert.equal(flagsGrant([F("allow-read", "/t"), F("deny-read", "/t")], "read", "/t/x"), false);
+  assert.equal(flagsGrant([F("allow-all", "*")], "run", null), true);
+});
+
+Deno.test("flagsGrant() matches hosts, ports, wildcards and env names like Deno", () => {
+  const flags = [
+    F("allow-net", "api.x.com:443"),
+    F("allow-net", "*.cdn.io"),
+    F("deny-net", "bad.cdn.io"),
+    F("allow-env", "GZIP_*"),
+  ];
+  assert.equal(flagsGrant(flags, "net", "api.x.com:443"), true);
+  assert.equal(flagsGrant(flags, "net", "https://api.x.com/v1"), true);
+  assert.equal(flagsGrant(flags, "net", "api.x.com:80"), false);
+  assert.equal(flagsGrant(flags, "net", "a.cdn.io:443"), true);
+  assert.equal(flagsGrant(flags, "net", "cdn.io:443"), true, "Deno's *.d also covers d");
+  assert.equal(flagsGrant(flags, "net", "bad.cdn.io:443"), false);
+  assert.equal(flagsGrant(flags, "env", "GZIP_MAX_FETCH_SIZE"), true);
+  assert.equal(flagsGrant(flags, "env", "HOME"), false);
+  assert.equal(flagsGrant(flags, "sys", "hostname"), false);
+});
+
+Deno.test("auditToTraceEvents() marks what the contained server was refused", () => {
+  const entries = parseAuditLog(
+    '{"v":1,"datetime":"t","permission":"read","value":"/r/a"}\n{"v":1,"datetime":"t","permission":"read","value":"/s/x"}\n',
+  );
+  const ev = auditToTraceEvents(entries, base, [F("allow-read", "/r")]);
+  assert.deepEqual(ev.map((e) => [e.value, e.granted]), [["/r/a", true], ["/s/x", false]]);
+  assert.equal(auditToTraceEvents(entries, base)[0]?.granted, undefined, "unknown without the plan's flags");
 });

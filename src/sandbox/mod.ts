@@ -6,7 +6,8 @@
  * - `source: "audit"`: an OS-level access the server made (record mode, from `DENO_AUDIT_PERMISSIONS`);
  *   fields `permission` (read|write|net|env|sys|ffi), `value` (path, `host:port` or URL, env name; null when
  *   unspecified), `count` (how often), `maybeWrite` (a write logged together with a read under `--allow-all`:
- *   not proof of a write).
+ *   not proof of a write), `granted` (contained server: whether Deno's flags allowed it; the audit logs
+ *   attempts, so `false` is not a need).
  * - `source: "broker"`: one broker answer; `permission`, `value`, `resolved` (realpath when it differs) and
  *   `decision` (from `decide()` on method `deno/permission`).
  * - `source: "runtime"`: a denial seen in a tool result or on stderr (`detectContainmentDenial`); `permission`,
@@ -36,6 +37,7 @@ export {
   auditToTraceEvents,
   brokerCheckToTraceEvent,
   type ContainmentEventBase,
+  flagsGrant,
   parseAuditLog,
   readAuditFile,
 } from "./audit_log.ts";

@@ -89,6 +89,8 @@ export const TraceEventV1Schema = z.looseObject({
   count: z.number().optional(),
   /** Audit under an unscoped grant logs a write next to every read: true when this write is not proven. */
   maybeWrite: z.boolean().optional(),
+  /** Audit of a contained server: whether Deno's flags granted the access (the audit itself logs attempts). */
+  granted: z.boolean().optional(),
 });
 
 /** One trace event (format v1). */

@@ -241,7 +241,7 @@ async function runProxyCommand(env: CommandEnv, argv: string[], opts: ProxyOptio
     await broker?.close();
     if (plan?.auditFile) {
       // Fold what the server touched at the OS level into this process's trace, then drop the raw log.
-      for (const ev of await readAuditFile(plan.auditFile, base)) trace.write(ev);
+      for (const ev of await readAuditFile(plan.auditFile, base, plan)) trace.write(ev);
       await Deno.remove(plan.auditFile).catch(() => {});
     }
     trace.close();
