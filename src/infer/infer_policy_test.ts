@@ -114,9 +114,15 @@ Deno.test("inferPolicy() learns resources/read paths and extra methods into allo
       forwarded: true,
       result: { outcome: "ok" },
     });
-  const r = infer([ev("resources/read", { uri: `file://${P}/README.md` }), ev("x/custom", {})]);
+  const prompt = JSON.parse(ev("prompts/get", { file: "docs/a.md" }));
+  prompt.tool = "summarize";
+  const r = infer([
+    ev("resources/read", { uri: `file://${P}/README.md` }),
+    ev("x/custom", {}),
+    JSON.stringify(prompt),
+  ]);
   const fs = r.policy.servers!.fs!;
-  assert.deepEqual(fs.allowed_paths, ["./README.md"]);
+  assert.deepEqual(fs.allowed_paths, ["./README.md", "./docs/a.md"]);
   assert.deepEqual(fs.allowed_methods, ["x/custom"]);
 });
 

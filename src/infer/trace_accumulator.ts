@@ -212,8 +212,9 @@ export class TraceAccumulator {
     try {
       const placeholder = typeof tool === "string" ? "tool" : tool;
       const call: CanonicalCall = canonicalizeCall(
-        method === "tools/call"
-          ? { server, tool: placeholder, arguments: args }
+        method === "tools/call" ? { server, tool: placeholder, arguments: args } : method === "prompts/get"
+          // The proxy traces a prompt's arguments (not its params) and its name in `tool`.
+          ? { server, method, tool, arguments: args }
           : { server, method, params: args },
         { cwd, home: this.#opts.home, realpath: this.#realpath },
       );
