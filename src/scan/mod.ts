@@ -17,6 +17,7 @@ export { RULE_LIST, RULES } from "./rules.ts";
 export { scanConfigs, type ScanOptions, sortFindings } from "./scan_configs.ts";
 export {
   classifyTool,
+  expandEnvRefs,
   type ListedTool,
   poisoningSigns,
   scanListing,

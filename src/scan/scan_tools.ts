@@ -223,6 +223,25 @@ export interface ScanToolsOptions {
   redactor: Redactor;
   /** Servers started at once (default 4). */
   concurrency?: number;
+  /** Our environment, for `${env:X}` / `${X}` / `$X` references in entry env values at launch (never printed). */
+  env?: Record<string, string>;
+}
+
+/**
+ * Resolves environment references in one entry env value the way clients do before starting a server.
+ * `${input:…}` and other client-only variables stay as written.
+ * @param value an env value from a config
+ * @param env our environment
+ * @returns the value to launch with
+ */
+export function expandEnvRefs(value: string, env: Record<string, string>): string {
+  return value.replace(
+    /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (m, a?: string, b?: string, def?: string, c?: string) => {
+      const name = a ?? b ?? c!;
+      return env[name] ?? def ?? (a || b || c ? "" : m);
+    },
+  );
 }
 
 /**
@@ -244,7 +263,9 @@ export async function scanTools(
       const launch: ServerLaunch = {
         command: orig.command,
         args: orig.args,
-        env: s.env,
+        env: opts.env
+          ? Object.fromEntries(Object.entries(s.env).map(([k, v]) => [k, expandEnvRefs(v, opts.env!)]))
+          : s.env,
         cwd: s.cwd ? resolve(dirname(c.file), s.cwd) : dirname(c.file),
       };
       jobs.push(() =>

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { DiscoveredConfig } from "../clients/mod.ts";
 import { AgentPermsError } from "../errors.ts";
 import { BUILTIN_REDACTORS, compileRedactor } from "../redact/mod.ts";
-import { classifyTool, poisoningSigns, scanTools } from "./scan_tools.ts";
+import { classifyTool, expandEnvRefs, poisoningSigns, scanTools } from "./scan_tools.ts";
 
 Deno.test("classifyTool() matches whole words of the name, never substrings", () => {
   assert.equal(classifyTool({ name: "list_filesystem" }), undefined);
@@ -108,4 +108,14 @@ Deno.test("scanTools() starts enabled stdio servers with their env and cwd and t
     ["server-failed", "bad", ""],
   ]);
   assert.ok(!JSON.stringify(res.findings).includes("ghp_abcdef"), "error text is redacted");
+});
+
+Deno.test("expandEnvRefs() resolves env references for launch and leaves client inputs alone", () => {
+  const env = { TOKEN: "t0k", HOME: "/home/me" };
+  assert.equal(expandEnvRefs("${env:TOKEN}", env), "t0k");
+  assert.equal(expandEnvRefs("Bearer ${TOKEN}", env), "Bearer t0k");
+  assert.equal(expandEnvRefs("$HOME/notes", env), "/home/me/notes");
+  assert.equal(expandEnvRefs("${MISSING:-fallback}", env), "fallback");
+  assert.equal(expandEnvRefs("${input:gh-token}", env), "${input:gh-token}");
+  assert.equal(expandEnvRefs("plain", env), "plain");
 });

@@ -108,6 +108,7 @@ Exit: 0 no finding at or above --fail-on, 1 there is one, 2 usage.`,
         const res = await scanTools(configs, {
           timeoutMs: timeout * 1000,
           redactor,
+          env: inheritEnv,
           list: (launch, o) => listServer(launch, { timeoutMs: o.timeoutMs, inheritEnv }),
         });
         findings = sortFindings([...findings, ...res.findings]);
