@@ -1,4 +1,4 @@
-import { type CanonicalCall, canonicalizeCall } from "../canonical/mod.ts";
+import { type CanonicalCall, canonicalizeCall, resolvePath } from "../canonical/mod.ts";
 import { GUARDS, JUDGED_METHODS, PASSTHROUGH_METHODS } from "../decision/mod.ts";
 import { LegacyTraceEventSchema, type TraceEventV1, TraceEventV1Schema } from "../trace/mod.ts";
 import type { ToolAnnotations } from "./classify_tool.ts";
@@ -338,6 +338,7 @@ export class TraceAccumulator {
       ev.cwd ?? this.#opts.cwd,
       status,
       ev.sessionId,
+      (ev.redactions?.length ?? 0) > 0,
     );
   }
 
@@ -350,6 +351,7 @@ export class TraceAccumulator {
     cwd: string,
     status: Status,
     session: string,
+    redacted = false,
   ): void {
     this.counts.calls++;
     const s = this.#server(serverName);
@@ -381,9 +383,16 @@ export class TraceAccumulator {
       return;
     }
     let f = facts;
-    if (tracePaths?.some((p) => p.startsWith("/") && !facts.forms.includes(p))) {
-      // The proxy saw a path form the arguments no longer show (redaction): judge the union.
-      const forms = [...new Set([...facts.forms, ...tracePaths.filter((p) => p.startsWith("/"))])].sort();
+    const traced = tracePaths?.filter((p) => p.startsWith("/")) ?? [];
+    if (redacted && traced.length > 0) {
+      // Redaction rewrote some argument values, so paths read from the arguments may be mangled; the proxy's
+      // `paths` were taken before redaction and are the truth (plus their realpath forms).
+      const ropts = { cwd, home: this.#opts.home, realpath: this.#realpath };
+      const forms = [...new Set(traced.flatMap((p) => resolvePath(p, ropts).forms))].sort();
+      f = this.#withPathChecks({ ...facts, forms });
+    } else if (traced.some((p) => !facts.forms.includes(p))) {
+      // The proxy saw a path form the arguments do not show: judge the union.
+      const forms = [...new Set([...facts.forms, ...traced])].sort();
       f = this.#withPathChecks({ ...facts, forms });
     }
     if (f.secret!.length > 0) {

@@ -199,3 +199,14 @@ Deno.test("TraceAccumulator applies the tool-name guard per name even when argum
   assert.equal(acc.counts.learned, 1);
   assert.deepEqual(reasons(acc), ["read\u200bfile:blocked by a guard"]);
 });
+
+Deno.test("TraceAccumulator trusts the proxy's pre-redaction paths when arguments were redacted", () => {
+  const acc = feed([
+    v1({
+      arguments: { path: "src/[redacted]" },
+      paths: [`${P}/src/alice@example.com.txt`],
+      redactions: [{ ruleId: "emails", pointer: "/path" }],
+    }),
+  ]);
+  assert.deepEqual([...acc.servers.get("fs")!.paths.keys()], [`${P}/src/alice@example.com.txt`]);
+});

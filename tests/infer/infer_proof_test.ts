@@ -36,8 +36,11 @@ function verdictOf(
   compiled: CompiledPolicy,
   c: { server: string; method?: string; tool?: string; arguments: unknown; cwd: string },
 ) {
-  const call = c.method === undefined || c.method === "tools/call"
-    ? canonicalizeCall({ server: c.server, tool: c.tool, arguments: c.arguments }, { cwd: c.cwd, home })
+  const call = c.method === undefined || c.method === "tools/call" || c.method === "prompts/get"
+    ? canonicalizeCall({ server: c.server, method: c.method, tool: c.tool, arguments: c.arguments }, {
+      cwd: c.cwd,
+      home,
+    })
     : canonicalizeCall({ server: c.server, method: c.method, params: c.arguments }, { cwd: c.cwd, home });
   return decide(compiled, call);
 }
