@@ -103,7 +103,11 @@ export async function startBroker(opts: StartBrokerOptions): Promise<Broker> {
     try {
       req = JSON.parse(line);
     } catch {
-      return ""; // Not a request: nothing to answer; Deno only sends JSON lines.
+      // Deno only sends JSON lines; if one is garbled, still answer (deny) so the server does not hang.
+      const id = /"id"\s*:\s*(\d+)/.exec(line)?.[1];
+      return id === undefined
+        ? ""
+        : `{"id":${id},"result":"deny","reason":"AgentPerms containment: malformed permission request"}\n`;
     }
     const id = typeof req.id === "number" ? req.id : 0;
     const permission = typeof req.permission === "string" ? req.permission : "unknown";

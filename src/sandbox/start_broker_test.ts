@@ -51,6 +51,12 @@ Deno.test("startBroker() answers each request line by id through decide(), deriv
     );
     const r2 = await ask(c2, [req(7, "run", null), req(8, "net", "example.com:443")]);
     assert.deepEqual(r2.map((r) => [r.id, r.result]), [[7, "deny"], [8, "deny"]]);
+    const garbled = await ask(c2, ['{"v":1,"id":9,"permission":"read","value":"/x"\n']);
+    assert.deepEqual(
+      [garbled[0]?.id, garbled[0]?.result],
+      [9, "deny"],
+      "a garbled request is denied, not left hanging",
+    );
     assert.equal(checks.length, 5);
     assert.deepEqual(checks[1]?.decision.ruleIds, ["sandbox/read"]);
     c1.close();
