@@ -94,3 +94,12 @@ Deno.test("loadRedactorPlugin() rejects a rule that is quadratic on a long token
     (file) => assertRejects(loadRedactorPlugin(file, { cwd: "/" }), 'rule "x/slow" took'),
   );
 });
+
+Deno.test("loadRedactorPlugin() imports a specifier as is instead of resolving it as a path", async () => {
+  const src = `export default { apiVersion: 1, id: "inline", version: "1",
+    rules: [{ id: "r", pattern: /inl_[a-z]{8}/g }], samples: { redact: ["inl_abcdefgh"], keep: ["inl_"] } };`;
+  const d = await loadRedactorPlugin(`data:application/javascript,${encodeURIComponent(src)}`, {
+    cwd: "/nowhere",
+  });
+  assert.equal(d.id, "inline");
+});
