@@ -108,8 +108,6 @@ const PATH_KEYS = new Set([
   "destinations",
   "dest",
   "src",
-  "target",
-  "targets",
   "location",
   "attachment",
   "attachments",

@@ -68,6 +68,11 @@ export function resolvePath(input: string, opts: ResolveOptions): ResolvedPath {
     readings.add(t);
     if (decoded !== undefined) readings.add(decoded);
   }
+  // `~name/...` is another user's home for shells and Python's expanduser: judge that reading too.
+  for (const r of [...readings]) {
+    const m = /^~([A-Za-z0-9._-]+)(?=$|[\\/])/.exec(r);
+    if (m) readings.add(`${parentOf(opts.home)}/${m[1]}${r.slice(m[0].length)}`);
+  }
   const forms = new Set<string>();
   for (const reading of readings) {
     const variants = new Set([reading]);
@@ -91,6 +96,12 @@ function safeDecode(s: string): string | undefined {
     // Invalid sequences: decode what we can, byte by byte.
     return s.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
   }
+}
+
+function parentOf(home: string): string {
+  const h = home.replace(/[\\/]+$/, "");
+  const cut = Math.max(h.lastIndexOf("/"), h.lastIndexOf("\\"));
+  return cut <= 0 ? "" : h.slice(0, cut);
 }
 
 function expandHome(p: string, home: string): string {

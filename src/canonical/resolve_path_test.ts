@@ -8,7 +8,8 @@ Deno.test("resolvePath() expands ~, $HOME, ${HOME} and %USERPROFILE%", () => {
   for (const p of ["~/.ssh/id", "$HOME/.ssh/id", "${HOME}/.ssh/id", "%USERPROFILE%\\.ssh\\id"]) {
     assert.ok(resolvePath(p, O).forms.includes("/home/u/.ssh/id"), p);
   }
-  assert.deepEqual(resolvePath("~user/x", O).forms, ["/proj/~user/x"]);
+  // ~user keeps its literal reading and adds the other user's home (shells and Python expand it).
+  assert.deepEqual(resolvePath("~user/x", O).forms, ["/proj/~user/x", "/home/user/x"]);
 });
 
 Deno.test("resolvePath() reads file:// URIs and percent-encoding", () => {

@@ -107,8 +107,9 @@ function ipv4FromIpv6(h: string): string | undefined {
   return [hi >> 8, hi & 255, lo >> 8, lo & 255].join(".");
 }
 
+// Wildcard and DNS-rebinding services that answer with the IP written in the name.
 const WILDCARD_DNS_REGEXP =
-  /(?:^|\.)(?:nip\.io|sslip\.io|xip\.io|traefik\.me|localtest\.me|lvh\.me|nip\.direct)$/;
+  /(?:^|\.)(?:nip\.io|sslip\.io|xip\.io|traefik\.me|localtest\.me|lvh\.me|nip\.direct|rbndr\.us|1u\.ms|rebind\.it|xip\.name|backname\.io)$/;
 
 function ipv4FromWildcardDns(host: string): string | undefined {
   if (!WILDCARD_DNS_REGEXP.test(host)) return undefined;

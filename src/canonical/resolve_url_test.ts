@@ -25,6 +25,7 @@ Deno.test("resolveUrl() finds IPv4 inside IPv6-mapped, NAT64 and wildcard-DNS ho
   assert.equal(resolveUrl("http://169-254-169-254.sslip.io/")?.ipv4, "169.254.169.254");
   assert.equal(resolveUrl("http://a9fea9fe.nip.io/")?.ipv4, "169.254.169.254");
   assert.equal(resolveUrl("gopher://2852039166:70/")?.ipv4, "169.254.169.254");
+  assert.equal(resolveUrl("http://a9fea9fe.7f000001.rbndr.us/")?.ipv4, "169.254.169.254");
 });
 
 Deno.test("resolveUrl() lowercases hosts, fills default ports and ignores userinfo", () => {

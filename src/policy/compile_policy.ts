@@ -229,5 +229,21 @@ function compileHostRule(id: string, entry: string): HostRule {
  */
 export function pathRuleCovers(rule: PathRule, abs: string): boolean {
   if (rule.glob) return rule.glob(abs);
-  return rule.roots.some((r) => isWithin(abs, r));
+  if (rule.roots.some((r) => isWithin(abs, r))) return true;
+  // A path holding glob characters (`~/.ss[h]/id_rsa`) reaches a denied root when a server or shell that
+  // expands globs could land inside it: match the path's leading segments, as a glob, against the root.
+  return GLOB_CHARS_REGEXP.test(abs) && rule.roots.some((r) => globReaches(abs, r));
+}
+
+function globReaches(absGlob: string, root: string): boolean {
+  const depth = root === "/" ? 0 : root.split("/").length - 1;
+  const segs = absGlob.split("/");
+  if (segs.length - 1 < depth) return false;
+  const prefix = segs.slice(0, depth + 1).join("/");
+  if (!GLOB_CHARS_REGEXP.test(prefix)) return false;
+  try {
+    return picomatch(prefix, { dot: true, nocase: true, posix: true })(root);
+  } catch {
+    return true; // an unparseable glob is judged as reaching anything (fail closed)
+  }
 }

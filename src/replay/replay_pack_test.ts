@@ -14,10 +14,6 @@ function compile(yaml: string) {
 const example = compile(Deno.readTextFileSync(EXAMPLE));
 const pack = (id: string) => BUILTIN_PACKS.find((p) => p.id === id)!;
 const opts = { cwd: CWD, home: HOME };
-// Known gap, tracked here so a fix shows up: the canonicalizer keeps "~me/.ssh/id_rsa" literal (by design in
-// resolve_path_test.ts), so a deny-only policy misses it for servers that expand ~user (shells, Python's
-// os.path.expanduser). allowed_paths still blocks it.
-const KNOWN_GAP = "evasion/ssh-key.tilde-user";
 
 Deno.test("replayPack() blocks 8/8 of the original pack on the example policy, same ids", () => {
   const results = replayPack(example, pack("original"), opts);
@@ -87,8 +83,8 @@ Deno.test("replayPack() finds the holes of a deny-only policy that misses evasio
   assert.ok(s.holes.includes("evasion/src-sibling.dash-suffix"));
   assert.deepEqual(
     s.holes.filter((h) => h.startsWith("evasion/ssh-key")),
-    [KNOWN_GAP],
-    "every other ssh-key variant is still denied",
+    [],
+    "every ssh-key variant is still denied, ~user included",
   );
 });
 
@@ -101,7 +97,7 @@ Deno.test("replayPack() shows deny rules alone catch every path evasion of the f
     /^(ssh-key|etc-passwd|pem-key)/.test(r.attack)
   );
   assert.ok(results.length > 80);
-  assert.deepEqual(results.filter((r) => !r.blocked).map((r) => `evasion/${r.attack}`), [KNOWN_GAP]);
+  assert.deepEqual(results.filter((r) => !r.blocked).map((r) => `evasion/${r.attack}`), []);
 });
 
 Deno.test("replayPack() applies serverMap before judging and reports both names", () => {
