@@ -10,10 +10,11 @@ const KEY = String.raw`(?:[A-Za-z0-9]{1,32}[_.-]){0,4}` +
     .raw`(?:pass(?:word|wd|phrase|code)?|secret|token|api[_-]?key|apikey|key|credentials?|auth|cookie|session[_-]?(?:id|token|key))` +
   String.raw`(?:[_-](?:access|id|key|token|secret|value|hash)){0,2}`;
 // After the opening quote (seen through the lookbehind) a quoted value runs to its closing quote,
-// honouring backslash escapes; an unquoted value stops at whitespace or punctuation. true/false/null are
+// honouring backslash escapes; after an escaped quote (JSON inside a JSON string, read as text) it runs to
+// the next escaped quote; an unquoted value stops at whitespace or punctuation. true/false/null are
 // settings, not secrets (`isSecret: false`, `password: null`).
 const VALUE = String
-  .raw`(?!‹)(?!(?:true|false|null|none|undefined)(?![A-Za-z0-9_]))(?:(?<=")(?:[^"\\\r\n‹]|\\.)+|(?<=')[^'\r\n‹]+|[^\s"'‹,;&(){}\[\]<>]+)`;
+  .raw`(?!‹)(?!(?:true|false|null|none|undefined)(?![A-Za-z0-9_]))(?:(?<=\\")(?:[^"\\\r\n‹]|\\[^"\r\n])+|(?<=")(?:[^"\\\r\n‹]|\\.)+|(?<=')[^'\r\n‹]+|[^\s"'‹,;&(){}\[\]<>\\]+)`;
 
 /** Credentials written as assignments, headers, phrases or URL userinfo; the key is kept, the value goes. */
 export default defineRedactor({
@@ -27,7 +28,8 @@ export default defineRedactor({
       id: "authorization-header",
       description: "Authorization / Proxy-Authorization header values (the scheme is kept)",
       pattern: new RegExp(
-        String.raw`(?<key>(?<![A-Za-z0-9-])(?:proxy-)?authorization["']?\s{0,8}[:=]\s{0,8}["']?` +
+        String
+          .raw`(?<key>(?<![A-Za-z0-9-])(?:proxy-)?authorization(?:\\?["'])?\s{0,8}[:=]\s{0,8}(?:\\?["'])?` +
           // A value a token rule already replaced keeps its scheme word instead of losing it as the "value".
           String.raw`(?!(?:bearer|basic|token|digest|bot|apikey|dpop|negotiate|ntlm)\s{1,8}‹)` +
           String.raw`(?:(?:bearer|basic|token|digest|bot|apikey|dpop|negotiate|ntlm)\s{1,8})?)` + VALUE,
@@ -66,7 +68,7 @@ export default defineRedactor({
       id: "secret-assignment",
       description: 'password=, token: , api_key=, secret= … and JSON fields such as "password": "x"',
       pattern: new RegExp(
-        String.raw`(?<key>(?<![A-Za-z0-9])${KEY}["']?\s{0,8}(?:=>|[:=])\s{0,8}["']?)${VALUE}`,
+        String.raw`(?<key>(?<![A-Za-z0-9])${KEY}(?:\\?["'])?\s{0,8}(?:=>|[:=])\s{0,8}(?:\\?["'])?)${VALUE}`,
         "gi",
       ),
       replacement: "$<key>‹redacted›",
@@ -89,6 +91,7 @@ export default defineRedactor({
           "https://example.com/cb?access_token=abc&state=1",
           '"client_secret" => "abc"',
           '{"password":"a\\"b c"}',
+          String.raw`{"content":"{\"token\":\"abc\"}"}`,
         ],
         keep: [
           "max_tokens: 1500",
@@ -111,7 +114,7 @@ export default defineRedactor({
       pattern: new RegExp(
         String
           .raw`(?<key>(?<![A-Za-z0-9])(?:[a-z][a-z0-9]{0,31}(?:Password|Passwd|Passphrase|Secret|Token|ApiKey|AccessKey|PrivateKey|SecretKey|Credentials?)(?:Value|Hash)?|[A-Z][A-Z0-9]{0,31}(?:PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|APIKEY|_PWD))` +
-          String.raw`["']?\s{0,8}(?:=>|[:=])\s{0,8}["']?)${VALUE}`,
+          String.raw`(?:\\?["'])?\s{0,8}(?:=>|[:=])\s{0,8}(?:\\?["'])?)${VALUE}`,
         "g",
       ),
       replacement: "$<key>‹redacted›",
