@@ -2,8 +2,7 @@ import { isWithin } from "../canonical/mod.ts";
 import type { PolicyV1, SandboxV1, ServerPolicyV1 } from "../policy/mod.ts";
 import { classifyTool, type DangerCategory, type ToolAnnotations, type ToolClass } from "./classify_tool.ts";
 import { type CoverEntry, coverPaths } from "./cover_paths.ts";
-import { SEEDED_DENIED_PATHS, SEEDED_DENIED_PATTERNS } from "./sensitive_paths.ts";
-import { isTooBroadPath } from "./sensitive_paths.ts";
+import { isTooBroadPath, SEEDED_DENIED_PATHS, SEEDED_DENIED_PATTERNS } from "./sensitive_paths.ts";
 import { type NotLearned, SHELL_LIKE_KEYS, type TraceAccumulator } from "./trace_accumulator.ts";
 
 /** Options for {@link inferPolicy}. */
@@ -148,6 +147,7 @@ export function inferPolicy(acc: TraceAccumulator, opts: InferOptions): InferRes
     const cover = coverPaths(s.paths, { home: opts.home, minEntries: opts.minEntries });
     const byEntry = new Map<string, CoverEntry>();
     for (const c of cover) byEntry.set(show(c.path), c);
+    const byEntryAbs = new Set(cover.map((c) => c.path));
     out.allowedPaths = [...byEntry].sort(([a], [b]) => cmp(a, b)).map(([entry, c]) => ({ entry, cover: c }));
     out.allowedHosts = [...s.hosts].sort(([a], [b]) => cmp(a, b)).map(([entry, calls]) => ({ entry, calls }));
     out.sandbox = inferSandbox(s.sandbox, opts, comments, name);
@@ -186,13 +186,21 @@ export function inferPolicy(acc: TraceAccumulator, opts: InferOptions): InferRes
     for (const t of out.deniedTools) {
       comments.set(commentKey("servers", name, "denied_tools", t.name), ` ${t.why}`);
     }
+    // Which cover entry holds each path first used after untrusted input (ancestor lookup, not a scan).
+    const taintOf = new Map<string, string>();
+    for (const { path, source } of out.afterUntrusted) {
+      for (let cur = path; cur.length > 0; cur = cur.slice(0, Math.max(0, cur.lastIndexOf("/")))) {
+        if (byEntryAbs.has(cur)) {
+          if (!taintOf.has(cur)) taintOf.set(cur, source);
+          break;
+        }
+      }
+    }
     for (const p of out.allowedPaths) {
       const c = p.cover;
       const ex = c.examples.filter((e) => e !== c.path).map(show).slice(0, 2);
-      const tainted = [...s.afterUntrusted.keys()].filter((t) => t === c.path || t.startsWith(`${c.path}/`));
-      const after = tainted.length
-        ? `; first used after untrusted input from ${s.afterUntrusted.get(tainted.sort()[0]!)}: review`
-        : "";
+      const source = taintOf.get(c.path);
+      const after = source !== undefined ? `; first used after untrusted input from ${source}: review` : "";
       const what = c.kind === "generalized"
         ? `${c.distinct} paths under it`
         : c.distinct > 1

@@ -411,7 +411,10 @@ export class TraceAccumulator {
     const sorted = f.forms;
     const untrusted = this.#untrusted.get(session);
     for (const f of sorted) {
-      if (untrusted !== undefined && !s.paths.has(f) && !s.afterUntrusted.has(f)) {
+      if (
+        untrusted !== undefined && !s.paths.has(f) && !s.afterUntrusted.has(f) &&
+        s.afterUntrusted.size < MAX_REVIEW_PATHS
+      ) {
         s.afterUntrusted.set(f, untrusted);
       }
       this.#count(s.paths, f);
@@ -516,6 +519,8 @@ export class TraceAccumulator {
 }
 
 const CACHE_MAX = 100_000;
+/** Paths kept per server for the "first used after untrusted input" review (the rest are not listed). */
+const MAX_REVIEW_PATHS = 10_000;
 // Guards on the tool name run per name; the rest judge the arguments and are cached with them.
 const TOOL_GUARDS = GUARDS.filter((g) => g.id === "tool-name-charset");
 const ARGUMENT_GUARDS = GUARDS.filter((g) => g.id !== "tool-name-charset");
