@@ -19,6 +19,13 @@ export * from "./src/policy/mod.ts";
 export * from "./src/canonical/mod.ts";
 export * from "./src/decision/mod.ts";
 export * from "./src/replay/mod.ts";
+export {
+  inferPolicy,
+  mergePolicy,
+  renderPolicy,
+  summarizeInference,
+  TraceAccumulator,
+} from "./src/infer/mod.ts";
 export { AgentPermsError, type ErrorCode } from "./src/errors.ts";
 export { run } from "./src/cli/run.ts";
 export { fakeIo, type Io } from "./src/cli/io.ts";
