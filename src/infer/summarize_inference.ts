@@ -41,10 +41,8 @@ export function summarizeInference(
   const show = (p: string) => displayPath(p, opts);
   const c = opts.counts;
   out.push(
-    `Read ${c.lines} line(s): ${c.calls} call(s), ${c.learned} learned, ${c.approved} approved by a human or ` +
-      `classed dangerous, ${
-        c.calls - c.learned - c.approved
-      } seen but not learned, ${c.malformed} malformed line(s) skipped.`,
+    `Read ${c.lines} line(s): ${c.calls} call(s), ${c.learned} learned, ${c.approved} approved by a human, ` +
+      `${c.calls - c.learned - c.approved} seen but not learned, ${c.malformed} malformed line(s) skipped.`,
   );
   const usedParts: string[] = [];
   for (const s of r.servers) {
