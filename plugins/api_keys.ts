@@ -15,7 +15,7 @@ export default defineRedactor({
     {
       id: "anthropic-api-key",
       description: "Anthropic keys: sk-ant-…",
-      pattern: /(?<![A-Za-z0-9_-])sk-ant-[A-Za-z0-9_-]{20,}/g,
+      pattern: /(?:(?<![A-Za-z0-9_-])|(?<=\\[nrt]))sk-ant-[A-Za-z0-9_-]{20,}/g,
       samples: {
         redact: ["ANTHROPIC_API_KEY=sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz012345-_abc"],
         keep: ["sk-ant-short", "task-ant-AbCdEfGhIjKlMnOpQrStUvWxYz"],
@@ -24,7 +24,7 @@ export default defineRedactor({
     {
       id: "openai-api-key",
       description: "OpenAI keys: sk-…, sk-proj-…, sk-svcacct-…, sk-admin-…",
-      pattern: /(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{20,}/g,
+      pattern: /(?:(?<![A-Za-z0-9_-])|(?<=\\[nrt]))sk-[A-Za-z0-9_-]{20,}/g,
       samples: {
         redact: [
           "sk-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKL",
@@ -37,7 +37,8 @@ export default defineRedactor({
     {
       id: "github-token",
       description: "GitHub tokens: ghp_, gho_, ghs_, ghu_, ghr_ and github_pat_",
-      pattern: /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})/g,
+      pattern:
+        /(?:(?<![A-Za-z0-9_])|(?<=\\[nrt]))(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})/g,
       samples: {
         redact: [
           "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
@@ -53,7 +54,7 @@ export default defineRedactor({
     {
       id: "gitlab-token",
       description: "GitLab tokens: glpat-, gldt-, glrt-, glptt-, glft-, glsoat-",
-      pattern: /(?<![A-Za-z0-9_-])gl(?:pat|dt|rt|ptt|ft|cbt|soat|oas)-[A-Za-z0-9_-]{20,}/g,
+      pattern: /(?:(?<![A-Za-z0-9_-])|(?<=\\[nrt]))gl(?:pat|dt|rt|ptt|ft|cbt|soat|oas)-[A-Za-z0-9_-]{20,}/g,
       samples: {
         redact: ["glpat-xxxxxxxxxxxxxxxxxxxx", "GITLAB_TOKEN=glpat-AbCdEfGh12345678IjKl"],
         keep: ["glpat-short", "Glpat is a format"],
@@ -62,7 +63,7 @@ export default defineRedactor({
     {
       id: "aws-access-key",
       description: "AWS access key ids: AKIA…, ASIA… (20 characters)",
-      pattern: /(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])/g,
+      pattern: /(?:(?<![A-Za-z0-9])|(?<=\\[nrt]))(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])/g,
       samples: {
         redact: ["key=AKIAABCDEFGHIJKLMNOP", "ASIAIOSFODNN7EXAMPLE"],
         keep: ["AKIA-not-a-key", "AKIAABCDEFGHIJKLMNOPQRS", "XAKIAABCDEFGHIJKLMNOP"],
@@ -71,7 +72,7 @@ export default defineRedactor({
     {
       id: "google-api-key",
       description: "Google API keys: AIza + 35 characters",
-      pattern: /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}/g,
+      pattern: /(?:(?<![A-Za-z0-9_-])|(?<=\\[nrt]))AIza[0-9A-Za-z_-]{35}/g,
       samples: {
         redact: ["https://maps.googleapis.com/?key=AIzaSyA-abcdefghijklmnopqrstuvwxyz01234"],
         keep: ["AIza-short", "AIzaSy"],
@@ -80,7 +81,7 @@ export default defineRedactor({
     {
       id: "stripe-key",
       description: "Stripe secret and restricted keys: sk_live_, rk_live_, sk_test_, rk_test_",
-      pattern: /(?<![A-Za-z0-9_])[sr]k_(?:live|test)_[A-Za-z0-9]{16,}/g,
+      pattern: /(?:(?<![A-Za-z0-9_])|(?<=\\[nrt]))[sr]k_(?:live|test)_[A-Za-z0-9]{16,}/g,
       samples: {
         redact: ["sk_live_51Habcdefghijklmnopqrstu", "rk_live_abcdefghijklmnop1234"],
         keep: ["pk_live_51Habcdefghijklmnopqrstu", "sk_live_short", "desk_live_abcdefghijklmnop1234"],
@@ -89,7 +90,7 @@ export default defineRedactor({
     {
       id: "slack-token",
       description: "Slack tokens: xoxb-, xoxa-, xoxp-, xoxr-, xoxs-, xoxo-, xapp-",
-      pattern: /(?<![A-Za-z0-9_-])(?:xox[abposr]|xapp)-[A-Za-z0-9-]{10,}/g,
+      pattern: /(?:(?<![A-Za-z0-9_-])|(?<=\\[nrt]))(?:xox[abposr]|xapp)-[A-Za-z0-9-]{10,}/g,
       samples: {
         redact: ["xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx", "xapp-1-A0123456789-abcdef"],
         keep: ["xoxb-short", "xoxz-1234567890123"],
@@ -107,7 +108,7 @@ export default defineRedactor({
     {
       id: "npm-token",
       description: "npm access tokens: npm_ + 36 characters",
-      pattern: /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])/g,
+      pattern: /(?:(?<![A-Za-z0-9_])|(?<=\\[nrt]))npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])/g,
       samples: {
         redact: ["//registry.npmjs.org/:_authToken=npm_abcdefghijklmnopqrstuvwxyz0123456789"],
         keep: ["npm_config_cache=/tmp/npm", "npm_package_version"],
@@ -116,7 +117,8 @@ export default defineRedactor({
     {
       id: "jwt",
       description: "JSON Web Tokens: eyJ….eyJ….signature",
-      pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g,
+      pattern:
+        /(?:(?<![A-Za-z0-9_-])|(?<=\\[nrt]))eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g,
       samples: {
         redact: [
           "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",

@@ -29,7 +29,7 @@ export default defineRedactor({
       description: "Authorization / Proxy-Authorization header values (the scheme is kept)",
       pattern: new RegExp(
         String
-          .raw`(?<key>(?<![A-Za-z0-9-])(?:proxy-)?authorization(?:\\?["'])?\s{0,8}[:=]\s{0,8}(?:\\?["'])?` +
+          .raw`(?<key>(?:(?<![A-Za-z0-9-])|(?<=\\[nrt]))(?:proxy-)?authorization(?:\\?["'])?\s{0,8}[:=]\s{0,8}(?:\\?["'])?` +
           // A value a token rule already replaced keeps its scheme word instead of losing it as the "value".
           String.raw`(?!(?:bearer|basic|token|digest|bot|apikey|dpop|negotiate|ntlm)\s{1,8}‹)` +
           String.raw`(?:(?:bearer|basic|token|digest|bot|apikey|dpop|negotiate|ntlm)\s{1,8})?)` + VALUE,
@@ -55,7 +55,7 @@ export default defineRedactor({
       description: "Bearer <token> outside an Authorization header",
       pattern: new RegExp(
         String
-          .raw`(?<key>(?<![A-Za-z0-9_-])bearer\s{1,8})(?=[A-Za-z]{0,256}[0-9_~+/=-])(?!‹)[A-Za-z0-9._~+/=-]{8,}`,
+          .raw`(?<key>(?:(?<![A-Za-z0-9_-])|(?<=\\[nrt]))bearer\s{1,8})(?=[A-Za-z]{0,256}[0-9_~+/=-])(?!‹)[A-Za-z0-9._~+/=-]{8,}`,
         "gi",
       ),
       replacement: "$<key>‹redacted›",
@@ -68,7 +68,8 @@ export default defineRedactor({
       id: "secret-assignment",
       description: 'password=, token: , api_key=, secret= … and JSON fields such as "password": "x"',
       pattern: new RegExp(
-        String.raw`(?<key>(?<![A-Za-z0-9])${KEY}(?:\\?["'])?\s{0,8}(?:=>|[:=])\s{0,8}(?:\\?["'])?)${VALUE}`,
+        String
+          .raw`(?<key>(?:(?<![A-Za-z0-9])|(?<=\\[nrt]))${KEY}(?:\\?["'])?\s{0,8}(?:=>|[:=])\s{0,8}(?:\\?["'])?)${VALUE}`,
         "gi",
       ),
       replacement: "$<key>‹redacted›",
@@ -113,7 +114,7 @@ export default defineRedactor({
       // maxTokens or monkey= do not match. A bounded prefix keeps it linear.
       pattern: new RegExp(
         String
-          .raw`(?<key>(?<![A-Za-z0-9])(?:[a-z][a-z0-9]{0,31}(?:Password|Passwd|Passphrase|Secret|Token|ApiKey|AccessKey|PrivateKey|SecretKey|Credentials?)(?:Value|Hash)?|[A-Z][A-Z0-9]{0,31}(?:PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|APIKEY|_PWD))` +
+          .raw`(?<key>(?:(?<![A-Za-z0-9])|(?<=\\[nrt]))(?:[a-z][a-z0-9]{0,31}(?:Password|Passwd|Passphrase|Secret|Token|ApiKey|AccessKey|PrivateKey|SecretKey|Credentials?)(?:Value|Hash)?|[A-Z][A-Z0-9]{0,31}(?:PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|APIKEY|_PWD))` +
           String.raw`(?:\\?["'])?\s{0,8}(?:=>|[:=])\s{0,8}(?:\\?["'])?)${VALUE}`,
         "g",
       ),
@@ -135,7 +136,7 @@ export default defineRedactor({
       description: "--password VALUE, --token VALUE, --api-key VALUE (space-separated flags)",
       pattern: new RegExp(
         String
-          .raw`(?<key>(?<![A-Za-z0-9-])--?(?:[A-Za-z0-9]{1,32}-){0,3}(?:password|passwd|passphrase|token|secret|api-?key|access-?key)\s{1,4}["']?)(?![-‹])[^\s"'‹]+`,
+          .raw`(?<key>(?:(?<![A-Za-z0-9-])|(?<=\\[nrt]))--?(?:[A-Za-z0-9]{1,32}-){0,3}(?:password|passwd|passphrase|token|secret|api-?key|access-?key)\s{1,4}["']?)(?![-‹])[^\s"'‹]+`,
         "gi",
       ),
       replacement: "$<key>‹redacted›",
@@ -149,7 +150,7 @@ export default defineRedactor({
       description: '"password is hunter2", "passphrase was …" in prose',
       pattern: new RegExp(
         String
-          .raw`(?<key>(?<![A-Za-z0-9])(?:password|passphrase|passcode|passwd)\s{1,4}(?:is|was)\s{1,4}(?:set to\s{1,4}|now\s{1,4})?["'\x60]?)` +
+          .raw`(?<key>(?:(?<![A-Za-z0-9])|(?<=\\[nrt]))(?:password|passphrase|passcode|passwd)\s{1,4}(?:is|was)\s{1,4}(?:set to\s{1,4}|now\s{1,4})?["'\x60]?)` +
           String
             .raw`(?!(?:required|incorrect|wrong|invalid|missing|empty|not|too|correct|expired|the|a|an|your|my|his|her|their|our|its|this|that|being|changed|reset|stored|case|also|still|only|in|on|at|for|used|shown|hidden|sent|saved|weak|strong|long|short|valid|same|different)\b)` +
           String.raw`(?!‹)[^\s"'\x60‹,;]+`,
@@ -165,7 +166,7 @@ export default defineRedactor({
       id: "url-userinfo",
       description: "The password in scheme://user:password@host",
       pattern:
-        /(?<pre>(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,30}:\/\/[^\s\/:@]{0,128}:)(?!‹)[^\s\/@]{1,128}(?=@)/g,
+        /(?<pre>(?:(?<![A-Za-z0-9+.-])|(?<=\\[nrt]))[A-Za-z][A-Za-z0-9+.-]{0,30}:\/\/[^\s\/:@]{0,128}:)(?!‹)[^\s\/@]{1,128}(?=@)/g,
       replacement: "$<pre>‹redacted›",
       samples: {
         redact: [

@@ -15,7 +15,7 @@ export default defineRedactor({
     id: "email",
     description: "local@domain.tld (not git@host, not icon@2x.png, not pkg@1.2.3)",
     pattern:
-      /(?<![A-Za-z0-9._%+-])(?!git@)[A-Za-z0-9._%+-]{1,64}@(?!\d{1,2}x\.)(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])/g,
+      /(?:(?<![A-Za-z0-9._%+-])(?!(?<=\\)[nrt])|(?<=\\[nrt]))(?!git@)[A-Za-z0-9._%+-]{1,64}@(?!\d{1,2}x\.)(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])/g,
     samples: {
       redact: [
         "bob@example.com",

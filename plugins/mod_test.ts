@@ -113,6 +113,24 @@ Deno.test("compileRedactor(BUILTIN_REDACTORS) keeps assignment keys and URL user
     "https://alice:‹redacted›@db.example/x",
   );
   assert.equal(r.redactText("Authorization: Bearer abc.def").text, "Authorization: Bearer ‹redacted›");
+  // JSON inside a JSON string, read as text (a JSONL trace through `redact --format text`).
+  assert.equal(
+    r.redactText(String.raw`{"content":"{\"password\": \"hunter2\", \"n\": 1}"}`).text,
+    String.raw`{"content":"{\"password\": \"‹redacted›\", \"n\": 1}"}`,
+  );
+  assert.equal(r.redactText(String.raw`password=a\nb`).text, String.raw`password=‹redacted›\nb`);
+  // A JSON escape (\n, \t) before a token is not a word character to the gate; the escape itself survives.
+  assert.equal(
+    r.redactText(
+      String.raw`"a\nsk-proj-Ab12_Cd34-Ef56Gh78Ij90Kl12\tghp_abcdefghijklmnopqrstuvwxyz0123456789"`,
+    ).text,
+    String.raw`"a\n‹redacted›\t‹redacted›"`,
+  );
+  assert.equal(
+    r.redactText(String.raw`"x\nbob@example.com\npassword=hunter2\nAuthorization: Bearer abc123"`).text,
+    String.raw`"x\n‹redacted›\npassword=‹redacted›\nAuthorization: Bearer ‹redacted›"`,
+  );
+
   assert.equal(
     r.redactText("Authorization: Bearer sk-proj-Ab12_Cd34-Ef56Gh78Ij90Kl12").text,
     "Authorization: Bearer ‹redacted›",
