@@ -1,4 +1,4 @@
-import { defineRedactor } from "../src/redact/define_redactor.ts";
+import { defineRedactor, REDACTED } from "../src/redact/define_redactor.ts";
 
 // Linear-time shape: each match starts at a keyword behind a one-character lookbehind; prefixes are bounded
 // (`{0,4}` groups of `{1,32}` characters split by a separator), and the value is one greedy run with nothing
@@ -35,7 +35,7 @@ export default defineRedactor({
           String.raw`(?:(?:bearer|basic|token|digest|bot|apikey|dpop|negotiate|ntlm)\s{1,8})?)` + VALUE,
         "gi",
       ),
-      replacement: "$<key>‹redacted›",
+      replacement: `$<key>${REDACTED}`,
       samples: {
         redact: [
           "Authorization: Bearer abc.def.ghi",
@@ -58,7 +58,7 @@ export default defineRedactor({
           .raw`(?<key>(?:(?<![A-Za-z0-9_-])|(?<=\\[nrt]))bearer\s{1,8})(?=[A-Za-z]{0,256}[0-9_~+/=-])(?!‹)[A-Za-z0-9._~+/=-]{8,}`,
         "gi",
       ),
-      replacement: "$<key>‹redacted›",
+      replacement: `$<key>${REDACTED}`,
       samples: {
         redact: ["curl -H 'X: Bearer abc123def456'", "bearer 9f8e7d6c5b4a"],
         keep: ["the bearer instrument.", "Bearer ‹redacted›", "bearer of bad news"],
@@ -72,7 +72,7 @@ export default defineRedactor({
           .raw`(?<key>(?:(?<![A-Za-z0-9])|(?<=\\[nrt]))${KEY}(?:\\?["'])?\s{0,8}(?:=>|[:=])\s{0,8}(?:\\?["'])?)${VALUE}`,
         "gi",
       ),
-      replacement: "$<key>‹redacted›",
+      replacement: `$<key>${REDACTED}`,
       field:
         /(?:password|passwd|passphrase|passcode|secrets?|token|api[_-]?key|access[_-]?key|private[_-]?key|secret[_-]?key|credentials?|authorization|cookie|session[_-]?(?:id|token|key))(?:[_-]?(?:id|value|hash))?$/i,
       samples: {
@@ -118,7 +118,7 @@ export default defineRedactor({
           String.raw`(?:\\?["'])?\s{0,8}(?:=>|[:=])\s{0,8}(?:\\?["'])?)${VALUE}`,
         "g",
       ),
-      replacement: "$<key>‹redacted›",
+      replacement: `$<key>${REDACTED}`,
       samples: {
         redact: [
           "dbPassword=hunter2",
@@ -139,7 +139,7 @@ export default defineRedactor({
           .raw`(?<key>(?:(?<![A-Za-z0-9-])|(?<=\\[nrt]))--?(?:[A-Za-z0-9]{1,32}-){0,3}(?:password|passwd|passphrase|token|secret|api-?key|access-?key)\s{1,4}["']?)(?![-‹])[^\s"'‹]+`,
         "gi",
       ),
-      replacement: "$<key>‹redacted›",
+      replacement: `$<key>${REDACTED}`,
       samples: {
         redact: ["mysql --password hunter2 db", "gh auth login --with-token abc123", "cli --api-key 'k-123'"],
         keep: ["docker login --password-stdin", "run --token --verbose", "--token-file /tmp/t"],
@@ -156,7 +156,7 @@ export default defineRedactor({
           String.raw`(?!‹)[^\s"'\x60‹,;]+`,
         "gi",
       ),
-      replacement: "$<key>‹redacted›",
+      replacement: `$<key>${REDACTED}`,
       samples: {
         redact: ["the password is hunter2", "Passphrase was 'open sesame'", "wifi password is now Tr0ub4dor"],
         keep: ["the password is required", "password is too short", "your password is incorrect"],
@@ -167,7 +167,7 @@ export default defineRedactor({
       description: "The password in scheme://user:password@host",
       pattern:
         /(?<pre>(?:(?<![A-Za-z0-9+.-])|(?<=\\[nrt]))[A-Za-z][A-Za-z0-9+.-]{0,30}:\/\/[^\s\/:@]{0,128}:)(?!‹)[^\s\/@]{1,128}(?=@)/g,
-      replacement: "$<pre>‹redacted›",
+      replacement: `$<pre>${REDACTED}`,
       samples: {
         redact: [
           "https://alice:s3cret@example.com/x",
