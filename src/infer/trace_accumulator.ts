@@ -1,6 +1,7 @@
 import { type CanonicalCall, canonicalizeCall, resolvePath } from "../canonical/mod.ts";
 import { GUARDS, JUDGED_METHODS, PASSTHROUGH_METHODS } from "../decision/mod.ts";
 import { LegacyTraceEventSchema, type TraceEventV1, TraceEventV1Schema } from "../trace/mod.ts";
+import { isTraceEventV1 } from "./_is_trace_event_v1.ts";
 import type { ToolAnnotations } from "./classify_tool.ts";
 import { isSensitivePath, isTooBroadPath } from "./sensitive_paths.ts";
 
@@ -270,6 +271,11 @@ export class TraceAccumulator {
       return;
     }
     if (o.v !== undefined) {
+      if (isTraceEventV1(o)) {
+        this.counts.events++;
+        this.addEvent(o);
+        return;
+      }
       const r = TraceEventV1Schema.safeParse(raw);
       if (!r.success) {
         this.#bad(where, `not a v1 trace event: ${describe(r.error.issues)}`);
