@@ -5,16 +5,21 @@ import { defineRedactor, REDACTED } from "../src/redact/define_redactor.ts";
 // after it that could fail, so no start position is ever rescanned more than a bounded number of times.
 
 // A key such as `password`, `DB_PASSWORD`, `x-api-key`, `aws_secret_access_key`, `client.secret`.
-const KEY = String.raw`(?:[A-Za-z0-9]{1,32}[_.-]){0,4}` +
+const PREFIX = String.raw`(?:[A-Za-z0-9]{1,32}[_.-]){0,4}`;
+const SUFFIX = String.raw`(?:[_-](?:access|id|key|token|secret|value|hash)){0,2}`;
+const KEY = PREFIX +
   String
-    .raw`(?:pass(?:word|wd|phrase|code)?|secret|token|api[_-]?key|apikey|key|credentials?|auth|cookie|session[_-]?(?:id|token|key))` +
-  String.raw`(?:[_-](?:access|id|key|token|secret|value|hash)){0,2}`;
+    .raw`(?:pass(?:word|wd|phrase|code)?|secret|token|api[_-]?key|apikey|(?:access|secret|private|signing|encryption|master|license|session)[_-]?key|credentials?|cookie|session[_-]?token)` +
+  SUFFIX;
+// Words too common in code and prose to trust after ":" (`key: string`, `auth: AuthConfig`,
+// `sessionId: number`): only `key=value` counts for them.
+const EQ_ONLY_KEY = PREFIX + String.raw`(?:key|auth|sid|session[_-]?id)` + SUFFIX;
 // After the opening quote (seen through the lookbehind) a quoted value runs to its closing quote,
 // honouring backslash escapes; after an escaped quote (JSON inside a JSON string, read as text) it runs to
 // the next escaped quote; an unquoted value stops at whitespace or punctuation. true/false/null are
-// settings, not secrets (`isSecret: false`, `password: null`).
+// settings and string/number… are type annotations, not secrets (`isSecret: false`, `password: string`).
 const VALUE = String
-  .raw`(?!‹)(?!(?:true|false|null|none|undefined)(?![A-Za-z0-9_]))(?:(?<=\\")(?:[^"\\\r\n‹]|\\[^"\r\n])+|(?<=")(?:[^"\\\r\n‹]|\\.)+|(?<=')[^'\r\n‹]+|[^\s"'‹,;&(){}\[\]<>\\]+)`;
+  .raw`(?!‹)(?!(?:true|false|null|none|undefined|string|number|boolean|unknown|any|str|int|bytes|object)(?![A-Za-z0-9_]))(?:(?<=\\")(?:[^"\\\r\n‹]|\\[^"\r\n])+|(?<=")(?:[^"\\\r\n‹]|\\.)+|(?<=')[^'\r\n‹]+|[^\s"'‹,;&(){}\[\]<>\\]+)`;
 
 /** Credentials written as assignments, headers, phrases or URL userinfo; the key is kept, the value goes. */
 export default defineRedactor({
@@ -69,7 +74,7 @@ export default defineRedactor({
       description: 'password=, token: , api_key=, secret= … and JSON fields such as "password": "x"',
       pattern: new RegExp(
         String
-          .raw`(?<key>(?:(?<![A-Za-z0-9])|(?<=\\[nrt]))${KEY}(?:\\?["'])?\s{0,8}(?:=>|[:=])\s{0,8}(?:\\?["'])?)${VALUE}`,
+          .raw`(?<key>(?:(?<![A-Za-z0-9])|(?<=\\[nrt]))(?:${KEY}(?:\\?["'])?\s{0,8}(?:=>|[:=])|${EQ_ONLY_KEY}=(?![=>]))\s{0,8}(?:\\?["'])?)${VALUE}`,
         "gi",
       ),
       replacement: `$<key>${REDACTED}`,
@@ -97,6 +102,11 @@ export default defineRedactor({
         keep: [
           "max_tokens: 1500",
           "token_count=5",
+          "key: string",
+          "let key = text.slice(1)",
+          "sessionId: string",
+          "auth: AuthConfig",
+          "password: string",
           "monkey=banana",
           "author: bob",
           "PWD=/home/alice",

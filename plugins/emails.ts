@@ -1,7 +1,8 @@
 import { defineRedactor } from "../src/redact/define_redactor.ts";
 
 /**
- * Email addresses. Only the address is replaced, never a `/` around it, so a path that holds an address
+ * Email addresses. A "top-level domain" that is a file extension and no real TLD (`.ts`, `.json`, `.png` …)
+ * marks a file name such as `server@2.ts`, not an address. Only the address is replaced, never a `/` around it, so a path that holds an address
  * (`/srv/mail/bob@example.com/inbox`) keeps its shape for `infer`. The original's pattern took minutes on a
  * long unbroken token; here the local part starts behind a lookbehind and every part is bounded.
  */
@@ -13,9 +14,9 @@ export default defineRedactor({
   category: "emails",
   rules: [{
     id: "email",
-    description: "local@domain.tld (not git@host, not icon@2x.png, not pkg@1.2.3)",
+    description: "local@domain.tld (not git@host, pkg@1.2.3, server@2.ts or other file names)",
     pattern:
-      /(?:(?<![A-Za-z0-9._%+-])(?!(?<=\\)[nrt])|(?<=\\[nrt]))(?!git@)[A-Za-z0-9._%+-]{1,64}@(?!\d{1,2}x\.)(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])/g,
+      /(?:(?<![A-Za-z0-9._%+-])(?!(?<=\\)[nrt])|(?<=\\[nrt]))(?!git@)[A-Za-z0-9._%+-]{1,64}@(?!\d{1,2}x\.)(?:[A-Za-z0-9-]{1,63}\.){1,8}(?!(?:[cm]?[jt]sx?|json[cl]?|ya?ml|toml|txt|png|jpe?g|gif|svg|webp|lock|log|html?|css|map|wasm|exe|dll|tar|t?gz|bz2|xz|csv|pdf|docx?|xlsx?|bak|tmp)(?![A-Za-z0-9-]))[A-Za-z]{2,24}(?![A-Za-z0-9-])/g,
     samples: {
       redact: [
         "bob@example.com",
@@ -25,6 +26,8 @@ export default defineRedactor({
       keep: [
         "git@github.com:org/repo.git",
         "icon@2x.png",
+        "deno run server@2.ts",
+        "logo@dark.svg",
         "npm:@modelcontextprotocol/server-memory@2026.8.31",
         "user@localhost",
         "@types/node",
