@@ -14,6 +14,7 @@ export default defineRedactor({
   rules: [
     {
       id: "anthropic-api-key",
+      needles: ["sk-ant-"],
       description: "Anthropic keys: sk-ant-…",
       pattern: /(?:(?<![A-Za-z0-9_-])|(?<=\\[nrt]))sk-ant-[A-Za-z0-9_-]{20,}/g,
       samples: {
@@ -23,6 +24,7 @@ export default defineRedactor({
     },
     {
       id: "openai-api-key",
+      needles: ["sk-"],
       description: "OpenAI keys: sk-…, sk-proj-…, sk-svcacct-…, sk-admin-…",
       pattern: /(?:(?<![A-Za-z0-9_-])|(?<=\\[nrt]))sk-[A-Za-z0-9_-]{20,}/g,
       samples: {
@@ -36,6 +38,7 @@ export default defineRedactor({
     },
     {
       id: "github-token",
+      needles: ["ghp_", "gho_", "ghs_", "ghu_", "ghr_", "github_pat_"],
       description: "GitHub tokens: ghp_, gho_, ghs_, ghu_, ghr_ and github_pat_",
       pattern:
         /(?:(?<![A-Za-z0-9_])|(?<=\\[nrt]))(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})/g,
@@ -53,6 +56,7 @@ export default defineRedactor({
     },
     {
       id: "gitlab-token",
+      needles: ["glpat-", "gldt-", "glrt-", "glptt-", "glft-", "glcbt-", "glsoat-", "gloas-"],
       description: "GitLab tokens: glpat-, gldt-, glrt-, glptt-, glft-, glsoat-",
       pattern: /(?:(?<![A-Za-z0-9_-])|(?<=\\[nrt]))gl(?:pat|dt|rt|ptt|ft|cbt|soat|oas)-[A-Za-z0-9_-]{20,}/g,
       samples: {
@@ -62,6 +66,7 @@ export default defineRedactor({
     },
     {
       id: "aws-access-key",
+      needles: ["AKIA", "ASIA", "ABIA", "ACCA"],
       description: "AWS access key ids: AKIA…, ASIA… (20 characters)",
       pattern: /(?:(?<![A-Za-z0-9])|(?<=\\[nrt]))(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])/g,
       samples: {
@@ -71,6 +76,7 @@ export default defineRedactor({
     },
     {
       id: "google-api-key",
+      needles: ["AIza"],
       description: "Google API keys: AIza + 35 characters",
       pattern: /(?:(?<![A-Za-z0-9_-])|(?<=\\[nrt]))AIza[0-9A-Za-z_-]{35}/g,
       samples: {
@@ -80,6 +86,7 @@ export default defineRedactor({
     },
     {
       id: "stripe-key",
+      needles: ["k_live_", "k_test_"],
       description: "Stripe secret and restricted keys: sk_live_, rk_live_, sk_test_, rk_test_",
       pattern: /(?:(?<![A-Za-z0-9_])|(?<=\\[nrt]))[sr]k_(?:live|test)_[A-Za-z0-9]{16,}/g,
       samples: {
@@ -89,6 +96,7 @@ export default defineRedactor({
     },
     {
       id: "slack-token",
+      needles: ["xox", "xapp-"],
       description: "Slack tokens: xoxb-, xoxa-, xoxp-, xoxr-, xoxs-, xoxo-, xapp-",
       pattern: /(?:(?<![A-Za-z0-9_-])|(?<=\\[nrt]))(?:xox[abposr]|xapp)-[A-Za-z0-9-]{10,}/g,
       samples: {
@@ -98,6 +106,7 @@ export default defineRedactor({
     },
     {
       id: "slack-webhook",
+      needles: ["https://hooks.slack.com/"],
       description: "Slack incoming-webhook URLs",
       pattern: /https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9_\/-]{20,}/g,
       samples: {
@@ -107,6 +116,7 @@ export default defineRedactor({
     },
     {
       id: "npm-token",
+      needles: ["npm_"],
       description: "npm access tokens: npm_ + 36 characters",
       pattern: /(?:(?<![A-Za-z0-9_])|(?<=\\[nrt]))npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])/g,
       samples: {
@@ -116,6 +126,7 @@ export default defineRedactor({
     },
     {
       id: "jwt",
+      needles: ["eyJ"],
       description: "JSON Web Tokens: eyJ….eyJ….signature",
       pattern:
         /(?:(?<![A-Za-z0-9_-])|(?<=\\[nrt]))eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g,

@@ -31,6 +31,7 @@ export default defineRedactor({
   rules: [
     {
       id: "authorization-header",
+      needles: ["authorization"],
       description: "Authorization / Proxy-Authorization header values (the scheme is kept)",
       pattern: new RegExp(
         String
@@ -57,6 +58,7 @@ export default defineRedactor({
     },
     {
       id: "bearer-token",
+      needles: ["bearer"],
       description: "Bearer <token> outside an Authorization header",
       pattern: new RegExp(
         String
@@ -71,6 +73,7 @@ export default defineRedactor({
     },
     {
       id: "secret-assignment",
+      needles: [":", "="],
       description: 'password=, token: , api_key=, secret= … and JSON fields such as "password": "x"',
       pattern: new RegExp(
         String
@@ -119,6 +122,7 @@ export default defineRedactor({
     },
     {
       id: "compound-secret-assignment",
+      needles: [":", "="],
       description: "Run-together keys: dbPassword=, accessToken: , clientSecret=, PGPASSWORD=, MYSQL_PWD=",
       // Case-sensitive on purpose: the capital letter is what marks "Token" in accessToken as a word, so
       // maxTokens or monkey= do not match. A bounded prefix keeps it linear.
@@ -143,6 +147,7 @@ export default defineRedactor({
     },
     {
       id: "secret-cli-flag",
+      needles: ["-"],
       description: "--password VALUE, --token VALUE, --api-key VALUE (space-separated flags)",
       pattern: new RegExp(
         String
@@ -157,6 +162,7 @@ export default defineRedactor({
     },
     {
       id: "password-phrase",
+      needles: ["pass"],
       description: '"password is hunter2", "passphrase was …" in prose',
       pattern: new RegExp(
         String
@@ -174,6 +180,7 @@ export default defineRedactor({
     },
     {
       id: "url-userinfo",
+      needles: ["://"],
       description: "The password in scheme://user:password@host",
       pattern:
         /(?<pre>(?:(?<![A-Za-z0-9+.-])|(?<=\\[nrt]))[A-Za-z][A-Za-z0-9+.-]{0,30}:\/\/[^\s\/:@]{0,128}:)(?!‹)[^\s\/@]{1,128}(?=@)/g,

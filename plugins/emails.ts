@@ -14,6 +14,7 @@ export default defineRedactor({
   category: "emails",
   rules: [{
     id: "email",
+    needles: ["@"],
     description: "local@domain.tld (not git@host, pkg@1.2.3, server@2.ts or other file names)",
     pattern:
       /(?:(?<![A-Za-z0-9._%+-])(?!(?<=\\)[nrt])|(?<=\\[nrt]))(?!git@)[A-Za-z0-9._%+-]{1,64}@(?!\d{1,2}x\.)(?:[A-Za-z0-9-]{1,63}\.){1,8}(?!(?:[cm]?[jt]sx?|json[cl]?|ya?ml|toml|txt|png|jpe?g|gif|svg|webp|lock|log|html?|css|map|wasm|exe|dll|tar|t?gz|bz2|xz|csv|pdf|docx?|xlsx?|bak|tmp)(?![A-Za-z0-9-]))[A-Za-z]{2,24}(?![A-Za-z0-9-])/g,

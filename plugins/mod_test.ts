@@ -34,6 +34,31 @@ Deno.test("BUILTIN_REDACTORS keep samples survive every built-in rule together",
   }
 });
 
+Deno.test("BUILTIN_REDACTORS needles never hide a match of their own pattern", () => {
+  const texts = [
+    ...BUILTIN_REDACTORS.flatMap((d) => [
+      ...d.samples.redact,
+      ...d.samples.keep,
+      ...d.rules.flatMap((x) => [...(x.samples?.redact ?? []), ...(x.samples?.keep ?? [])]),
+    ]),
+    ...MUST_REDACT_INPUTS(),
+  ];
+  for (const d of BUILTIN_REDACTORS) {
+    for (const rule of d.rules) {
+      const re = new RegExp(rule.pattern.source, rule.pattern.flags.replace("g", ""));
+      const ci = re.flags.includes("i");
+      for (const t of texts) {
+        if (!re.test(t)) continue;
+        const hay = ci ? t.toLowerCase() : t;
+        assert.ok(
+          (rule.needles ?? [""]).some((n) => hay.includes(ci ? n.toLowerCase() : n)),
+          `${d.id}/${rule.id} matches ${JSON.stringify(t)} but no needle occurs`,
+        );
+      }
+    }
+  }
+});
+
 // Every format the issue lists, plus the gaps the original left open (ORIGINAL.md §10).
 const MUST_REDACT: [string, string, string][] = [
   [
@@ -93,6 +118,10 @@ const MUST_REDACT: [string, string, string][] = [
   ["credentials/url-userinfo", "https://user:pass@host.example/x", "pass@"],
   ["emails/email", "mail bob@example.com today", "bob@"],
 ];
+
+function MUST_REDACT_INPUTS(): string[] {
+  return MUST_REDACT.map(([, input]) => input);
+}
 
 Deno.test("compileRedactor(BUILTIN_REDACTORS) redacts every listed format with the expected rule", () => {
   const r = compileRedactor(BUILTIN_REDACTORS);

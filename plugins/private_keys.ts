@@ -12,6 +12,7 @@ export default defineRedactor({
   category: "secrets",
   rules: [{
     id: "pem-private-key",
+    needles: ["-----BEGIN"],
     description: "-----BEGIN … PRIVATE KEY----- through its END line (or the end of the text)",
     pattern:
       /-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----|$)/g,

@@ -20,6 +20,7 @@ export default defineRedactor({
   rules: [
     {
       id: "acme-api-token",
+      needles: ["acme_"],
       description: "ACME API tokens: acme_live_ / acme_test_ + 20 or more hex digits",
       // Linear time: a literal prefix behind a one-character lookbehind, then one character class.
       pattern: /(?<![A-Za-z0-9_])acme_(?:live|test)_[0-9a-f]{20,}/g,
@@ -30,6 +31,7 @@ export default defineRedactor({
     },
     {
       id: "acme-session-cookie",
+      needles: ["ACMESESSION="],
       description: "The ACMESESSION cookie value (the cookie name is kept)",
       pattern: /(?<name>(?<![A-Za-z0-9_])ACMESESSION=)[A-Za-z0-9%_-]{16,}/g,
       replacement: "$<name>‹redacted›",

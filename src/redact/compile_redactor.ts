@@ -1,5 +1,11 @@
 import { AgentPermsError } from "../errors.ts";
-import { globalPattern, REDACTED, type RedactionRule, type RedactorDescriptor } from "./define_redactor.ts";
+import {
+  globalPattern,
+  needlesAllow,
+  REDACTED,
+  type RedactionRule,
+  type RedactorDescriptor,
+} from "./define_redactor.ts";
 
 /** The policy's `redaction` switches; each defaults to true. */
 export interface RedactionSwitches {
@@ -62,6 +68,7 @@ export function compileRedactor(
         ...r,
         id: `${p.id}/${r.id}`,
         pattern: globalPattern(r.pattern),
+        needles: r.pattern.flags.includes("i") ? r.needles?.map((n) => n.toLowerCase()) : r.needles,
         // Without g/y, test() keeps no lastIndex state between keys.
         field: r.field && new RegExp(r.field.source, r.field.flags.replace(/[gy]/g, "")),
         pack: p.id,
@@ -72,11 +79,18 @@ export function compileRedactor(
   const redactText = (s: string) => {
     let text = s;
     const fired: string[] = [];
+    let lower: string | undefined; // lower-cased text for case-insensitive needles, reset on change
     for (const r of rules) {
+      if (r.needles) {
+        const ci = r.pattern.flags.includes("i");
+        if (ci) lower ??= text.toLowerCase();
+        if (!needlesAllow(r.needles, text, ci ? lower : undefined)) continue;
+      }
       const out = text.replace(r.pattern, r.replacement ?? REDACTED);
       if (out !== text) {
         fired.push(r.id);
         text = out;
+        lower = undefined;
       }
     }
     return { text, fired };

@@ -51,3 +51,23 @@ Deno.test("compileRedactor() prefixes rule ids with the pack and reports each ru
   assert.deepEqual(r.redactText("a@example.com b@example.com").fired, ["emails/email"]);
   assert.deepEqual(r.redactText("nothing here"), { text: "nothing here", fired: [] });
 });
+
+Deno.test("compileRedactor() skips a rule whose needles are absent and folds case for an i pattern", () => {
+  const pack: RedactorDescriptor = {
+    apiVersion: 1,
+    id: "n",
+    version: "1",
+    rules: [
+      { id: "cs", pattern: /tok_[a-z]{4}/, needles: ["tok_"] },
+      { id: "ci", pattern: /secret=\w+/i, needles: ["SECRET="] },
+    ],
+    samples: { redact: ["tok_abcd", "Secret=x"], keep: ["TOK_abcd"] },
+  };
+  const r = compileRedactor([pack]);
+  assert.deepEqual(r.redactText("tok_abcd SeCrEt=x"), {
+    text: `${REDACTED} ${REDACTED}`,
+    fired: ["n/cs", "n/ci"],
+  });
+  assert.deepEqual(r.redactText("TOK_abcd"), { text: "TOK_abcd", fired: [] });
+  assert.deepEqual(r.rules[1]!.needles, ["secret="]);
+});

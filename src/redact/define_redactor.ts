@@ -25,6 +25,12 @@ export interface RedactionRule {
    * `{"password": "x"}`, where the text pattern never sees the key). Tested against the key alone.
    */
   field?: RegExp;
+  /**
+   * Fast pre-check: the rule only runs on text that contains at least one of these strings (compared
+   * case-insensitively when the pattern has the `i` flag). Every match must contain one; the samples are
+   * checked with the pre-check on, so a needle that misses a redact sample fails the load.
+   */
+  needles?: string[];
   /** Per-rule samples: each `redact` string must be changed by this rule, each `keep` string must not. */
   samples?: { redact: string[]; keep: string[] };
 }
@@ -57,6 +63,7 @@ export const RedactionRuleSchema = z.strictObject({
   replacement: z.string().optional(),
   description: z.string().optional(),
   field: z.instanceof(RegExp, { error: "field must be a RegExp" }).optional(),
+  needles: z.array(z.string().min(1)).min(1).optional(),
   samples: samplesSchema.optional(),
 });
 
@@ -119,7 +126,24 @@ export function globalPattern(p: RegExp): RegExp {
   return new RegExp(p.source, flags);
 }
 
+/**
+ * Whether a rule's needles allow it to run on a text (true when it has none).
+ * @param needles the rule's needles, already lower-cased when `lower` is used
+ * @param text the text as is
+ * @param lower the text lower-cased, for a case-insensitive rule (undefined: compare as is)
+ * @returns false when no needle occurs, so the pattern cannot match
+ */
+export function needlesAllow(needles: readonly string[] | undefined, text: string, lower?: string): boolean {
+  if (!needles) return true;
+  const hay = lower ?? text;
+  for (const n of needles) if (hay.includes(n)) return true;
+  return false;
+}
+
 function applyRule(rule: RedactionRule, text: string, re: RegExp): string {
+  const ci = re.flags.includes("i");
+  const needles = ci ? rule.needles?.map((n) => n.toLowerCase()) : rule.needles;
+  if (!needlesAllow(needles, text, ci ? text.toLowerCase() : undefined)) return text;
   return text.replace(re, rule.replacement ?? REDACTED);
 }
 

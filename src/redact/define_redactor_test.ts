@@ -76,3 +76,14 @@ Deno.test("checkSamples() treats a pattern without the g flag as global", () => 
 Deno.test("validateRedactor() rejects a non-object default export", () => {
   assertPluginInvalid(() => validateRedactor("nope", "p.ts"), '"p.ts" is not an object');
 });
+
+Deno.test("checkSamples() applies needles, so a needle that misses a redact sample is reported", () => {
+  const d = good();
+  d.rules[0]!.needles = ["ASIA"];
+  assert.deepEqual(checkSamples(d), [
+    'pack "cloud-keys": redact sample "key=AKIAABCDEFGHIJKLMNOP" is not changed',
+    'rule "cloud-keys/aws-access-key": redact sample "AKIAABCDEFGHIJKLMNOP" is not changed',
+  ]);
+  d.rules[0]!.needles = ["ASIA", "AKIA"];
+  assert.deepEqual(checkSamples(d), []);
+});
