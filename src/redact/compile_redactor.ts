@@ -9,8 +9,11 @@ import {
 
 /** The policy's `redaction` switches; each defaults to true. */
 export interface RedactionSwitches {
+  /** Private keys, passwords and tokens in assignments, headers and URLs. */
   secrets?: boolean;
+  /** Email addresses. */
   emails?: boolean;
+  /** Vendor token formats (OpenAI, GitHub, AWS …) and JWTs. */
   api_keys?: boolean;
 }
 

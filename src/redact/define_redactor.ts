@@ -37,11 +37,13 @@ export interface RedactionRule {
 
 /** A redaction pack: the default export of a plugin module (see docs/redaction-plugins.md). */
 export interface RedactorDescriptor {
+  /** Plugin API version; only 1 exists. */
   apiVersion: 1;
   /** kebab-case pack id. */
   id: string;
   /** The pack's own version (semver). */
   version: string;
+  /** One line for `agentperms redact --list` and reports. */
   description?: string;
   /** The policy switch that controls the pack; without one the pack is always on. */
   category?: RedactorCategory;

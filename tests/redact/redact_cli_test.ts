@@ -142,3 +142,13 @@ Deno.test("agentperms redact streams: a line comes out before stdin closes", asy
     assert.equal((await child.status).code, 0);
   }
 });
+
+Deno.test("agentperms redact --help shows usage with examples", async () => {
+  const r = await redact(["--help"], "");
+  assert.equal(r.code, 0);
+  assert.match(r.out, /Usage: agentperms redact \[options\]/);
+  assert.match(r.out, /\nExamples:\n {2}\$ agentperms redact < session\.log/);
+  for (const flag of ["--plugin <file>", "--policy <file>", "--no-emails", "--format <format>", "--list"]) {
+    assert.ok(r.out.includes(flag), flag);
+  }
+});
