@@ -5,9 +5,12 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 // @ts-types="@modelcontextprotocol/sdk/types"
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { hostRealpath } from "../../src/canonical/mod.ts";
 import { type CompiledPolicy, compilePolicy, parsePolicy } from "../../src/policy/mod.ts";
 import type { LaunchPlan } from "../../src/sandbox/mod.ts";
+import { readTraceEvents, type TraceEventV1 } from "../../src/trace/mod.ts";
 
 export const FS_PKG = "@modelcontextprotocol/server-filesystem@2026.8.31";
 export const EVERYTHING_PKG = "@modelcontextprotocol/server-everything@2026.8.31";
@@ -175,4 +178,54 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, what: () => stri
   } finally {
     clearTimeout(timer);
   }
+}
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** A plan-shaped launch of `agentperms proxy` in front of a server, for `connect()` (own env, clearEnv). */
+export function proxyPlan(
+  opts: { mode: "record" | "enforce"; server: string; policy: string; traceDir: string },
+  serverArgv: string[],
+): LaunchPlan {
+  const env: Record<string, string> = { RUST_BACKTRACE: "0", NO_COLOR: "1" };
+  for (const k of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"]) {
+    const v = Deno.env.get(k);
+    if (v !== undefined) env[k] = v;
+  }
+  return {
+    command: Deno.execPath(),
+    args: [
+      "run",
+      "-A",
+      "--config",
+      join(ROOT, "deno.json"),
+      join(ROOT, "cli.ts"),
+      "proxy",
+      "--mode",
+      opts.mode,
+      "--server",
+      opts.server,
+      "--policy",
+      opts.policy,
+      "--trace-dir",
+      opts.traceDir,
+      "--no-tty",
+      "--",
+      ...serverArgv,
+    ],
+    env,
+    clearEnv: true,
+    contained: false,
+    mode: "off",
+    notes: [],
+    flags: [],
+    entry: { kind: "other", launcher: "agentperms", keptFlags: [], droppedFlags: [], serverArgs: serverArgv },
+  };
+}
+
+/** Every trace event in a directory. */
+export async function traceEventsIn(dir: string): Promise<TraceEventV1[]> {
+  const out: TraceEventV1[] = [];
+  for await (const r of readTraceEvents(dir)) out.push(r.event);
+  return out;
 }

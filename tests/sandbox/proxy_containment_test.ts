@@ -6,8 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { childEnv, firstText, proxyArgv, sdkClient, traceEvents } from "../proxy/_helpers.ts";
-import { FS_PKG, makeFixture } from "./_helpers.ts";
+import { connect, FS_PKG, makeFixture, proxyPlan, traceEventsIn } from "./_helpers.ts";
 
 Deno.test("proxy record mode starts server-filesystem contained: escapes are blocked below a forwarding proxy", async () => {
   await using fx = await makeFixture();
@@ -19,18 +18,20 @@ Deno.test("proxy record mode starts server-filesystem contained: escapes are blo
   );
   const traces = join(R, "traces");
   {
-    await using client = await sdkClient(
-      proxyArgv({ mode: "record", server: "fs", policy, traceDir: traces }, ["npx", "-y", FS_PKG, R]),
+    await using c = await connect(
+      proxyPlan({ mode: "record", server: "fs", policy, traceDir: traces }, ["npx", "-y", FS_PKG, R]),
     );
-    const ok = await client.callTool({ name: "read_text_file", arguments: { path: `${R}/allowed/a.txt` } });
-    assert.equal(firstText(ok), "hello");
+    assert.deepEqual(await c.text("read_text_file", { path: `${R}/allowed/a.txt` }), {
+      text: "hello",
+      isError: false,
+    });
     for (const path of [`${R}/allowed_evil/x.txt`, `${R}/allowed/link`]) {
-      const r = await client.callTool({ name: "read_text_file", arguments: { path } });
-      assert.equal(r.isError, true, firstText(r));
-      assert.match(firstText(r), /Requires read access to/);
+      const r = await c.text("read_text_file", { path });
+      assert.equal(r.isError, true, r.text);
+      assert.match(r.text, /Requires read access to/);
     }
   }
-  const events = await traceEvents(traces);
+  const events = await traceEventsIn(traces);
   const calls = events.filter((e) => e.kind === "call" && e.tool === "read_text_file");
   assert.equal(calls.length, 3);
   assert.ok(calls.every((e) => e.forwarded === true), "record mode forwarded every call");
@@ -51,14 +52,14 @@ Deno.test("proxy reports a broker-mode server that stopped with Deno's exit 87, 
   const R = fx.root;
   const policy = join(R, "p.yaml");
   await Deno.writeTextFile(policy, `version: 1\nservers:\n  s:\n    sandbox: { mode: broker }\n`);
-  const argv = proxyArgv({ mode: "enforce", server: "s", policy, traceDir: join(R, "traces") }, [
+  const p = proxyPlan({ mode: "enforce", server: "s", policy, traceDir: join(R, "traces") }, [
     "deno",
     "run",
     fileURLToPath(new URL("./fixtures/exit_87.ts", import.meta.url)),
   ]);
-  const o = await new Deno.Command(argv[0]!, {
-    args: argv.slice(1),
-    env: childEnv(),
+  const o = await new Deno.Command(p.command, {
+    args: p.args,
+    env: p.env,
     clearEnv: true,
     stdin: "null",
     stdout: "null",
@@ -67,6 +68,6 @@ Deno.test("proxy reports a broker-mode server that stopped with Deno's exit 87, 
   const err = new TextDecoder().decode(o.stderr);
   assert.equal(o.code, 87, err);
   assert.match(err, /permission broker is gone \(Deno exit 87\): containment fails closed/);
-  const events = await traceEvents(join(R, "traces"));
+  const events = await traceEventsIn(join(R, "traces"));
   assert.ok(events.some((e) => e.kind === "lifecycle" && /Deno exit 87/.test(e.detail ?? "")));
 });
