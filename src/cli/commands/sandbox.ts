@@ -176,7 +176,13 @@ function explainText(server: string, plan: LaunchPlan): string {
     );
   }
   if (plan.brokerSocket) {
-    lines.push(`Broker socket: ${plan.brokerSocket} (the server exits 87 if it is gone)`, "");
+    const cache = plan.grants?.read.find((g) => g.ruleId === "sandbox/deno-dir")?.value;
+    lines.push(
+      `Broker socket: ${plan.brokerSocket} (the server exits 87 if it is gone)`,
+      `  Deno ignores the flags above while the broker runs; AgentPerms answers every check with decide() on the`,
+      `  realpath, from the same grants${cache ? `, plus reads of the npm package cache ${cache}` : ""}`,
+      "",
+    );
   }
   if (plan.auditFile) lines.push(`Audit log (record mode): ${plan.auditFile}`, "");
   if (plan.notes.length > 0) {
