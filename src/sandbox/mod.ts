@@ -10,8 +10,8 @@
  *   attempts, so `false` is not a need).
  * - `source: "broker"`: one broker answer; `permission`, `value`, `resolved` (realpath when it differs) and
  *   `decision` (from `decide()` on method `deno/permission`).
- * - `source: "runtime"`: a denial seen in a tool result or on stderr (`detectContainmentDenial`); `permission`,
- *   `value`.
+ * - Runtime denials in tool results are recorded by the proxy on the call event as `result.containment`
+ *   (`detectContainmentDenial`); `source: "runtime"` is reserved for denials seen outside a call.
  * `infer` can build a `sandbox` block from them: read/write folders from `value`s, `net` from hosts, `env` names.
  * @module
  */
