@@ -56,3 +56,63 @@ Deno.test("planLaunch() flags and decide() on deno/permission agree on every pat
     { numRuns: 500, seed: 7 },
   );
 });
+
+Deno.test("planLaunch() never grants --allow-run or --allow-all to a contained server unless sandbox.run asks", () => {
+  const flagTok = fc.constantFrom(
+    "-A",
+    "--allow-all",
+    "--allow-run",
+    "--allow-run=sh",
+    "-R",
+    "--allow-env",
+    "-y",
+    "--quiet",
+  );
+  const launcher = fc.constantFrom<string[]>(
+    ["npx"],
+    ["npx", "-y"],
+    ["bunx"],
+    ["pnpm", "dlx"],
+    ["deno", "run"],
+    ["node"],
+    ["tsx"],
+  );
+  fc.assert(
+    fc.property(
+      launcher,
+      fc.array(flagTok, { maxLength: 4 }),
+      fc.constantFrom("pkg@1.0.0", "npm:pkg@1.0.0", "server.js", "srv.ts"),
+      fc.array(flagTok, { maxLength: 3 }),
+      fc.record({
+        read: fc.constant(["/w"]),
+        env: fc.constantFrom(["*"], ["A"], []),
+        net: fc.constantFrom(["*"], []),
+      }),
+      fc.constantFrom("flags", "broker"),
+      (l, pre, mod, post, sb, mode) => {
+        const sandbox = { read: [...sb.read], env: [...sb.env], net: [...sb.net], mode };
+        const policy = compilePolicy({ version: 1, servers: { s: { sandbox } } }, {
+          baseDir: "/",
+          home: "/h",
+        });
+        const plan = planLaunch(policy, "s", [...l, ...pre, mod, ...post], {
+          denoPath: "deno",
+          home: "/h",
+          cwd: "/w",
+          env: {},
+          mode: "enforce",
+        });
+        if (!plan.contained) return;
+        // Everything before the module is Deno's; after it, the server's own arguments.
+        const modIdx = plan.args.findIndex((a) => a.startsWith("npm:") || a.startsWith("/"));
+        const denoArgs = plan.args.slice(0, modIdx);
+        assert.ok(
+          !denoArgs.some((a) => /^(?:-A|--allow-all|--allow-run)(?:=|$)/.test(a)),
+          `${[...l, ...pre, mod, ...post].join(" ")} → ${plan.args.join(" ")}`,
+        );
+        assert.equal(plan.grants?.run.length, 0);
+      },
+    ),
+    { numRuns: 1000, seed: 11 },
+  );
+});
