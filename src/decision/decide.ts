@@ -57,10 +57,13 @@ const verdictOf = (verdict: Verdict, ruleIds: string[], reason: string, errors: 
  * unknown server → deny; explicit denies (guards, denied_tools, lock drift, denied_paths, denied_patterns,
  * denied_hosts) → deny; approval list → approve; allowed_tools → deny when missing; allowed_paths /
  * allowed_hosts → deny when outside; else allow. A rule that throws counts as deny and is listed in `errors`.
+ * A Deno permission check from a contained server (method `deno/permission`, `call.permission`) is judged
+ * apart: guards, then denied_paths / denied_patterns / denied_hosts, then the sandbox grants in
+ * `ctx.permissions` (every form of a path, realpath included, must be inside a grant); no grants → deny.
  *
  * @param policy a compiled policy
  * @param call a canonical call
- * @param ctx facts from outside (lock drift)
+ * @param ctx facts from outside (lock drift, sandbox grants)
  * @returns the decision
  */
 export function decide(policy: CompiledPolicy, call: CanonicalCall, ctx: DecisionContext = {}): Decision {
