@@ -71,3 +71,28 @@ Deno.test("proxy reports a broker-mode server that stopped with Deno's exit 87, 
   const events = await traceEventsIn(join(R, "traces"));
   assert.ok(events.some((e) => e.kind === "lifecycle" && /Deno exit 87/.test(e.detail ?? "")));
 });
+
+Deno.test("proxy says at start, on stderr and in the trace, that a python server is not contained", async () => {
+  await using fx = await makeFixture();
+  const R = fx.root;
+  const policy = join(R, "p.yaml");
+  await Deno.writeTextFile(policy, `version: 1\nservers:\n  py:\n    allowed_paths: [${R}/allowed]\n`);
+  // A stand-in python "server" that exits at once: only the start-up report matters here.
+  const p = proxyPlan({ mode: "enforce", server: "py", policy, traceDir: join(R, "traces") }, [
+    "python3",
+    "-c",
+    "pass",
+  ]);
+  const o = await new Deno.Command(p.command, {
+    args: p.args,
+    env: p.env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const err = new TextDecoder().decode(o.stderr);
+  assert.match(err, /Server "py" is not contained: "python3" is not a JS\/TS entry Deno can run/);
+  const events = await traceEventsIn(join(R, "traces"));
+  assert.ok(events.some((e) => e.kind === "lifecycle" && /"py" is not contained/.test(e.detail ?? "")));
+});
