@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseServerCommand, splitPackageSpec } from "./mod.ts";
+import { lockVersionsFromLaunches, parseServerCommand, splitPackageSpec } from "./mod.ts";
 
 Deno.test("parseServerCommand() reads npx, bunx, pnpm dlx and deno run entries", () => {
   const npx = parseServerCommand(["/usr/bin/npx", "-y", "@scope/srv@1.2.3", "--root", "/x"], "/w");
@@ -45,4 +45,16 @@ Deno.test("parseServerCommand() marks python, docker and binaries as other", () 
   }
   assert.deepEqual(splitPackageSpec("@a/b"), { name: "@a/b" });
   assert.deepEqual(splitPackageSpec("b@^1"), { name: "b", version: "^1" });
+});
+
+Deno.test("lockVersionsFromLaunches() keeps exact versions pinned in mcp.lock launches", () => {
+  assert.deepEqual(
+    lockVersionsFromLaunches([
+      { command: "npx", args: ["-y", "@m/fs@2026.8.31", "/w"] },
+      { command: "npx", args: ["-y", "loose@latest"] },
+      { command: "deno", args: ["run", "npm:@s/p@1.2.3/bin"] },
+      { command: "uvx", args: ["git@1.0.0"] },
+    ], "/w"),
+    { "@m/fs": "2026.8.31", "@s/p": "1.2.3" },
+  );
 });
