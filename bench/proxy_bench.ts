@@ -1,6 +1,7 @@
 /**
- * `deno task bench:proxy`: what the proxy costs, measured in one run, alternating direct and proxied
- * connections to server-everything (`echo`), with a raw NDJSON client so the client adds as little as possible.
+ * `deno task bench:proxy`: what the proxy costs, measured in one run, rotating between direct, a bare JSON hop
+ * (the floor) and the AgentPerms proxy in front of server-everything (`echo`), with a raw NDJSON client so the
+ * client adds as little as possible.
  *
  * Per round and mode: spawn-to-initialize time; p50/p99 of 2,000 sequential `echo` calls after 200 warm-up
  * calls; throughput with 64 calls in flight. Once per mode: a 10 MB `echo` round trip and the proxy's peak
@@ -123,6 +124,8 @@ function vmHwmKb(pid: number): number | undefined {
   }
 }
 
+type Mode = "direct" | "floor" | "proxy";
+
 interface RoundResult {
   initMs: number;
   p50: number;
@@ -187,6 +190,7 @@ async function main(): Promise<void> {
   try {
     const policy = join(work, "p.yaml");
     await Deno.writeTextFile(policy, "version: 1\nservers:\n  everything:\n    allowed_tools: [echo]\n");
+    const floorArgv = [DENO, "run", "-A", "--no-config", join(ROOT, "bench/_min_json_proxy.ts"), ...SERVER];
     const proxied = [
       DENO,
       "run",
@@ -204,18 +208,18 @@ async function main(): Promise<void> {
       "--trace-dir",
       join(work, "traces"),
       "--no-tty",
-      ...(Deno.env.get("PROXY_BENCH_EXTRA")?.split(" ").filter(Boolean) ?? []),
       "--",
       ...SERVER,
     ];
-    const direct: RoundResult[] = [];
-    const proxy: RoundResult[] = [];
+    const results: Record<Mode, RoundResult[]> = { direct: [], floor: [], proxy: [] };
+    const argvOf: Record<Mode, string[]> = { direct: SERVER, floor: floorArgv, proxy: proxied };
+    const MODES: Mode[] = ["direct", "floor", "proxy"];
     for (let i = 0; i < ROUNDS; i++) {
-      // Alternate which goes first so drift in the machine's load hits both sides.
-      const order = i % 2 === 0 ? ["direct", "proxy"] : ["proxy", "direct"];
+      // Rotate which goes first so drift in the machine's load hits every mode.
+      const order = MODES.map((_, k) => MODES[(k + i) % MODES.length]!);
       for (const which of order) {
-        const r = await round(which === "direct" ? SERVER : proxied, i === 0);
-        (which === "direct" ? direct : proxy).push(r);
+        const r = await round(argvOf[which], i === 0);
+        results[which].push(r);
         Deno.stderr.writeSync(
           new TextEncoder().encode(
             `round ${i + 1} ${which.padEnd(6)} init ${f(r.initMs, 1)} ms  p50 ${f(r.p50)} ms  p99 ${
@@ -227,41 +231,44 @@ async function main(): Promise<void> {
         );
       }
     }
+    const { direct, floor, proxy } = results;
     const traceBytes = [...Deno.readDirSync(join(work, "traces"))].reduce(
       (n, e) => n + Deno.statSync(join(work, "traces", e.name)).size,
       0,
     );
     const m = (rs: RoundResult[], k: keyof RoundResult) => median(rs.map((r) => r[k] as number));
-    const row = (name: string, d: number, p: number, unit: string, digits = 3, lowerIsBetter = true) =>
-      `| ${name} | ${f(d, digits)} ${unit} | ${f(p, digits)} ${unit} | ${
-        lowerIsBetter ? `+${f(p - d, digits)} ${unit}` : `${f((p / d) * 100, 0)} %`
-      } | ${f(p / d, 2)}× |`;
+    const row = (name: string, k: keyof RoundResult, unit: string, digits = 3, higherIsBetter = false) => {
+      const d = m(direct, k), fl = m(floor, k), p = m(proxy, k);
+      const added = higherIsBetter ? `${f((p / d) * 100, 0)} % of direct` : `+${f(p - d, digits)} ${unit}`;
+      return `| ${name} | ${f(d, digits)} ${unit} | ${f(fl, digits)} ${unit} | ${
+        f(p, digits)
+      } ${unit} | ${added} | ${f(p / d, 2)}× |`;
+    };
     const big = (rs: RoundResult[]) => rs.find((r) => r.bigMs !== undefined)!;
     const now = new Date().toISOString().slice(0, 16).replace("T", " ");
     const table = [
-      `Measured ${now} UTC by \`deno task bench:proxy\` (${ROUNDS} alternating rounds, median shown; ` +
+      `Measured ${now} UTC by \`deno task bench:proxy\` (${ROUNDS} rotating rounds, median shown; ` +
       `${CALLS} sequential calls after ${WARMUP} warm-up; ${IN_FLIGHT} in flight for ${THROUGHPUT_CALLS} calls; ` +
-      `Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs). Raw NDJSON client → ` +
-      "[proxy: enforce, policy, containment flags, redacted 0600 trace] → server-everything `echo`.",
+      `Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs, shared machine). Raw NDJSON client → ` +
+      "server-everything `echo`: direct; through a bare JSON hop (`bench/_min_json_proxy.ts`: parse + " +
+      "re-serialize, nothing else: the floor for any Deno proxy); through AgentPerms (enforce, policy, " +
+      "containment flags, redacted 0600 trace).",
       "",
-      "| measure | direct | proxied | added | ratio |",
-      "| --- | --- | --- | --- | --- |",
-      row("round trip p50", m(direct, "p50"), m(proxy, "p50"), "ms"),
-      row("round trip p99", m(direct, "p99"), m(proxy, "p99"), "ms"),
-      row(
-        "throughput, 64 in flight (calls/s)",
-        m(direct, "throughput"),
-        m(proxy, "throughput"),
-        "",
-        0,
-        false,
-      ),
-      row("spawn → initialize answered", m(direct, "initMs"), m(proxy, "initMs"), "ms", 1),
-      row("10 MB echo round trip", big(direct).bigMs!, big(proxy).bigMs!, "ms", 0),
+      "| measure | direct | bare JSON hop | AgentPerms proxy | proxy added | proxy ratio |",
+      "| --- | --- | --- | --- | --- | --- |",
+      row("round trip p50", "p50", "ms"),
+      row("round trip p99", "p99", "ms"),
+      row("throughput, 64 in flight", "throughput", "calls/s", 0, true),
+      row("spawn → initialize answered", "initMs", "ms", 1),
+      `| 10 MB echo round trip | ${f(big(direct).bigMs, 0)} ms | ${f(big(floor).bigMs, 0)} ms | ${
+        f(big(proxy).bigMs, 0)
+      } ms | +${f(big(proxy).bigMs! - big(direct).bigMs!, 0)} ms | ${
+        f(big(proxy).bigMs! / big(direct).bigMs!, 2)
+      }× |`,
       "",
       `Peak RSS (VmHWM) of the process the client spawned, after the 10 MB echo: direct = the server ` +
-      `${f(big(direct).bigRssMb, 1)} MB; proxied = the proxy ${f(big(proxy).bigRssMb, 1)} MB ` +
-      `(before the 10 MB message: ${f(big(proxy).idleRssMb, 1)} MB). Trace written: ${
+      `${f(big(direct).bigRssMb, 1)} MB; proxied = the AgentPerms proxy ${f(big(proxy).bigRssMb, 1)} MB ` +
+      `(${f(big(proxy).idleRssMb, 1)} MB before the 10 MB message). Trace written: ${
         (traceBytes / 1024).toFixed(0)
       } KB for ${ROUNDS * (CALLS + WARMUP + THROUGHPUT_CALLS) + 1} calls.`,
       "",
@@ -269,12 +276,14 @@ async function main(): Promise<void> {
       "",
       "| round | mode | init | p50 | p99 | throughput |",
       "| --- | --- | --- | --- | --- | --- |",
-      ...direct.flatMap((d, i) => [
-        `| ${i + 1} | direct | ${f(d.initMs, 1)} | ${f(d.p50)} | ${f(d.p99)} | ${f(d.throughput, 0)} |`,
-        `| ${i + 1} | proxied | ${f(proxy[i]!.initMs, 1)} | ${f(proxy[i]!.p50)} | ${f(proxy[i]!.p99)} | ${
-          f(proxy[i]!.throughput, 0)
-        } |`,
-      ]),
+      ...direct.flatMap((_, i) =>
+        (["direct", "floor", "proxy"] as Mode[]).map((k) => {
+          const r = results[k][i]!;
+          return `| ${i + 1} | ${k} | ${f(r.initMs, 1)} | ${f(r.p50)} | ${f(r.p99)} | ${
+            f(r.throughput, 0)
+          } |`;
+        })
+      ),
     ].join("\n");
     Deno.stdout.writeSync(new TextEncoder().encode(table + "\n"));
     if (args.includes("--write")) await writeSection(table);

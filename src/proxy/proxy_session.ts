@@ -44,8 +44,11 @@ export interface ProxySessionOptions {
   trace: TraceSink;
   /** Redacts arguments and summaries before they are traced. */
   redact: RedactFn;
-  /** Sends one serialized message (no newline) to the client. */
-  toClient: (line: string) => void;
+  /**
+   * Sends one message (no newline) to the client: serialized text, or the server's own bytes when the proxy
+   * passes a server message on unchanged.
+   */
+  toClient: (line: string | Uint8Array) => void;
   /** Sends one serialized message (no newline) to the server. */
   toServer: (line: string) => void;
   /** Diagnostics (stderr). */
@@ -504,10 +507,14 @@ export class ProxySession {
       for (const el of p.value) this.#serverMessage(el, 0);
       return;
     }
-    this.#serverMessage(p.value, f.bytes.length);
+    this.#serverMessage(p.value, f.bytes.length, f.bytes);
   }
 
-  #serverMessage(v: unknown, size: number): void {
+  /**
+   * @param raw the line as the server sent it; forwarded as is when the message passes unchanged (it was
+   * parsed, so it is one valid JSON value without duplicate keys), which saves re-serializing large results
+   */
+  #serverMessage(v: unknown, size: number, raw?: Uint8Array): void {
     if (v === null || typeof v !== "object" || Array.isArray(v)) {
       this.#malformed("server", "server message is not a JSON object; not forwarded");
       return;
@@ -518,26 +525,27 @@ export class ProxySession {
       else {
         // On notifications/tools/list_changed the drift map is kept (fail closed) until the client lists
         // again and each listed tool is re-checked.
-        this.#sendClient(m);
+        this.#sendClient(m, raw);
       }
       return;
     }
     const k = idKey(m.id);
     const pending = this.#pending.get(k);
     if (!pending) {
-      this.#sendClient(m);
+      this.#sendClient(m, raw);
       return;
     }
     this.#pending.delete(k);
     if (pending.method === "tools/list" && m.result && typeof m.result === "object") {
       this.#onToolsList(m.result as Json);
+      raw = undefined; // the list may have been filtered: re-serialize
     }
     // Answer first, trace second: the trace is written after the answer is on its way.
     if (pending.batch) {
       pending.batch.outstanding--;
       pending.batch.responses.push(m);
       this.#maybeFlushBatch(pending.batch);
-    } else this.#sendClient(m);
+    } else this.#sendClient(m, raw);
     if (pending.event) this.#complete(pending, m, size);
   }
 
@@ -748,8 +756,8 @@ export class ProxySession {
     batch.responses = [];
   }
 
-  #sendClient(msg: unknown): void {
-    if (!this.#closed) this.#o.toClient(JSON.stringify(msg));
+  #sendClient(msg: unknown, raw?: Uint8Array): void {
+    if (!this.#closed) this.#o.toClient(raw ?? JSON.stringify(msg));
   }
 
   #nextDecisionId(): string {

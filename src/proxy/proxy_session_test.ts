@@ -36,7 +36,7 @@ function harness(mode: ProxyMode = "enforce", extra: Partial<ProxySessionOptions
     sessionId: "s1",
     trace,
     redact: (v) => ({ value: v, fired: [] }),
-    toClient: (l) => void toClient.push(JSON.parse(l)),
+    toClient: (l) => void toClient.push(JSON.parse(typeof l === "string" ? l : new TextDecoder().decode(l))),
     toServer: (l) => {
       rawServer.push(l);
       toServer.push(JSON.parse(l));

@@ -158,28 +158,47 @@ async function pump(
 
 /** A line sink that coalesces the lines queued in one turn of the event loop into one write. */
 interface Outbox {
-  (line: string): void;
+  (line: string | Uint8Array): void;
   /** Flushes what is queued and closes the stream (errors ignored: the peer may be gone). */
   close(): Promise<void>;
 }
 
+const NEWLINE = new Uint8Array([10]);
+
 function outbox(writer: WritableStreamDefaultWriter<Uint8Array>): Outbox {
   const enc = new TextEncoder();
-  let queued: string[] = [];
+  let queued: (string | Uint8Array)[] = [];
+  let allText = true;
   let scheduled = false;
   let open = true;
   const flush = () => {
     scheduled = false;
     if (!open || queued.length === 0) return;
-    const text = queued.length === 1 ? queued[0]! + "\n" : queued.join("\n") + "\n";
+    let out: Uint8Array;
+    if (allText) out = enc.encode((queued as string[]).join("\n") + "\n");
+    else {
+      // Mixed text and raw bytes: one buffer, always a copy (the reader owns the bytes it handed out).
+      const parts = queued.map((q) => typeof q === "string" ? enc.encode(q) : q);
+      let total = parts.length;
+      for (const p of parts) total += p.length;
+      out = new Uint8Array(total);
+      let off = 0;
+      for (const p of parts) {
+        out.set(p, off);
+        off += p.length;
+        out.set(NEWLINE, off++);
+      }
+    }
     queued = [];
-    writer.write(enc.encode(text)).catch(() => {
+    allText = true;
+    writer.write(out).catch(() => {
       open = false;
     });
   };
-  const send = ((line: string) => {
+  const send = ((line: string | Uint8Array) => {
     if (!open) return;
     queued.push(line);
+    if (typeof line !== "string") allText = false;
     if (!scheduled) {
       scheduled = true;
       queueMicrotask(flush);

@@ -160,8 +160,9 @@ export class RawProxy implements AsyncDisposable {
     this.#writer = this.child.stdin.getWriter();
     const readLines = async (s: ReadableStream<Uint8Array>, onLine: (l: string) => void) => {
       let rest = "";
-      for await (const chunk of s.pipeThrough(new TextDecoderStream())) {
-        rest += chunk;
+      const dec = new TextDecoder();
+      for await (const bytes of s) {
+        rest += dec.decode(bytes, { stream: true });
         let nl: number;
         while ((nl = rest.indexOf("\n")) !== -1) {
           onLine(rest.slice(0, nl));
