@@ -222,7 +222,7 @@ export class ProxySession {
           refs: [],
           fileUrls: [],
         };
-    const decision = decide(this.#o.policy, call, { drift: this.#drift });
+    const decision = decide(this.#o.policy, call, { drift: this.#driftFor(call) });
     const traced = judged || decision.verdict !== "allow";
     const event = traced ? this.#callEvent(m, call, decision) : undefined;
 
@@ -301,6 +301,20 @@ export class ProxySession {
         String(p.protocolVersion ?? "?")
       }${this.#clientElicitation ? ", elicitation" : ""}`,
     );
+  }
+
+  /**
+   * Lock drift for a call. With a lock, a tool the server has not listed in this session cannot have been
+   * compared with it, so it counts as drifted (fail closed) until a tools/list shows it.
+   */
+  #driftFor(call: CanonicalCall): ReadonlyMap<string, string> {
+    const tool = call.tool;
+    if (!this.#o.lockCheck || call.method !== "tools/call" || tool === undefined || this.#schemas.has(tool)) {
+      return this.#drift;
+    }
+    const d = new Map(this.#drift);
+    d.set(tool, "not listed by the server in this session yet, so not compared with the lock");
+    return d;
   }
 
   #schemaFor(params: unknown): unknown {

@@ -443,3 +443,14 @@ Deno.test("ProxySession redacts traced arguments, URLs and summaries, and clips 
   assert.equal(ev.result?.summary, "the ‹redacted› is out");
   assert.match((ev.arguments as Record<string, string>).big!, /…‹5904 more characters›$/);
 });
+
+Deno.test("ProxySession with a lock denies a call to a tool the server has not listed yet", () => {
+  const h = harness("enforce", { lockCheck: () => new Map() });
+  h.client(call(1, "read_file", { path: "/proj/a" }));
+  assert.equal(h.toServer.length, 0);
+  assert.match(JSON.stringify(h.toClient[0]), /not listed by the server in this session/);
+  h.client({ jsonrpc: "2.0", id: 2, method: "tools/list" });
+  h.server({ jsonrpc: "2.0", id: 2, result: { tools: [{ name: "read_file" }] } });
+  h.client(call(3, "read_file", { path: "/proj/a" }));
+  assert.deepEqual(h.toServer.map((m) => m.id), [2, 3]);
+});
