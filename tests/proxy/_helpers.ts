@@ -61,7 +61,15 @@ export function demoServer(): string[] {
 
 /** argv for the proxy in front of `server`. */
 export function proxyArgv(
-  opts: { mode: "record" | "enforce"; server: string; policy?: string; traceDir: string; extra?: string[] },
+  opts: {
+    mode: "record" | "enforce";
+    server: string;
+    policy?: string;
+    traceDir: string;
+    extra?: string[];
+    /** Allow approval prompts on /dev/tty (default: --no-tty). */
+    tty?: boolean;
+  },
   serverArgv: string[],
 ): string[] {
   return [
@@ -79,7 +87,7 @@ export function proxyArgv(
     ...(opts.policy ? ["--policy", opts.policy] : []),
     "--trace-dir",
     opts.traceDir,
-    "--no-tty",
+    ...(opts.tty ? [] : ["--no-tty"]),
     ...(opts.extra ?? []),
     "--",
     ...serverArgv,
