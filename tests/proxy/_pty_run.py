@@ -5,7 +5,7 @@ Used by the proxy's approval tests: a scripted human on a real terminal.
 Usage: python3 _pty_run.py ANSWERS CMD [ARGS...]"""
 import os, pty, select, sys
 
-answers = sys.argv[1].split(",")
+answers = [a for a in sys.argv[1].split(",") if a]
 cmd = sys.argv[2:]
 master, slave = pty.openpty()
 pid = os.fork()

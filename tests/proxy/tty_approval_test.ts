@@ -41,3 +41,32 @@ Deno.test("proxy asks on /dev/tty with the full arguments: 'y' forwards, 'a' rem
   ]);
   assert.deepEqual(approvals, [["tty", true], ["tty", true], ["session", true], ["tty", false]]);
 });
+
+Deno.test("proxy: while a terminal prompt waits, other calls flow; the client's cancel withdraws the prompt", async () => {
+  await using tmp = await tempDir();
+  const traces = join(tmp.path, "t");
+  const proxy = proxyArgv(
+    { mode: "enforce", server: "demo", policy: POLICY, traceDir: traces, tty: true },
+    demoServer(),
+  );
+  {
+    // No answers: the human never types anything.
+    await using client = await sdkClient(["python3", PTY_RUN, "", ...proxy]);
+    const abort = new AbortController();
+    const pending = client.callTool(
+      { name: "send_email", arguments: { to: "a@b.c", subject: "s", body: "b" } },
+      undefined,
+      { signal: abort.signal },
+    );
+    const other = await client.callTool({ name: "list_repos", arguments: {} });
+    assert.match(firstText(other), /would run list_repos/);
+    abort.abort("user pressed stop");
+    await assert.rejects(pending);
+    // The proxy is still serving after the withdrawal.
+    assert.match(firstText(await client.callTool({ name: "list_repos", arguments: {} })), /would run/);
+  }
+  const mail = (await traceEvents(traces)).filter((e) => e.tool === "send_email");
+  assert.equal(mail.length, 1);
+  assert.equal(mail[0]!.forwarded, false);
+  assert.deepEqual(mail[0]!.approval, { channel: "tty", granted: false, detail: "withdrawn" });
+});
