@@ -26,7 +26,7 @@ import {
   type TraceLineProblem,
   TraceSummarizer,
 } from "../../report/mod.ts";
-import { type LaunchPlan, planLaunch } from "../../sandbox/mod.ts";
+import { type LaunchPlan, lockVersionsFromLaunches, planLaunch } from "../../sandbox/mod.ts";
 import { scanConfigs } from "../../scan/mod.ts";
 import { defaultTraceDir, readTraceEvents, type TraceEventV1 } from "../../trace/mod.ts";
 import { type CommandEnv, homeOf } from "../command_env.ts";
@@ -185,6 +185,16 @@ async function collectReportData(io: Io, opts: ReportOptions, version: string): 
     }
     : na(configsReason);
 
+  // The lock, when there is one: read now (fail closed on a corrupt one) so containment uses its versions.
+  const lockFile = opts.lock ?? DEFAULT_LOCK;
+  const lockAbs = resolve(io.cwd(), lockFile);
+  const pinned = opts.lock === undefined && !(await exists(lockAbs))
+    ? undefined
+    : await readLockFile(lockAbs);
+  const lockVersions = pinned
+    ? lockVersionsFromLaunches(Object.values(pinned.servers).map((s) => s.launch), io.cwd())
+    : undefined;
+
   let containment: ReportData["containment"];
   if (configs) {
     const plans = new Map<string, LaunchPlan>();
@@ -198,6 +208,7 @@ async function collectReportData(io: Io, opts: ReportOptions, version: string): 
             cwd: s.launch.cwd ?? io.cwd(),
             env: {},
             mode: "enforce",
+            lockVersions,
             serverEnv: Object.keys(s.launch.env ?? {}),
           }),
         );
@@ -259,15 +270,12 @@ async function collectReportData(io: Io, opts: ReportOptions, version: string): 
 
   // Lock: launch commands compared statically (like `lock --verify-config`), plus runtime drift from traces.
   let lock: ReportData["lock"];
-  const lockFile = opts.lock ?? DEFAULT_LOCK;
-  const lockAbs = resolve(io.cwd(), lockFile);
-  if (opts.lock === undefined && !(await exists(lockAbs))) {
+  if (!pinned) {
     const fromTraces = reportDrift(undefined, driftEvents);
     lock = fromTraces.length
       ? { available: true, value: { file: "(traces only)", servers: 0, drift: fromTraces } }
       : na(`no lock given and no "${DEFAULT_LOCK}" here`);
   } else {
-    const pinned = await readLockFile(lockAbs);
     inputs.lock = shown(io, lockAbs);
     const configured = new Map<string, ServerLaunch>();
     for (const s of servers) if (s.launch) configured.set(s.name, s.launch);
