@@ -1,6 +1,35 @@
 /**
  * The stdio proxy: NDJSON framing, the per-message session logic (every verdict from `decide()`), approvals
- * and the process runner.
+ * and the process runner (`runProxy`, used by `agentperms proxy`).
+ *
+ * @example
+ * ```ts
+ * import { ProxySession } from "./mod.ts";
+ * import { compilePolicy, parsePolicy } from "../policy/mod.ts";
+ * import { MemoryTraceSink } from "../trace/mod.ts";
+ *
+ * const { policy } = parsePolicy("version: 1\nservers:\n  fs:\n    denied_paths: [~/.ssh]\n", { file: "p.yaml" });
+ * const toClient: string[] = [];
+ * const toServer: string[] = [];
+ * const session = new ProxySession({
+ *   mode: "enforce",
+ *   server: "fs",
+ *   policy: compilePolicy(policy, { baseDir: "/proj", home: "/home/me" }),
+ *   cwd: "/proj",
+ *   home: "/home/me",
+ *   sessionId: "doc",
+ *   trace: new MemoryTraceSink(),
+ *   redact: (value) => ({ value, fired: [] }),
+ *   toClient: (l) => void toClient.push(String(l)),
+ *   toServer: (l) => void toServer.push(l),
+ *   diag: () => {},
+ *   realpath: () => undefined,
+ * });
+ * const line = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read","arguments":{"path":"~/.ssh/id_rsa"}}}';
+ * session.onClientFrame({ kind: "line", bytes: new TextEncoder().encode(line) });
+ * if (toServer.length !== 0 || !toClient[0]!.includes("AgentPerms blocked this call")) throw new Error("not blocked");
+ * session.flushTrace();
+ * ```
  * @module
  */
 export {
