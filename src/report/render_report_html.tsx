@@ -155,7 +155,7 @@ function Report({ data }: { data: ReportData }) {
         <section id="decisions">
           <h2>Decisions</h2>
           <SectionBody section={data.activity}>
-            {(a) => <Decisions counts={a.totals} calls={a.calls} />}
+            {(a) => <Decisions counts={a.totals} calls={a.calls} denyRules={a.denyRules} />}
           </SectionBody>
         </section>
 
@@ -378,7 +378,13 @@ function CountCells({ counts }: { counts: DecisionCounts }) {
   return <>{OUTCOMES.map(([k]) => <td key={k} class="num">{counts[k] ? String(counts[k]) : ""}</td>)}</>;
 }
 
-function Decisions({ counts, calls }: { counts: DecisionCounts; calls: number }) {
+function Decisions(
+  { counts, calls, denyRules }: {
+    counts: DecisionCounts;
+    calls: number;
+    denyRules: ReportActivity["denyRules"];
+  },
+) {
   if (calls === 0) return <p>No calls were observed.</p>;
   return (
     <>
@@ -392,6 +398,29 @@ function Decisions({ counts, calls }: { counts: DecisionCounts; calls: number })
       </div>
       <OutcomeBar counts={counts} />
       <Legend counts={counts} />
+      {denyRules.length > 0 && (
+        <>
+          <h3>Why calls were denied</h3>
+          <table>
+            <thead>
+              <tr>
+                <th>Rule</th>
+                <th class="num">Calls</th>
+              </tr>
+            </thead>
+            <tbody>
+              {denyRules.map((r) => (
+                <tr key={r.ruleId}>
+                  <td>
+                    <code>{r.ruleId}</code>
+                  </td>
+                  <td class="num">{String(r.count)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
       <p class="muted">
         Allowed, denied and approval come from the policy decision; contained means the Deno permission layer
         blocked what a server tried to do even after the call was let through.

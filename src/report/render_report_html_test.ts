@@ -54,6 +54,7 @@ Deno.test("renderReportHtml() shows every section, with its headline figures", (
   assert.match(html, /Scanned 3 server\(s\) across 2 config\(s\): 1 high, 1 medium, 0 low, 0 info\./);
   assert.match(html, /1 of 2 server\(s\) run under Deno permissions/);
   assert.match(html, /27 call\(s\) in 2 trace file\(s\)/);
+  assert.match(html, /Why calls were denied.*<code>rule\/&lt;img src=x onerror=alert\(1\)><\/code>/s);
   assert.match(
     html,
     /<td>symlink<\/td><td class="num">1<\/td><td class="num">0<\/td>/,

@@ -138,6 +138,8 @@ export interface ReportActivity {
   totals: DecisionCounts;
   /** Calls that reached a server without an allow decision (record mode, legacy record). */
   forwardedNotAllowed: number;
+  /** The rules behind denials (denied, approval refused), most frequent first, at most 10. */
+  denyRules: { ruleId: string; count: number }[];
   /** Per server, most-used first. */
   servers: ServerActivity[];
   /** Timeline bars, oldest first. */

@@ -48,6 +48,7 @@ interface Call {
   tool: string;
   outcome: Outcome;
   forwardedNotAllowed: boolean;
+  ruleIds: readonly string[];
 }
 
 interface ServerAcc {
@@ -70,6 +71,7 @@ export class TraceSummarizer {
   #times = new Float64Array(1024);
   #outcomes = new Uint8Array(1024);
   #timed = 0;
+  #denyRules = new Map<string, number>();
 
   /**
    * Adds one event; events that are not calls or sandbox blocks only contribute offered tool names.
@@ -86,6 +88,14 @@ export class TraceSummarizer {
     this.#calls++;
     this.#totals[c.outcome]++;
     if (c.forwardedNotAllowed) this.#forwardedNotAllowed++;
+    if (c.outcome === "denied" || c.outcome === "approvalRefused") {
+      // Bounded: rule ids come from the policy, so there are only as many as it has rules (plus guards).
+      for (const id of c.ruleIds) {
+        if (this.#denyRules.size < 1000 || this.#denyRules.has(id)) {
+          this.#denyRules.set(id, (this.#denyRules.get(id) ?? 0) + 1);
+        }
+      }
+    }
     const s = this.#server(c.server);
     s.counts[c.outcome]++;
     s.calls++;
@@ -141,6 +151,11 @@ export class TraceSummarizer {
       last: this.#timed ? new Date(last).toISOString() : undefined,
       totals: { ...this.#totals },
       forwardedNotAllowed: this.#forwardedNotAllowed,
+      denyRules: [...this.#denyRules.entries()].map(([ruleId, count]) => ({ ruleId, count }))
+        .sort((a, b) => b.count - a.count || (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0)).slice(
+          0,
+          10,
+        ),
       servers,
       timeline: timeline(times, this.#outcomes, first, last, opts.buckets ?? 24),
     };
@@ -188,7 +203,14 @@ function toCall(e: TraceEventV1): Call | undefined {
     const blocked = source === "runtime" || (source === "broker" && e.decision?.verdict !== "allow");
     if (!blocked) return undefined;
     const what = typeof e.permission === "string" ? `(${e.permission})` : "(runtime)";
-    return { time, server: e.server, tool: e.tool ?? what, outcome: "contained", forwardedNotAllowed: false };
+    return {
+      time,
+      server: e.server,
+      tool: e.tool ?? what,
+      outcome: "contained",
+      forwardedNotAllowed: false,
+      ruleIds: e.decision?.ruleIds ?? [],
+    };
   }
   // Only client requests are calls; server → client requests, tool lists, drift, lifecycle and malformed
   // frames are reported elsewhere.
@@ -207,7 +229,7 @@ function toCall(e: TraceEventV1): Call | undefined {
   // In record mode everything is forwarded, so a deny or an unanswered approval still reached the server.
   const forwarded = e.forwarded ?? e.mode === "record";
   const forwardedNotAllowed = forwarded && (outcome === "recorded" || (v !== "allow" && !granted));
-  return { time, server: e.server, tool, outcome, forwardedNotAllowed };
+  return { time, server: e.server, tool, outcome, forwardedNotAllowed, ruleIds: e.decision?.ruleIds ?? [] };
 }
 
 /** Nice bucket widths, so bars line up with minutes, hours and days. */

@@ -33,6 +33,11 @@ Deno.test("summarizeTraces() counts every outcome per server and tool", () => {
     "only the legacy record-mode call reached a server without an allow",
   );
   assert.equal(a.malformed, 1);
+  assert.deepEqual(a.denyRules, [
+    { ruleId: "rule/<img src=x onerror=alert(1)>", count: 1 },
+    { ruleId: "rule/merge_pr", count: 1 },
+    { ruleId: "rule/read_file", count: 1 },
+  ], "only denials and refused approvals count");
   assert.deepEqual(a.problems, ["t.jsonl:99: not JSON"]);
   assert.equal(a.first, "2026-01-01T10:00:00.000Z");
   assert.equal(a.last, "2026-01-01T10:57:00.000Z");
