@@ -106,6 +106,9 @@ interface ApprovalWait {
   elicitId?: string;
   timer?: ReturnType<typeof setTimeout>;
   done: boolean;
+  /** The question as shown to the human (kept for the terminal fallback). */
+  question?: string;
+  timeoutMs?: number;
 }
 
 /**
@@ -117,6 +120,7 @@ export class ProxySession {
   readonly #o: ProxySessionOptions;
   readonly #enforce: boolean;
   readonly #pending = new Map<string, Pending>();
+  readonly #dupes = new Map<string, Pending[]>();
   readonly #approvals = new Map<string, ApprovalWait>();
   readonly #elicits = new Map<string, ApprovalWait>();
   readonly #sessionGrants = new Set<string>();
@@ -247,7 +251,12 @@ export class ProxySession {
     if (hasId) {
       const k = idKey(m.id);
       if (batch) batch.outstanding++;
-      this.#pending.set(k, { id: m.id, method, tool, t0: performance.now(), batch, event });
+      const p: Pending = { id: m.id, method, tool, t0: performance.now(), batch, event };
+      const earlier = this.#pending.get(k);
+      if (earlier) {
+        // A duplicate id while the first is in flight: answers are matched in order.
+        this.#dupes.set(k, [...(this.#dupes.get(k) ?? []), p]);
+      } else this.#pending.set(k, p);
     } else if (event) {
       event.result = { outcome: "none" };
       this.#emit(event);
@@ -360,6 +369,8 @@ export class ProxySession {
     const question = `AgentPerms: server "${this.#o.server}" wants to run tool "${
       call.tool ?? "?"
     }" with these arguments:\n${shown}\nReason: ${decision.reason}`;
+    w.question = question;
+    w.timeoutMs = timeoutMs;
     if (this.#clientElicitation) {
       const elicitId = `agentperms-${this.#o.sessionId}-approval-${++this.#elicitSeq}`;
       w.elicitId = elicitId;
@@ -390,6 +401,11 @@ export class ProxySession {
       });
       return;
     }
+    this.#askTty(w, question, timeoutMs);
+  }
+
+  /** The terminal channel (or, without a terminal, the "no channel" denial). */
+  #askTty(w: ApprovalWait, question: string, timeoutMs: number): void {
     if (this.#tty === null) this.#tty = this.#o.tty?.();
     const tty = this.#tty;
     if (!tty) {
@@ -400,10 +416,7 @@ export class ProxySession {
       `\n${question}\nAllow? [y]es once / [a]lways this session / [N]o (denied in ${
         Math.round(timeoutMs / 1000)
       } s): `,
-      {
-        timeoutMs,
-        signal: w.abort.signal,
-      },
+      { timeoutMs, signal: w.abort.signal },
     ).then((a: TtyAnswer) => {
       if (a === "withdrawn") return;
       const granted = a === "once" || a === "session";
@@ -476,6 +489,14 @@ export class ProxySession {
     if (typeof id === "string") {
       const w = this.#elicits.get(id);
       if (w) {
+        if (m.error !== undefined) {
+          // The client declared elicitation but could not ask (unsupported form, no UI): try the terminal.
+          clearTimeout(w.timer);
+          this.#elicits.delete(id);
+          w.elicitId = undefined;
+          this.#askTty(w, w.question ?? "", w.timeoutMs ?? 60_000);
+          return;
+        }
         const r = (m.result ?? {}) as Json;
         const content = (r.content ?? {}) as Json;
         const choice = content.decision;
@@ -483,8 +504,6 @@ export class ProxySession {
         const session = accepted && choice === "allow-session";
         const detail = accepted
           ? (session ? "allowed for this session" : "allowed once")
-          : m.error !== undefined
-          ? "the client could not ask the user"
           : `the user answered ${String(r.action ?? "?")}${choice === "deny" ? " (deny)" : ""}`;
         this.#finishApproval(w, "elicitation", accepted, session, detail);
         return;
@@ -549,7 +568,20 @@ export class ProxySession {
       this.#sendClient(m, raw);
       return;
     }
-    this.#pending.delete(k);
+    const next = this.#dupes.get(k);
+    if (next) {
+      this.#pending.set(k, next.shift()!);
+      if (next.length === 0) this.#dupes.delete(k);
+    } else this.#pending.delete(k);
+    if (pending.method === "initialize" && m.result && typeof m.result === "object") {
+      const r = m.result as Json;
+      const info = (r.serverInfo ?? {}) as Json;
+      this.#lifecycle(
+        `server initialize: ${String(info.name ?? "?")} ${String(info.version ?? "")} protocol ${
+          String(r.protocolVersion ?? "?")
+        }`,
+      );
+    }
     if (pending.method === "tools/list" && m.result && typeof m.result === "object") {
       this.#onToolsList(m.result as Json);
       raw = undefined; // the list may have been filtered: re-serialize
@@ -730,7 +762,7 @@ export class ProxySession {
       this.#finishApproval(w, "none", false, false, "the server exited");
     }
     const batches = new Set<Batch>();
-    for (const p of this.#pending.values()) {
+    for (const p of [...this.#pending.values(), ...[...this.#dupes.values()].flat()]) {
       if (p.event) {
         p.event.result = { outcome: "error", summary: "server exited" };
         this.#emit(p.event);
@@ -743,6 +775,7 @@ export class ProxySession {
       } else this.#sendClient(e);
     }
     this.#pending.clear();
+    this.#dupes.clear();
     for (const b of batches) this.#maybeFlushBatch(b);
     this.#lifecycle(`server exited with code ${code}`);
     this.#closed = true;

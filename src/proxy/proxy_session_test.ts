@@ -454,3 +454,24 @@ Deno.test("ProxySession with a lock denies a call to a tool the server has not l
   h.client(call(3, "read_file", { path: "/proj/a" }));
   assert.deepEqual(h.toServer.map((m) => m.id), [2, 3]);
 });
+
+Deno.test("ProxySession falls back to the terminal when the client's elicitation fails, then to no channel", () => {
+  const h = harness();
+  h.client(initialize(true));
+  h.client(call(1, "send_email", { to: "a@b.c" }));
+  const ask = h.toClient.find((m) => m.method === "elicitation/create")!;
+  h.client({ jsonrpc: "2.0", id: ask.id, error: { code: -32601, message: "elicitation not supported" } });
+  assert.equal(h.toServer.length, 1, "only initialize reached the server");
+  assert.match(JSON.stringify(h.toClient.at(-1)), /approval required and no approval channel available/);
+});
+
+Deno.test("ProxySession matches answers to duplicate in-flight ids in order and traces both calls", () => {
+  const h = harness("record");
+  h.client(call(1, "read_file", { path: "/proj/a" }));
+  h.client(call(1, "read_file", { path: "/proj/b" }));
+  h.server({ jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "A" }] } });
+  h.server({ jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "B" }] } });
+  const calls = h.trace.events.filter((e) => e.kind === "call");
+  assert.deepEqual(calls.map((e) => [e.paths?.[0], e.result?.summary]), [["/proj/a", "A"], ["/proj/b", "B"]]);
+  assert.equal(h.s.pendingCount, 0);
+});
