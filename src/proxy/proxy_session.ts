@@ -1,4 +1,5 @@
 import canonicalize from "canonicalize";
+import { createHash } from "node:crypto";
 import { type CanonicalCall, canonicalizeCall, hostRealpath } from "../canonical/mod.ts";
 import { decide, type Decision, JUDGED_METHODS, PASSTHROUGH_METHODS } from "../decision/mod.ts";
 import type { CompiledPolicy } from "../policy/mod.ts";
@@ -656,7 +657,13 @@ export class ProxySession {
       }
     }
     const kept: unknown[] = [];
-    const listed: { name: string; annotations?: unknown; hidden?: boolean; ruleIds?: string[] }[] = [];
+    const listed: {
+      name: string;
+      annotations?: unknown;
+      descriptionSha256?: string;
+      hidden?: boolean;
+      ruleIds?: string[];
+    }[] = [];
     for (const t of tools) {
       const name = (t as Json | null)?.name;
       if (typeof name !== "string") {
@@ -676,9 +683,14 @@ export class ProxySession {
       });
       const d = decide(this.#o.policy, call, { drift: this.#drift });
       const hide = d.verdict === "deny";
+      const description = (t as Json).description;
       listed.push({
         name,
         annotations: (t as Json).annotations,
+        // A short hash lets report/infer see a description change without storing possibly hostile text.
+        ...(typeof description === "string"
+          ? { descriptionSha256: createHash("sha256").update(description).digest("hex").slice(0, 16) }
+          : {}),
         ...(hide ? { hidden: this.#enforce, ruleIds: d.ruleIds } : {}),
       });
       if (!hide || !this.#enforce) kept.push(t);

@@ -243,6 +243,8 @@ Deno.test("ProxySession hides drifted tools and denies calls to them when a lock
   r.server({ jsonrpc: "2.0", id: 1, result: { tools: [{ name: "read_file", description: "changed" }] } });
   assert.equal(((r.toClient[0]!.result as Msg).tools as Msg[]).length, 1);
   assert.equal(r.trace.events.filter((e) => e.kind === "drift").length, 1);
+  const listed = r.trace.events.find((e) => e.kind === "tools")!.tools![0]!;
+  assert.match(String(listed.descriptionSha256), /^[0-9a-f]{16}$/);
 });
 
 Deno.test("ProxySession records server requests and denies sampling when the policy says so", () => {
