@@ -90,7 +90,8 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
       opts.diag(`[agentperms] internal error while handling a message: ${(e as Error).stack ?? e}`);
     }
   };
-  const serverPump = pump(child.stdout.getReader(), max, guard((f) => session.onServerFrame(f)));
+  const serverReader = child.stdout.getReader();
+  const serverPump = pump(serverReader, max, guard((f) => session.onServerFrame(f)));
   let clientEof = false;
   let serverExited = false;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
@@ -121,7 +122,17 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
   const status = await child.status;
   serverExited = true;
   // Deliver whatever the server wrote before it exited, then answer what is left.
-  await serverPump;
+  // A grandchild may still hold the server's stdout open: wait a moment for the rest, then stop reading.
+  let drainTimer: ReturnType<typeof setTimeout> | undefined;
+  const drained = await Promise.race([
+    serverPump.then(() => true),
+    new Promise<boolean>((r) => drainTimer = setTimeout(() => r(false), 1000)),
+  ]);
+  clearTimeout(drainTimer);
+  if (!drained) {
+    await serverReader.cancel().catch(() => {});
+    await serverPump;
+  }
   clearTimeout(killTimer);
   const code = status.signal ? 128 + signalNumber(status.signal) : status.code;
   session.onServerExit(code);

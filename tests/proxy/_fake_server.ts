@@ -6,6 +6,8 @@
  * - garbage: writes non-JSON lines to stdout before each answer
  * - signal: on SIGTERM writes "got SIGTERM" to stderr and exits 143
  * - echo: answers tools/call "echo" with "Echo: " + arguments.message (large-message tests)
+ * - grandchild: starts a 20 s `deno eval` (argv[1] as a marker) sharing its stdout, then exits with code 5 on the first
+ *   tools/call (a leftover process keeps the pipe open)
  * Every mode answers `tools/call` with `{content:[{type:"text",text:<name>}]}` and other requests with `{}`.
  */
 const mode = Deno.args[0] ?? "";
@@ -39,6 +41,14 @@ for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream(
     if (!("id" in m)) continue;
     const name = m.params?.name;
     if (mode === "crash" && m.method === "tools/call") Deno.exit(7);
+    if (mode === "grandchild" && m.method === "tools/call") {
+      new Deno.Command(Deno.execPath(), {
+        args: ["eval", "await new Promise((r) => setTimeout(r, 20000))", String(Deno.args[1])],
+        stdout: "inherit",
+        stdin: "null",
+      }).spawn();
+      Deno.exit(5);
+    }
     if (mode === "garbage") out("this is not json {");
     const answer = JSON.stringify({
       jsonrpc: "2.0",

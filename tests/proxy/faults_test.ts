@@ -40,6 +40,40 @@ Deno.test("proxy: a server crash answers pending requests with errors, closes th
   assert.ok(events.some((e) => e.kind === "lifecycle" && /exited with code 7/.test(e.detail ?? "")));
 });
 
+Deno.test("proxy: exits with the server's code even when a leftover grandchild keeps the server's stdout open", async () => {
+  await using tmp = await tempDir();
+  const marker = `agentperms-${crypto.randomUUID()}`;
+  await using p = new RawProxy(
+    proxyArgv(
+      { mode: "record", server: "fake", traceDir: tmp.path, extra: ["--no-contain"] },
+      [DENO, "run", "--no-config", "--no-prompt", "--allow-run", FAKE, "grandchild", marker],
+    ),
+  );
+  try {
+    await p.send(init);
+    await p.response(0);
+    await p.send(call(1, "a"));
+    const r = await p.response(1);
+    assert.match(JSON.stringify(r.error), /exited \(code 5\)/);
+    // The proxy's own exit (its stderr, shared with the leftover process, stays open until that one ends).
+    const t0 = Date.now();
+    const status = await p.child.status;
+    assert.equal(status.code, 5);
+    assert.ok(Date.now() - t0 < 5000, `proxy took ${Date.now() - t0} ms to exit`);
+  } finally {
+    for (const d of Deno.readDirSync("/proc")) {
+      if (!/^\d+$/.test(d.name)) continue;
+      try {
+        if (Deno.readTextFileSync(`/proc/${d.name}/cmdline`).includes(marker)) {
+          Deno.kill(Number(d.name), "SIGKILL");
+        }
+      } catch {
+        // gone
+      }
+    }
+  }
+});
+
 Deno.test("proxy: on client EOF the server's stdin is closed and a server that ignores it is terminated (no orphan)", async () => {
   await using tmp = await tempDir();
   const marker = crypto.randomUUID();
