@@ -81,3 +81,28 @@ Deno.test("proxy --lock with a missing lock file refuses to start (exit 3)", asy
   assert.equal(out.code, 3, new TextDecoder().decode(out.stderr));
   assert.equal(out.stdout.length, 0);
 });
+
+Deno.test("proxy --lock: the package version pinned in mcp.lock is the one started", async () => {
+  await using tmp = await tempDir();
+  const file = join(tmp.path, "mcp.lock");
+  const launch = { command: "npx", args: ["-y", "@modelcontextprotocol/server-everything@2026.8.31"] };
+  await Deno.writeTextFile(
+    file,
+    formatLockFile({ v: 1, servers: { everything: lockServer(launch, { tools: [] }) } }),
+  );
+  const traces = join(tmp.path, "t");
+  {
+    // The client config is unpinned (npx -y, no version), as users often write it.
+    await using client = await sdkClient(
+      proxyArgv(
+        { mode: "record", server: "everything", traceDir: traces, extra: ["--lock", file] },
+        ["npx", "-y", "@modelcontextprotocol/server-everything"],
+      ),
+    );
+    assert.ok((await client.listTools()).tools.some((t) => t.name === "echo"));
+  }
+  const started = (await traceEvents(traces)).find((e) =>
+    e.kind === "lifecycle" && /proxy started/.test(e.detail ?? "")
+  );
+  assert.match(started?.detail ?? "", /npm:@modelcontextprotocol\/server-everything@2026\.8\.31/);
+});

@@ -17,6 +17,7 @@ import {
   describeContainmentExit,
   detectContainmentDenial,
   findDeno,
+  lockVersionsFromLaunches,
   planLaunch,
   readAuditFile,
   startBroker,
@@ -155,7 +156,8 @@ async function runProxyCommand(env: CommandEnv, argv: string[], opts: ProxyOptio
     onError: (m) => diag(`[agentperms] ${m}`),
   });
   const cwd = opts.cwd ? resolve(io.cwd(), opts.cwd) : io.cwd();
-  const lockCheck = opts.lock ? await loadLockCheck(resolve(io.cwd(), opts.lock), opts.server) : undefined;
+  const pinned = opts.lock ? await loadLockCheck(resolve(io.cwd(), opts.lock), opts.server) : undefined;
+  const lockCheck = pinned?.check;
   const base = { sessionId, server: opts.server, mode: opts.mode };
   const note = (detail: string) => {
     diag(`[agentperms] ${detail}`);
@@ -172,6 +174,8 @@ async function runProxyCommand(env: CommandEnv, argv: string[], opts: ProxyOptio
       traceDir,
       realpath: hostRealpath,
       sessionId,
+      // The package version pinned in mcp.lock wins over the command line's (a rug pull needs a new version).
+      lockVersions: pinned?.launch ? lockVersionsFromLaunches([pinned.launch], cwd) : undefined,
     })
     : undefined;
   if (!opts.contain) note(`Server "${opts.server}" is not contained: --no-contain was given`);
@@ -251,10 +255,17 @@ async function runProxyCommand(env: CommandEnv, argv: string[], opts: ProxyOptio
 async function loadLockCheck(
   file: string,
   server: string,
-): Promise<(tools: unknown[]) => ReadonlyMap<string, string>> {
+): Promise<{
+  check: (tools: unknown[]) => ReadonlyMap<string, string>;
+  launch?: { command: string; args: string[] };
+}> {
   // Lazy: the lock module pulls in hashing and the SDK's types; the plain proxy path does not need them.
   const { readLockFile, checkToolsAgainstLock } = await import("../../lock/mod.ts");
   const lock = await readLockFile(file); // lock_invalid on a missing or corrupt lock: fail closed
-  return (tools) =>
-    checkToolsAgainstLock(lock, server, tools as Parameters<typeof checkToolsAgainstLock>[2]).drift;
+  const entry = Object.hasOwn(lock.servers, server) ? lock.servers[server] : undefined;
+  return {
+    check: (tools) =>
+      checkToolsAgainstLock(lock, server, tools as Parameters<typeof checkToolsAgainstLock>[2]).drift,
+    launch: entry?.launch,
+  };
 }
