@@ -311,6 +311,8 @@ async function writeSection(table: string): Promise<void> {
     text = text.trimEnd() + `\n\n## Proxy\n\n${block}\n`;
   }
   await Deno.writeTextFile(file, text);
+  // The CI gate runs `deno fmt --check`, which formats Markdown tables too.
+  await new Deno.Command(DENO, { args: ["fmt", "--quiet", file], stdout: "null", stderr: "null" }).output();
 }
 
 if (import.meta.main) await main();
