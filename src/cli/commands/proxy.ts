@@ -55,7 +55,7 @@ const positiveInt = (name: string) => (v: string): number => {
  */
 export function registerProxy(program: Command, env: CommandEnv): void {
   for (const name of ["proxy", "_proxy"]) {
-    const cmd = program.command(name, { hidden: name === "_proxy" })
+    program.command(name, { hidden: name === "_proxy" })
       .description("Run one MCP stdio server behind the recording/enforcing proxy (the client talks to this)")
       .addOption(
         new Option("--mode <mode>", "record (forward all, trace) or enforce (block what the policy denies)")
@@ -109,7 +109,7 @@ export function registerProxy(program: Command, env: CommandEnv): void {
         `
 Examples:
   $ agentperms proxy --mode record --server memory -- deno run --no-config --no-prompt -A npm:@modelcontextprotocol/server-memory@2026.8.31
-  $ agentperms proxy --mode enforce --server demo --policy examples/policies/demo.mcp.policy.yaml -- deno run examples/vulnerable-mcp-demo/server.ts
+  $ agentperms proxy --mode enforce --server demo --policy examples/policies/demo.mcp.policy.yaml -- deno run --no-config examples/vulnerable-mcp-demo/server.ts
 
 stdout carries only JSON-RPC; diagnostics go to stderr. Exit: the server's exit code; 2 usage (e.g. enforce
 without --policy), 3 invalid policy, 4 the server could not start.`,
@@ -117,7 +117,6 @@ without --policy), 3 invalid policy, 4 the server could not start.`,
       .action(async (argv: string[], opts: ProxyOptions) => {
         env.setExit(await runProxyCommand(env, argv, opts));
       });
-    void cmd;
   }
 }
 
@@ -149,6 +148,9 @@ async function runProxyCommand(env: CommandEnv, argv: string[], opts: ProxyOptio
   const [command, ...args] = argv;
   if (!command) throw new AgentPermsError("usage", "Missing the server command after --");
   const redact: RedactFn = await buildRedactFn(source, { baseDir });
+  // Everything that can refuse to start (policy, plugins, lock) is loaded before the trace file is created.
+  const pinned = opts.lock ? await loadLockCheck(resolve(io.cwd(), opts.lock), opts.server) : undefined;
+  const lockCheck = pinned?.check;
   const sessionId = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
   const traceDir = opts.traceDir ? resolve(io.cwd(), opts.traceDir) : defaultTraceDir(io.env);
   const diag = (m: string) => io.stderr(m.endsWith("\n") ? m : m + "\n");
@@ -156,8 +158,6 @@ async function runProxyCommand(env: CommandEnv, argv: string[], opts: ProxyOptio
     onError: (m) => diag(`[agentperms] ${m}`),
   });
   const cwd = opts.cwd ? resolve(io.cwd(), opts.cwd) : io.cwd();
-  const pinned = opts.lock ? await loadLockCheck(resolve(io.cwd(), opts.lock), opts.server) : undefined;
-  const lockCheck = pinned?.check;
   const base = { sessionId, server: opts.server, mode: opts.mode };
   const note = (detail: string) => {
     diag(`[agentperms] ${detail}`);
