@@ -38,6 +38,7 @@ th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line
 th { color: var(--muted); font-weight: 600; font-size: 12px; text-transform: uppercase; letter-spacing: .03em; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td { word-break: break-word; }
+td.name { word-break: normal; overflow-wrap: break-word; min-width: 8em; }
 .muted { color: var(--muted); }
 .meta { color: var(--muted); font-size: 13px; }
 .na {

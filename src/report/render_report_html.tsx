@@ -321,7 +321,7 @@ function Activity({ activity: a }: { activity: ReportActivity }) {
             <tbody>
               {a.servers.flatMap((s) => [
                 <tr key={s.server}>
-                  <td>
+                  <td class="name">
                     <strong>{s.server}</strong>
                   </td>
                   <td class="muted">all tools</td>
