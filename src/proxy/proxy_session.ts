@@ -553,7 +553,7 @@ export class ProxySession {
       this.#malformed("server", "server message is not a JSON object; not forwarded");
       return;
     }
-    const m = v as Json;
+    let m = v as Json;
     if (typeof m.method === "string") {
       if ("id" in m) this.#serverRequest(m);
       else {
@@ -587,6 +587,15 @@ export class ProxySession {
       this.#onToolsList(m.result as Json);
       raw = undefined; // the list may have been filtered: re-serialize
     }
+    // 2026-07 multi round-trip requests: server asks (sampling, elicitation) ride inside a result.
+    const inputRequests = (m.result as Json | undefined)?.inputRequests;
+    if (inputRequests && typeof inputRequests === "object" && !Array.isArray(inputRequests)) {
+      const blocked = this.#judgeInputRequests(inputRequests as Json, m.id);
+      if (blocked) {
+        m = blocked;
+        raw = undefined;
+      }
+    }
     // Answer first, trace second: the trace is written after the answer is on its way.
     if (pending.batch) {
       pending.batch.outstanding--;
@@ -594,6 +603,48 @@ export class ProxySession {
       this.#maybeFlushBatch(pending.batch);
     } else this.#sendClient(m, raw);
     if (pending.event) this.#complete(pending, m, size);
+  }
+
+  /**
+   * Judges each input request inside an incomplete result like a server request; in enforce mode a denied one
+   * turns the whole result into a JSON-RPC error (the client never sees the ask).
+   * @returns the replacement error message, or undefined when the result may pass
+   */
+  #judgeInputRequests(inputRequests: Json, id: unknown): Json | undefined {
+    let denied: { decision: Decision; decisionId: string } | undefined;
+    for (const [key, r] of Object.entries(inputRequests)) {
+      const method = typeof (r as Json | null)?.method === "string" ? (r as Json).method as string : "?";
+      const call: CanonicalCall = {
+        server: this.#o.server,
+        method,
+        direction: "server",
+        paths: [],
+        urls: [],
+        refs: [],
+        fileUrls: [],
+      };
+      const decision = decide(this.#o.policy, call, { drift: this.#drift });
+      const event = this.#baseEvent("server-request");
+      event.direction = "server";
+      event.method = method;
+      event.id = safeId(id);
+      event.detail = `inputRequests.${key}`;
+      event.decision = { ...pick(decision), decisionId: this.#nextDecisionId() };
+      event.forwarded = decision.verdict === "allow" || !this.#enforce;
+      this.#emit(event);
+      if (!event.forwarded && !denied) denied = { decision, decisionId: event.decision.decisionId! };
+    }
+    if (!denied) return undefined;
+    this.#o.diag(`[agentperms] BLOCKED server input request: ${denied.decision.reason}`);
+    return {
+      jsonrpc: "2.0",
+      id,
+      error: {
+        code: BLOCKED_CODE,
+        message: PREFIX + denied.decision.reason,
+        data: { decisionId: denied.decisionId, ruleIds: denied.decision.ruleIds },
+      },
+    };
   }
 
   #serverRequest(m: Json): void {

@@ -477,3 +477,29 @@ Deno.test("ProxySession matches answers to duplicate in-flight ids in order and 
   assert.deepEqual(calls.map((e) => [e.paths?.[0], e.result?.summary]), [["/proj/a", "A"], ["/proj/b", "B"]]);
   assert.equal(h.s.pendingCount, 0);
 });
+
+Deno.test("ProxySession judges 2026 inputRequests inside a result and blocks a denied sampling ask", () => {
+  const h = harness();
+  h.client(call(1, "read_file", { path: "/proj/a" }));
+  h.server({
+    jsonrpc: "2.0",
+    id: 1,
+    result: {
+      inputRequests: {
+        login: { method: "elicitation/create", params: { message: "user?" } },
+        think: { method: "sampling/createMessage", params: { messages: [] } },
+      },
+      requestState: "opaque",
+    },
+  });
+  assert.equal((h.toClient[0]!.error as Msg).code, -32001);
+  const asks = h.trace.events.filter((e) => e.kind === "server-request");
+  assert.deepEqual(asks.map((e) => [e.detail, e.decision?.verdict]), [
+    ["inputRequests.login", "allow"],
+    ["inputRequests.think", "deny"],
+  ]);
+  const r = harness("record");
+  r.client(call(1, "read_file", { path: "/proj/a" }));
+  r.server({ jsonrpc: "2.0", id: 1, result: { inputRequests: { t: { method: "sampling/createMessage" } } } });
+  assert.ok((r.toClient[0]!.result as Msg).inputRequests, "record mode passes it on");
+});
