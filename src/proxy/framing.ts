@@ -4,7 +4,15 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** One framed line, or a line that was too long and was dropped. */
 export type Frame =
   | { kind: "line"; bytes: Uint8Array }
-  | { kind: "oversize"; size: number };
+  | {
+    kind: "oversize";
+    size: number;
+    /** The first and last bytes of the dropped line (up to 256 each), to find its id and answer it. */
+    head?: Uint8Array;
+    tail?: Uint8Array;
+  };
+
+const EDGE = 256;
 
 /**
  * Splits a byte stream into NDJSON lines on `\n` only (never `\r`, never JSON-aware reassembly), with a
@@ -16,6 +24,8 @@ export class LineSplitter {
   #partBytes = 0;
   #skipping = false;
   #skipped = 0;
+  #head: Uint8Array | undefined;
+  #tail: Uint8Array | undefined;
   readonly #max: number;
 
   /** @param maxBytes the largest line accepted, without its newline */
@@ -36,9 +46,14 @@ export class LineSplitter {
       const piece = chunk.subarray(start, end);
       if (this.#skipping) {
         this.#skipped += piece.length;
+        this.#keepTail(piece);
       } else if (this.#partBytes + piece.length > this.#max) {
         this.#skipping = true;
         this.#skipped = this.#partBytes + piece.length;
+        const first = this.#parts[0] ?? piece;
+        this.#head = (first.length >= EDGE ? first : concat([...this.#parts, piece])).slice(0, EDGE);
+        this.#tail = undefined;
+        this.#keepTail(piece);
         this.#parts = [];
         this.#partBytes = 0;
       } else if (nl !== -1 && this.#parts.length === 0) {
@@ -57,6 +72,14 @@ export class LineSplitter {
     }
   }
 
+  #keepTail(piece: Uint8Array): void {
+    if (piece.length >= EDGE) this.#tail = piece.slice(piece.length - EDGE);
+    else {
+      const joined = this.#tail ? concat([this.#tail, piece]) : piece.slice();
+      this.#tail = joined.length > EDGE ? joined.slice(joined.length - EDGE) : joined;
+    }
+  }
+
   /**
    * Ends the stream: a final line without a newline is still delivered.
    * @param emit receives the last frame, if any
@@ -67,26 +90,30 @@ export class LineSplitter {
 
   #finishLine(emit: (f: Frame) => void): void {
     if (this.#skipping) {
-      emit({ kind: "oversize", size: this.#skipped });
+      emit({ kind: "oversize", size: this.#skipped, head: this.#head, tail: this.#tail });
       this.#skipping = false;
       this.#skipped = 0;
+      this.#head = this.#tail = undefined;
       return;
     }
     const parts = this.#parts;
-    let bytes: Uint8Array;
-    if (parts.length === 1) bytes = parts[0]!;
-    else {
-      bytes = new Uint8Array(this.#partBytes);
-      let off = 0;
-      for (const p of parts) {
-        bytes.set(p, off);
-        off += p.length;
-      }
-    }
+    const bytes = parts.length === 1 ? parts[0]! : concat(parts);
     this.#parts = [];
     this.#partBytes = 0;
     emit({ kind: "line", bytes });
   }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
 }
 
 /** The outcome of parsing one line. */
@@ -138,6 +165,31 @@ export function parseFrameText(text: string): ParsedFrame {
 }
 
 const QUOTE = 34, BACKSLASH = 92, LBRACE = 123, RBRACE = 125, LBRACKET = 91, RBRACKET = 93, COLON = 58;
+
+const ID_AT_START_REGEXP = /^\s*\{(?:[^{}]*?,)?\s*"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")/;
+const ID_AT_END_REGEXP = /[{,]\s*"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")\s*\}\s*$/;
+
+/**
+ * Guesses the JSON-RPC id of a line too large to parse, from its first and last bytes (where serializers put
+ * `"id"` at the top level: first for most clients, last for the MCP SDK). Used only to answer the dropped
+ * message, never to judge it.
+ * @param f an oversize frame
+ * @returns the id, or undefined when it cannot be seen
+ */
+export function oversizeId(f: Extract<Frame, { kind: "oversize" }>): string | number | undefined {
+  const dec = new TextDecoder();
+  const tryParse = (m: RegExpExecArray | null) => {
+    if (!m) return undefined;
+    try {
+      const v = JSON.parse(m[1]!);
+      return typeof v === "string" || typeof v === "number" ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  return (f.head ? tryParse(ID_AT_START_REGEXP.exec(dec.decode(f.head))) : undefined) ??
+    (f.tail ? tryParse(ID_AT_END_REGEXP.exec(dec.decode(f.tail))) : undefined);
+}
 
 /**
  * Finds the first key that appears twice in the same JSON object. Assumes `text` is valid JSON (call it

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { findDuplicateKey, type Frame, LineSplitter, parseFrame, parseFrameText } from "./framing.ts";
+import {
+  findDuplicateKey,
+  type Frame,
+  LineSplitter,
+  oversizeId,
+  parseFrame,
+  parseFrameText,
+} from "./framing.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -75,4 +82,22 @@ Deno.test("parseFrame() parses a 10 MB message and checks it for duplicates in r
   const ms = performance.now() - t0;
   assert.ok(r.ok);
   assert.ok(ms < 2000, `took ${ms} ms`);
+});
+
+Deno.test("oversizeId() finds the id at the start (clients) or at the end (MCP SDK) of a dropped line", () => {
+  const frames = (line: string): Frame[] => {
+    const out: Frame[] = [];
+    const s = new LineSplitter(64);
+    s.push(enc.encode(line + "\n"), (f) => out.push(f));
+    return out;
+  };
+  const big = "x".repeat(1000);
+  const [a] = frames(
+    `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"m":"${big}"}}}`,
+  );
+  const [b] = frames(`{"result":{"content":[{"type":"text","text":"${big}"}]},"jsonrpc":"2.0","id":"s-1"}`);
+  const [c] = frames(`{"jsonrpc":"2.0","method":"notifications/x","params":{"m":"${big}"}}`);
+  assert.equal(a!.kind === "oversize" && oversizeId(a!), 7);
+  assert.equal(b!.kind === "oversize" && oversizeId(b!), "s-1");
+  assert.equal(c!.kind === "oversize" && oversizeId(c!), undefined);
 });

@@ -37,6 +37,7 @@ export {
   findDuplicateKey,
   type Frame,
   LineSplitter,
+  oversizeId,
   type ParsedFrame,
   parseFrame,
   parseFrameText,

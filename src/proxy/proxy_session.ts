@@ -4,7 +4,7 @@ import { type CanonicalCall, canonicalizeCall, hostRealpath } from "../canonical
 import { decide, type Decision, JUDGED_METHODS, PASSTHROUGH_METHODS } from "../decision/mod.ts";
 import type { CompiledPolicy } from "../policy/mod.ts";
 import type { TraceEventV1, TraceSink } from "../trace/mod.ts";
-import { type Frame, parseFrame } from "./framing.ts";
+import { type Frame, oversizeId, parseFrame } from "./framing.ts";
 import type { TtyAnswer, TtyPrompter } from "./tty_prompter.ts";
 
 /** Proxy mode: record forwards everything (and still decides and traces); enforce blocks. */
@@ -164,7 +164,10 @@ export class ProxySession {
   onClientFrame(f: Frame): void {
     if (f.kind === "oversize") {
       this.#malformed("client", `message of ${f.size} bytes is over the size cap; dropped`);
-      this.#sendClient(errorMsg(null, -32600, `AgentPerms: message too large (${f.size} bytes)`));
+      // The id (if it can be seen) lets the client match the error to its request.
+      this.#sendClient(
+        errorMsg(oversizeId(f) ?? null, -32600, `AgentPerms: message too large (${f.size} bytes)`),
+      );
       return;
     }
     const p = parseFrame(f.bytes);
@@ -525,6 +528,14 @@ export class ProxySession {
     if (f.kind === "oversize") {
       this.#malformed("server", `server message of ${f.size} bytes is over the size cap; dropped`);
       this.#o.diag(`[agentperms] server sent a message of ${f.size} bytes, over the cap; not forwarded`);
+      // If it answers a pending request, answer that request with an error so the client is not left waiting.
+      const id = oversizeId(f);
+      if (id !== undefined && this.#pending.has(idKey(id))) {
+        this.#serverMessage(
+          errorMsg(id, -32603, `AgentPerms: the server's answer was ${f.size} bytes, over the size cap`),
+          f.size,
+        );
+      }
       return;
     }
     const p = parseFrame(f.bytes);

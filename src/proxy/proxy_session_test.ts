@@ -503,3 +503,13 @@ Deno.test("ProxySession judges 2026 inputRequests inside a result and blocks a d
   r.server({ jsonrpc: "2.0", id: 1, result: { inputRequests: { t: { method: "sampling/createMessage" } } } });
   assert.ok((r.toClient[0]!.result as Msg).inputRequests, "record mode passes it on");
 });
+
+Deno.test("ProxySession answers a pending request whose answer was over the size cap", () => {
+  const h = harness();
+  h.client(call(5, "read_file", { path: "/proj/a" }));
+  const tail = new TextEncoder().encode('"},"jsonrpc":"2.0","id":5}');
+  h.s.onServerFrame({ kind: "oversize", size: 99_000_000, tail });
+  assert.equal(h.toClient[0]!.id, 5);
+  assert.match(String((h.toClient[0]!.error as Msg).message), /over the size cap/);
+  assert.equal(h.s.pendingCount, 0);
+});
