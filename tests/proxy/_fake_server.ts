@@ -6,6 +6,7 @@
  * - garbage: writes non-JSON lines to stdout before each answer
  * - signal: on SIGTERM writes "got SIGTERM" to stderr and exits 143
  * - echo: answers tools/call "echo" with "Echo: " + arguments.message (large-message tests)
+ * - env: answers tools/call with the value of the environment variable argv[1] ("unset" / "denied")
  * - grandchild: starts a 20 s `deno eval` (argv[1] as a marker) sharing its stdout, then exits with code 5 on the first
  *   tools/call (a leftover process keeps the pipe open)
  * Every mode answers `tools/call` with `{content:[{type:"text",text:<name>}]}` and other requests with `{}`.
@@ -23,6 +24,14 @@ if (mode === "ignore-eof") {
   // Keep the process alive after stdin closes.
   setInterval(() => {}, 1000);
 }
+function readEnv(name: string): string {
+  try {
+    return Deno.env.get(name) ?? "unset";
+  } catch {
+    return "denied";
+  }
+}
+
 let parts: string[] = [];
 for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
   // Keep pieces in a list until a newline arrives: a 10 MB line stays linear.
@@ -53,8 +62,16 @@ for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream(
     const answer = JSON.stringify({
       jsonrpc: "2.0",
       id: m.id,
-      result: m.method !== "tools/call"
+      result: m.method === "initialize"
+        ? {
+          protocolVersion: "2025-06-18",
+          capabilities: { tools: {} },
+          serverInfo: { name: "fake", version: "1" },
+        }
+        : m.method !== "tools/call"
         ? {}
+        : mode === "env"
+        ? { content: [{ type: "text", text: readEnv(String(Deno.args[1])) }] }
         : mode === "echo"
         ? { content: [{ type: "text", text: "Echo: " + m.params.arguments.message }] }
         : { content: [{ type: "text", text: String(name) }] },

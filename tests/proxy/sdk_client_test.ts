@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import {
   demoServer,
+  DENO,
   firstText,
   npmServer,
   proxyArgv,
@@ -240,5 +241,31 @@ Deno.test("proxy refuses to start in enforce mode without a policy or with an in
     assert.equal(await p.exit(), code, p.stderr);
     assert.match(p.stderr, msg);
     assert.equal(p.messages.length, 0, "nothing on stdout");
+  }
+});
+
+Deno.test("proxy containment: only the env names the client config chose (--server-env) reach the server", async () => {
+  await using tmp = await tempDir();
+  const policy = join(tmp.path, "p.yaml");
+  await Deno.writeTextFile(policy, "version: 1\nservers:\n  fake:\n    allowed_tools: [env]\n");
+  const fake = [DENO, "run", "--no-config", "--no-prompt", join(ROOT, "tests/proxy/_fake_server.ts"), "env"];
+  const env = { AP_TEST_TOKEN: "t0ken", AP_OTHER_SECRET: "s3cret" };
+  for (
+    const [name, extra, want] of [
+      ["AP_TEST_TOKEN", ["--server-env", "AP_TEST_TOKEN"], "t0ken"],
+      ["AP_OTHER_SECRET", ["--server-env", "AP_TEST_TOKEN"], "denied"],
+    ] as const
+  ) {
+    await using client = await sdkClient(
+      proxyArgv(
+        { mode: "enforce", server: "fake", policy, traceDir: join(tmp.path, "t"), extra: [...extra] },
+        [
+          ...fake,
+          name,
+        ],
+      ),
+      { env },
+    );
+    assert.equal(firstText(await client.callTool({ name: "env", arguments: {} })), want, name);
   }
 });

@@ -39,6 +39,7 @@ interface ProxyOptions {
   tty: boolean;
   shutdownGrace: number;
   contain: boolean;
+  serverEnv: string[];
 }
 
 const positiveInt = (name: string) => (v: string): number => {
@@ -92,6 +93,12 @@ export function registerProxy(program: Command, env: CommandEnv): void {
         60,
       )
       .option("--no-tty", "never ask for approval on /dev/tty")
+      .option(
+        "--server-env <names>",
+        "environment variables the client config sets for the server (comma separated): passed through containment",
+        (v: string, prev: string[]) => [...prev, ...v.split(",").map((x) => x.trim()).filter(Boolean)],
+        [] as string[],
+      )
       .option(
         "--no-contain",
         "start the server exactly as given, without the Deno permission layer derived from the policy",
@@ -176,6 +183,8 @@ async function runProxyCommand(env: CommandEnv, argv: string[], opts: ProxyOptio
       sessionId,
       // The package version pinned in mcp.lock wins over the command line's (a rug pull needs a new version).
       lockVersions: pinned?.launch ? lockVersionsFromLaunches([pinned.launch], cwd) : undefined,
+      // Containment starts the server with a scrubbed environment; these names are the ones the user chose.
+      serverEnv: opts.serverEnv.length > 0 ? opts.serverEnv : undefined,
     })
     : undefined;
   if (!opts.contain) note(`Server "${opts.server}" is not contained: --no-contain was given`);
