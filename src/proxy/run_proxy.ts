@@ -143,7 +143,10 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
     // The server is gone; stop reading the client so nothing keeps this process alive.
     clientReader.cancel().catch(() => {});
   }
-  await clientPump;
+  // A read that cannot be cancelled (a terminal) must not keep the proxy from exiting.
+  let stopTimer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([clientPump, new Promise((r) => stopTimer = setTimeout(r, 1000))]);
+  clearTimeout(stopTimer);
   return code;
 }
 
