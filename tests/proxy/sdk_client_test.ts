@@ -269,3 +269,46 @@ Deno.test("proxy containment: only the env names the client config chose (--serv
     assert.equal(firstText(await client.callTool({ name: "env", arguments: {} })), want, name);
   }
 });
+
+Deno.test("proxy record: server-filesystem gets the calls the policy would deny, and the trace says so", async () => {
+  await using tmp = await tempDir();
+  const root = join(tmp.path, "root");
+  await Deno.mkdir(join(root, "src"), { recursive: true });
+  await Deno.writeTextFile(join(root, "src/a.txt"), "A");
+  await Deno.writeTextFile(join(root, "notes.txt"), "N");
+  const policy = join(tmp.path, "p.yaml");
+  await Deno.writeTextFile(policy, `version: 1\nservers:\n  fs:\n    allowed_paths: [${root}/src]\n`);
+  const traces = join(tmp.path, "t");
+  {
+    await using client = await sdkClient(
+      proxyArgv(
+        // --no-contain: with a policy, containment would narrow the server's root to allowed_paths even in
+        // record mode; this test is about the JSON-RPC layer forwarding what it would deny.
+        { mode: "record", server: "fs", policy, traceDir: traces, extra: ["--no-contain"] },
+        npmServer("filesystem", {
+          flags: ["--allow-env=__MINIMATCH_TESTING_PLATFORM__", `--allow-read=${root}`],
+          args: [root],
+        }),
+      ),
+    );
+    assert.equal(
+      firstText(
+        await client.callTool({ name: "read_text_file", arguments: { path: join(root, "src/a.txt") } }),
+      ),
+      "A",
+    );
+    // Outside allowed_paths: recorded as a deny, but record mode forwards it.
+    assert.equal(
+      firstText(
+        await client.callTool({ name: "read_text_file", arguments: { path: join(root, "notes.txt") } }),
+      ),
+      "N",
+    );
+  }
+  const calls = (await traceEvents(traces)).filter((e) => e.kind === "call");
+  assert.deepEqual(calls.map((e) => [e.decision?.verdict, e.forwarded, e.result?.outcome]), [
+    ["allow", true, "ok"],
+    ["deny", true, "ok"],
+  ]);
+  assert.deepEqual(calls[1]!.decision?.ruleIds, ["servers.fs.allowed_paths"]);
+});
