@@ -312,3 +312,23 @@ Deno.test("proxy record: server-filesystem gets the calls the policy would deny,
   ]);
   assert.deepEqual(calls[1]!.decision?.ruleIds, ["servers.fs.allowed_paths"]);
 });
+
+Deno.test("proxy --deny-style jsonrpc: a denied tools/call is a JSON-RPC error -32001 with decisionId and ruleIds", async () => {
+  await using tmp = await tempDir();
+  await using client = await sdkClient(
+    proxyArgv({
+      mode: "enforce",
+      server: "demo",
+      policy: DEMO_POLICY,
+      traceDir: join(tmp.path, "t"),
+      extra: ["--deny-style", "jsonrpc"],
+    }, demoServer()),
+  );
+  const err = await client.callTool({ name: "exec", arguments: { command: "id" } }).then(
+    () => undefined,
+    (e: unknown) => e as { code?: number; data?: { ruleIds?: string[]; decisionId?: string } },
+  );
+  assert.equal(err?.code, -32001);
+  assert.deepEqual(err?.data?.ruleIds, ["servers.demo.denied_tools[2]"]);
+  assert.match(String(err?.data?.decisionId), /-\d+$/);
+});
