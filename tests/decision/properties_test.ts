@@ -5,7 +5,6 @@ import {
   canonicalizeCall,
   compilePolicy,
   decide,
-  isWithin,
   normalizeAbsolute,
   parsePolicy,
   resolvePath,
