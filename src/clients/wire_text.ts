@@ -375,17 +375,21 @@ function unwrapEdits(text: string, loc: EntryLoc, sep: number): { edits: Edit[];
   return { edits, empty };
 }
 
-function proxyPrefix(opts: WireTextOptions, name: string, mode: "record" | "enforce"): string[] {
+function proxyPrefix(opts: WireTextOptions, entry: ServerEntry, mode: "record" | "enforce"): string[] {
+  // The names (never the values) of the env vars the client sets for this server: containment starts the
+  // server with a scrubbed environment, and these must still reach it (a token the user configured).
+  const envNames = Object.keys(entry.env ?? {}).sort();
   return [
     ...opts.self.slice(1),
     "proxy",
     "--mode",
     mode,
     "--server",
-    name,
+    entry.name,
     ...(opts.policy ? ["--policy", opts.policy] : []),
     ...(opts.traceDir ? ["--trace-dir", opts.traceDir] : []),
     ...(opts.lock ? ["--lock", opts.lock] : []),
+    ...(envNames.length > 0 ? ["--server-env", envNames.join(",")] : []),
     "--",
   ];
 }
@@ -433,7 +437,7 @@ function wrapOne(
     base = loc.addArgs();
     loc = locate(base, opts.format, entry.path);
   }
-  const prefix = proxyPrefix(opts, entry.name, mode);
+  const prefix = proxyPrefix(opts, entry, mode);
   const out = applyAll(base, wrapEdits(base, loc, opts.self, prefix));
   const after = findEntry(out, opts, entry.path);
   const want = [...prefix, entry.command!, ...entry.args];
@@ -488,7 +492,7 @@ export function wireText(text: string, opts: WireTextOptions): { text: string; r
         continue;
       }
       if (wrapped) {
-        const prefix = proxyPrefix(opts, entry.name, opts.mode);
+        const prefix = proxyPrefix(opts, entry, opts.mode);
         if (
           entry.command === opts.self[0] && sameList(entry.args.slice(0, wrapped.separatorIndex + 1), prefix)
         ) {

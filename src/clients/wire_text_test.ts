@@ -77,7 +77,7 @@ for (const [file, client, format, [find, repl]] of CASES) {
   });
 }
 
-Deno.test("wireText() wraps the original command after -- with absolute proxy flags", () => {
+Deno.test("wireText() wraps the original command after -- with absolute proxy flags and the env names it sets", () => {
   const text = '{"mcpServers":{"fs":{"command":"npx","args":["-y","pkg@1.0.0"],"env":{"A":"1"}}}}';
   const out = wireText(text, {
     format: "json",
@@ -90,7 +90,7 @@ Deno.test("wireText() wraps the original command after -- with absolute proxy fl
   });
   assert.equal(
     out.text,
-    '{"mcpServers":{"fs":{"command":"/usr/local/bin/agentperms","args":["proxy", "--mode", "enforce", "--server", "fs", "--policy", "/p/policy.yaml", "--trace-dir", "/t", "--lock", "/p/mcp.lock", "--", "npx","-y","pkg@1.0.0"],"env":{"A":"1"}}}}',
+    '{"mcpServers":{"fs":{"command":"/usr/local/bin/agentperms","args":["proxy", "--mode", "enforce", "--server", "fs", "--policy", "/p/policy.yaml", "--trace-dir", "/t", "--lock", "/p/mcp.lock", "--server-env", "A", "--", "npx","-y","pkg@1.0.0"],"env":{"A":"1"}}}}',
   );
 });
 
