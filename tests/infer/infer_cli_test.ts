@@ -143,7 +143,7 @@ Deno.test("infer reads the default trace directory, Deno audit files and --lock 
   await Deno.mkdir(dir, { recursive: true });
   await Deno.copyFile(LEGACY, join(dir, "session-1.jsonl"));
   await Deno.writeTextFile(
-    join(dir, "filesystem.permissions.jsonl"),
+    join(dir, "filesystem.0123456789ab.permissions.jsonl"), // as a proxy that crashed leaves it
     [
       { permission: "env", value: "__MINIMATCH_TESTING_PLATFORM__" },
       { permission: "read", value: "/srv/data" },
@@ -175,6 +175,7 @@ Deno.test("infer reads the default trace directory, Deno audit files and --lock 
   assert.match(r.out, /env: \[ __MINIMATCH_TESTING_PLATFORM__ \]/);
   assert.match(r.out, /denied_tools:\n\s+- delete_repo # offered, never used; delete/);
   assert.doesNotMatch(r.out, /\.ssh\/id_rsa #/);
+  assert.doesNotMatch(r.out, /0123456789ab/, "the session id is not part of the server name");
 });
 
 Deno.test("infer learns every form of a symlinked path, so enforcement with realpath still allows it", async () => {

@@ -29,7 +29,8 @@ interface InferCliOptions {
   format: "text" | "json";
 }
 
-const AUDIT_FILE_REGEXP = /^(.+)\.permissions\.jsonl$/;
+// `<server>.permissions.jsonl`, or `<server>.<12-hex session id>.permissions.jsonl` left by a proxy that crashed.
+const AUDIT_FILE_REGEXP = /^(.+?)(?:\.[0-9a-f]{12})?\.permissions\.jsonl$/;
 
 /** `agentperms infer`: the least-privilege draft policy from recorded traces. */
 export function registerInfer(program: Command, env: CommandEnv): void {
