@@ -168,25 +168,25 @@ function checkDenies(
   // Rule kinds in order (denied_paths before denied_patterns), each over every form of every path.
   const lowered = call.paths.map((p) => ({ p, forms: p.forms.map((f) => f.toLowerCase()) }));
   for (const { p, forms } of lowered) {
-    for (const lower of forms) {
-      const dp = server.deniedPaths.find((r) => pathRuleCovers(r, lower));
+    for (let i = 0; i < forms.length; i++) {
+      const dp = server.deniedPaths.find((r) => pathRuleCovers(r, forms[i]!));
       if (dp) {
         return verdictOf(
           "deny",
           [dp.id],
-          `Path "${p.raw}"${shown(lower, p.raw)} is under denied path "${dp.entry}"`,
+          `Path "${p.raw}"${shown(p.forms[i]!, p.raw)} is under denied path "${dp.entry}"`,
         );
       }
     }
   }
   for (const { p, forms } of lowered) {
-    for (const lower of forms) {
-      const pat = server.deniedPatterns.find((r) => r.test(lower));
+    for (let i = 0; i < forms.length; i++) {
+      const pat = server.deniedPatterns.find((r) => r.test(forms[i]!));
       if (pat) {
         return verdictOf(
           "deny",
           [pat.id],
-          `Path "${p.raw}"${shown(lower, p.raw)} matches denied pattern "${pat.entry}"`,
+          `Path "${p.raw}"${shown(p.forms[i]!, p.raw)} matches denied pattern "${pat.entry}"`,
         );
       }
     }
