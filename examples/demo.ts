@@ -1,8 +1,9 @@
 /**
  * `deno task demo`: a scripted agent (the MCP SDK client) drives the deliberately over-privileged demo server
  * through the AgentPerms proxy. Step 1 records a short session; step 2 enforces the demo policy and shows a
- * dangerous call blocked and an approval denied for lack of a channel. Each step is a function taking the
- * shared context, so later steps (infer, replay, report) can be appended to `STEPS`.
+ * dangerous call blocked and an approval denied for lack of a channel. Around them: scan the demo config first,
+ * then infer a policy from the recorded trace, replay the attack packs against it and write the report. Each
+ * step is a function taking the shared context.
  * @module
  */
 // @ts-types="@modelcontextprotocol/sdk/client/index"
@@ -12,6 +13,8 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readTraceEvents, type TraceEventV1 } from "../src/trace/mod.ts";
+import { fakeIo, type Io } from "../src/cli/io.ts";
+import { run } from "../src/cli/run.ts";
 
 /** What every step can use and extend. */
 export interface DemoContext {
@@ -27,6 +30,8 @@ export interface DemoContext {
   policy: string;
   /** Prints one line of narrative. */
   say: (line?: string) => void;
+  /** The policy `infer` wrote (set by the infer step). */
+  inferred?: string;
 }
 
 /** One step of the demo. */
@@ -119,7 +124,7 @@ export const recordStep: DemoStep = async (ctx) => {
 
 /** Step 2: enforce the demo policy: dangerous tools are hidden and blocked, approval needs a channel. */
 export const enforceStep: DemoStep = async (ctx) => {
-  ctx.say(`Step 2 - enforce ${ctx.policy.slice(ctx.root.length)}`);
+  ctx.say(`Step 2 - enforce ${ctx.policy.slice(ctx.root.length + 1)}`);
   const client = await connect(ctx, "enforce", ctx.enforceTraces);
   try {
     const tools = (await client.listTools()).tools.map((t) => t.name);
@@ -155,8 +160,74 @@ export const enforceStep: DemoStep = async (ctx) => {
   ctx.say();
 };
 
+/** Runs an `agentperms` command in this process and returns its exit code and output. */
+async function agentperms(
+  ctx: DemoContext,
+  args: string[],
+): Promise<{ code: number; out: string; err: string }> {
+  const io = fakeIo({ cwd: ctx.root, env: Deno.env.toObject() });
+  const code = await run(args, io);
+  return { code, out: io.stdoutText(), err: io.stderrText() };
+}
+
+/** Step 0: scan the demo's client config, as a user would before anything else. */
+export const scanStep: DemoStep = async (ctx) => {
+  ctx.say("Step 0 - scan: what does the demo's MCP config expose?");
+  const r = await agentperms(ctx, ["scan", "--path", DEMO_DIR]);
+  for (const line of r.out.split("\n").filter((l) => /^(HIGH|MEDIUM)\b/.test(l))) ctx.say(`  ${line.trim()}`);
+  ctx.say(`  scan exit code ${r.code} (1 = a HIGH finding)`);
+  ctx.say();
+};
+
+/** Step 3: infer the least-privilege policy from the recorded trace. */
+export const inferStep: DemoStep = async (ctx) => {
+  ctx.say("Step 3 - infer: the smallest policy that still lets the agent do what it did");
+  const out = join(ctx.work, "inferred.mcp.policy.yaml");
+  const r = await agentperms(ctx, ["infer", ctx.recordTraces, "--out", out, "--cwd", DEMO_DIR]);
+  if (r.code !== 0) throw new Error(`infer failed (${r.code}): ${r.err}`);
+  for (const line of r.out.trim().split("\n")) ctx.say(`  ${line}`);
+  ctx.inferred = out;
+  ctx.say();
+};
+
+/** Step 4: replay the built-in attack packs against the inferred policy (the same decide() as the proxy). */
+export const replayStep: DemoStep = async (ctx) => {
+  if (!ctx.inferred) return;
+  ctx.say("Step 4 - replay: does the inferred policy block the attack packs?");
+  // The packs target servers named filesystem, shell, gmail, github, postgres: point them at "demo" so every
+  // attack is judged by real rules of the demo server, not by the unknown-server default-deny.
+  const map = ["filesystem", "shell", "gmail", "github", "postgres"].flatMap((
+    s,
+  ) => ["--server-map", `${s}=demo`]);
+  const r = await agentperms(ctx, ["replay", "--policy", ctx.inferred, "--only", "original", ...map]);
+  for (const line of r.out.split("\n").filter((l) => /attacks blocked|controls/.test(l))) {
+    ctx.say(`  ${line}`);
+  }
+  ctx.say(`  replay exit code ${r.code} (0 = every attack blocked)`);
+  ctx.say();
+};
+
+/** Step 5: the HTML report of this run. */
+export const reportStep: DemoStep = async (ctx) => {
+  ctx.say("Step 5 - report");
+  const out = join(ctx.work, "agentperms-report.html");
+  const r = await agentperms(ctx, [
+    "report",
+    "--path",
+    DEMO_DIR,
+    "--traces",
+    join(ctx.work, "traces"),
+    "--policy",
+    ctx.inferred ?? ctx.policy,
+    "--out",
+    out,
+  ]);
+  ctx.say(r.code === 0 ? `  wrote ${out}` : `  report failed (${r.code}): ${r.err.trim()}`);
+  ctx.say();
+};
+
 /** The steps `deno task demo` runs, in order. */
-export const STEPS: DemoStep[] = [recordStep, enforceStep];
+export const STEPS: DemoStep[] = [scanStep, recordStep, enforceStep, inferStep, replayStep, reportStep];
 
 /**
  * Runs the demo.
