@@ -161,7 +161,7 @@ function checkDenies(
       return verdictOf(
         "deny",
         ["lock/drift"],
-        `Tool "${tool}" changed since it was locked (${drift}); re-run \`agentperms lock\` after review`,
+        `Tool "${tool}" does not match mcp.lock (${drift}); review it, then re-run \`agentperms lock\``,
       );
     }
   }

@@ -172,17 +172,14 @@ Deno.test("proxy --lock in record mode keeps a drifted tool and writes a drift e
   assert.deepEqual(drift.map((e) => [e.tool, e.detail]), [["read_notes", "description changed"]]);
 });
 
-// TODO(#5): the proxy judges lock drift only from tools/list results it has seen, so a client that calls
-// a tool without listing first (e.g. from a cached list) reaches a drifted tool. Needs ProxySession, with a
-// lockCheck, to list the server's tools itself (all pages) before the first tools/call, or to deny calls to
-// tools no checked list has shown. Un-ignore once src/proxy does that.
+// A client that calls from a cached tool list, without listing first, must not reach a drifted tool: until a
+// checked tools/list has shown the tool in this session, the proxy fails closed.
 Deno.test({
   name: "proxy --lock in enforce mode denies a drifted tool called before any tools/list",
-  ignore: true,
   fn: async () => {
     await using r = await rig("enforce", true);
     const call = await callText(r.client, "read_notes");
     assert.equal(call.blocked, true, call.text);
-    assert.match(call.text, /description changed/);
+    assert.match(call.text, /does not match mcp\.lock \(not listed by the server in this session yet/);
   },
 });

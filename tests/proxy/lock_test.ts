@@ -44,7 +44,7 @@ Deno.test("proxy --lock: enforce hides a drifted tool and denies calls to it; re
     assert.ok(!names.includes("read"), names.join());
     assert.ok(names.includes("write"));
     const r = await client.callTool({ name: "read", arguments: { path: "sandbox/notes.txt" } });
-    assert.match(firstText(r), /changed since it was locked \(description changed\)/);
+    assert.match(firstText(r), /does not match mcp\.lock \(description changed\)/);
   }
   {
     await using client = await sdkClient(
