@@ -59,7 +59,8 @@ Deno.test("isTraceEventV1() accepts nothing the schema rejects (random near-vali
         assert.ok(TraceEventV1Schema.safeParse(e).success, JSON.stringify(e));
       }
     }),
-    { numRuns: 3000 },
+    // Fixed seed: about 1 in 100 generated events is valid, so an unlucky random run could produce none.
+    { numRuns: 3000, seed: 20261124 },
   );
   assert.ok(accepted > 0, "the generator must produce some valid events");
 });
