@@ -50,7 +50,9 @@ export function nextSteps(data: ReportData): NextStep[] {
         command: `agentperms replay --policy ${policy} --server-map <pack-server>=<your-server>`,
       });
     }
-    const overBlocked = data.replay.value.attacks.filter((a) => a.expect === "allow" && !a.passed);
+    const overBlocked = data.replay.value.attacks.filter((a) =>
+      a.expect === "allow" && !a.passed && !a.unknownServer
+    );
     if (overBlocked.length > 0) {
       steps.push({
         priority: "low",

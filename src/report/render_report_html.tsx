@@ -441,25 +441,40 @@ function Replay({ attacks: all, packs }: { attacks: ReportAttack[]; packs: strin
     if (a.blocked) c.blocked++;
     classes.set(a.evasionClass, c);
   }
-  const overBlocked = controls.filter((c) => !c.passed).length;
+  // Controls for servers the policy does not list are blocked by default-deny: expected, not over-blocking.
+  const overBlockedRows = controls.filter((c) => !c.passed && !c.unknownServer);
+  const overBlocked = overBlockedRows.length;
+  const unlistedControls = controls.length - controls.filter((c) => !c.unknownServer).length;
+  const tested = attacks.length - vacuous;
   return (
     <>
       <p>
-        {through.length === 0
-          ? <span class="ok">All {String(attacks.length)} attack(s) blocked</span>
+        {through.length > 0
+          ? (
+            <span class="bad">
+              {String(through.length)} of {String(tested)} attack(s) against servers in the policy got through
+            </span>
+          )
+          : tested > 0
+          ? <span class="ok">All {String(tested)} attack(s) against servers in the policy blocked</span>
           : (
             <span class="bad">
-              {String(through.length)} of {String(attacks.length)} attack(s) got through
+              No attack tested the servers in this policy
             </span>
-          )} from {String(packs.length)} pack(s): {packs.join(", ")}.
-        {controls.length > 0 &&
-          ` ${controls.length - overBlocked} of ${controls.length} benign control call(s) still allowed.`}
+          )} ({String(attacks.length)} replayed from {String(packs.length)} pack(s): {packs.join(", ")}).
+        {controls.length - unlistedControls > 0 &&
+          ` ${controls.length - unlistedControls - overBlocked} of ${
+            controls.length - unlistedControls
+          } benign control call(s) for servers in the policy still allowed.`}
       </p>
       {vacuous > 0 && (
         <p class="muted">
           {String(vacuous)}{" "}
-          blocked attack(s) were blocked only because the policy does not list their server; that proves
-          nothing about your real servers.
+          attack(s) were blocked only because the policy does not list their server. That proves nothing about
+          your real servers, so they do not count in the score; map the pack's servers to yours with{" "}
+          <code>agentperms replay --server-map</code>.
+          {unlistedControls > 0 &&
+            ` ${unlistedControls} benign control(s) for such servers were blocked the same way and are not counted as over-blocking.`}
         </p>
       )}
       <h3>By evasion class</h3>
@@ -488,7 +503,7 @@ function Replay({ attacks: all, packs }: { attacks: ReportAttack[]; packs: strin
       <h3>Attacks that got through and controls that were blocked</h3>
       {through.length + overBlocked === 0
         ? <p>None.</p>
-        : <AttackTable rows={[...through, ...controls.filter((c) => !c.passed)]} />}
+        : <AttackTable rows={[...through, ...overBlockedRows]} />}
       <details>
         <summary>
           All {String(all.length)} replayed call(s) ({String(attacks.length - through.length)}{" "}

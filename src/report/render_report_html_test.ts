@@ -49,8 +49,9 @@ Deno.test("renderReportHtml() shows every section, with its headline figures", (
   ) {
     assert.ok(html.includes(`<section id="${id}">`), `section ${id}`);
   }
-  assert.match(html, /Risk <strong>45\/100<\/strong>/);
-  assert.match(html, /1 of 3 attack\(s\) got through/);
+  assert.match(html, /Risk <strong>50\/100<\/strong>/);
+  assert.match(html, /1 of 2 attack\(s\) against servers in the policy got through/);
+  assert.match(html, /1 attack\(s\) were blocked only because the policy does not list their server/);
   assert.match(html, /Scanned 3 server\(s\) across 2 config\(s\): 1 high, 1 medium, 0 low, 0 info\./);
   assert.match(html, /1 of 2 server\(s\) run under Deno permissions/);
   assert.match(html, /27 call\(s\) in 2 trace file\(s\)/);

@@ -6,7 +6,7 @@ import { renderReportJson } from "./render_report_json.ts";
 Deno.test("renderReportJson() carries the data, the risk and the next steps", () => {
   const out = JSON.parse(renderReportJson(sampleReportData()));
   assert.equal(out.v, 1);
-  assert.equal(out.risk.score, 45);
+  assert.equal(out.risk.score, 50);
   assert.equal(out.risk.level, "high");
   assert.ok(Array.isArray(out.nextSteps) && out.nextSteps.length > 0);
   assert.equal(out.scan.value.findings.length, 2);

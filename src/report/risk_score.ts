@@ -72,18 +72,39 @@ export function riskScore(data: ReportData): RiskScore {
 
   // Policy: the share of attacks the policy lets through; no policy means nothing is blocked.
   if (data.replay.available) {
-    const a = data.replay.value.attacks.filter((x) => x.expect === "block");
+    const attacks = data.replay.value.attacks.filter((x) => x.expect === "block");
+    // An attack blocked only because the policy does not list its server says nothing about the servers
+    // the policy does constrain (the original's "8/8 trivially"); leave those out of the share.
+    const a = attacks.filter((x) => !(x.blocked && x.unknownServer));
     const through = a.filter((x) => !x.blocked).length;
     const pts = a.length ? Math.round((30 * through) / a.length) : 0;
-    components.push({
-      id: "policy",
-      label: "Policy gaps",
-      points: pts,
-      max: 30,
-      explanation: a.length
-        ? `${through} of ${a.length} replayed attack(s) got through: 30 × ${through}/${a.length} = ${pts}.`
-        : "No attacks were replayed.",
-    });
+    if (a.length === 0 && attacks.length > 0) {
+      components.push(
+        unknown(
+          "policy",
+          "Policy gaps",
+          30,
+          `all ${attacks.length} replayed attack(s) target servers the policy does not list, so the replay ` +
+            "proves nothing about your servers (map them with replay --server-map)",
+        ),
+      );
+    } else {
+      components.push({
+        id: "policy",
+        label: "Policy gaps",
+        points: pts,
+        max: 30,
+        explanation: a.length
+          ? `${through} of ${a.length} replayed attack(s) got through: 30 × ${through}/${a.length} = ${pts}` +
+            (attacks.length > a.length
+              ? ` (${
+                attacks.length - a.length
+              } more were blocked only because their server is not in the policy ` +
+                "and are not counted)."
+              : ".")
+          : "No attacks were replayed.",
+      });
+    }
     if (through > 0) floors.push(`${through} attack(s) got through the policy`);
   } else if (!data.policy.available) {
     components.push({

@@ -11,12 +11,12 @@ Deno.test("riskScore() sums bounded components and explains each", () => {
   const r = riskScore(sampleReportData());
   assert.deepEqual(r.components.map((c) => [c.id, c.points, c.max]), [
     ["exposure", 14, 30],
-    ["policy", 10, 30],
+    ["policy", 15, 30],
     ["drift", 15, 15],
     ["containment", 5, 10],
     ["activity", 1, 15],
   ]);
-  assert.equal(r.score, 45);
+  assert.equal(r.score, 50);
   assert.equal(r.level, "high");
   assert.equal(r.floors.length, 3);
   assert.deepEqual(r.unknown, []);
@@ -64,4 +64,16 @@ Deno.test("riskScore() is low when everything is clean", () => {
   assert.equal(r.level, "low");
   assert.deepEqual(r.floors, []);
   assert.deepEqual(r.unknown, ["Observed activity"]);
+});
+
+Deno.test("riskScore() does not count attacks blocked only because their server is not in the policy", () => {
+  const data = sampleReportData();
+  if (!data.replay.available) throw new Error("fixture");
+  for (const a of data.replay.value.attacks) {
+    a.blocked = true;
+    a.unknownServer = true;
+  }
+  const policy = riskScore(data).components.find((c) => c.id === "policy")!;
+  assert.equal(policy.points, null, "unknown, not zero risk");
+  assert.match(policy.explanation, /proves nothing about your servers/);
 });

@@ -62,8 +62,10 @@ async function workspace(dir: string): Promise<void> {
       "{not json",
     ].join("\n") + "\n",
   );
+  // A folder per mode, like the demo writes: the report reads folders below the trace directory too.
+  await Deno.mkdir(join(dir, "traces", "record"));
   await Deno.writeTextFile(
-    join(dir, "traces", "legacy.jsonl"),
+    join(dir, "traces", "record", "legacy.jsonl"),
     JSON.stringify({
       ts: 1767261900,
       server: "github",
@@ -106,7 +108,7 @@ Deno.test("agentperms report writes one self-contained, escaped and redacted HTM
   assert.ok(!html.includes(TOKEN), "a token in a tool name is redacted");
   assert.ok(!/<script/i.test(html));
   // Activity: 4 v1 calls + 1 legacy approval; the bad line is reported with file:line.
-  assert.match(html, /5 call\(s\) in 2 trace file\(s\)/);
+  assert.match(html, /5 call\(s\) in 2 trace file\(s\)/, "one of them in traces/record/");
   assert.match(html, /traces\/a\.jsonl:6: malformed line/);
   // Drift: the launch change from the lock, and the runtime drift event from the trace.
   assert.match(html, /launch command changed: npx -y @modelcontextprotocol\/server-filesystem@2026\.8\.30/);
@@ -157,6 +159,17 @@ Deno.test("agentperms report without inputs says what is not available and count
   assert.match(html, /Not available: no policy given and no &quot;mcp\.policy\.yaml&quot; here/);
   assert.match(html, /Not available: no traces given and none in/);
   assert.match(html, /No policy is in force/);
+
+  await Deno.mkdir(join(dir.path, "empty-traces"));
+  const empty = ioFor(dir.path);
+  assert.equal(
+    await run(["report", "--path", dir.path, "--traces", "empty-traces", "--format", "json"], empty),
+    0,
+  );
+  assert.match(
+    JSON.parse(empty.stdoutText()).activity.reason,
+    /no trace files \(\*\.jsonl\) in "empty-traces"/,
+  );
 });
 
 Deno.test("agentperms report fails clearly on a bad format, a missing explicit policy or lock", async () => {

@@ -243,29 +243,37 @@ async function collectReportData(io: Io, opts: ReportOptions, version: string): 
     const files = new Set<string>();
     // Streamed: only counts, one time per call and drift events are kept, whatever the size of the traces.
     const acc = new TraceSummarizer();
-    for await (
-      const r of readTraceEvents(traceSource, {
-        cwd: io.cwd(),
-        onProblem: (p) => {
-          malformed++;
-          files.add(p.file);
-          if (problems.length < 10) problems.push(p);
-        },
-      })
-    ) {
-      files.add(r.file);
-      acc.add(r.event);
-      if (r.event.kind === "drift") driftEvents.push(r.event);
+    // A trace directory may hold one folder per mode or session (the demo writes traces/record and
+    // traces/enforce): read every folder below it that has trace files.
+    for (const source of await traceSources(resolve(io.cwd(), traceSource))) {
+      for await (
+        const r of readTraceEvents(source, {
+          cwd: io.cwd(),
+          onProblem: (p) => {
+            malformed++;
+            files.add(p.file);
+            if (problems.length < 10) problems.push(p);
+          },
+        })
+      ) {
+        files.add(r.file);
+        acc.add(r.event);
+        if (r.event.kind === "drift") driftEvents.push(r.event);
+      }
     }
     inputs.traces = shown(io, resolve(io.cwd(), traceSource));
-    activity = {
-      available: true,
-      value: acc.finish({
-        files: files.size,
-        problems: problems.map((p) => ({ ...p, file: shown(io, p.file) })),
-        malformed,
-      }),
-    };
+    if (files.size === 0) {
+      activity = na(`no trace files (*.jsonl) in "${inputs.traces}" or the folders below it`);
+    } else {
+      activity = {
+        available: true,
+        value: acc.finish({
+          files: files.size,
+          problems: problems.map((p) => ({ ...p, file: shown(io, p.file) })),
+          malformed,
+        }),
+      };
+    }
   }
 
   // Lock: launch commands compared statically (like `lock --verify-config`), plus runtime drift from traces.
@@ -347,6 +355,35 @@ function configuredServers(configs: DiscoveredConfig[], io: Io): ConfiguredServe
     }
   }
   return [...byName.values()];
+}
+
+/**
+ * The trace file itself, or the directory and every folder below it (at most 3 levels, never into
+ * `node_modules` or hidden folders) that directly holds `*.jsonl` files.
+ */
+async function traceSources(abs: string): Promise<string[]> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(abs);
+  } catch {
+    return [abs]; // readTraceEvents reports the missing path with its hint
+  }
+  if (!info.isDirectory) return [abs];
+  const out: string[] = [];
+  const walk = async (dir: string, depth: number) => {
+    let hasTraces = false;
+    const subdirs: string[] = [];
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isFile && e.name.endsWith(".jsonl")) hasTraces = true;
+      else if (e.isDirectory && depth < 3 && e.name !== "node_modules" && !e.name.startsWith(".")) {
+        subdirs.push(resolve(dir, e.name));
+      }
+    }
+    if (hasTraces) out.push(dir);
+    for (const d of subdirs.sort()) await walk(d, depth + 1);
+  };
+  await walk(abs, 0);
+  return out;
 }
 
 function defaultTraceDirOrUndefined(io: Io): string | undefined {
