@@ -150,6 +150,34 @@ Deno.test("agentperms report --format json prints the data, risk and next steps"
   );
 });
 
+Deno.test("agentperms report --server-map replays the packs against the policy's own server names", async () => {
+  await using dir = await tempDir();
+  await Deno.writeTextFile(join(dir.path, ".mcp.json"), "{}");
+  await Deno.writeTextFile(
+    join(dir.path, "p.yaml"),
+    "version: 1\nservers:\n  fs:\n    allowed_paths: [./src]\n    denied_paths: [~/.ssh]\n",
+  );
+  const plain = ioFor(dir.path);
+  assert.equal(await run(["report", "--policy", "p.yaml", "--path", dir.path, "--format", "json"], plain), 0);
+  const before = JSON.parse(plain.stdoutText()).replay.value.attacks;
+  const mapped = ioFor(dir.path);
+  const args = [
+    "report",
+    "--policy",
+    "p.yaml",
+    "--path",
+    dir.path,
+    "--format",
+    "json",
+    "--server-map",
+    "filesystem=fs",
+  ];
+  assert.equal(await run(args, mapped), 0, mapped.stderrText());
+  const after = JSON.parse(mapped.stdoutText()).replay.value.attacks;
+  const vacuous = (xs: { unknownServer: boolean }[]) => xs.filter((a) => a.unknownServer).length;
+  assert.ok(vacuous(after) < vacuous(before), "filesystem attacks now test the fs rules");
+});
+
 Deno.test("agentperms report without inputs says what is not available and counts no policy as risk", async () => {
   await using dir = await tempDir();
   await Deno.writeTextFile(join(dir.path, ".mcp.json"), "{}");
@@ -181,6 +209,10 @@ Deno.test("agentperms report fails clearly on a bad format, a missing explicit p
   const missing = ioFor(dir.path);
   assert.equal(await run(["report", "--policy", "nope.yaml", "--path", dir.path], missing), 3);
   assert.match(missing.stderrText(), /Cannot load policy "nope\.yaml"/);
+
+  const map = ioFor(dir.path);
+  assert.equal(await run(["report", "--path", dir.path, "--server-map", "nope", "--format", "json"], map), 2);
+  assert.match(map.stderrText(), /error: Invalid --server-map "nope"\nhint: Write pack=policy/);
 
   const lock = ioFor(dir.path);
   await Deno.writeTextFile(join(dir.path, "broken.lock"), "v: 99\n");

@@ -41,6 +41,7 @@ interface ReportOptions {
   lock?: string;
   out?: string;
   format: string;
+  serverMap: string[];
 }
 
 const DEFAULT_POLICY = "mcp.policy.yaml";
@@ -63,12 +64,19 @@ export function registerReport(program: Command, env: CommandEnv): void {
     .option("--lock <file>", `lock file to compare configs with (default ${DEFAULT_LOCK}, if it exists)`)
     .option("-o, --out <file>", `where to write (default ${DEFAULT_OUT}; JSON goes to stdout unless --out)`)
     .option("--format <format>", "html or json", "html")
+    .option(
+      "--server-map <pack=policy>",
+      "replay a pack's server under the policy's name for it, e.g. filesystem=fs; repeatable",
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .addHelpText(
       "after",
       `
 Examples:
   $ agentperms report --policy mcp.policy.yaml --path . --traces traces/
   $ agentperms report --format json | jq .risk
+  $ agentperms report --policy team.yaml --server-map filesystem=fs --server-map github=gh
 
 The HTML has no scripts and loads nothing (inline CSS and SVG, a CSP that forbids requests); every value is
 escaped and redacted. Inputs that are missing are shown as "not available", never as zero risk. Nothing is
@@ -148,6 +156,7 @@ async function collectReportData(io: Io, opts: ReportOptions, version: string): 
     };
   }
 
+  const serverMap = parseServerMap(opts.serverMap);
   // Replay: the built-in packs against the policy, offline, with the same decide() the proxy uses.
   let replay: ReportData["replay"];
   if (loaded) {
@@ -156,6 +165,7 @@ async function collectReportData(io: Io, opts: ReportOptions, version: string): 
       results.push(...replayPack(loaded.compiled, pack, {
         cwd: dirname(loaded.file),
         home,
+        serverMap,
         realpath: hostRealpath,
       }));
     }
@@ -384,6 +394,20 @@ async function traceSources(abs: string): Promise<string[]> {
   };
   await walk(abs, 0);
   return out;
+}
+
+function parseServerMap(entries: string[]): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const e of entries) {
+    const m = /^([^=]+)=([^=]+)$/.exec(e.trim());
+    if (!m) {
+      throw new AgentPermsError("usage", `Invalid --server-map "${e}"`, {
+        hint: "Write pack=policy, e.g. --server-map filesystem=fs",
+      });
+    }
+    map[m[1]!.trim()] = m[2]!.trim();
+  }
+  return map;
 }
 
 function defaultTraceDirOrUndefined(io: Io): string | undefined {
