@@ -13,7 +13,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readTraceEvents, type TraceEventV1 } from "../src/trace/mod.ts";
-import { fakeIo, type Io } from "../src/cli/io.ts";
+import { fakeIo } from "../src/cli/io.ts";
 import { run } from "../src/cli/run.ts";
 
 /** What every step can use and extend. */
