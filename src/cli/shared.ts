@@ -37,3 +37,23 @@ export async function* readLines(file: string, io: Io): AsyncGenerator<string> {
   const decoder = new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>;
   yield* stream.pipeThrough(decoder).pipeThrough(new TextLineStream());
 }
+
+/**
+ * Parses repeated `--server-map pack=policy` options (replay and report point pack servers at policy names).
+ * @param entries the option values
+ * @returns pack server name → policy server name
+ * @throws {AgentPermsError} usage, for an entry that is not `a=b`
+ */
+export function parseServerMap(entries: string[]): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const e of entries) {
+    const m = /^([^=]+)=([^=]+)$/.exec(e.trim());
+    if (!m) {
+      throw new AgentPermsError("usage", `Invalid --server-map "${e}"`, {
+        hint: "Write pack=policy, e.g. --server-map filesystem=fs",
+      });
+    }
+    map[m[1]!.trim()] = m[2]!.trim();
+  }
+  return map;
+}

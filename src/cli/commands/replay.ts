@@ -16,7 +16,7 @@ import {
 import { type CommandEnv, homeOf } from "../command_env.ts";
 import { EXIT } from "../exit_codes.ts";
 import type { Io } from "../io.ts";
-import { printPolicyWarnings } from "../shared.ts";
+import { parseServerMap, printPolicyWarnings } from "../shared.ts";
 
 interface ReplayOptions {
   policy: string[];
@@ -130,20 +130,6 @@ policy or pack.`,
       } else printTables(io, runs, total);
       env.setExit(total.ok ? EXIT.ok : EXIT.gate);
     });
-}
-
-function parseServerMap(entries: string[]): Record<string, string> {
-  const map: Record<string, string> = {};
-  for (const e of entries) {
-    const m = /^([^=]+)=([^=]+)$/.exec(e.trim());
-    if (!m) {
-      throw new AgentPermsError("usage", `Invalid --server-map "${e}"`, {
-        hint: "Write pack=policy, e.g. --server-map fs=filesystem",
-      });
-    }
-    map[m[1]!.trim()] = m[2]!.trim();
-  }
-  return map;
 }
 
 async function loadPacks(opts: ReplayOptions, io: Io): Promise<AttackPackDescriptor[]> {

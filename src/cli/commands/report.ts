@@ -31,7 +31,7 @@ import { scanConfigs } from "../../scan/mod.ts";
 import { defaultTraceDir, readTraceEvents, type TraceEventV1 } from "../../trace/mod.ts";
 import { type CommandEnv, homeOf } from "../command_env.ts";
 import type { Io } from "../io.ts";
-import { printPolicyWarnings } from "../shared.ts";
+import { parseServerMap, printPolicyWarnings } from "../shared.ts";
 
 interface ReportOptions {
   policy?: string;
@@ -394,20 +394,6 @@ async function traceSources(abs: string): Promise<string[]> {
   };
   await walk(abs, 0);
   return out;
-}
-
-function parseServerMap(entries: string[]): Record<string, string> {
-  const map: Record<string, string> = {};
-  for (const e of entries) {
-    const m = /^([^=]+)=([^=]+)$/.exec(e.trim());
-    if (!m) {
-      throw new AgentPermsError("usage", `Invalid --server-map "${e}"`, {
-        hint: "Write pack=policy, e.g. --server-map filesystem=fs",
-      });
-    }
-    map[m[1]!.trim()] = m[2]!.trim();
-  }
-  return map;
 }
 
 function defaultTraceDirOrUndefined(io: Io): string | undefined {
