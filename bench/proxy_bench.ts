@@ -13,6 +13,7 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { DENO_RUNTIME_ENV } from "../src/sandbox/mod.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const DENO = Deno.execPath();
@@ -40,7 +41,7 @@ const SERVER = [
 
 function env(): Record<string, string> {
   const e: Record<string, string> = { RUST_BACKTRACE: "0", NO_COLOR: "1" };
-  for (const k of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"]) {
+  for (const k of DENO_RUNTIME_ENV) {
     const v = Deno.env.get(k);
     if (v !== undefined) e[k] = v;
   }

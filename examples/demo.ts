@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { readTraceEvents, type TraceEventV1 } from "../src/trace/mod.ts";
 import { fakeIo } from "../src/cli/io.ts";
 import { run } from "../src/cli/run.ts";
+import { DENO_RUNTIME_ENV } from "../src/sandbox/mod.ts";
 
 /** What every step can use and extend. */
 export interface DemoContext {
@@ -69,7 +70,7 @@ function proxyArgs(ctx: DemoContext, mode: "record" | "enforce", traceDir: strin
 
 async function connect(ctx: DemoContext, mode: "record" | "enforce", traceDir: string): Promise<Client> {
   const env: Record<string, string> = { RUST_BACKTRACE: "0", NO_COLOR: "1" };
-  for (const k of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"]) {
+  for (const k of DENO_RUNTIME_ENV) {
     const v = Deno.env.get(k);
     if (v !== undefined) env[k] = v;
   }

@@ -2,6 +2,7 @@
 import type { Prompt, Resource, ResourceTemplate, Tool } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { AgentPermsError } from "../errors.ts";
+import { DENO_RUNTIME_ENV } from "../sandbox/mod.ts";
 
 /** How to start one stdio MCP server (a client config entry, already unwrapped). */
 export interface ServerLaunch {
@@ -50,7 +51,7 @@ const PageSchema = (key: ListKey) =>
 const METHOD_NOT_FOUND = -32601;
 
 /** Environment variables carried over from our own environment; everything else comes from the entry. */
-const INHERITED = ["PATH", "HOME", "DENO_DIR"] as const;
+const INHERITED = DENO_RUNTIME_ENV;
 const MAX_PAGES = 1000;
 const STDERR_TAIL = 2000;
 

@@ -49,3 +49,4 @@ export {
   type ServerEntry,
   splitPackageSpec,
 } from "./parse_server_command.ts";
+export { DENO_RUNTIME_ENV, denoRuntimeEnv } from "./deno_runtime_env.ts";

@@ -3,6 +3,7 @@ import picomatch from "picomatch";
 import { isWithin, normalizeAbsolute, resolvePath } from "../canonical/mod.ts";
 import type { PermissionGrant, PermissionGrants } from "../decision/mod.ts";
 import type { CompiledPolicy, CompiledServer } from "../policy/mod.ts";
+import { DENO_RUNTIME_ENV } from "./deno_runtime_env.ts";
 import { parseServerCommand, type ServerEntry } from "./parse_server_command.ts";
 
 /** How a server will be started: the exact command, its environment and what containment applies. */
@@ -93,19 +94,6 @@ const KNOWN_SERVERS: Record<string, KnownServer> = {
   "@modelcontextprotocol/server-memory": { env: ["MEMORY_FILE_PATH"], memoryFileEnv: "MEMORY_FILE_PATH" },
 };
 
-const DENO_RUNTIME_ENV = [
-  "PATH",
-  "HOME",
-  "DENO_CERT",
-  "DENO_TLS_CA_STORE",
-  "HTTP_PROXY",
-  "HTTPS_PROXY",
-  "NO_PROXY",
-  "http_proxy",
-  "https_proxy",
-  "no_proxy",
-  "NPM_CONFIG_REGISTRY",
-];
 const WRITE_TOOL_REGEXP =
   /(?:^|[_.-])(?:write|edit|create|move|delete|remove|rename|mkdir|append|save|upload|update|put|patch|set|insert|add)(?:$|[_.-])/i;
 const GLOB_CHARS_REGEXP = /[*?[\]{}]/;

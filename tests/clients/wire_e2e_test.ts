@@ -8,6 +8,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { parseConfig } from "../../src/clients/mod.ts";
 import { fakeIo } from "../../src/cli/io.ts";
 import { run } from "../../src/cli/run.ts";
+import { denoRuntimeEnv } from "../../src/sandbox/mod.ts";
 
 const TINY = fileURLToPath(new URL("./_tiny_server.ts", import.meta.url));
 const LOCATORS = [{ kind: "map" as const, at: ["mcpServers"] }];
@@ -34,13 +35,7 @@ const errText: string[] = [];
 async function connect(file: string, name: string): Promise<Client> {
   const entry = parseConfig(await Deno.readTextFile(file), { format: "jsonc", locators: LOCATORS }).servers
     .find((s) => s.name === name)!;
-  const env: Record<string, string> = {
-    ...entry.env,
-    PATH: Deno.env.get("PATH") ?? "",
-    HOME: Deno.env.get("HOME") ?? "",
-  };
-  const dd = Deno.env.get("DENO_DIR");
-  if (dd) env.DENO_DIR = dd;
+  const env: Record<string, string> = { ...entry.env, ...denoRuntimeEnv((k) => Deno.env.get(k)) };
   const transport = new StdioClientTransport({
     command: entry.command!,
     args: entry.args,

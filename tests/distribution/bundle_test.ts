@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
 import denoJson from "../../deno.json" with { type: "json" };
+import { denoRuntimeEnv } from "../../src/sandbox/mod.ts";
 
 const ROOT = resolve(import.meta.dirname!, "../..");
 const POLICY = join(ROOT, "examples/policies/example.mcp.policy.yaml");
@@ -14,9 +15,12 @@ async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
 }
 
 async function sh(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env: Record<string, string> = { NO_COLOR: "1", RUST_BACKTRACE: "0", DENO_NO_UPDATE_CHECK: "1" };
-  const denoDir = Deno.env.get("DENO_DIR");
-  if (denoDir) env.DENO_DIR = denoDir;
+  const env: Record<string, string> = {
+    ...denoRuntimeEnv((k) => Deno.env.get(k)),
+    NO_COLOR: "1",
+    RUST_BACKTRACE: "0",
+    DENO_NO_UPDATE_CHECK: "1",
+  };
   const out = await new Deno.Command(Deno.execPath(), {
     args,
     cwd,

@@ -5,6 +5,7 @@ import { readLockFile } from "../../src/lock/mod.ts";
 import { relative } from "node:path";
 import { RUG_PULL_SERVER, rugPullEntry } from "./_servers.ts";
 import type { ServerLaunch } from "../../src/lock/mod.ts";
+import { DENO_RUNTIME_ENV } from "../../src/sandbox/mod.ts";
 
 interface Sandbox extends AsyncDisposable {
   dir: string;
@@ -20,7 +21,7 @@ async function sandbox(): Promise<Sandbox> {
   const cfg = `${dir}/mcp.json`;
   const lock = `${dir}/mcp.lock`;
   const env: Record<string, string> = {};
-  for (const k of ["PATH", "HOME", "DENO_DIR"]) {
+  for (const k of DENO_RUNTIME_ENV) {
     const v = Deno.env.get(k);
     if (v !== undefined) env[k] = v;
   }

@@ -12,12 +12,13 @@ import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/typ
 import { fakeIo } from "../../src/cli/io.ts";
 import { run } from "../../src/cli/run.ts";
 import { rugPullEntry } from "./_servers.ts";
+import { DENO_RUNTIME_ENV } from "../../src/sandbox/mod.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 function baseEnv(): Record<string, string> {
   const env: Record<string, string> = { RUST_BACKTRACE: "0" };
-  for (const k of ["PATH", "HOME", "DENO_DIR"]) {
+  for (const k of DENO_RUNTIME_ENV) {
     const v = Deno.env.get(k);
     if (v !== undefined) env[k] = v;
   }

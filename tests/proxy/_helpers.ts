@@ -6,6 +6,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readTraceEvents, type TraceEventV1 } from "../../src/trace/mod.ts";
+import { DENO_RUNTIME_ENV } from "../../src/sandbox/mod.ts";
 
 /** Repository root. */
 export const ROOT: string = fileURLToPath(new URL("../../", import.meta.url));
@@ -19,7 +20,7 @@ export const DENO: string = Deno.execPath();
 /** Environment for child processes: just what Deno needs, plus extras. */
 export function childEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = { RUST_BACKTRACE: "0", NO_COLOR: "1" };
-  for (const k of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"]) {
+  for (const k of DENO_RUNTIME_ENV) {
     const v = Deno.env.get(k);
     if (v !== undefined) env[k] = v;
   }

@@ -11,6 +11,7 @@ import { hostRealpath } from "../../src/canonical/mod.ts";
 import { type CompiledPolicy, compilePolicy, parsePolicy } from "../../src/policy/mod.ts";
 import type { LaunchPlan } from "../../src/sandbox/mod.ts";
 import { readTraceEvents, type TraceEventV1 } from "../../src/trace/mod.ts";
+import { DENO_RUNTIME_ENV } from "../../src/sandbox/mod.ts";
 
 export const FS_PKG = "@modelcontextprotocol/server-filesystem@2026.8.31";
 export const EVERYTHING_PKG = "@modelcontextprotocol/server-everything@2026.8.31";
@@ -188,7 +189,7 @@ export function proxyPlan(
   serverArgv: string[],
 ): LaunchPlan {
   const env: Record<string, string> = { RUST_BACKTRACE: "0", NO_COLOR: "1" };
-  for (const k of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"]) {
+  for (const k of DENO_RUNTIME_ENV) {
     const v = Deno.env.get(k);
     if (v !== undefined) env[k] = v;
   }
