@@ -191,16 +191,24 @@ export const inferStep: DemoStep = async (ctx) => {
   ctx.say();
 };
 
+// The packs target servers named filesystem, shell, gmail, github, postgres: point them at "demo", so every
+// attack is judged by real rules of the demo server, not by the unknown-server default-deny.
+const PACK_TO_DEMO = ["filesystem", "shell", "gmail", "github", "postgres"].flatMap((
+  s,
+) => ["--server-map", `${s}=demo`]);
+
 /** Step 4: replay the built-in attack packs against the inferred policy (the same decide() as the proxy). */
 export const replayStep: DemoStep = async (ctx) => {
   if (!ctx.inferred) return;
   ctx.say("Step 4 - replay: does the inferred policy block the attack packs?");
-  // The packs target servers named filesystem, shell, gmail, github, postgres: point them at "demo" so every
-  // attack is judged by real rules of the demo server, not by the unknown-server default-deny.
-  const map = ["filesystem", "shell", "gmail", "github", "postgres"].flatMap((
-    s,
-  ) => ["--server-map", `${s}=demo`]);
-  const r = await agentperms(ctx, ["replay", "--policy", ctx.inferred, "--only", "original", ...map]);
+  const r = await agentperms(ctx, [
+    "replay",
+    "--policy",
+    ctx.inferred,
+    "--only",
+    "original",
+    ...PACK_TO_DEMO,
+  ]);
   for (const line of r.out.split("\n").filter((l) => /attacks blocked|controls/.test(l))) {
     ctx.say(`  ${line}`);
   }
@@ -222,6 +230,7 @@ export const reportStep: DemoStep = async (ctx) => {
     ctx.inferred ?? ctx.policy,
     "--out",
     out,
+    ...PACK_TO_DEMO,
   ]);
   ctx.say(r.code === 0 ? `  wrote ${out}` : `  report failed (${r.code}): ${r.err.trim()}`);
   ctx.say();
