@@ -166,7 +166,7 @@ async function agentperms(
   ctx: DemoContext,
   args: string[],
 ): Promise<{ code: number; out: string; err: string }> {
-  const io = fakeIo({ cwd: ctx.root, env: Deno.env.toObject() });
+  const io = fakeIo({ cwd: ctx.root, env: Deno.env.toObject(), now: new Date() });
   const code = await run(args, io);
   return { code, out: io.stdoutText(), err: io.stderrText() };
 }
