@@ -66,10 +66,10 @@ const STDERR_TAIL = 2000;
  *   { command: Deno.execPath(), args: ["run", "--no-config", "server.ts"] },
  *   { timeoutMs: 10_000, inheritEnv: Deno.env.toObject() },
  * );
- * console.log(listing.tools.map((t) => t.name));
+ * const toolNames = listing.tools.map((t) => t.name);
  * ```
  * @param entry the launch command, the entry's env and cwd
- * @param opts timeout and the environment PATH/HOME/DENO_DIR are inherited from
+ * @param opts timeout and the environment that DENO_RUNTIME_ENV (PATH, HOME, DENO_DIR, TLS and proxy settings) is inherited from
  * @returns the server's identity and full listings
  * @throws {AgentPermsError} upstream_failed when the server cannot start, errors, pages forever or
  *   times out; the message ends with the tail of its stderr
