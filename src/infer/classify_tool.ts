@@ -180,8 +180,11 @@ function classifyByName(name: string): ToolClass {
     cats.add(c);
     if (!hits.includes(w)) hits.push(w);
   };
+  // `execute_sql`, `run_query`: executing statements against a database is a database write, not a shell.
+  const dbNoun = words.find((w) => DB_NOUNS.has(w));
   for (const w of words) {
-    if (SHELL_WORDS.has(w)) hit("shell", w);
+    if ((w === "exec" || w === "execute" || w === "run") && dbNoun) hit("db-write", `${w} ${dbNoun}`);
+    else if (SHELL_WORDS.has(w)) hit("shell", w);
     if (DELETE_WORDS.has(w)) hit("delete", w);
     if (SEND_VERBS.has(w)) hit("send", w);
     if (w === "merge") hit("merge", w);

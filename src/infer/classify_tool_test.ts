@@ -75,3 +75,9 @@ Deno.test("classifyTool() falls back to the name when annotations carry no hints
   assert.equal(classifyTool("exec", { openWorldHint: true }).dangerous, true);
   assert.equal(classifyTool("read_file", {}).dangerous, false);
 });
+
+Deno.test("classifyTool() calls executing statements against a database a database write, not a shell", () => {
+  assert.deepEqual(classifyTool("execute_sql").categories, ["db-write"]);
+  assert.deepEqual(classifyTool("run_query").categories, ["db-write"]);
+  assert.deepEqual(classifyTool("execute_command").categories, ["shell"]);
+});

@@ -5,6 +5,7 @@ import type { ServerLaunch, ServerListing } from "../lock/mod.ts";
 import type { Redactor } from "../redact/mod.ts";
 import { RULES } from "./rules.ts";
 import type { Finding, Severity } from "./types.ts";
+import { classifyTool as classifyDanger, type DangerCategory, toolWords } from "../infer/mod.ts";
 
 /** A tool as listed by a server (only the fields scan reads). */
 export interface ListedTool {
@@ -34,92 +35,60 @@ const EXFIL_REGEXP =
   /\b(read|open|cat|load|include|send|pass|provide|attach|upload|copy)\b[^.\n]{0,80}(~\/\.ssh|\bid_(rsa|ed25519)\b|\.env\b|mcp\.json|\bcredentials?\b|\.aws\b|private key|api[ _-]?keys?|passwords?|secrets?|\btokens?\b|\/etc\/passwd)/i;
 const WHITESPACE_RUN_REGEXP = /[ \t\u00A0]{40,}|(?:\r?\n[ \t]*){8,}/;
 
-const CATEGORIES: { name: string; severity: Severity; words: string[]; phrases?: string[][] }[] = [
-  {
-    name: "shell",
-    severity: "high",
-    words: [
-      "shell",
-      "exec",
-      "bash",
-      "sh",
-      "zsh",
-      "powershell",
-      "pwsh",
-      "cmd",
-      "terminal",
-      "subprocess",
-      "eval",
-      "spawn",
-    ],
-    phrases: [["run", "command"], ["execute", "command"], ["run", "script"]],
-  },
-  {
-    name: "db-write",
-    severity: "high",
-    words: ["sql", "insert", "upsert", "drop", "truncate"],
-    phrases: [["execute", "query"], ["write", "query"]],
-  },
-  {
-    name: "send",
-    severity: "high",
-    words: ["send", "email", "smtp", "sms", "publish", "tweet"],
-    phrases: [["post", "message"]],
-  },
-  {
-    name: "vcs-destructive",
-    severity: "high",
-    words: [],
-    phrases: [["force", "push"], ["delete", "repo"], ["delete", "repository"], ["delete", "branch"], [
-      "merge",
-      "pull",
-    ], ["merge", "pr"]],
-  },
-  {
-    name: "fs-write",
-    severity: "medium",
-    words: [
-      "write",
-      "delete",
-      "remove",
-      "rm",
-      "move",
-      "rename",
-      "mkdir",
-      "edit",
-      "overwrite",
-      "unlink",
-      "chmod",
-      "chown",
-    ],
-  },
-];
-
-function words(s: string): string[] {
-  return s.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
-}
+// Danger is judged by the one classifier infer uses too (annotations first, whole words of the name); scan names
+// the categories the way its findings always have, and adds file writes as a medium finding of its own.
+const CATEGORY_NAMES: Record<DangerCategory, string> = {
+  shell: "shell",
+  send: "send",
+  delete: "destructive",
+  "force-push": "vcs-destructive",
+  merge: "vcs-destructive",
+  "db-write": "db-write",
+  destructive: "destructive",
+};
+const FS_WRITE_WORDS = new Set([
+  "write",
+  "delete",
+  "remove",
+  "rm",
+  "move",
+  "rename",
+  "mkdir",
+  "edit",
+  "overwrite",
+  "unlink",
+  "chmod",
+  "chown",
+]);
 
 /**
  * Classifies a tool: annotations first (readOnlyHint clears it, destructiveHint flags it), else whole words of
- * its name, never substrings (`list_filesystem` is not a shell tool).
+ * its name, never substrings (`list_filesystem` is not a shell tool). Dangerous tools are HIGH; tools that only
+ * write files are MEDIUM.
  * @param tool the listed tool
  * @returns the category and severity, or undefined for a harmless tool
  */
 export function classifyTool(
   tool: ListedTool,
 ): { category: string; severity: Severity; why: string } | undefined {
-  const w = words(tool.name);
-  const byName = CATEGORIES.find((c) =>
-    c.words.some((x) => w.includes(x)) ||
-    (c.phrases ?? []).some((p) => w.some((_, i) => p.every((x, j) => w[i + j] === x)))
-  );
   const a = tool.annotations;
-  if (a?.readOnlyHint === true && a.destructiveHint !== true) return undefined;
-  if (a?.destructiveHint === true) {
-    return { category: byName?.name ?? "destructive", severity: "high", why: "annotated destructive" };
+  const c = classifyDanger(tool.name, a);
+  if (c.dangerous) {
+    const named = c.categories.find((x) => x !== "destructive") ?? c.categories[0] ?? "destructive";
+    const repoDelete = named === "delete" &&
+      toolWords(tool.name).some((w) => w === "repo" || w === "repository" || w === "branch");
+    return {
+      category: repoDelete ? "vcs-destructive" : CATEGORY_NAMES[named],
+      severity: "high",
+      why: c.source === "annotations" && c.why === "destructiveHint"
+        ? "annotated destructive"
+        : "by its name",
+    };
   }
-  if (!byName) return undefined;
-  return { category: byName.name, severity: byName.severity, why: "by its name" };
+  if (a?.readOnlyHint === true) return undefined;
+  return toolWords(tool.name).some((w) => FS_WRITE_WORDS.has(w))
+    ? { category: "fs-write", severity: "medium", why: "by its name" }
+    : undefined;
 }
 
 function textsOf(tool: ListedTool): { where: string; text: string }[] {

@@ -119,3 +119,11 @@ Deno.test("expandEnvRefs() resolves env references for launch and leaves client 
   assert.equal(expandEnvRefs("${input:gh-token}", env), "${input:gh-token}");
   assert.equal(expandEnvRefs("plain", env), "plain");
 });
+
+Deno.test("classifyTool() agrees with infer's classifier on what is dangerous (one classifier, two views)", () => {
+  assert.equal(classifyTool({ name: "delete_repo" })?.category, "vcs-destructive");
+  assert.equal(classifyTool({ name: "merge_pull_request" })?.severity, "high");
+  assert.equal(classifyTool({ name: "dropdown_options" }), undefined);
+  assert.equal(classifyTool({ name: "get_updates" }), undefined);
+  assert.equal(classifyTool({ name: "email_user" })?.category, "send");
+});
