@@ -221,15 +221,7 @@ export class ProxySession {
           { server: this.#o.server, method, params: m.params },
           { ...this.#copts, inputSchema: method === "tools/call" ? this.#schemaFor(m.params) : undefined },
         )
-        : {
-          server: this.#o.server,
-          method,
-          direction: "client",
-          paths: [],
-          urls: [],
-          refs: [],
-          fileUrls: [],
-        };
+        : bareCall(this.#o.server, method, "client");
     const decision = decide(this.#o.policy, call, { drift: this.#driftFor(call) });
     const traced = judged || decision.verdict !== "allow";
     const event = traced ? this.#callEvent(m, call, decision) : undefined;
@@ -625,15 +617,7 @@ export class ProxySession {
     let denied: { decision: Decision; decisionId: string } | undefined;
     for (const [key, r] of Object.entries(inputRequests)) {
       const method = typeof (r as Json | null)?.method === "string" ? (r as Json).method as string : "?";
-      const call: CanonicalCall = {
-        server: this.#o.server,
-        method,
-        direction: "server",
-        paths: [],
-        urls: [],
-        refs: [],
-        fileUrls: [],
-      };
+      const call = bareCall(this.#o.server, method, "server");
       const decision = decide(this.#o.policy, call, { drift: this.#drift });
       const event = this.#baseEvent("server-request");
       event.direction = "server";
@@ -660,15 +644,7 @@ export class ProxySession {
 
   #serverRequest(m: Json): void {
     const method = m.method as string;
-    const call: CanonicalCall = {
-      server: this.#o.server,
-      method,
-      direction: "server",
-      paths: [],
-      urls: [],
-      refs: [],
-      fileUrls: [],
-    };
+    const call = bareCall(this.#o.server, method, "server");
     const decision = decide(this.#o.policy, call, { drift: this.#drift });
     const event = this.#baseEvent("server-request");
     event.direction = "server";
@@ -949,6 +925,11 @@ function clip(v: unknown, depth: number): unknown {
 
 function pick(d: Decision): { verdict: Decision["verdict"]; ruleIds: string[]; reason: string } {
   return { verdict: d.verdict, ruleIds: d.ruleIds, reason: d.reason };
+}
+
+/** A call that carries no data to canonicalize (lifecycle, list and server-to-client requests). */
+function bareCall(server: string, method: string, direction: "client" | "server"): CanonicalCall {
+  return { server, method, direction, paths: [], urls: [], refs: [], fileUrls: [] };
 }
 
 function idKey(id: unknown): string {
