@@ -13,7 +13,8 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DENO_RUNTIME_ENV } from "../src/sandbox/mod.ts";
+import { denoRuntimeEnv } from "../src/sandbox/mod.ts";
+import { selfCommand } from "../src/clients/mod.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const DENO = Deno.execPath();
@@ -40,11 +41,11 @@ const SERVER = [
 ];
 
 function env(): Record<string, string> {
-  const e: Record<string, string> = { RUST_BACKTRACE: "0", NO_COLOR: "1" };
-  for (const k of DENO_RUNTIME_ENV) {
-    const v = Deno.env.get(k);
-    if (v !== undefined) e[k] = v;
-  }
+  const e: Record<string, string> = {
+    RUST_BACKTRACE: "0",
+    NO_COLOR: "1",
+    ...denoRuntimeEnv((k) => Deno.env.get(k)),
+  };
   return e;
 }
 
@@ -193,12 +194,7 @@ async function main(): Promise<void> {
     await Deno.writeTextFile(policy, "version: 1\nservers:\n  everything:\n    allowed_tools: [echo]\n");
     const floorArgv = [DENO, "run", "-A", "--no-config", join(ROOT, "bench/_min_json_proxy.ts"), ...SERVER];
     const proxied = [
-      DENO,
-      "run",
-      "-A",
-      "--config",
-      join(ROOT, "deno.json"),
-      join(ROOT, "cli.ts"),
+      ...selfCommand(),
       "proxy",
       "--mode",
       "enforce",

@@ -15,7 +15,8 @@ import { fileURLToPath } from "node:url";
 import { readTraceEvents, type TraceEventV1 } from "../src/trace/mod.ts";
 import { fakeIo } from "../src/cli/io.ts";
 import { run } from "../src/cli/run.ts";
-import { DENO_RUNTIME_ENV } from "../src/sandbox/mod.ts";
+import { denoRuntimeEnv } from "../src/sandbox/mod.ts";
+import { selfCommand } from "../src/clients/mod.ts";
 
 /** What every step can use and extend. */
 export interface DemoContext {
@@ -43,11 +44,7 @@ const DEMO_DIR = join(ROOT, "examples/vulnerable-mcp-demo");
 
 function proxyArgs(ctx: DemoContext, mode: "record" | "enforce", traceDir: string): string[] {
   return [
-    "run",
-    "-A",
-    "--config",
-    join(ctx.root, "deno.json"),
-    join(ctx.root, "cli.ts"),
+    ...selfCommand().slice(1),
     "proxy",
     "--mode",
     mode,
@@ -69,11 +66,11 @@ function proxyArgs(ctx: DemoContext, mode: "record" | "enforce", traceDir: strin
 }
 
 async function connect(ctx: DemoContext, mode: "record" | "enforce", traceDir: string): Promise<Client> {
-  const env: Record<string, string> = { RUST_BACKTRACE: "0", NO_COLOR: "1" };
-  for (const k of DENO_RUNTIME_ENV) {
-    const v = Deno.env.get(k);
-    if (v !== undefined) env[k] = v;
-  }
+  const env: Record<string, string> = {
+    RUST_BACKTRACE: "0",
+    NO_COLOR: "1",
+    ...denoRuntimeEnv((k) => Deno.env.get(k)),
+  };
   const client = new Client({ name: "demo-agent", version: "1.0.0" });
   // stderr is piped and dropped: the proxy's own diagnostics would interleave with the narrative.
   await client.connect(

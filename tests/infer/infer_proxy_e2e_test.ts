@@ -12,10 +12,8 @@ import { loadPolicy } from "../../src/policy/mod.ts";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @ts-types="@modelcontextprotocol/sdk/client/stdio"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { fileURLToPath } from "node:url";
-import { DENO_RUNTIME_ENV } from "../../src/sandbox/mod.ts";
-
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+import { denoRuntimeEnv } from "../../src/sandbox/mod.ts";
+import { selfCommand } from "../../src/clients/mod.ts";
 
 function server(root: string): string[] {
   // Unrestricted on purpose in record mode: the proxy's containment layer audits what the server touches.
@@ -35,12 +33,7 @@ function proxyArgv(
   argv: string[],
 ): string[] {
   return [
-    Deno.execPath(),
-    "run",
-    "-A",
-    "--config",
-    join(ROOT, "deno.json"),
-    join(ROOT, "cli.ts"),
+    ...selfCommand(),
     "proxy",
     "--mode",
     opts.mode,
@@ -56,11 +49,11 @@ function proxyArgv(
 }
 
 async function sdkClient(argv: string[]): Promise<Client & AsyncDisposable> {
-  const env: Record<string, string> = { RUST_BACKTRACE: "0", NO_COLOR: "1" };
-  for (const k of DENO_RUNTIME_ENV) {
-    const v = Deno.env.get(k);
-    if (v !== undefined) env[k] = v;
-  }
+  const env: Record<string, string> = {
+    RUST_BACKTRACE: "0",
+    NO_COLOR: "1",
+    ...denoRuntimeEnv((k) => Deno.env.get(k)),
+  };
   const client = new Client({ name: "agentperms-infer-e2e", version: "1.0.0" }, { capabilities: {} });
   await client.connect(
     new StdioClientTransport({ command: argv[0]!, args: argv.slice(1), env, stderr: "pipe" }),

@@ -5,7 +5,7 @@ import { readLockFile } from "../../src/lock/mod.ts";
 import { relative } from "node:path";
 import { RUG_PULL_SERVER, rugPullEntry } from "./_servers.ts";
 import type { ServerLaunch } from "../../src/lock/mod.ts";
-import { DENO_RUNTIME_ENV } from "../../src/sandbox/mod.ts";
+import { denoRuntimeEnv } from "../../src/sandbox/mod.ts";
 
 interface Sandbox extends AsyncDisposable {
   dir: string;
@@ -20,11 +20,7 @@ async function sandbox(): Promise<Sandbox> {
   const dir = await Deno.makeTempDir({ prefix: "agentperms-lock-cli-" });
   const cfg = `${dir}/mcp.json`;
   const lock = `${dir}/mcp.lock`;
-  const env: Record<string, string> = {};
-  for (const k of DENO_RUNTIME_ENV) {
-    const v = Deno.env.get(k);
-    if (v !== undefined) env[k] = v;
-  }
+  const env: Record<string, string> = { ...denoRuntimeEnv((k) => Deno.env.get(k)) };
   return {
     dir,
     cfg,

@@ -3,7 +3,7 @@ import { fakeIo } from "../../src/cli/io.ts";
 import { run } from "../../src/cli/run.ts";
 import { readLockFile } from "../../src/lock/mod.ts";
 import { everythingEntry, filesystemEntry, memoryEntry } from "./_servers.ts";
-import { DENO_RUNTIME_ENV } from "../../src/sandbox/mod.ts";
+import { denoRuntimeEnv } from "../../src/sandbox/mod.ts";
 
 Deno.test("lock pins server-everything, server-filesystem and server-memory, and re-checks with no drift", async () => {
   const dir = await Deno.makeTempDir({ prefix: "agentperms-lock-npm-" });
@@ -19,11 +19,7 @@ Deno.test("lock pins server-everything, server-filesystem and server-memory, and
       memory: memoryEntry(mem),
     };
     await Deno.writeTextFile(`${dir}/mcp.json`, JSON.stringify({ mcpServers: servers }));
-    const env: Record<string, string> = {};
-    for (const k of DENO_RUNTIME_ENV) {
-      const v = Deno.env.get(k);
-      if (v !== undefined) env[k] = v;
-    }
+    const env: Record<string, string> = { ...denoRuntimeEnv((k) => Deno.env.get(k)) };
     const cli = async (...args: string[]) => {
       const io = fakeIo({ env, cwd: dir });
       const code = await run(["lock", "--path", `${dir}/mcp.json`, "--timeout", "120000", ...args], io);

@@ -3,7 +3,6 @@
  * server. Enforce hides drifted tools and denies calls naming the drift; record keeps them and traces it.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client";
 // @ts-types="@modelcontextprotocol/sdk/client/stdio"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -12,16 +11,11 @@ import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/typ
 import { fakeIo } from "../../src/cli/io.ts";
 import { run } from "../../src/cli/run.ts";
 import { rugPullEntry } from "./_servers.ts";
-import { DENO_RUNTIME_ENV } from "../../src/sandbox/mod.ts";
-
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+import { denoRuntimeEnv } from "../../src/sandbox/mod.ts";
+import { selfCommand } from "../../src/clients/mod.ts";
 
 function baseEnv(): Record<string, string> {
-  const env: Record<string, string> = { RUST_BACKTRACE: "0" };
-  for (const k of DENO_RUNTIME_ENV) {
-    const v = Deno.env.get(k);
-    if (v !== undefined) env[k] = v;
-  }
+  const env: Record<string, string> = { RUST_BACKTRACE: "0", ...denoRuntimeEnv((k) => Deno.env.get(k)) };
   return env;
 }
 
@@ -62,14 +56,9 @@ async function rig(mode: "enforce" | "record", stateful: boolean): Promise<Rig> 
     "version: 1\nservers:\n  notes:\n    allowed_tools: [read_notes, write_notes, trigger_rug_pull]\n",
   );
   const transport = new StdioClientTransport({
-    command: Deno.execPath(),
+    command: selfCommand()[0]!,
     args: [
-      "run",
-      "-A",
-      "--no-prompt",
-      "--config",
-      `${ROOT}deno.json`,
-      `${ROOT}cli.ts`,
+      ...selfCommand().slice(1),
       "proxy",
       "--mode",
       mode,

@@ -6,7 +6,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readTraceEvents, type TraceEventV1 } from "../../src/trace/mod.ts";
-import { DENO_RUNTIME_ENV } from "../../src/sandbox/mod.ts";
+import { denoRuntimeEnv } from "../../src/sandbox/mod.ts";
 
 /** Repository root. */
 export const ROOT: string = fileURLToPath(new URL("../../", import.meta.url));
@@ -19,11 +19,11 @@ export const DENO: string = Deno.execPath();
 
 /** Environment for child processes: just what Deno needs, plus extras. */
 export function childEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = { RUST_BACKTRACE: "0", NO_COLOR: "1" };
-  for (const k of DENO_RUNTIME_ENV) {
-    const v = Deno.env.get(k);
-    if (v !== undefined) env[k] = v;
-  }
+  const env: Record<string, string> = {
+    RUST_BACKTRACE: "0",
+    NO_COLOR: "1",
+    ...denoRuntimeEnv((k) => Deno.env.get(k)),
+  };
   return { ...env, ...extra };
 }
 

@@ -5,13 +5,12 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 // @ts-types="@modelcontextprotocol/sdk/types"
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { hostRealpath } from "../../src/canonical/mod.ts";
 import { type CompiledPolicy, compilePolicy, parsePolicy } from "../../src/policy/mod.ts";
 import type { LaunchPlan } from "../../src/sandbox/mod.ts";
 import { readTraceEvents, type TraceEventV1 } from "../../src/trace/mod.ts";
-import { DENO_RUNTIME_ENV } from "../../src/sandbox/mod.ts";
+import { denoRuntimeEnv } from "../../src/sandbox/mod.ts";
+import { selfCommand } from "../../src/clients/mod.ts";
 
 export const FS_PKG = "@modelcontextprotocol/server-filesystem@2026.8.31";
 export const EVERYTHING_PKG = "@modelcontextprotocol/server-everything@2026.8.31";
@@ -181,26 +180,20 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, what: () => stri
   }
 }
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-
 /** A plan-shaped launch of `agentperms proxy` in front of a server, for `connect()` (own env, clearEnv). */
 export function proxyPlan(
   opts: { mode: "record" | "enforce"; server: string; policy: string; traceDir: string },
   serverArgv: string[],
 ): LaunchPlan {
-  const env: Record<string, string> = { RUST_BACKTRACE: "0", NO_COLOR: "1" };
-  for (const k of DENO_RUNTIME_ENV) {
-    const v = Deno.env.get(k);
-    if (v !== undefined) env[k] = v;
-  }
+  const env: Record<string, string> = {
+    RUST_BACKTRACE: "0",
+    NO_COLOR: "1",
+    ...denoRuntimeEnv((k) => Deno.env.get(k)),
+  };
   return {
-    command: Deno.execPath(),
+    command: selfCommand()[0]!,
     args: [
-      "run",
-      "-A",
-      "--config",
-      join(ROOT, "deno.json"),
-      join(ROOT, "cli.ts"),
+      ...selfCommand().slice(1),
       "proxy",
       "--mode",
       opts.mode,
