@@ -29,7 +29,9 @@ export function isTraceEventV1(o: unknown): o is TraceEventV1 {
   }
   if (o.mode !== "record" && o.mode !== "enforce") return false;
   if (o.direction !== undefined && o.direction !== "client" && o.direction !== "server") return false;
-  if (!optStr(o.method) || !optStr(o.tool) || !optStr(o.cwd) || !optStr(o.detail)) return false;
+  if (!optStr(o.method) || !optStr(o.tool) || !optStr(o.cwd) || !optStr(o.detail) || !optStr(o.decisionId)) {
+    return false;
+  }
   if (o.id !== undefined && o.id !== null && typeof o.id !== "string" && !Number.isFinite(o.id)) return false;
   if (!optStrArray(o.paths) || !optStrArray(o.urls) || !optBool(o.forwarded) || !optNum(o.latencyMs)) {
     return false;

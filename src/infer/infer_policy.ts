@@ -79,6 +79,7 @@ export function commentKey(...path: string[]): string {
  * @returns the policy with evidence
  */
 export function inferPolicy(acc: TraceAccumulator, opts: InferOptions): InferResult {
+  acc.end();
   const comments = new Map<string, string>();
   const servers: InferredServer[] = [];
   const policyServers: Record<string, ServerPolicyV1> = {};

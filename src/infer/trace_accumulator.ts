@@ -1,6 +1,11 @@
 import { type CanonicalCall, canonicalizeCall, resolvePath } from "../canonical/mod.ts";
 import { GUARDS, JUDGED_METHODS, PASSTHROUGH_METHODS } from "../decision/mod.ts";
-import { LegacyTraceEventSchema, type TraceEventV1, TraceEventV1Schema } from "../trace/mod.ts";
+import {
+  CallResultJoiner,
+  LegacyTraceEventSchema,
+  type TraceEventV1,
+  TraceEventV1Schema,
+} from "../trace/mod.ts";
 import { isTraceEventV1 } from "./_is_trace_event_v1.ts";
 import type { ToolAnnotations } from "./classify_tool.ts";
 import { isSensitivePath, isTooBroadPath } from "./sensitive_paths.ts";
@@ -312,6 +317,21 @@ export class TraceAccumulator {
    * @param ev a trace event
    */
   addEvent(ev: TraceEventV1): void {
+    // A forwarded call's result comes on a later line (the proxy writes ahead): learn from the whole call.
+    for (const joined of this.#joiner.push(ev)) this.#addJoined(joined);
+  }
+
+  /**
+   * Ends the input: calls still waiting for a result (the proxy was stopped before the answer) are counted
+   * as "no result recorded". `inferPolicy()` calls it; calling it twice is harmless.
+   */
+  end(): void {
+    for (const ev of this.#joiner.end()) this.#addJoined(ev);
+  }
+
+  #joiner = new CallResultJoiner();
+
+  #addJoined(ev: TraceEventV1): void {
     if (ev.kind === "tools") {
       const s = this.#server(ev.server);
       for (const t of ev.tools ?? []) {

@@ -210,3 +210,27 @@ Deno.test("TraceAccumulator trusts the proxy's pre-redaction paths when argument
   ]);
   assert.deepEqual([...acc.servers.get("fs")!.paths.keys()], [`${P}/src/alice@example.com.txt`]);
 });
+
+Deno.test("TraceAccumulator learns a call from its call and result lines, and not one whose answer never came", () => {
+  const call = (id: number, tool: string) =>
+    v1({ id, tool, result: undefined, decision: { ...allow, decisionId: `s-${id}` } });
+  const result = (id: number, r: unknown) =>
+    JSON.stringify({
+      v: 1,
+      kind: "result",
+      time: "2026-01-01T00:00:01Z",
+      sessionId: "s",
+      server: "fs",
+      mode: "enforce",
+      id,
+      decisionId: `s-${id}`,
+      latencyMs: 3,
+      result: r,
+    });
+  const acc = feed([call(1, "read_file"), call(2, "write_file"), call(3, "move_file"), result(1, ok)]);
+  acc.addLine(result(2, { outcome: "ok", isError: true }), { file: "t.jsonl", line: 5 });
+  acc.end();
+  assert.deepEqual(acc.servers.get("fs")!.tools.get("read_file"), { learned: 1, approved: 0 });
+  assert.equal(acc.counts.learned, 1);
+  assert.deepEqual(reasons(acc), ["move_file:no result recorded", "write_file:tool error"]);
+});

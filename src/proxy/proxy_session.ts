@@ -90,8 +90,8 @@ interface Pending {
   tool?: string;
   t0: number;
   batch?: Batch;
-  /** Set for judged calls: the trace event to complete when the answer comes. */
-  event?: TraceEventV1;
+  /** Set for traced calls: the decision id the `result` trace line refers to. */
+  decisionId?: string;
 }
 
 interface ApprovalWait {
@@ -133,7 +133,7 @@ export class ProxySession {
   #tty: TtyPrompter | undefined | null = null;
   #closed = false;
   #traceQueue: TraceEventV1[] = [];
-  #traceTimer: ReturnType<typeof setTimeout> | undefined;
+  #traceScheduled = false;
   readonly #clock: () => Date;
   readonly #copts: { cwd: string; home: string; realpath: (abs: string) => string | undefined };
 
@@ -247,7 +247,12 @@ export class ProxySession {
     if (hasId) {
       const k = idKey(m.id);
       if (batch) batch.outstanding++;
-      const p: Pending = { id: m.id, method, tool, t0: performance.now(), batch, event };
+      const p: Pending = { id: m.id, method, tool, t0: performance.now(), batch };
+      if (event) {
+        // Write-ahead: the call is traced now, before it is passed on; its answer gets a `result` line.
+        p.decisionId = event.decision?.decisionId;
+        this.#emit(event);
+      }
       const earlier = this.#pending.get(k);
       if (earlier) {
         // A duplicate id while the first is in flight: answers are matched in order.
@@ -599,13 +604,13 @@ export class ProxySession {
         raw = undefined;
       }
     }
-    // Answer first, trace second: the trace is written after the answer is on its way.
+    // The result line is queued here and written before the answer leaves (see #emit).
     if (pending.batch) {
       pending.batch.outstanding--;
       pending.batch.responses.push(m);
       this.#maybeFlushBatch(pending.batch);
     } else this.#sendClient(m, raw);
-    if (pending.event) this.#complete(pending, m, size);
+    if (pending.decisionId !== undefined) this.#complete(pending, m, size);
   }
 
   /**
@@ -740,8 +745,19 @@ export class ProxySession {
     this.#emit(ev);
   }
 
+  /** The `result` line for a traced call, joined to its `call` line by session and decision id. */
+  #resultEvent(p: Pending): TraceEventV1 {
+    const ev = this.#baseEvent("result");
+    ev.direction = "server";
+    ev.method = p.method;
+    ev.id = safeId(p.id);
+    if (p.tool !== undefined) ev.tool = p.tool;
+    ev.decisionId = p.decisionId;
+    return ev;
+  }
+
   #complete(pending: Pending, m: Json, size: number): void {
-    const ev = pending.event!;
+    const ev = this.#resultEvent(pending);
     ev.latencyMs = Math.round((performance.now() - pending.t0) * 1000) / 1000;
     if (m.error !== undefined) {
       const err = (m.error ?? {}) as Json;
@@ -768,21 +784,26 @@ export class ProxySession {
   }
 
   /**
-   * Queues a trace event. Events are redacted, serialized and written in a later macrotask, so the message
-   * that caused them is passed on first; `flushTrace()` writes them at once (exit, tests).
+   * Queues a trace event. The queue is redacted and written before any message leaves the proxy (the
+   * transport calls `flushTrace()` before each write) and, for events that send nothing, at the end of the
+   * current turn: so every message's line is in the file before the message is passed on.
    */
   #emit(ev: TraceEventV1): void {
     this.#traceQueue.push(ev);
-    this.#traceTimer ??= setTimeout(() => this.flushTrace(), 0);
+    if (!this.#traceScheduled) {
+      this.#traceScheduled = true;
+      queueMicrotask(() => this.flushTrace());
+    }
   }
 
-  /** Redacts and writes every queued trace event now. */
+  /** Redacts and writes every queued trace event now, as whole lines in one write. */
   flushTrace(): void {
-    clearTimeout(this.#traceTimer);
-    this.#traceTimer = undefined;
+    this.#traceScheduled = false;
+    if (this.#traceQueue.length === 0) return;
     const q = this.#traceQueue;
     this.#traceQueue = [];
     for (const ev of q) this.#o.trace.write(this.#redactEvent(ev));
+    this.#o.trace.flush?.();
   }
 
   #redactEvent(ev: TraceEventV1): TraceEventV1 {
@@ -813,9 +834,10 @@ export class ProxySession {
     }
     const batches = new Set<Batch>();
     for (const p of [...this.#pending.values(), ...[...this.#dupes.values()].flat()]) {
-      if (p.event) {
-        p.event.result = { outcome: "error", summary: "server exited" };
-        this.#emit(p.event);
+      if (p.decisionId !== undefined) {
+        const ev = this.#resultEvent(p);
+        ev.result = { outcome: "error", summary: "server exited" };
+        this.#emit(ev);
       }
       const e = errorMsg(p.id as Id, -32000, message);
       if (p.batch) {
@@ -882,7 +904,8 @@ export class ProxySession {
     const args = call.method === "tools/call" || call.method === "prompts/get"
       ? (params.arguments ?? {})
       : (m.params ?? {});
-    // Redacted later, off the message's path (see #emit); until then the event holds the raw values.
+    // Redacted when the queue is flushed (see #emit), before anything is written; until then the event holds
+    // the raw values and must not be written anywhere else.
     ev.arguments = args;
     if (call.paths.length > 0) ev.paths = call.paths.map((p) => p.forms[0] ?? p.raw);
     if (call.urls.length > 0) ev.urls = call.urls.map((u) => u.raw);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { compilePolicy, parsePolicy } from "../policy/mod.ts";
-import { MemoryTraceSink } from "../trace/mod.ts";
+import { joinCallResults, MemoryTraceSink } from "../trace/mod.ts";
 import { type ProxyMode, ProxySession, type ProxySessionOptions } from "./proxy_session.ts";
 import { TtyPrompter } from "./tty_prompter.ts";
 
@@ -50,9 +50,14 @@ function harness(mode: ProxyMode = "enforce", extra: Partial<ProxySessionOptions
     s.onClientFrame({ kind: "line", bytes: enc.encode(typeof m === "string" ? m : JSON.stringify(m)) });
   const server = (m: unknown) =>
     s.onServerFrame({ kind: "line", bytes: enc.encode(typeof m === "string" ? m : JSON.stringify(m)) });
-  // Trace events are written in a later macrotask; reading them flushes first.
+  // Trace events are written at the end of the turn or before a message leaves; reading them flushes first.
+  // `events` puts each call back together with its result line, as infer and report read them.
   const traced = {
     get events() {
+      s.flushTrace();
+      return joinCallResults(trace.events);
+    },
+    get raw() {
       s.flushTrace();
       return trace.events;
     },

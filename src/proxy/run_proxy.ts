@@ -57,10 +57,14 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
   const serverIn = child.stdin.getWriter();
   const clientOut = opts.clientOut.getWriter();
   // Lines produced while handling one chunk are written together: one encode and one write per batch instead
-  // of per message (64 calls in flight arrive in one chunk and leave in one write).
-  const toServer = outbox(serverIn);
-  const toClient = outbox(clientOut);
-  const session = new ProxySession({ ...opts, toClient, toServer });
+  // of per message (64 calls in flight arrive in one chunk and leave in one write). Before each write the
+  // session's trace lines are written (write-ahead): a message never leaves before its trace line is in the
+  // file, so killing the proxy cannot lose the record of a call the server may already be running.
+  let session: ProxySession | undefined;
+  const beforeWrite = () => session?.flushTrace();
+  const toServer = outbox(serverIn, beforeWrite);
+  const toClient = outbox(clientOut, beforeWrite);
+  session = new ProxySession({ ...opts, toClient, toServer });
   session.lifecycle(
     `proxy started (${opts.mode}) for "${opts.server}": ${opts.launch.command} ${opts.launch.args.join(" ")}`,
   );
@@ -179,7 +183,7 @@ interface Outbox {
 
 const NEWLINE = new Uint8Array([10]);
 
-function outbox(writer: WritableStreamDefaultWriter<Uint8Array>): Outbox {
+function outbox(writer: WritableStreamDefaultWriter<Uint8Array>, beforeWrite: () => void): Outbox {
   const enc = new TextEncoder();
   let queued: (string | Uint8Array)[] = [];
   let allText = true;
@@ -188,6 +192,7 @@ function outbox(writer: WritableStreamDefaultWriter<Uint8Array>): Outbox {
   const flush = () => {
     scheduled = false;
     if (!open || queued.length === 0) return;
+    beforeWrite();
     let out: Uint8Array;
     if (allText) out = enc.encode((queued as string[]).join("\n") + "\n");
     else {

@@ -172,7 +172,8 @@ export class TraceSummarizer {
 
 /**
  * Counts observed calls per server and tool, their outcomes, and a timeline, from v1 trace events (the
- * trace reader maps the original's lines to v1 with `legacy: true`). Pure: the caller reads the files.
+ * trace reader maps the original's lines to v1 with `legacy: true`, and joins each call with its result
+ * line). Pure: the caller reads the files.
  * For large traces feed a {@link TraceSummarizer} event by event instead.
  *
  * A `call` event counts by its decision: allow → allowed; deny → denied; approve → approved when a human

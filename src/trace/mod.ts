@@ -23,6 +23,7 @@ export {
   type TraceEventV1,
   TraceEventV1Schema,
 } from "./schema.ts";
+export { CallResultJoiner, joinCallResults } from "./join_results.ts";
 export { defaultTraceDir, MemoryTraceSink, traceFileName, type TraceSink, TraceWriter } from "./writer.ts";
 export {
   legacyToV1,

@@ -1,5 +1,6 @@
 import { join, resolve } from "node:path";
 import { AgentPermsError } from "../errors.ts";
+import { CallResultJoiner } from "./join_results.ts";
 import {
   type LegacyTraceEvent,
   LegacyTraceEventSchema,
@@ -35,6 +36,11 @@ export interface ReadTraceOptions {
   onProblem?: (p: TraceProblem) => void;
   /** Base for a relative path. Default: the process cwd. */
   cwd?: string;
+  /**
+   * Yield the lines as written. Default false: each forwarded call is joined with its `result` line (see
+   * {@link CallResultJoiner}) and yielded once, at its answer (or, unanswered, at the end of its file).
+   */
+  raw?: boolean;
 }
 
 /**
@@ -42,6 +48,7 @@ export interface ReadTraceOptions {
  * logs named `*.permissions.jsonl` are skipped), without
  * loading a file whole. Reads format v1 and the original tool's format (`ts, server, tool, args, decision`),
  * which it maps to v1 records. A torn last line or a malformed line is skipped and reported with file:line.
+ * Unless `raw`, each forwarded call comes back whole: joined with its `result` line, which is not yielded.
  *
  * @param fileOrDir a trace file or a directory of them
  * @param opts problem callback and cwd
@@ -72,7 +79,21 @@ export async function* readTraceEvents(
     }
     files.sort();
   } else files.push(abs);
-  for (const file of files) yield* readOneFile(file, opts.onProblem ?? (() => {}));
+  const onProblem = opts.onProblem ?? (() => {});
+  for (const file of files) {
+    if (opts.raw) {
+      yield* readOneFile(file, onProblem);
+      continue;
+    }
+    // One proxy process writes one file, so a call and its result line are always in the same file.
+    const joiner = new CallResultJoiner();
+    const lineOf = new WeakMap<TraceEventV1, number>();
+    for await (const r of readOneFile(file, onProblem)) {
+      lineOf.set(r.event, r.line);
+      for (const event of joiner.push(r.event)) yield { event, file, line: lineOf.get(event) ?? r.line };
+    }
+    for (const event of joiner.end()) yield { event, file, line: lineOf.get(event) ?? 0 };
+  }
 }
 
 async function* readOneFile(file: string, onProblem: (p: TraceProblem) => void): AsyncGenerator<TraceRecord> {

@@ -75,3 +75,25 @@ Deno.test("readTraceEvents() reads every .jsonl in a directory in name order and
 Deno.test("readTraceEvents() throws io_failed for a missing path", async () => {
   await assert.rejects(() => collect("/nonexistent/traces"), /Cannot read traces/);
 });
+
+Deno.test("readTraceEvents() joins each call with its result line, and keeps an unanswered call (raw: as written)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const base = { v: 1, time: "2026-01-01T00:00:00.000Z", sessionId: "s", server: "fs", mode: "record" };
+    const decision = (id: string) => ({ verdict: "allow", ruleIds: [], reason: "ok", decisionId: id });
+    const lines = [
+      { ...base, kind: "call", id: 1, tool: "a", forwarded: true, decision: decision("s-1") },
+      { ...base, kind: "call", id: 2, tool: "b", forwarded: true, decision: decision("s-2") },
+      { ...base, kind: "result", id: 1, decisionId: "s-1", latencyMs: 2, result: { outcome: "ok", size: 9 } },
+    ];
+    await Deno.writeTextFile(join(dir, "t.jsonl"), lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+    const joined = [];
+    for await (const r of readTraceEvents(dir)) joined.push([r.event.tool, r.event.result?.size, r.line]);
+    assert.deepEqual(joined, [["a", 9, 1], ["b", undefined, 2]]);
+    const raw = [];
+    for await (const r of readTraceEvents(dir, { raw: true })) raw.push(r.event.kind);
+    assert.deepEqual(raw, ["call", "call", "result"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

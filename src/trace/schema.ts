@@ -3,6 +3,7 @@ import { z } from "zod";
 /** What a trace event records. */
 export const TRACE_KINDS = [
   "call", // a client request judged (tools/call, resources/read, prompts/get, completion/complete, others)
+  "result", // the answer to a forwarded call: written when it comes, joined to its call by decisionId
   "server-request", // a server → client request (sampling, elicitation, roots/list)
   "tools", // a tools/list result as seen (all pages merged), with annotations: infer uses real tool names
   "drift", // a tool whose identity differs from mcp.lock
@@ -59,6 +60,8 @@ export const TraceEventV1Schema = z.looseObject({
     granted: z.boolean(),
     detail: z.string().optional(),
   }).optional(),
+  /** For kind "result": the decision id of the call it answers (same session). */
+  decisionId: z.string().optional(),
   /** Round-trip time from the request to the server's response, in milliseconds. */
   latencyMs: z.number().optional(),
   /** Short redacted summary of the response. */

@@ -28,14 +28,17 @@ export function defaultTraceDir(env: (name: string) => string | undefined): stri
 export interface TraceSink {
   /** Appends one event. Never throws. */
   write(event: TraceEventV1): void;
+  /** Writes what `write` queued, now (the proxy calls it before passing a message on). */
+  flush?(): void;
   /** Closes the sink. */
   close(): void;
 }
 
 /**
  * Appends trace events to one JSONL file per proxy process: mode 0600, opened with O_APPEND. Events are
- * written as whole lines, one `write` call per batch (the events of one turn of the event loop), so a crash
- * leaves at most a torn last line and concurrent proxies never interleave inside a line.
+ * written as whole lines, one `write` call per batch (the events of one turn of the event loop, or what the
+ * proxy flushes before it passes a message on), so a killed process leaves at most a torn last line and
+ * concurrent proxies never interleave inside a line.
  */
 export class TraceWriter implements TraceSink {
   /** The file being written. */

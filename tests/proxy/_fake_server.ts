@@ -3,6 +3,7 @@
  * - crash: answers initialize, then exits with code 7 on the first tools/call (leaving it unanswered)
  * - ignore-eof: answers requests, and keeps running after stdin closes (until killed)
  * - slow: answers tools/call "slow" after 400 ms, everything else at once
+ * - hang: never answers tools/call "hang"; writes "received hang <id>" to stderr when it arrives
  * - garbage: writes non-JSON lines to stdout before each answer
  * - signal: on SIGTERM writes "got SIGTERM" to stderr and exits 143
  * - echo: answers tools/call "echo" with "Echo: " + arguments.message (large-message tests)
@@ -76,6 +77,10 @@ for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream(
         ? { content: [{ type: "text", text: "Echo: " + m.params.arguments.message }] }
         : { content: [{ type: "text", text: String(name) }] },
     });
+    if (mode === "hang" && name === "hang") {
+      Deno.stderr.writeSync(enc.encode(`received hang ${m.id}\n`));
+      continue;
+    }
     if (mode === "slow" && name === "slow") setTimeout(() => out(answer), 400);
     else out(answer);
   }

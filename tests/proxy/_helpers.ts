@@ -120,10 +120,13 @@ export async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
   return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
 }
 
-/** Every event in a trace directory. */
-export async function traceEvents(dir: string): Promise<TraceEventV1[]> {
+/**
+ * Every event in a trace directory, with each call joined to its `result` line (as infer and report read
+ * them); `raw` keeps the lines as written.
+ */
+export async function traceEvents(dir: string, opts: { raw?: boolean } = {}): Promise<TraceEventV1[]> {
   const out: TraceEventV1[] = [];
-  for await (const r of readTraceEvents(dir)) out.push(r.event);
+  for await (const r of readTraceEvents(dir, { raw: opts.raw })) out.push(r.event);
   return out;
 }
 
