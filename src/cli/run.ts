@@ -1,20 +1,22 @@
 import { Command, CommanderError } from "commander";
 import denoJson from "../../deno.json" with { type: "json" };
 import { AgentPermsError } from "../errors.ts";
-import { COMMANDS } from "./commands/mod.ts";
+import { COMMANDS, type RegisterCommand } from "./commands/mod.ts";
 import type { CommandEnv } from "./command_env.ts";
 import { EXIT, exitCodeFor } from "./exit_codes.ts";
 import type { Io } from "./io.ts";
+import { selectCommands } from "./select_commands.ts";
 
 /** The AgentPerms version (from deno.json). */
 export const VERSION: string = denoJson.version;
 
 /**
- * Builds the commander program with every command registered.
+ * Builds the commander program with the given commands registered (in `COMMANDS` order).
  * @param env io and exit-code setter
+ * @param commands the register functions, e.g. from {@link loadCommands}
  * @returns the program
  */
-export function buildProgram(env: CommandEnv): Command {
+export function buildProgram(env: CommandEnv, commands: readonly RegisterCommand[]): Command {
   const program = new Command("agentperms")
     .description(
       "Least privilege for AI agents and their MCP tools: scan, lock, record, infer, replay, enforce, report",
@@ -38,9 +40,19 @@ Examples:
 
 Exit codes: 0 ok, 1 gate failed (finding, attack allowed, drift, call denied), 2 usage, 3 invalid input, 4 runtime failure`,
     );
-  for (const register of COMMANDS) register(program, env);
+  for (const register of commands) register(program, env);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput(program.configureOutput());
   return program;
+}
+
+/**
+ * Loads the modules of the commands these arguments need: only the named command's, or every one when the
+ * output may list or suggest other commands (see `selectCommands`).
+ * @param args command-line arguments (without the program name)
+ * @returns the register functions, in `COMMANDS` order
+ */
+export function loadCommands(args: readonly string[]): Promise<RegisterCommand[]> {
+  return Promise.all(selectCommands(args, COMMANDS).map((c) => c.load()));
 }
 
 /**
@@ -54,8 +66,8 @@ export async function run(args: string[], io: Io): Promise<number> {
   let debug = false;
   const env: CommandEnv = { io, setExit: (c) => void (code = Math.max(code, c)), debug: () => debug };
   debug = args.includes("--debug");
-  const program = buildProgram(env);
   try {
+    const program = buildProgram(env, await loadCommands(args));
     await program.parseAsync(args, { from: "user" });
     return code;
   } catch (e) {
