@@ -1,0 +1,218 @@
+import { dirname, resolve } from "node:path";
+import { AgentPermsError } from "../../errors.ts";
+import { type CompiledPolicy, compilePolicy, loadPolicy, type PolicyV1 } from "../../policy/mod.ts";
+import { hostRealpath } from "../../canonical/mod.ts";
+import {
+  buildRedactFn,
+  type LaunchSpec,
+  openDevTty,
+  type RedactFn,
+  runProxy,
+  TtyPrompter,
+} from "../../proxy/mod.ts";
+import {
+  type Broker,
+  brokerCheckToTraceEvent,
+  describeContainmentExit,
+  detectContainmentDenial,
+  findDeno,
+  lockVersionsFromLaunches,
+  planLaunch,
+  readAuditFile,
+  startBroker,
+} from "../../sandbox/mod.ts";
+import { defaultTraceDir, traceFileName, TraceWriter } from "../../trace/mod.ts";
+import { type CommandEnv, homeOf } from "../command_env.ts";
+import { printPolicyWarnings } from "../shared.ts";
+
+/** The parsed options of `agentperms proxy` / `_proxy` (see `registerProxy` for their meaning). */
+export interface ProxyOptions {
+  /** record or enforce. */
+  mode: "record" | "enforce";
+  /** The server's name in the policy. */
+  server: string;
+  /** Policy file (required in enforce mode). */
+  policy?: string;
+  /** Where the trace goes. */
+  traceDir?: string;
+  /** mcp.lock to check tools/list against. */
+  lock?: string;
+  /** The server's working directory. */
+  cwd?: string;
+  /** Per-message cap in bytes. */
+  maxMessageBytes: number;
+  /** How a denied call is answered. */
+  denyStyle: "result" | "jsonrpc";
+  /** Seconds before an unanswered approval is denied. */
+  approvalTimeout: number;
+  /** Whether /dev/tty may be used for approvals. */
+  tty: boolean;
+  /** ms the server may take to exit after client EOF. */
+  shutdownGrace: number;
+  /** Start the server under the Deno permission layer. */
+  contain: boolean;
+  /** Env names the client config sets for the server. */
+  serverEnv: string[];
+}
+
+/**
+ * Runs the proxy command: loads the policy, plans the launch, opens the trace and pumps messages until the
+ * server exits. Loaded on demand by `registerProxy`'s action, so `agentperms --help` and every other command
+ * never load the proxy, and the proxy never loads another command.
+ * @param env io and exit-code setter
+ * @param argv the server command and its arguments
+ * @param opts the parsed options
+ * @returns the server's exit code
+ * @throws {AgentPermsError} usage, policy_invalid, plugin_invalid, lock_invalid or upstream_failed
+ */
+export async function runProxyCommand(env: CommandEnv, argv: string[], opts: ProxyOptions): Promise<number> {
+  const { io } = env;
+  const home = homeOf(io);
+  if (opts.mode === "enforce" && !opts.policy) {
+    throw new AgentPermsError(
+      "usage",
+      "Enforce mode needs a policy: refusing to start the server unguarded",
+      {
+        hint: "Pass --policy FILE, or use --mode record",
+      },
+    );
+  }
+  let policy: CompiledPolicy;
+  let source: PolicyV1;
+  let baseDir = io.cwd();
+  if (opts.policy) {
+    const loaded = await loadPolicy(opts.policy, { cwd: io.cwd(), home });
+    printPolicyWarnings(io, loaded);
+    policy = loaded.compiled;
+    source = loaded.policy;
+    baseDir = dirname(loaded.file);
+  } else {
+    source = { version: 1 };
+    policy = compilePolicy(source, { baseDir: io.cwd(), home });
+  }
+  const [command, ...args] = argv;
+  if (!command) throw new AgentPermsError("usage", "Missing the server command after --");
+  const redact: RedactFn = await buildRedactFn(source, { baseDir });
+  // Everything that can refuse to start (policy, plugins, lock) is loaded before the trace file is created.
+  const pinned = opts.lock ? await loadLockCheck(resolve(io.cwd(), opts.lock), opts.server) : undefined;
+  const lockCheck = pinned?.check;
+  const sessionId = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
+  const traceDir = opts.traceDir ? resolve(io.cwd(), opts.traceDir) : defaultTraceDir(io.env);
+  const diag = (m: string) => io.stderr(m.endsWith("\n") ? m : m + "\n");
+  const trace = TraceWriter.open(traceDir, traceFileName(io.now(), opts.server, sessionId), {
+    onError: (m) => diag(`[agentperms] ${m}`),
+  });
+  const cwd = opts.cwd ? resolve(io.cwd(), opts.cwd) : io.cwd();
+  const base = { sessionId, server: opts.server, mode: opts.mode };
+  const note = (detail: string) => {
+    diag(`[agentperms] ${detail}`);
+    trace.write({ v: 1, kind: "lifecycle", time: io.now().toISOString(), ...base, detail });
+  };
+  // The containment layer: JS/TS servers run under Deno permissions derived from the policy.
+  const plan = opts.contain
+    ? planLaunch(opts.policy ? policy : undefined, opts.server, argv, {
+      denoPath: findDeno(io),
+      home,
+      cwd,
+      env: io.envAll(),
+      mode: opts.mode,
+      traceDir,
+      realpath: hostRealpath,
+      sessionId,
+      // The package version pinned in mcp.lock wins over the command line's (a rug pull needs a new version).
+      lockVersions: pinned?.launch ? lockVersionsFromLaunches([pinned.launch], cwd) : undefined,
+      // Containment starts the server with a scrubbed environment; these names are the ones the user chose.
+      serverEnv: opts.serverEnv.length > 0 ? opts.serverEnv : undefined,
+    })
+    : undefined;
+  if (!opts.contain) note(`Server "${opts.server}" is not contained: --no-contain was given`);
+  for (const n of plan?.notes ?? []) note(n);
+  let broker: Broker | undefined;
+  if (plan?.brokerSocket) {
+    broker = await startBroker({
+      socketPath: plan.brokerSocket,
+      policy,
+      server: opts.server,
+      home,
+      cwd,
+      grants: plan.grants,
+      onCheck: (c) => trace.write(brokerCheckToTraceEvent(c, base)),
+    });
+  }
+  const launch: LaunchSpec = plan
+    ? { command: plan.command, args: plan.args, env: plan.env, clearEnv: plan.clearEnv, cwd: plan.cwd ?? cwd }
+    : { command, args, cwd, env: { RUST_BACKTRACE: "0" } };
+  let prompter: TtyPrompter | undefined;
+  try {
+    const code = await runProxy({
+      mode: opts.mode,
+      server: opts.server,
+      policy,
+      cwd,
+      home,
+      sessionId,
+      trace,
+      redact,
+      diag,
+      denyStyle: opts.denyStyle,
+      approvalTimeoutMs: opts.approvalTimeout * 1000,
+      tty: () => {
+        if (!opts.tty) return undefined;
+        const t = openDevTty();
+        prompter = t ? new TtyPrompter(t) : undefined;
+        return prompter;
+      },
+      lockCheck,
+      detectContainment: detectContainmentDenial,
+      launch,
+      // The proxy's stdio edge: stdout carries only JSON-RPC.
+      clientIn: io.stdin(),
+      clientOut: Deno.stdout.writable,
+      maxMessageBytes: opts.maxMessageBytes,
+      graceMs: opts.shutdownGrace,
+      forwardSignals: true,
+    });
+    // Exit 87 means the broker went away and Deno stopped the server (containment fails closed): say so.
+    const why = plan?.mode === "broker" ? describeContainmentExit(code) : undefined;
+    if (why) note(why);
+    return code;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new AgentPermsError(
+        "upstream_failed",
+        `Cannot start the server: command "${launch.command}" not found`,
+        {
+          cause: e,
+          hint: "Check the command after --; it must be on PATH or an absolute path",
+        },
+      );
+    }
+    throw e;
+  } finally {
+    await broker?.close();
+    if (plan?.auditFile) {
+      // Fold what the server touched at the OS level into this process's trace, then drop the raw log.
+      for (const ev of await readAuditFile(plan.auditFile, base, plan)) trace.write(ev);
+      await Deno.remove(plan.auditFile).catch(() => {});
+    }
+    trace.close();
+  }
+}
+
+async function loadLockCheck(
+  file: string,
+  server: string,
+): Promise<{
+  check: (tools: unknown[]) => ReadonlyMap<string, string>;
+  launch?: { command: string; args: string[] };
+}> {
+  // Lazy: the lock module pulls in hashing and the SDK's types; the plain proxy path does not need them.
+  const { readLockFile, checkToolsAgainstLock } = await import("../../lock/mod.ts");
+  const lock = await readLockFile(file); // lock_invalid on a missing or corrupt lock: fail closed
+  const entry = Object.hasOwn(lock.servers, server) ? lock.servers[server] : undefined;
+  return {
+    check: (tools) =>
+      checkToolsAgainstLock(lock, server, tools as Parameters<typeof checkToolsAgainstLock>[2]).drift,
+    launch: entry?.launch,
+  };
+}
