@@ -1,5 +1,5 @@
 import { type ResolvedPath, type ResolveOptions, resolvePath } from "./resolve_path.ts";
-import { looksLikeUrl, type ResolvedUrl, resolveUrl } from "./resolve_url.ts";
+import { looksLikeUrl, normalizedStart, type ResolvedUrl, resolveUrl } from "./resolve_url.ts";
 
 /** Which side sent the message: the client (agent) or the server. */
 export type Direction = "client" | "server";
@@ -229,8 +229,9 @@ function normKey(k: string): string {
  * @returns whether to judge it as a path
  */
 export function looksLikePath(s: string): boolean {
-  const t = s.trim().replace(/^["'`]/, "").normalize("NFKC");
-  return t.length > 0 && !t.includes("\n") && PATH_START_REGEXP.test(t);
+  const t = s.trim().replace(/^["'`]/, "");
+  // NFKC never produces or removes a newline, so the raw string can be searched for one.
+  return t.length > 0 && !t.includes("\n") && PATH_START_REGEXP.test(normalizedStart(t));
 }
 
 function shellTokens(s: string): string[] {
@@ -315,8 +316,7 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
     }
     const isUrlKey = URL_KEYS.has(k) || k.endsWith("url") || k.endsWith("uri") || hint === "url";
     if (isUrlKey || looksLikeUrl(s)) {
-      const t = s.trim().normalize("NFKC");
-      if (/^file:/i.test(t)) {
+      if (/^file:/i.test(normalizedStart(s.trim()))) {
         if (isUrlKey && !(uriIsPath || k.endsWith("uri")) && hint !== "path") call.fileUrls.push(found);
         call.paths.push({ ...resolvePath(s, opts), ...found });
         return;

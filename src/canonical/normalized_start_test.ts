@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { looksLikePath } from "./canonicalize_call.ts";
+import { looksLikeUrl, normalizedStart } from "./resolve_url.ts";
+
+// What the tests were before they normalized only the start: the whole string, normalized.
+const PATH_START_REGEXP =
+  /^(?:~(?:$|[\\/])|\/|\.{1,2}(?:$|[\\/])|\$HOME\b|\$\{HOME\}|%USERPROFILE%|%HOME%|[A-Za-z]:[\\/]|\\\\|file:)/i;
+const wholePath = (s: string) => {
+  const t = s.trim().replace(/^["'`]/, "").normalize("NFKC");
+  return t.length > 0 && !t.includes("\n") && PATH_START_REGEXP.test(t);
+};
+const wholeUrl = (s: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s.trim().normalize("NFKC"));
+
+// Starts that matter (ASCII and full-width forms, combining marks, spaces) followed by long filler.
+const start = fc.constantFrom(
+  "~/",
+  "~",
+  "/",
+  "./",
+  "..",
+  "$HOME/x",
+  "%USERPROFILE%",
+  "C:\\",
+  "\\\\srv",
+  "file:///etc",
+  "https://h",
+  "～／",
+  "／etc",
+  "ｆｉｌｅ:",
+  "ｈｔｔｐｓ://h",
+  "\u0303",
+  "e\u0301",
+  "  ",
+  "\n",
+  '"~/',
+  "x",
+);
+const filler = fc.oneof(
+  fc.string({ maxLength: 20 }),
+  fc.constantFrom(" ".repeat(5000), "a".repeat(5000), "\u0301".repeat(5000), "ﷺ".repeat(3000), "\n"),
+);
+
+Deno.test("looksLikePath() and looksLikeUrl() agree with normalizing the whole string, also past 4,096 characters", () => {
+  fc.assert(
+    fc.property(start, filler, fc.string({ maxLength: 5 }), (a, b, c) => {
+      const s = a + b + c;
+      assert.equal(looksLikePath(s), wholePath(s), JSON.stringify(s.slice(0, 40)));
+      assert.equal(looksLikeUrl(s), wholeUrl(s), JSON.stringify(s.slice(0, 40)));
+    }),
+    { numRuns: 500 },
+  );
+});
+
+Deno.test("normalizedStart() normalizes a 10 MB string's start only", () => {
+  const s = "／etc/passwd" + "x".repeat(10_000_000);
+  const t = normalizedStart(s);
+  assert.equal(t.length, 4096);
+  assert.ok(t.startsWith("/etc/passwd"));
+  assert.equal(looksLikePath(s), true);
+});
