@@ -779,8 +779,9 @@ export class ProxySession {
     this.#emit(ev);
   }
 
+  /** The start of a result text; cut to SUMMARY_CHARS only after redaction (see #redactEvent). */
   #summary(text: string): string {
-    return text.length > SUMMARY_CHARS ? text.slice(0, SUMMARY_CHARS) + "…" : text;
+    return text.length > SUMMARY_CHARS + REDACT_MARGIN ? text.slice(0, SUMMARY_CHARS + REDACT_MARGIN) : text;
   }
 
   /**
@@ -812,12 +813,17 @@ export class ProxySession {
       return typeof r.value === "string" ? r.value : "[redacted]";
     };
     if (ev.arguments !== undefined) {
-      const r = this.#o.redact(ev.arguments);
-      ev.arguments = clip(r.value, 0);
+      // Cut long strings before redacting (a 10 MB argument is not scanned whole on the message's path), but
+      // keep REDACT_MARGIN characters past the cut so a secret that straddles it is still seen whole.
+      const r = this.#o.redact(clip(ev.arguments, 0, ARG_STRING_CHARS + REDACT_MARGIN));
+      ev.arguments = clip(r.value, 0, ARG_STRING_CHARS);
       if (r.fired.length > 0) ev.redactions = r.fired;
     }
     if (ev.urls) ev.urls = ev.urls.map(text);
-    if (ev.result?.summary !== undefined) ev.result.summary = text(ev.result.summary);
+    if (ev.result?.summary !== undefined) {
+      const t = text(ev.result.summary);
+      ev.result.summary = t.length > SUMMARY_CHARS ? t.slice(0, SUMMARY_CHARS) + "…" : t;
+    }
     return ev;
   }
 
@@ -931,18 +937,28 @@ export class ProxySession {
 
 const SUMMARY_CHARS = 200;
 const ARG_STRING_CHARS = 4096;
+/** Characters kept past a cut until redaction has run: longer than any secret the rules look for. */
+const REDACT_MARGIN = 65_536;
+const MORE_REGEXP = /…‹(\d+) more characters›$/;
 
-/** Shortens long strings in traced arguments (after redaction): a trace is a log, not a copy of the data. */
-function clip(v: unknown, depth: number): unknown {
+/**
+ * Shortens long strings in traced arguments: a trace is a log, not a copy of the data. The marker counts the
+ * characters dropped past ARG_STRING_CHARS in the original string, also when a string is clipped twice
+ * (before redaction with a margin, then after).
+ */
+function clip(v: unknown, depth: number, max: number): unknown {
   if (typeof v === "string") {
-    return v.length > ARG_STRING_CHARS
-      ? `${v.slice(0, ARG_STRING_CHARS)}…‹${v.length - ARG_STRING_CHARS} more characters›`
-      : v;
+    if (v.length <= max) return v;
+    const earlier = MORE_REGEXP.exec(v);
+    const body = earlier ? v.slice(0, v.length - earlier[0].length) : v;
+    if (body.length <= max) return v;
+    const dropped = body.length - max + (earlier ? Number(earlier[1]) : 0);
+    return `${body.slice(0, max)}…‹${dropped} more characters›`;
   }
   if (v === null || typeof v !== "object" || depth > 64) return v;
-  if (Array.isArray(v)) return v.map((x) => clip(x, depth + 1));
+  if (Array.isArray(v)) return v.map((x) => clip(x, depth + 1, max));
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) out[k] = clip(x, depth + 1);
+  for (const [k, x] of Object.entries(v)) out[k] = clip(x, depth + 1, max);
   return out;
 }
 

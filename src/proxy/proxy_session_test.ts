@@ -451,6 +451,30 @@ Deno.test("ProxySession redacts traced arguments, URLs and summaries, and clips 
   assert.match((ev.arguments as Record<string, string>).big!, /…‹5904 more characters›$/);
 });
 
+Deno.test("ProxySession redacts a secret that straddles the trace's cut, in arguments and in the result summary", () => {
+  const redact = (v: unknown) => {
+    const s = JSON.stringify(v);
+    return { value: JSON.parse(s.replaceAll(/SECRET[0-9]{20}/g, "‹redacted›")), fired: [] };
+  };
+  const h = harness("record", { redact });
+  const token = "SECRET" + "1".repeat(20);
+  // The token starts a few characters before the cut (4096 in arguments, 200 in summaries).
+  h.client(call(1, "read_file", { note: "a".repeat(4090) + token + "b".repeat(10_000_000) }));
+  h.server({
+    jsonrpc: "2.0",
+    id: 1,
+    result: { content: [{ type: "text", text: "c".repeat(195) + token + "d".repeat(1000) }] },
+  });
+  const ev = h.trace.events.find((e) => e.kind === "call")!;
+  const text = JSON.stringify(ev);
+  assert.doesNotMatch(text, /SECRET/);
+  const note = (ev.arguments as Record<string, string>).note!;
+  assert.ok(note.startsWith("a".repeat(4090) + "‹redacted›".slice(0, 6)), note.slice(4080, 4110));
+  // Counted on the redacted string: the 26-character token became the 10-character "‹redacted›".
+  assert.match(note, new RegExp(`…‹${4090 + 10 + 10_000_000 - 4096} more characters›$`));
+  assert.equal(ev.result?.summary, "c".repeat(195) + "‹reda…");
+});
+
 Deno.test("ProxySession with a lock denies a call to a tool the server has not listed yet", () => {
   const h = harness("enforce", { lockCheck: () => new Map() });
   h.client(call(1, "read_file", { path: "/proj/a" }));
