@@ -27,10 +27,17 @@ export class LineSplitter {
   #head: Uint8Array | undefined;
   #tail: Uint8Array | undefined;
   readonly #max: number;
+  readonly #fresh: boolean;
 
-  /** @param maxBytes the largest line accepted, without its newline */
-  constructor(maxBytes: number = DEFAULT_MAX_MESSAGE_BYTES) {
+  /**
+   * @param maxBytes the largest line accepted, without its newline
+   * @param opts `freshChunks`: every chunk pushed is a buffer nobody writes to again (Deno's stdin and child
+   * stdout streams hand out a new buffer per read), so partial lines are kept without copying: a 10 MB line
+   * then costs its chunks and one joined copy, not three copies
+   */
+  constructor(maxBytes: number = DEFAULT_MAX_MESSAGE_BYTES, opts: { freshChunks?: boolean } = {}) {
     this.#max = maxBytes;
+    this.#fresh = opts.freshChunks ?? false;
   }
 
   /**
@@ -62,8 +69,8 @@ export class LineSplitter {
         start = nl + 1;
         continue;
       } else {
-        // Copy: the reader may reuse its buffer for the next chunk.
-        this.#parts.push(piece.slice());
+        // Copy unless the chunks are fresh: a reader may reuse its buffer for the next chunk.
+        this.#parts.push(this.#fresh ? piece : piece.slice());
         this.#partBytes += piece.length;
       }
       if (nl === -1) return;

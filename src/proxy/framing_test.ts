@@ -45,6 +45,16 @@ Deno.test("LineSplitter copies partial lines so a reused reader buffer cannot ch
   assert.deepEqual(out, ['{"a":1}']);
 });
 
+Deno.test("LineSplitter with freshChunks keeps partial lines without copying, and joins them once", () => {
+  const s = new LineSplitter(1 << 20, { freshChunks: true });
+  const first = enc.encode('{"a":');
+  const out: Uint8Array[] = [];
+  s.push(first, (f) => f.kind === "line" && out.push(f.bytes));
+  first[2] = 98; // not a copy: a change to the chunk shows in the line (callers promise never to do this)
+  s.push(enc.encode("1}\n"), (f) => f.kind === "line" && out.push(f.bytes));
+  assert.deepEqual(out.map((b) => dec.decode(b)), ['{"b":1}']);
+});
+
 Deno.test("findDuplicateKey() finds keys repeated in one object, including escaped spellings", () => {
   assert.equal(findDuplicateKey('{"name":"exec","name":"read"}'), "name");
   assert.equal(findDuplicateKey('{"params":{"name":"read","arguments":{},"name":"exec"}}'), "name");

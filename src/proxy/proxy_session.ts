@@ -66,6 +66,11 @@ export interface ProxySessionOptions {
   detectContainment?: ContainmentDetectFn;
   /** Wall clock (trace times). */
   clock?: () => Date;
+  /**
+   * Called right after a message of 4 MiB or more has been parsed, before it is judged and passed on: the
+   * transport frees the text it was parsed from (a full GC), so one large message does not hold four copies.
+   */
+  releaseMemory?: () => void;
   /** Realpath for canonicalization (default: the host's). */
   realpath?: (abs: string) => string | undefined;
 }
@@ -171,6 +176,7 @@ export class ProxySession {
       return;
     }
     const p = parseFrame(f.bytes);
+    if (f.bytes.length >= LARGE_MESSAGE_BYTES) this.#o.releaseMemory?.();
     if (!p.ok) {
       if (p.empty) return;
       this.#malformed("client", p.error);
@@ -536,6 +542,7 @@ export class ProxySession {
       return;
     }
     const p = parseFrame(f.bytes);
+    if (f.bytes.length >= LARGE_MESSAGE_BYTES) this.#o.releaseMemory?.();
     if (!p.ok) {
       if (p.empty) return;
       const text = new TextDecoder().decode(f.bytes.subarray(0, 200));
@@ -936,6 +943,7 @@ export class ProxySession {
 }
 
 const SUMMARY_CHARS = 200;
+const LARGE_MESSAGE_BYTES = 4 * 1024 * 1024;
 const ARG_STRING_CHARS = 4096;
 /** Characters kept past a cut until redaction has run: longer than any secret the rules look for. */
 const REDACT_MARGIN = 65_536;

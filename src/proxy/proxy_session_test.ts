@@ -542,3 +542,19 @@ Deno.test("ProxySession answers a pending request whose answer was over the size
   assert.match(String((h.toClient[0]!.error as Msg).message), /over the size cap/);
   assert.equal(h.s.pendingCount, 0);
 });
+
+Deno.test("ProxySession asks the transport to release memory after parsing a message of 4 MiB or more", () => {
+  let released = 0;
+  const h = harness("record", { releaseMemory: () => void released++ });
+  h.client(call(1, "read_file", { note: "small" }));
+  assert.equal(released, 0);
+  h.client(call(2, "read_file", { note: "y".repeat(4 * 1024 * 1024) }));
+  assert.equal(released, 1);
+  h.server({
+    jsonrpc: "2.0",
+    id: 2,
+    result: { content: [{ type: "text", text: "z".repeat(4 * 1024 * 1024) }] },
+  });
+  assert.equal(released, 2);
+  assert.equal(h.toServer.length, 2, "both calls were forwarded");
+});

@@ -1,4 +1,5 @@
 import { DEFAULT_MAX_MESSAGE_BYTES, type Frame, LineSplitter } from "./framing.ts";
+import { releaseMemoryNow, releaseMemorySoon } from "./_release_memory.ts";
 import { ProxySession, type ProxySessionOptions } from "./proxy_session.ts";
 
 /** How to start the server: what `planLaunch()` (containment) returns, or the argv as given. */
@@ -64,7 +65,12 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
   const beforeWrite = () => session?.flushTrace();
   const toServer = outbox(serverIn, beforeWrite);
   const toClient = outbox(clientOut, beforeWrite);
-  session = new ProxySession({ ...opts, toClient, toServer });
+  session = new ProxySession({
+    ...opts,
+    toClient,
+    toServer,
+    releaseMemory: opts.releaseMemory ?? releaseMemoryNow,
+  });
   session.lifecycle(
     `proxy started (${opts.mode}) for "${opts.server}": ${opts.launch.command} ${opts.launch.args.join(" ")}`,
   );
@@ -159,14 +165,25 @@ async function pump(
   max: number,
   onFrame: (f: Frame) => void,
 ): Promise<void> {
-  const splitter = new LineSplitter(max);
+  // Deno's stdin and child stdout streams resolve each read with a new buffer, so lines need no copy.
+  const splitter = new LineSplitter(max, { freshChunks: true });
+  const handle = (f: Frame) => {
+    const large = f.kind === "line" && f.bytes.length >= LARGE_MESSAGE_BYTES;
+    // A multi-megabyte message passes through several copies of itself (the chunks it arrived in, the joined
+    // bytes, the text, the parsed value, the re-serialized text and bytes) that V8 would keep until its heap
+    // grows further. Full collections before it is parsed (the chunks), after (the text: see the session's
+    // releaseMemory) and once it has been passed on keep about three copies alive at a time.
+    if (large) releaseMemoryNow();
+    onFrame(f);
+    if (large) releaseMemorySoon();
+  };
   try {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
-      splitter.push(value, onFrame);
+      splitter.push(value, handle);
     }
-    splitter.end(onFrame);
+    splitter.end(handle);
   } catch {
     // stream error = end of stream
   } finally {
@@ -182,6 +199,10 @@ interface Outbox {
 }
 
 const NEWLINE = new Uint8Array([10]);
+/** Raw lines shorter than this are copied into the batch's one write buffer; longer ones are written as is. */
+const COPY_BELOW_BYTES = 64 * 1024;
+/** Messages at least this large are handled between full garbage collections (see `handle` in pump). */
+const LARGE_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 function outbox(writer: WritableStreamDefaultWriter<Uint8Array>, beforeWrite: () => void): Outbox {
   const enc = new TextEncoder();
@@ -193,26 +214,43 @@ function outbox(writer: WritableStreamDefaultWriter<Uint8Array>, beforeWrite: ()
     scheduled = false;
     if (!open || queued.length === 0) return;
     beforeWrite();
-    let out: Uint8Array;
-    if (allText) out = enc.encode((queued as string[]).join("\n") + "\n");
+    const out: Uint8Array[] = [];
+    if (allText) out.push(enc.encode((queued as string[]).join("\n") + "\n"));
     else {
-      // Mixed text and raw bytes: one buffer, always a copy (the reader owns the bytes it handed out).
-      const parts = queued.map((q) => typeof q === "string" ? enc.encode(q) : q);
-      let total = parts.length;
-      for (const p of parts) total += p.length;
-      out = new Uint8Array(total);
-      let off = 0;
-      for (const p of parts) {
-        out.set(p, off);
-        off += p.length;
-        out.set(NEWLINE, off++);
+      // Mixed text and raw bytes: small pieces are copied into one buffer; a large raw line (a server's
+      // multi-megabyte answer) is written as it is, not copied: its chunks are fresh and never reused.
+      let small: Uint8Array[] = [];
+      const flushSmall = () => {
+        if (small.length === 0) return;
+        let total = small.length;
+        for (const p of small) total += p.length;
+        const buf = new Uint8Array(total);
+        let off = 0;
+        for (const p of small) {
+          buf.set(p, off);
+          off += p.length;
+          buf[off++] = 10;
+        }
+        out.push(buf);
+        small = [];
+      };
+      for (const q of queued) {
+        const bytes = typeof q === "string" ? enc.encode(q) : q;
+        if (bytes.length < COPY_BELOW_BYTES) small.push(bytes);
+        else {
+          flushSmall();
+          out.push(bytes, NEWLINE);
+        }
       }
+      flushSmall();
     }
     queued = [];
     allText = true;
-    writer.write(out).catch(() => {
-      open = false;
-    });
+    for (const chunk of out) {
+      writer.write(chunk).catch(() => {
+        open = false;
+      });
+    }
   };
   const send = ((line: string | Uint8Array) => {
     if (!open) return;
