@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { selfCommand } from "./self_command.ts";
+import denoJson from "../../deno.json" with { type: "json" };
+import { selfCommand, V8_FLAGS } from "./self_command.ts";
 
 Deno.test("selfCommand() is the binary itself when compiled", () => {
   assert.deepEqual(
@@ -19,7 +20,15 @@ Deno.test("selfCommand() runs cli.ts with the repo's deno.json from a source che
       moduleUrl: "file:///repo/src/clients/self_command.ts",
       mainModule: "file:///repo/cli.ts",
     }),
-    ["/opt/deno", "run", "-A", "--config", "/repo/deno.json", "/repo/cli.ts"],
+    [
+      "/opt/deno",
+      "run",
+      "-A",
+      "--v8-flags=--max-semi-space-size=1",
+      "--config",
+      "/repo/deno.json",
+      "/repo/cli.ts",
+    ],
   );
 });
 
@@ -30,7 +39,7 @@ Deno.test("selfCommand() runs the bundle file when bundled", () => {
       moduleUrl: "file:///dist/agentperms.js",
       mainModule: "file:///dist/agentperms.js",
     }),
-    ["/opt/deno", "run", "-A", "/dist/agentperms.js"],
+    ["/opt/deno", "run", "-A", "--v8-flags=--max-semi-space-size=1", "/dist/agentperms.js"],
   );
 });
 
@@ -38,4 +47,10 @@ Deno.test("selfCommand() of this process points at this checkout", () => {
   const cmd = selfCommand();
   assert.equal(cmd[0], Deno.execPath());
   assert.ok(cmd.at(-1)!.endsWith("cli.ts"));
+});
+
+Deno.test("selfCommand()'s V8 flags are the ones deno compile embeds", () => {
+  for (const task of ["compile", "compile:target"] as const) {
+    assert.ok(denoJson.tasks[task].includes(`--v8-flags=${V8_FLAGS}`), task);
+  }
 });
