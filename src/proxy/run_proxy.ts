@@ -61,11 +61,10 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
   // of per message (64 calls in flight arrive in one chunk and leave in one write). Before each write the
   // session's trace lines are written (write-ahead): a message never leaves before its trace line is in the
   // file, so killing the proxy cannot lose the record of a call the server may already be running.
-  let session: ProxySession | undefined;
-  const beforeWrite = () => session?.flushTrace();
+  const beforeWrite = () => session.flushTrace(); // only called once a message is sent, after the next line
   const toServer = outbox(serverIn, beforeWrite);
   const toClient = outbox(clientOut, beforeWrite);
-  session = new ProxySession({
+  const session = new ProxySession({
     ...opts,
     toClient,
     toServer,
