@@ -1,3 +1,13 @@
+import { constants } from "node:os";
+import {
+  type ByteSink,
+  type ByteSource,
+  spawnServer,
+  stdinSource,
+  stdoutSink,
+  streamSink,
+  streamSource,
+} from "./_byte_io.ts";
 import { DEFAULT_MAX_MESSAGE_BYTES, type Frame, LineSplitter } from "./framing.ts";
 import { releaseMemoryNow, releaseMemorySoon } from "./_release_memory.ts";
 import { ProxySession, type ProxySessionOptions } from "./proxy_session.ts";
@@ -20,10 +30,13 @@ export interface LaunchSpec {
 export interface RunProxyOptions extends Omit<ProxySessionOptions, "toClient" | "toServer"> {
   /** The server to start. */
   launch: LaunchSpec;
-  /** Bytes from the client (the proxy's stdin). */
-  clientIn: ReadableStream<Uint8Array>;
-  /** Bytes to the client (the proxy's stdout). */
-  clientOut: WritableStream<Uint8Array>;
+  /**
+   * Bytes from the client. Default: this process's stdin, read as a `node:net` socket when it is a pipe or a
+   * socket (polled on the main thread), else through `Deno.stdin.readable`.
+   */
+  clientIn?: ReadableStream<Uint8Array>;
+  /** Bytes to the client. Default: this process's stdout, the same way. */
+  clientOut?: WritableStream<Uint8Array>;
   /** Per-message cap in bytes (default 64 MiB). */
   maxMessageBytes?: number;
   /** After client EOF, how long the server may take to exit before SIGTERM (then SIGKILL), ms. Default 2000. */
@@ -45,24 +58,16 @@ export interface RunProxyOptions extends Omit<ProxySessionOptions, "toClient" | 
  * @throws {Deno.errors.NotFound} when the server command does not exist
  */
 export async function runProxy(opts: RunProxyOptions): Promise<number> {
-  const child = new Deno.Command(opts.launch.command, {
-    args: opts.launch.args,
-    env: opts.launch.env,
-    clearEnv: opts.launch.clearEnv ?? false,
-    cwd: opts.launch.cwd,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
+  const child = await spawnServer(opts.launch);
   opts.onSpawn?.(child.pid);
-  const serverIn = child.stdin.getWriter();
-  const clientOut = opts.clientOut.getWriter();
+  const clientIn = opts.clientIn ? streamSource(opts.clientIn) : stdinSource();
+  const clientOut = opts.clientOut ? streamSink(opts.clientOut) : stdoutSink();
   // Lines produced while handling one chunk are written together: one encode and one write per batch instead
   // of per message (64 calls in flight arrive in one chunk and leave in one write). Before each write the
   // session's trace lines are written (write-ahead): a message never leaves before its trace line is in the
   // file, so killing the proxy cannot lose the record of a call the server may already be running.
   const beforeWrite = () => session.flushTrace(); // only called once a message is sent, after the next line
-  const toServer = outbox(serverIn, beforeWrite);
+  const toServer = outbox(child.stdin, beforeWrite);
   const toClient = outbox(clientOut, beforeWrite);
   const session = new ProxySession({
     ...opts,
@@ -80,11 +85,7 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
     for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
       const h = () => {
         session.lifecycle(`received ${sig}; forwarding to the server`);
-        try {
-          child.kill(sig);
-        } catch {
-          // already gone
-        }
+        child.kill(sig);
       };
       Deno.addSignalListener(sig, h);
       signals.push([sig, h]);
@@ -99,13 +100,11 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
       opts.diag(`[agentperms] internal error while handling a message: ${(e as Error).stack ?? e}`);
     }
   };
-  const serverReader = child.stdout.getReader();
-  const serverPump = pump(serverReader, max, guard((f) => session.onServerFrame(f)));
+  const serverPump = pump(child.stdout, max, guard((f) => session.onServerFrame(f)));
   let clientEof = false;
   let serverExited = false;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
-  const clientReader = opts.clientIn.getReader();
-  const clientPump = pump(clientReader, max, guard((f) => session.onClientFrame(f))).then(async () => {
+  const clientPump = pump(clientIn, max, guard((f) => session.onClientFrame(f))).then(async () => {
     if (serverExited) return;
     clientEof = true;
     session.lifecycle("client closed its stream; closing the server's stdin");
@@ -113,18 +112,8 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
     const grace = opts.graceMs ?? 2000;
     killTimer = setTimeout(() => {
       session.lifecycle(`server still running ${grace} ms after client EOF; sending SIGTERM`);
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // gone
-      }
-      killTimer = setTimeout(() => {
-        try {
-          child.kill("SIGKILL");
-        } catch {
-          // gone
-        }
-      }, grace);
+      child.kill("SIGTERM");
+      killTimer = setTimeout(() => child.kill("SIGKILL"), grace);
     }, grace);
   });
 
@@ -139,7 +128,7 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
   ]);
   clearTimeout(drainTimer);
   if (!drained) {
-    await serverReader.cancel().catch(() => {});
+    child.stdout.cancel();
     await serverPump;
   }
   clearTimeout(killTimer);
@@ -148,10 +137,8 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
   for (const [sig, h] of signals) Deno.removeSignalListener(sig, h);
   await toServer.close();
   await toClient.close();
-  if (!clientEof) {
-    // The server is gone; stop reading the client so nothing keeps this process alive.
-    clientReader.cancel().catch(() => {});
-  }
+  // The server is gone; stop reading the client so nothing keeps this process alive.
+  if (!clientEof) clientIn.cancel();
   // A read that cannot be cancelled (a terminal) must not keep the proxy from exiting.
   let stopTimer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([clientPump, new Promise((r) => stopTimer = setTimeout(r, 1000))]);
@@ -159,12 +146,9 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
   return code;
 }
 
-async function pump(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  max: number,
-  onFrame: (f: Frame) => void,
-): Promise<void> {
-  // Deno's stdin and child stdout streams resolve each read with a new buffer, so lines need no copy.
+async function pump(source: ByteSource, max: number, onFrame: (f: Frame) => void): Promise<void> {
+  // Every source hands out a new buffer per read (checked for Deno's streams, node:net and child pipes), so
+  // lines need no copy.
   const splitter = new LineSplitter(max, { freshChunks: true });
   const handle = (f: Frame) => {
     const large = f.kind === "line" && f.bytes.length >= LARGE_MESSAGE_BYTES;
@@ -176,18 +160,8 @@ async function pump(
     onFrame(f);
     if (large) releaseMemorySoon();
   };
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      splitter.push(value, handle);
-    }
-    splitter.end(handle);
-  } catch {
-    // stream error = end of stream
-  } finally {
-    reader.releaseLock();
-  }
+  await source.run((chunk) => splitter.push(chunk, handle));
+  splitter.end(handle);
 }
 
 /** A line sink that coalesces the lines queued in one turn of the event loop into one write. */
@@ -203,7 +177,7 @@ const COPY_BELOW_BYTES = 64 * 1024;
 /** Messages at least this large are handled between full garbage collections (see `handle` in pump). */
 const LARGE_MESSAGE_BYTES = 4 * 1024 * 1024;
 
-function outbox(writer: WritableStreamDefaultWriter<Uint8Array>, beforeWrite: () => void): Outbox {
+function outbox(sink: ByteSink, beforeWrite: () => void): Outbox {
   const enc = new TextEncoder();
   let queued: (string | Uint8Array)[] = [];
   let allText = true;
@@ -246,9 +220,7 @@ function outbox(writer: WritableStreamDefaultWriter<Uint8Array>, beforeWrite: ()
     queued = [];
     allText = true;
     for (const chunk of out) {
-      writer.write(chunk).catch(() => {
-        open = false;
-      });
+      if (!sink.write(chunk)) open = false;
     }
   };
   const send = ((line: string | Uint8Array) => {
@@ -263,16 +235,11 @@ function outbox(writer: WritableStreamDefaultWriter<Uint8Array>, beforeWrite: ()
   send.close = async () => {
     flush();
     open = false;
-    try {
-      await writer.close();
-    } catch {
-      // already closed, or the peer went away
-    }
+    await sink.close();
   };
   return send;
 }
 
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
-function signalNumber(sig: Deno.Signal): number {
-  return SIGNALS[sig] ?? 1;
+function signalNumber(sig: string): number {
+  return (constants.signals as Record<string, number>)[sig] ?? 1;
 }

@@ -4,7 +4,17 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DENO, npmServer, proxyArgv, RawProxy, ROOT, tempDir, traceEvents, until } from "./_helpers.ts";
+import {
+  childEnv,
+  DENO,
+  npmServer,
+  proxyArgv,
+  RawProxy,
+  ROOT,
+  tempDir,
+  traceEvents,
+  until,
+} from "./_helpers.ts";
 
 const FAKE = join(ROOT, "tests/proxy/_fake_server.ts");
 const fake = (
@@ -267,5 +277,37 @@ Deno.test("proxy: every answer the client got is in the trace (call and result l
   for (const id of answered) {
     assert.ok(calls.has(id), `call ${id} traced`);
     assert.ok(results.has(id), `result ${id} traced before the answer left`);
+  }
+});
+
+Deno.test("proxy: reads a client from a file on stdin (not a pipe) and from a pipe the same way", async () => {
+  await using tmp = await tempDir();
+  const input = join(tmp.path, "in.jsonl");
+  await Deno.writeTextFile(input, [init, call(1, "a")].map((m) => JSON.stringify(m)).join("\n") + "\n");
+  const argv = proxyArgv({ mode: "record", server: "fake", traceDir: join(tmp.path, "t") }, fake("echo"));
+  const child = new Deno.Command(argv[0]!, {
+    args: argv.slice(1),
+    env: childEnv(),
+    clearEnv: true,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const viaPipe = child.spawn();
+  await ReadableStream.from([await Deno.readFile(input)]).pipeTo(viaPipe.stdin);
+  const piped = await viaPipe.output();
+  const sh = await new Deno.Command("sh", {
+    args: ["-c", 'exec "$@" < "$IN"', "sh", ...argv],
+    env: { ...childEnv(), IN: input },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  // A file cannot be polled like a pipe (node:net throws for it): the proxy falls back to Deno's stdin stream.
+  for (const [how, o] of [["pipe", piped], ["file", sh]] as const) {
+    const err = new TextDecoder().decode(o.stderr);
+    assert.equal(o.code, 0, `${how}: ${err}`);
+    const ids = new TextDecoder().decode(o.stdout).trim().split("\n").map((l) => JSON.parse(l).id);
+    assert.deepEqual(ids, [0, 1], how);
   }
 });

@@ -165,9 +165,8 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
       lockCheck,
       detectContainment: detectContainmentDenial,
       launch,
-      // The proxy's stdio edge: stdout carries only JSON-RPC.
-      clientIn: io.stdin(),
-      clientOut: Deno.stdout.writable,
+      // The proxy's stdio edge (clientIn/clientOut left to runProxy: this process's stdin and stdout, polled
+      // on the main thread when they are pipes); stdout carries only JSON-RPC.
       maxMessageBytes: opts.maxMessageBytes,
       graceMs: opts.shutdownGrace,
       forwardSignals: true,

@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { spawnServer, streamSink, streamSource } from "./_byte_io.ts";
+
+const DENO = Deno.execPath();
+const evalArgs = (code: string) => ["eval", "--no-config", code];
+
+Deno.test("spawnServer() throws NotFound for a command that does not exist", async () => {
+  await assert.rejects(
+    spawnServer({ command: "/nonexistent/agentperms-no-such-server", args: [] }),
+    Deno.errors.NotFound,
+  );
+});
+
+Deno.test("spawnServer() passes bytes both ways and reports the exit code", async () => {
+  const s = await spawnServer({
+    command: DENO,
+    args: evalArgs(
+      "const b = new Uint8Array(64); const n = Deno.stdin.readSync(b); Deno.stdout.writeSync(b.subarray(0, n)); Deno.exit(3)",
+    ),
+    env: { NO_COLOR: "1" },
+  });
+  const got: Uint8Array[] = [];
+  const reading = s.stdout.run((c) => void got.push(c));
+  assert.equal(s.stdin.write(new TextEncoder().encode("ping\n")), true);
+  assert.deepEqual(await s.status, { code: 3, signal: null });
+  await reading;
+  assert.equal(new TextDecoder().decode(got[0]), "ping\n");
+  await s.stdin.close(); // after the exit: resolves at once instead of waiting for an end that never comes
+});
+
+Deno.test("spawnServer() kill(): a server that catches SIGTERM exits with its own code, one that does not reports the signal", async () => {
+  const catcher = await spawnServer({
+    command: DENO,
+    args: evalArgs(
+      "Deno.addSignalListener('SIGTERM', () => Deno.exit(42)); console.log('ready'); setInterval(() => {}, 1000)",
+    ),
+  });
+  const ready = new Promise<void>((r) => void catcher.stdout.run(() => r()));
+  await ready;
+  catcher.kill("SIGTERM");
+  assert.deepEqual(await catcher.status, { code: 42, signal: null });
+
+  const sleeper = await spawnServer({ command: "sleep", args: ["30"] });
+  sleeper.kill("SIGKILL");
+  assert.equal((await sleeper.status).signal, "SIGKILL");
+  sleeper.kill("SIGTERM"); // gone: no throw
+});
+
+Deno.test("streamSource() and streamSink() carry chunks in order and end cleanly", async () => {
+  const chunks = ["a", "b", "c"].map((s) => new TextEncoder().encode(s));
+  const got: string[] = [];
+  await streamSource(ReadableStream.from(chunks)).run((c) => void got.push(new TextDecoder().decode(c)));
+  assert.deepEqual(got, ["a", "b", "c"]);
+  const written: string[] = [];
+  const sink = streamSink(
+    new WritableStream({ write: (c) => void written.push(new TextDecoder().decode(c)) }),
+  );
+  assert.equal(sink.write(chunks[0]!), true);
+  await sink.close();
+  assert.equal(sink.write(chunks[1]!), false, "closed");
+  assert.deepEqual(written, ["a"]);
+});
