@@ -9,7 +9,7 @@ import {
 import { isMap, isScalar, isSeq, parseDocument, type Scalar, type YAMLMap, type YAMLSeq } from "yaml";
 import { parseConfig } from "./parse_config.ts";
 import type { ConfigFormat, ServerEntry, ServerLocator } from "./types.ts";
-import { parseWrapped } from "./wrapped.ts";
+import { KEEP_EMPTY_ARGS_FLAG, parseWrapped } from "./wrapped.ts";
 
 /** What to do to each stdio entry. */
 export type WireMode = "record" | "enforce" | "stop";
@@ -356,7 +356,8 @@ function unwrapEdits(text: string, loc: EntryLoc, sep: number): { edits: Edit[];
   const empty = args.items.length === sep + 2;
   if (args.kind === "flow") {
     let end: number;
-    if (empty) end = args.close;
+    // Wiring inserted our items right after "[" (plus a comma when the list had items): remove exactly that.
+    if (empty) end = cmdItem.end;
     else {
       end = skipGap(text, cmdItem.end, loc.comments);
       if (text[end] !== ",") throw new CannotWire("cannot find the comma after the wrapped command");
@@ -375,7 +376,12 @@ function unwrapEdits(text: string, loc: EntryLoc, sep: number): { edits: Edit[];
   return { edits, empty };
 }
 
-function proxyPrefix(opts: WireTextOptions, entry: ServerEntry, mode: "record" | "enforce"): string[] {
+function proxyPrefix(
+  opts: WireTextOptions,
+  entry: ServerEntry,
+  mode: "record" | "enforce",
+  keepEmptyArgs: boolean,
+): string[] {
   // The names (never the values) of the env vars the client sets for this server: containment starts the
   // server with a scrubbed environment, and these must still reach it (a token the user configured).
   const envNames = Object.keys(entry.env ?? {}).sort();
@@ -390,6 +396,7 @@ function proxyPrefix(opts: WireTextOptions, entry: ServerEntry, mode: "record" |
     ...(opts.traceDir ? ["--trace-dir", opts.traceDir] : []),
     ...(opts.lock ? ["--lock", opts.lock] : []),
     ...(envNames.length > 0 ? ["--server-env", envNames.join(",")] : []),
+    ...(keepEmptyArgs ? [KEEP_EMPTY_ARGS_FLAG] : []),
     "--",
   ];
 }
@@ -412,7 +419,7 @@ function unwrapOne(text: string, opts: WireTextOptions, entry: ServerEntry): str
   }
   const { edits, empty } = unwrapEdits(text, loc, info.separatorIndex);
   let out = applyAll(text, edits);
-  if (empty) {
+  if (empty && !info.keepEmptyArgs) {
     // The entry had no args before wiring (wiring added the key): drop the empty list again.
     const again = locate(out, opts.format, entry.path);
     out = again.removeEmptyArgs?.() ?? out;
@@ -432,12 +439,14 @@ function wrapOne(
 ): string {
   let loc = locate(text, opts.format, entry.path);
   let base = text;
+  // An explicit `args: []` is marked, so that --stop gives it back instead of dropping the key.
+  const keepEmptyArgs = loc.args !== undefined && entry.args.length === 0;
   if (!loc.args) {
     if (!loc.addArgs) throw new CannotWire("cannot add an args list to this entry");
     base = loc.addArgs();
     loc = locate(base, opts.format, entry.path);
   }
-  const prefix = proxyPrefix(opts, entry, mode);
+  const prefix = proxyPrefix(opts, entry, mode, keepEmptyArgs);
   const out = applyAll(base, wrapEdits(base, loc, opts.self, prefix));
   const after = findEntry(out, opts, entry.path);
   const want = [...prefix, entry.command!, ...entry.args];
@@ -492,7 +501,7 @@ export function wireText(text: string, opts: WireTextOptions): { text: string; r
         continue;
       }
       if (wrapped) {
-        const prefix = proxyPrefix(opts, entry, opts.mode);
+        const prefix = proxyPrefix(opts, entry, opts.mode, wrapped.keepEmptyArgs);
         if (
           entry.command === opts.self[0] && sameList(entry.args.slice(0, wrapped.separatorIndex + 1), prefix)
         ) {

@@ -111,6 +111,32 @@ Deno.test("wireText() adds args to an entry without any and removes them again o
   }
 });
 
+Deno.test("wireText() keeps an explicit empty args list through record → enforce → stop", () => {
+  for (
+    const [format, text] of [
+      [
+        "jsonc",
+        '{\n  "mcpServers": {\n    "bare": {\n      "command": "/opt/bare",\n      "args": []\n    }\n  }\n}\n',
+      ],
+      ["jsonc", '{"mcpServers":{"bare":{"args":[ ],"command":"/opt/bare"}}}'],
+      ["toml", '[mcp_servers.bare]\ncommand = "/opt/bare"\nargs = []\nenabled = true\n'],
+      ["yaml", "mcpServers:\n  - name: bare\n    command: /opt/bare\n    args: []\n"],
+    ] as const
+  ) {
+    const client = format === "toml" ? "codex" : format === "yaml" ? "continue" : "cursor";
+    const rec = wireText(text, opts(client, format, "record"));
+    assert.equal(rec.results[0]!.status, "wired", format);
+    const s = parseConfig(rec.text, { format, locators: clientSpec(client).locators }).servers[0]!;
+    assert.deepEqual(s.wrapped?.original, { command: "/opt/bare", args: [] }, format);
+    assert.ok(s.args.includes("--keep-empty-args"), `${format}: ${rec.text}`);
+    const enf = wireText(rec.text, opts(client, format, "enforce"));
+    assert.equal(enf.results[0]!.status, "rewired", format);
+    assert.equal(wireText(enf.text, opts(client, format, "record")).results[0]!.status, "rewired", format);
+    assert.equal(wireText(enf.text, opts(client, format, "enforce")).results[0]!.status, "unchanged", format);
+    assert.equal(wireText(enf.text, opts(client, format, "stop")).text, text, format);
+  }
+});
+
 Deno.test("wireText() reports remote entries and entries it cannot wrap, and wires the rest", () => {
   const text = Deno.readTextFileSync(join(FIX, "zed.jsonc"));
   const out = wireText(text, opts("zed", "jsonc", "record"));

@@ -8,7 +8,12 @@ export interface WrappedInfo {
   proxyIndex: number;
   /** Index in `args` of the `--` separator. */
   separatorIndex: number;
+  /** The config had an explicit empty `args` list before wiring (`--keep-empty-args`): --stop keeps it. */
+  keepEmptyArgs: boolean;
 }
+
+/** The proxy flag wiring adds for an entry that had an explicit empty `args` list. */
+export const KEEP_EMPTY_ARGS_FLAG = "--keep-empty-args";
 
 /**
  * Recognises an entry that already starts the AgentPerms proxy (`… proxy --mode M … -- cmd args…`), whatever
@@ -30,6 +35,7 @@ export function parseWrapped(command: string | undefined, args: readonly string[
       original: { command: args[sep + 1]!, args: args.slice(sep + 2) },
       proxyIndex: i,
       separatorIndex: sep,
+      keepEmptyArgs: args.slice(i + 3, sep).includes(KEEP_EMPTY_ARGS_FLAG),
     };
   }
   return undefined;

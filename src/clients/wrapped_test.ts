@@ -17,7 +17,13 @@ Deno.test("parseWrapped() finds the mode and the original after --, whatever sta
       "-y",
       "p",
     ]),
-    { mode: "enforce", original: { command: "npx", args: ["-y", "p"] }, proxyIndex: 3, separatorIndex: 8 },
+    {
+      mode: "enforce",
+      original: { command: "npx", args: ["-y", "p"] },
+      proxyIndex: 3,
+      separatorIndex: 8,
+      keepEmptyArgs: false,
+    },
   );
   assert.equal(
     parseWrapped("/usr/bin/agentperms", ["proxy", "--mode", "record", "--", "srv"])?.mode,
@@ -34,4 +40,10 @@ Deno.test("parseWrapped() rejects entries that only look similar", () => {
     "no original after --",
   );
   assert.equal(parseWrapped(undefined, ["proxy", "--mode", "record", "--", "srv"]), undefined);
+});
+
+Deno.test("parseWrapped() reads the --keep-empty-args marker before --, not after it", () => {
+  const pre = ["run", "cli.ts", "proxy", "--mode", "record", "--server", "s"];
+  assert.equal(parseWrapped("deno", [...pre, "--keep-empty-args", "--", "srv"])?.keepEmptyArgs, true);
+  assert.equal(parseWrapped("deno", [...pre, "--", "srv", "--keep-empty-args"])?.keepEmptyArgs, false);
 });

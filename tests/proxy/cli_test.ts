@@ -45,3 +45,16 @@ Deno.test("agentperms proxy rejects a bad mode, a missing server and enforce wit
     assert.equal(await run(args, io), 2, `${args.join(" ")}: ${io.stderrText()}`);
   }
 });
+
+Deno.test("agentperms _proxy accepts the hidden --keep-empty-args that wiring writes, and does not list it", async () => {
+  const io = fakeIo({ env: { HOME: "/nonexistent-home" } });
+  assert.equal(
+    await run(["_proxy", "--mode", "enforce", "--server", "x", "--keep-empty-args", "--", "true"], io),
+    2,
+  );
+  assert.doesNotMatch(io.stderrText(), /unknown option/);
+  assert.match(io.stderrText(), /policy/i);
+  const help = fakeIo();
+  await run(["proxy", "--help"], help);
+  assert.doesNotMatch(help.stdoutText(), /keep-empty-args/);
+});

@@ -69,6 +69,11 @@ export function registerProxy(program: Command, env: CommandEnv): void {
         positiveInt("--shutdown-grace"),
         2000,
       )
+      .addOption(
+        // Written by record/enforce wiring for an entry whose config had an explicit empty args list, so that
+        // --stop puts `args: []` back instead of dropping the key. The proxy itself ignores it.
+        new Option("--keep-empty-args", "(wiring) the entry had an empty args list").hideHelp(),
+      )
       .argument("<command...>", "the server command and its arguments (after --)")
       .passThroughOptions()
       .addHelpText(
