@@ -815,22 +815,43 @@ export class ProxySession {
   }
 
   #redactEvent(ev: TraceEventV1): TraceEventV1 {
-    const text = (t: string) => {
-      const r = this.#o.redact(t);
-      return typeof r.value === "string" ? r.value : "[redacted]";
+    // Cut long strings before redacting (a 10 MB value is not scanned whole on the message's path), but keep
+    // REDACT_MARGIN characters past the cut so a secret that straddles it is still seen whole.
+    const redact = (v: unknown, pointerPrefix: string) => {
+      const r = this.#o.redact(clip(v, 0, ARG_STRING_CHARS + REDACT_MARGIN));
+      for (const f of r.fired) (ev.redactions ??= []).push({ ...f, pointer: pointerPrefix + f.pointer });
+      return clip(r.value, 0, ARG_STRING_CHARS);
     };
-    if (ev.arguments !== undefined) {
-      // Cut long strings before redacting (a 10 MB argument is not scanned whole on the message's path), but
-      // keep REDACT_MARGIN characters past the cut so a secret that straddles it is still seen whole.
-      const r = this.#o.redact(clip(ev.arguments, 0, ARG_STRING_CHARS + REDACT_MARGIN));
-      ev.arguments = clip(r.value, 0, ARG_STRING_CHARS);
-      if (r.fired.length > 0) ev.redactions = r.fired;
-    }
-    if (ev.urls) ev.urls = ev.urls.map(text);
+    if (ev.arguments !== undefined) ev.arguments = redact(ev.arguments, "");
+    // Every other text that came from the client or the server: paths and URLs found in the arguments, the
+    // decision's reason (which quotes them), result summaries, details (a server's garbage line), names, ids.
+    // The fields the trace is joined on (session, decision id) and the proxy's own words stay as they are.
+    const text: Record<string, unknown> = {
+      tool: ev.tool,
+      method: ev.method,
+      id: typeof ev.id === "string" ? ev.id : undefined,
+      paths: ev.paths,
+      urls: ev.urls,
+      detail: ev.detail,
+      reason: ev.decision?.reason,
+      summary: ev.result?.summary,
+      approval: ev.approval?.detail,
+      tools: ev.tools?.map((t) => t.name),
+    };
+    const r = redact(text, "#") as typeof text;
+    if (ev.tool !== undefined) ev.tool = r.tool as string;
+    if (ev.method !== undefined) ev.method = r.method as string;
+    if (typeof ev.id === "string") ev.id = r.id as string;
+    if (ev.paths) ev.paths = r.paths as string[];
+    if (ev.urls) ev.urls = r.urls as string[];
+    if (ev.detail !== undefined) ev.detail = r.detail as string;
+    if (ev.decision) ev.decision = { ...ev.decision, reason: r.reason as string };
     if (ev.result?.summary !== undefined) {
-      const t = text(ev.result.summary);
+      const t = String(r.summary);
       ev.result.summary = t.length > SUMMARY_CHARS ? t.slice(0, SUMMARY_CHARS) + "…" : t;
     }
+    if (ev.approval?.detail !== undefined) ev.approval = { ...ev.approval, detail: r.approval as string };
+    if (ev.tools) ev.tools = ev.tools.map((t, i) => ({ ...t, name: (r.tools as string[])[i]! }));
     return ev;
   }
 

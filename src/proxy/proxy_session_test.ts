@@ -446,7 +446,11 @@ Deno.test("ProxySession redacts traced arguments, URLs and summaries, and clips 
   const ev = h.trace.events.find((e) => e.kind === "call")!;
   const text = JSON.stringify(ev);
   assert.doesNotMatch(text, /SECRET/);
-  assert.deepEqual(ev.redactions, [{ ruleId: "t/secret", pointer: "" }]);
+  // Once for the arguments, once for the event's other texts (the URL and the summary here).
+  assert.deepEqual(ev.redactions, [{ ruleId: "t/secret", pointer: "" }, {
+    ruleId: "t/secret",
+    pointer: "#",
+  }]);
   assert.equal(ev.result?.summary, "the ‹redacted› is out");
   assert.match((ev.arguments as Record<string, string>).big!, /…‹5904 more characters›$/);
 });
@@ -473,6 +477,27 @@ Deno.test("ProxySession redacts a secret that straddles the trace's cut, in argu
   // Counted on the redacted string: the 26-character token became the 10-character "‹redacted›".
   assert.match(note, new RegExp(`…‹${4090 + 10 + 10_000_000 - 4096} more characters›$`));
   assert.equal(ev.result?.summary, "c".repeat(195) + "‹reda…");
+});
+
+Deno.test("ProxySession redacts secrets in traced paths, the decision's reason, ids and a server's garbage line", () => {
+  const redact = (v: unknown) => {
+    const s = JSON.stringify(v);
+    return {
+      value: JSON.parse(s.replaceAll(/ghp_[A-Za-z0-9]{36}/g, "‹redacted›")),
+      fired: s.includes("ghp_") ? [{ ruleId: "t/gh", pointer: "" }] : [],
+    };
+  };
+  const token = "ghp_" + "a".repeat(36);
+  const h = harness("enforce", { redact });
+  h.client(call(`id-${token}`, "read_file", { path: `/home/me/.ssh/${token}` }));
+  h.client(call(2, "read_file", { path: `/tmp/token=${token}` }));
+  h.server(`not json ${token}`);
+  const text = JSON.stringify(h.trace.raw);
+  assert.doesNotMatch(text, /ghp_/);
+  const denied = h.trace.raw.find((e) => e.kind === "call" && e.decision?.verdict === "deny")!;
+  assert.match(denied.decision!.reason, /‹redacted›/, "the reason quoted the path");
+  assert.deepEqual(denied.paths, ["/home/me/.ssh/‹redacted›"]);
+  assert.ok(h.trace.raw.some((e) => e.kind === "malformed" && /‹redacted›/.test(e.detail ?? "")));
 });
 
 Deno.test("ProxySession with a lock denies a call to a tool the server has not listed yet", () => {

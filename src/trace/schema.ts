@@ -75,7 +75,10 @@ export const TraceEventV1Schema = z.looseObject({
   }).optional(),
   /** For kind "tools": the tools as listed (name, annotations, description hash). */
   tools: z.array(z.looseObject({ name: z.string(), annotations: z.unknown().optional() })).optional(),
-  /** Redaction rule ids that fired, with the JSON pointer where (never the values). */
+  /**
+   * Redaction rule ids that fired, with where (never the values): a JSON pointer into `arguments`, or, after
+   * `#`, into the other texts of the event (`#/paths/0`, `#/reason`, `#/summary`, `#/detail`, …).
+   */
   redactions: z.array(z.object({ ruleId: z.string(), pointer: z.string() })).optional(),
   /** Free-form detail for lifecycle, drift, containment and malformed events. */
   detail: z.string().optional(),
