@@ -212,3 +212,29 @@ Deno.test("infer learns every form of a symlinked path, so enforcement with real
   );
   assert.equal(decide(loaded.compiled, sibling).verdict, "deny");
 });
+
+Deno.test("infer reads a killed proxy's trace: a call whose result line never came is counted, not learned", async () => {
+  await using tmp = await tempDir();
+  const file = join(tmp.path, "killed.jsonl");
+  const base = { v: 1, time: "2026-01-01T00:00:00.000Z", sessionId: "s", server: "fs", mode: "record" };
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({
+      ...base,
+      kind: "call",
+      direction: "client",
+      method: "tools/call",
+      id: 1,
+      tool: "read_file",
+      arguments: { path: "/home/dev/a.txt" },
+      forwarded: true,
+      decision: { verdict: "allow", ruleIds: [], reason: "record", decisionId: "s-1" },
+    }) + "\n",
+  );
+  const r = await infer([file, "--format", "json"], { cwd: tmp.path });
+  assert.equal(r.code, 0, r.err);
+  const out = JSON.parse(r.out);
+  assert.equal(out.counts.calls, 1);
+  assert.equal(out.counts.learned, 0);
+  assert.match(JSON.stringify(out.notLearned), /no result recorded/);
+});

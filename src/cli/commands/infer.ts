@@ -100,6 +100,8 @@ Exit: 0 on success, 2 on a bad flag, 3 when the traces hold no call at all, 4 wh
           for (const text of batch) acc.addLine(text, { file: f.shown, line: ++line, auditServer });
         }
       }
+      // Calls whose result line never came (a killed proxy) count from here on, before anything is read.
+      acc.end();
       if (acc.servers.size === 0) {
         throw new AgentPermsError(
           "trace_invalid",
