@@ -35,10 +35,20 @@ const start = fc.constantFrom(
   "\n",
   '"~/',
   "x",
+  "a".repeat(4100),
+  "ｈ".repeat(4100),
 );
 const filler = fc.oneof(
   fc.string({ maxLength: 20 }),
-  fc.constantFrom(" ".repeat(5000), "a".repeat(5000), "\u0301".repeat(5000), "ﷺ".repeat(3000), "\n"),
+  fc.constantFrom(
+    " ".repeat(5000),
+    "a".repeat(5000),
+    "\u0301".repeat(5000),
+    "ﷺ".repeat(3000),
+    "\n",
+    "://evil.example/x",
+    "／／evil.example",
+  ),
 );
 
 Deno.test("looksLikePath() and looksLikeUrl() agree with normalizing the whole string, also past 4,096 characters", () => {
@@ -50,6 +60,11 @@ Deno.test("looksLikePath() and looksLikeUrl() agree with normalizing the whole s
     }),
     { numRuns: 500 },
   );
+});
+
+Deno.test("looksLikeUrl() still sees a scheme longer than the 4,096 characters it normalizes first", () => {
+  assert.equal(looksLikeUrl("a".repeat(4100) + "://evil.example/x"), true);
+  assert.equal(looksLikeUrl("a".repeat(4100) + " ://evil.example/x"), false);
 });
 
 Deno.test("normalizedStart() normalizes a 10 MB string's start only", () => {

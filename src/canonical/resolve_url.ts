@@ -29,8 +29,15 @@ const DEFAULT_PORTS: Record<string, string> = {
  * @returns whether it should be judged as a URL
  */
 export function looksLikeUrl(s: string): boolean {
-  return SCHEME_REGEXP.test(normalizedStart(s.trim()));
+  const t = s.trim();
+  const start = normalizedStart(t);
+  if (SCHEME_REGEXP.test(start)) return true;
+  // A scheme has no length limit: when the whole start is scheme characters, the "://" may come after it.
+  return start.length >= START_CHARS && SCHEME_CHARS_REGEXP.test(start) &&
+    SCHEME_REGEXP.test(t.normalize("NFKC"));
 }
+
+const SCHEME_CHARS_REGEXP = /^[a-z][a-z0-9+.-]*$/i;
 
 /** Longest start of a string that tests on how it begins look at (far longer than any scheme or prefix). */
 const START_CHARS = 4096;
