@@ -12,6 +12,10 @@ export interface ByteSource {
   run(onChunk: (chunk: Uint8Array) => void): Promise<void>;
   /** Stops reading; `run` resolves. */
   cancel(): void;
+  /** Stops delivering chunks until `resume` (backpressure); a no-op where the source cannot pause. */
+  pause(): void;
+  /** Delivers chunks again. */
+  resume(): void;
 }
 
 /** Bytes going out, written in order; a failed write (the peer went away) closes the sink quietly. */
@@ -20,6 +24,10 @@ export interface ByteSink {
   write(bytes: Uint8Array): boolean;
   /** Ends the stream after what is queued; resolves when done or failed. */
   close(): Promise<void>;
+  /** Bytes written but not yet taken by the peer (0 where unknown). */
+  backlog(): number;
+  /** Calls `fn` once when the backlog has drained. */
+  onDrain(fn: () => void): void;
 }
 
 /** A web ReadableStream as a source (tests; stdin that is a terminal or a file). */
@@ -42,6 +50,8 @@ export function streamSource(stream: ReadableStream<Uint8Array>): ByteSource {
     cancel() {
       reader.cancel().catch(() => {});
     },
+    pause() {},
+    resume() {},
   };
 }
 
@@ -61,6 +71,8 @@ export function streamSink(stream: WritableStream<Uint8Array>): ByteSink {
       open = false;
       await writer.close().catch(() => {});
     },
+    backlog: () => 0,
+    onDrain: (fn) => queueMicrotask(fn),
   };
 }
 
@@ -81,6 +93,8 @@ function nodeSource(r: Readable): ByteSource {
       r.destroy();
       finish?.();
     },
+    pause: () => void r.pause(),
+    resume: () => void r.resume(),
   };
 }
 
@@ -110,6 +124,19 @@ function nodeSink(w: Writable, exited: () => boolean = () => false): ByteSink {
         w.once("close", () => resolve());
         w.end(() => resolve());
       });
+    },
+    backlog: () => (open && !w.destroyed ? w.writableLength : 0),
+    onDrain(fn) {
+      // A peer that went away never drains: release the waiter on close or error as well.
+      let done = false;
+      const once = () => {
+        if (done) return;
+        done = true;
+        fn();
+      };
+      w.once("drain", once);
+      w.once("close", once);
+      w.once("error", once);
     },
   };
 }

@@ -67,8 +67,18 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
   // session's trace lines are written (write-ahead): a message never leaves before its trace line is in the
   // file, so killing the proxy cannot lose the record of a call the server may already be running.
   const beforeWrite = () => session.flushTrace(); // only called once a message is sent, after the next line
-  const toServer = outbox(child.stdin, beforeWrite);
-  const toClient = outbox(clientOut, beforeWrite);
+  // Backpressure: when a peer stops reading and the bytes waiting for it pass BACKLOG_BYTES, stop reading the
+  // side that feeds it (the client for the server's stdin; both sides for the client's stdout, since the
+  // proxy answers some requests itself) until it has drained. A flood from either side then waits in the
+  // pipes instead of in the proxy's memory.
+  const clientValve = valve(clientIn);
+  const serverValve = valve(child.stdout);
+  const toServer = outbox(child.stdin, beforeWrite, backpressure(child.stdin, "server", [clientValve]));
+  const toClient = outbox(
+    clientOut,
+    beforeWrite,
+    backpressure(clientOut, "client", [serverValve, clientValve]),
+  );
   const session = new ProxySession({
     ...opts,
     toClient,
@@ -162,6 +172,39 @@ async function pump(source: ByteSource, max: number, onFrame: (f: Frame) => void
   splitter.end(handle);
 }
 
+/** Pauses a source while any reason holds it. */
+interface Valve {
+  hold(reason: string): void;
+  release(reason: string): void;
+}
+
+function valve(source: ByteSource): Valve {
+  const holds = new Set<string>();
+  return {
+    hold(reason) {
+      if (holds.size === 0) source.pause();
+      holds.add(reason);
+    },
+    release(reason) {
+      if (holds.delete(reason) && holds.size === 0) source.resume();
+    },
+  };
+}
+
+/** After each write to `sink`: over BACKLOG_BYTES waiting, hold the valves until the sink drains. */
+function backpressure(sink: ByteSink, name: string, valves: Valve[]): () => void {
+  let holding = false;
+  return () => {
+    if (holding || sink.backlog() < BACKLOG_BYTES) return;
+    holding = true;
+    for (const v of valves) v.hold(name);
+    sink.onDrain(() => {
+      holding = false;
+      for (const v of valves) v.release(name);
+    });
+  };
+}
+
 /** A line sink that coalesces the lines queued in one turn of the event loop into one write. */
 interface Outbox {
   (line: string | Uint8Array): void;
@@ -170,12 +213,14 @@ interface Outbox {
 }
 
 const NEWLINE = new Uint8Array([10]);
+/** Bytes waiting for a peer above which the proxy stops reading the side that feeds it. */
+const BACKLOG_BYTES = 8 * 1024 * 1024;
 /** Raw lines shorter than this are copied into the batch's one write buffer; longer ones are written as is. */
 const COPY_BELOW_BYTES = 64 * 1024;
 /** Messages at least this large are handled between full garbage collections (see `handle` in pump). */
 const LARGE_MESSAGE_BYTES = 4 * 1024 * 1024;
 
-function outbox(sink: ByteSink, beforeWrite: () => void): Outbox {
+function outbox(sink: ByteSink, beforeWrite: () => void, afterWrite: () => void): Outbox {
   const enc = new TextEncoder();
   let queued: (string | Uint8Array)[] = [];
   let allText = true;
@@ -220,6 +265,7 @@ function outbox(sink: ByteSink, beforeWrite: () => void): Outbox {
     for (const chunk of out) {
       if (!sink.write(chunk)) open = false;
     }
+    afterWrite();
   };
   const send = ((line: string | Uint8Array) => {
     if (!open) return;

@@ -4,6 +4,8 @@
  * - ignore-eof: answers requests, and keeps running after stdin closes (until killed)
  * - slow: answers tools/call "slow" after 400 ms, everything else at once
  * - hang: never answers tools/call "hang"; writes "received hang <id>" to stderr when it arrives
+ * - flood: on tools/call "flood" writes arguments.mb notifications of 1 MB each (blocking when the pipe is full),
+ *   then answers
  * - garbage: writes non-JSON lines to stdout before each answer
  * - signal: on SIGTERM writes "got SIGTERM" to stderr and exits 143
  * - echo: answers tools/call "echo" with "Echo: " + arguments.message (large-message tests)
@@ -77,6 +79,14 @@ for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream(
         ? { content: [{ type: "text", text: "Echo: " + m.params.arguments.message }] }
         : { content: [{ type: "text", text: String(name) }] },
     });
+    if (mode === "flood" && name === "flood") {
+      const note = JSON.stringify({
+        jsonrpc: "2.0",
+        method: "notifications/message",
+        params: { data: "f".repeat(1 << 20) },
+      });
+      for (let i = 0; i < Number(m.params.arguments.mb); i++) out(note);
+    }
     if (mode === "hang" && name === "hang") {
       Deno.stderr.writeSync(enc.encode(`received hang ${m.id}\n`));
       continue;

@@ -311,3 +311,47 @@ Deno.test("proxy: reads a client from a file on stdin (not a pipe) and from a pi
     assert.deepEqual(ids, [0, 1], how);
   }
 });
+
+Deno.test("proxy: a server flooding a client that does not read waits in the pipe, not in the proxy's memory", async () => {
+  await using tmp = await tempDir();
+  const argv = proxyArgv({ mode: "record", server: "fake", traceDir: tmp.path }, fake("flood"));
+  const child = new Deno.Command(argv[0]!, {
+    args: argv.slice(1),
+    env: childEnv(),
+    clearEnv: true,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const w = child.stdin.getWriter();
+  const enc = new TextEncoder();
+  await w.write(
+    enc.encode(JSON.stringify(init) + "\n" + JSON.stringify(call(1, "flood", { mb: 200 })) + "\n"),
+  );
+  // Not reading stdout: without backpressure the proxy would take in all 200 MB.
+  const hwm = () =>
+    Number(/VmHWM:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${child.pid}/status`))![1]) / 1024;
+  await new Promise((r) => setTimeout(r, 2000));
+  const held = hwm();
+  // Now read everything: every notification and the answer arrive.
+  let notes = 0;
+  let answered = false;
+  let rest = "";
+  const dec = new TextDecoder();
+  for await (const chunk of child.stdout) {
+    rest += dec.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = rest.indexOf("\n")) !== -1) {
+      const m = JSON.parse(rest.slice(0, nl));
+      rest = rest.slice(nl + 1);
+      if (m.method === "notifications/message") notes++;
+      if (m.id === 1) answered = true;
+    }
+    if (answered) break;
+  }
+  await w.close();
+  await child.status;
+  assert.equal(notes, 200);
+  assert.ok(answered);
+  assert.ok(held < 160, `proxy peak RSS ${held.toFixed(0)} MB while the client was not reading`);
+});
