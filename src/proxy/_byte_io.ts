@@ -141,11 +141,37 @@ function nodeSink(w: Writable, exited: () => boolean = () => false): ByteSink {
   };
 }
 
-/** True when fd is a pipe or a socket, which can be polled on the main thread (files and terminals cannot). */
+/** What {@link canPoll} needs to know of a file descriptor (`fstat`). */
+export interface FdStat {
+  isFIFO(): boolean;
+  isSocket(): boolean;
+  dev: number;
+  ino: number;
+}
+
+/**
+ * Whether a stdio fd can be read or written as a `node:net` socket: it must be a pipe or a socket (files and
+ * terminals cannot be polled), and not the same pipe as stderr. A socket makes its pipe non-blocking, and
+ * stderr is shared with the server (`2>&1` gives fds 1 and 2 one pipe): its writes could then fail with
+ * EAGAIN.
+ * @param fd the descriptor's stat
+ * @param stderr stderr's stat, when it has one
+ * @returns true to use a socket
+ */
+export function canPoll(fd: FdStat, stderr: FdStat | undefined): boolean {
+  if (!fd.isFIFO() && !fd.isSocket()) return false;
+  return !(stderr && stderr.dev === fd.dev && stderr.ino === fd.ino);
+}
+
 function pollable(fd: number): boolean {
   try {
-    const st = fstatSync(fd);
-    return st.isFIFO() || st.isSocket();
+    let stderr: FdStat | undefined;
+    try {
+      stderr = fstatSync(2);
+    } catch {
+      stderr = undefined;
+    }
+    return canPoll(fstatSync(fd), stderr);
   } catch {
     return false;
   }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawnServer, streamSink, streamSource } from "./_byte_io.ts";
+import { canPoll, spawnServer, streamSink, streamSource } from "./_byte_io.ts";
 
 const DENO = Deno.execPath();
 const evalArgs = (code: string) => ["eval", "--no-config", code];
@@ -59,4 +59,17 @@ Deno.test("streamSource() and streamSink() carry chunks in order and end cleanly
   await sink.close();
   assert.equal(sink.write(chunks[1]!), false, "closed");
   assert.deepEqual(written, ["a"]);
+});
+
+Deno.test("canPoll() takes pipes and sockets, but not files, terminals or the pipe stderr also uses", () => {
+  const st = (kind: "fifo" | "socket" | "file", ino: number) => ({
+    isFIFO: () => kind === "fifo",
+    isSocket: () => kind === "socket",
+    dev: 1,
+    ino,
+  });
+  assert.equal(canPoll(st("fifo", 10), st("fifo", 11)), true);
+  assert.equal(canPoll(st("socket", 10), undefined), true);
+  assert.equal(canPoll(st("file", 10), st("fifo", 11)), false);
+  assert.equal(canPoll(st("fifo", 10), st("fifo", 10)), false, "2>&1: the same pipe as stderr");
 });

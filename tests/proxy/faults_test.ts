@@ -280,7 +280,7 @@ Deno.test("proxy: every answer the client got is in the trace (call and result l
   }
 });
 
-Deno.test("proxy: reads a client from a file on stdin (not a pipe) and from a pipe the same way", async () => {
+Deno.test("proxy: reads a client from a file on stdin (not a pipe), from a pipe, and with stderr on stdout's pipe", async () => {
   await using tmp = await tempDir();
   const input = join(tmp.path, "in.jsonl");
   await Deno.writeTextFile(input, [init, call(1, "a")].map((m) => JSON.stringify(m)).join("\n") + "\n");
@@ -303,13 +303,26 @@ Deno.test("proxy: reads a client from a file on stdin (not a pipe) and from a pi
     stdout: "piped",
     stderr: "piped",
   }).output();
+  // stdout and stderr as one pipe (2>&1): stdout stays blocking so stderr (shared with the server) does too.
+  const merged = await new Deno.Command("sh", {
+    args: ["-c", 'exec "$@" < "$IN" 2>&1', "sh", ...argv],
+    env: { ...childEnv(), IN: input },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
   // A file cannot be polled like a pipe (node:net throws for it): the proxy falls back to Deno's stdin stream.
-  for (const [how, o] of [["pipe", piped], ["file", sh]] as const) {
-    const err = new TextDecoder().decode(o.stderr);
-    assert.equal(o.code, 0, `${how}: ${err}`);
-    const ids = new TextDecoder().decode(o.stdout).trim().split("\n").map((l) => JSON.parse(l).id);
+  for (const [how, o] of [["pipe", piped], ["file", sh], ["2>&1", merged]] as const) {
+    const out = new TextDecoder().decode(o.stdout);
+    assert.equal(o.code, 0, `${how}: ${new TextDecoder().decode(o.stderr)}${out}`);
+    const ids = out.trim().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l).id);
     assert.deepEqual(ids, [0, 1], how);
   }
+  assert.match(
+    new TextDecoder().decode(merged.stdout),
+    /\[agentperms\]/,
+    "diagnostics went to the shared pipe",
+  );
 });
 
 Deno.test("proxy: a server flooding a client that does not read waits in the pipe, not in the proxy's memory", async () => {
