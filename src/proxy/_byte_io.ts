@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { fstatSync } from "node:fs";
+import { existsSync, fstatSync } from "node:fs";
 import net from "node:net";
 import type { Readable, Writable } from "node:stream";
 
@@ -29,6 +29,9 @@ export interface ByteSink {
   /** Calls `fn` once when the backlog has drained. */
   onDrain(fn: () => void): void;
 }
+
+/** How long closing a stream waits for a peer that does not read before dropping what is left. */
+const CLOSE_WAIT_MS = 5000;
 
 /** A web ReadableStream as a source (tests; stdin that is a terminal or a file). */
 export function streamSource(stream: ReadableStream<Uint8Array>): ByteSource {
@@ -120,9 +123,18 @@ function nodeSink(w: Writable, exited: () => boolean = () => false): ByteSink {
         return Promise.resolve();
       }
       return new Promise<void>((resolve) => {
-        w.once("error", () => resolve());
-        w.once("close", () => resolve());
-        w.end(() => resolve());
+        // A peer that never reads again would keep end() pending forever: give up after CLOSE_WAIT_MS.
+        const timer = setTimeout(() => {
+          w.destroy();
+          resolve();
+        }, CLOSE_WAIT_MS);
+        const done = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        w.once("error", done);
+        w.once("close", done);
+        w.end(done);
       });
     },
     backlog: () => (open && !w.destroyed ? w.writableLength : 0),
@@ -227,6 +239,10 @@ export interface ServerProcess {
  * @throws {Deno.errors.PermissionDenied} when it cannot be executed
  */
 export async function spawnServer(s: ServerSpawn): Promise<ServerProcess> {
+  // node reports a missing working directory as ENOENT, like a missing command: say which it is.
+  if (s.cwd !== undefined && !existsSync(s.cwd)) {
+    throw new Deno.errors.NotFound(`the working directory "${s.cwd}" does not exist`);
+  }
   const env = s.clearEnv ? { ...(s.env ?? {}) } : { ...Deno.env.toObject(), ...(s.env ?? {}) };
   const c: ChildProcess = spawn(s.command, s.args, { env, cwd: s.cwd, stdio: ["pipe", "pipe", "inherit"] });
   const status = new Promise<{ code: number; signal: string | null }>((resolve) => {

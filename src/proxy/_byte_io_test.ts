@@ -73,3 +73,10 @@ Deno.test("canPoll() takes pipes and sockets, but not files, terminals or the pi
   assert.equal(canPoll(st("file", 10), st("fifo", 11)), false);
   assert.equal(canPoll(st("fifo", 10), st("fifo", 10)), false, "2>&1: the same pipe as stderr");
 });
+
+Deno.test("spawnServer() says when the working directory is what does not exist", async () => {
+  await assert.rejects(
+    spawnServer({ command: DENO, args: ["--version"], cwd: "/nonexistent/agentperms-dir" }),
+    (e: Error) => e instanceof Deno.errors.NotFound && /working directory/.test(e.message),
+  );
+});

@@ -368,3 +368,38 @@ Deno.test("proxy: a server flooding a client that does not read waits in the pip
   assert.ok(answered);
   assert.ok(held < 160, `proxy peak RSS ${held.toFixed(0)} MB while the client was not reading`);
 });
+
+Deno.test("proxy: exits even when the client stops reading for good (output dropped after a bounded wait)", async () => {
+  await using tmp = await tempDir();
+  const argv = proxyArgv({
+    mode: "record",
+    server: "fake",
+    traceDir: tmp.path,
+    extra: ["--shutdown-grace", "200"],
+  }, fake("flood"));
+  const child = new Deno.Command(argv[0]!, {
+    args: argv.slice(1),
+    env: childEnv(),
+    clearEnv: true,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const w = child.stdin.getWriter();
+  await w.write(
+    new TextEncoder().encode(
+      JSON.stringify(init) + "\n" + JSON.stringify(call(1, "flood", { mb: 30 })) + "\n",
+    ),
+  );
+  await w.close(); // client EOF, and it never reads stdout
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const status = await Promise.race([
+    child.status,
+    new Promise<"hung">((r) => timer = setTimeout(() => r("hung"), 20_000)),
+  ]);
+  clearTimeout(timer);
+  if (status === "hung") child.kill("SIGKILL");
+  await child.stdout.cancel();
+  await child.status;
+  assert.notEqual(status, "hung", "the proxy waited forever for a client that does not read");
+});

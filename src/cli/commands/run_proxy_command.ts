@@ -179,10 +179,14 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
     if (e instanceof Deno.errors.NotFound) {
       throw new AgentPermsError(
         "upstream_failed",
-        `Cannot start the server: command "${launch.command}" not found`,
+        /working directory/.test(e.message)
+          ? `Cannot start the server: ${e.message}`
+          : `Cannot start the server: command "${launch.command}" not found`,
         {
           cause: e,
-          hint: "Check the command after --; it must be on PATH or an absolute path",
+          hint: /working directory/.test(e.message)
+            ? "Check --cwd (or the cwd of the entry in the client config)"
+            : "Check the command after --; it must be on PATH or an absolute path",
         },
       );
     }
