@@ -139,6 +139,7 @@ export class ProxySession {
   #closed = false;
   #traceQueue: TraceEventV1[] = [];
   #traceScheduled = false;
+  readonly #textCache = new Map<string, { value: string; ruleIds: string[] }>();
   readonly #clock: () => Date;
   readonly #copts: { cwd: string; home: string; realpath: (abs: string) => string | undefined };
 
@@ -826,33 +827,52 @@ export class ProxySession {
     // Every other text that came from the client or the server: paths and URLs found in the arguments, the
     // decision's reason (which quotes them), result summaries, details (a server's garbage line), names, ids.
     // The fields the trace is joined on (session, decision id) and the proxy's own words stay as they are.
-    const text: Record<string, unknown> = {
-      tool: ev.tool,
-      method: ev.method,
-      id: typeof ev.id === "string" ? ev.id : undefined,
-      paths: ev.paths,
-      urls: ev.urls,
-      detail: ev.detail,
-      reason: ev.decision?.reason,
-      summary: ev.result?.summary,
-      approval: ev.approval?.detail,
-      tools: ev.tools?.map((t) => t.name),
-    };
-    const r = redact(text, "#") as typeof text;
-    if (ev.tool !== undefined) ev.tool = r.tool as string;
-    if (ev.method !== undefined) ev.method = r.method as string;
-    if (typeof ev.id === "string") ev.id = r.id as string;
-    if (ev.paths) ev.paths = r.paths as string[];
-    if (ev.urls) ev.urls = r.urls as string[];
-    if (ev.detail !== undefined) ev.detail = r.detail as string;
-    if (ev.decision) ev.decision = { ...ev.decision, reason: r.reason as string };
+    const text = (t: string, pointer: string) => this.#redactText(t, pointer, ev);
+    if (ev.tool !== undefined) ev.tool = text(ev.tool, "#/tool");
+    if (ev.method !== undefined) ev.method = text(ev.method, "#/method");
+    if (typeof ev.id === "string") ev.id = text(ev.id, "#/id");
+    if (ev.paths) ev.paths = ev.paths.map((p, i) => text(p, `#/paths/${i}`));
+    if (ev.urls) ev.urls = ev.urls.map((u, i) => text(u, `#/urls/${i}`));
+    if (ev.detail !== undefined) ev.detail = text(ev.detail, "#/detail");
+    if (ev.decision) ev.decision = { ...ev.decision, reason: text(ev.decision.reason, "#/reason") };
     if (ev.result?.summary !== undefined) {
-      const t = String(r.summary);
+      const t = text(ev.result.summary, "#/summary");
       ev.result.summary = t.length > SUMMARY_CHARS ? t.slice(0, SUMMARY_CHARS) + "…" : t;
     }
-    if (ev.approval?.detail !== undefined) ev.approval = { ...ev.approval, detail: r.approval as string };
-    if (ev.tools) ev.tools = ev.tools.map((t, i) => ({ ...t, name: (r.tools as string[])[i]! }));
+    if (ev.approval?.detail !== undefined) {
+      ev.approval = { ...ev.approval, detail: text(ev.approval.detail, "#/approval") };
+    }
+    if (ev.tools) ev.tools = ev.tools.map((t, i) => ({ ...t, name: text(t.name, `#/tools/${i}`) }));
     return ev;
+  }
+
+  /**
+   * One text redacted and cut like an argument string. Short texts repeat (tool names, methods, the
+   * decision's reasons, frequent answers), so their redactions are cached: the rules are pure functions of
+   * the text.
+   */
+  #redactText(t: string, pointer: string, ev: TraceEventV1): string {
+    const cut = t.length > ARG_STRING_CHARS + REDACT_MARGIN
+      ? t.slice(0, ARG_STRING_CHARS + REDACT_MARGIN)
+      : t;
+    let hit = this.#textCache.get(cut);
+    if (!hit) {
+      const r = this.#o.redact(cut);
+      hit = {
+        value: typeof r.value === "string" ? r.value : "‹redacted›",
+        ruleIds: r.fired.map((f) => f.ruleId),
+      };
+      if (cut.length <= TEXT_CACHE_MAX_CHARS) {
+        if (this.#textCache.size >= TEXT_CACHE_ENTRIES) this.#textCache.clear();
+        this.#textCache.set(cut, hit);
+      }
+    }
+    for (const ruleId of hit.ruleIds) (ev.redactions ??= []).push({ ruleId, pointer });
+    return clip(
+      t.length > cut.length ? hit.value + `…‹${t.length - cut.length} more characters›` : hit.value,
+      0,
+      ARG_STRING_CHARS,
+    ) as string;
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -964,6 +984,9 @@ export class ProxySession {
 }
 
 const SUMMARY_CHARS = 200;
+/** Redacted texts up to this long are cached, up to this many (then the cache starts over). */
+const TEXT_CACHE_MAX_CHARS = 512;
+const TEXT_CACHE_ENTRIES = 4096;
 const LARGE_MESSAGE_BYTES = 4 * 1024 * 1024;
 const ARG_STRING_CHARS = 4096;
 /** Characters kept past a cut until redaction has run: longer than any secret the rules look for. */

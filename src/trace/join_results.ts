@@ -35,6 +35,7 @@ export class CallResultJoiner {
       this.#waiting.delete(k);
       if (ev.latencyMs !== undefined) call.latencyMs = ev.latencyMs;
       if (ev.result !== undefined) call.result = ev.result;
+      if (ev.redactions?.length) call.redactions = [...(call.redactions ?? []), ...ev.redactions];
       return [call];
     }
     return [ev];

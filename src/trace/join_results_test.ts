@@ -42,6 +42,15 @@ Deno.test("joinCallResults() merges each result into its call, matched by decisi
   ]);
 });
 
+Deno.test("joinCallResults() adds the result line's redactions to the call's", () => {
+  const c = { ...call(1, "s-1"), redactions: [{ ruleId: "a", pointer: "/x" }] };
+  const r = { ...result(1, "s-1", "A"), redactions: [{ ruleId: "b", pointer: "#/summary" }] };
+  assert.deepEqual(joinCallResults([c, r])[0]!.redactions, [{ ruleId: "a", pointer: "/x" }, {
+    ruleId: "b",
+    pointer: "#/summary",
+  }]);
+});
+
 Deno.test("joinCallResults() keeps a call whose answer never came (a killed proxy), without a result", () => {
   const out = joinCallResults([call(1, "s-1"), call(2, "s-2"), result(2, "s-2", "B")]);
   assert.deepEqual(out.map((e) => [e.id, e.result?.summary]), [[2, "B"], [1, undefined]]);
