@@ -94,6 +94,16 @@ Deno.test("wireText() wraps the original command after -- with absolute proxy fl
   );
 });
 
+/** Records a one-entry config whose server "/opt/bare" has no arguments, and checks it reads back wrapped. */
+function wireBare(format: ConfigFormat, text: string) {
+  const client = format === "toml" ? "codex" : format === "yaml" ? "continue" : "cursor";
+  const rec = wireText(text, opts(client, format, "record"));
+  assert.equal(rec.results[0]!.status, "wired", format);
+  const entry = parseConfig(rec.text, { format, locators: clientSpec(client).locators }).servers[0]!;
+  assert.deepEqual(entry.wrapped?.original, { command: "/opt/bare", args: [] }, format);
+  return { client, rec, entry };
+}
+
 Deno.test("wireText() adds args to an entry without any and removes them again on stop", () => {
   for (
     const [format, text] of [
@@ -102,11 +112,7 @@ Deno.test("wireText() adds args to an entry without any and removes them again o
       ["yaml", "mcpServers:\n  - name: bare\n    command: /opt/bare\n    env: {}\n"],
     ] as const
   ) {
-    const client = format === "toml" ? "codex" : format === "yaml" ? "continue" : "cursor";
-    const rec = wireText(text, opts(client, format, "record"));
-    assert.equal(rec.results[0]!.status, "wired", format);
-    const s = parseConfig(rec.text, { format, locators: clientSpec(client).locators }).servers[0]!;
-    assert.deepEqual(s.wrapped?.original, { command: "/opt/bare", args: [] }, format);
+    const { client, rec } = wireBare(format, text);
     assert.equal(wireText(rec.text, opts(client, format, "stop")).text, text, format);
   }
 });
@@ -123,12 +129,8 @@ Deno.test("wireText() keeps an explicit empty args list through record → enfor
       ["yaml", "mcpServers:\n  - name: bare\n    command: /opt/bare\n    args: []\n"],
     ] as const
   ) {
-    const client = format === "toml" ? "codex" : format === "yaml" ? "continue" : "cursor";
-    const rec = wireText(text, opts(client, format, "record"));
-    assert.equal(rec.results[0]!.status, "wired", format);
-    const s = parseConfig(rec.text, { format, locators: clientSpec(client).locators }).servers[0]!;
-    assert.deepEqual(s.wrapped?.original, { command: "/opt/bare", args: [] }, format);
-    assert.ok(s.args.includes("--keep-empty-args"), `${format}: ${rec.text}`);
+    const { client, rec, entry } = wireBare(format, text);
+    assert.ok(entry.args.includes("--keep-empty-args"), `${format}: ${rec.text}`);
     const enf = wireText(rec.text, opts(client, format, "enforce"));
     assert.equal(enf.results[0]!.status, "rewired", format);
     assert.equal(wireText(enf.text, opts(client, format, "record")).results[0]!.status, "rewired", format);

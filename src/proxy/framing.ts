@@ -111,7 +111,12 @@ export class LineSplitter {
   }
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
+/**
+ * Joins byte arrays into one new array.
+ * @param parts in order
+ * @returns their bytes, copied
+ */
+export function concat(parts: Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;
   const out = new Uint8Array(n);

@@ -8,7 +8,7 @@ import {
   streamSink,
   streamSource,
 } from "./_byte_io.ts";
-import { DEFAULT_MAX_MESSAGE_BYTES, type Frame, LineSplitter } from "./framing.ts";
+import { concat, DEFAULT_MAX_MESSAGE_BYTES, type Frame, LineSplitter } from "./framing.ts";
 import { releaseMemoryNow, releaseMemorySoon } from "./_release_memory.ts";
 import { ProxySession, type ProxySessionOptions } from "./proxy_session.ts";
 
@@ -238,21 +238,12 @@ function outbox(sink: ByteSink, beforeWrite: () => void, afterWrite: () => void)
       let small: Uint8Array[] = [];
       const flushSmall = () => {
         if (small.length === 0) return;
-        let total = small.length;
-        for (const p of small) total += p.length;
-        const buf = new Uint8Array(total);
-        let off = 0;
-        for (const p of small) {
-          buf.set(p, off);
-          off += p.length;
-          buf[off++] = 10;
-        }
-        out.push(buf);
+        out.push(concat(small));
         small = [];
       };
       for (const q of queued) {
         const bytes = typeof q === "string" ? enc.encode(q) : q;
-        if (bytes.length < COPY_BELOW_BYTES) small.push(bytes);
+        if (bytes.length < COPY_BELOW_BYTES) small.push(bytes, NEWLINE);
         else {
           flushSmall();
           out.push(bytes, NEWLINE);

@@ -34,13 +34,17 @@ const call = (id: unknown, name: string, args: unknown = {}) => ({
   params: { name, arguments: args },
 });
 
-Deno.test("proxy: a server crash answers pending requests with errors, closes the client's stream and exits with the server's code", async () => {
-  await using tmp = await tempDir();
-  await using p = new RawProxy(
-    proxyArgv({ mode: "record", server: "fake", traceDir: tmp.path }, fake("crash")),
-  );
+/** The proxy in record mode in front of `serverArgv`, with initialize already answered. */
+async function initialized(serverArgv: string[], traceDir: string): Promise<RawProxy> {
+  const p = new RawProxy(proxyArgv({ mode: "record", server: "fake", traceDir }, serverArgv));
   await p.send(init);
   await p.response(0);
+  return p;
+}
+
+Deno.test("proxy: a server crash answers pending requests with errors, closes the client's stream and exits with the server's code", async () => {
+  await using tmp = await tempDir();
+  await using p = await initialized(fake("crash"), tmp.path);
   await p.send(call(1, "a"));
   await p.send(call(2, "b"));
   const r1 = await p.response(1);
@@ -110,11 +114,7 @@ Deno.test("proxy: on client EOF the server's stdin is closed and a server that i
 
 Deno.test("proxy: SIGTERM is forwarded to the server, whose stderr passes through", async () => {
   await using tmp = await tempDir();
-  await using p = new RawProxy(
-    proxyArgv({ mode: "record", server: "fake", traceDir: tmp.path }, fake("signal")),
-  );
-  await p.send(init);
-  await p.response(0);
+  await using p = await initialized(fake("signal"), tmp.path);
   p.child.kill("SIGTERM");
   assert.equal(await p.exit(), 143);
   assert.match(p.stderr, /got SIGTERM/);
@@ -162,11 +162,7 @@ Deno.test("proxy: survives malformed lines, an oversize message and 1,000 reques
 
 Deno.test("proxy: passes a 10 MB message both ways and keeps serving", async () => {
   await using tmp = await tempDir();
-  await using p = new RawProxy(
-    proxyArgv({ mode: "record", server: "fake", traceDir: tmp.path }, fake("echo")),
-  );
-  await p.send(init);
-  await p.response(0);
+  await using p = await initialized(fake("echo"), tmp.path);
   const big = "x".repeat(10 * 1024 * 1024);
   const t0 = performance.now();
   await p.send(call(1, "echo", { message: big }));
@@ -183,11 +179,7 @@ Deno.test("proxy: passes a 10 MB message both ways and keeps serving", async () 
 
 Deno.test("proxy: a slow answer does not hold back other traffic", async () => {
   await using tmp = await tempDir();
-  await using p = new RawProxy(
-    proxyArgv({ mode: "record", server: "fake", traceDir: tmp.path }, fake("slow")),
-  );
-  await p.send(init);
-  await p.response(0);
+  await using p = await initialized(fake("slow"), tmp.path);
   await p.send(call(1, "slow"));
   await p.send(call(2, "fast"));
   await p.response(2);
@@ -198,11 +190,7 @@ Deno.test("proxy: a slow answer does not hold back other traffic", async () => {
 
 Deno.test("proxy: garbage on the server's stdout is reported on stderr and never forwarded", async () => {
   await using tmp = await tempDir();
-  await using p = new RawProxy(
-    proxyArgv({ mode: "record", server: "fake", traceDir: tmp.path }, fake("garbage")),
-  );
-  await p.send(init);
-  await p.response(0);
+  await using p = await initialized(fake("garbage"), tmp.path);
   await p.send(call(1, "x"));
   await p.response(1);
   assert.equal(p.messages.length, 2, "only the two answers reached the client");
@@ -236,11 +224,7 @@ async function traceLines(dir: string): Promise<Record<string, unknown>[]> {
 
 Deno.test("proxy: a call is in the trace before the server sees it, so killing the proxy cannot lose it", async () => {
   await using tmp = await tempDir();
-  await using p = new RawProxy(
-    proxyArgv({ mode: "record", server: "fake", traceDir: tmp.path }, fake("hang")),
-  );
-  await p.send(init);
-  await p.response(0);
+  await using p = await initialized(fake("hang"), tmp.path);
   await p.send(call(1, "hang", { path: "/tmp/x" }));
   await until(() => /received hang 1/.test(p.stderr), 10_000, "the server to receive the call");
   p.child.kill("SIGKILL");
@@ -280,37 +264,40 @@ Deno.test("proxy: every answer the client got is in the trace (call and result l
   }
 });
 
-Deno.test("proxy: reads a client from a file on stdin (not a pipe), from a pipe, and with stderr on stdout's pipe", async () => {
-  await using tmp = await tempDir();
-  const input = join(tmp.path, "in.jsonl");
-  await Deno.writeTextFile(input, [init, call(1, "a")].map((m) => JSON.stringify(m)).join("\n") + "\n");
-  const argv = proxyArgv({ mode: "record", server: "fake", traceDir: join(tmp.path, "t") }, fake("echo"));
+/** Starts the proxy and sends `messages`; the caller reads its stdout only when it wants to. */
+async function startUnread(argv: string[], messages: unknown[], stderr: "piped" | "null" = "null") {
   const child = new Deno.Command(argv[0]!, {
     args: argv.slice(1),
     env: childEnv(),
     clearEnv: true,
     stdin: "piped",
     stdout: "piped",
-    stderr: "piped",
-  });
-  const viaPipe = child.spawn();
-  await ReadableStream.from([await Deno.readFile(input)]).pipeTo(viaPipe.stdin);
-  const piped = await viaPipe.output();
-  const sh = await new Deno.Command("sh", {
-    args: ["-c", 'exec "$@" < "$IN"', "sh", ...argv],
-    env: { ...childEnv(), IN: input },
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+    stderr,
+  }).spawn();
+  const w = child.stdin.getWriter();
+  await w.write(new TextEncoder().encode(messages.map((m) => JSON.stringify(m) + "\n").join("")));
+  return { child, w };
+}
+
+Deno.test("proxy: reads a client from a file on stdin (not a pipe), from a pipe, and with stderr on stdout's pipe", async () => {
+  await using tmp = await tempDir();
+  const input = join(tmp.path, "in.jsonl");
+  await Deno.writeTextFile(input, [init, call(1, "a")].map((m) => JSON.stringify(m)).join("\n") + "\n");
+  const argv = proxyArgv({ mode: "record", server: "fake", traceDir: join(tmp.path, "t") }, fake("echo"));
+  const viaPipe = await startUnread(argv, [init, call(1, "a")], "piped");
+  await viaPipe.w.close();
+  const piped = await viaPipe.child.output();
+  const viaShell = (redirects: string) =>
+    new Deno.Command("sh", {
+      args: ["-c", `exec "$@" ${redirects}`, "sh", ...argv],
+      env: { ...childEnv(), IN: input },
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  const sh = await viaShell('< "$IN"');
   // stdout and stderr as one pipe (2>&1): stdout stays blocking so stderr (shared with the server) does too.
-  const merged = await new Deno.Command("sh", {
-    args: ["-c", 'exec "$@" < "$IN" 2>&1', "sh", ...argv],
-    env: { ...childEnv(), IN: input },
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const merged = await viaShell('< "$IN" 2>&1');
   // A file cannot be polled like a pipe (node:net throws for it): the proxy falls back to Deno's stdin stream.
   for (const [how, o] of [["pipe", piped], ["file", sh], ["2>&1", merged]] as const) {
     const out = new TextDecoder().decode(o.stdout);
@@ -328,19 +315,7 @@ Deno.test("proxy: reads a client from a file on stdin (not a pipe), from a pipe,
 Deno.test("proxy: a server flooding a client that does not read waits in the pipe, not in the proxy's memory", async () => {
   await using tmp = await tempDir();
   const argv = proxyArgv({ mode: "record", server: "fake", traceDir: tmp.path }, fake("flood"));
-  const child = new Deno.Command(argv[0]!, {
-    args: argv.slice(1),
-    env: childEnv(),
-    clearEnv: true,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  const enc = new TextEncoder();
-  await w.write(
-    enc.encode(JSON.stringify(init) + "\n" + JSON.stringify(call(1, "flood", { mb: 200 })) + "\n"),
-  );
+  const { child, w } = await startUnread(argv, [init, call(1, "flood", { mb: 200 })]);
   // Not reading stdout: without backpressure the proxy would take in all 200 MB.
   const hwm = () =>
     Number(/VmHWM:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${child.pid}/status`))![1]) / 1024;
@@ -377,20 +352,7 @@ Deno.test("proxy: exits even when the client stops reading for good (output drop
     traceDir: tmp.path,
     extra: ["--shutdown-grace", "200"],
   }, fake("flood"));
-  const child = new Deno.Command(argv[0]!, {
-    args: argv.slice(1),
-    env: childEnv(),
-    clearEnv: true,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(
-    new TextEncoder().encode(
-      JSON.stringify(init) + "\n" + JSON.stringify(call(1, "flood", { mb: 30 })) + "\n",
-    ),
-  );
+  const { child, w } = await startUnread(argv, [init, call(1, "flood", { mb: 30 })]);
   await w.close(); // client EOF, and it never reads stdout
   let timer: ReturnType<typeof setTimeout> | undefined;
   const status = await Promise.race([
