@@ -139,7 +139,6 @@ export class ProxySession {
   #closed = false;
   #traceQueue: TraceEventV1[] = [];
   #traceScheduled = false;
-  readonly #textCache = new Map<string, { value: string; ruleIds: string[] }>();
   readonly #clock: () => Date;
   readonly #copts: { cwd: string; home: string; realpath: (abs: string) => string | undefined };
 
@@ -846,30 +845,16 @@ export class ProxySession {
     return ev;
   }
 
-  /**
-   * One text redacted and cut like an argument string. Short texts repeat (tool names, methods, the
-   * decision's reasons, frequent answers), so their redactions are cached: the rules are pure functions of
-   * the text.
-   */
+  /** One text redacted and cut like an argument string (the redactor remembers short ones: see buildRedactFn). */
   #redactText(t: string, pointer: string, ev: TraceEventV1): string {
     const cut = t.length > ARG_STRING_CHARS + REDACT_MARGIN
       ? t.slice(0, ARG_STRING_CHARS + REDACT_MARGIN)
       : t;
-    let hit = this.#textCache.get(cut);
-    if (!hit) {
-      const r = this.#o.redact(cut);
-      hit = {
-        value: typeof r.value === "string" ? r.value : "‹redacted›",
-        ruleIds: r.fired.map((f) => f.ruleId),
-      };
-      if (cut.length <= TEXT_CACHE_MAX_CHARS) {
-        if (this.#textCache.size >= TEXT_CACHE_ENTRIES) this.#textCache.clear();
-        this.#textCache.set(cut, hit);
-      }
-    }
-    for (const ruleId of hit.ruleIds) (ev.redactions ??= []).push({ ruleId, pointer });
+    const r = this.#o.redact(cut);
+    for (const f of r.fired) (ev.redactions ??= []).push({ ruleId: f.ruleId, pointer });
+    const value = typeof r.value === "string" ? r.value : "‹redacted›";
     return clip(
-      t.length > cut.length ? hit.value + `…‹${t.length - cut.length} more characters›` : hit.value,
+      t.length > cut.length ? value + `…‹${t.length - cut.length} more characters›` : value,
       0,
       ARG_STRING_CHARS,
     ) as string;
@@ -984,9 +969,6 @@ export class ProxySession {
 }
 
 const SUMMARY_CHARS = 200;
-/** Redacted texts up to this long are cached, up to this many (then the cache starts over). */
-const TEXT_CACHE_MAX_CHARS = 512;
-const TEXT_CACHE_ENTRIES = 4096;
 const LARGE_MESSAGE_BYTES = 4 * 1024 * 1024;
 const ARG_STRING_CHARS = 4096;
 /** Characters kept past a cut until redaction has run: longer than any secret the rules look for. */

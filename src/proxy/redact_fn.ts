@@ -19,5 +19,25 @@ export async function buildRedactFn(policy: PolicyV1, opts: { baseDir: string })
     emails: r.emails,
     api_keys: r.api_keys,
   });
-  return (value) => redactValue(value, redactor);
+  // Traced texts repeat (tool names, methods, the decision's reasons, the same arguments and answers), and
+  // the rules are pure functions of the text: remember the redactions of short ones.
+  const cache = new Map<string, { text: string; fired: string[] }>();
+  const memo = {
+    rules: redactor.rules,
+    redactText(s: string) {
+      if (s.length > MEMO_MAX_CHARS) return redactor.redactText(s);
+      let hit = cache.get(s);
+      if (!hit) {
+        hit = redactor.redactText(s);
+        if (cache.size >= MEMO_ENTRIES) cache.clear();
+        cache.set(s, hit);
+      }
+      return hit;
+    },
+  };
+  return (value) => redactValue(value, memo);
 }
+
+/** Texts up to this long are remembered, up to this many (then the memory starts over). */
+const MEMO_MAX_CHARS = 512;
+const MEMO_ENTRIES = 4096;
