@@ -973,6 +973,7 @@ const LARGE_MESSAGE_BYTES = 4 * 1024 * 1024;
 const ARG_STRING_CHARS = 4096;
 /** Characters kept past a cut until redaction has run: longer than any secret the rules look for. */
 const REDACT_MARGIN = 65_536;
+const CLIP_DEPTH = 64;
 const MORE_REGEXP = /…‹(\d+) more characters›$/;
 
 /**
@@ -989,7 +990,9 @@ function clip(v: unknown, depth: number, max: number): unknown {
     const dropped = body.length - max + (earlier ? Number(earlier[1]) : 0);
     return `${body.slice(0, max)}…‹${dropped} more characters›`;
   }
-  if (v === null || typeof v !== "object" || depth > 64) return v;
+  if (v === null || typeof v !== "object") return v;
+  // Deeper than any real argument: the rest is left out of the trace rather than copied whole.
+  if (depth > CLIP_DEPTH) return "‹nested too deeply›";
   if (Array.isArray(v)) return v.map((x) => clip(x, depth + 1, max));
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) out[k] = clip(x, depth + 1, max);

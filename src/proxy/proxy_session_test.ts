@@ -501,6 +501,17 @@ Deno.test("ProxySession redacts secrets in traced paths, the decision's reason, 
   assert.ok(h.trace.raw.some((e) => e.kind === "malformed" && /‹redacted›/.test(e.detail ?? "")));
 });
 
+Deno.test("ProxySession leaves arguments nested deeper than 64 levels out of the trace", () => {
+  const h = harness("record");
+  let deep: unknown = { big: "q".repeat(100_000) };
+  for (let i = 0; i < 80; i++) deep = { d: deep };
+  h.client(call(1, "read_file", { deep }));
+  const text = JSON.stringify(h.trace.raw.find((e) => e.kind === "call"));
+  assert.ok(text.length < 10_000, `trace line of ${text.length} characters`);
+  assert.match(text, /‹nested too deeply›/);
+  assert.match(JSON.stringify(h.toServer[0]), /q{100000}/, "the server still gets the whole call");
+});
+
 Deno.test("ProxySession with a lock denies a call to a tool the server has not listed yet", () => {
   const h = harness("enforce", { lockCheck: () => new Map() });
   h.client(call(1, "read_file", { path: "/proj/a" }));
