@@ -71,6 +71,19 @@ const INIT = JSON.stringify({
   params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench", version: "0" } },
 }) + "\n";
 
+/** The permission broker for a broker-mode plan of the "fs" server. */
+function startFsBroker(plan: LaunchPlan, policy: Parameters<typeof startBroker>[0]["policy"]) {
+  return startBroker({
+    socketPath: plan.brokerSocket!,
+    policy,
+    server: "fs",
+    home,
+    cwd: root,
+    grants: plan.grants,
+    onCheck: () => {},
+  });
+}
+
 /** Spawns, sends initialize, waits for the answer line; returns ms from just before planning to the answer. */
 async function startup(kind: "plain" | "flags" | "broker"): Promise<number> {
   const t0 = performance.now();
@@ -96,15 +109,7 @@ async function startup(kind: "plain" | "flags" | "broker"): Promise<number> {
     const policy = kind === "flags" ? flagsPolicy : brokerPolicy;
     plan = planLaunch(policy, "fs", ["npx", "-y", FS, `${root}/allowed`], baseOpts);
     if (kind === "broker") {
-      broker = await startBroker({
-        socketPath: plan.brokerSocket!,
-        policy,
-        server: "fs",
-        home,
-        cwd: root,
-        grants: plan.grants,
-        onCheck: () => {},
-      });
+      broker = await startFsBroker(plan, policy);
     }
   }
   const child = new Deno.Command(plan.command, {
@@ -152,15 +157,7 @@ async function tinyStartup(kind: "plain" | "flags" | "broker"): Promise<number> 
     env = plan.env;
     clearEnv = plan.clearEnv;
     if (kind === "broker") {
-      broker = await startBroker({
-        socketPath: plan.brokerSocket!,
-        policy,
-        server: "fs",
-        home,
-        cwd: root,
-        grants: plan.grants,
-        onCheck: () => {},
-      });
+      broker = await startFsBroker(plan, policy);
     }
   }
   const o = await new Deno.Command(command, {

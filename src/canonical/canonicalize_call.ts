@@ -224,6 +224,18 @@ function normKey(k: string): string {
 }
 
 /**
+ * A call with nothing found in it yet: what `canonicalizeCall` starts from, and the whole call for messages
+ * that carry no data (lifecycle, lists, server-to-client requests, a tool name judged on its own).
+ * @param server the server's policy name
+ * @param method the JSON-RPC method
+ * @param direction who sent it
+ * @returns a call with no paths, URLs or refs
+ */
+export function bareCall(server: string, method: string, direction: Direction): CanonicalCall {
+  return { server, method, direction, paths: [], urls: [], refs: [], fileUrls: [] };
+}
+
+/**
  * True when a bare string clearly names a filesystem location.
  * @param s a string value
  * @returns whether to judge it as a path
@@ -252,15 +264,7 @@ function shellTokens(s: string): string[] {
  */
 export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): CanonicalCall {
   const method = raw.method ?? "tools/call";
-  const call: CanonicalCall = {
-    server: raw.server,
-    method,
-    direction: raw.direction ?? "client",
-    paths: [],
-    urls: [],
-    refs: [],
-    fileUrls: [],
-  };
+  const call = bareCall(raw.server, method, raw.direction ?? "client");
   let args: unknown = raw.arguments;
   const params = raw.params;
   if (params !== undefined && (params === null || typeof params !== "object" || Array.isArray(params))) {

@@ -12,6 +12,7 @@ export {
 export { looksLikeUrl, parseIpv4Loose, type ResolvedUrl, resolveUrl } from "./resolve_url.ts";
 export { foldToolName, TOOL_NAME_REGEXP } from "./fold_tool_name.ts";
 export {
+  bareCall,
   type CanonicalCall,
   canonicalizeCall,
   type CanonicalizeOptions,

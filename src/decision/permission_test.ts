@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { CanonicalCall } from "../canonical/mod.ts";
+import { bareCall } from "../canonical/mod.ts";
 import { compilePolicy, parsePolicy } from "../policy/mod.ts";
 import { permissionCall } from "../sandbox/mod.ts";
 import { decide, PERMISSION_METHOD, type PermissionGrants } from "./mod.ts";
@@ -85,28 +85,12 @@ Deno.test("decide() denies a deno/permission check when no grants are given or t
     permissionCall("fs", { permission: "read", value: "/w/a.txt" }, { cwd: "/w", home: "/h" }),
   );
   assert.deepEqual(noGrants.ruleIds, ["sandbox/no-grants"]);
-  const bare: CanonicalCall = {
-    server: "fs",
-    method: PERMISSION_METHOD,
-    direction: "server",
-    paths: [],
-    urls: [],
-    refs: [],
-    fileUrls: [],
-  };
+  const bare = bareCall("fs", PERMISSION_METHOD, "server");
   assert.deepEqual(decide(policy, bare, { permissions: grants }).ruleIds, ["call/malformed"]);
   assert.equal(check("read", "/w/a\0.txt").ruleIds[0], "guard/nul-byte");
 });
 
 Deno.test("decide() keeps judging server-sent requests as before next to deno/permission", () => {
-  const call: CanonicalCall = {
-    server: "fs",
-    method: "sampling/createMessage",
-    direction: "server",
-    paths: [],
-    urls: [],
-    refs: [],
-    fileUrls: [],
-  };
+  const call = bareCall("fs", "sampling/createMessage", "server");
   assert.equal(decide(policy, call).verdict, "allow");
 });

@@ -1,4 +1,4 @@
-import { type CanonicalCall, canonicalizeCall, resolvePath } from "../canonical/mod.ts";
+import { bareCall, type CanonicalCall, canonicalizeCall, resolvePath } from "../canonical/mod.ts";
 import { GUARDS, JUDGED_METHODS, PASSTHROUGH_METHODS } from "../decision/mod.ts";
 import {
   CallResultJoiner,
@@ -179,16 +179,7 @@ export class TraceAccumulator {
   /** The tool-name guard, once per distinct name. */
   #toolGuard(server: string, tool: string): string | undefined {
     if (this.#toolGuards.has(tool)) return this.#toolGuards.get(tool);
-    const call: CanonicalCall = {
-      server,
-      method: "tools/call",
-      direction: "client",
-      tool,
-      paths: [],
-      urls: [],
-      refs: [],
-      fileUrls: [],
-    };
+    const call: CanonicalCall = { ...bareCall(server, "tools/call", "client"), tool };
     const hit = TOOL_GUARDS.find((g) => g.check(call) !== undefined);
     const r = hit ? `guard/${hit.id}` : undefined;
     if (this.#toolGuards.size < CACHE_MAX) this.#toolGuards.set(tool, r);

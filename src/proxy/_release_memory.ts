@@ -12,12 +12,10 @@ let scheduled = false;
  */
 export function releaseMemorySoon(): void {
   if (scheduled) return;
-  if (gc === undefined) gc = exposeGc();
-  if (gc === null) return;
   scheduled = true;
   setTimeout(() => {
     scheduled = false;
-    gc!();
+    releaseMemoryNow();
   }, 0);
 }
 

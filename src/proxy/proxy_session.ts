@@ -1,6 +1,6 @@
 import canonicalize from "canonicalize";
 import { createHash } from "node:crypto";
-import { type CanonicalCall, canonicalizeCall, hostRealpath } from "../canonical/mod.ts";
+import { bareCall, type CanonicalCall, canonicalizeCall, hostRealpath } from "../canonical/mod.ts";
 import { decide, type Decision, JUDGED_METHODS, PASSTHROUGH_METHODS } from "../decision/mod.ts";
 import type { CompiledPolicy } from "../policy/mod.ts";
 import type { TraceEventV1, TraceSink } from "../trace/mod.ts";
@@ -68,7 +68,8 @@ export interface ProxySessionOptions {
   clock?: () => Date;
   /**
    * Called right after a message of 4 MiB or more has been parsed, before it is judged and passed on: the
-   * transport frees the text it was parsed from (a full GC), so one large message does not hold four copies.
+   * transport frees the text it was parsed from (a full GC now) and the copies made to pass it on (one more
+   * on the next turn), so one large message does not hold four copies.
    */
   releaseMemory?: () => void;
   /** Realpath for canonicalization (default: the host's). */
@@ -1001,11 +1002,6 @@ function clip(v: unknown, depth: number, max: number): unknown {
 
 function pick(d: Decision): { verdict: Decision["verdict"]; ruleIds: string[]; reason: string } {
   return { verdict: d.verdict, ruleIds: d.ruleIds, reason: d.reason };
-}
-
-/** A call that carries no data to canonicalize (lifecycle, list and server-to-client requests). */
-function bareCall(server: string, method: string, direction: "client" | "server"): CanonicalCall {
-  return { server, method, direction, paths: [], urls: [], refs: [], fileUrls: [] };
 }
 
 function idKey(id: unknown): string {

@@ -1,4 +1,5 @@
 import {
+  bareCall,
   type CanonicalCall,
   looksLikeUrl,
   type ResolveOptions,
@@ -21,13 +22,7 @@ export function permissionCall(
   opts: ResolveOptions,
 ): CanonicalCall {
   const call: CanonicalCall = {
-    server,
-    method: PERMISSION_METHOD,
-    direction: "server",
-    paths: [],
-    urls: [],
-    refs: [],
-    fileUrls: [],
+    ...bareCall(server, PERMISSION_METHOD, "server"),
     permission: { kind: req.permission, value: req.value },
   };
   const v = req.value;

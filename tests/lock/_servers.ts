@@ -12,6 +12,11 @@ export function inheritEnv(): Record<string, string> {
   return Deno.env.toObject();
 }
 
+/** `deno run` of `entry` with these permission flags and no config or prompt. */
+function denoRun(flags: string[], entry: string, ...rest: string[]): string[] {
+  return ["run", "--no-config", "--no-prompt", ...flags, entry, ...rest];
+}
+
 /**
  * The rug-pull server started with `deno run`, allowed to touch only `dir`.
  * @param dir temp dir holding the state file
@@ -21,15 +26,7 @@ export function inheritEnv(): Record<string, string> {
 export function rugPullEntry(dir: string, env: Record<string, string> = {}): ServerLaunch {
   return {
     command: Deno.execPath(),
-    args: [
-      "run",
-      "--no-config",
-      "--no-prompt",
-      "--allow-env",
-      `--allow-read=${dir}`,
-      `--allow-write=${dir}`,
-      RUG_PULL_SERVER,
-    ],
+    args: denoRun(["--allow-env", `--allow-read=${dir}`, `--allow-write=${dir}`], RUG_PULL_SERVER),
     env: { RUG_STATE_FILE: `${dir}/starts`, ...env },
   };
 }
@@ -40,13 +37,10 @@ const PKG = "2026.8.31";
 export function everythingEntry(): ServerLaunch {
   return {
     command: Deno.execPath(),
-    args: [
-      "run",
-      "--no-config",
-      "--no-prompt",
-      "--allow-env=GZIP_MAX_FETCH_SIZE,GZIP_MAX_FETCH_TIME_MILLIS,GZIP_ALLOWED_DOMAINS",
+    args: denoRun(
+      ["--allow-env=GZIP_MAX_FETCH_SIZE,GZIP_MAX_FETCH_TIME_MILLIS,GZIP_ALLOWED_DOMAINS"],
       `npm:@modelcontextprotocol/server-everything@${PKG}`,
-    ],
+    ),
   };
 }
 
@@ -54,15 +48,11 @@ export function everythingEntry(): ServerLaunch {
 export function filesystemEntry(dir: string): ServerLaunch {
   return {
     command: Deno.execPath(),
-    args: [
-      "run",
-      "--no-config",
-      "--no-prompt",
-      "--allow-env=__MINIMATCH_TESTING_PLATFORM__",
-      `--allow-read=${dir}`,
+    args: denoRun(
+      ["--allow-env=__MINIMATCH_TESTING_PLATFORM__", `--allow-read=${dir}`],
       `npm:@modelcontextprotocol/server-filesystem@${PKG}`,
       dir,
-    ],
+    ),
   };
 }
 
@@ -70,15 +60,10 @@ export function filesystemEntry(dir: string): ServerLaunch {
 export function memoryEntry(dir: string): ServerLaunch {
   return {
     command: Deno.execPath(),
-    args: [
-      "run",
-      "--no-config",
-      "--no-prompt",
-      "--allow-env=MEMORY_FILE_PATH",
-      `--allow-read=${dir}`,
-      `--allow-write=${dir}`,
+    args: denoRun(
+      ["--allow-env=MEMORY_FILE_PATH", `--allow-read=${dir}`, `--allow-write=${dir}`],
       `npm:@modelcontextprotocol/server-memory@${PKG}`,
-    ],
+    ),
     env: { MEMORY_FILE_PATH: `${dir}/memory.jsonl` },
   };
 }

@@ -70,6 +70,8 @@ export function proxyArgv(
     extra?: string[];
     /** Allow approval prompts on /dev/tty (default: --no-tty). */
     tty?: boolean;
+    /** Put `--` before the server command (default true; a client that splits its own argv at `--` cannot). */
+    separator?: boolean;
   },
   serverArgv: string[],
 ): string[] {
@@ -90,7 +92,7 @@ export function proxyArgv(
     opts.traceDir,
     ...(opts.tty ? [] : ["--no-tty"]),
     ...(opts.extra ?? []),
-    "--",
+    ...(opts.separator === false ? [] : ["--"]),
     ...serverArgv,
   ];
 }

@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { childEnv, CLI, CONFIG, demoServer, DENO, npmServer, ROOT, tempDir } from "./_helpers.ts";
+import { childEnv, demoServer, DENO, npmServer, proxyArgv, ROOT, tempDir } from "./_helpers.ts";
 
 const INSPECTOR = "npm:@modelcontextprotocol/inspector-cli@1.0.3/build/index.js";
 
@@ -35,30 +35,13 @@ async function inspect(
 }
 
 function proxy(
-  mode: string,
+  mode: "record" | "enforce",
   server: string,
   traceDir: string,
   policy: string | undefined,
   serverArgv: string[],
 ) {
-  return [
-    DENO,
-    "run",
-    "-A",
-    "--config",
-    CONFIG,
-    CLI,
-    "proxy",
-    "--mode",
-    mode,
-    "--server",
-    server,
-    ...(policy ? ["--policy", policy] : []),
-    "--trace-dir",
-    traceDir,
-    "--no-tty",
-    ...serverArgv,
-  ];
+  return proxyArgv({ mode, server, traceDir, policy, separator: false }, serverArgv);
 }
 
 Deno.test("inspector-cli through the proxy (enforce, demo server): filtered tools/list and a blocked tools/call", async () => {

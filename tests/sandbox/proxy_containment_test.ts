@@ -57,16 +57,8 @@ Deno.test("proxy reports a broker-mode server that stopped with Deno's exit 87, 
     "run",
     fileURLToPath(new URL("./fixtures/exit_87.ts", import.meta.url)),
   ]);
-  const o = await new Deno.Command(p.command, {
-    args: p.args,
-    env: p.env,
-    clearEnv: true,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  const err = new TextDecoder().decode(o.stderr);
-  assert.equal(o.code, 87, err);
+  const { code, err } = await runWithoutClient(p);
+  assert.equal(code, 87, err);
   assert.match(err, /permission broker is gone \(Deno exit 87\): containment fails closed/);
   const events = await traceEventsIn(join(R, "traces"));
   assert.ok(events.some((e) => e.kind === "lifecycle" && /Deno exit 87/.test(e.detail ?? "")));
@@ -83,6 +75,14 @@ Deno.test("proxy says at start, on stderr and in the trace, that a python server
     "-c",
     "pass",
   ]);
+  const { err } = await runWithoutClient(p);
+  assert.match(err, /Server "py" is not contained: "python3" is not a JS\/TS entry Deno can run/);
+  const events = await traceEventsIn(join(R, "traces"));
+  assert.ok(events.some((e) => e.kind === "lifecycle" && /"py" is not contained/.test(e.detail ?? "")));
+});
+
+/** Runs a planned proxy with no client (stdin closed): its exit and its stderr. */
+async function runWithoutClient(p: { command: string; args: string[]; env: Record<string, string> }) {
   const o = await new Deno.Command(p.command, {
     args: p.args,
     env: p.env,
@@ -91,8 +91,5 @@ Deno.test("proxy says at start, on stderr and in the trace, that a python server
     stdout: "null",
     stderr: "piped",
   }).output();
-  const err = new TextDecoder().decode(o.stderr);
-  assert.match(err, /Server "py" is not contained: "python3" is not a JS\/TS entry Deno can run/);
-  const events = await traceEventsIn(join(R, "traces"));
-  assert.ok(events.some((e) => e.kind === "lifecycle" && /"py" is not contained/.test(e.detail ?? "")));
-});
+  return { code: o.code, err: new TextDecoder().decode(o.stderr) };
+}
