@@ -190,15 +190,7 @@ async function statCost(kind: "flags" | "broker" | "plain"): Promise<number> {
     : plan.args;
   let broker: { close(): Promise<void> } | undefined;
   if (kind === "broker") {
-    broker = await startBroker({
-      socketPath: plan.brokerSocket!,
-      policy,
-      server: "fs",
-      home,
-      cwd: root,
-      grants: plan.grants,
-      onCheck: () => {},
-    });
+    broker = await startFsBroker(plan, policy);
   }
   try {
     const o = await new Deno.Command(command, { args: cmdArgs, env: plan.env, clearEnv: true, cwd: root })
