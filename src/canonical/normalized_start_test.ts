@@ -65,6 +65,50 @@ Deno.test("looksLikePath() and looksLikeUrl() agree with normalizing the whole s
 Deno.test("looksLikeUrl() still sees a scheme longer than the 4,096 characters it normalizes first", () => {
   assert.equal(looksLikeUrl("a".repeat(4100) + "://evil.example/x"), true);
   assert.equal(looksLikeUrl("a".repeat(4100) + " ://evil.example/x"), false);
+  // The "://" across the 4,096th character (found by the property test below; missed before).
+  for (const n of [4093, 4094, 4095]) assert.equal(looksLikeUrl("a".repeat(n) + "://evil.example/x"), true);
+});
+
+Deno.test("looksLikeUrl() past a long ASCII scheme run agrees with normalizing the whole string", () => {
+  // The run is skipped up to its last character; what follows may be look-alikes, marks or the "://".
+  const tail = fc.array(
+    fc.constantFrom(
+      "a",
+      "Z",
+      "9",
+      "+",
+      ".",
+      "-",
+      "ａ",
+      "\u0301",
+      "\u0338",
+      ":",
+      "：",
+      "/",
+      "／",
+      " ",
+      "x://",
+    ),
+    { maxLength: 12 },
+  ).map((a) => a.join(""));
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 4090, max: 4200 }),
+      tail,
+      fc.constantFrom("", "h", "ｈ".repeat(4100)),
+      (n, t, u) => {
+        const s = "a".repeat(n) + t + u;
+        assert.equal(looksLikeUrl(s), wholeUrl(s), JSON.stringify(t));
+      },
+    ),
+    { numRuns: 400 },
+  );
+});
+
+Deno.test("looksLikeUrl() on a 10 MB run of scheme characters", () => {
+  assert.equal(looksLikeUrl("x".repeat(10_000_000)), false);
+  assert.equal(looksLikeUrl("x".repeat(10_000_000) + "://h"), true);
+  assert.equal(looksLikeUrl("x".repeat(10_000_000) + "\u0301://h"), false);
 });
 
 Deno.test("normalizedStart() normalizes a 10 MB string's start only", () => {
