@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, fstatSync } from "node:fs";
 import net from "node:net";
 import type { Readable, Writable } from "node:stream";
+import { sliceEnd } from "./json_pieces.ts";
 
 /**
  * Bytes coming in. `run` calls `onChunk` for every chunk read, each a buffer nobody writes to again, and
@@ -20,8 +21,8 @@ export interface ByteSource {
 
 /** Bytes going out, written in order; a failed write (the peer went away) closes the sink quietly. */
 export interface ByteSink {
-  /** Queues bytes; returns false once the sink is closed. */
-  write(bytes: Uint8Array): boolean;
+  /** Queues bytes, or text written as UTF-8; returns false once the sink is closed. */
+  write(data: Uint8Array | string): boolean;
   /** Ends the stream after what is queued; resolves when done or failed. */
   close(): Promise<void>;
   /** Bytes written but not yet taken by the peer (0 where unknown). */
@@ -62,10 +63,11 @@ export function streamSource(stream: ReadableStream<Uint8Array>): ByteSource {
 export function streamSink(stream: WritableStream<Uint8Array>): ByteSink {
   const writer = stream.getWriter();
   let open = true;
+  const enc = new TextEncoder();
   return {
-    write(bytes) {
+    write(data) {
       if (!open) return false;
-      writer.write(bytes).catch(() => {
+      writer.write(typeof data === "string" ? enc.encode(data) : data).catch(() => {
         open = false;
       });
       return true;
@@ -102,28 +104,110 @@ function nodeSource(r: Readable): ByteSource {
 }
 
 /**
+ * Items longer than this are written a slice at a time, each once the one before has been taken by the peer:
+ * Deno's node streams copy what they are given, so a 10 MB answer written at once was held twice more (its
+ * bytes and the stream's copy; its text, its UTF-8 and the copy for a string).
+ */
+const SLICE = 1024 * 1024;
+
+/**
+ * Splits an item into slices to write: views of bytes, or text encoded a slice at a time (never cut inside a
+ * surrogate pair, so the bytes are those of the whole text encoded at once).
+ * @param item bytes or text
+ * @returns the slices, made as they are asked for
+ */
+export function* slicesOf(item: Uint8Array | string, size: number = SLICE): Generator<Uint8Array> {
+  if (typeof item !== "string") {
+    for (let i = 0; i < item.length; i += size) yield item.subarray(i, i + size);
+    return;
+  }
+  const enc = new TextEncoder();
+  for (let i = 0; i < item.length;) {
+    const end = sliceEnd(item, i, size);
+    yield enc.encode(item.slice(i, end));
+    i = end;
+  }
+}
+
+/**
  * A Node writable (a socket on fd 1, a child's stdin) as a sink. `exited` tells whether the reading side is
- * already gone: then `close` does not wait for an end that never completes.
+ * already gone: then `close` does not wait for an end that never completes. Small writes go straight to the
+ * stream; text and bytes over {@link SLICE} are written in slices, and what is written meanwhile waits its turn.
  */
 function nodeSink(w: Writable, exited: () => boolean = () => false): ByteSink {
-  let open = true;
+  let open = true; // accepting writes
+  let failed = false; // the peer went away
   w.on("error", () => {
-    open = false; // EPIPE: the peer is gone; the exit paths answer what is pending
+    failed = true; // EPIPE: the peer is gone; the exit paths answer what is pending
   });
+  w.once("close", () => {
+    failed = true;
+    settle();
+  });
+  const enc = new TextEncoder();
+  const waiting: (Uint8Array | string)[] = [];
+  let waitingSize = 0;
+  let slicing = false;
+  let slicingLeft = 0;
+  let idle: (() => void)[] = [];
+  const gone = () => failed || w.destroyed;
+  // Called when slicing ends: the next waiting items go out; waiters run once nothing is left to slice.
+  const settle = () => {
+    slicing = false;
+    slicingLeft = 0;
+    while (!slicing && waiting.length > 0 && !gone()) {
+      const item = waiting.shift()!;
+      waitingSize -= item.length;
+      put(item);
+    }
+    if (gone()) {
+      waiting.length = 0;
+      waitingSize = 0;
+    }
+    if (slicing) return;
+    const fns = idle;
+    idle = [];
+    for (const fn of fns) fn();
+  };
+  const put = (item: Uint8Array | string) => {
+    if (item.length <= SLICE) {
+      w.write(typeof item === "string" ? enc.encode(item) : item);
+      return;
+    }
+    slicing = true;
+    slicingLeft = item.length;
+    const slices = slicesOf(item);
+    const next = () => {
+      if (gone()) return settle();
+      const r = slices.next();
+      if (r.done) return settle();
+      slicingLeft -= r.value.length;
+      w.write(r.value, (e) => {
+        if (e) failed = true;
+        next();
+      });
+    };
+    next();
+  };
+  /** Runs fn once nothing waits to be sliced (at once when nothing does). */
+  const whenIdle = (fn: () => void) => {
+    if (!slicing && waiting.length === 0) fn();
+    else idle.push(fn);
+  };
   return {
-    write(bytes) {
-      if (!open || w.destroyed) return false;
-      w.write(bytes);
+    write(data) {
+      if (!open || gone()) return false;
+      if (slicing) {
+        waiting.push(data);
+        waitingSize += data.length;
+      } else put(data);
       return true;
     },
     close() {
       open = false;
-      if (w.destroyed || w.writableFinished || exited()) {
-        w.destroy();
-        return Promise.resolve();
-      }
       return new Promise<void>((resolve) => {
-        // A peer that never reads again would keep end() pending forever: give up after CLOSE_WAIT_MS.
+        // A peer that never reads again would keep the slices and end() pending forever: give up after
+        // CLOSE_WAIT_MS.
         const timer = setTimeout(() => {
           w.destroy();
           resolve();
@@ -132,12 +216,19 @@ function nodeSink(w: Writable, exited: () => boolean = () => false): ByteSink {
           clearTimeout(timer);
           resolve();
         };
-        w.once("error", done);
-        w.once("close", done);
-        w.end(done);
+        whenIdle(() => {
+          if (w.destroyed || w.writableFinished || exited() || failed) {
+            w.destroy();
+            done();
+            return;
+          }
+          w.once("error", done);
+          w.once("close", done);
+          w.end(done);
+        });
       });
     },
-    backlog: () => (open && !w.destroyed ? w.writableLength : 0),
+    backlog: () => (gone() ? 0 : w.writableLength + waitingSize + slicingLeft),
     onDrain(fn) {
       // A peer that went away never drains: release the waiter on close or error as well.
       let done = false;
@@ -146,9 +237,12 @@ function nodeSink(w: Writable, exited: () => boolean = () => false): ByteSink {
         done = true;
         fn();
       };
-      w.once("drain", once);
       w.once("close", once);
       w.once("error", once);
+      whenIdle(() => {
+        if (w.writableLength === 0 || gone()) once();
+        else w.once("drain", once);
+      });
     },
   };
 }

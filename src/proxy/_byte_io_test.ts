@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { canPoll, spawnServer, streamSink, streamSource } from "./_byte_io.ts";
+import fc from "fast-check";
+import { canPoll, slicesOf, spawnServer, streamSink, streamSource } from "./_byte_io.ts";
+import { concat } from "./framing.ts";
 
 const DENO = Deno.execPath();
 const evalArgs = (code: string) => ["eval", "--no-config", code];
@@ -79,4 +81,37 @@ Deno.test("spawnServer() says when the working directory is what does not exist"
     spawnServer({ command: DENO, args: ["--version"], cwd: "/nonexistent/agentperms-dir" }),
     (e: Error) => e instanceof Deno.errors.NotFound && /working directory/.test(e.message),
   );
+});
+
+Deno.test("slicesOf() gives the bytes of the whole text, never cutting a surrogate pair", () => {
+  const enc = new TextEncoder();
+  const text = fc.array(fc.oneof(fc.integer({ min: 0, max: 0xffff }), fc.constantFrom(0xd83d, 0xde00)), {
+    maxLength: 30,
+  }).map((cs) => String.fromCharCode(...cs));
+  fc.assert(
+    fc.property(text, fc.integer({ min: 1, max: 7 }), (t, size) => {
+      const whole = enc.encode(t);
+      const parts = [...slicesOf(t, size)];
+      assert.deepEqual(concat(parts), whole);
+      assert.deepEqual(concat([...slicesOf(whole, size)]), whole);
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+Deno.test("spawnServer() stdin keeps the order of large and small writes (large ones go in slices)", async () => {
+  const s = await spawnServer({ command: "cat", args: [] });
+  const got: Uint8Array[] = [];
+  const reading = s.stdout.run((c) => void got.push(c));
+  const enc = new TextEncoder();
+  const bigText = "é".repeat(1_500_000) + "\n"; // 3 MB of UTF-8 from a string
+  const bigBytes = new Uint8Array(2_500_000).fill(0x62);
+  const items: (string | Uint8Array)[] = ["a\n", bigText, enc.encode("c\n"), bigBytes, "d\n", bigText];
+  for (const it of items) assert.equal(s.stdin.write(it), true);
+  assert.ok(s.stdin.backlog() > 0);
+  await s.stdin.close();
+  await s.status;
+  await reading;
+  const expected = concat(items.map((it) => typeof it === "string" ? enc.encode(it) : it));
+  assert.deepEqual(concat(got), expected);
 });

@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import {
+  decodeUtf8,
   findDuplicateKey,
   type Frame,
   LineSplitter,
   oversizeId,
   parseFrame,
   parseFrameText,
+  takeLineText,
 } from "./framing.ts";
 
 const enc = new TextEncoder();
@@ -110,4 +113,48 @@ Deno.test("oversizeId() finds the id at the start (clients) or at the end (MCP S
   assert.equal(a!.kind === "oversize" && oversizeId(a!), 7);
   assert.equal(b!.kind === "oversize" && oversizeId(b!), "s-1");
   assert.equal(c!.kind === "oversize" && oversizeId(c!), undefined);
+});
+
+Deno.test("decodeUtf8() accepts and decodes exactly what a fatal UTF-8 decoder does", () => {
+  const fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  const reference = (b: Uint8Array) => {
+    try {
+      return fatal.decode(b);
+    } catch {
+      return undefined;
+    }
+  };
+  // Overlong forms, encoded surrogates, past U+10FFFF, cut sequences, stray continuation bytes, a BOM.
+  const crafted = [
+    [0xc0, 0xaf],
+    [0xe0, 0x80, 0xaf],
+    [0xed, 0xa0, 0x80],
+    [0xf4, 0x90, 0x80, 0x80],
+    [0xe2, 0x82],
+    [0x80],
+    [0xef, 0xbb, 0xbf, 0x41],
+    [0xf0, 0x9f, 0x98, 0x80],
+  ];
+  for (const c of crafted) {
+    assert.equal(decodeUtf8(new Uint8Array(c)), reference(new Uint8Array(c)), String(c));
+  }
+  fc.assert(
+    fc.property(
+      fc.array(fc.oneof(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0x80, max: 0xbf })), {
+        maxLength: 12,
+      }),
+      (bytes) => {
+        const b = new Uint8Array(bytes);
+        assert.equal(decodeUtf8(b), reference(b));
+      },
+    ),
+    { numRuns: 3000 },
+  );
+});
+
+Deno.test("takeLineText() leaves the frame without its bytes", () => {
+  const f: Frame = { kind: "line", bytes: new TextEncoder().encode('{"a":"é"}') };
+  assert.equal(takeLineText(f), '{"a":"é"}');
+  assert.equal(f.bytes.length, 0);
+  assert.equal(takeLineText({ kind: "line", bytes: new Uint8Array([0xff]) }), undefined);
 });

@@ -4,7 +4,16 @@ import { bareCall, type CanonicalCall, canonicalizeCall, hostRealpath } from "..
 import { decide, type Decision, JUDGED_METHODS, PASSTHROUGH_METHODS } from "../decision/mod.ts";
 import type { CompiledPolicy } from "../policy/mod.ts";
 import type { TraceEventV1, TraceSink } from "../trace/mod.ts";
-import { type Frame, oversizeId, parseFrame } from "./framing.ts";
+import { jsonPieces } from "./json_pieces.ts";
+import {
+  type Frame,
+  notUtf8,
+  oversizeId,
+  type ParsedFrame,
+  parseFrame,
+  parseFrameText,
+  takeLineText,
+} from "./framing.ts";
 import type { TtyAnswer, TtyPrompter } from "./tty_prompter.ts";
 
 /** Proxy mode: record forwards everything (and still decides and traces); enforce blocks. */
@@ -52,6 +61,11 @@ export interface ProxySessionOptions {
   toClient: (line: string | Uint8Array) => void;
   /** Sends one serialized message (no newline) to the server. */
   toServer: (line: string) => void;
+  /**
+   * Sends one large message to the server as pieces of its text (see `jsonPieces`), which saves a transient
+   * copy or two of a multi-megabyte call; without it, such a message is serialized whole and given to `toServer`.
+   */
+  toServerPieces?: (pieces: string[]) => void;
   /** Diagnostics (stderr). */
   diag: (message: string) => void;
   /** `result` (default): denied tools/call gets an isError tool result; `jsonrpc`: error -32001 for all. */
@@ -67,9 +81,10 @@ export interface ProxySessionOptions {
   /** Wall clock (trace times). */
   clock?: () => Date;
   /**
-   * Called right after a message of 4 MiB or more has been parsed, before it is judged and passed on: the
-   * transport frees the text it was parsed from (a full GC now) and the copies made to pass it on (one more
-   * on the next turn), so one large message does not hold four copies.
+   * Called while a message of 4 MiB or more is taken in: before it is decoded (the chunks it was joined from
+   * are garbage), before it is parsed (its bytes are) and, for a client message, after (its text is). The
+   * transport collects garbage then (a full GC now, one more on the next turn for the copies made to pass it
+   * on), so one large message is held about twice at a time instead of five times.
    */
   releaseMemory?: () => void;
   /** Realpath for canonicalization (default: the host's). */
@@ -138,6 +153,8 @@ export class ProxySession {
   #elicitSeq = 0;
   #tty: TtyPrompter | undefined | null = null;
   #closed = false;
+  /** True while a client line of LARGE_MESSAGE_BYTES or more is handled (it is passed on in pieces). */
+  #largeFrame = false;
   #traceQueue: TraceEventV1[] = [];
   #traceScheduled = false;
   readonly #clock: () => Date;
@@ -176,8 +193,12 @@ export class ProxySession {
       );
       return;
     }
-    const p = parseFrame(f.bytes);
-    if (f.bytes.length >= LARGE_MESSAGE_BYTES) this.#o.releaseMemory?.();
+    let p: ParsedFrame;
+    this.#largeFrame = f.bytes.length >= LARGE_MESSAGE_BYTES;
+    if (this.#largeFrame) {
+      p = this.#parseLarge(f).parsed;
+      this.#o.releaseMemory?.(); // the text: the call is forwarded re-serialized from the parsed value
+    } else p = parseFrame(f.bytes);
     if (!p.ok) {
       if (p.empty) return;
       this.#malformed("client", p.error);
@@ -269,7 +290,13 @@ export class ProxySession {
       event.result = { outcome: "none" };
       this.#emit(event);
     }
-    this.#o.toServer(JSON.stringify(m));
+    this.#sendServer(m);
+  }
+
+  /** Passes a client message on, re-serialized from the value that was judged. */
+  #sendServer(m: Json): void {
+    if (this.#largeFrame && this.#o.toServerPieces) this.#o.toServerPieces(jsonPieces(m));
+    else this.#o.toServer(JSON.stringify(m));
   }
 
   #deny(
@@ -519,7 +546,7 @@ export class ProxySession {
       // A late answer to a question that timed out or was withdrawn: the server never asked it.
       if (id.startsWith(`agentperms-${this.#o.sessionId}-approval-`)) return;
     }
-    this.#o.toServer(JSON.stringify(m));
+    this.#sendServer(m);
   }
 
   // ---------------------------------------------------------------- server → client
@@ -542,11 +569,23 @@ export class ProxySession {
       }
       return;
     }
-    const p = parseFrame(f.bytes);
-    if (f.bytes.length >= LARGE_MESSAGE_BYTES) this.#o.releaseMemory?.();
+    const size = f.bytes.length;
+    // A large answer is passed on as its text (it is valid JSON: it parsed), a small one as its bytes.
+    let raw: Uint8Array | string | undefined;
+    let p: ParsedFrame;
+    let head = f.bytes;
+    if (size >= LARGE_MESSAGE_BYTES) {
+      head = f.bytes.slice(0, 200);
+      const large = this.#parseLarge(f);
+      p = large.parsed;
+      raw = large.text;
+    } else {
+      p = parseFrame(f.bytes);
+      raw = f.bytes;
+    }
     if (!p.ok) {
       if (p.empty) return;
-      const text = new TextDecoder().decode(f.bytes.subarray(0, 200));
+      const text = new TextDecoder().decode(head.subarray(0, 200));
       this.#malformed("server", `${p.error}: ${JSON.stringify(text)}`);
       this.#o.diag(
         `[agentperms] server wrote a line that is not a JSON-RPC message (not forwarded): ${text}`,
@@ -557,14 +596,28 @@ export class ProxySession {
       for (const el of p.value) this.#serverMessage(el, 0);
       return;
     }
-    this.#serverMessage(p.value, f.bytes.length, f.bytes);
+    this.#serverMessage(p.value, size, raw);
   }
 
   /**
-   * @param raw the line as the server sent it; forwarded as is when the message passes unchanged (it was
-   * parsed, so it is one valid JSON value without duplicate keys), which saves re-serializing large results
+   * Parses a line of LARGE_MESSAGE_BYTES or more while holding as few copies of it as the steps allow: the
+   * chunks it was joined from are collected before it is decoded, its bytes before the text is parsed.
+   * @param f the line; its bytes are gone afterwards
+   * @returns the parse outcome and the text it was parsed from
    */
-  #serverMessage(v: unknown, size: number, raw?: Uint8Array): void {
+  #parseLarge(f: Extract<Frame, { kind: "line" }>): { parsed: ParsedFrame; text: string | undefined } {
+    this.#o.releaseMemory?.();
+    const text = takeLineText(f);
+    this.#o.releaseMemory?.();
+    return { parsed: text === undefined ? notUtf8() : parseFrameText(text), text };
+  }
+
+  /**
+   * @param raw the line as the server sent it (its bytes, or for a large line its text); forwarded as is when
+   * the message passes unchanged (it was parsed, so it is one valid JSON value without duplicate keys), which
+   * saves re-serializing large results
+   */
+  #serverMessage(v: unknown, size: number, raw?: Uint8Array | string): void {
     if (v === null || typeof v !== "object" || Array.isArray(v)) {
       this.#malformed("server", "server message is not a JSON object; not forwarded");
       return;
@@ -915,7 +968,7 @@ export class ProxySession {
     batch.responses = [];
   }
 
-  #sendClient(msg: unknown, raw?: Uint8Array): void {
+  #sendClient(msg: unknown, raw?: Uint8Array | string): void {
     if (!this.#closed) this.#o.toClient(raw ?? JSON.stringify(msg));
   }
 

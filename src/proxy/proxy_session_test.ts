@@ -580,18 +580,36 @@ Deno.test("ProxySession answers a pending request whose answer was over the size
   assert.equal(h.s.pendingCount, 0);
 });
 
-Deno.test("ProxySession asks the transport to release memory after parsing a message of 4 MiB or more", () => {
+Deno.test("ProxySession releases memory between the steps of a 4 MiB message and passes it on unchanged", () => {
   let released = 0;
-  const h = harness("record", { releaseMemory: () => void released++ });
+  const pieces: string[][] = [];
+  const h = harness("record", {
+    releaseMemory: () => void released++,
+    toServerPieces: (p) => void pieces.push(p),
+  });
   h.client(call(1, "read_file", { note: "small" }));
   assert.equal(released, 0);
-  h.client(call(2, "read_file", { note: "y".repeat(4 * 1024 * 1024) }));
-  assert.equal(released, 1);
-  h.server({
+  assert.equal(h.toServer.length, 1, "a small call goes to toServer whole");
+  // Escapes and a surrogate pair in the long string: the pieces must still join to the same text.
+  const big = call(2, "read_file", { note: 'y"\n😀'.repeat(1024 * 1024) });
+  h.client(big);
+  assert.equal(released, 3, "before decoding, before parsing, after parsing");
+  assert.equal(pieces.length, 1, "the large call went out in pieces");
+  assert.equal(pieces[0]!.join(""), JSON.stringify(big));
+  assert.ok(pieces[0]!.length > 1);
+  const answer = {
     jsonrpc: "2.0",
     id: 2,
     result: { content: [{ type: "text", text: "z".repeat(4 * 1024 * 1024) }] },
-  });
-  assert.equal(released, 2);
-  assert.equal(h.toServer.length, 2, "both calls were forwarded");
+  };
+  h.server(answer);
+  assert.equal(released, 5, "before decoding and before parsing (its text is passed on)");
+  assert.deepEqual(h.toClient.at(-1), answer);
+});
+
+Deno.test("ProxySession without toServerPieces serializes a large call whole", () => {
+  const h = harness("record");
+  const big = call(3, "read_file", { note: "q".repeat(4 * 1024 * 1024) });
+  h.client(big);
+  assert.equal(h.rawServer.at(-1), JSON.stringify(big));
 });
