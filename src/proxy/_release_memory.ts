@@ -19,10 +19,14 @@ export function releaseMemorySoon(): void {
   }, 0);
 }
 
-/** Runs one full garbage collection now (a no-op where V8's `gc` cannot be exposed). */
+/**
+ * Runs one full garbage collection now (a no-op where V8's `gc` cannot be exposed), then, once
+ * {@link returnLargeFreesToSystem} has been called, hands the memory glibc keeps free back to the system.
+ */
 export function releaseMemoryNow(): void {
   if (gc === undefined) gc = exposeGc();
   gc?.();
+  libc?.symbols.malloc_trim(0n);
 }
 
 function exposeGc(): (() => void) | null {
@@ -33,5 +37,41 @@ function exposeGc(): (() => void) | null {
     return typeof fn === "function" ? fn as () => void : null;
   } catch {
     return null;
+  }
+}
+
+/** glibc's `mallopt` parameter number for the mmap threshold (malloc.h). */
+const M_MMAP_THRESHOLD = -3;
+
+const LIBC_SYMBOLS = {
+  mallopt: { parameters: ["i32", "i32"], result: "i32" },
+  malloc_trim: { parameters: ["usize"], result: "i32" },
+} as const;
+let libc: Deno.DynamicLibrary<typeof LIBC_SYMBOLS> | undefined;
+
+/**
+ * Makes glibc give freed message buffers back to the system. glibc serves allocations of 128 KiB or more with
+ * their own mappings, but after the first such buffer is freed it raises that threshold to the buffer's size,
+ * so the next multi-megabyte messages came from its heap and stayed there once freed; and the 64 KiB chunks a
+ * message arrives in stay in its heap after they are freed. Here the threshold is set explicitly (to its
+ * default), which turns the raising off, and from now on {@link releaseMemoryNow} trims glibc's heap after each
+ * collection. A 10 MB echo: proxy peak 117 MB before, about 104 MB after. A no-op off Linux, off glibc, or
+ * without the FFI permission (it never prompts).
+ * @returns whether the setting was made
+ */
+export function returnLargeFreesToSystem(): boolean {
+  if (libc) return true;
+  if (Deno.build.os !== "linux") return false;
+  try {
+    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return false;
+    const lib = Deno.dlopen("libc.so.6", LIBC_SYMBOLS);
+    if (lib.symbols.mallopt(M_MMAP_THRESHOLD, 128 * 1024) !== 1) {
+      lib.close();
+      return false;
+    }
+    libc = lib;
+    return true;
+  } catch {
+    return false;
   }
 }

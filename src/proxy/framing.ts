@@ -29,16 +29,24 @@ export class LineSplitter {
   #tail: Uint8Array | undefined;
   readonly #max: number;
   readonly #fresh: boolean;
+  readonly #onLongLine: (() => void) | undefined;
+  readonly #longLineBytes: number;
 
   /**
    * @param maxBytes the largest line accepted, without its newline
    * @param opts `freshChunks`: every chunk pushed is a buffer nobody writes to again (Deno's stdin and child
    * stdout streams hand out a new buffer per read), so partial lines are kept without copying: a 10 MB line
-   * then costs its chunks and one joined copy, not three copies
+   * then costs its chunks and one joined copy, not three copies. `onLongLine`: called once per line when the
+   * part of it read so far first reaches `longLineBytes` (default 4 MiB), before the rest arrives
    */
-  constructor(maxBytes: number = DEFAULT_MAX_MESSAGE_BYTES, opts: { freshChunks?: boolean } = {}) {
+  constructor(
+    maxBytes: number = DEFAULT_MAX_MESSAGE_BYTES,
+    opts: { freshChunks?: boolean; onLongLine?: () => void; longLineBytes?: number } = {},
+  ) {
     this.#max = maxBytes;
     this.#fresh = opts.freshChunks ?? false;
+    this.#onLongLine = opts.onLongLine;
+    this.#longLineBytes = opts.longLineBytes ?? 4 * 1024 * 1024;
   }
 
   /**
@@ -72,7 +80,9 @@ export class LineSplitter {
       } else {
         // Copy unless the chunks are fresh: a reader may reuse its buffer for the next chunk.
         this.#parts.push(this.#fresh ? piece : piece.slice());
+        const before = this.#partBytes;
         this.#partBytes += piece.length;
+        if (before < this.#longLineBytes && this.#partBytes >= this.#longLineBytes) this.#onLongLine?.();
       }
       if (nl === -1) return;
       this.#finishLine(emit);

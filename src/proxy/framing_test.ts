@@ -158,3 +158,16 @@ Deno.test("takeLineText() leaves the frame without its bytes", () => {
   assert.equal(f.bytes.length, 0);
   assert.equal(takeLineText({ kind: "line", bytes: new Uint8Array([0xff]) }), undefined);
 });
+
+Deno.test("LineSplitter calls onLongLine once per line, when the part read so far reaches the limit", () => {
+  const events: string[] = [];
+  const s = new LineSplitter(1000, { onLongLine: () => void events.push("long"), longLineBytes: 10 });
+  const emit = (f: Frame) => void events.push(f.kind === "line" ? `line ${f.bytes.length}` : "oversize");
+  s.push(enc.encode("abc\n"), emit); // short, in one chunk
+  s.push(enc.encode("0123456"), emit);
+  s.push(enc.encode("789ab"), emit); // reaches 10 here, before the line ends
+  s.push(enc.encode("cdef"), emit);
+  s.push(enc.encode("\n0123456789xyz"), emit);
+  s.push(enc.encode("\n"), emit);
+  assert.deepEqual(events, ["line 3", "long", "line 16", "long", "line 13"]);
+});

@@ -79,6 +79,10 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
     beforeWrite,
     backpressure(clientOut, "client", [serverValve, clientValve]),
   );
+  const releaseMemory = opts.releaseMemory ?? (() => {
+    releaseMemoryNow();
+    releaseMemorySoon();
+  });
   const session = new ProxySession({
     ...opts,
     toClient,
@@ -89,10 +93,7 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
     // further: collect each as soon as the next exists (the session calls this between the steps), and once
     // more after it has been passed on. A 10 MB echo: proxy peak 142 MB without these and the other steps
     // (decoding without a UTF-16 copy, writing in slices), 103 MB with them.
-    releaseMemory: opts.releaseMemory ?? (() => {
-      releaseMemoryNow();
-      releaseMemorySoon();
-    }),
+    releaseMemory,
   });
   session.lifecycle(
     `proxy started (${opts.mode}) for "${opts.server}": ${opts.launch.command} ${opts.launch.args.join(" ")}`,
@@ -119,22 +120,24 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
       opts.diag(`[agentperms] internal error while handling a message: ${(e as Error).stack ?? e}`);
     }
   };
-  const serverPump = pump(child.stdout, max, guard((f) => session.onServerFrame(f)));
+  const serverPump = pump(child.stdout, max, guard((f) => session.onServerFrame(f)), releaseMemory);
   let clientEof = false;
   let serverExited = false;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
-  const clientPump = pump(clientIn, max, guard((f) => session.onClientFrame(f))).then(async () => {
-    if (serverExited) return;
-    clientEof = true;
-    session.lifecycle("client closed its stream; closing the server's stdin");
-    await toServer.close();
-    const grace = opts.graceMs ?? 2000;
-    killTimer = setTimeout(() => {
-      session.lifecycle(`server still running ${grace} ms after client EOF; sending SIGTERM`);
-      child.kill("SIGTERM");
-      killTimer = setTimeout(() => child.kill("SIGKILL"), grace);
-    }, grace);
-  });
+  const clientPump = pump(clientIn, max, guard((f) => session.onClientFrame(f)), releaseMemory).then(
+    async () => {
+      if (serverExited) return;
+      clientEof = true;
+      session.lifecycle("client closed its stream; closing the server's stdin");
+      await toServer.close();
+      const grace = opts.graceMs ?? 2000;
+      killTimer = setTimeout(() => {
+        session.lifecycle(`server still running ${grace} ms after client EOF; sending SIGTERM`);
+        child.kill("SIGTERM");
+        killTimer = setTimeout(() => child.kill("SIGKILL"), grace);
+      }, grace);
+    },
+  );
 
   const status = await child.status;
   serverExited = true;
@@ -165,10 +168,15 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
   return code;
 }
 
-async function pump(source: ByteSource, max: number, onFrame: (f: Frame) => void): Promise<void> {
+async function pump(
+  source: ByteSource,
+  max: number,
+  onFrame: (f: Frame) => void,
+  onLongLine: () => void,
+): Promise<void> {
   // Every source hands out a new buffer per read (checked for Deno's streams, node:net and child pipes), so
   // lines need no copy.
-  const splitter = new LineSplitter(max, { freshChunks: true });
+  const splitter = new LineSplitter(max, { freshChunks: true, onLongLine });
   await source.run((chunk) => splitter.push(chunk, onFrame));
   splitter.end(onFrame);
 }

@@ -7,6 +7,7 @@ import {
   type LaunchSpec,
   openDevTty,
   type RedactFn,
+  returnLargeFreesToSystem,
   runProxy,
   TtyPrompter,
 } from "../../proxy/mod.ts";
@@ -68,6 +69,8 @@ export interface ProxyOptions {
 export async function runProxyCommand(env: CommandEnv, argv: string[], opts: ProxyOptions): Promise<number> {
   const { io } = env;
   const home = homeOf(io);
+  // This process is the proxy for good: let glibc return freed multi-megabyte message buffers.
+  returnLargeFreesToSystem();
   if (opts.mode === "enforce" && !opts.policy) {
     throw new AgentPermsError(
       "usage",
