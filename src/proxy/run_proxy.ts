@@ -120,11 +120,14 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
       opts.diag(`[agentperms] internal error while handling a message: ${(e as Error).stack ?? e}`);
     }
   };
-  const serverPump = pump(child.stdout, max, guard((f) => session.onServerFrame(f)), releaseMemory);
+  // A line passing 4 MiB while it arrives: collect now, so it lands on a collected heap (no second collection
+  // on the next turn: the line is still arriving then).
+  const onLongLine = opts.releaseMemory ?? releaseMemoryNow;
+  const serverPump = pump(child.stdout, max, guard((f) => session.onServerFrame(f)), onLongLine);
   let clientEof = false;
   let serverExited = false;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
-  const clientPump = pump(clientIn, max, guard((f) => session.onClientFrame(f)), releaseMemory).then(
+  const clientPump = pump(clientIn, max, guard((f) => session.onClientFrame(f)), onLongLine).then(
     async () => {
       if (serverExited) return;
       clientEof = true;
