@@ -32,9 +32,10 @@ export function looksLikeUrl(s: string): boolean {
   const t = s.trim();
   const start = normalizedStart(t);
   if (SCHEME_REGEXP.test(start)) return true;
-  // A scheme has no length limit: when the start is only scheme characters (perhaps with the "://" cut short
-  // at its end), what follows decides.
-  if (start.length < START_CHARS || !SCHEME_PREFIX_REGEXP.test(start)) return false;
+  // A scheme has no length limit: when the start was cut and is only scheme characters (perhaps with the
+  // "://" cut short at its end), what follows decides. (Whether it was cut is a question about t: NFKC may
+  // shorten it, e.g. an astral look-alike letter is two UTF-16 units and becomes one.)
+  if (t.length <= startLength(t) || !SCHEME_PREFIX_REGEXP.test(start)) return false;
   // NFKC never joins a character with an ASCII one after it (ASCII is never the second of a composition and
   // never reorders), so t normalizes as its run of ASCII scheme characters up to the last one, followed by
   // the rest normalized on its own: only that rest needs a look. (Normalizing a 10 MB "xxx…" argument whole
@@ -44,7 +45,7 @@ export function looksLikeUrl(s: string): boolean {
   const rest = t.slice(run - 1);
   const restStart = normalizedStart(rest);
   if (SCHEME_TAIL_REGEXP.test(restStart)) return true;
-  return restStart.length >= START_CHARS && SCHEME_TAIL_PREFIX_REGEXP.test(restStart) &&
+  return rest.length > startLength(rest) && SCHEME_TAIL_PREFIX_REGEXP.test(restStart) &&
     SCHEME_TAIL_REGEXP.test(rest.normalize("NFKC"));
 }
 
@@ -65,7 +66,20 @@ const START_CHARS = 4096;
  * @returns its start, normalized
  */
 export function normalizedStart(s: string): string {
-  return (s.length > START_CHARS ? s.slice(0, START_CHARS) : s).normalize("NFKC");
+  const n = startLength(s);
+  return (n < s.length ? s.slice(0, n) : s).normalize("NFKC");
+}
+
+/**
+ * How many UTF-16 units of `s` {@link normalizedStart} looks at: START_CHARS, one more when that would cut a
+ * surrogate pair (a lone half is not a letter), or the whole string when it is shorter.
+ * @param s a string
+ * @returns the length of the start
+ */
+function startLength(s: string): number {
+  if (s.length <= START_CHARS) return s.length;
+  const low = s.charCodeAt(START_CHARS), high = s.charCodeAt(START_CHARS - 1);
+  return low >= 0xdc00 && low <= 0xdfff && high >= 0xd800 && high <= 0xdbff ? START_CHARS + 1 : START_CHARS;
 }
 
 /**
