@@ -117,14 +117,21 @@ const SLICE = 1024 * 1024;
  * @returns the slices, made as they are asked for
  */
 export function* slicesOf(item: Uint8Array | string, size: number = SLICE): Generator<Uint8Array> {
+  for (const [bytes] of slicesCounted(item, size)) yield bytes;
+}
+
+/** Like {@link slicesOf}, with how much of `item.length` (bytes, or UTF-16 units) each slice took. */
+function* slicesCounted(item: Uint8Array | string, size: number = SLICE): Generator<[Uint8Array, number]> {
   if (typeof item !== "string") {
-    for (let i = 0; i < item.length; i += size) yield item.subarray(i, i + size);
+    for (let i = 0; i < item.length; i += size) {
+      yield [item.subarray(i, i + size), Math.min(size, item.length - i)];
+    }
     return;
   }
   const enc = new TextEncoder();
   for (let i = 0; i < item.length;) {
     const end = sliceEnd(item, i, size);
-    yield enc.encode(item.slice(i, end));
+    yield [enc.encode(item.slice(i, end)), end - i];
     i = end;
   }
 }
@@ -175,14 +182,16 @@ function nodeSink(w: Writable, exited: () => boolean = () => false): ByteSink {
       return;
     }
     slicing = true;
+    // Counted like waitingSize: in item.length units (bytes, or UTF-16 units of a text).
     slicingLeft = item.length;
-    const slices = slicesOf(item);
+    const slices = slicesCounted(item);
     const next = () => {
       if (gone()) return settle();
       const r = slices.next();
       if (r.done) return settle();
-      slicingLeft -= r.value.length;
-      w.write(r.value, (e) => {
+      const [bytes, taken] = r.value;
+      slicingLeft -= taken;
+      w.write(bytes, (e) => {
         if (e) failed = true;
         next();
       });
@@ -235,12 +244,18 @@ function nodeSink(w: Writable, exited: () => boolean = () => false): ByteSink {
       const once = () => {
         if (done) return;
         done = true;
+        w.off("close", once);
+        w.off("error", once);
+        w.off("drain", once);
         fn();
       };
       w.once("close", once);
       w.once("error", once);
       whenIdle(() => {
-        if (w.writableLength === 0 || gone()) once();
+        // Node emits "drain" only after a write that returned false: bytes still queued below the high-water
+        // mark (the small lines written after a large one) would never bring one (review: the proxy then
+        // stopped reading for good).
+        if (!w.writableNeedDrain || gone()) once();
         else w.once("drain", once);
       });
     },

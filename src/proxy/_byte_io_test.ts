@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { canPoll, slicesOf, spawnServer, streamSink, streamSource } from "./_byte_io.ts";
 import { concat } from "./framing.ts";
+import process from "node:process";
 
 const DENO = Deno.execPath();
 const evalArgs = (code: string) => ["eval", "--no-config", code];
@@ -114,4 +115,86 @@ Deno.test("spawnServer() stdin keeps the order of large and small writes (large 
   await reading;
   const expected = concat(items.map((it) => typeof it === "string" ? enc.encode(it) : it));
   assert.deepEqual(concat(got), expected);
+});
+
+/** A server that reads its stdin slowly: `bytes` per read, then `ms` of busy wait. */
+const slowReader = (bytes: number, ms: number) =>
+  spawnServer({
+    command: DENO,
+    args: evalArgs(
+      `const b=new Uint8Array(${bytes});for(;;){const n=Deno.stdin.readSync(b);if(n===null)break;const t=Date.now();while(Date.now()-t<${ms}){}}`,
+    ),
+  });
+
+const within = <T>(p: Promise<T>, ms: number, what: string) => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms)),
+  ]);
+};
+
+Deno.test("spawnServer() stdin: a drain waiter after a sliced write is called once the peer has read it all", async () => {
+  // The small write after the large one stays queued below the high-water mark: no "drain" event follows it.
+  const s = await slowReader(4096, 2);
+  try {
+    s.stdin.write("x".repeat(3_000_000));
+    s.stdin.write(new Uint8Array(10_000).fill(0x79));
+    let calls = 0;
+    await within(new Promise<void>((r) => s.stdin.onDrain(() => (calls++, r()))), 20_000, "drain waiter");
+    assert.equal(calls, 1);
+    // Called once what waits is under the stream's high-water mark (node's meaning of drained).
+    assert.ok(s.stdin.backlog() < 65_536, `backlog ${s.stdin.backlog()}`);
+  } finally {
+    s.kill("SIGKILL");
+    await s.status;
+    await s.stdin.close();
+  }
+});
+
+Deno.test("spawnServer() stdin: backlog() of a large non-ASCII text counts down to 0, never below", async () => {
+  const s = await slowReader(65536, 1);
+  try {
+    s.stdin.write("€".repeat(3_000_000)); // 9 MB of UTF-8
+    const seen: number[] = [s.stdin.backlog()];
+    const sampler = setInterval(() => seen.push(s.stdin.backlog()), 2);
+    await within(new Promise<void>((r) => s.stdin.onDrain(r)), 30_000, "drain").finally(() =>
+      clearInterval(sampler)
+    );
+    assert.ok(seen.length > 20, `only ${seen.length} samples while it was written`);
+    seen.push(s.stdin.backlog());
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      seen.push(s.stdin.backlog());
+    }
+    assert.ok(seen[0]! >= 2_000_000, `first ${seen[0]}`);
+    assert.ok(seen.every((n) => n >= 0), seen.join(" "));
+    assert.equal(seen.at(-1), 0);
+  } finally {
+    s.kill("SIGKILL");
+    await s.status;
+    await s.stdin.close();
+  }
+});
+
+Deno.test("spawnServer() stdin: drain waiters do not leave listeners behind", async () => {
+  const s = await spawnServer({ command: "cat", args: [] });
+  const reading = s.stdout.run(() => {});
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => void warnings.push(w.name);
+  process.on("warning", onWarning);
+  try {
+    // Each waiter listens for close and error too; more than 10 left on the stream makes node warn.
+    for (let i = 0; i < 30; i++) {
+      s.stdin.write(new Uint8Array(100_000));
+      await within(new Promise<void>((r) => s.stdin.onDrain(r)), 10_000, "drain");
+    }
+    await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(warnings, []);
+  } finally {
+    process.off("warning", onWarning);
+    await s.stdin.close();
+    await s.status;
+    await reading;
+  }
 });

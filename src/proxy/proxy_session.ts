@@ -295,8 +295,16 @@ export class ProxySession {
 
   /** Passes a client message on, re-serialized from the value that was judged. */
   #sendServer(m: Json): void {
-    if (this.#largeFrame && this.#o.toServerPieces) this.#o.toServerPieces(jsonPieces(m));
-    else this.#o.toServer(JSON.stringify(m));
+    if (this.#largeFrame && this.#o.toServerPieces) {
+      let pieces: string[] | undefined;
+      try {
+        pieces = jsonPieces(m);
+      } catch {
+        // Nesting deeper than jsonPieces' recursion can go (JSON.stringify goes further): serialize whole.
+      }
+      if (pieces) return this.#o.toServerPieces(pieces);
+    }
+    this.#o.toServer(JSON.stringify(m));
   }
 
   #deny(

@@ -613,3 +613,17 @@ Deno.test("ProxySession without toServerPieces serializes a large call whole", (
   h.client(big);
   assert.equal(h.rawServer.at(-1), JSON.stringify(big));
 });
+
+Deno.test("ProxySession passes on a large call nested too deep for jsonPieces, serialized whole", () => {
+  const pieces: string[][] = [];
+  const h = harness("record", { toServerPieces: (p) => void pieces.push(p) });
+  // Deep enough for jsonPieces' recursion to give up, not JSON.stringify's.
+  const depth = 8_000;
+  const line =
+    `{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"read_file","arguments":{"note":"${
+      "q".repeat(4 * 1024 * 1024)
+    }","deep":${"[".repeat(depth)}${"]".repeat(depth)}}}}`;
+  h.client(line);
+  assert.equal(pieces.length, 0);
+  assert.equal(h.rawServer.at(-1), line);
+});
