@@ -9,6 +9,8 @@
  * - garbage: writes non-JSON lines to stdout before each answer
  * - signal: on SIGTERM writes "got SIGTERM" to stderr and exits 143
  * - echo: answers tools/call "echo" with "Echo: " + arguments.message (large-message tests)
+ * - big: answers tools/call with arguments.bytes "x" characters, then sends a notification of arguments.note
+ *   characters
  * - env: answers tools/call with the value of the environment variable argv[1] ("unset" / "denied")
  * - grandchild: starts a 20 s `deno eval` (argv[1] as a marker) sharing its stdout, then exits with code 5 on the first
  *   tools/call (a leftover process keeps the pipe open)
@@ -77,6 +79,8 @@ for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream(
         ? { content: [{ type: "text", text: readEnv(String(Deno.args[1])) }] }
         : mode === "echo"
         ? { content: [{ type: "text", text: "Echo: " + m.params.arguments.message }] }
+        : mode === "big"
+        ? { content: [{ type: "text", text: "x".repeat(Number(m.params.arguments.bytes)) }] }
         : { content: [{ type: "text", text: String(name) }] },
     });
     if (mode === "flood" && name === "flood") {
@@ -93,5 +97,12 @@ for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream(
     }
     if (mode === "slow" && name === "slow") setTimeout(() => out(answer), 400);
     else out(answer);
+    if (mode === "big" && m.method === "tools/call") {
+      out(JSON.stringify({
+        jsonrpc: "2.0",
+        method: "notifications/message",
+        params: { data: "y".repeat(Number(m.params.arguments.note)) },
+      }));
+    }
   }
 }

@@ -177,6 +177,59 @@ Deno.test("proxy: passes a 10 MB message both ways and keeps serving", async () 
   assert.equal((await p.response(2)).id, 2);
 });
 
+Deno.test("proxy: keeps serving after a 10 MB answer to a client that stops reading just before its end", async () => {
+  // The answer leaves in slices; the newline and a notification behind it wait until the client reads again.
+  // The proxy must then read both sides again (it once waited for a "drain" event that never came).
+  await using tmp = await tempDir();
+  const argv = proxyArgv({ mode: "record", server: "fake", traceDir: tmp.path }, fake("big"));
+  const child = new Deno.Command(argv[0]!, {
+    args: argv.slice(1),
+    env: childEnv(),
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const w = child.stdin.getWriter();
+  const reader = child.stdout.getReader({ mode: "byob" });
+  try {
+    const enc = new TextEncoder();
+    await w.write(enc.encode(JSON.stringify(call(1, "big", { bytes: 10_000_000, note: 10_000 })) + "\n"));
+    const answerBytes = JSON.stringify({
+      result: { content: [{ type: "text", text: "x".repeat(10_000_000) }] },
+      jsonrpc: "2.0",
+      id: 1,
+    }).length + 1;
+    let got = 0;
+    let tail = "";
+    const dec = new TextDecoder();
+    const read = async (max: number) => {
+      const { value, done } = await reader.read(new Uint8Array(Math.max(1, Math.min(65_536, max))));
+      if (done) throw new Error("the proxy closed its stdout");
+      got += value.length;
+      tail = (tail + dec.decode(value, { stream: true })).slice(-20_000);
+    };
+    while (got < answerBytes - 60_000) await read(answerBytes - 60_000 - got);
+    await new Promise((r) => setTimeout(r, 1500));
+    while (!(tail.includes('"notifications/message"') && tail.endsWith("\n"))) await read(65_536);
+    await w.write(enc.encode(JSON.stringify({ jsonrpc: "2.0", id: 2, method: "ping" }) + "\n"));
+    const pong = (async () => {
+      while (!tail.includes('"id":2')) await read(65_536);
+    })();
+    pong.catch(() => {}); // a read left waiting ends when the proxy is killed below
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      pong,
+      new Promise((_, reject) =>
+        timer = setTimeout(() => reject(new Error("no answer to ping: the proxy stopped reading")), 10_000)
+      ),
+    ]).finally(() => clearTimeout(timer));
+  } finally {
+    child.kill("SIGKILL");
+    await child.status;
+    await child.stdout.cancel().catch(() => {});
+  }
+});
+
 Deno.test("proxy: a slow answer does not hold back other traffic", async () => {
   await using tmp = await tempDir();
   await using p = await initialized(fake("slow"), tmp.path);
