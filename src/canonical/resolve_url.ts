@@ -36,21 +36,50 @@ export function looksLikeUrl(s: string): boolean {
   // "://" cut short at its end), what follows decides. (Whether it was cut is a question about t: NFKC may
   // shorten it, e.g. an astral look-alike letter is two UTF-16 units and becomes one.)
   if (t.length <= startLength(t) || !SCHEME_PREFIX_REGEXP.test(start)) return false;
-  // NFKC never joins a character with an ASCII one after it (ASCII is never the second of a composition and
-  // never reorders), so t normalizes as its run of ASCII scheme characters up to the last one, followed by
-  // the rest normalized on its own: only that rest needs a look. (Normalizing a 10 MB "xxx…" argument whole
-  // cost 20 MB and 40 ms.)
-  const run = ASCII_SCHEME_RUN_REGEXP.exec(t)![0].length;
-  if (run === 0) return SCHEME_REGEXP.test(t.normalize("NFKC")); // a start of non-ASCII look-alikes
-  const rest = t.slice(run - 1);
-  const restStart = normalizedStart(rest);
-  if (SCHEME_TAIL_REGEXP.test(restStart)) return true;
-  return rest.length > startLength(rest) && SCHEME_TAIL_PREFIX_REGEXP.test(restStart) &&
-    SCHEME_TAIL_REGEXP.test(rest.normalize("NFKC"));
+  // Read on in pieces. NFKC(t) is the NFKC of its pieces when each piece ends just before a character whose
+  // decomposition starts with an ASCII character: ASCII is never the second of a composition and never
+  // reorders. A run of plain ASCII scheme characters needs no normalizing at all, so it is skipped up to its
+  // last character. (Normalizing a 10 MB "xxx…" argument whole cost 20 MB and 40 ms.)
+  let p = 0;
+  let carry = ""; // a "://" cut short at the end of the last piece
+  while (p < t.length) {
+    if (carry === "") {
+      ASCII_SCHEME_RUN_REGEXP.lastIndex = p;
+      const run = ASCII_SCHEME_RUN_REGEXP.exec(t)![0].length;
+      if (run > 1) p += run - 1;
+    }
+    const q = safeCut(t, p + START_CHARS);
+    if (q === undefined) return SCHEME_REGEXP.test(t.normalize("NFKC")); // no place to cut nearby
+    const piece = carry + t.slice(p, q).normalize("NFKC");
+    if (SCHEME_TAIL_REGEXP.test(piece)) return true;
+    if (!SCHEME_TAIL_PREFIX_REGEXP.test(piece)) return false;
+    carry = piece.endsWith(":/") ? ":/" : piece.endsWith(":") ? ":" : "";
+    p = q;
+  }
+  return false;
+}
+
+/**
+ * The first index at or after `from`, within START_CHARS more units, where `t` can be cut without changing its
+ * NFKC form: before an ASCII character, or one whose NFKC form starts with one.
+ * @param t the text
+ * @param from where to start looking
+ * @returns the index (`t.length` past the end), or undefined when there is none close enough
+ */
+function safeCut(t: string, from: number): number | undefined {
+  if (from >= t.length) return t.length;
+  const end = Math.min(t.length, from + START_CHARS);
+  for (let i = from; i < end; i++) {
+    const c = t.charCodeAt(i);
+    if (c < 0x80) return i;
+    if (c >= 0xdc00 && c <= 0xdfff) continue; // the second half of a pair
+    if (String.fromCodePoint(t.codePointAt(i)!).normalize("NFKC").charCodeAt(0) < 0x80) return i;
+  }
+  return undefined;
 }
 
 const SCHEME_PREFIX_REGEXP = /^[a-z][a-z0-9+.-]*(?::\/?)?$/i;
-const ASCII_SCHEME_RUN_REGEXP = /^[a-z0-9+.-]*/i;
+const ASCII_SCHEME_RUN_REGEXP = /[a-z0-9+.-]*/iy;
 const SCHEME_TAIL_REGEXP = /^[a-z0-9+.-]*:\/\//i;
 const SCHEME_TAIL_PREFIX_REGEXP = /^[a-z0-9+.-]*(?::\/?)?$/i;
 
