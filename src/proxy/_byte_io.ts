@@ -25,7 +25,10 @@ export interface ByteSink {
   write(data: Uint8Array | string): boolean;
   /** Ends the stream after what is queued; resolves when done or failed. */
   close(): Promise<void>;
-  /** Bytes written but not yet taken by the peer (0 where unknown). */
+  /**
+   * Bytes written but not yet taken by the peer (text still waiting to be sliced counts its UTF-16 units; 0
+   * where unknown).
+   */
   backlog(): number;
   /** Calls `fn` once when the backlog has drained. */
   onDrain(fn: () => void): void;
@@ -215,12 +218,22 @@ function nodeSink(w: Writable, exited: () => boolean = () => false): ByteSink {
     close() {
       open = false;
       return new Promise<void>((resolve) => {
-        // A peer that never reads again would keep the slices and end() pending forever: give up after
-        // CLOSE_WAIT_MS.
-        const timer = setTimeout(() => {
-          w.destroy();
-          resolve();
-        }, CLOSE_WAIT_MS);
+        // A peer that never reads again would keep the slices and end() pending forever: give up once
+        // CLOSE_WAIT_MS pass without it taking anything. Progress is seen when a write completes, so a reader
+        // slower than one 1 MiB slice per CLOSE_WAIT_MS still loses the rest.
+        let left = Infinity;
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const watch = () => {
+          const now = gone() ? 0 : w.writableLength + waitingSize + slicingLeft;
+          if (now >= left) {
+            w.destroy();
+            resolve();
+            return;
+          }
+          left = now;
+          timer = setTimeout(watch, CLOSE_WAIT_MS);
+        };
+        watch();
         const done = () => {
           clearTimeout(timer);
           resolve();
@@ -246,18 +259,22 @@ function nodeSink(w: Writable, exited: () => boolean = () => false): ByteSink {
         done = true;
         w.off("close", once);
         w.off("error", once);
-        w.off("drain", once);
+        w.off("drain", onStreamDrain);
         fn();
       };
+      // Node emits "drain" only after a write that returned false, so bytes still queued below the high-water
+      // mark (the small lines written after a large one) would never bring one (review: the proxy then
+      // stopped reading for good); and it emits one between two slices of a large item, which is not drained
+      // either (second review). So: drained = nothing waits to be sliced and node needs no drain.
+      const check = () => {
+        if (done) return;
+        if (!w.writableNeedDrain || gone()) once();
+        else w.once("drain", onStreamDrain);
+      };
+      const onStreamDrain = () => whenIdle(check);
       w.once("close", once);
       w.once("error", once);
-      whenIdle(() => {
-        // Node emits "drain" only after a write that returned false: bytes still queued below the high-water
-        // mark (the small lines written after a large one) would never bring one (review: the proxy then
-        // stopped reading for good).
-        if (!w.writableNeedDrain || gone()) once();
-        else w.once("drain", once);
-      });
+      whenIdle(check);
     },
   };
 }

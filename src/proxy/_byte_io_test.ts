@@ -198,3 +198,48 @@ Deno.test("spawnServer() stdin: drain waiters do not leave listeners behind", as
     await reading;
   }
 });
+
+Deno.test("spawnServer() stdin: a drain waiter is not released between the slices of a large write", async () => {
+  const s = await slowReader(65536, 20);
+  try {
+    s.stdin.write(new Uint8Array(1_000_000)); // written whole: the stream now needs a drain
+    const backlogs: number[] = [];
+    const called = new Promise<void>((r) =>
+      s.stdin.onDrain(() => {
+        backlogs.push(s.stdin.backlog());
+        r();
+      })
+    );
+    s.stdin.write("x".repeat(6_000_000)); // sliced; node emits "drain" between slices
+    await within(called, 30_000, "drain waiter");
+    assert.equal(backlogs.length, 1);
+    assert.ok(backlogs[0]! < 65_536, `released with ${backlogs[0]} still waiting`);
+  } finally {
+    s.kill("SIGKILL");
+    await s.status;
+    await s.stdin.close();
+  }
+});
+
+Deno.test("spawnServer() stdin: close() delivers everything to a slow reader that keeps reading past 5 s", async () => {
+  await using tmp = {
+    path: await Deno.makeTempDir(),
+    [Symbol.asyncDispose]() {
+      return Deno.remove(this.path, { recursive: true });
+    },
+  };
+  const out = `${tmp.path}/got`;
+  const s = await spawnServer({
+    command: DENO,
+    args: evalArgs(
+      `const b=new Uint8Array(65536);const f=Deno.openSync(${
+        JSON.stringify(out)
+      },{write:true,create:true});` +
+        `for(;;){const n=Deno.stdin.readSync(b);if(n===null)break;f.writeSync(b.subarray(0,n));const t=Date.now();while(Date.now()-t<100){}}`,
+    ),
+  });
+  s.stdin.write("x".repeat(4_000_000)); // about 6 s at 64 KiB per 100 ms
+  await within(s.stdin.close(), 30_000, "close");
+  await s.status;
+  assert.equal(Deno.statSync(out).size, 4_000_000);
+});
