@@ -115,16 +115,13 @@ const SLICE = 1024 * 1024;
 
 /**
  * Splits an item into slices to write: views of bytes, or text encoded a slice at a time (never cut inside a
- * surrogate pair, so the bytes are those of the whole text encoded at once).
+ * surrogate pair, so the bytes are those of the whole text encoded at once). Each slice comes with how much of
+ * `item.length` it took (bytes, or UTF-16 units of a text).
  * @param item bytes or text
+ * @param size the slice length, in the units of `item.length`
  * @returns the slices, made as they are asked for
  */
-export function* slicesOf(item: Uint8Array | string, size: number = SLICE): Generator<Uint8Array> {
-  for (const [bytes] of slicesCounted(item, size)) yield bytes;
-}
-
-/** Like {@link slicesOf}, with how much of `item.length` (bytes, or UTF-16 units) each slice took. */
-function* slicesCounted(item: Uint8Array | string, size: number = SLICE): Generator<[Uint8Array, number]> {
+export function* slicesOf(item: Uint8Array | string, size: number = SLICE): Generator<[Uint8Array, number]> {
   if (typeof item !== "string") {
     for (let i = 0; i < item.length; i += size) {
       yield [item.subarray(i, i + size), Math.min(size, item.length - i)];
@@ -161,6 +158,8 @@ function nodeSink(w: Writable, exited: () => boolean = () => false): ByteSink {
   let slicingLeft = 0;
   let idle: (() => void)[] = [];
   const gone = () => failed || w.destroyed;
+  /** What the peer has not taken yet, in item.length units. */
+  const pending = () => (gone() ? 0 : w.writableLength + waitingSize + slicingLeft);
   // Called when slicing ends: the next waiting items go out; waiters run once nothing is left to slice.
   const settle = () => {
     slicing = false;
@@ -187,7 +186,7 @@ function nodeSink(w: Writable, exited: () => boolean = () => false): ByteSink {
     slicing = true;
     // Counted like waitingSize: in item.length units (bytes, or UTF-16 units of a text).
     slicingLeft = item.length;
-    const slices = slicesCounted(item);
+    const slices = slicesOf(item);
     const next = () => {
       if (gone()) return settle();
       const r = slices.next();
@@ -224,7 +223,7 @@ function nodeSink(w: Writable, exited: () => boolean = () => false): ByteSink {
         let left = Infinity;
         let timer: ReturnType<typeof setTimeout> | undefined;
         const watch = () => {
-          const now = gone() ? 0 : w.writableLength + waitingSize + slicingLeft;
+          const now = pending();
           if (now >= left) {
             w.destroy();
             resolve();
@@ -250,7 +249,7 @@ function nodeSink(w: Writable, exited: () => boolean = () => false): ByteSink {
         });
       });
     },
-    backlog: () => (gone() ? 0 : w.writableLength + waitingSize + slicingLeft),
+    backlog: pending,
     onDrain(fn) {
       // A peer that went away never drains: release the waiter on close or error as well.
       let done = false;

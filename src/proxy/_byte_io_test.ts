@@ -93,8 +93,11 @@ Deno.test("slicesOf() gives the bytes of the whole text, never cutting a surroga
     fc.property(text, fc.integer({ min: 1, max: 7 }), (t, size) => {
       const whole = enc.encode(t);
       const parts = [...slicesOf(t, size)];
-      assert.deepEqual(concat(parts), whole);
-      assert.deepEqual(concat([...slicesOf(whole, size)]), whole);
+      assert.deepEqual(concat(parts.map(([b]) => b)), whole);
+      assert.equal(parts.reduce((n, [, taken]) => n + taken, 0), t.length);
+      const byteParts = [...slicesOf(whole, size)];
+      assert.deepEqual(concat(byteParts.map(([b]) => b)), whole);
+      assert.equal(byteParts.reduce((n, [, taken]) => n + taken, 0), whole.length);
     }),
     { numRuns: 2000 },
   );

@@ -25,6 +25,8 @@ export function releaseMemorySoon(): void {
  */
 export function releaseMemoryNow(): void {
   if (gc === undefined) gc = exposeGc();
+  // Set up at the first release, not at start-up: a proxy that never sees a large message never loads FFI.
+  if (libcWanted && libc === undefined) libc = openGlibc();
   gc?.();
   libc?.symbols.malloc_trim(0n);
 }
@@ -47,31 +49,35 @@ const LIBC_SYMBOLS = {
   mallopt: { parameters: ["i32", "i32"], result: "i32" },
   malloc_trim: { parameters: ["usize"], result: "i32" },
 } as const;
-let libc: Deno.DynamicLibrary<typeof LIBC_SYMBOLS> | undefined;
+let libcWanted = false;
+/** undefined until first wanted; null where it cannot be set up. */
+let libc: Deno.DynamicLibrary<typeof LIBC_SYMBOLS> | null | undefined;
 
 /**
  * Makes glibc give freed message buffers back to the system. glibc serves allocations of 128 KiB or more with
  * their own mappings, but after the first such buffer is freed it raises that threshold to the buffer's size,
  * so the next multi-megabyte messages came from its heap and stayed there once freed; and the 64 KiB chunks a
- * message arrives in stay in its heap after they are freed. Here the threshold is set explicitly (to its
- * default), which turns the raising off, and from now on {@link releaseMemoryNow} trims glibc's heap after each
- * collection. A 10 MB echo: proxy peak 117 MB before, about 104 MB after. A no-op off Linux, off glibc, or
- * without the FFI permission (it never prompts).
- * @returns whether the setting was made
+ * message arrives in stay in its heap after they are freed. From the next {@link releaseMemoryNow} on (the
+ * first large message), the threshold is set explicitly (to its default), which turns the raising off, and
+ * glibc's heap is trimmed after each collection. A 10 MB echo: proxy peak 117 MB before, about 104 MB after.
+ * A no-op off Linux, off glibc, or without the FFI permission (it never prompts).
  */
-export function returnLargeFreesToSystem(): boolean {
-  if (libc) return true;
-  if (Deno.build.os !== "linux") return false;
+export function returnLargeFreesToSystem(): void {
+  libcWanted = true;
+}
+
+/** Opens glibc and sets the mmap threshold; null where that cannot be done. */
+function openGlibc(): Deno.DynamicLibrary<typeof LIBC_SYMBOLS> | null {
+  if (Deno.build.os !== "linux") return null;
   try {
-    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return false;
+    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
     const lib = Deno.dlopen("libc.so.6", LIBC_SYMBOLS);
     if (lib.symbols.mallopt(M_MMAP_THRESHOLD, 128 * 1024) !== 1) {
       lib.close();
-      return false;
+      return null;
     }
-    libc = lib;
-    return true;
+    return lib;
   } catch {
-    return false;
+    return null;
   }
 }
