@@ -66,3 +66,31 @@ Deno.test("traceFileName() sorts by time and keeps server names file-safe", () =
     "20260102T030405Z-my_server-abc.jsonl",
   );
 });
+
+Deno.test("TraceWriter writes each batch exactly, through its kept buffer and past it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const w = TraceWriter.open(dir, "t.jsonl");
+    // A long batch, then a short one (stale bytes of the first must not follow it), multi-byte text at the
+    // 3-bytes-per-unit bound, a batch that outgrows the 16 KiB start buffer, and one over the 1 MiB kept size.
+    const details = [
+      "a".repeat(5000),
+      "b",
+      "€".repeat(5000),
+      "🔑".repeat(3000),
+      "c".repeat(20_000),
+      "d",
+      "e".repeat(2_000_000),
+    ];
+    for (const [i, detail] of details.entries()) {
+      w.write({ ...ev(i), detail });
+      w.flush();
+    }
+    w.write({ ...ev(99), detail: "after" });
+    w.close();
+    const lines = (await Deno.readTextFile(w.path)).trimEnd().split("\n").map((l) => JSON.parse(l).detail);
+    assert.deepEqual(lines, [...details, "after"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
