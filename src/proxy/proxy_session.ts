@@ -141,9 +141,9 @@ interface ApprovalWait {
 export class ProxySession {
   readonly #o: ProxySessionOptions;
   readonly #enforce: boolean;
-  readonly #pending = new Map<string, Pending>();
-  readonly #dupes = new Map<string, Pending[]>();
-  readonly #approvals = new Map<string, ApprovalWait>();
+  readonly #pending = new Map<string | number, Pending>();
+  readonly #dupes = new Map<string | number, Pending[]>();
+  readonly #approvals = new Map<string | number, ApprovalWait>();
   readonly #elicits = new Map<string, ApprovalWait>();
   readonly #sessionGrants = new Set<string>();
   readonly #schemas = new Map<string, unknown>();
@@ -157,14 +157,16 @@ export class ProxySession {
   #largeFrame = false;
   #traceQueue: TraceEventV1[] = [];
   #traceScheduled = false;
-  readonly #clock: () => Date;
+  readonly #clock: (() => Date) | undefined;
+  #isoMs = NaN;
+  #iso = "";
   readonly #copts: { cwd: string; home: string; realpath: (abs: string) => string | undefined };
 
   /** @param opts see {@link ProxySessionOptions} */
   constructor(opts: ProxySessionOptions) {
     this.#o = opts;
     this.#enforce = opts.mode === "enforce";
-    this.#clock = opts.clock ?? (() => new Date());
+    this.#clock = opts.clock;
     this.#copts = { cwd: opts.cwd, home: opts.home, realpath: opts.realpath ?? hostRealpath };
   }
 
@@ -984,11 +986,22 @@ export class ProxySession {
     return `${this.#o.sessionId}-${++this.#decisionSeq}`;
   }
 
+  /** The trace time: formatted once per millisecond (several events share one; formatting costs 0.5 µs). */
+  #now(): string {
+    if (this.#clock) return this.#clock().toISOString();
+    const ms = Date.now();
+    if (ms !== this.#isoMs) {
+      this.#isoMs = ms;
+      this.#iso = new Date(ms).toISOString();
+    }
+    return this.#iso;
+  }
+
   #baseEvent(kind: TraceEventV1["kind"]): TraceEventV1 {
     return {
       v: 1,
       kind,
-      time: this.#clock().toISOString(),
+      time: this.#now(),
       sessionId: this.#o.sessionId,
       server: this.#o.server,
       mode: this.#o.mode,
@@ -1065,12 +1078,16 @@ function pick(d: Decision): { verdict: Decision["verdict"]; ruleIds: string[]; r
   return { verdict: d.verdict, ruleIds: d.ruleIds, reason: d.reason };
 }
 
-function idKey(id: unknown): string {
+/**
+ * The key of a request id in the proxy's maps: a number stands for itself (the common case: no string is built
+ * per message), anything else becomes a string; the two never collide in a Map.
+ */
+function idKey(id: unknown): string | number {
   switch (typeof id) {
     case "string":
       return "s" + id;
     case "number":
-      return "n" + id;
+      return id;
     case "undefined":
       return "u";
     default:

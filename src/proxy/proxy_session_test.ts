@@ -544,6 +544,32 @@ Deno.test("ProxySession matches answers to duplicate in-flight ids in order and 
   assert.equal(h.s.pendingCount, 0);
 });
 
+Deno.test("ProxySession keeps a string id and the same number apart", () => {
+  const h = harness("record");
+  h.client(call(1, "read_file", { path: "/proj/n" }));
+  h.client(call("1", "read_file", { path: "/proj/s" }));
+  h.server({ jsonrpc: "2.0", id: "1", result: { content: [{ type: "text", text: "S" }] } });
+  h.server({ jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "N" }] } });
+  const calls = h.trace.events.filter((e) => e.kind === "call");
+  // In the order the answers came.
+  assert.deepEqual(calls.map((e) => [e.id, e.paths?.[0], e.result?.summary]), [
+    ["1", "/proj/s", "S"],
+    [1, "/proj/n", "N"],
+  ]);
+  assert.equal(h.s.pendingCount, 0);
+});
+
+Deno.test("ProxySession stamps trace events with the wall clock, and a later event with a later time", async () => {
+  const h = harness("record", { clock: undefined });
+  const t0 = Date.now();
+  h.client(call(1, "read_file", { path: "/proj/a" }));
+  await new Promise((r) => setTimeout(r, 5));
+  h.client(call(2, "read_file", { path: "/proj/b" }));
+  const [a, b] = h.trace.raw.filter((e) => e.kind === "call").map((e) => Date.parse(e.time));
+  assert.ok(a! >= t0 && a! <= Date.now(), `${a} is not between ${t0} and now`);
+  assert.ok(b! >= a! + 4, `the second call's time ${b} is not 4 ms or more after the first's ${a}`);
+});
+
 Deno.test("ProxySession judges 2026 inputRequests inside a result and blocks a denied sampling ask", () => {
   const h = harness();
   h.client(call(1, "read_file", { path: "/proj/a" }));
