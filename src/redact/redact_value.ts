@@ -35,8 +35,13 @@ export function redactValue(
   redactor: Redactor,
 ): { value: unknown; fired: RedactionHit[] } {
   const fired: RedactionHit[] = [];
-  const fieldRules = redactor.rules.filter((r) => r.field !== undefined);
-  const fieldRuleFor = (key: string) => fieldRules.find((r) => r.field!.test(key));
+  if (typeof value === "string") {
+    // The proxy redacts many single texts (names, reasons, summaries): no walk, no closures.
+    const r = redactor.redactText(value);
+    for (const ruleId of r.fired) fired.push({ ruleId, pointer: "" });
+    return { value: r.text, fired };
+  }
+  const fieldRuleFor = fieldRuleLookup(redactor.rules);
   const walk = (v: unknown, pointer: string, depth: number): unknown => {
     if (typeof v === "string") {
       const r = redactor.redactText(v);
@@ -68,4 +73,31 @@ export function redactValue(
     return out;
   };
   return { value: walk(value, "", 0), fired };
+}
+
+type Rule = Redactor["rules"][number];
+const FIELD_RULE_LOOKUPS = new WeakMap<Redactor["rules"], (key: string) => Rule | undefined>();
+/** Keys remembered per rule list before the memory starts over (keys come from clients: no bound otherwise). */
+const FIELD_MEMO_KEYS = 1024;
+
+/**
+ * The first rule whose `field` matches a key, remembered per rule list and key: arguments repeat their keys,
+ * and each lookup otherwise tests every field rule's pattern.
+ */
+function fieldRuleLookup(rules: Redactor["rules"]): (key: string) => Rule | undefined {
+  let lookup = FIELD_RULE_LOOKUPS.get(rules);
+  if (lookup) return lookup;
+  const fieldRules = rules.filter((r) => r.field !== undefined);
+  const memo = new Map<string, Rule | null>();
+  lookup = (key) => {
+    let r = memo.get(key);
+    if (r === undefined) {
+      r = fieldRules.find((f) => f.field!.test(key)) ?? null;
+      if (memo.size >= FIELD_MEMO_KEYS) memo.clear();
+      memo.set(key, r);
+    }
+    return r ?? undefined;
+  };
+  FIELD_RULE_LOOKUPS.set(rules, lookup);
+  return lookup;
 }

@@ -88,3 +88,20 @@ Deno.test("redactValue() fails closed on nesting deeper than the limit", () => {
   assert.ok(!JSON.stringify(value).includes("password=x"));
   assert.ok(fired.some((f) => f.ruleId === DEPTH_LIMIT_RULE_ID));
 });
+
+Deno.test("redactValue() judges a key the same every time, also after more keys than it remembers", () => {
+  const many: Record<string, string> = {};
+  for (let i = 0; i < 1500; i++) many[`k${i}`] = "plain";
+  for (let round = 0; round < 3; round++) {
+    const { value, fired } = redactValue({ ...many, password: "hunter22", note: "plain" }, r);
+    const v = value as Record<string, string>;
+    assert.notEqual(v.password, "hunter22");
+    assert.equal(v.note, "plain");
+    assert.equal(v.k1499, "plain");
+    assert.deepEqual(fired.map((f) => f.pointer), ["/password"]);
+  }
+  // A text on its own: redacted like a value inside an object, reported at the root pointer.
+  const one = redactValue("token ghp_abcdefghijklmnopqrstuvwxyz0123456789", r);
+  assert.ok(!String(one.value).includes("ghp_"));
+  assert.deepEqual(one.fired.map((f) => f.pointer), [""]);
+});
