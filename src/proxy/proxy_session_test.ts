@@ -114,6 +114,18 @@ Deno.test("ProxySession rejects duplicate keys and invalid JSON with -32700 and 
   assert.equal(h.trace.events.filter((e) => e.kind === "malformed").length, 2);
 });
 
+Deno.test("ProxySession refuses a call whose escaped key JSON.parse would misread, and forwards nothing", () => {
+  const h = harness();
+  JSON.parse('{"q":1,"\\\\":2}'); // V8 15.0 then reads the one-character key "\\u0070" below as "\\"
+  h.client(
+    String
+      .raw`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_file","arguments":{"q":1,"\u0070":2}}}`,
+  );
+  assert.equal(h.toServer.length, 0);
+  const e = h.toClient[0]!.error as Msg;
+  assert.equal(e.code, -32700);
+});
+
 Deno.test("ProxySession judges a batch element by element and answers with one array", () => {
   const h = harness();
   h.client([call(1, "read_file", { path: "/proj/a" }), call(2, "exec", {}), {
