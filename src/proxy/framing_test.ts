@@ -208,7 +208,7 @@ Deno.test("parseFrameText() accepts only what a JavaScript JSON parser reads the
       ),
     ),
   })).node;
-  let accepted = 0, misread = 0;
+  let accepted = 0;
   fc.assert(
     fc.property(node, (text) => {
       try {
@@ -227,7 +227,6 @@ Deno.test("parseFrameText() accepts only what a JavaScript JSON parser reads the
         return;
       }
       const v8ReadsIt = isDeepStrictEqual(JSON.parse(text), reference);
-      if (!v8ReadsIt) misread++;
       // Never a value the text does not hold; and no text V8 reads right is turned away.
       if (r.ok) {
         accepted++;
@@ -237,8 +236,6 @@ Deno.test("parseFrameText() accepts only what a JavaScript JSON parser reads the
     { numRuns: 4000 },
   );
   assert.ok(accepted > 1000, `only ${accepted} texts accepted`);
-  // Not an assertion on V8 (a fixed V8 misreads nothing); shows whether the case was exercised.
-  if (misread === 0) console.error("note: this V8 read every generated text right");
 });
 
 Deno.test("parseFrameText() rejects a one-character escaped key that JSON.parse misreads, and says why", () => {
