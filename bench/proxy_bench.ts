@@ -165,13 +165,17 @@ interface CpuPerCall {
   utilization: number;
 }
 
-function cpuMeter(pid: number): () => CpuPerCall & { calls: (n: number) => CpuPerCall } {
+/** Starts measuring; the function it returns gives the CPU spent since, per call over `calls` calls. */
+function cpuMeter(pid: number): (calls: number) => CpuPerCall {
   const p0 = cpuUs(pid), t0 = cpuUs(pid, pid), m0 = machineUs();
-  return () => {
-    const dp = cpuUs(pid) - p0, dt = cpuUs(pid, pid) - t0, m1 = machineUs();
-    const dm = m1.busy - m0.busy, dtotal = m1.total - m0.total;
-    const at = (n: number) => ({ process: dp / n, main: dt / n, machine: dm / n, utilization: dm / dtotal });
-    return { ...at(1), calls: at };
+  return (calls) => {
+    const m1 = machineUs();
+    return {
+      process: (cpuUs(pid) - p0) / calls,
+      main: (cpuUs(pid, pid) - t0) / calls,
+      machine: (m1.busy - m0.busy) / calls,
+      utilization: (m1.busy - m0.busy) / (m1.total - m0.total),
+    };
   };
 }
 
@@ -208,7 +212,7 @@ async function round(argv: string[], withBig: boolean): Promise<RoundResult> {
     await echo(c, "hello");
     lat.push(performance.now() - s);
   }
-  const seqCpu = seqMeter().calls(CALLS);
+  const seqCpu = seqMeter(CALLS);
   lat.sort((a, b) => a - b);
   // Throughput: keep 64 calls in flight until THROUGHPUT_CALLS are answered.
   const tpMeter = cpuMeter(c.child.pid);
@@ -222,7 +226,7 @@ async function round(argv: string[], withBig: boolean): Promise<RoundResult> {
   };
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
   const throughput = THROUGHPUT_CALLS / ((performance.now() - tt) / 1000);
-  const tpCpu = tpMeter().calls(THROUGHPUT_CALLS);
+  const tpCpu = tpMeter(THROUGHPUT_CALLS);
   const r: RoundResult = { initMs, p50: pct(lat, 50), p99: pct(lat, 99), throughput, seqCpu, tpCpu };
   if (withBig) {
     const idle = vmHwmKb(c.child.pid);

@@ -240,15 +240,17 @@ function checkKeys(text: string, value: object): string | undefined {
   if (dup !== undefined) return `duplicate key "${dup}" in one object`;
   const written = new Map<string, number>();
   for (const k of scanKeys(text, true).keys!) written.set(k, (written.get(k) ?? 0) + 1);
-  for (const k of ownKeys(value)) {
+  let unwritten: string | undefined;
+  countOwnKeys(value, (k) => {
     const n = written.get(k);
-    if (n === undefined) {
-      return `the JSON parser read a key the message does not hold (${
-        JSON.stringify(k)
-      }); a message with escaped keys that cannot be read reliably is rejected`;
-    }
-    if (n === 1) written.delete(k);
+    if (n === undefined) unwritten ??= k;
+    else if (n === 1) written.delete(k);
     else written.set(k, n - 1);
+  });
+  if (unwritten !== undefined) {
+    return `the JSON parser read a key the message does not hold (${
+      JSON.stringify(unwritten)
+    }); a message with escaped keys that cannot be read reliably is rejected`;
   }
   if (written.size > 0) {
     return `the JSON parser lost the key ${
@@ -265,7 +267,7 @@ function checkKeys(text: string, value: object): string | undefined {
  * @returns how many keys it spells out (repeats included), whether any is written with an escape, and with
  * `decode` the keys
  */
-export function scanKeys(
+function scanKeys(
   text: string,
   decode: boolean,
 ): { count: number; escaped: boolean; keys?: string[] } {
@@ -308,23 +310,6 @@ function countQuoteColons(text: string): number {
   return n;
 }
 
-/** Every own key of every object inside a parsed JSON value, repeats across objects included. */
-function* ownKeys(value: object): Generator<string> {
-  const stack: object[] = [value];
-  while (stack.length > 0) {
-    const v = stack.pop()!;
-    if (Array.isArray(v)) {
-      for (const x of v) if (x !== null && typeof x === "object") stack.push(x);
-      continue;
-    }
-    for (const k of Object.keys(v)) {
-      yield k;
-      const x = (v as Record<string, unknown>)[k];
-      if (x !== null && typeof x === "object") stack.push(x);
-    }
-  }
-}
-
 /** The index of the quote that closes the string opening at `open`, or -1. */
 function closingQuote(text: string, open: number): number {
   let j = text.indexOf('"', open + 1);
@@ -343,9 +328,10 @@ const VISIT: object[] = [];
 /**
  * Counts the own keys of every object inside a parsed JSON value, without recursion (nesting has no limit).
  * @param value what `JSON.parse` returned
+ * @param onKey called with each key, repeats across objects included
  * @returns the number of keys, over all its objects
  */
-export function countOwnKeys(value: object): number {
+function countOwnKeys(value: object, onKey?: (key: string) => void): number {
   let n = 0;
   const base = VISIT.length;
   VISIT.push(value);
@@ -361,6 +347,7 @@ export function countOwnKeys(value: object): number {
       for (const k in v) {
         if (!Object.hasOwn(v, k)) continue;
         n++;
+        onKey?.(k);
         const x = (v as Record<string, unknown>)[k];
         if (x !== null && typeof x === "object") VISIT.push(x);
       }
