@@ -9,6 +9,7 @@ import {
 import { isTraceEventV1 } from "./_is_trace_event_v1.ts";
 import type { ToolAnnotations } from "./classify_tool.ts";
 import { isSensitivePath, isTooBroadPath } from "./sensitive_paths.ts";
+import { parseJsonStrict } from "../json/mod.ts";
 
 /** Why a call that was seen was not learned. */
 export type NotLearnedReason =
@@ -245,13 +246,15 @@ export class TraceAccumulator {
   addLine(text: string, where: { file: string; line: number; auditServer?: string }): void {
     this.counts.lines++;
     if (text.trim() === "") return;
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch (e) {
-      this.#bad(where, `not JSON: ${(e as Error).message}`);
+    const read = parseJsonStrict(text);
+    if (!read.ok) {
+      this.#bad(
+        where,
+        read.problem === "key" ? read.error : `not JSON: ${read.error.replace(/^invalid JSON: /, "")}`,
+      );
       return;
     }
+    const raw = read.value;
     if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
       this.#bad(where, "not a JSON object");
       return;

@@ -119,6 +119,7 @@ Deno.test("TraceAccumulator reports malformed lines with file:line and keeps goi
     "",
     v1({}),
     '{"v":1,"permission":"read","value":"/x"}',
+    v1({}).replace('"tool"', '"tool":"hidden","t\\u006fol"'), // read as the proxy reads: refused
   ], "f.jsonl");
   assert.deepEqual(acc.malformed.map((m) => `${m.file}:${m.line}`), [
     "f.jsonl:1",
@@ -126,7 +127,10 @@ Deno.test("TraceAccumulator reports malformed lines with file:line and keeps goi
     "f.jsonl:3",
     "f.jsonl:4",
     "f.jsonl:7",
+    "f.jsonl:8",
   ]);
+  assert.match(acc.malformed[0]!.message, /^not JSON: /);
+  assert.equal(acc.malformed[5]!.message, 'duplicate key "tool" in one object');
   assert.equal(acc.counts.learned, 1);
 });
 

@@ -8,6 +8,7 @@ import {
   type PackIssue,
   validateAttackPack,
 } from "./attack_pack.ts";
+import { parseJsonStrict } from "../json/mod.ts";
 
 const MODULE_EXTS = new Set([".ts", ".mts", ".js", ".mjs"]);
 const DATA_EXTS = new Set([".json", ".yaml", ".yml"]);
@@ -159,12 +160,10 @@ function parseJsonl(source: string, text: string): AttackPackDescriptor {
   text.split(/\r?\n/).forEach((line, i) => {
     const t = line.trim();
     if (t === "" || t.startsWith("//") || t.startsWith("#")) return;
-    let v: unknown;
-    try {
-      v = JSON.parse(t);
-    } catch (e) {
-      throw invalid(source, `line ${i + 1}: ${(e as Error).message}`);
-    }
+    // Read as the live proxy reads a message, so an attack is replayed as the proxy would see it.
+    const r = parseJsonStrict(t);
+    if (!r.ok) throw invalid(source, `line ${i + 1}: ${r.error}`);
+    const v = r.value;
     if (header === undefined) {
       if (v === null || typeof v !== "object" || !("apiVersion" in v)) {
         throw invalid(

@@ -94,6 +94,10 @@ Deno.test("loadAttackPack() reads JSONL: a header line, then one attack per line
     "bad.jsonl": bad,
     "noheader.jsonl": JSON.stringify(ATTACK),
     "broken.jsonl": `${JSON.stringify(HEADER)}\n{oops`,
+    // Two "id"s (one spelled with an escape): JSON.parse keeps the second, the proxy refuses the line.
+    "twice.jsonl": `${JSON.stringify(HEADER)}\n${
+      JSON.stringify(ATTACK).replace("{", '{"\\u0069d":"other",')
+    }`,
   }, async (dir) => {
     assert.equal((await loadAttackPack("good.jsonl", { cwd: dir })).attacks.length, 1);
     await assert.rejects(
@@ -104,7 +108,11 @@ Deno.test("loadAttackPack() reads JSONL: a header line, then one attack per line
       loadAttackPack("noheader.jsonl", { cwd: dir }),
       pluginError(/line 1: the first line/),
     );
-    await assert.rejects(loadAttackPack("broken.jsonl", { cwd: dir }), pluginError(/line 2:/));
+    await assert.rejects(loadAttackPack("broken.jsonl", { cwd: dir }), pluginError(/line 2: invalid JSON/));
+    await assert.rejects(
+      loadAttackPack("twice.jsonl", { cwd: dir }),
+      pluginError(/line 2: duplicate key "id" in one object/),
+    );
   });
 });
 

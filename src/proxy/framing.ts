@@ -1,4 +1,5 @@
 import { isUtf8 } from "node:buffer";
+import { parseJsonStrict } from "../json/mod.ts";
 /** Default per-message size cap: 64 MiB. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
@@ -177,10 +178,9 @@ export function takeLineText(f: Extract<Frame, { kind: "line" }>): string | unde
 }
 
 /**
- * Parses one NDJSON line exactly once: UTF-8 must be valid, the JSON must be valid, no object may hold the
- * same key twice (`JSON.parse` keeps the last one, a server may keep the first, so the proxy and the server
- * could see different calls), and every key must be read as written (see `checkKeys`: V8 can misread an
- * escaped one-character key). Blank lines are reported as empty.
+ * Parses one NDJSON line exactly once: UTF-8 must be valid, and the JSON is read by `parseJsonStrict` (no
+ * object may hold the same key twice, so the proxy and the server cannot see different calls, and every key
+ * must be read as written). Blank lines are reported as empty.
  *
  * @param bytes the line without its newline
  * @returns the parsed value, or why it was rejected
@@ -201,164 +201,10 @@ export function notUtf8(): ParsedFrame {
  * @returns the parsed value, or why it was rejected
  */
 export function parseFrameText(text: string): ParsedFrame {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    if (text.trim() === "") return { ok: false, empty: true };
-    return { ok: false, error: `invalid JSON: ${(e as Error).message}`, code: -32700 };
-  }
-  if (value !== null && typeof value === "object") {
-    const problem = checkKeys(text, value);
-    if (problem !== undefined) return { ok: false, error: problem, code: -32700 };
-  }
-  return { ok: true, value };
+  const r = parseJsonStrict(text);
+  if (r.ok) return r;
+  return r.problem === "empty" ? { ok: false, empty: true } : { ok: false, error: r.error, code: -32700 };
 }
-
-/**
- * Checks that the parsed value holds exactly the keys the text spells out: no object repeats a key, and
- * every key was read as written. The second is not a given: V8 15.0 (Deno 2.9.6) reads a one-character key
- * written with an escape (`"\u0061"`, `"\""`) as `"\\"` once some object of the same shape had that key, so
- * JSON.parse can return a key the sender never wrote. Keys without escapes are read right (a differential
- * test against a JavaScript parser found no difference over 19,000 such texts), so for them counting is
- * enough, with nothing built: each key becomes one own property unless an object repeats it. Texts with an
- * escaped key compare every decoded key, each decoded on its own (a lone string literal is not affected).
- * @returns why the message is rejected, or undefined
- */
-function checkKeys(text: string, value: object): string | undefined {
-  // No backslash at all (most messages): no key is escaped, and every quote delimits a string, so counting
-  // the quotes followed by a colon counts every key (and the opening quote of a value that starts with a
-  // colon, which can only raise the count). Equal to the parsed keys, then, means no key is repeated.
-  const plain = text.indexOf("\\") === -1;
-  const tokens = plain ? undefined : scanKeys(text, false);
-  if (!tokens?.escaped) {
-    if ((tokens ? tokens.count : countQuoteColons(text)) === countOwnKeys(value)) return undefined;
-    const dup = findDuplicateKey(text);
-    return dup === undefined ? undefined : `duplicate key "${dup}" in one object`;
-  }
-  const dup = findDuplicateKey(text);
-  if (dup !== undefined) return `duplicate key "${dup}" in one object`;
-  const written = new Map<string, number>();
-  for (const k of scanKeys(text, true).keys!) written.set(k, (written.get(k) ?? 0) + 1);
-  let unwritten: string | undefined;
-  countOwnKeys(value, (k) => {
-    const n = written.get(k);
-    if (n === undefined) unwritten ??= k;
-    else if (n === 1) written.delete(k);
-    else written.set(k, n - 1);
-  });
-  if (unwritten !== undefined) {
-    return `the JSON parser read a key the message does not hold (${
-      JSON.stringify(unwritten)
-    }); a message with escaped keys that cannot be read reliably is rejected`;
-  }
-  if (written.size > 0) {
-    return `the JSON parser lost the key ${
-      JSON.stringify(written.keys().next().value)
-    }; a message with escaped keys that cannot be read reliably is rejected`;
-  }
-  return undefined;
-}
-
-/**
- * Scans the object keys written in valid JSON text: in JSON, a string followed by `:` is always a key.
- * @param text valid JSON
- * @param decode also return every key, decoded
- * @returns how many keys it spells out (repeats included), whether any is written with an escape, and with
- * `decode` the keys
- */
-function scanKeys(
-  text: string,
-  decode: boolean,
-): { count: number; escaped: boolean; keys?: string[] } {
-  let count = 0;
-  let escaped = false;
-  const keys: string[] | undefined = decode ? [] : undefined;
-  let i = text.indexOf('"');
-  while (i !== -1) {
-    const end = closingQuote(text, i);
-    if (end === -1) break; // not valid JSON; the caller checked already
-    let k = end + 1;
-    while (k < text.length && text.charCodeAt(k) <= 32) k++;
-    if (text.charCodeAt(k) === COLON) {
-      count++;
-      if (!escaped) {
-        // Each key's own characters only: a search past its end could cross the whole text for every key.
-        for (let c = i + 1; c < end; c++) {
-          if (text.charCodeAt(c) === BACKSLASH) {
-            escaped = true;
-            break;
-          }
-        }
-      }
-      if (keys) keys.push(JSON.parse(text.slice(i, end + 1)) as string);
-    }
-    i = text.indexOf('"', end + 1);
-  }
-  return { count, escaped, keys };
-}
-
-/** Quotes followed by JSON white space and a colon, in text without a backslash. */
-function countQuoteColons(text: string): number {
-  let n = 0;
-  for (let i = text.indexOf('"'); i !== -1; i = text.indexOf('"', i + 1)) {
-    let k = i + 1;
-    let c = text.charCodeAt(k);
-    while (c === 32 || c === 10 || c === 13 || c === 9) c = text.charCodeAt(++k);
-    if (c === COLON) n++;
-  }
-  return n;
-}
-
-/** The index of the quote that closes the string opening at `open`, or -1. */
-function closingQuote(text: string, open: number): number {
-  let j = text.indexOf('"', open + 1);
-  while (j !== -1 && text.charCodeAt(j - 1) === BACKSLASH) {
-    let bs = 1;
-    while (text.charCodeAt(j - 1 - bs) === BACKSLASH) bs++;
-    if (bs % 2 === 0) break;
-    j = text.indexOf('"', j + 1);
-  }
-  return j;
-}
-
-/** Containers still to visit in {@link countOwnKeys}: kept between calls, so a message allocates nothing. */
-const VISIT: object[] = [];
-
-/**
- * Counts the own keys of every object inside a parsed JSON value, without recursion (nesting has no limit).
- * @param value what `JSON.parse` returned
- * @param onKey called with each key, repeats across objects included
- * @returns the number of keys, over all its objects
- */
-function countOwnKeys(value: object, onKey?: (key: string) => void): number {
-  let n = 0;
-  const base = VISIT.length;
-  VISIT.push(value);
-  try {
-    while (VISIT.length > base) {
-      const v = VISIT.pop()!;
-      if (Array.isArray(v)) {
-        for (const x of v) if (x !== null && typeof x === "object") VISIT.push(x);
-        continue;
-      }
-      // Own keys only (JSON.parse makes a "__proto__" key an own property): an enumerable property someone
-      // added to Object.prototype must not make up for a repeated key.
-      for (const k in v) {
-        if (!Object.hasOwn(v, k)) continue;
-        n++;
-        onKey?.(k);
-        const x = (v as Record<string, unknown>)[k];
-        if (x !== null && typeof x === "object") VISIT.push(x);
-      }
-    }
-  } finally {
-    VISIT.length = base;
-  }
-  return n;
-}
-
-const QUOTE = 34, BACKSLASH = 92, LBRACE = 123, RBRACE = 125, LBRACKET = 91, RBRACKET = 93, COLON = 58;
 
 const ID_AT_START_REGEXP = /^\s*\{(?:[^{}]*?,)?\s*"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")/;
 const ID_AT_END_REGEXP = /[{,]\s*"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")\s*\}\s*$/;
@@ -383,50 +229,4 @@ export function oversizeId(f: Extract<Frame, { kind: "oversize" }>): string | nu
   };
   return (f.head ? tryParse(ID_AT_START_REGEXP.exec(dec.decode(f.head))) : undefined) ??
     (f.tail ? tryParse(ID_AT_END_REGEXP.exec(dec.decode(f.tail))) : undefined);
-}
-
-/**
- * Finds the first key that appears twice in the same JSON object. Assumes `text` is valid JSON (call it
- * after `JSON.parse` succeeded). Keys are compared after unescaping, so `"a"` and `"\u0061"` collide.
- *
- * @param text valid JSON
- * @returns the duplicated key, or undefined
- */
-export function findDuplicateKey(text: string): string | undefined {
-  // One entry per open container: an array of keys for an object (a Set once it grows), null for an array.
-  const stack: (string[] | Set<string> | null)[] = [];
-  const n = text.length;
-  let i = 0;
-  while (i < n) {
-    const c = text.charCodeAt(i);
-    if (c === QUOTE) {
-      const j = closingQuote(text, i);
-      if (j === -1) return undefined; // not valid JSON; the caller checked already
-      const top = stack.length > 0 ? stack[stack.length - 1]! : null;
-      if (top !== null) {
-        // Inside an object: a string followed by ':' is a key.
-        let k = j + 1;
-        while (k < n && text.charCodeAt(k) <= 32) k++;
-        if (text.charCodeAt(k) === COLON) {
-          let key = text.slice(i + 1, j);
-          if (key.includes("\\")) key = JSON.parse(`"${key}"`) as string;
-          if (Array.isArray(top)) {
-            if (top.includes(key)) return key;
-            top.push(key);
-            if (top.length > 16) stack[stack.length - 1] = new Set(top);
-          } else {
-            if (top.has(key)) return key;
-            top.add(key);
-          }
-        }
-      }
-      i = j + 1;
-      continue;
-    }
-    if (c === LBRACE) stack.push([]);
-    else if (c === LBRACKET) stack.push(null);
-    else if (c === RBRACE || c === RBRACKET) stack.pop();
-    i++;
-  }
-  return undefined;
 }

@@ -34,7 +34,6 @@
  */
 export {
   DEFAULT_MAX_MESSAGE_BYTES,
-  findDuplicateKey,
   type Frame,
   LineSplitter,
   oversizeId,

@@ -2,6 +2,7 @@ import { isWithin, normalizeAbsolute } from "../canonical/mod.ts";
 import type { TraceEventV1 } from "../trace/mod.ts";
 import type { FlagReason } from "./plan_launch.ts";
 import type { BrokerCheck } from "./start_broker.ts";
+import { parseJsonStrict } from "../json/mod.ts";
 
 /** One line of Deno's permission audit log (`DENO_AUDIT_PERMISSIONS`, schema permission-audit.v1). */
 export interface AuditEntry {
@@ -34,17 +35,17 @@ export function parseAuditLog(text: string): AuditEntry[] {
   const out: AuditEntry[] = [];
   for (const line of text.split("\n")) {
     if (line.trim() === "") continue;
-    try {
-      const e = JSON.parse(line);
-      if (e && typeof e.permission === "string") {
-        out.push({
-          v: 1,
-          datetime: String(e.datetime ?? ""),
-          permission: e.permission,
-          value: typeof e.value === "string" ? e.value : null,
-        });
-      }
-    } catch { /* truncated line */ }
+    const r = parseJsonStrict(line);
+    if (!r.ok) continue; // truncated line (or one with a repeated or unreadable key)
+    const e = r.value as Record<string, unknown> | null;
+    if (e && typeof e.permission === "string") {
+      out.push({
+        v: 1,
+        datetime: String(e.datetime ?? ""),
+        permission: e.permission,
+        value: typeof e.value === "string" ? e.value : null,
+      });
+    }
   }
   return out;
 }

@@ -19,6 +19,7 @@ Deno.test("auditToTraceEvents() folds audit lines into valid containment events 
     '{"v":1,"datetime":"2026-11-24T21:07:59Z","permission":"write","value":"/r/a.txt"}',
     '{"v":1,"datetime":"2026-11-24T21:08:00Z","permission":"write","value":"/r/out.txt"}',
     '{"v":1,"datetime":"2026-11-24T21:08:00Z","permission":"net","value":"api.example.com:443"}',
+    '{"v":1,"datetime":"2026-11-24T21:08:00Z","permission":"read","value":"/r/x","v\\u0061lue":"/r"}', // skipped
     '{"v":1,"datetime":"2026-11-24T21:08:00Z","permission":"re', // truncated by a kill
   ].join("\n");
   const events = auditToTraceEvents(parseAuditLog(text), base);

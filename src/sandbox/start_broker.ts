@@ -4,6 +4,7 @@ import { AgentPermsError } from "../errors.ts";
 import type { CompiledPolicy } from "../policy/mod.ts";
 import { permissionCall } from "./permission_call.ts";
 import { planLaunch } from "./plan_launch.ts";
+import { parseJsonStrict } from "../json/mod.ts";
 
 /** One permission check the broker answered (for the trace: `kind: "containment"`, `source: "broker"`). */
 export interface BrokerCheck {
@@ -99,10 +100,12 @@ export async function startBroker(opts: StartBrokerOptions): Promise<Broker> {
   const enc = new TextEncoder();
 
   const answer = (line: string): string => {
-    let req: { id?: unknown; pid?: unknown; datetime?: unknown; permission?: unknown; value?: unknown };
-    try {
-      req = JSON.parse(line);
-    } catch {
+    const parsed = parseJsonStrict(line);
+    const req = (parsed.ok ? parsed.value : undefined) as
+      | { id?: unknown; pid?: unknown; datetime?: unknown; permission?: unknown; value?: unknown }
+      | null
+      | undefined;
+    if (req === null || typeof req !== "object") {
       // Deno only sends JSON lines; if one is garbled, still answer (deny) so the server does not hang.
       const id = /"id"\s*:\s*(\d+)/.exec(line)?.[1];
       return id === undefined

@@ -57,6 +57,12 @@ Deno.test("startBroker() answers each request line by id through decide(), deriv
       [9, "deny"],
       "a garbled request is denied, not left hanging",
     );
+    // A repeated key (the second spelled with an escape) is not a request anyone can read reliably: deny.
+    const twice = await ask(c2, [
+      `{"v":1,"id":10,"permission":"read","value":"${dir}/other","v\\u0061lue":"${dir}/ok/a"}\n`,
+    ]);
+    assert.deepEqual([twice[0]?.id, twice[0]?.result], [10, "deny"]);
+    assert.match(String(twice[0]?.reason), /malformed permission request/);
     assert.equal(checks.length, 5);
     assert.deepEqual(checks[1]?.decision.ruleIds, ["sandbox/read"]);
     c1.close();

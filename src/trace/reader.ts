@@ -7,6 +7,7 @@ import {
   type TraceEventV1,
   TraceEventV1Schema,
 } from "./schema.ts";
+import { parseJsonStrict } from "../json/mod.ts";
 
 /** A line the reader skipped, with where it was. */
 export interface TraceProblem {
@@ -111,20 +112,19 @@ async function* readOneFile(file: string, onProblem: (p: TraceProblem) => void):
   const handle = (text: string, terminated: boolean): TraceRecord | undefined => {
     lineNo++;
     if (text.trim() === "") return undefined;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (e) {
+    const r = parseJsonStrict(text);
+    if (!r.ok) {
       onProblem({
         file,
         line: lineNo,
         torn: !terminated,
         message: terminated
-          ? `malformed line: ${(e as Error).message}`
+          ? `malformed line: ${r.error}`
           : "torn last line (the writer stopped mid-line), skipped",
       });
       return undefined;
     }
+    const value = r.value;
     const event = toV1(value, file);
     if (typeof event === "string") {
       onProblem({ file, line: lineNo, torn: false, message: event });

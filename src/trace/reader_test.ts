@@ -29,12 +29,13 @@ Deno.test("readTraceEvents() skips a torn last line and reports malformed lines 
     await Deno.writeTextFile(
       f,
       line(v1("one")) + "{broken\n" + line({ v: 1, kind: "nope" }) + "\n" + line(v1("two")) +
-        '{"v":1,"kind":"ca',
+        line(v1("three")).replace('"detail"', '"detail":"hidden","det\\u0061il"') + '{"v":1,"kind":"ca',
     );
     const { events, problems } = await collect(f);
     assert.deepEqual(events.map((e) => [e.event.detail, e.line]), [["one", 1], ["two", 5]]);
-    assert.deepEqual(problems.map((p) => [p.line, p.torn]), [[2, false], [3, false], [6, true]]);
-    assert.match(problems[2]!.message, /torn last line/);
+    assert.deepEqual(problems.map((p) => [p.line, p.torn]), [[2, false], [3, false], [6, false], [7, true]]);
+    assert.match(problems[2]!.message, /^malformed line: duplicate key "detail" in one object$/);
+    assert.match(problems[3]!.message, /torn last line/);
     assert.equal(problems[0]!.file, f);
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -44,6 +44,15 @@ Deno.test("agentperms redact --format json redacts each JSONL value and drops li
   assert.ok(r.err.includes("2 redaction(s)"), r.err);
 });
 
+Deno.test("agentperms redact --format json drops a line with a repeated key instead of rewriting it, naming no key", async () => {
+  // JSON.parse keeps the last of the two: the output would hold one key where the line held two.
+  const r = await redact(["--format", "json"], '{"password":"hunter2","p\\u0061ssword":"x"}\n{"ok":1}\n');
+  assert.equal(r.out, '{"ok":1}\n');
+  assert.equal(r.code, 3);
+  assert.ok(r.err.includes("error: line 1 is JSON with a repeated or unreadable key, dropped"), r.err);
+  assert.ok(!r.err.includes("password") && !r.err.includes("hunter2"), r.err);
+});
+
 Deno.test("agentperms redact --list prints every rule with its pack, category and switch", async () => {
   const r = await redact(["--list", "--no-api-keys"], "");
   assert.equal(r.code, 0);

@@ -7,6 +7,7 @@ import { loadPolicy } from "../../policy/mod.ts";
 import { type CommandEnv, homeOf } from "../command_env.ts";
 import { EXIT } from "../exit_codes.ts";
 import { printPolicyWarnings, readLines } from "../shared.ts";
+import { parseJsonStrict } from "../../json/mod.ts";
 
 interface CheckOptions {
   policy: string;
@@ -69,12 +70,19 @@ Exit: 0 when every call is allowed, 1 when any is denied or needs approval (or a
         return decide(loaded.compiled, call);
       };
       if (opts.call !== undefined) {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(opts.call);
-        } catch (e) {
-          throw new AgentPermsError("usage", `--call is not valid JSON: ${(e as Error).message}`);
+        const r = parseJsonStrict(opts.call);
+        if (!r.ok && r.problem === "key") {
+          throw new AgentPermsError("usage", `--call is refused: ${r.error}`, {
+            hint: "The proxy refuses such a message before judging it: write each key once, without escapes",
+          });
         }
+        if (!r.ok) {
+          throw new AgentPermsError(
+            "usage",
+            `--call is not valid JSON: ${r.error.replace(/^invalid JSON: /, "")}`,
+          );
+        }
+        const parsed = r.value;
         let d;
         try {
           d = judge(parsed);
@@ -103,7 +111,10 @@ Exit: 0 when every call is allowed, 1 when any is denied or needs approval (or a
         let id: unknown = null;
         let out: Record<string, unknown>;
         try {
-          const v = JSON.parse(line);
+          // Read as the live proxy reads a message: a call it would refuse is an error here too.
+          const r = parseJsonStrict(line);
+          if (!r.ok) throw new Error(r.error);
+          const v = r.value as { id?: unknown } | null;
           id = v?.id ?? null;
           const d = judge(v);
           out = { id, verdict: d.verdict, ruleIds: d.ruleIds, reason: d.reason };

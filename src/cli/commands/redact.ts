@@ -14,6 +14,7 @@ import {
 import { type CommandEnv, homeOf } from "../command_env.ts";
 import { EXIT } from "../exit_codes.ts";
 import { TextLineStream } from "../text_line_stream.ts";
+import { parseJsonStrict } from "../../json/mod.ts";
 
 interface RedactOptions {
   plugin: string[];
@@ -61,7 +62,7 @@ Examples:
 
 Rule ids are <pack>/<rule>. Plugins are checked on load: each redact sample must change, each keep
 sample must not, and no rule may backtrack on long hostile input (exit 3 otherwise). Exit: 0 ok, 2 bad flag, 3 invalid plugin or a line that is not JSON
-in --format json (the line is dropped, never printed unredacted).`,
+(or repeats a key) in --format json (the line is dropped, never printed unredacted).`,
     )
     .action(async (opts: RedactOptions) => {
       const { io } = env;
@@ -131,16 +132,20 @@ in --format json (the line is dropped, never printed unredacted).`,
             io.stdout("\n");
             continue;
           }
-          let parsed: unknown;
-          try {
-            parsed = JSON.parse(line);
-          } catch {
+          // Strict, so a repeated key or one V8 misreads is not silently rewritten in the output.
+          const read = parseJsonStrict(line);
+          if (!read.ok) {
             bad++;
-            // Never echo the line, not even the parser's message (V8 quotes the input): it may hold the
-            // very secret we are here to remove.
-            io.stderr(`error: line ${lineNo} is not JSON, dropped\n`);
+            // Never echo the line, not even the parser's message (V8 quotes the input; a repeated key is
+            // named): it may hold the very secret we are here to remove.
+            io.stderr(
+              `error: line ${lineNo} is ${
+                read.problem === "key" ? "JSON with a repeated or unreadable key" : "not JSON"
+              }, dropped\n`,
+            );
             continue;
           }
+          const parsed = read.value;
           const r = redactValue(parsed, redactor);
           for (const h of r.fired) counts.set(h.ruleId, (counts.get(h.ruleId) ?? 0) + 1);
           io.stdout(JSON.stringify(r.value) + "\n");

@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { parse as parseJsonc } from "jsonc-parser";
+import { isDeepStrictEqual } from "node:util";
+import { findDuplicateKey, parseJsonStrict } from "./mod.ts";
+
+Deno.test("findDuplicateKey() finds keys repeated in one object, including escaped spellings", () => {
+  assert.equal(findDuplicateKey('{"name":"exec","name":"read"}'), "name");
+  assert.equal(findDuplicateKey('{"params":{"name":"read","arguments":{},"name":"exec"}}'), "name");
+  assert.equal(findDuplicateKey('{"a":1,"\\u0061":2}'), "a");
+  assert.equal(findDuplicateKey('[{"a":1},{"a":2}]'), undefined);
+  assert.equal(findDuplicateKey('{"a":{"a":1},"b":["a","a"]}'), undefined);
+  assert.equal(findDuplicateKey('{"a":"x\\"y","b":"\\\\","c":"\\\\\\"","a":0}'), "a");
+  assert.equal(findDuplicateKey('{ "k" : 1 , "k" : 2 }'), "k");
+  assert.equal(findDuplicateKey('{"v":"\\"k\\":1","k":1}'), undefined);
+});
+
+Deno.test("parseJsonStrict() accepts only what a JavaScript JSON parser reads the same, and rejects repeated keys", () => {
+  // Random JSON with few distinct keys (so repeats are common), some written with escapes, and one-character
+  // keys with and without them: the case V8 15.0 misreads as "\\" once a same-shaped object had that key.
+  const key = fc.constantFrom(
+    "a",
+    "b",
+    "id",
+    "__proto__",
+    "\\u0061",
+    'a\\"',
+    "é",
+    "\\\\",
+    '\\"',
+    "\\u0069d",
+    "m",
+  );
+  const leaf = fc.oneof(
+    fc.integer(),
+    fc.constant('"x:\\"y"'),
+    fc.constant("null"),
+    fc.constant('"a":'),
+    fc.constant('": x"'), // a value that starts with a colon
+    fc.constant('"\\n"'),
+  );
+  const node: fc.Arbitrary<string> = fc.letrec<{ node: string }>((tie) => ({
+    node: fc.oneof(
+      { depthSize: "small", withCrossShrink: true },
+      leaf.map(String),
+      fc.array(tie("node"), { maxLength: 4 }).map((xs) => `[${xs.join(" , ")}]`),
+      fc.array(fc.tuple(key, fc.constantFrom("", " ", "\n\t"), tie("node")), { maxLength: 4 }).map((kv) =>
+        `{${kv.map(([k, space, v]) => `"${k}"${space}:${v}`).join(",")}}`
+      ),
+    ),
+  })).node;
+  let accepted = 0;
+  fc.assert(
+    fc.property(node, (text) => {
+      try {
+        JSON.parse(text);
+      } catch {
+        return; // a leaf like '"a":' on its own is not JSON
+      }
+      const r = parseJsonStrict(text);
+      const dup = findDuplicateKey(text);
+      const reference = parseJsonc(text); // jsonc-parser: JavaScript, no JSON.parse
+      if (dup !== undefined) {
+        assert.ok(
+          !r.ok && r.error.startsWith("duplicate key"),
+          `${JSON.stringify(text)}: ${JSON.stringify(r)}`,
+        );
+        return;
+      }
+      const v8ReadsIt = isDeepStrictEqual(JSON.parse(text), reference);
+      // Never a value the text does not hold; and no text V8 reads right is turned away.
+      if (r.ok) {
+        accepted++;
+        assert.deepEqual(r.value, reference, JSON.stringify(text));
+      } else assert.ok(!v8ReadsIt, `${JSON.stringify(text)} was rejected: ${JSON.stringify(r)}`);
+    }),
+    { numRuns: 4000 },
+  );
+  assert.ok(accepted > 1000, `only ${accepted} texts accepted`);
+});
+
+Deno.test("parseJsonStrict() rejects a one-character escaped key that JSON.parse misreads, and says why", () => {
+  JSON.parse('{"zq":[],"\\\\":{}}'); // gives the shape {zq, "\\"} to V8
+  const text = '{"zq":[],"\\u0061":[]}';
+  const v8 = Object.keys(JSON.parse(text));
+  const r = parseJsonStrict(text);
+  if (v8.includes("a")) assert.deepEqual(r, { ok: true, value: { zq: [], a: [] } }); // a V8 that reads it right
+  else {
+    assert.deepEqual(v8, ["zq", "\\"]); // V8 15.0, as measured
+    assert.ok(!r.ok && r.problem === "key", JSON.stringify(r));
+    assert.match(r.error, /escaped keys/);
+  }
+});
+
+Deno.test("parseJsonStrict() still finds a repeated key when Object.prototype has an enumerable property", () => {
+  const proto = Object.prototype as Record<string, unknown>;
+  proto.polluted = 1;
+  try {
+    const r = parseJsonStrict('{"a":1,"a":2,"b":{"c":3}}');
+    assert.equal(r.ok, false);
+    assert.equal(parseJsonStrict('{"a":1,"b":{"c":3}}').ok, true);
+  } finally {
+    delete proto.polluted;
+  }
+});
