@@ -1,5 +1,5 @@
 import { type ResolvedPath, type ResolveOptions, resolvePath } from "./resolve_path.ts";
-import { looksLikeUrl, normalizedStart, type ResolvedUrl, resolveUrl } from "./resolve_url.ts";
+import { looksLikeUrl, normalizedStart, type ResolvedUrl, resolveUrl, urlText } from "./resolve_url.ts";
 
 /** Which side sent the message: the client (agent) or the server. */
 export type Direction = "client" | "server";
@@ -210,6 +210,17 @@ const COMMAND_KEYS = new Set([
 const PATH_START_REGEXP =
   /^(?:~(?:$|[\\/])|\/|\.{1,2}(?:$|[\\/])|\$HOME\b|\$\{HOME\}|%USERPROFILE%|%HOME%|[A-Za-z]:[\\/]|\\\\|file:)/i;
 const MAILTO_REGEXP = /^[^\s@/]+@[^\s@/]+\.[a-z]{2,}$/i;
+const NAMED_MAILTO_REGEXP = /^[^<>]*<([^<>]+)>$/;
+
+/**
+ * True when `from` / `to` holds mail addresses (`a@b.io`, `Ann <a@b.io>`, several split by `,` or `;`), which
+ * are not paths. Anything else under those keys is judged as a path, relative ones included (`.ssh/id_rsa`).
+ */
+function isMailRecipients(s: string): boolean {
+  const parts = s.split(/[,;]/).map((p) => p.trim()).filter((p) => p !== "");
+  return parts.length > 0 &&
+    parts.every((p) => MAILTO_REGEXP.test(NAMED_MAILTO_REGEXP.exec(p)?.[1]?.trim() ?? p));
+}
 
 function isPathLikeKey(k: string): boolean {
   if (k === "profile" || k === "direction") return false;
@@ -320,7 +331,7 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
     }
     const isUrlKey = URL_KEYS.has(k) || k.endsWith("url") || k.endsWith("uri") || hint === "url";
     if (isUrlKey || looksLikeUrl(s)) {
-      if (/^file:/i.test(normalizedStart(s.trim()))) {
+      if (/^file:/i.test(normalizedStart(urlText(s.trim())))) {
         if (isUrlKey && !(uriIsPath || k.endsWith("uri")) && hint !== "path") call.fileUrls.push(found);
         call.paths.push({ ...resolvePath(s, opts), ...found });
         return;
@@ -330,7 +341,14 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
         call.urls.push({ ...u, ...found });
         return;
       }
-      if (isUrlKey) return;
+      // Not a URL, yet under a URL key or schema hint: a path there is still a path (`{"uri":"/etc/passwd"}`
+      // opens a file on many servers), and anything else is read as a bare host, as fetch tools that add
+      // "https://" read it. Neither way may it go unjudged.
+      if (isUrlKey && !looksLikePath(s) && !PATH_KEYS.has(k) && !isPathLikeKey(k) && hint !== "path") {
+        const bare = resolveUrl(s, { bareHost: true });
+        if (bare && bare.host !== "") call.urls.push({ ...bare, ...found });
+        return;
+      }
     }
     if (COMMAND_KEYS.has(k)) {
       for (const tok of shellTokens(s)) {
@@ -344,9 +362,7 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
     }
     if (CONTENT_KEYS.has(k) && hint !== "path") return;
     const isPathKey = hint === "path" || PATH_KEYS.has(k) || isPathLikeKey(k);
-    if (isPathKey && (k === "from" || k === "to") && (MAILTO_REGEXP.test(s.trim()) || !looksLikePath(s))) {
-      return; // mail recipients, not paths
-    }
+    if (isPathKey && (k === "from" || k === "to") && isMailRecipients(s)) return; // not paths
     if (isPathKey && s.trim() !== "") {
       call.paths.push({ ...resolvePath(s, opts), ...found });
       return;

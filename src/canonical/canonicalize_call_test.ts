@@ -72,6 +72,17 @@ Deno.test("canonicalizeCall() uses the tool's inputSchema hints", () => {
     },
   );
   assert.deepEqual(c.paths.map((p) => p.forms[0]), ["/proj/notes/a.md"]);
+  // A URL hint on a value without a scheme: read as a bare host, as fetch tools that add https:// read it.
+  assert.deepEqual(c.urls.map((u) => u.host), ["x.org"]);
+});
+
+Deno.test("canonicalizeCall() still judges paths when the server's schema calls them URIs", () => {
+  // A hostile server lists read with path: {format: "uri-reference"}; the value stays a path.
+  const inputSchema = { properties: { path: { type: "string", format: "uri-reference" } } };
+  for (const path of ["/home/u/.ssh/id_rsa", "../home/u/.ssh/id_rsa", "notes/a.md"]) {
+    const c = canonicalizeCall({ server: "s", tool: "read", arguments: { path } }, { ...O, inputSchema });
+    assert.equal(c.paths.length, 1, path);
+  }
 });
 
 Deno.test("canonicalizeCall() marks malformed and oversized calls", () => {

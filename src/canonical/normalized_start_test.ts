@@ -10,7 +10,16 @@ const wholePath = (s: string) => {
   const t = s.trim().replace(/^["'`]/, "").normalize("NFKC");
   return t.length > 0 && !t.includes("\n") && PATH_START_REGEXP.test(t);
 };
-const wholeUrl = (s: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s.trim().normalize("NFKC"));
+// A URL parser's reading first (C0 controls and spaces off both ends, tabs and newlines out), then NFKC.
+const wholeUrl = (s: string) => {
+  // deno-lint-ignore no-control-regex -- the C0 range is the point: a URL parser drops it at both ends
+  const t = s.trim().replace(/^[\u0000-\u0020]+/, "").replace(/[\u0000-\u0020]+$/, "").replace(
+    /[\t\n\r]/g,
+    "",
+  )
+    .normalize("NFKC");
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(t) || /^(?:https?|wss?|ftp|file):/i.test(t);
+};
 
 // Starts that matter (ASCII and full-width forms, combining marks, spaces) followed by long filler.
 const start = fc.constantFrom(
@@ -29,6 +38,11 @@ const start = fc.constantFrom(
   "／etc",
   "ｆｉｌｅ:",
   "ｈｔｔｐｓ://h",
+  "ｆｉｌｅ：",
+  "ht\ttps://h",
+  "\u0001file:",
+  "fi\nle\t：//",
+  "https:h",
   "\u0303",
   "e\u0301",
   "  ",

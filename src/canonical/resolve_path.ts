@@ -1,3 +1,4 @@
+import { urlText } from "./resolve_url.ts";
 /** How to resolve a path string the way the server (or the OS under it) would. */
 export interface ResolveOptions {
   /** Absolute directory relative paths are resolved against (the server's cwd). */
@@ -47,9 +48,11 @@ export function resolvePath(input: string, opts: ResolveOptions): ResolvedPath {
   for (let m = QUOTES_REGEXP.exec(t); m; m = QUOTES_REGEXP.exec(t)) t = (m[2] ?? "").trim();
   t = t.normalize("NFKC");
   let isUri = false;
-  if (/^file:/i.test(t)) {
+  // A file: URL is read as a URL parser reads it: "fi\tle:///x", "\u0001file:///x" and "file:///.s\nsh" too.
+  const asUrl = urlText(t);
+  if (/^file:/i.test(asUrl)) {
     isUri = true;
-    t = t.slice(5);
+    t = asUrl.slice(5);
     if (t.startsWith("//")) {
       const rest = t.slice(2);
       const slash = rest.indexOf("/");

@@ -15,6 +15,29 @@ export interface ResolvedUrl {
 }
 
 const SCHEME_REGEXP = /^[a-z][a-z0-9+.-]*:\/\//i;
+/**
+ * Schemes WHATWG parsers treat as special: they need no `//` (`https:evil.com`, `https:/evil.com` and
+ * `https:\\evil.com` all reach host evil.com).
+ */
+const SPECIAL_SCHEME_REGEXP = /^(?:https?|wss?|ftp|file):/i;
+/** Characters that can stand before the scheme's colon once tabs and newlines are removed (or look like them). */
+const SCHEME_AHEAD_REGEXP = /^[a-z0-9+.\-\t\n\r\u0080-\uffff]*?[:\ufe13\ufe55\uff1a]/i; // and colons NFKC makes ":"
+
+/**
+ * A string as a WHATWG URL parser reads it before parsing: C0 controls and spaces at either end dropped, and
+ * tabs and newlines removed anywhere (`"ht\ttps://evil.com"` and `"\u0001file:///etc/passwd"` are URLs to
+ * `new URL`, Node's `fileURLToPath` and Python's `urlsplit`). Tabs and newlines are only removed from a
+ * string whose start can still be a scheme followed by a colon, so long text is not copied for nothing.
+ * @param s a trimmed string
+ * @returns the string a URL parser would parse
+ */
+export function urlText(s: string): string {
+  let a = 0, b = s.length;
+  while (a < b && s.charCodeAt(a) <= 32) a++;
+  while (b > a && s.charCodeAt(b - 1) <= 32) b--;
+  const t = a === 0 && b === s.length ? s : s.slice(a, b);
+  return SCHEME_AHEAD_REGEXP.test(t) && /[\t\n\r]/.test(t) ? t.replace(/[\t\n\r]/g, "") : t;
+}
 const DEFAULT_PORTS: Record<string, string> = {
   "http:": "80",
   "https:": "443",
@@ -24,14 +47,15 @@ const DEFAULT_PORTS: Record<string, string> = {
 };
 
 /**
- * True when a string starts like a URL with an authority (`scheme://`).
+ * True when a string starts like a URL with an authority (`scheme://`), or with a special scheme and a colon
+ * (`https:evil.com`), read as a URL parser reads it (see {@link urlText}).
  * @param s a candidate
  * @returns whether it should be judged as a URL
  */
 export function looksLikeUrl(s: string): boolean {
-  const t = s.trim();
+  const t = urlText(s.trim());
   const start = normalizedStart(t);
-  if (SCHEME_REGEXP.test(start)) return true;
+  if (SCHEME_REGEXP.test(start) || SPECIAL_SCHEME_REGEXP.test(start)) return true;
   // A scheme has no length limit: when the start was cut and is only scheme characters (perhaps with the
   // "://" cut short at its end), what follows decides. (Whether it was cut is a question about t: NFKC may
   // shorten it, e.g. an astral look-alike letter is two UTF-16 units and becomes one.)
@@ -119,7 +143,7 @@ function startLength(s: string): number {
  * @returns the parsed URL, or undefined when it is not a URL
  */
 export function resolveUrl(input: string, opts: { bareHost?: boolean } = {}): ResolvedUrl | undefined {
-  let s = input.trim().normalize("NFKC").replaceAll("\0", "");
+  let s = urlText(input.trim()).normalize("NFKC").replaceAll("\0", "");
   if (opts.bareHost && !SCHEME_REGEXP.test(s)) s = `scheme-less://${s}`;
   let u: URL;
   try {
