@@ -642,11 +642,28 @@ export class ProxySession {
       }
       return;
     }
-    const k = idKey(m.id);
-    const pending = this.#pending.get(k);
+    let k = idKey(m.id);
+    let pending = this.#pending.get(k);
     if (!pending) {
-      this.#sendClient(m, raw);
-      return;
+      // Clients match answers loosely (the MCP SDK compares Number(id)): "1" answers request 1 for them, so
+      // it gets that request's checks (tools/list filtering, input requests) and leaves with the request's id.
+      const loose = looseIdKey(m.id);
+      pending = loose === undefined ? undefined : this.#pending.get(loose);
+      if (!pending) {
+        if (m.id === null && m.error !== undefined && m.result === undefined) {
+          this.#sendClient(m, raw); // the server could not read a message: JSON-RPC answers that with id null
+          return;
+        }
+        // An answer to no request in flight (a repeat, or one the server made up): nobody asked for it.
+        this.#malformed("server", `an answer to no request in flight (id ${clipId(m.id)}); not forwarded`);
+        this.#o.diag(
+          `[agentperms] server answered a request that is not in flight (id ${clipId(m.id)}); dropped`,
+        );
+        return;
+      }
+      k = loose!;
+      m.id = pending.id;
+      raw = undefined;
     }
     const next = this.#dupes.get(k);
     if (next) {
@@ -1093,6 +1110,23 @@ function idKey(id: unknown): string | number {
     default:
       return "j" + JSON.stringify(id);
   }
+}
+
+/**
+ * The key a client that compares ids loosely would match `id` to: the number a string reads as (what the MCP
+ * SDK's `Number(id)` gives, "" and " 1 " included), or the string a number is written as.
+ */
+function looseIdKey(id: unknown): string | number | undefined {
+  if (typeof id === "number") return "s" + String(id);
+  if (typeof id !== "string") return undefined;
+  const n = Number(id);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** An id as shown in a report: JSON, at most 80 characters. */
+function clipId(id: unknown): string {
+  const s = JSON.stringify(id) ?? "undefined";
+  return s.length > 80 ? s.slice(0, 80) + "…" : s;
 }
 
 function safeId(id: unknown): Id {

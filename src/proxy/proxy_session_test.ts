@@ -571,6 +571,41 @@ Deno.test("ProxySession keeps a string id and the same number apart", () => {
   assert.equal(h.s.pendingCount, 0);
 });
 
+Deno.test("ProxySession gives an answer whose id only loosely matches the request's checks and the request's id", () => {
+  // The MCP SDK matches answers with Number(id): "1" answers request 1 for it, so it must be filtered like one.
+  const h = harness();
+  const tool = (name: string) => ({ name, inputSchema: { type: "object" } });
+  h.client({ jsonrpc: "2.0", id: 1, method: "tools/list" });
+  h.server({ jsonrpc: "2.0", id: "1", result: { tools: [tool("read_file"), tool("exec")] } });
+  assert.equal(h.toClient.length, 1);
+  assert.equal(h.toClient[0]!.id, 1);
+  assert.deepEqual(((h.toClient[0]!.result as Msg).tools as Msg[]).map((t) => t.name), ["read_file"]);
+  assert.equal(h.s.pendingCount, 0);
+  // And a string request answered with a number.
+  h.client(call("7", "read_file", { path: "/proj/a" }));
+  h.server({ jsonrpc: "2.0", id: 7, result: { content: [{ type: "text", text: "A" }] } });
+  assert.equal(h.toClient[1]!.id, "7");
+  assert.equal(h.s.pendingCount, 0);
+});
+
+Deno.test("ProxySession drops a server answer to no request in flight, and passes an id-null error", () => {
+  const h = harness();
+  h.client({ jsonrpc: "2.0", id: 1, method: "tools/list" });
+  h.server({ jsonrpc: "2.0", id: 1, result: { tools: [] } });
+  // A second answer to 1, and one to a request never made: nobody asked, so neither reaches the client.
+  h.server({ jsonrpc: "2.0", id: 1, result: { tools: [{ name: "exec" }] } });
+  h.server({ jsonrpc: "2.0", id: 99, result: { content: [] } });
+  assert.equal(h.toClient.length, 1);
+  const dropped = h.trace.raw.filter((e) => e.kind === "malformed" && e.direction === "server");
+  assert.equal(dropped.length, 2);
+  assert.match(dropped[0]!.detail ?? "", /an answer to no request in flight \(id 1\); not forwarded/);
+  assert.ok(h.diag.some((d) => d.includes("not in flight (id 99)")));
+  // A server that cannot read a message answers with id null: that error still reaches the client.
+  h.server({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "Parse error" } });
+  assert.equal(h.toClient.length, 2);
+  assert.equal(h.toClient[1]!.id, null);
+});
+
 Deno.test("ProxySession stamps trace events with the wall clock, and a later event with a later time", async () => {
   const h = harness("record", { clock: undefined });
   const t0 = Date.now();
