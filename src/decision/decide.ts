@@ -55,7 +55,8 @@ const verdictOf = (verdict: Verdict, ruleIds: string[], reason: string, errors: 
  *
  * Order (first match wins): malformed → deny; method class (lifecycle passes, unknown methods deny);
  * unknown server → deny; explicit denies (guards, denied_tools, lock drift, denied_paths, denied_patterns,
- * denied_hosts) → deny; approval list → approve; allowed_tools → deny when missing; allowed_paths /
+ * denied_hosts) → deny; approval list → approve (deny when a path or host is outside allowed_paths /
+ * allowed_hosts: a human may allow a tool, never a wider reach); allowed_tools → deny when missing; allowed_paths /
  * allowed_hosts → deny when outside; else allow. A rule that throws counts as deny and is listed in `errors`.
  * A Deno permission check from a contained server (method `deno/permission`, `call.permission`) is judged
  * apart: guards, then denied_paths / denied_patterns / denied_hosts, then the sandbox grants in
@@ -130,7 +131,8 @@ function decideUnsafe(policy: CompiledPolicy, call: CanonicalCall, ctx: Decision
       `Server "${call.server}" is not in the policy, and unknown servers are denied`,
     );
   }
-  return checkGuards(policy, call) ?? checkDenies(server, call, ctx) ?? checkApprovals(policy, call) ??
+  return checkGuards(policy, call) ?? checkDenies(server, call, ctx) ??
+    checkApprovals(policy, server, call) ??
     checkAllows(server, call);
 }
 
@@ -200,7 +202,15 @@ function checkDenies(
   return undefined;
 }
 
-function checkApprovals(policy: CompiledPolicy, call: CanonicalCall): Decision | undefined {
+/**
+ * The approval list. An approval lets a human allow a tool the allow rules do not list, never a path outside
+ * allowed_paths or a host outside allowed_hosts: a call outside them is denied without asking.
+ */
+function checkApprovals(
+  policy: CompiledPolicy,
+  server: CompiledServer,
+  call: CanonicalCall,
+): Decision | undefined {
   if (call.tool === undefined || call.method !== "tools/call") return undefined;
   const folded = foldToolName(call.tool);
   const joined = `${call.server}.${call.tool}`;
@@ -209,6 +219,8 @@ function checkApprovals(policy: CompiledPolicy, call: CanonicalCall): Decision |
       ? a.folded === folded
       : (a.server === call.server && a.folded === folded) || a.joined === joined;
     if (match) {
+      const outside = checkScope(server, call, []);
+      if (outside) return outside;
       return verdictOf(
         "approve",
         [a.id],
@@ -232,6 +244,17 @@ function checkAllows(server: CompiledServer, call: CanonicalCall): Decision {
     }
     ruleIds.push(rule.id);
   }
+  const outside = checkScope(server, call, ruleIds);
+  if (outside) return outside;
+  if (ruleIds.length === 0) ruleIds.push(`servers.${server.name}`);
+  return verdictOf("allow", ruleIds, `Allowed by the rules of "${server.name}"`);
+}
+
+/**
+ * allowed_paths and allowed_hosts: every form of every path, and every URL, must be inside them.
+ * @returns the denial for the first one outside, or undefined (the rules that matched are added to `ruleIds`)
+ */
+function checkScope(server: CompiledServer, call: CanonicalCall, ruleIds: string[]): Decision | undefined {
   if (server.allowedPaths) {
     for (const p of call.paths) {
       for (const form of p.forms) {
@@ -260,8 +283,7 @@ function checkAllows(server: CompiledServer, call: CanonicalCall): Decision {
       if (!ruleIds.includes(ok.id)) ruleIds.push(ok.id);
     }
   }
-  if (ruleIds.length === 0) ruleIds.push(`servers.${server.name}`);
-  return verdictOf("allow", ruleIds, `Allowed by the rules of "${server.name}"`);
+  return undefined;
 }
 
 function hostMatches(
