@@ -1,3 +1,5 @@
+// @ts-types="@types/shell-quote"
+import { parse as shellParse } from "shell-quote";
 import { type ResolvedPath, type ResolveOptions, resolvePath } from "./resolve_path.ts";
 import { looksLikeUrl, normalizedStart, type ResolvedUrl, resolveUrl, urlText } from "./resolve_url.ts";
 
@@ -209,7 +211,8 @@ const COMMAND_KEYS = new Set([
 
 const PATH_START_REGEXP =
   /^(?:~(?:$|[\\/])|\/|\.{1,2}(?:$|[\\/])|\$HOME\b|\$\{HOME\}|%USERPROFILE%|%HOME%|[A-Za-z]:[\\/]|\\\\|file:)/i;
-const MAILTO_REGEXP = /^[^\s@/]+@[^\s@/]+\.[a-z]{2,}$/i;
+// local@domain, nothing a path could use to leave the working directory (no separator, ~, $ or %).
+const MAILTO_REGEXP = /^[^\s@/\\~$%][^\s@/\\]*@[^\s@/\\]+$/;
 const NAMED_MAILTO_REGEXP = /^[^<>]*<([^<>]+)>$/;
 
 /**
@@ -257,11 +260,28 @@ export function looksLikePath(s: string): boolean {
   return t.length > 0 && !t.includes("\n") && PATH_START_REGEXP.test(normalizedStart(t));
 }
 
+/**
+ * The words of a command string, read two ways, both judged: as a shell reads them (quotes and backslashes
+ * removed by shell-quote: `cat ~/".ssh"/id_rsa` and `cat ~/.s\\sh/id_rsa` are ~/.ssh/id_rsa), and split at
+ * every quote and operator (which finds `/etc/passwd` inside `python -c "open('/etc/passwd')"`). A word with
+ * `=` also gives what follows it. `$HOME` and `${HOME}` are kept as written, for resolvePath to expand.
+ */
 function shellTokens(s: string): string[] {
-  return s.split(/[\s;|&<>()`'"]+/).flatMap((t) => {
+  const words = s.split(/[\s;|&<>()`'"]+/);
+  try {
+    for (const e of shellParse(s, (name: string) => `$${name}`)) {
+      if (typeof e === "string") words.push(e);
+      else if ("op" in e && e.op === "glob") words.push(e.pattern);
+    }
+  } catch { /* the split above still holds every word */ }
+  const out = new Set<string>();
+  for (const t of words) {
+    if (t.length === 0) continue;
+    out.add(t);
     const eq = t.indexOf("=");
-    return eq > 0 ? [t, t.slice(eq + 1)] : [t];
-  }).filter((t) => t.length > 0);
+    if (eq > 0 && eq < t.length - 1) out.add(t.slice(eq + 1));
+  }
+  return [...out];
 }
 
 /**
