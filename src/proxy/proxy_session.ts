@@ -231,6 +231,15 @@ export class ProxySession {
     }
     const m = v as Json;
     const hasId = "id" in m;
+    if (typeof m.id === "number" && !Number.isFinite(m.id)) {
+      // 1e400 parses as Infinity and is written as null: the server would answer a request nobody can match.
+      this.#malformed("client", "a message's id is a number too large to be written back");
+      this.#respond(
+        batch,
+        errorMsg(null, -32600, "AgentPerms: invalid request: the id is not a finite number"),
+      );
+      return;
+    }
     const method = m.method;
     if (typeof method !== "string") {
       if (hasId && ("result" in m || "error" in m)) {

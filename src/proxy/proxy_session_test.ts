@@ -166,6 +166,15 @@ Deno.test("ProxySession judges a request without an id and one with an odd id", 
   assert.equal(h.trace.events.filter((e) => e.kind === "call" && e.decision?.verdict === "deny").length, 2);
 });
 
+Deno.test("ProxySession refuses a request whose id cannot be written back (1e400), and forwards nothing", () => {
+  const h = harness("record");
+  h.client('{"jsonrpc":"2.0","id":1e400,"method":"tools/call","params":{"name":"read_file","arguments":{}}}');
+  assert.equal(h.toServer.length, 0);
+  assert.equal(h.toClient[0]!.id, null);
+  assert.equal((h.toClient[0]!.error as Msg).code, -32600);
+  assert.ok(h.trace.raw.some((e) => e.kind === "malformed" && /too large/.test(e.detail ?? "")));
+});
+
 Deno.test("ProxySession judges resources/read file URIs, prompts/get and completion/complete", () => {
   const h = harness();
   h.client({
