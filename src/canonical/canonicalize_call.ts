@@ -221,8 +221,11 @@ const NAMED_MAILTO_REGEXP = /^[^<>]*<([^<>]+)>$/;
  */
 function isMailRecipients(s: string): boolean {
   const parts = s.split(/[,;]/).map((p) => p.trim()).filter((p) => p !== "");
-  return parts.length > 0 &&
-    parts.every((p) => MAILTO_REGEXP.test(NAMED_MAILTO_REGEXP.exec(p)?.[1]?.trim() ?? p));
+  // The display name too: "../x/<a@b.c>" is a relative path for a file tool.
+  return parts.length > 0 && parts.every((p) =>
+    !/[\\/]/.test(p) && !/^[~$%.]/.test(p) &&
+    MAILTO_REGEXP.test(NAMED_MAILTO_REGEXP.exec(p)?.[1]?.trim() ?? p)
+  );
 }
 
 function isPathLikeKey(k: string): boolean {
@@ -265,15 +268,18 @@ export function looksLikePath(s: string): boolean {
  * removed by shell-quote: `cat ~/".ssh"/id_rsa` and `cat ~/.s\\sh/id_rsa` are ~/.ssh/id_rsa), and split at
  * every quote and operator (which finds `/etc/passwd` inside `python -c "open('/etc/passwd')"`). A word with
  * `=` also gives what follows it. `$HOME` and `${HOME}` are kept as written, for resolvePath to expand.
+ * @returns the words, or undefined when shell-quote cannot read the command
  */
-function shellTokens(s: string): string[] {
+function shellTokens(s: string): string[] | undefined {
   const words = s.split(/[\s;|&<>()`'"]+/);
   try {
     for (const e of shellParse(s, (name: string) => `$${name}`)) {
       if (typeof e === "string") words.push(e);
       else if ("op" in e && e.op === "glob") words.push(e.pattern);
     }
-  } catch { /* the split above still holds every word */ }
+  } catch {
+    return undefined; // "Bad substitution" (`${}`), or a word too long for shell-quote
+  }
   const out = new Set<string>();
   for (const t of words) {
     if (t.length === 0) continue;
@@ -371,7 +377,14 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
       }
     }
     if (COMMAND_KEYS.has(k)) {
-      for (const tok of shellTokens(s)) {
+      const tokens = shellTokens(s);
+      if (tokens === undefined) {
+        // A shell runs what it can read before it reports the error, so an unreadable command is not judged
+        // on half of its words: fail closed.
+        call.malformed ??= `the command at ${pointer} cannot be read as a shell would read it`;
+        return;
+      }
+      for (const tok of tokens) {
         if (looksLikePath(tok)) call.paths.push({ ...resolvePath(tok, opts), ...found });
         else if (looksLikeUrl(tok)) {
           const u = resolveUrl(tok);
