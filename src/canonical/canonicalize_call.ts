@@ -211,9 +211,10 @@ const COMMAND_KEYS = new Set([
 
 const PATH_START_REGEXP =
   /^(?:~(?:$|[\\/])|\/|\.{1,2}(?:$|[\\/])|\$HOME\b|\$\{HOME\}|%USERPROFILE%|%HOME%|[A-Za-z]:[\\/]|\\\\|file:)/i;
-// local@domain, nothing a path could use to leave the working directory (no separator, ~, $ or %).
-const MAILTO_REGEXP = /^[^\s@/\\~$%][^\s@/\\]*@[^\s@/\\]+$/;
+const MAILTO_REGEXP = /^[^\s@]+@[^\s@]+$/;
 const NAMED_MAILTO_REGEXP = /^[^<>]*<([^<>]+)>$/;
+/** Longer than any host a resolver accepts (253 characters, or an IDN's percent-encoded or Unicode form). */
+const MAX_HOST_CHARS = 2048;
 
 /**
  * True when `from` / `to` holds mail addresses (`a@b.io`, `Ann <a@b.io>`, several split by `,` or `;`), which
@@ -221,7 +222,8 @@ const NAMED_MAILTO_REGEXP = /^[^<>]*<([^<>]+)>$/;
  */
 function isMailRecipients(s: string): boolean {
   const parts = s.split(/[,;]/).map((p) => p.trim()).filter((p) => p !== "");
-  // The display name too: "../x/<a@b.c>" is a relative path for a file tool.
+  // Nothing a path could use to leave the working directory, display name included ("../x/<a@b.c>"): no
+  // separator, no leading ~ $ % or dot.
   return parts.length > 0 && parts.every((p) =>
     !/[\\/]/.test(p) && !/^[~$%.]/.test(p) &&
     MAILTO_REGEXP.test(NAMED_MAILTO_REGEXP.exec(p)?.[1]?.trim() ?? p)
@@ -371,6 +373,13 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
       // opens a file on many servers), and anything else is read as a bare host, as fetch tools that add
       // "https://" read it. Neither way may it go unjudged.
       if (isUrlKey && !looksLikePath(s) && !PATH_KEYS.has(k) && !isPathLikeKey(k) && hint !== "path") {
+        // Only a value whose part before any / \\ ? # could be a host is parsed as one: parsing 5 MB of text
+        // as a host percent-encodes all of it (about 0.9 s), and no host is that long.
+        // Measured as a URL parser reads it: C0 controls at the ends and tabs and newlines inside do not count.
+        const t = urlText(s.trim());
+        const h = /[\t\n\r]/.test(t) ? t.replace(/[\t\n\r]/g, "") : t;
+        const hostEnd = h.search(/[/\\?#]/);
+        if ((hostEnd === -1 ? h.length : hostEnd) > MAX_HOST_CHARS) return;
         const bare = resolveUrl(s, { bareHost: true });
         if (bare && bare.host !== "") call.urls.push({ ...bare, ...found });
         return;

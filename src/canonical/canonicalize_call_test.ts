@@ -85,6 +85,16 @@ Deno.test("canonicalizeCall() still judges paths when the server's schema calls 
   }
 });
 
+Deno.test("canonicalizeCall() reads a bare host under a url key as a URL parser does, padding and all", () => {
+  // Tabs do not count toward the host length limit: URL parsers drop them, so evil.example.com is reached.
+  const url = "\u0001evil.example.com" + "\t".repeat(5000) + "/x";
+  const c = canonicalizeCall({ server: "s", tool: "t", arguments: { url } }, O);
+  assert.deepEqual(c.urls.map((u) => u.host), ["evil.example.com"]);
+  // Text longer than any host is not parsed as one.
+  const text = "x".repeat(3000);
+  assert.deepEqual(canonicalizeCall({ server: "s", tool: "t", arguments: { url: text } }, O).urls, []);
+});
+
 Deno.test("canonicalizeCall() marks malformed and oversized calls", () => {
   assert.match(
     canonicalizeCall({ server: "s", params: { name: "t", arguments: [1] } }, O).malformed ?? "",
