@@ -1,7 +1,14 @@
 // @ts-types="@types/shell-quote"
 import { parse as shellParse } from "shell-quote";
 import { type ResolvedPath, type ResolveOptions, resolvePath } from "./resolve_path.ts";
-import { looksLikeUrl, normalizedStart, type ResolvedUrl, resolveUrl, urlText } from "./resolve_url.ts";
+import {
+  HOST_PORT_REGEXP,
+  looksLikeUrl,
+  normalizedStart,
+  type ResolvedUrl,
+  resolveUrlReadings,
+  urlText,
+} from "./resolve_url.ts";
 
 /** Which side sent the message: the client (agent) or the server. */
 export type Direction = "client" | "server";
@@ -348,13 +355,18 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
   const uriIsPath = method === "resources/read" || method === "resources/subscribe" ||
     method === "completion/complete";
 
+  // File-system look-ups are cached for the call: a list of paths under one folder asks about it once.
+  opts = { ...opts, ...cachedHostFunctions(opts) };
+  const pushUrls = (s: string, found: FoundValue, bareHost: boolean) => {
+    for (const u of resolveUrlReadings(s, { bareHost })) call.urls.push({ ...u, ...found });
+  };
+
   const visitString = (s: string, pointer: string, key: string, hint: string | undefined) => {
     const k = normKey(key);
     const found = { pointer, key };
     if (REF_KEYS.has(k)) call.refs.push({ ...found, value: s });
     if (HOST_KEYS.has(k)) {
-      const u = resolveUrl(s, { bareHost: true });
-      if (u) call.urls.push({ ...u, ...found });
+      if (!bareHostTooLong(s)) pushUrls(s, found, true);
       return;
     }
     const isUrlKey = URL_KEYS.has(k) || k.endsWith("url") || k.endsWith("uri") || hint === "url";
@@ -364,24 +376,29 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
         call.paths.push({ ...resolvePath(s, opts), ...found });
         return;
       }
-      const u = resolveUrl(s);
-      if (u) {
-        call.urls.push({ ...u, ...found });
+      if (looksLikeUrl(s)) {
+        // Every reading a client could make (WHATWG, Python's urlsplit): each host is judged.
+        pushUrls(s, found, false);
         return;
       }
       // Not a URL, yet under a URL key or schema hint: a path there is still a path (`{"uri":"/etc/passwd"}`
       // opens a file on many servers), and anything else is read as a bare host, as fetch tools that add
-      // "https://" read it. Neither way may it go unjudged.
-      if (isUrlKey && !looksLikePath(s) && !PATH_KEYS.has(k) && !isPathLikeKey(k) && hint !== "path") {
-        // Only a value whose part before any / \\ ? # could be a host is parsed as one: parsing 5 MB of text
-        // as a host percent-encodes all of it (about 0.9 s), and no host is that long.
-        // Measured as a URL parser reads it: C0 controls at the ends and tabs and newlines inside do not count.
-        const t = urlText(s.trim());
-        const h = /[\t\n\r]/.test(t) ? t.replace(/[\t\n\r]/g, "") : t;
-        const hostEnd = h.search(/[/\\?#]/);
-        if ((hostEnd === -1 ? h.length : hostEnd) > MAX_HOST_CHARS) return;
-        const bare = resolveUrl(s, { bareHost: true });
-        if (bare && bare.host !== "") call.urls.push({ ...bare, ...found });
+      // "https://" read it (`localhost:3000/x` is a host and a port, `//evil.com` a host). Neither way may it
+      // go unjudged.
+      const pathKey = PATH_KEYS.has(k) || isPathLikeKey(k) || hint === "path";
+      const t = urlText(s.trim());
+      if (looksLikePath(s)) {
+        call.paths.push({ ...resolvePath(s, opts), ...found });
+        // `//host/x`, `\\host\share`, `\/host`: a path to some, a host to a client that adds a scheme.
+        if (!pathKey && /^[\\/]{2}/.test(t) && !bareHostTooLong(s)) pushUrls(s, found, true);
+        return;
+      }
+      if (!pathKey) {
+        if (bareHostTooLong(s)) return;
+        // `mailto:`, `urn:`, `data:`: a scheme, read by WHATWG (a host of "" when it has none); `host:port`
+        // and anything without a colon: a bare host.
+        const scheme = /^[a-z][a-z0-9+.-]*:/i.test(t) && !HOST_PORT_REGEXP.test(t);
+        pushUrls(s, found, !scheme);
         return;
       }
     }
@@ -395,10 +412,7 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
       }
       for (const tok of tokens) {
         if (looksLikePath(tok)) call.paths.push({ ...resolvePath(tok, opts), ...found });
-        else if (looksLikeUrl(tok)) {
-          const u = resolveUrl(tok);
-          if (u) call.urls.push({ ...u, ...found });
-        }
+        else if (looksLikeUrl(tok)) pushUrls(tok, found, false);
       }
       return;
     }
@@ -437,6 +451,37 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
 }
 
 class TooLarge extends Error {}
+
+/**
+ * True when the part of a value before any `/ \\ ? #` is too long to be a host: parsing 5 MB of text as a host
+ * percent-encodes all of it (about 0.9 s), and no host is that long. Measured as a URL parser reads it: C0
+ * controls at the ends and tabs and newlines inside do not count.
+ */
+function bareHostTooLong(s: string): boolean {
+  const t = urlText(s.trim());
+  const h = /[\t\n\r]/.test(t) ? t.replace(/[\t\n\r]/g, "") : t;
+  const hostEnd = h.replace(/^[\\/]+/, "").search(/[/\\?#]/);
+  return (hostEnd === -1 ? h.length : hostEnd) > MAX_HOST_CHARS;
+}
+
+/**
+ * The call's own cache of the host functions: one realpath (and password-database) look-up per distinct
+ * value, however many paths share a folder.
+ */
+function cachedHostFunctions(opts: CanonicalizeOptions): Pick<CanonicalizeOptions, "realpath" | "userHome"> {
+  const rp = opts.realpath;
+  const uh = opts.userHome ?? (rp as { userHome?: (n: string) => string | undefined } | undefined)?.userHome;
+  const memo = <T>(f: (x: string) => T) => {
+    const seen = new Map<string, T>();
+    return (x: string): T => {
+      if (seen.has(x)) return seen.get(x)!;
+      const v = f(x);
+      seen.set(x, v);
+      return v;
+    };
+  };
+  return { realpath: rp && memo(rp), userHome: uh && memo(uh) };
+}
 
 function escapePointer(k: string): string {
   return k.replaceAll("~", "~0").replaceAll("/", "~1");

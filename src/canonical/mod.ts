@@ -5,11 +5,20 @@
 export {
   isWithin,
   normalizeAbsolute,
+  normalizeLiteral,
   type ResolvedPath,
   type ResolveOptions,
   resolvePath,
 } from "./resolve_path.ts";
-export { looksLikeUrl, parseIpv4Loose, type ResolvedUrl, resolveUrl } from "./resolve_url.ts";
+export {
+  embeddedAddresses,
+  looksLikeUrl,
+  parseIpv4Loose,
+  parseIpv6,
+  type ResolvedUrl,
+  resolveUrl,
+  resolveUrlReadings,
+} from "./resolve_url.ts";
 export { foldToolName, TOOL_NAME_REGEXP } from "./fold_tool_name.ts";
 export {
   bareCall,
@@ -25,4 +34,4 @@ export {
   type PermissionRequest,
   type RawCall,
 } from "./canonicalize_call.ts";
-export { hostRealpath } from "./host_realpath.ts";
+export { type HostRealpath, hostRealpath, hostUserHome } from "./host_realpath.ts";

@@ -10,6 +10,13 @@ export interface ResolveOptions {
    * Omit for a pure, filesystem-free resolution (offline tests).
    */
   realpath?: (abs: string) => string | undefined;
+  /**
+   * The home directory of a named user from the password database (`~root` is `/root`), or undefined when
+   * there is no such user. When omitted, a `userHome` property of `realpath` is used (`hostRealpath` carries
+   * one that reads /etc/passwd); without either, `~name` is guessed as a sibling of `home` (and `/root`,
+   * `/var/root` for root).
+   */
+  userHome?: (name: string) => string | undefined;
 }
 
 /** A path argument after canonicalization. */
@@ -24,6 +31,11 @@ export interface ResolvedPath {
   forms: string[];
   /** True when the string held a NUL byte (always denied by the `nul-byte` guard). */
   nul: boolean;
+  /**
+   * Set when a `file:` URI cannot be read to a path with certainty (a WHATWG parser rejects it, so Node and
+   * a Python server disagree on what it names): the `file-url` guard denies it.
+   */
+  uncertain?: string;
 }
 
 const QUOTES_REGEXP = /^(["'`])(.*)\1$/s;
@@ -46,55 +58,150 @@ export function resolvePath(input: string, opts: ResolveOptions): ResolvedPath {
   const nul = input.includes("\0");
   let t = input.replaceAll("\0", "").trim();
   for (let m = QUOTES_REGEXP.exec(t); m; m = QUOTES_REGEXP.exec(t)) t = (m[2] ?? "").trim();
-  t = t.normalize("NFKC");
-  let isUri = false;
-  // A file: URL is read as a URL parser reads it: "fi\tle:///x", "\u0001file:///x" and "file:///.s\nsh" too.
-  const asUrl = urlText(t);
-  if (/^file:/i.test(asUrl)) {
-    isUri = true;
-    t = asUrl.slice(5);
-    if (t.startsWith("//")) {
-      const rest = t.slice(2);
-      const slash = rest.indexOf("/");
-      const host = slash < 0 ? rest : rest.slice(0, slash);
-      const path = slash < 0 ? "/" : rest.slice(slash);
-      t = host === "" || host.toLowerCase() === "localhost" ? path : `//${host}${path}`;
-    }
-    // file:///C:/x -> C:/x
-    if (/^\/[A-Za-z]:/.test(t)) t = t.slice(1);
-  }
+  // The NFKC reading first (forms[0], the one the sandbox builds on), then the literal name the OS opens: a
+  // folder literally named "ｄｏｃｓ" is not "docs" on a POSIX volume.
+  const nfkc = t.normalize("NFKC");
   const readings = new Set<string>();
-  const decoded = PCT_REGEXP.test(t) ? safeDecode(t) : undefined;
-  if (isUri && decoded !== undefined) {
-    readings.add(decoded);
-  } else {
-    readings.add(t);
-    if (decoded !== undefined) readings.add(decoded);
+  let uncertain: string | undefined;
+  for (const text of nfkc === t ? [t] : [nfkc, t]) {
+    // A file: URL is read as a URL parser reads it: "fi\tle:///x", "\u0001file:///x" and "file:///.s\nsh" too.
+    const asUrl = urlText(text);
+    if (/^file:/i.test(asUrl)) {
+      const r = fileUrlReadings(asUrl);
+      for (const x of r.paths) readings.add(x);
+      uncertain ??= r.uncertain;
+      continue;
+    }
+    readings.add(text);
+    if (PCT_REGEXP.test(text)) readings.add(safeDecode(text));
   }
   // `~name/...` is another user's home for shells and Python's expanduser: judge that reading too.
+  const userHome = opts.userHome ??
+    (opts.realpath as { userHome?: (n: string) => string | undefined } | undefined)
+      ?.userHome;
   for (const r of [...readings]) {
     const m = /^~([A-Za-z0-9._-]+)(?=$|[\\/])/.exec(r);
-    if (m) readings.add(`${parentOf(opts.home)}/${m[1]}${r.slice(m[0].length)}`);
+    if (!m) continue;
+    const rest = r.slice(m[0].length);
+    const name = m[1]!;
+    const known = userHome?.(name);
+    if (known !== undefined) readings.add(known + rest);
+    readings.add(`${parentOf(opts.home)}/${name}${rest}`);
+    if (name === "root" && userHome === undefined) {
+      readings.add(`/root${rest}`);
+      readings.add(`/var/root${rest}`);
+    }
   }
   const forms = new Set<string>();
   for (const reading of readings) {
-    const variants = new Set([reading]);
-    if (reading.includes("\\")) variants.add(reading.replaceAll("\\", "/"));
+    const variants = new Set([reading.normalize("NFKC"), reading]);
+    if (reading.includes("\\")) {
+      for (const v of [...variants]) variants.add(v.replaceAll("\\", "/"));
+    }
     for (const v of variants) {
-      const lexical = normalizeAbsolute(toAbsolute(expandHome(v.normalize("NFKC"), opts.home), opts));
+      const abs = toAbsolute(expandHome(v, opts.home), opts);
+      // Windows and case-insensitive volumes drop trailing dots and spaces and `::$DATA`; POSIX opens the
+      // literal name: both are judged.
+      const lexical = normalizeAbsolute(abs);
+      const literal = normalizeLiteral(abs);
       forms.add(lexical);
+      forms.add(literal);
       if (opts.realpath) {
-        const real = realpathDeepest(lexical, opts.realpath);
-        if (real !== undefined) forms.add(real);
+        for (const f of lexical === literal ? [lexical] : [lexical, literal]) {
+          const real = realpathDeepest(f, opts.realpath);
+          if (real !== undefined) forms.add(real);
+        }
+        // The kernel resolves a symlink before the `..` after it: "link/../x" is x beside the link's target.
+        if (DOTDOT_SEGMENT_REGEXP.test(abs)) {
+          const walked = kernelWalk(abs, opts.realpath);
+          if (walked !== undefined) forms.add(walked);
+        }
       }
     }
   }
-  return { raw: input, forms: [...forms], nul };
+  const out: ResolvedPath = { raw: input, forms: [...forms], nul };
+  if (uncertain !== undefined) out.uncertain = uncertain;
+  return out;
 }
 
-function safeDecode(s: string): string | undefined {
+const DOTDOT_SEGMENT_REGEXP = /(?:^|\/)\.\.(?:\/|$)/;
+
+/**
+ * Every path a `file:` URL names for a real consumer: Node's `fileURLToPath` and WHATWG `URL` (query and
+ * fragment dropped, `\` a separator, `localhost` in any case or percent-encoding is no host, `file:etc/x` is
+ * `/etc/x`, `%2e%2e` is `..`), Python's `urlsplit` + `url2pathname` (query and fragment dropped, `\` an
+ * ordinary character, `file:etc/x` is relative to the working directory), and a server that strips the
+ * `file://` prefix by hand (query and fragment kept as part of the name). A host other than localhost gives
+ * both the path on this machine (Python serves a local address) and the UNC reading `//host/path`.
+ * @param u the URL as a parser sees it (see `urlText`), starting with `file:`
+ * @returns the readings, and why no reading is certain when a WHATWG parser rejects the URL
+ */
+function fileUrlReadings(u: string): { paths: string[]; uncertain?: string } {
+  const paths = new Set<string>();
+  const add = (p: string) => {
+    if (/^\/[A-Za-z]:/.test(p)) paths.add(p.slice(1)); // file:///C:/x -> C:/x (Windows), /C:/x (POSIX)
+    paths.add(p);
+  };
+  // By hand: "file:" and an empty or localhost authority removed, everything after kept.
+  let t = u.slice(5);
+  if (t.startsWith("//")) {
+    const rest = t.slice(2);
+    const slash = rest.indexOf("/");
+    const host = slash < 0 ? rest : rest.slice(0, slash);
+    const path = slash < 0 ? "/" : rest.slice(slash);
+    t = host === "" || host.toLowerCase() === "localhost" ? path : `//${host}${path}`;
+  }
+  add(PCT_REGEXP.test(t) ? safeDecode(t) : t);
+  // Python: the authority ends at / ? #; the path at ? or #.
+  let py = u.slice(5);
+  if (py.startsWith("//")) {
+    const end = py.slice(2).search(/[/?#]/);
+    py = end < 0 ? "" : py.slice(2 + end);
+  }
+  const q = py.search(/[?#]/);
+  if (q >= 0) py = py.slice(0, q);
+  add(safeDecode(py === "" ? "/" : py));
+  let uncertain: string | undefined;
   try {
-    return decodeURIComponent(s).normalize("NFKC");
+    const url = new URL(u);
+    const p = safeDecode(url.pathname);
+    add(p);
+    if (url.hostname !== "") paths.add(`//${url.hostname}${p}`);
+  } catch {
+    uncertain = `the file: URL ${JSON.stringify(u.slice(0, 80))} cannot be read by a WHATWG URL parser`;
+  }
+  return { paths: [...paths], uncertain };
+}
+
+/**
+ * The kernel's reading of an absolute path: each segment is resolved (symlinks followed) before the next, so a
+ * `..` after a symlink leaves the link's target, not the link's folder. Past a segment that does not exist the
+ * rest is read lexically (the kernel fails there, or creates the last one).
+ * @param abs an absolute path, not normalized
+ * @param realpath resolves an existing path (or a dangling link to its target)
+ * @returns the path the kernel would reach
+ */
+function kernelWalk(abs: string, realpath: (p: string) => string | undefined): string | undefined {
+  let cur = "/";
+  let missing = false;
+  for (const seg of abs.split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") {
+      const cut = cur.lastIndexOf("/");
+      cur = cut <= 0 ? "/" : cur.slice(0, cut);
+      continue;
+    }
+    const next = cur === "/" ? `/${seg}` : `${cur}/${seg}`;
+    const real = missing ? undefined : realpath(next);
+    if (real === undefined) missing = true;
+    cur = real ?? next;
+  }
+  return cur;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
   } catch {
     // Invalid sequences: decode what we can, byte by byte.
     return s.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
@@ -142,6 +249,22 @@ export function normalizeAbsolute(p: string): string {
       continue;
     }
     out.push(seg);
+  }
+  return "/" + out.join("/");
+}
+
+/**
+ * Like {@link normalizeAbsolute}, but keeps each segment as the POSIX kernel opens it: trailing dots and
+ * spaces and `::$DATA` stay part of the name.
+ * @param p an absolute path
+ * @returns the normalized path, always starting with `/`
+ */
+export function normalizeLiteral(p: string): string {
+  const out: string[] = [];
+  for (const seg of p.split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") out.pop();
+    else out.push(seg);
   }
   return "/" + out.join("/");
 }

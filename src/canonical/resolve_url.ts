@@ -10,8 +10,14 @@ export interface ResolvedUrl {
   port: string;
   /** Dotted IPv4 when the host is (or embeds, or maps) an IPv4 address in any encoding. */
   ipv4?: string;
-  /** Normalized IPv6 when the host is an IPv6 literal. */
+  /** Normalized IPv6 when the host is an IPv6 literal (a zone id such as `%eth0` removed). */
   ipv6?: string;
+  /**
+   * Every address written inside a host name (DNS-rebinding and wildcard-DNS names: `169-254-169-254.x`,
+   * `a9fea9fe.x`, `fd00-ec2--254.x`), dotted IPv4 or normalized IPv6. The guards and `denied_hosts` check each;
+   * `allowed_hosts` judges the name itself.
+   */
+  embedded?: string[];
 }
 
 const SCHEME_REGEXP = /^[a-z][a-z0-9+.-]*:\/\//i;
@@ -143,32 +149,136 @@ function startLength(s: string): number {
  * @returns the parsed URL, or undefined when it is not a URL
  */
 export function resolveUrl(input: string, opts: { bareHost?: boolean } = {}): ResolvedUrl | undefined {
-  let s = urlText(input.trim()).normalize("NFKC").replaceAll("\0", "");
-  if (opts.bareHost && !SCHEME_REGEXP.test(s)) s = `scheme-less://${s}`;
+  const s = urlText(input.trim()).normalize("NFKC").replaceAll("\0", "");
+  if (opts.bareHost && !SCHEME_REGEXP.test(s)) return bareWhatwg(input, s);
   let u: URL;
   try {
     u = new URL(s);
   } catch {
     return undefined;
   }
-  const scheme = opts.bareHost && s.startsWith("scheme-less://") ? "" : u.protocol.toLowerCase();
-  let host = u.hostname.toLowerCase();
+  const scheme = u.protocol.toLowerCase();
+  return described(input, scheme, u.hostname, u.port || DEFAULT_PORTS[scheme] || "");
+}
+
+/** A bare `host[:port][/path]` as a client that adds `https://` reads it (leading slashes and backslashes too). */
+function bareWhatwg(input: string, s: string): ResolvedUrl | undefined {
+  let u: URL;
+  try {
+    u = new URL(`http://${s.replace(/^[\\/]+/, "")}`);
+  } catch {
+    return undefined;
+  }
+  return described(input, "", u.hostname, u.port);
+}
+
+/** The host of a parsed URL in its canonical form, with every address it is or embeds. */
+function described(raw: string, scheme: string, hostname: string, port: string): ResolvedUrl {
+  let host = hostname.toLowerCase();
   if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
   host = host.replace(/\.$/, "");
-  try {
-    host = decodeURIComponent(host);
-  } catch { /* keep as is */ }
-  const port = u.port || DEFAULT_PORTS[scheme] || "";
-  const out: ResolvedUrl = { raw: input, scheme, host, port };
+  if (host.includes("%")) {
+    try {
+      host = decodeURIComponent(host);
+    } catch { /* keep as is */ }
+  }
+  const out: ResolvedUrl = { raw, scheme, host, port };
   if (host.includes(":")) {
-    out.ipv6 = host;
-    const v4 = ipv4FromIpv6(host);
-    if (v4) out.ipv4 = v4;
+    const hextets = parseIpv6(host.replace(/%.*$/s, "")); // a zone id names the interface, not the address
+    if (hextets) {
+      out.ipv6 = formatIpv6(hextets);
+      const v4 = ipv4FromHextets(hextets);
+      if (v4) out.ipv4 = v4;
+    } else out.ipv6 = host;
   } else {
-    const v4 = parseIpv4Loose(host) ?? ipv4FromWildcardDns(host);
+    const v4 = parseIpv4Loose(host);
     if (v4) out.ipv4 = v4;
+    else {
+      const embedded = embeddedAddresses(host);
+      if (embedded.length > 0) {
+        out.embedded = embedded;
+        const first = embedded.find((a) => !a.includes(":"));
+        if (first && WILDCARD_DNS_REGEXP.test(host)) out.ipv4 = first;
+      }
+    }
   }
   return out;
+}
+
+/**
+ * Every reading of a URL (or, with `bareHost`, of a bare host) that a real client could connect to: the WHATWG
+ * reading (`new URL`, Node, browsers, Deno's fetch), and the reading of Python's `urlsplit` (urllib, httpx,
+ * requests' hostname), which ends the authority only at `/ ? #` (not at `\`) and takes the host after the last
+ * `@`. A bare value is read as a client that prepends `https://` reads it: leading `//`, `\/` and `\\` are
+ * dropped, `host:port/path` is a host and a port. A value no reader can take to a host gives one reading with
+ * the host "" (no allowed host matches it).
+ * @param input the value as given
+ * @param opts `bareHost` when the value sits under a host or URL key and is not a URL itself
+ * @returns one reading per distinct host and port, never empty
+ */
+export function resolveUrlReadings(input: string, opts: { bareHost?: boolean } = {}): ResolvedUrl[] {
+  const s = urlText(input.trim()).normalize("NFKC").replaceAll("\0", "");
+  const out: ResolvedUrl[] = [];
+  const seen = new Set<string>();
+  const add = (u: ResolvedUrl | undefined) => {
+    if (!u) return;
+    const k = `${u.scheme} ${u.host} ${u.port}`;
+    if (seen.has(k)) return;
+    seen.add(k);
+    out.push(u);
+  };
+  const hasScheme = SCHEME_REGEXP.test(s) ||
+    (!opts.bareHost && /^[a-z][a-z0-9+.-]*:/i.test(s) && !HOST_PORT_REGEXP.test(s));
+  if (hasScheme) {
+    add(resolveUrl(input));
+    add(pythonReading(input, s, false));
+  } else {
+    add(bareWhatwg(input, s));
+    add(pythonReading(input, s, true));
+  }
+  if (out.length === 0) out.push({ raw: input, scheme: "", host: "", port: "" });
+  return out;
+}
+
+/** `host:port`, `host:port/path`: a host and a port, not a scheme (no scheme is all digits after its colon). */
+export const HOST_PORT_REGEXP = /^[^\s/\\:?#@]+:\d+(?:[/\\?#]|$)/;
+
+/**
+ * The host Python's `urllib.parse.urlsplit(...).hostname` reads: scheme `[A-Za-z][A-Za-z0-9+.-]*:`, then an
+ * authority after `//` that ends at the first `/`, `?` or `#`; the host follows the last `@`, ends at the
+ * first `:` (or the `]` of a bracketed literal) and is lowercased. Backslashes are ordinary characters.
+ */
+function pythonReading(raw: string, s: string, bare: boolean): ResolvedUrl | undefined {
+  // urlsplit removes tabs and newlines anywhere (bpo-43882).
+  let rest = /[\t\n\r]/.test(s) ? s.replace(/[\t\n\r]/g, "") : s;
+  let scheme = "";
+  if (!bare) {
+    const m = /^([a-z][a-z0-9+.-]*):/i.exec(rest);
+    if (!m) return undefined;
+    scheme = m[1]!.toLowerCase() + ":";
+    rest = rest.slice(m[0].length);
+    if (!rest.startsWith("//")) return undefined;
+    rest = rest.slice(2);
+  } else rest = rest.replace(/^\/\//, "");
+  const end = rest.search(/[/?#]/);
+  const netloc = end === -1 ? rest : rest.slice(0, end);
+  const hostport = netloc.slice(netloc.lastIndexOf("@") + 1);
+  let host: string;
+  let port = "";
+  if (hostport.startsWith("[")) {
+    const close = hostport.indexOf("]");
+    if (close === -1) return undefined; // Python raises "Invalid IPv6 URL"
+    host = hostport.slice(1, close);
+    const p = /^:(\d*)/.exec(hostport.slice(close + 1));
+    port = p?.[1] ?? "";
+  } else {
+    const colon = hostport.indexOf(":");
+    host = colon === -1 ? hostport : hostport.slice(0, colon);
+    port = colon === -1 ? "" : hostport.slice(colon + 1);
+  }
+  if (host === "" || !/^\d*$/.test(port)) return undefined;
+  if (port === "" && !bare) port = DEFAULT_PORTS[scheme] ?? "";
+  return described(raw, scheme, host, port.replace(/^0+(?=\d)/, ""));
 }
 
 /**
@@ -198,27 +308,106 @@ export function parseIpv4Loose(host: string): string | undefined {
   return [value >>> 24 & 255, value >>> 16 & 255, value >>> 8 & 255, value & 255].join(".");
 }
 
-function ipv4FromIpv6(h: string): string | undefined {
-  // ::ffff:a.b.c.d, ::ffff:XXXX:XXXX, ::a.b.c.d, 64:ff9b::X:X (NAT64)
-  const m = /^(?:::ffff:|::|64:ff9b::|0:0:0:0:0:ffff:)(.+)$/i.exec(h);
-  if (!m) return undefined;
-  const rest = m[1] ?? "";
-  if (rest.includes(".")) return parseIpv4Loose(rest);
-  const hx = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(rest);
-  if (!hx) return undefined;
-  const hi = parseInt(hx[1]!, 16), lo = parseInt(hx[2]!, 16);
-  return [hi >> 8, hi & 255, lo >> 8, lo & 255].join(".");
+/**
+ * Parses an IPv6 literal (`::`, an embedded dotted IPv4 tail) into its eight 16-bit groups.
+ * @param h the literal, without brackets or zone id
+ * @returns the groups, or undefined when it is not IPv6
+ */
+export function parseIpv6(h: string): number[] | undefined {
+  if (h.length > 64 || !/^[0-9a-f:.]+$/i.test(h)) return undefined;
+  let body = h;
+  const lastColon = h.lastIndexOf(":");
+  if (h.includes(".", lastColon)) {
+    // A dotted IPv4 tail is the last two groups.
+    const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h.slice(lastColon + 1));
+    if (!v4) return undefined;
+    const b = v4.slice(1, 5).map(Number);
+    if (b.some((x) => x > 255)) return undefined;
+    body = `${h.slice(0, lastColon + 1)}${(b[0]! << 8 | b[1]!).toString(16)}:${
+      (b[2]! << 8 | b[3]!).toString(16)
+    }`;
+  }
+  const halves = body.split("::");
+  if (halves.length > 2) return undefined;
+  const group = (x: string) => x === "" ? [] : x.split(":");
+  const head = group(halves[0]!);
+  const back = halves.length === 2 ? group(halves[1]!) : [];
+  const all = [...head, ...back];
+  if (all.some((g) => !/^[0-9a-f]{1,4}$/i.test(g))) return undefined;
+  const n = all.length;
+  if (halves.length === 1 ? n !== 8 : n > 7) return undefined;
+  const nums = (xs: string[]) => xs.map((g) => parseInt(g, 16));
+  const zeros = new Array(8 - n).fill(0);
+  return [...nums(head), ...(halves.length === 2 ? zeros : []), ...nums(back)];
+}
+
+function formatIpv6(g: number[]): string {
+  return g.map((x) => x.toString(16)).join(":").replace(/(^|:)0(:0)+(:|$)/, "::").replace(/:{3,}/, "::");
+}
+
+/**
+ * The IPv4 address an IPv6 address carries: IPv4-mapped and -compatible (`::ffff:a.b.c.d`, `::a.b.c.d`),
+ * NAT64 (`64:ff9b::/96`, `64:ff9b:1::/48`), 6to4 (`2002:AABB:CCDD::/16`) and Teredo (`2001::/32`, inverted).
+ */
+function ipv4FromHextets(g: number[]): string | undefined {
+  const v4 = (hi: number, lo: number) => [hi >> 8, hi & 255, lo >> 8, lo & 255].join(".");
+  const zero = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+  if (zero(0, 5) && (g[5] === 0xffff || (g[5] === 0 && (g[6]! !== 0 || g[7]! > 1)))) return v4(g[6]!, g[7]!);
+  if (g[0] === 0x64 && g[1] === 0xff9b) return v4(g[6]!, g[7]!);
+  if (g[0] === 0x2002) return v4(g[1]!, g[2]!);
+  if (g[0] === 0x2001 && g[1] === 0) return v4(g[6]! ^ 0xffff, g[7]! ^ 0xffff);
+  return undefined;
 }
 
 // Wildcard and DNS-rebinding services that answer with the IP written in the name.
 const WILDCARD_DNS_REGEXP =
   /(?:^|\.)(?:nip\.io|sslip\.io|xip\.io|traefik\.me|localtest\.me|lvh\.me|nip\.direct|rbndr\.us|1u\.ms|rebind\.it|xip\.name|backname\.io)$/;
 
-function ipv4FromWildcardDns(host: string): string | undefined {
-  if (!WILDCARD_DNS_REGEXP.test(host)) return undefined;
-  const dotted = /(?:^|[.-])(\d{1,3})[.-](\d{1,3})[.-](\d{1,3})[.-](\d{1,3})(?=\.)/.exec(host);
-  if (dotted) return dotted.slice(1, 5).map(Number).join(".");
-  const hex = /(?:^|[.-])([0-9a-f]{8})(?=\.)/.exec(host);
-  if (hex) return parseIpv4Loose(`0x${hex[1]}`);
-  return undefined;
+/** Longest host name scanned for embedded addresses (DNS names are at most 253 characters). */
+const MAX_EMBED_SCAN = 1024;
+
+/**
+ * Every address a host name spells out, as rebinding and wildcard DNS services (and any resolver an attacker
+ * runs) answer with it: four consecutive numeric labels or dash-separated parts (`169-254-169-254`,
+ * `make-169.254.169.254-rebind`, each part decimal, `0x` hex or `0` octal), one label that is a whole 32-bit
+ * number in decimal, `0x` hex or 8 hex digits (`2852039166`, `a9fea9fe`), and a label that is an IPv6 address
+ * with `-` for `:` (`fd00-ec2--254`, `fe80--1`). Linear in the name's length.
+ * @param host a lowercased host name (not an IP literal)
+ * @returns dotted IPv4 and normalized IPv6 addresses, without repeats
+ */
+export function embeddedAddresses(host: string): string[] {
+  if (host.length > MAX_EMBED_SCAN) return [];
+  const found = new Set<string>();
+  const tokens = host.split(/[.-]/);
+  const byte = (t: string): number | undefined => {
+    let n: number;
+    if (/^0x[0-9a-f]{1,2}$/.test(t)) n = parseInt(t.slice(2), 16);
+    else if (/^0[0-7]{1,3}$/.test(t)) n = parseInt(t, 8);
+    else if (/^\d{1,3}$/.test(t)) n = Number(t);
+    else return undefined;
+    return n <= 255 ? n : undefined;
+  };
+  const bytes = tokens.map(byte);
+  for (let i = 0; i + 3 < tokens.length; i++) {
+    const q = bytes.slice(i, i + 4);
+    if (q.every((b) => b !== undefined)) found.add(q.join("."));
+  }
+  for (const label of host.split(".")) {
+    for (const t of label.split("-")) {
+      if (/^(?:\d{4,10}|0x[0-9a-f]{1,8}|[0-9a-f]{8})$/.test(t)) {
+        const v = parseIpv4Loose(/^[0-9a-f]{8}$/.test(t) && !/^\d+$/.test(t) ? `0x${t}` : t);
+        if (v) found.add(v);
+        if (/^[0-9a-f]{8}$/.test(t) && /^\d+$/.test(t)) found.add(parseIpv4Loose(`0x${t}`)!);
+      }
+    }
+    if (label.includes("-") && /^[0-9a-f-]+$/.test(label)) {
+      const g = parseIpv6(label.replaceAll("-", ":"));
+      if (g) {
+        found.add(formatIpv6(g));
+        const v4 = ipv4FromHextets(g);
+        if (v4) found.add(v4);
+      }
+    }
+  }
+  return [...found];
 }

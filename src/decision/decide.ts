@@ -194,7 +194,11 @@ function checkDenies(
     }
   }
   for (const u of call.urls) {
-    const dh = server.deniedHosts.find((r) => hostMatches(r, u.host, u.port, u.ipv4));
+    // Every address the name spells out is a host the name can resolve to (DNS rebinding): each may deny.
+    const dh = server.deniedHosts.find((r) =>
+      hostMatches(r, u.host, u.port, u.ipv4) ||
+      (u.embedded?.some((a) => hostMatches(r, a, u.port, undefined)) ?? false)
+    );
     if (dh) {
       return verdictOf("deny", [dh.id], `Host "${u.host}" in "${u.raw}" is in denied_hosts ("${dh.entry}")`);
     }

@@ -29,8 +29,17 @@ function isBlockedIpv4(ip: string): boolean {
 }
 
 function isBlockedIpv6(ip: string): boolean {
-  const h = ip.toLowerCase();
+  const h = ip.toLowerCase().replace(/%.*$/s, "");
   return /^fe[89ab][0-9a-f]?:/.test(h) || h === "fd00:ec2::254" || h.startsWith("fd00:ec2:");
+}
+
+/** The metadata or link-local address a URL's host is, maps or spells out in its name, if any. */
+function blockedAddress(u: CanonicalCall["urls"][number]): string | undefined {
+  if (METADATA_HOSTS.has(u.host)) return u.host;
+  if (u.ipv4 !== undefined && isBlockedIpv4(u.ipv4)) return u.ipv4;
+  if (u.ipv6 !== undefined && isBlockedIpv6(u.ipv6)) return u.ipv6;
+  // DNS-rebinding and wildcard-DNS names answer with the address they spell, at a time the attacker picks.
+  return u.embedded?.find((a) => a.includes(":") ? isBlockedIpv6(a) : isBlockedIpv4(a));
 }
 
 /** The built-in guards, in evaluation order. */
@@ -57,24 +66,21 @@ export const GUARDS: readonly Guard[] = [
     summary: "Cloud metadata and link-local addresses leak instance credentials (SSRF)",
     check: (call) => {
       for (const u of call.urls) {
-        if (
-          METADATA_HOSTS.has(u.host) || (u.ipv4 !== undefined && isBlockedIpv4(u.ipv4)) ||
-          (u.ipv6 !== undefined && isBlockedIpv6(u.ipv6))
-        ) {
-          return `"${u.raw}" points at a cloud metadata or link-local address (${
-            u.ipv4 ?? u.ipv6 ?? u.host
-          })`;
-        }
+        const hit = blockedAddress(u);
+        if (hit !== undefined) return `"${u.raw}" points at a cloud metadata or link-local address (${hit})`;
       }
       return undefined;
     },
   },
   {
     id: "file-url",
-    summary: "A file: URL where a network URL is expected reads local files",
+    summary:
+      "A file: URL where a network URL is expected reads local files; one no URL parser can read names no certain path",
     check: (call) => {
       const hit = call.fileUrls[0];
-      return hit ? `argument "${hit.key}" is a file: URL where a network URL is expected` : undefined;
+      if (hit) return `argument "${hit.key}" is a file: URL where a network URL is expected`;
+      const unsure = call.paths.find((p) => p.uncertain !== undefined);
+      return unsure ? `argument "${unsure.pointer || unsure.key}": ${unsure.uncertain}` : undefined;
     },
   },
   {
