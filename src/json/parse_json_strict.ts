@@ -7,7 +7,26 @@ export type StrictJson =
     problem: "empty" | "syntax" | "key";
     /** One sentence: `invalid JSON: …` with the parser's message, or what is wrong with which key. */
     error: string;
+    /**
+     * For a `key` problem: the top-level `"id"` of the object the text parsed to (a string, a number, or an
+     * exact {@link JSON.rawJSON} number), so an error answer reaches the request that caused it.
+     */
+    id?: unknown;
   };
+
+/**
+ * Numbers whose text `String(Number(text))` may not give back: 16 or more digits in a row (past 2^53 or
+ * past double precision), a fraction ending in 0, an exponent, `-0`, and six zeros after a point (written in
+ * exponent form). Anything else a JSON number can spell round-trips. It may match inside a string too: that
+ * only costs the slower exact parse.
+ */
+const INEXACT_NUMBER_REGEXP = /\d{16}|\.\d*0(?!\d)|\d[eE]|-0(?![.\d])|\.0{6}/;
+
+/** Keeps a number that would not be written back as it was read, as its source text (JSON.rawJSON). */
+function exactNumber(_key: string, value: unknown, context?: { source?: string }): unknown {
+  if (typeof value !== "number" || context?.source === undefined) return value;
+  return String(value) === context.source ? value : JSON.rawJSON(context.source);
+}
 
 /**
  * Parses JSON text that AgentPerms judges, rewrites or replays, refusing what would let two readers see
@@ -15,21 +34,33 @@ export type StrictJson =
  * server may keep the first) and a key the parser did not read as written (see `checkKeys`: V8 can misread an
  * escaped one-character key). The proxy, `check`, the attack-pack loader, the trace readers, `redact` and the
  * permission broker all read through it, so what is tested offline is read as the live proxy reads it.
+ * Numbers pass through exactly: one that `JSON.stringify` would not write back as it was read
+ * (`9007199254740993`, a 30-digit id, `1.50`, `1e3`, `-0`) is kept as a `JSON.rawJSON` of its text, which
+ * `JSON.stringify` writes byte for byte (`JSON.isRawJSON` tells it apart; `Number(x.rawJSON)` reads it).
  *
  * @param text one JSON text
+ * @param opts `exactNumbers` (default true): keep inexact numbers as raw JSON; false gives plain numbers
  * @returns the parsed value, or what kind of problem it has and why it was refused
  */
-export function parseJsonStrict(text: string): StrictJson {
+export function parseJsonStrict(text: string, opts: { exactNumbers?: boolean } = {}): StrictJson {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = (opts.exactNumbers ?? true) && INEXACT_NUMBER_REGEXP.test(text)
+      ? JSON.parse(text, exactNumber as (this: unknown, key: string, value: unknown) => unknown)
+      : JSON.parse(text);
   } catch (e) {
     if (text.trim() === "") return { ok: false, problem: "empty", error: "empty text" };
     return { ok: false, problem: "syntax", error: `invalid JSON: ${(e as Error).message}` };
   }
-  if (value !== null && typeof value === "object") {
+  if (value !== null && typeof value === "object" && !JSON.isRawJSON(value)) {
     const problem = checkKeys(text, value);
-    if (problem !== undefined) return { ok: false, problem: "key", error: problem };
+    if (problem !== undefined) {
+      const id = Array.isArray(value) ? undefined : (value as { id?: unknown }).id;
+      const seen = typeof id === "string" || typeof id === "number" || JSON.isRawJSON(id);
+      return seen
+        ? { ok: false, problem: "key", error: problem, id }
+        : { ok: false, problem: "key", error: problem };
+    }
   }
   return { ok: true, value };
 }
@@ -158,7 +189,7 @@ function countOwnKeys(value: object, onKey?: (key: string) => void): number {
     while (VISIT.length > base) {
       const v = VISIT.pop()!;
       if (Array.isArray(v)) {
-        for (const x of v) if (x !== null && typeof x === "object") VISIT.push(x);
+        for (const x of v) if (x !== null && typeof x === "object" && !JSON.isRawJSON(x)) VISIT.push(x);
         continue;
       }
       // Own keys only (JSON.parse makes a "__proto__" key an own property): an enumerable property someone
@@ -168,7 +199,8 @@ function countOwnKeys(value: object, onKey?: (key: string) => void): number {
         n++;
         onKey?.(k);
         const x = (v as Record<string, unknown>)[k];
-        if (x !== null && typeof x === "object") VISIT.push(x);
+        // An exact number (JSON.rawJSON) is a leaf: its "rawJSON" property is no key the text wrote.
+        if (x !== null && typeof x === "object" && !JSON.isRawJSON(x)) VISIT.push(x);
       }
     }
   } finally {

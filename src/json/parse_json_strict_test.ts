@@ -103,3 +103,39 @@ Deno.test("parseJsonStrict() still finds a repeated key when Object.prototype ha
     delete proto.polluted;
   }
 });
+
+Deno.test("parseJsonStrict() writes back every number as Python's json module reads it (differential)", async () => {
+  const texts = [
+    '{"id":9007199254740993}',
+    '{"id":123456789012345678901234567890,"v":[1.50,1e3,-0,0.1000000000000000055511151231257827,5e-324,0.0000001]}',
+    '{"a":{"b":[1,2.5,3e-5,-12345678901234567890]},"c":"1.0 in a string"}',
+  ];
+  for (const text of texts) {
+    const r = parseJsonStrict(text);
+    assert.ok(r.ok, text);
+    const out = JSON.stringify(r.value);
+    assert.equal(out, text);
+    // Python reads both texts to the same numbers (ints exact, floats by decimal text).
+    const py = new Deno.Command("python3", {
+      args: [
+        "-c",
+        "import json,sys,decimal;a,b=sys.argv[1:];f=lambda t:json.loads(t,parse_float=decimal.Decimal);print(f(a)==f(b))",
+        text,
+        out,
+      ],
+    });
+    const { stdout } = await py.output();
+    assert.equal(new TextDecoder().decode(stdout).trim(), "True", text);
+  }
+  // Opting out gives plain (rounded) numbers.
+  const loose = parseJsonStrict('{"id":9007199254740993}', { exactNumbers: false });
+  assert.ok(loose.ok && (loose.value as { id: number }).id === 9007199254740992);
+});
+
+Deno.test("parseJsonStrict() exact numbers do not count as keys, escaped keys or not", () => {
+  for (const text of ['{"\\u0061":1.50,"b":[1e3]}', '{"a":1.50,"b":{"c":1e3}}', "1.50", "[1e3]"]) {
+    const r = parseJsonStrict(text);
+    assert.ok(r.ok, `${text}: ${!r.ok && r.error}`);
+    assert.equal(JSON.stringify(r.value), text.replace("\\u0061", "a"));
+  }
+});

@@ -149,7 +149,20 @@ export function concat(parts: Uint8Array[]): Uint8Array {
 export type ParsedFrame =
   | { ok: true; value: unknown }
   | { ok: false; empty: true }
-  | { ok: false; empty?: false; error: string; code: -32700 | -32600 };
+  | {
+    ok: false;
+    empty?: false;
+    error: string;
+    code: -32700 | -32600;
+    /**
+     * The request's id when the line parsed far enough to see it (a repeated or misread key): the error
+     * answer carries it, so the client waiting for that id is not left hanging.
+     */
+    id?: string | number | RawJsonId;
+  };
+
+/** An id number kept exactly as written (`JSON.rawJSON`), e.g. `9007199254740993`. */
+export type RawJsonId = { readonly rawJSON: string };
 
 const DECODER = new TextDecoder("utf-8", { ignoreBOM: true });
 const EMPTY = new Uint8Array(0);
@@ -180,7 +193,8 @@ export function takeLineText(f: Extract<Frame, { kind: "line" }>): string | unde
 /**
  * Parses one NDJSON line exactly once: UTF-8 must be valid, and the JSON is read by `parseJsonStrict` (no
  * object may hold the same key twice, so the proxy and the server cannot see different calls, and every key
- * must be read as written). Blank lines are reported as empty.
+ * must be read as written). Numbers stay exact (an id past 2^53 is forwarded and answered byte for byte).
+ * Blank lines are reported as empty; a refused message whose id could be seen reports that id.
  *
  * @param bytes the line without its newline
  * @returns the parsed value, or why it was rejected
@@ -203,7 +217,13 @@ export function notUtf8(): ParsedFrame {
 export function parseFrameText(text: string): ParsedFrame {
   const r = parseJsonStrict(text);
   if (r.ok) return r;
-  return r.problem === "empty" ? { ok: false, empty: true } : { ok: false, error: r.error, code: -32700 };
+  if (r.problem === "empty") return { ok: false, empty: true };
+  // A message that parsed but was refused for its keys is answered with its id (still -32700: the proxy
+  // refuses to read it, as it refuses text that is not JSON).
+  if (r.id !== undefined) {
+    return { ok: false, error: r.error, code: -32700, id: r.id as string | number | RawJsonId };
+  }
+  return { ok: false, error: r.error, code: -32700 };
 }
 
 const ID_AT_START_REGEXP = /^\s*\{(?:[^{}]*?,)?\s*"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")/;

@@ -160,3 +160,38 @@ Deno.test("LineSplitter calls onLongLine once per line, when the part read so fa
   s.push(enc.encode("\n"), emit);
   assert.deepEqual(events, ["line 3", "long", "line 16", "long", "line 13"]);
 });
+
+Deno.test("parseFrameText() keeps every number byte-exact when the message is written back", () => {
+  for (
+    const text of [
+      '{"jsonrpc":"2.0","id":9007199254740993,"method":"ping"}',
+      '{"jsonrpc":"2.0","id":123456789012345678901234567890,"method":"ping"}',
+      '{"jsonrpc":"2.0","id":-0,"method":"tools/call","params":{"name":"t","arguments":{"a":1.50,"b":1e3,"c":0.0000001,"d":[12345678901234567,1E+2]}}}',
+      '{"jsonrpc":"2.0","id":1e400,"method":"ping"}',
+    ]
+  ) {
+    const r = parseFrameText(text);
+    assert.ok(r.ok, text);
+    assert.equal(JSON.stringify(r.value), text);
+  }
+  // Canonical numbers stay plain numbers (the common case takes the fast parse).
+  const plain = parseFrameText('{"id":42,"x":[0.5,-3,1.25]}');
+  assert.ok(plain.ok);
+  assert.deepEqual(plain.value, { id: 42, x: [0.5, -3, 1.25] });
+});
+
+Deno.test("parseFrameText() reports the id of a message refused for a repeated key", () => {
+  const dup = parseFrameText(
+    '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"a","name":"b"}}',
+  );
+  assert.ok(!dup.ok && !dup.empty);
+  assert.equal(dup.id, 7);
+  const big = parseFrameText('{"jsonrpc":"2.0","id":9007199254740993,"method":"x","method":"y"}');
+  assert.ok(!big.ok && !big.empty && big.id !== undefined);
+  assert.equal(JSON.stringify({ id: big.id }), '{"id":9007199254740993}');
+  const str = parseFrameText('{"id":"req-1","a":1,"a":2}');
+  assert.ok(!str.ok && !str.empty && str.id === "req-1");
+  // Not valid JSON: no id can be trusted.
+  const bad = parseFrameText('{"id":3,');
+  assert.ok(!bad.ok && !bad.empty && bad.id === undefined);
+});
