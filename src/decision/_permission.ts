@@ -2,6 +2,7 @@ import type { CanonicalCall } from "../canonical/mod.ts";
 import { isWithin } from "../canonical/mod.ts";
 import { type CompiledPolicy, type HostRule, pathRuleCovers } from "../policy/mod.ts";
 import { GUARDS } from "./guards.ts";
+import { classifyAddress } from "./_address_class.ts";
 import type { Decision, DecisionContext, PermissionGrant, PermissionGrants } from "./types.ts";
 
 const deny = (ruleIds: string[], reason: string): Decision => ({
@@ -114,8 +115,47 @@ export function decidePermission(
       `${cap(kind)} access to ${shownValue} is outside the sandbox of "${call.server}"${hint}`,
     );
   }
+  if (kind === "net" && ctx.addresses !== undefined) {
+    const refused = judgeAddresses(policy, call, ctx.addresses, hits);
+    if (refused) return refused;
+  }
   const ruleIds = [...new Set(hits.map((h) => h.ruleId))];
   return { verdict: "allow", ruleIds, reason: `${cap(kind)} access to ${shownValue} is granted`, errors: [] };
+}
+
+/**
+ * The addresses a host name resolved to, as the egress proxy will dial them: a metadata or link-local address
+ * is refused by the metadata guard whatever the name; a loopback, private or unspecified one only when the
+ * grant that allowed the connection names the host exactly (no `*`), so a wildcard or unscoped grant never
+ * reaches into the local network through a DNS name (rebinding, wildcard DNS).
+ */
+function judgeAddresses(
+  policy: CompiledPolicy,
+  call: CanonicalCall,
+  addresses: readonly string[],
+  hits: PermissionGrant[],
+): Decision | undefined {
+  const host = call.urls[0]?.host ?? "";
+  if (addresses.length === 0) {
+    return deny(["sandbox/net-unresolved"], `"${host}" resolves to no address, so it cannot be judged`);
+  }
+  const exact = hits.every((h) => h.value !== "*" && !h.value.includes("*"));
+  for (const a of addresses) {
+    const cls = classifyAddress(a);
+    if ((cls === "metadata" || cls === "link-local") && policy.guards["metadata-host"]) {
+      return deny(
+        ["guard/metadata-host"],
+        `Blocked by built-in guard "metadata-host": "${host}" resolves to ${a}, a cloud metadata or link-local address`,
+      );
+    }
+    if (cls !== "public" && !exact) {
+      return deny(
+        ["sandbox/net-private-address"],
+        `"${host}" resolves to ${a} (${cls}); a local address is reached only through a grant that names the host exactly`,
+      );
+    }
+  }
+  return undefined;
 }
 
 function grantsFor(g: PermissionGrants, kind: string): PermissionGrant[] | undefined {

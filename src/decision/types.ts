@@ -25,6 +25,13 @@ export interface DecisionContext {
    * its Deno flags are built from). Needed to judge `deno/permission` checks; without it they are denied.
    */
   permissions?: PermissionGrants;
+  /**
+   * For a `deno/permission` net check from the egress proxy: the IP addresses the host name resolved to
+   * (DNS is I/O, so it comes in here). Each is judged with the metadata guard, and a name that resolves to
+   * a loopback, private or link-local address is refused unless the grant names that address (or
+   * `localhost`) itself.
+   */
+  addresses?: readonly string[];
 }
 
 /** One granted value: an absolute path, `host[:port]`, an env name or program; `*` means unscoped. */

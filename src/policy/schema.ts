@@ -15,7 +15,10 @@ export type GuardId = typeof GUARD_IDS[number];
 
 /** Per-server containment block (the Deno permission layer). */
 export const SandboxSchema = z.strictObject({
-  mode: z.enum(["off", "flags", "broker"]).optional(),
+  /** os (default: an OS sandbox around the unchanged command), deno (= flags), flags, broker, off. */
+  mode: z.enum(["os", "deno", "off", "flags", "broker"]).optional(),
+  /** When the OS sandbox cannot start: refuse (default in enforce) or run uncontained, loudly (default in record). */
+  fallback: z.enum(["refuse", "uncontained"]).optional(),
   read: stringList.optional(),
   write: stringList.optional(),
   net: stringList.optional(),

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, fstatSync } from "node:fs";
 import net from "node:net";
+import process from "node:process";
 import type { Readable, Writable } from "node:stream";
 import { sliceEnd } from "./json_pieces.ts";
 
@@ -353,11 +354,16 @@ export interface ServerProcess {
   status: Promise<{ code: number; signal: string | null }>;
   /** Sends a signal; never throws (the server may be gone). */
   kill(signal: Deno.Signal): void;
+  /** The last few KiB the server wrote to stderr (which also passes through to this process's stderr). */
+  stderrTail(): string;
 }
+
+/** How much of a server's stderr is kept to explain an early exit. */
+const STDERR_TAIL_BYTES = 4096;
 
 /**
  * Starts the server with `node:child_process`: its pipes are polled on the main thread (Deno.Command's stdin
- * and stdout streams cost about 60 µs more CPU per call, measured). Stderr passes through.
+ * and stdout streams cost about 60 µs more CPU per call, measured). Stderr passes through, and its tail is kept.
  * @param s the command, arguments, environment and working directory
  * @returns the running server
  * @throws {Deno.errors.NotFound} when the command does not exist
@@ -369,7 +375,16 @@ export async function spawnServer(s: ServerSpawn): Promise<ServerProcess> {
     throw new Deno.errors.NotFound(`the working directory "${s.cwd}" does not exist`);
   }
   const env = s.clearEnv ? { ...(s.env ?? {}) } : { ...Deno.env.toObject(), ...(s.env ?? {}) };
-  const c: ChildProcess = spawn(s.command, s.args, { env, cwd: s.cwd, stdio: ["pipe", "pipe", "inherit"] });
+  const c: ChildProcess = spawn(s.command, s.args, { env, cwd: s.cwd, stdio: ["pipe", "pipe", "pipe"] });
+  // The server's stderr passes through to ours; its last lines are kept to explain an early exit.
+  const tail: Uint8Array[] = [];
+  let tailBytes = 0;
+  c.stderr!.on("data", (chunk: Uint8Array) => {
+    process.stderr.write(chunk);
+    tail.push(chunk);
+    tailBytes += chunk.length;
+    while (tailBytes > STDERR_TAIL_BYTES && tail.length > 1) tailBytes -= tail.shift()!.length;
+  });
   const status = new Promise<{ code: number; signal: string | null }>((resolve) => {
     c.once("exit", (code, signal) => resolve({ code: code ?? 1, signal: signal ?? null }));
   });
@@ -393,6 +408,16 @@ export async function spawnServer(s: ServerSpawn): Promise<ServerProcess> {
     stdin: nodeSink(c.stdin!, exited),
     stdout: nodeSource(c.stdout!),
     status,
+    stderrTail() {
+      const joined = new Uint8Array(tailBytes);
+      let at = 0;
+      for (const t of tail) {
+        joined.set(t, at);
+        at += t.length;
+      }
+      const all = new TextDecoder().decode(joined);
+      return all.slice(-STDERR_TAIL_BYTES);
+    },
     kill(signal) {
       try {
         // Not c.kill(): Deno's node:child_process then reports the exit as caused by that signal even when the

@@ -956,8 +956,10 @@ export class ProxySession {
    * The server exited: every request still waiting gets an error, so the client is never left hanging.
    * @param code the server's exit code
    */
-  onServerExit(code: number): void {
-    const message = `AgentPerms: the server "${this.#o.server}" exited (code ${code}) before answering`;
+  onServerExit(code: number, why?: string): void {
+    const message = `AgentPerms: the server "${this.#o.server}" exited (code ${code}) before answering${
+      why ? `: ${why}` : ""
+    }`;
     for (const w of [...this.#approvals.values()]) {
       this.#finishApproval(w, "none", false, false, "the server exited");
     }
@@ -978,7 +980,7 @@ export class ProxySession {
     this.#pending.clear();
     this.#dupes.clear();
     for (const b of batches) this.#maybeFlushBatch(b);
-    this.#lifecycle(`server exited with code ${code}`);
+    this.#lifecycle(`server exited with code ${code}${why ? `: ${why}` : ""}`);
     this.#closed = true;
     this.flushTrace();
   }

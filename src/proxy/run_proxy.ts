@@ -45,6 +45,11 @@ export interface RunProxyOptions extends Omit<ProxySessionOptions, "toClient" | 
   forwardSignals?: boolean;
   /** Called once the server is spawned (tests and benchmarks read the pid). */
   onSpawn?: (pid: number) => void;
+  /**
+   * Explains a server exit before every request was answered (exit code, last stderr lines): the text goes
+   * into the errors the client gets and into the trace.
+   */
+  explainExit?: (code: number, stderrTail: string) => string | undefined;
 }
 
 /**
@@ -158,7 +163,11 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
   }
   clearTimeout(killTimer);
   const code = status.signal ? 128 + signalNumber(status.signal) : status.code;
-  session.onServerExit(code);
+  // A server that stops on its own (not after the client left) is explained: cause and last stderr lines.
+  session.onServerExit(
+    code,
+    clientEof && code === 0 ? undefined : opts.explainExit?.(code, child.stderrTail()),
+  );
   for (const [sig, h] of signals) Deno.removeSignalListener(sig, h);
   await toServer.close();
   await toClient.close();

@@ -50,3 +50,29 @@ export {
   splitPackageSpec,
 } from "./parse_server_command.ts";
 export { DENO_RUNTIME_ENV, denoRuntimeEnv } from "./deno_runtime_env.ts";
+export {
+  deriveProfile,
+  type DeriveProfileOptions,
+  type ProfileEntry,
+  profileGrants,
+  type SandboxProfile,
+  SECRET_PLACES,
+} from "./sandbox_profile.ts";
+export {
+  findOnPath,
+  REAL_RUNTIME_HOST,
+  type RuntimeHost,
+  type RuntimeNeeds,
+  runtimeNeeds,
+} from "./runtime_needs.ts";
+export {
+  EGRESS_PORT,
+  type Mount,
+  type OsLaunchOptions,
+  type OsLaunchPlan,
+  planOsLaunch,
+} from "./os_launch.ts";
+export { checkOsSandbox, type OsSandboxSupport } from "./check_os_sandbox.ts";
+export { type OsContainment, type OsContainmentOptions, startOsContainment } from "./os_containment.ts";
+export { describeStartFailure, type StartFailure } from "./describe_start_failure.ts";
+export { type EgressEvent, type EgressProxy, startEgressProxy } from "./egress_proxy.ts";

@@ -428,7 +428,7 @@ export function planLaunch(
     serverArgs = out;
   }
 
-  const mode = sb?.mode ?? "flags";
+  const mode = sb?.mode === "broker" ? "broker" : "flags";
   const brokerSocket = mode === "broker" ? opts.brokerSocket ?? defaultBrokerSocket(server, opts) : undefined;
   if (brokerSocket) env.DENO_PERMISSION_BROKER_PATH = brokerSocket;
 

@@ -83,8 +83,11 @@ export const TraceEventV1Schema = z.looseObject({
   /** Free-form detail for lifecycle, drift, containment and malformed events. */
   detail: z.string().optional(),
   // Containment fields (kind "containment"; written by src/sandbox, read by infer and report).
-  /** Where a containment event came from: Deno's audit log, the AgentPerms broker, a runtime denial, launch. */
-  source: z.enum(["audit", "broker", "runtime", "launch"]).optional(),
+  /**
+   * Where a containment event came from: Deno's audit log, the AgentPerms broker, a runtime denial, launch,
+   * or the OS sandbox's egress proxy (one event per connection attempt).
+   */
+  source: z.enum(["audit", "broker", "runtime", "launch", "egress"]).optional(),
   /** Deno permission kind: read, write, net, env, run, sys, ffi, import. */
   permission: z.string().optional(),
   /** What was accessed: a path, `host:port` or URL, an env name; null when Deno did not say. */

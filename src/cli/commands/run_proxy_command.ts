@@ -1,3 +1,4 @@
+import { existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { AgentPermsError } from "../../errors.ts";
 import { type CompiledPolicy, compilePolicy, loadPolicy, type PolicyV1 } from "../../policy/mod.ts";
@@ -14,15 +15,20 @@ import {
 import {
   type Broker,
   brokerCheckToTraceEvent,
+  checkOsSandbox,
   describeContainmentExit,
+  describeStartFailure,
   detectContainmentDenial,
   findDeno,
   lockVersionsFromLaunches,
+  type OsContainment,
+  parseServerCommand,
   planLaunch,
   readAuditFile,
   startBroker,
+  startOsContainment,
 } from "../../sandbox/mod.ts";
-import { defaultTraceDir, traceFileName, TraceWriter } from "../../trace/mod.ts";
+import { defaultTraceDir, type TraceEventV1, traceFileName, TraceWriter } from "../../trace/mod.ts";
 import { type CommandEnv, homeOf } from "../command_env.ts";
 import { printPolicyWarnings } from "../shared.ts";
 
@@ -111,8 +117,18 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
     diag(`[agentperms] ${detail}`);
     trace.write({ v: 1, kind: "lifecycle", time: io.now().toISOString(), ...base, detail });
   };
-  // The containment layer: JS/TS servers run under Deno permissions derived from the policy.
-  const plan = opts.contain
+  const sb = policy.servers.get(opts.server)?.sandbox;
+  const backend = !opts.contain || sb?.mode === "off"
+    ? "none"
+    : sb?.mode === "flags" || sb?.mode === "deno" || sb?.mode === "broker"
+    ? "deno"
+    : "os";
+  // The default containment: an OS sandbox (bubblewrap) around the server's unchanged command.
+  const os = backend === "os"
+    ? await containInOsSandbox({ opts, policy, argv, home, cwd, io, sessionId, traceDir, note, trace, base })
+    : undefined;
+  // Opt-in: JS/TS servers under Deno permissions derived from the policy (flags or broker).
+  const plan = backend === "deno"
     ? planLaunch(opts.policy ? policy : undefined, opts.server, argv, {
       denoPath: findDeno(io),
       home,
@@ -129,6 +145,7 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
     })
     : undefined;
   if (!opts.contain) note(`Server "${opts.server}" is not contained: --no-contain was given`);
+  else if (sb?.mode === "off") note(`Server "${opts.server}" is not contained: its sandbox.mode is "off"`);
   for (const n of plan?.notes ?? []) note(n);
   let broker: Broker | undefined;
   if (plan?.brokerSocket) {
@@ -142,9 +159,12 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
       onCheck: (c) => trace.write(brokerCheckToTraceEvent(c, base)),
     });
   }
-  const launch: LaunchSpec = plan
+  const launch: LaunchSpec = os?.containment
+    ? { ...os.containment.plan }
+    : plan
     ? { command: plan.command, args: plan.args, env: plan.env, clearEnv: plan.clearEnv, cwd: plan.cwd ?? cwd }
     : { command, args, cwd, env: { RUST_BACKTRACE: "0" } };
+  const contained = os ? os.containment !== undefined : plan?.contained === true;
   let prompter: TtyPrompter | undefined;
   try {
     const code = await runProxy({
@@ -173,6 +193,8 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
       maxMessageBytes: opts.maxMessageBytes,
       graceMs: opts.shutdownGrace,
       forwardSignals: true,
+      // A server that stops before it answers: name the likely cause and show its last stderr lines.
+      explainExit: (code, stderrTail) => describeStartFailure(code, stderrTail, contained).message,
     });
     // Exit 87 means the broker went away and Deno stopped the server (containment fails closed): say so.
     const why = plan?.mode === "broker" ? describeContainmentExit(code) : undefined;
@@ -196,6 +218,8 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
     throw e;
   } finally {
     await broker?.close();
+    await os?.containment?.close();
+    if (os?.runDir) await Deno.remove(os.runDir, { recursive: true }).catch(() => {});
     if (plan?.auditFile) {
       // Fold what the server touched at the OS level into this process's trace, then drop the raw log.
       for (const ev of await readAuditFile(plan.auditFile, base, plan)) trace.write(ev);
@@ -221,4 +245,87 @@ async function loadLockCheck(
       checkToolsAgainstLock(lock, server, tools as Parameters<typeof checkToolsAgainstLock>[2]).drift,
     launch: entry?.launch,
   };
+}
+
+interface OsSetup {
+  opts: ProxyOptions;
+  policy: CompiledPolicy;
+  argv: string[];
+  home: string;
+  cwd: string;
+  io: CommandEnv["io"];
+  sessionId: string;
+  traceDir: string;
+  note: (detail: string) => void;
+  trace: TraceWriter;
+  base: { sessionId: string; server: string; mode: "record" | "enforce" };
+}
+
+/**
+ * Puts the server in the OS sandbox, or says loudly why it cannot: without bubblewrap (or user namespaces),
+ * `sandbox.fallback` decides: `refuse` (the default in enforce mode) stops here with the fix, `uncontained`
+ * (the default in record mode) runs the server as written with a warning on stderr and in the trace.
+ */
+async function containInOsSandbox(
+  s: OsSetup,
+): Promise<{ containment?: OsContainment; runDir?: string }> {
+  const { opts, policy } = s;
+  const sb = policy.servers.get(opts.server)?.sandbox;
+  const fallback = sb?.fallback ?? (opts.mode === "enforce" ? "refuse" : "uncontained");
+  const env = s.io.envAll();
+  const support = checkOsSandbox(env);
+  let why = support.ok ? undefined : `${support.reason} (fix: ${support.fix})`;
+  let containment: OsContainment | undefined;
+  let runDir: string | undefined;
+  if (support.ok) {
+    runDir = await Deno.makeTempDir({ prefix: `ap-${s.sessionId}-` });
+    await Deno.chmod(runDir, 0o700);
+    const entry = parseServerCommand(s.argv, s.cwd);
+    const roots = entry.serverArgs.filter((a) => !a.startsWith("-")).map((a) =>
+      resolve(s.cwd, a.replace(/^~(?=\/|$)/, s.home))
+    )
+      .filter((a) => existsSync(a) && statSync(a).isDirectory());
+    try {
+      const r = await startOsContainment({
+        policy: opts.policy ? policy : undefined,
+        server: opts.server,
+        argv: s.argv,
+        mode: opts.mode,
+        home: s.home,
+        cwd: s.cwd,
+        env,
+        serverEnv: opts.serverEnv,
+        serverRoots: roots,
+        support,
+        runDir,
+        realpath: hostRealpath,
+        onEvent: (ev) => s.trace.write({ ...ev, ...s.base } as TraceEventV1),
+        note: s.note,
+      });
+      if ("uncontainable" in r) why = r.uncontainable;
+      else containment = r;
+    } catch (e) {
+      why = `the sandbox could not be prepared: ${(e as Error).message}`;
+    }
+  }
+  if (containment) {
+    const p = containment.profile;
+    s.note(
+      `Server "${opts.server}" is contained (OS sandbox, ${opts.mode}): reads ${p.read.length}, writes ${p.write.length}, ` +
+        `hidden ${p.hide.length}, hosts ${
+          p.net.map((n) => n.value).join(", ") || "none"
+        }; see agentperms sandbox explain`,
+    );
+    for (const n of [...p.notes, ...containment.plan.notes]) s.note(n);
+    return { containment, runDir };
+  }
+  if (runDir) await Deno.remove(runDir, { recursive: true }).catch(() => {});
+  if (fallback === "refuse") {
+    throw new AgentPermsError("upstream_failed", `Cannot contain server "${opts.server}": ${why}`, {
+      hint:
+        `Fix the sandbox, or set servers.${opts.server}.sandbox.fallback: uncontained to run it with your full rights`,
+    });
+  }
+  s.note(`WARNING: server "${opts.server}" is NOT contained and runs with your full rights: ${why}`);
+  return {};
 }

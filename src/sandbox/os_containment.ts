@@ -1,0 +1,214 @@
+import { decide } from "../decision/mod.ts";
+import type { CompiledPolicy } from "../policy/mod.ts";
+import type { TraceEventV1 } from "../trace/mod.ts";
+import type { OsSandboxSupport } from "./check_os_sandbox.ts";
+import { type EgressEvent, type EgressProxy, startEgressProxy } from "./egress_proxy.ts";
+import { type OsLaunchPlan, planOsLaunch } from "./os_launch.ts";
+import { permissionCall } from "./permission_call.ts";
+import { runtimeNeeds } from "./runtime_needs.ts";
+import { deriveProfile, type ProfileEntry, profileGrants, type SandboxProfile } from "./sandbox_profile.ts";
+
+/** Options for {@link startOsContainment}. */
+export interface OsContainmentOptions {
+  /** The policy (undefined in record mode without one). */
+  policy: CompiledPolicy | undefined;
+  /** The server's policy name. */
+  server: string;
+  /** Its command line as configured. */
+  argv: string[];
+  /** Proxy mode. */
+  mode: "record" | "enforce";
+  /** The user's home. */
+  home: string;
+  /** The server's working directory. */
+  cwd: string;
+  /** The proxy's environment. */
+  env: Record<string, string>;
+  /** Env names the client config sets for the server. */
+  serverEnv: string[];
+  /** Filesystem roots among the server's arguments (server-filesystem style). */
+  serverRoots?: string[];
+  /** bwrap and socat, from `checkOsSandbox`. */
+  support: OsSandboxSupport;
+  /** A private folder (0700) for the egress socket. */
+  runDir: string;
+  /** Realpath for the profile's path forms. */
+  realpath?: (p: string) => string | undefined;
+  /** Trace events (egress attempts). */
+  onEvent: (ev: Omit<TraceEventV1, "sessionId" | "server" | "mode">) => void;
+  /** Progress and notes for the user (stderr and the trace). */
+  note: (detail: string) => void;
+}
+
+/** A running OS containment: the launch to spawn and what to stop afterwards. */
+export interface OsContainment {
+  /** The bubblewrap launch. */
+  plan: OsLaunchPlan;
+  /** The profile it was built from. */
+  profile: SandboxProfile;
+  /** Stops the egress proxy. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds everything an OS-contained server needs before it starts: the profile from the policy, what its
+ * runtime needs, the egress proxy that judges every connection with `decide()` (host, port and the
+ * addresses it resolves to), npx's install step (npm and the registry only, never the server), and the
+ * bubblewrap launch.
+ *
+ * @param opts policy, server, command, mode, paths, environment and sinks
+ * @returns the containment, or `{ uncontainable }` when the command cannot run in the sandbox at all
+ */
+export async function startOsContainment(
+  opts: OsContainmentOptions,
+): Promise<OsContainment | { uncontainable: string }> {
+  const envValues: Record<string, string> = {};
+  for (const k of opts.serverEnv) if (opts.env[k] !== undefined) envValues[k] = opts.env[k]!;
+  const profile = deriveProfile(opts.policy, opts.server, {
+    mode: opts.mode,
+    home: opts.home,
+    cwd: opts.cwd,
+    serverEnv: opts.serverEnv,
+    serverEnvValues: envValues,
+    serverRoots: opts.serverRoots,
+    realpath: opts.realpath,
+  });
+  let needs = runtimeNeeds(opts.argv, { cwd: opts.cwd, home: opts.home, env: opts.env });
+  if (needs.uncontainable) return { uncontainable: needs.uncontainable };
+
+  const egress = await startEgress(opts, profile, "server");
+  try {
+    if (needs.install) {
+      await installNpx(opts, needs.install);
+      needs = runtimeNeeds(opts.argv, { cwd: opts.cwd, home: opts.home, env: opts.env });
+      if (needs.install || needs.uncontainable) {
+        throw new Error(`npx's install of ${needs.install?.spec ?? "the package"} left no bin to run`);
+      }
+    }
+    const plan = planOsLaunch(profile, needs, {
+      bwrap: opts.support.bwrap!,
+      socat: opts.support.socat,
+      home: opts.home,
+      cwd: opts.cwd,
+      env: opts.env,
+      egress: egress.socket ? { socket: egress.socket } : { url: egress.url! },
+    });
+    return { plan, profile, close: () => egress.proxy.close() };
+  } catch (e) {
+    await egress.proxy.close();
+    throw e;
+  }
+}
+
+async function startEgress(
+  opts: OsContainmentOptions,
+  profile: SandboxProfile,
+  who: "server" | "install",
+): Promise<{ proxy: EgressProxy; socket?: string; url?: string }> {
+  const grants = profileGrants(profile);
+  const record = opts.mode === "record" && who === "server";
+  const judge = (t: { host: string; port: number; addresses: string[] }) => {
+    const call = permissionCall(opts.server, { permission: "net", value: hostPort(t.host, t.port) }, {
+      cwd: opts.cwd,
+      home: opts.home,
+    });
+    const d = opts.policy
+      ? decide(opts.policy, call, { permissions: grants, addresses: t.addresses })
+      : { verdict: "allow" as const, ruleIds: ["sandbox/record"], reason: "record mode without a policy" };
+    // Record mode observes: the verdict is traced, the connection goes through.
+    const allow = record || d.verdict === "allow";
+    return {
+      allow,
+      reason: record && d.verdict !== "allow" ? `record mode (enforce would refuse: ${d.reason})` : d.reason,
+      ruleIds: d.ruleIds,
+    };
+  };
+  const onEvent = (e: EgressEvent) =>
+    opts.onEvent({
+      v: 1,
+      kind: "containment",
+      time: e.time,
+      source: "egress",
+      permission: "net",
+      value: hostPort(e.host, e.port),
+      ...(e.dialled ? { resolved: e.dialled } : {}),
+      decision: { verdict: e.allowed ? "allow" : "deny", ruleIds: e.ruleIds, reason: e.reason },
+      detail: `${who === "install" ? "npx install: " : ""}${e.protocol} ${hostPort(e.host, e.port)} ${
+        e.allowed ? "allowed" : "refused"
+      } (${e.addresses.join(", ") || "unresolved"})${e.error ? `: ${e.error}` : ""}`,
+    });
+  if (record) {
+    const proxy = await startEgressProxy({ listen: { hostname: "127.0.0.1", port: 0 }, judge, onEvent });
+    const a = proxy.address as { hostname: string; port: number };
+    return { proxy, url: `http://127.0.0.1:${a.port}` };
+  }
+  const socket = `${opts.runDir}/${who}-egress.sock`;
+  const proxy = await startEgressProxy({ listen: { path: socket }, judge, onEvent });
+  return { proxy, socket };
+}
+
+/**
+ * npx's install step, contained too: npm may write its cache and reach the registry, nothing else; the
+ * server's code never runs here (install scripts do, under the same limits).
+ */
+async function installNpx(
+  opts: OsContainmentOptions,
+  install: { spec: string; npmCache: string },
+): Promise<void> {
+  opts.note(`Installing ${install.spec} into npm's npx cache (registry and cache only)`);
+  const registry = opts.env.npm_config_registry ?? opts.env.NPM_CONFIG_REGISTRY ??
+    "https://registry.npmjs.org/";
+  const regHost = new URL(registry).host;
+  const entry = (value: string, why: string): ProfileEntry => ({ value, ruleId: "sandbox/npx-install", why });
+  const profile: SandboxProfile = {
+    server: opts.server,
+    mode: "enforce",
+    read: [],
+    write: [entry(install.npmCache, "npm's cache, where npx installs the package")],
+    hide: [],
+    net: [entry(regHost.includes(":") ? regHost : `${regHost}:443`, "the npm registry")],
+    env: ["npm_config_registry", "NPM_CONFIG_REGISTRY", "npm_config_cache"].map((n) =>
+      entry(n, "npm's settings")
+    ),
+    run: [],
+    hidePatterns: [],
+    notes: [],
+  };
+  await Deno.mkdir(install.npmCache, { recursive: true });
+  const egress = await startEgress({ ...opts, policy: undefined, mode: "enforce" }, profile, "install");
+  const judged = egress.proxy;
+  try {
+    const npm = ["npm", "exec", "--yes", `--package=${install.spec}`, "-c", "true"];
+    const needs = runtimeNeeds(npm, { cwd: opts.home, home: opts.home, env: opts.env });
+    const plan = planOsLaunch(profile, needs, {
+      bwrap: opts.support.bwrap!,
+      socat: opts.support.socat,
+      home: opts.home,
+      cwd: opts.home,
+      env: { ...opts.env, npm_config_cache: install.npmCache, npm_config_update_notifier: "false" },
+      egress: { socket: egress.socket! },
+    });
+    plan.env.npm_config_update_notifier = "false";
+    plan.env.npm_config_fund = "false";
+    plan.env.npm_config_audit = "false";
+    const out = await new Deno.Command(plan.command, {
+      args: plan.args,
+      env: plan.env,
+      clearEnv: true,
+      cwd: plan.cwd,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!out.success) {
+      const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-6).join("\n");
+      throw new Error(`npx could not install ${install.spec} (exit ${out.code}):\n${err}`);
+    }
+  } finally {
+    await judged.close();
+  }
+}
+
+function hostPort(host: string, port: number): string {
+  return `${host.includes(":") ? `[${host}]` : host}:${port}`;
+}

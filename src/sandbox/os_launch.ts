@@ -1,0 +1,330 @@
+import { isWithin, normalizeAbsolute } from "../canonical/mod.ts";
+import { REAL_RUNTIME_HOST, type RuntimeHost, type RuntimeNeeds } from "./runtime_needs.ts";
+import type { ProfileEntry, SandboxProfile } from "./sandbox_profile.ts";
+
+/** One step of the sandbox's file view, in the order bubblewrap applies it. */
+export interface Mount {
+  /** ro / rw bind, an empty private tmpfs, a hidden folder or file, a symlink, /proc or /dev. */
+  op: "ro" | "rw" | "tmpfs" | "hide-dir" | "hide-file" | "symlink" | "proc" | "dev";
+  /** The path inside the sandbox (the same as outside for binds). */
+  path: string;
+  /** For `symlink`: its target. */
+  target?: string;
+  /** The rule behind it. */
+  ruleId: string;
+  /** Why, in words. */
+  why: string;
+}
+
+/** How the OS sandbox starts one server. */
+export interface OsLaunchPlan {
+  /** bwrap. */
+  command: string;
+  /** bwrap's arguments, then the server's own command. */
+  args: string[];
+  /** The whole environment the server gets (scrubbed to the allowlist). */
+  env: Record<string, string>;
+  /** Always true: nothing is inherited. */
+  clearEnv: true;
+  /** Where bwrap itself starts. */
+  cwd: string;
+  /** The file view, step by step (for `sandbox explain`). */
+  mounts: Mount[];
+  /** The environment variable names the server sees, and why. */
+  envReasons: ProfileEntry[];
+  /** Network: `none` (enforce: only the egress proxy), `host` (record: the host's network, traced by proxy variables). */
+  network: "egress-only" | "host";
+  /** Things the user should know. */
+  notes: string[];
+}
+
+/** Options for {@link planOsLaunch}. */
+export interface OsLaunchOptions {
+  /** The bwrap executable. */
+  bwrap: string;
+  /** socat (bridges the sandbox's loopback port to the egress proxy's Unix socket); without it, no network. */
+  socat?: string;
+  /** The user's home. */
+  home: string;
+  /** The server's working directory. */
+  cwd: string;
+  /** The proxy's environment (source of allowlisted values; never passed whole in enforce mode). */
+  env: Record<string, string>;
+  /** Enforce: the egress proxy's Unix socket on the host. Record: its loopback URL (`http://127.0.0.1:port`). */
+  egress?: { socket: string } | { url: string };
+  /** File-system facts (tests replace them). */
+  host?: RuntimeHost;
+}
+
+/** The loopback port inside the sandbox where the egress proxy is reached (the sandbox has its own network). */
+export const EGRESS_PORT = 39128;
+/** Where the egress proxy's socket appears inside the sandbox. */
+export const EGRESS_SOCKET_INSIDE = "/run/agentperms/egress.sock";
+
+/** Variables every runtime needs and that hold no secret. */
+const RUNTIME_ENV = [
+  "PATH",
+  "HOME",
+  "USER",
+  "LOGNAME",
+  "SHELL",
+  "LANG",
+  "LANGUAGE",
+  "LC_ALL",
+  "LC_CTYPE",
+  "LC_MESSAGES",
+  "TERM",
+  "TZ",
+  "NODE_EXTRA_CA_CERTS",
+  "SSL_CERT_FILE",
+  "SSL_CERT_DIR",
+  "DENO_DIR",
+  "npm_config_cache",
+  "NPM_CONFIG_CACHE",
+];
+/** Files and folders of /etc that hold secrets: never visible. */
+const ETC_SECRETS = [
+  "/etc/shadow",
+  "/etc/gshadow",
+  "/etc/shadow-",
+  "/etc/gshadow-",
+  "/etc/sudoers",
+  "/etc/sudoers.d",
+  "/etc/ssh",
+  "/etc/ssl/private",
+];
+const SYSTEM = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/nix/store"];
+
+/**
+ * Turns a sandbox profile and the server's own command into a bubblewrap launch. Enforce: an empty root
+ * with the system folders read-only, a private /tmp and home, the profile's reads read-only and writes
+ * writable, the hidden places masked last (deny wins), no network but a loopback port bridged to the egress
+ * proxy, and a scrubbed environment. Record: the whole file system read-only but the workspace and /tmp, the
+ * hidden places masked, the host's network with proxy variables pointing at the (recording) egress proxy,
+ * and the environment as it is. Pure but for the file-system facts in `opts.host`.
+ *
+ * @param profile what the policy lets the server reach
+ * @param needs what its runtime needs to start (`runtimeNeeds`)
+ * @param opts bwrap, socat, home, cwd, environment and the egress proxy
+ * @returns the launch
+ */
+export function planOsLaunch(
+  profile: SandboxProfile,
+  needs: RuntimeNeeds,
+  opts: OsLaunchOptions,
+): OsLaunchPlan {
+  const host = opts.host ?? REAL_RUNTIME_HOST;
+  const notes = [...needs.notes];
+  const mounts: Mount[] = [];
+  const record = profile.mode === "record";
+  const exists = (p: string) => host.kind(p) !== undefined;
+
+  if (record) {
+    mounts.push({ op: "ro", path: "/", ruleId: "sandbox/record", why: "record mode observes: all readable" });
+    mounts.push({ op: "dev", path: "/dev", ruleId: "sandbox/base", why: "devices" });
+    mounts.push({ op: "proc", path: "/proc", ruleId: "sandbox/base", why: "this sandbox's processes" });
+    mounts.push({ op: "rw", path: "/tmp", ruleId: "sandbox/record", why: "temporary files (record mode)" });
+  } else {
+    for (const s of SYSTEM) {
+      if (!exists(s)) continue;
+      const t = host.kind(s) === "link" ? linkOf(s, host) : undefined;
+      if (t !== undefined) {
+        mounts.push({ op: "symlink", path: s, target: t, ruleId: "sandbox/system", why: "system link" });
+      } else {mounts.push({
+          op: "ro",
+          path: s,
+          ruleId: "sandbox/system",
+          why: "system programs and libraries",
+        });}
+    }
+    mounts.push({
+      op: "dev",
+      path: "/dev",
+      ruleId: "sandbox/base",
+      why: "a minimal /dev (null, zero, random, tty)",
+    });
+    mounts.push({ op: "proc", path: "/proc", ruleId: "sandbox/base", why: "this sandbox's processes only" });
+    mounts.push({ op: "tmpfs", path: "/tmp", ruleId: "sandbox/base", why: "a private /tmp" });
+    const home = normalizeAbsolute(opts.home);
+    // A home of "/" (HOME unset) or inside a system folder gets no private tmpfs: it would hide the system.
+    if (home !== "/" && home !== "/tmp" && !SYSTEM.some((s) => isWithin(home, s))) {
+      mounts.push({ op: "tmpfs", path: home, ruleId: "sandbox/base", why: "a private, empty home" });
+    }
+  }
+
+  // Binds, shallow first so deeper ones land on top; a path both read and written is written.
+  const binds = new Map<string, Mount>();
+  const bind = (e: ProfileEntry, op: "ro" | "rw") => {
+    const p = normalizeAbsolute(e.value);
+    if (record && op === "ro") return; // everything is readable already
+    if (!exists(p)) {
+      notes.push(`"${p}" (${e.ruleId}) does not exist, so it is not in the sandbox`);
+      return;
+    }
+    const had = binds.get(p);
+    if (had && (had.op === "rw" || op === "ro")) return;
+    binds.set(p, { op, path: p, ruleId: e.ruleId, why: e.why });
+  };
+  for (const e of needs.read) bind(e, "ro");
+  for (const e of profile.read) bind(e, "ro");
+  for (const e of profile.write) bind(e, "rw");
+  const sorted = [...binds.values()].sort((a, b) =>
+    depth(a.path) - depth(b.path) || a.path.localeCompare(b.path)
+  );
+  // A grant of "/" itself is the base layer: the private /tmp, /dev and home go on top of it.
+  if (sorted[0]?.path === "/") mounts.splice(0, mounts.findIndex((m) => m.op === "dev"), sorted.shift()!);
+  mounts.push(...sorted);
+
+  // Hidden last: deny wins over every grant. Only what exists and is visible needs a mask.
+  const visible = (p: string) =>
+    record || sorted.some((m) => isWithin(p, m.path)) || SYSTEM.some((s) => isWithin(p, s));
+  const hidden = new Set<string>();
+  const hide = (p: string, ruleId: string, why: string) => {
+    const k = host.kind(p);
+    if (k === undefined || k === "link" || !visible(p)) return;
+    if ([...hidden].some((h) => isWithin(p, h))) return; // already hidden with a folder around it
+    if (SYSTEM.some((s) => isWithin(s, p))) {
+      // Hiding /etc or /usr would stop every runtime; their secrets are hidden one by one instead.
+      notes.push(
+        `"${p}" (${ruleId}) holds system files every program needs, so the sandbox keeps it read-only (its secrets stay hidden); the JSON-RPC layer still denies calls that name it`,
+      );
+      return;
+    }
+    hidden.add(p);
+    mounts.push({ op: k === "dir" ? "hide-dir" : "hide-file", path: p, ruleId, why });
+  };
+  for (const e of profile.hide) hide(normalizeAbsolute(e.value), e.ruleId, e.why);
+  for (const e of ETC_SECRETS) hide(e, "sandbox/etc-secrets", "system secrets (password hashes, host keys)");
+  // .env files at the top of every visible folder the server was given.
+  for (const m of sorted) {
+    if (m.ruleId === "sandbox/runtime") continue;
+    for (const n of host.list(m.path)) {
+      if (n === ".env" || n.startsWith(".env.")) {
+        hide(
+          `${m.path}/${n}`,
+          "sandbox/secret-place",
+          "a .env file: secrets, hidden unless granted explicitly",
+        );
+      }
+    }
+  }
+
+  // Environment.
+  const envReasons: ProfileEntry[] = [];
+  const env: Record<string, string> = {};
+  if (record) {
+    Object.assign(env, opts.env);
+    envReasons.push({
+      value: "*",
+      ruleId: "sandbox/record",
+      why: "record mode passes the environment as it is",
+    });
+  } else {
+    for (const k of RUNTIME_ENV) {
+      if (opts.env[k] === undefined) continue;
+      env[k] = opts.env[k]!;
+      envReasons.push({
+        value: k,
+        ruleId: "sandbox/runtime-env",
+        why: "the runtime needs it; holds no secret",
+      });
+    }
+    for (const e of profile.env) {
+      if (e.value.endsWith("*")) {
+        const pre = e.value.slice(0, -1);
+        for (const [k, v] of Object.entries(opts.env)) if (k.startsWith(pre)) env[k] = v;
+      } else if (opts.env[e.value] !== undefined) env[e.value] = opts.env[e.value]!;
+      envReasons.push(e);
+    }
+  }
+  env.TMPDIR = "/tmp";
+  const network: OsLaunchPlan["network"] = record ? "host" : "egress-only";
+  let egressInside: string | undefined;
+  if (opts.egress && "url" in opts.egress) egressInside = opts.egress.url;
+  else if (opts.egress && "socket" in opts.egress) {
+    if (opts.socat) egressInside = `http://127.0.0.1:${EGRESS_PORT}`;
+    else notes.push("socat is missing, so the server has no network at all (apt-get install socat)");
+  } else if (!record) notes.push("No egress proxy: the server has no network at all");
+  if (egressInside) {
+    const socks = egressInside.replace(/^http:/, "socks5h:");
+    for (const k of ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"]) env[k] = egressInside;
+    for (const k of ["ALL_PROXY", "all_proxy"]) env[k] = socks;
+    for (const k of ["NO_PROXY", "no_proxy"]) delete env[k];
+    env.NODE_USE_ENV_PROXY = "1"; // Node 24+ honours the variables in fetch; older Node fails closed
+    envReasons.push({
+      value: "HTTP(S)_PROXY, ALL_PROXY",
+      ruleId: "sandbox/egress",
+      why: "every connection goes through the egress proxy",
+    });
+  }
+
+  // bwrap's command line.
+  const args = ["--die-with-parent", "--new-session"];
+  if (record) {
+    args.push(
+      "--unshare-user-try",
+      "--unshare-pid",
+      "--unshare-ipc",
+      "--unshare-uts",
+      "--unshare-cgroup-try",
+    );
+  } else args.push("--unshare-all", "--cap-drop", "ALL");
+  for (const m of mounts) {
+    switch (m.op) {
+      case "ro":
+        args.push("--ro-bind", m.path, m.path);
+        break;
+      case "rw":
+        args.push("--bind", m.path, m.path);
+        break;
+      case "tmpfs":
+        args.push("--tmpfs", m.path);
+        break;
+      case "hide-dir":
+        args.push("--perms", "0000", "--tmpfs", m.path, "--remount-ro", m.path);
+        break;
+      case "hide-file":
+        args.push("--ro-bind", "/dev/null", m.path);
+        break;
+      case "symlink":
+        args.push("--symlink", m.target!, m.path);
+        break;
+      case "proc":
+        args.push("--proc", m.path);
+        break;
+      case "dev":
+        args.push(record ? "--dev-bind" : "--dev", ...(record ? [m.path, m.path] : [m.path]));
+        break;
+    }
+  }
+  const cwdVisible = record || sorted.some((m) => isWithin(opts.cwd, m.path));
+  if (!cwdVisible) {
+    notes.push(`The server's folder "${opts.cwd}" is not visible in the sandbox; it starts in the home`);
+  }
+  args.push("--chdir", cwdVisible ? opts.cwd : normalizeAbsolute(opts.home));
+  let exec = needs.argv;
+  if (!record && opts.egress && "socket" in opts.egress && opts.socat) {
+    args.push("--bind", opts.egress.socket, EGRESS_SOCKET_INSIDE);
+    // socat bridges the sandbox's own loopback port to the proxy's socket; the server starts once it listens
+    // (its row in /proc/net/tcp: 0A = LISTEN), so the first connection never races the bridge.
+    const hex = EGRESS_PORT.toString(16).toUpperCase().padStart(4, "0");
+    const script = `${opts.socat} TCP-LISTEN:${EGRESS_PORT},bind=127.0.0.1,fork,reuseaddr ` +
+      `UNIX-CONNECT:${EGRESS_SOCKET_INSIDE} 2>/dev/null & ` +
+      `i=0; while [ $i -lt 400 ] && ! grep -q ':${hex} 00000000:0000 0A' /proc/net/tcp; do i=$((i+1)); sleep 0.005; done; ` +
+      `exec "$@"`;
+    exec = ["/bin/sh", "-c", script, "agentperms-sandbox", ...needs.argv];
+  }
+  args.push("--", ...exec);
+  return { command: opts.bwrap, args, env, clearEnv: true, cwd: "/", mounts, envReasons, network, notes };
+}
+
+function depth(p: string): number {
+  return p === "/" ? 0 : p.split("/").length - 1;
+}
+
+function linkOf(p: string, host: RuntimeHost): string | undefined {
+  const real = host.realpath(p);
+  if (real === undefined) return undefined;
+  // Keep merged-usr links relative to / (as the host has them): /bin -> usr/bin.
+  return real.startsWith("/") ? real.slice(1) : real;
+}
