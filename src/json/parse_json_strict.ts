@@ -14,6 +14,12 @@ export type StrictJson =
     id?: unknown;
   };
 
+/** `JSON.rawJSON` and `JSON.isRawJSON` (V8 11.4+, in Deno; not yet in TypeScript's lib). */
+const EXACT = JSON as JSON & {
+  rawJSON(text: string): { readonly rawJSON: string };
+  isRawJSON(value: unknown): boolean;
+};
+
 /**
  * Numbers whose text `String(Number(text))` may not give back: 16 or more digits in a row (past 2^53 or
  * past double precision), a fraction ending in 0, an exponent, `-0`, and six zeros after a point (written in
@@ -25,7 +31,7 @@ const INEXACT_NUMBER_REGEXP = /\d{16}|\.\d*0(?!\d)|\d[eE]|-0(?![.\d])|\.0{6}/;
 /** Keeps a number that would not be written back as it was read, as its source text (JSON.rawJSON). */
 function exactNumber(_key: string, value: unknown, context?: { source?: string }): unknown {
   if (typeof value !== "number" || context?.source === undefined) return value;
-  return String(value) === context.source ? value : JSON.rawJSON(context.source);
+  return String(value) === context.source ? value : EXACT.rawJSON(context.source);
 }
 
 /**
@@ -52,11 +58,11 @@ export function parseJsonStrict(text: string, opts: { exactNumbers?: boolean } =
     if (text.trim() === "") return { ok: false, problem: "empty", error: "empty text" };
     return { ok: false, problem: "syntax", error: `invalid JSON: ${(e as Error).message}` };
   }
-  if (value !== null && typeof value === "object" && !JSON.isRawJSON(value)) {
+  if (value !== null && typeof value === "object" && !EXACT.isRawJSON(value)) {
     const problem = checkKeys(text, value);
     if (problem !== undefined) {
       const id = Array.isArray(value) ? undefined : (value as { id?: unknown }).id;
-      const seen = typeof id === "string" || typeof id === "number" || JSON.isRawJSON(id);
+      const seen = typeof id === "string" || typeof id === "number" || EXACT.isRawJSON(id);
       return seen
         ? { ok: false, problem: "key", error: problem, id }
         : { ok: false, problem: "key", error: problem };
@@ -189,7 +195,7 @@ function countOwnKeys(value: object, onKey?: (key: string) => void): number {
     while (VISIT.length > base) {
       const v = VISIT.pop()!;
       if (Array.isArray(v)) {
-        for (const x of v) if (x !== null && typeof x === "object" && !JSON.isRawJSON(x)) VISIT.push(x);
+        for (const x of v) if (x !== null && typeof x === "object" && !EXACT.isRawJSON(x)) VISIT.push(x);
         continue;
       }
       // Own keys only (JSON.parse makes a "__proto__" key an own property): an enumerable property someone
@@ -200,7 +206,7 @@ function countOwnKeys(value: object, onKey?: (key: string) => void): number {
         onKey?.(k);
         const x = (v as Record<string, unknown>)[k];
         // An exact number (JSON.rawJSON) is a leaf: its "rawJSON" property is no key the text wrote.
-        if (x !== null && typeof x === "object" && !JSON.isRawJSON(x)) VISIT.push(x);
+        if (x !== null && typeof x === "object" && !EXACT.isRawJSON(x)) VISIT.push(x);
       }
     }
   } finally {
