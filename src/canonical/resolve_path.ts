@@ -103,7 +103,7 @@ export function resolvePath(input: string, opts: ResolveOptions): ResolvedPath {
       // Windows and case-insensitive volumes drop trailing dots and spaces and `::$DATA`; POSIX opens the
       // literal name: both are judged.
       const lexical = normalizeAbsolute(abs);
-      const literal = normalizeLiteral(abs);
+      const literal = WINDOWS_TRIMMED_REGEXP.test(abs) ? normalizeLiteral(abs) : lexical;
       forms.add(lexical);
       forms.add(literal);
       if (opts.realpath) {
@@ -124,6 +124,8 @@ export function resolvePath(input: string, opts: ResolveOptions): ResolvedPath {
   return out;
 }
 
+/** A segment Windows would shorten: one ending in a dot or space (not `.`/`..`), or an NTFS stream. */
+const WINDOWS_TRIMMED_REGEXP = /[^/.][. ]+(?:\/|$)|\.\.+ +(?:\/|$)|::\$/i;
 const DOTDOT_SEGMENT_REGEXP = /(?:^|\/)\.\.(?:\/|$)/;
 
 /**
