@@ -281,7 +281,7 @@ function inferSandbox(
   out.env = [...sb.env.keys()].sort(cmp);
   comments.set(
     commentKey("servers", name, "sandbox"),
-    " OS-level access the server itself needed (Deno permission audits)",
+    " OS-level access the server itself needed (strace in the OS sandbox, or Deno permission audits)",
   );
   return out;
 }

@@ -343,6 +343,11 @@ export interface ServerSpawn {
   env?: Record<string, string>;
   clearEnv?: boolean;
   cwd?: string;
+  /**
+   * bubblewrap's `--info-fd 3`: the launcher is bwrap, which does not pass signals on. The child's pid is
+   * read from fd 3, and signals go to the processes bwrap started inside the sandbox instead.
+   */
+  sandboxInfoFd?: 3;
 }
 
 /** A started server: its stdio as a sink and a source, its exit, and signals. */
@@ -375,7 +380,22 @@ export async function spawnServer(s: ServerSpawn): Promise<ServerProcess> {
     throw new Deno.errors.NotFound(`the working directory "${s.cwd}" does not exist`);
   }
   const env = s.clearEnv ? { ...(s.env ?? {}) } : { ...Deno.env.toObject(), ...(s.env ?? {}) };
-  const c: ChildProcess = spawn(s.command, s.args, { env, cwd: s.cwd, stdio: ["pipe", "pipe", "pipe"] });
+  const c: ChildProcess = spawn(s.command, s.args, {
+    env,
+    cwd: s.cwd,
+    stdio: s.sandboxInfoFd ? ["pipe", "pipe", "pipe", "pipe"] : ["pipe", "pipe", "pipe"],
+  });
+  let sandboxPid: number | undefined;
+  if (s.sandboxInfoFd) {
+    let info = "";
+    const fd3 = c.stdio[3] as Readable | null;
+    fd3?.on("data", (chunk: Uint8Array) => {
+      info += new TextDecoder().decode(chunk);
+      const m = /"child-pid"\s*:\s*(\d+)/.exec(info);
+      if (m) sandboxPid = Number(m[1]);
+    });
+    fd3?.on("error", () => {});
+  }
   // The server's stderr passes through to ours; its last lines are kept to explain an early exit.
   const tail: Uint8Array[] = [];
   let tailBytes = 0;
@@ -422,10 +442,40 @@ export async function spawnServer(s: ServerSpawn): Promise<ServerProcess> {
       try {
         // Not c.kill(): Deno's node:child_process then reports the exit as caused by that signal even when the
         // server caught it and exited with its own code (checked with Deno 2.9.6).
-        if (!exited()) Deno.kill(c.pid!, signal);
+        if (exited()) return;
+        // In a sandbox, bwrap passes no signal on: signal what runs under its init instead, deepest first (the
+        // server, then a tracer such as strace in record mode). Nothing there yet: bwrap itself, which takes
+        // the sandbox down with it.
+        const inner = sandboxPid === undefined ? [] : descendantsOf(sandboxPid);
+        if (inner.length === 0) Deno.kill(c.pid!, signal);
+        for (const pid of inner.reverse()) {
+          try {
+            Deno.kill(pid, signal);
+          } catch {
+            // gone meanwhile
+          }
+        }
       } catch {
         // gone
       }
     },
   };
+}
+
+function descendantsOf(pid: number): number[] {
+  const out: number[] = [];
+  for (let i = 0, queue = childrenOf(pid); i < queue.length && i < 256; i++) {
+    out.push(queue[i]!);
+    queue.push(...childrenOf(queue[i]!));
+  }
+  return out;
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim().split(/\s+/).filter((x) => x)
+      .map(Number);
+  } catch {
+    return [];
+  }
 }

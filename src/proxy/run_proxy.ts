@@ -24,6 +24,8 @@ export interface LaunchSpec {
   clearEnv?: boolean;
   /** Working directory; default the proxy's. */
   cwd?: string;
+  /** The launcher is bubblewrap with `--info-fd 3` (signals then go to the sandboxed server). */
+  sandboxInfoFd?: 3;
 }
 
 /** Options for {@link runProxy}: the session's options minus the two send functions, plus the plumbing. */

@@ -5,7 +5,8 @@ import type { OsSandboxSupport } from "./check_os_sandbox.ts";
 import { type EgressEvent, type EgressProxy, startEgressProxy } from "./egress_proxy.ts";
 import { type OsLaunchPlan, planOsLaunch } from "./os_launch.ts";
 import { permissionCall } from "./permission_call.ts";
-import { runtimeNeeds } from "./runtime_needs.ts";
+import { findOnPath, runtimeNeeds } from "./runtime_needs.ts";
+import { fileTraceToEvents } from "./file_trace.ts";
 import { deriveProfile, type ProfileEntry, profileGrants, type SandboxProfile } from "./sandbox_profile.ts";
 
 /** Options for {@link startOsContainment}. */
@@ -28,6 +29,8 @@ export interface OsContainmentOptions {
   serverEnv: string[];
   /** Filesystem roots among the server's arguments (server-filesystem style). */
   serverRoots?: string[];
+  /** Package versions pinned in mcp.lock: they win over an npx spec's. */
+  lockVersions?: Record<string, string>;
   /** bwrap and socat, from `checkOsSandbox`. */
   support: OsSandboxSupport;
   /** A private folder (0700) for the egress socket. */
@@ -48,6 +51,13 @@ export interface OsContainment {
   profile: SandboxProfile;
   /** Stops the egress proxy. */
   close(): Promise<void>;
+  /**
+   * Record mode: what the server opened and changed, as containment events for `infer` (read after it
+   * exited; the runtime's own folders left out).
+   */
+  fileEvents(
+    base: { sessionId: string; server: string; mode: "record" | "enforce" },
+  ): Promise<TraceEventV1[]>;
 }
 
 /**
@@ -73,18 +83,28 @@ export async function startOsContainment(
     serverRoots: opts.serverRoots,
     realpath: opts.realpath,
   });
-  let needs = runtimeNeeds(opts.argv, { cwd: opts.cwd, home: opts.home, env: opts.env });
+  const rtOpts = { cwd: opts.cwd, home: opts.home, env: opts.env, lockVersions: opts.lockVersions };
+  let needs = runtimeNeeds(opts.argv, rtOpts);
   if (needs.uncontainable) return { uncontainable: needs.uncontainable };
 
   const egress = await startEgress(opts, profile, "server");
   try {
     if (needs.install) {
       await installNpx(opts, needs.install);
-      needs = runtimeNeeds(opts.argv, { cwd: opts.cwd, home: opts.home, env: opts.env });
+      needs = runtimeNeeds(opts.argv, rtOpts);
       if (needs.install || needs.uncontainable) {
         throw new Error(`npx's install of ${needs.install?.spec ?? "the package"} left no bin to run`);
       }
     }
+    const strace = opts.mode === "record"
+      ? findOnPath("strace", opts.env.PATH ?? "/usr/bin:/bin")
+      : undefined;
+    if (opts.mode === "record" && !strace) {
+      opts.note(
+        "strace is not installed, so the files the server touches are not recorded (apt-get install strace)",
+      );
+    }
+    const log = strace ? `${opts.runDir}/files.strace` : undefined;
     const plan = planOsLaunch(profile, needs, {
       bwrap: opts.support.bwrap!,
       socat: opts.support.socat,
@@ -92,8 +112,19 @@ export async function startOsContainment(
       cwd: opts.cwd,
       env: opts.env,
       egress: egress.socket ? { socket: egress.socket } : { url: egress.url! },
+      fileTrace: strace && log ? { strace, log } : undefined,
     });
-    return { plan, profile, close: () => egress.proxy.close() };
+    const ignore = [...needs.read.map((e) => e.value), opts.runDir, needs.npmCache ?? "/nonexistent"];
+    return {
+      plan,
+      profile,
+      close: () => egress.proxy.close(),
+      fileEvents: async (base) => {
+        if (!log) return [];
+        const text = await Deno.readTextFile(log).catch(() => "");
+        return fileTraceToEvents(text, { cwd: opts.cwd, ignore, base, time: new Date().toISOString() });
+      },
+    };
   } catch (e) {
     await egress.proxy.close();
     throw e;
@@ -191,8 +222,9 @@ async function installNpx(
     plan.env.npm_config_update_notifier = "false";
     plan.env.npm_config_fund = "false";
     plan.env.npm_config_audit = "false";
+    const info = plan.args.indexOf("--info-fd");
     const out = await new Deno.Command(plan.command, {
-      args: plan.args,
+      args: plan.args.filter((_, i) => i !== info && i !== info + 1),
       env: plan.env,
       clearEnv: true,
       cwd: plan.cwd,

@@ -1,4 +1,5 @@
 import { isWithin, normalizeAbsolute } from "../canonical/mod.ts";
+import { straceArgs } from "./file_trace.ts";
 import { REAL_RUNTIME_HOST, type RuntimeHost, type RuntimeNeeds } from "./runtime_needs.ts";
 import type { ProfileEntry, SandboxProfile } from "./sandbox_profile.ts";
 
@@ -36,6 +37,8 @@ export interface OsLaunchPlan {
   network: "egress-only" | "host";
   /** Things the user should know. */
   notes: string[];
+  /** bwrap writes the sandboxed child's pid to this fd (signals are sent to it, not to bwrap). */
+  sandboxInfoFd: 3;
 }
 
 /** Options for {@link planOsLaunch}. */
@@ -54,6 +57,8 @@ export interface OsLaunchOptions {
   egress?: { socket: string } | { url: string };
   /** File-system facts (tests replace them). */
   host?: RuntimeHost;
+  /** Record mode: run the server under strace, logging its opens and file changes here (`straceArgs`). */
+  fileTrace?: { strace: string; log: string };
 }
 
 /** The loopback port inside the sandbox where the egress proxy is reached (the sandbox has its own network). */
@@ -168,6 +173,13 @@ export function planOsLaunch(
   for (const e of needs.read) bind(e, "ro");
   for (const e of profile.read) bind(e, "ro");
   for (const e of profile.write) bind(e, "rw");
+  if (opts.fileTrace) {
+    const dir = opts.fileTrace.log.replace(/\/[^/]*$/, "");
+    bind(
+      { value: dir, ruleId: "sandbox/file-trace", why: "where strace writes what the server opened" },
+      "rw",
+    );
+  }
   const sorted = [...binds.values()].sort((a, b) =>
     depth(a.path) - depth(b.path) || a.path.localeCompare(b.path)
   );
@@ -259,7 +271,7 @@ export function planOsLaunch(
   }
 
   // bwrap's command line.
-  const args = ["--die-with-parent", "--new-session"];
+  const args = ["--die-with-parent", "--new-session", "--info-fd", "3"];
   if (record) {
     args.push(
       "--unshare-user-try",
@@ -302,7 +314,9 @@ export function planOsLaunch(
     notes.push(`The server's folder "${opts.cwd}" is not visible in the sandbox; it starts in the home`);
   }
   args.push("--chdir", cwdVisible ? opts.cwd : normalizeAbsolute(opts.home));
-  let exec = needs.argv;
+  let exec = opts.fileTrace && record
+    ? [...straceArgs(opts.fileTrace.strace, opts.fileTrace.log), ...needs.argv]
+    : needs.argv;
   if (!record && opts.egress && "socket" in opts.egress && opts.socat) {
     args.push("--bind", opts.egress.socket, EGRESS_SOCKET_INSIDE);
     // socat bridges the sandbox's own loopback port to the proxy's socket; the server starts once it listens
@@ -315,7 +329,18 @@ export function planOsLaunch(
     exec = ["/bin/sh", "-c", script, "agentperms-sandbox", ...needs.argv];
   }
   args.push("--", ...exec);
-  return { command: opts.bwrap, args, env, clearEnv: true, cwd: "/", mounts, envReasons, network, notes };
+  return {
+    command: opts.bwrap,
+    args,
+    env,
+    clearEnv: true,
+    cwd: "/",
+    mounts,
+    envReasons,
+    network,
+    notes,
+    sandboxInfoFd: 3,
+  };
 }
 
 function depth(p: string): number {

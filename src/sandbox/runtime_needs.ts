@@ -112,7 +112,14 @@ const INTERPRETERS = new Set(["node", "nodejs", "python", "python3", "deno", "bu
  */
 export function runtimeNeeds(
   argv: string[],
-  opts: { cwd: string; home: string; env: Record<string, string>; host?: RuntimeHost },
+  opts: {
+    cwd: string;
+    home: string;
+    env: Record<string, string>;
+    host?: RuntimeHost;
+    /** Package versions pinned in `mcp.lock` (`@scope/pkg` → `1.2.3`): they win over the npx spec's. */
+    lockVersions?: Record<string, string>;
+  },
 ): RuntimeNeeds {
   const host = opts.host ?? REAL_RUNTIME_HOST;
   const read: ProfileEntry[] = [];
@@ -171,6 +178,7 @@ export function runtimeNeeds(
   if (name === "npx" || name === "bunx") {
     const npx = npxEntry(argv, opts, host);
     if (npx.error) return { argv, read, notes: [...notes, npx.error], uncontainable: npx.error };
+    notes.push(`Runs ${npx.spec} from npm's npx cache${npx.dir ? ` (${npx.dir})` : " (installed first)"}`);
     const node = which("node");
     if (node) program(node, "the node runtime");
     const out: RuntimeNeeds = { argv: [npx.binPath ?? "", ...npx.args], read, notes, npmCache: npx.cache };
@@ -262,7 +270,7 @@ interface NpxEntry {
  */
 function npxEntry(
   argv: string[],
-  opts: { home: string; env: Record<string, string> },
+  opts: { home: string; env: Record<string, string>; lockVersions?: Record<string, string> },
   host: RuntimeHost,
 ): NpxEntry {
   const rest = argv.slice(1);
@@ -297,6 +305,9 @@ function npxEntry(
   if (!spec) return { args: [], error: "the npx entry names no package" };
   const cache = opts.env.npm_config_cache ?? opts.env.NPM_CONFIG_CACHE ?? `${opts.home}/.npm`;
   const { name } = splitPackageSpec(spec);
+  // A rug pull needs a new version: the one pinned in mcp.lock is the one that runs.
+  const locked = opts.lockVersions?.[name];
+  if (locked !== undefined) spec = `${name}@${locked}`;
   const args = rest.slice(i);
   for (const h of host.list(`${cache}/_npx`)) {
     const dir = `${cache}/_npx/${h}`;

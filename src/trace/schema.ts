@@ -85,9 +85,10 @@ export const TraceEventV1Schema = z.looseObject({
   // Containment fields (kind "containment"; written by src/sandbox, read by infer and report).
   /**
    * Where a containment event came from: Deno's audit log, the AgentPerms broker, a runtime denial, launch,
-   * or the OS sandbox's egress proxy (one event per connection attempt).
+   * the OS sandbox's egress proxy (one event per connection attempt), or strace in record mode (`syscall`:
+   * the files the server opened or changed, with a count).
    */
-  source: z.enum(["audit", "broker", "runtime", "launch", "egress"]).optional(),
+  source: z.enum(["audit", "broker", "runtime", "launch", "egress", "syscall"]).optional(),
   /** Deno permission kind: read, write, net, env, run, sys, ffi, import. */
   permission: z.string().optional(),
   /** What was accessed: a path, `host:port` or URL, an env name; null when Deno did not say. */

@@ -182,13 +182,20 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, what: () => stri
 
 /** A plan-shaped launch of `agentperms proxy` in front of a server, for `connect()` (own env, clearEnv). */
 export function proxyPlan(
-  opts: { mode: "record" | "enforce"; server: string; policy: string; traceDir: string },
+  opts: {
+    mode: "record" | "enforce";
+    server: string;
+    policy: string;
+    traceDir: string;
+    env?: Record<string, string>;
+  },
   serverArgv: string[],
 ): LaunchPlan {
   const env: Record<string, string> = {
     RUST_BACKTRACE: "0",
     NO_COLOR: "1",
     ...denoRuntimeEnv((k) => Deno.env.get(k)),
+    ...opts.env,
   };
   return {
     command: selfCommand()[0]!,

@@ -1,50 +1,61 @@
 /**
- * Through the real proxy: record mode forwards every call (a permissive JSON-RPC layer), yet the server the
- * proxy starts is contained, so the Deno layer still blocks the escapes, the result says so, and the trace
- * holds both the marked result and the server's audited OS accesses.
+ * Through the real proxy: record mode forwards every call and runs the server in a permissive OS sandbox that
+ * observes (what the policy would deny still works) but never shows the home's secret places.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connect, FS_PKG, makeFixture, proxyPlan, traceEventsIn } from "./_helpers.ts";
 
-Deno.test("proxy record mode starts server-filesystem contained: escapes are blocked below a forwarding proxy", async () => {
+Deno.test("proxy record mode runs server-filesystem in a permissive OS sandbox: observed, secrets hidden", async () => {
   await using fx = await makeFixture();
   const R = fx.root;
+  const home = join(R, "home");
+  await Deno.mkdir(join(home, ".ssh"), { recursive: true });
+  await Deno.writeTextFile(join(home, ".ssh/id_rsa"), "CANARY-KEY");
   const policy = join(R, "p.yaml");
   await Deno.writeTextFile(
     policy,
-    `version: 1\nservers:\n  fs:\n    allowed_paths: [${R}]\n    denied_paths: [${R}/secret, ${R}/allowed_evil]\n`,
+    `version: 1\nservers:\n  fs:\n    allowed_paths: [${R}/allowed]\n`,
   );
   const traces = join(R, "traces");
+  const realHome = Deno.env.get("HOME") ?? "/root";
   {
     await using c = await connect(
-      proxyPlan({ mode: "record", server: "fs", policy, traceDir: traces }, ["npx", "-y", FS_PKG, R]),
+      proxyPlan({
+        mode: "record",
+        server: "fs",
+        policy,
+        traceDir: traces,
+        // npx's cache stays the user's; the home the server sees is the fixture's.
+        env: {
+          HOME: home,
+          npm_config_cache: join(realHome, ".npm"),
+          DENO_DIR: Deno.env.get("DENO_DIR") ?? join(realHome, ".cache/deno"),
+        },
+      }, ["npx", "-y", FS_PKG, R]),
     );
     assert.deepEqual(await c.text("read_text_file", { path: `${R}/allowed/a.txt` }), {
       text: "hello",
       isError: false,
     });
-    for (const path of [`${R}/allowed_evil/x.txt`, `${R}/allowed/link`]) {
-      const r = await c.text("read_text_file", { path });
-      assert.equal(r.isError, true, r.text);
-      assert.match(r.text, /Requires read access to/);
-    }
+    // Record mode observes: what enforce would refuse still runs...
+    assert.deepEqual(await c.text("read_text_file", { path: `${R}/allowed_evil/x.txt` }), {
+      text: "EVIL",
+      isError: false,
+    });
+    // ...but the home's secret places are never visible, even to a server given the whole tree.
+    const key = await c.text("read_text_file", { path: join(home, ".ssh/id_rsa") });
+    assert.equal(key.isError, true, key.text);
+    assert.doesNotMatch(key.text, /CANARY/);
   }
   const events = await traceEventsIn(traces);
   const calls = events.filter((e) => e.kind === "call" && e.tool === "read_text_file");
   assert.equal(calls.length, 3);
   assert.ok(calls.every((e) => e.forwarded === true), "record mode forwarded every call");
-  assert.deepEqual(
-    calls.map((e) => e.result?.containment).filter(Boolean).sort(),
-    [`Requires read access to "${R}/allowed_evil/x.txt"`, `Requires read access to "${R}/secret/s.txt"`],
+  assert.ok(
+    events.some((e) => e.kind === "lifecycle" && /is contained \(OS sandbox, record\)/.test(e.detail ?? "")),
   );
-  const audit = events.filter((e) => e.kind === "containment" && e.source === "audit");
-  const granted = (value: string) => audit.find((e) => e.permission === "read" && e.value === value)?.granted;
-  assert.equal(granted(`${R}/allowed/a.txt`), true, JSON.stringify(audit));
-  // Deno audits attempts; the refused ones are marked so infer never learns them as needs.
-  assert.equal(granted(`${R}/secret/s.txt`), false);
-  assert.equal(granted(`${R}/allowed_evil/x.txt`), false);
 });
 
 Deno.test("proxy reports a broker-mode server that stopped with Deno's exit 87, and exits 87", async () => {
@@ -64,7 +75,7 @@ Deno.test("proxy reports a broker-mode server that stopped with Deno's exit 87, 
   assert.ok(events.some((e) => e.kind === "lifecycle" && /Deno exit 87/.test(e.detail ?? "")));
 });
 
-Deno.test("proxy says at start, on stderr and in the trace, that a python server is not contained", async () => {
+Deno.test("proxy says at start, on stderr and in the trace, that a python server is contained by the OS sandbox", async () => {
   await using fx = await makeFixture();
   const R = fx.root;
   const policy = join(R, "p.yaml");
@@ -76,9 +87,9 @@ Deno.test("proxy says at start, on stderr and in the trace, that a python server
     "pass",
   ]);
   const { err } = await runWithoutClient(p);
-  assert.match(err, /Server "py" is not contained: "python3" is not a JS\/TS entry Deno can run/);
+  assert.match(err, /Server "py" is contained \(OS sandbox, enforce\)/);
   const events = await traceEventsIn(join(R, "traces"));
-  assert.ok(events.some((e) => e.kind === "lifecycle" && /"py" is not contained/.test(e.detail ?? "")));
+  assert.ok(events.some((e) => e.kind === "lifecycle" && /"py" is contained/.test(e.detail ?? "")));
 });
 
 /** Runs a planned proxy with no client (stdin closed): its exit and its stderr. */

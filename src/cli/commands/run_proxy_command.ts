@@ -125,7 +125,20 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
     : "os";
   // The default containment: an OS sandbox (bubblewrap) around the server's unchanged command.
   const os = backend === "os"
-    ? await containInOsSandbox({ opts, policy, argv, home, cwd, io, sessionId, traceDir, note, trace, base })
+    ? await containInOsSandbox({
+      opts,
+      policy,
+      argv,
+      home,
+      cwd,
+      io,
+      sessionId,
+      traceDir,
+      note,
+      trace,
+      base,
+      lockVersions: pinned?.launch ? lockVersionsFromLaunches([pinned.launch], cwd) : undefined,
+    })
     : undefined;
   // Opt-in: JS/TS servers under Deno permissions derived from the policy (flags or broker).
   const plan = backend === "deno"
@@ -219,6 +232,8 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
   } finally {
     await broker?.close();
     await os?.containment?.close();
+    // Record mode: what the server itself opened and changed (strace), for infer's sandbox block.
+    for (const ev of await os?.containment?.fileEvents(base) ?? []) trace.write(ev);
     if (os?.runDir) await Deno.remove(os.runDir, { recursive: true }).catch(() => {});
     if (plan?.auditFile) {
       // Fold what the server touched at the OS level into this process's trace, then drop the raw log.
@@ -259,6 +274,7 @@ interface OsSetup {
   note: (detail: string) => void;
   trace: TraceWriter;
   base: { sessionId: string; server: string; mode: "record" | "enforce" };
+  lockVersions?: Record<string, string>;
 }
 
 /**
@@ -296,6 +312,7 @@ async function containInOsSandbox(
         env,
         serverEnv: opts.serverEnv,
         serverRoots: roots,
+        lockVersions: s.lockVersions,
         support,
         runDir,
         realpath: hostRealpath,
