@@ -168,13 +168,20 @@ async function startEgress(
         e.allowed ? "allowed" : "refused"
       } (${e.addresses.join(", ") || "unresolved"})${e.error ? `: ${e.error}` : ""}`,
     });
+  // A hosts(5) file the egress proxy reads before DNS (split-horizon setups; tests map names to addresses).
+  const hostsFile = opts.env.AGENTPERMS_EGRESS_HOSTS;
   if (record) {
-    const proxy = await startEgressProxy({ listen: { hostname: "127.0.0.1", port: 0 }, judge, onEvent });
+    const proxy = await startEgressProxy({
+      listen: { hostname: "127.0.0.1", port: 0 },
+      judge,
+      onEvent,
+      hostsFile,
+    });
     const a = proxy.address as { hostname: string; port: number };
     return { proxy, url: `http://127.0.0.1:${a.port}` };
   }
   const socket = `${opts.runDir}/${who}-egress.sock`;
-  const proxy = await startEgressProxy({ listen: { path: socket }, judge, onEvent });
+  const proxy = await startEgressProxy({ listen: { path: socket }, judge, onEvent, hostsFile });
   return { proxy, socket };
 }
 
