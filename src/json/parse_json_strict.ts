@@ -26,7 +26,24 @@ const EXACT = JSON as JSON & {
  * exponent form). Anything else a JSON number can spell round-trips. It may match inside a string too: that
  * only costs the slower exact parse.
  */
-const INEXACT_NUMBER_REGEXP = /\d{16}|\.\d*0(?!\d)|\d[eE]|-0(?![.\d])|\.0{6}/;
+// A number token (after ":", "[" or ","), so the "2.0" string of every JSON-RPC message does not send each
+// message down the slower reviver parse; the other forms may also match inside strings (only cost).
+const INEXACT_NUMBER_REGEXP =
+  /\d{16}|(?:^|[:[,])\s*-?\d+\.\d*0(?!\d)|\d[eE]|(?:^|[:[,])\s*-0(?![.\d])|\.0{6}/;
+
+/**
+ * JSON.parse with the exact-number reviver. The reviver recurses once per level, so a text nested deeper
+ * than the stack allows (thousands of levels, which plain JSON.parse reads) is read without it: its numbers
+ * are then doubles, as before exact numbers existed, and its own text is what the proxy forwards.
+ */
+function parseExact(text: string): unknown {
+  try {
+    return JSON.parse(text, exactNumber as (this: unknown, key: string, value: unknown) => unknown);
+  } catch (e) {
+    if (e instanceof RangeError) return JSON.parse(text);
+    throw e;
+  }
+}
 
 /** Keeps a number that would not be written back as it was read, as its source text (JSON.rawJSON). */
 function exactNumber(_key: string, value: unknown, context?: { source?: string }): unknown {
@@ -52,7 +69,7 @@ export function parseJsonStrict(text: string, opts: { exactNumbers?: boolean } =
   let value: unknown;
   try {
     value = (opts.exactNumbers ?? true) && INEXACT_NUMBER_REGEXP.test(text)
-      ? JSON.parse(text, exactNumber as (this: unknown, key: string, value: unknown) => unknown)
+      ? parseExact(text)
       : JSON.parse(text);
   } catch (e) {
     if (text.trim() === "") return { ok: false, problem: "empty", error: "empty text" };

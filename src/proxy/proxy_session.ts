@@ -204,7 +204,8 @@ export class ProxySession {
     if (!p.ok) {
       if (p.empty) return;
       this.#malformed("client", p.error);
-      this.#sendClient(errorMsg(null, p.code, `AgentPerms: parse error: ${p.error}`));
+      // A message refused for its keys may still show its id: answer that, so the client is not left waiting.
+      this.#sendClient(errorMsg((p.id ?? null) as Id, p.code, `AgentPerms: parse error: ${p.error}`));
       return;
     }
     const v = p.value;
@@ -231,12 +232,13 @@ export class ProxySession {
     }
     const m = v as Json;
     const hasId = "id" in m;
-    if (typeof m.id === "number" && !Number.isFinite(m.id)) {
-      // 1e400 parses as Infinity and is written as null: the server would answer a request nobody can match.
+    if (isRawJson(m.id) && !Number.isFinite(Number(m.id.rawJSON))) {
+      // 1e400 reads as Infinity in a JavaScript server, which writes it back as null: no client could match
+      // that answer. Refused here, with the id exactly as the client wrote it.
       this.#malformed("client", "a message's id is a number too large to be written back");
       this.#respond(
         batch,
-        errorMsg(null, -32600, "AgentPerms: invalid request: the id is not a finite number"),
+        errorMsg(m.id as Id, -32600, "AgentPerms: invalid request: the id is not a finite number"),
       );
       return;
     }
@@ -1111,6 +1113,9 @@ function pick(d: Decision): { verdict: Decision["verdict"]; ruleIds: string[]; r
  * per message), anything else becomes a string; the two never collide in a Map.
  */
 function idKey(id: unknown): string | number {
+  // An id kept exactly (9007199254740993) matches the answer of a server that read it as a double too, as
+  // the MCP SDK compares ids by Number(id).
+  if (isRawJson(id)) return Number(id.rawJSON);
   switch (typeof id) {
     case "string":
       return "s" + id;
@@ -1140,8 +1145,15 @@ function clipId(id: unknown): string {
   return s.length > 80 ? s.slice(0, 80) + "…" : s;
 }
 
+/** An id as a trace event stores it: a plain number or string (an exact id as the number it reads as). */
 function safeId(id: unknown): Id {
+  if (isRawJson(id)) return Number(id.rawJSON);
   return typeof id === "string" || typeof id === "number" ? id : null;
+}
+
+/** A number kept exactly as written (`JSON.rawJSON`, from the strict reader). */
+function isRawJson(v: unknown): v is { rawJSON: string } {
+  return (JSON as unknown as { isRawJSON(v: unknown): boolean }).isRawJSON(v);
 }
 
 function errorMsg(id: Id, code: number, message: string): Json {

@@ -23,6 +23,7 @@ function harness(mode: ProxyMode = "enforce", extra: Partial<ProxySessionOptions
   const { policy } = parsePolicy(policyText, { file: "p.yaml" });
   const compiled = compilePolicy(policy, { baseDir: "/proj", home: "/home/me", realpath: () => undefined });
   const toClient: Msg[] = [];
+  const rawClient: string[] = [];
   const toServer: Msg[] = [];
   const rawServer: string[] = [];
   const diag: string[] = [];
@@ -36,7 +37,11 @@ function harness(mode: ProxyMode = "enforce", extra: Partial<ProxySessionOptions
     sessionId: "s1",
     trace,
     redact: (v) => ({ value: v, fired: [] }),
-    toClient: (l) => void toClient.push(JSON.parse(typeof l === "string" ? l : new TextDecoder().decode(l))),
+    toClient: (l) => {
+      const text = typeof l === "string" ? l : new TextDecoder().decode(l);
+      rawClient.push(text);
+      toClient.push(JSON.parse(text));
+    },
     toServer: (l) => {
       rawServer.push(l);
       toServer.push(JSON.parse(l));
@@ -62,7 +67,7 @@ function harness(mode: ProxyMode = "enforce", extra: Partial<ProxySessionOptions
       return trace.events;
     },
   };
-  return { s, toClient, toServer, rawServer, diag, trace: traced, client, server };
+  return { s, toClient, rawClient, toServer, rawServer, diag, trace: traced, client, server };
 }
 
 const call = (id: unknown, name: string, args: unknown) => ({
@@ -170,7 +175,7 @@ Deno.test("ProxySession refuses a request whose id cannot be written back (1e400
   const h = harness("record");
   h.client('{"jsonrpc":"2.0","id":1e400,"method":"tools/call","params":{"name":"read_file","arguments":{}}}');
   assert.equal(h.toServer.length, 0);
-  assert.equal(h.toClient[0]!.id, null);
+  assert.equal(h.toClient[0]!.id, Infinity); // written back as 1e400, exactly as the client sent it
   assert.equal((h.toClient[0]!.error as Msg).code, -32600);
   assert.ok(h.trace.raw.some((e) => e.kind === "malformed" && /too large/.test(e.detail ?? "")));
 });
@@ -708,4 +713,26 @@ Deno.test("ProxySession passes on a large call nested too deep for jsonPieces, s
   h.client(line);
   assert.equal(pieces.length, 0);
   assert.equal(h.rawServer.at(-1), line);
+});
+
+Deno.test("ProxySession answers a request refused for a repeated key with its own id, not null", () => {
+  const h = harness("record");
+  h.client('{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"a"},"params":{"name":"b"}}');
+  assert.equal(h.toServer.length, 0);
+  assert.equal(h.toClient[0]!.id, 7);
+  assert.equal((h.toClient[0]!.error as Msg).code, -32700);
+});
+
+Deno.test("ProxySession forwards ids past 2^53 byte for byte and matches the answer of an exact or a rounding server", () => {
+  for (const answerId of ["9007199254740993", "9007199254740992"]) {
+    const h = harness("record");
+    h.client(
+      '{"jsonrpc":"2.0","id":9007199254740993,"method":"tools/call","params":{"name":"read_file","arguments":{}}}',
+    );
+    assert.match(h.rawServer[0]!, /"id":9007199254740993[,}]/);
+    h.server(`{"jsonrpc":"2.0","id":${answerId},"result":{"content":[]}}`);
+    // The answer is passed on as the server wrote it (an exact server keeps the client's id exactly).
+    assert.equal(h.rawClient.length, 1, answerId);
+    assert.match(h.rawClient[0]!, new RegExp(`"id":${answerId}[,}]`));
+  }
 });
