@@ -209,7 +209,7 @@ export function planOsLaunch(
   for (const e of ETC_SECRETS) hide(e, "sandbox/etc-secrets", "system secrets (password hashes, host keys)");
   // .env files at the top of every visible folder the server was given.
   for (const m of sorted) {
-    if (m.ruleId === "sandbox/runtime") continue;
+    if (host.kind(m.path) !== "dir") continue;
     for (const n of host.list(m.path)) {
       if (n === ".env" || n.startsWith(".env.")) {
         hide(

@@ -162,7 +162,10 @@ export function runtimeNeeds(
   // A script an interpreter runs: its package (node_modules) or project folder.
   const script = (file: string) => {
     const abs = host.realpath(resolve(opts.cwd, file)) ?? resolve(opts.cwd, file);
-    add(packageRootOf(abs, host) ?? dirname(abs), `the script ${file} and its dependencies`);
+    const root = packageRootOf(abs, host) ?? dirname(abs);
+    // A script kept in the home itself (or in /) would show the whole home: only the file then.
+    const wide = root === "/" || `${opts.home}/`.startsWith(`${root}/`);
+    add(wide ? abs : root, `the script ${file}${wide ? "" : " and its dependencies"}`);
   };
 
   const name = launcherName(argv[0] ?? "");

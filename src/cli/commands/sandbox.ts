@@ -5,7 +5,19 @@ import { discover } from "../../clients/mod.ts";
 import { AgentPermsError } from "../../errors.ts";
 import { readLockFile } from "../../lock/mod.ts";
 import { loadPolicy } from "../../policy/mod.ts";
-import { findDeno, type LaunchPlan, lockVersionsFromLaunches, planLaunch } from "../../sandbox/mod.ts";
+import {
+  checkOsSandbox,
+  deriveProfile,
+  findDeno,
+  type LaunchPlan,
+  lockVersionsFromLaunches,
+  type Mount,
+  planLaunch,
+  planOsLaunch,
+  type ProfileEntry,
+  runtimeNeeds,
+} from "../../sandbox/mod.ts";
+import type { CompiledPolicy } from "../../policy/mod.ts";
 import { type CommandEnv, homeOf } from "../command_env.ts";
 import { printPolicyWarnings } from "../shared.ts";
 
@@ -71,6 +83,35 @@ Exit: 0 when the server would be contained, 1 when it would run uncontained.`,
       const home = homeOf(io);
       const loaded = await loadPolicy(opts.policy, { cwd: io.cwd(), home });
       if (opts.format === "text") printPolicyWarnings(io, loaded);
+      const sbMode = loaded.compiled.servers.get(opts.server)?.sandbox?.mode;
+      if (sbMode === undefined || sbMode === "os") {
+        // The default: the OS sandbox. From the policy alone it prints the profile; with a command (or
+        // --client/--config to find it), the exact bubblewrap launch too.
+        let found: { argv: string[]; envNames: string[]; cwd?: string } | undefined;
+        if (command.length > 0) found = { argv: command, envNames: [] };
+        else if (opts.client || opts.config) found = await findServer(opts, io.cwd(), env);
+        const cwd = opts.cwd
+          ? resolve(io.cwd(), opts.cwd)
+          : found?.cwd
+          ? resolve(io.cwd(), found.cwd)
+          : io.cwd();
+        const out = explainOs(loaded.compiled, opts.server, {
+          mode: opts.mode as "record" | "enforce",
+          home,
+          cwd,
+          env: io.envAll(),
+          argv: found?.argv,
+          serverEnv: found?.envNames ?? [],
+        });
+        if (!loaded.compiled.servers.has(opts.server) && loaded.compiled.constrained) {
+          out.notes.unshift(
+            `Server "${opts.server}" is not in the policy: enforce mode denies all its calls`,
+          );
+        }
+        io.stdout(opts.format === "json" ? JSON.stringify(out, null, 2) + "\n" : explainOsText(out));
+        env.setExit(out.contained ? 0 : 1);
+        return;
+      }
       let argv = command;
       let serverEnv: string[] | undefined;
       let cwd = opts.cwd ? resolve(io.cwd(), opts.cwd) : io.cwd();
@@ -207,4 +248,148 @@ function explainJson(server: string, plan: LaunchPlan): Record<string, unknown> 
     auditFile: plan.auditFile,
     notes: plan.notes,
   };
+}
+
+interface OsExplain {
+  server: string;
+  backend: "os";
+  contained: boolean;
+  mode: "record" | "enforce";
+  /** Whether bubblewrap can run here, and the fix when it cannot. */
+  platform: { ok: boolean; reason?: string; fix?: string };
+  profile: {
+    read: ProfileEntry[];
+    write: ProfileEntry[];
+    hide: ProfileEntry[];
+    hidePatterns: ProfileEntry[];
+    net: ProfileEntry[];
+    env: ProfileEntry[];
+  };
+  launch?: { command: string; args: string[]; envNames: string[]; mounts: Mount[]; network: string };
+  notes: string[];
+}
+
+function explainOs(
+  policy: CompiledPolicy,
+  server: string,
+  o: {
+    mode: "record" | "enforce";
+    home: string;
+    cwd: string;
+    env: Record<string, string>;
+    argv?: string[];
+    serverEnv: string[];
+  },
+): OsExplain {
+  const profile = deriveProfile(policy, server, {
+    mode: o.mode,
+    home: o.home,
+    cwd: o.cwd,
+    serverEnv: o.serverEnv,
+    realpath: hostRealpath,
+  });
+  const support = checkOsSandbox(o.env);
+  const notes = [...profile.notes];
+  let launch: OsExplain["launch"];
+  let contained = support.ok;
+  if (o.argv) {
+    const needs = runtimeNeeds(o.argv, { cwd: o.cwd, home: o.home, env: o.env });
+    if (needs.uncontainable) {
+      contained = false;
+      notes.push(`Not contained: ${needs.uncontainable}`);
+    } else {
+      const plan = planOsLaunch(profile, needs, {
+        bwrap: support.bwrap ?? "bwrap",
+        socat: support.socat ?? "socat",
+        home: o.home,
+        cwd: o.cwd,
+        env: o.env,
+        egress: o.mode === "enforce"
+          ? { socket: "<run dir>/server-egress.sock" }
+          : { url: "http://127.0.0.1:<egress port>" },
+      });
+      notes.push(...plan.notes);
+      if (needs.install) {
+        notes.push(`${needs.install.spec} is installed into npm's npx cache first (registry and cache only)`);
+      }
+      launch = {
+        command: plan.command,
+        args: plan.args,
+        envNames: Object.keys(plan.env).sort(),
+        mounts: plan.mounts,
+        network: plan.network,
+      };
+    }
+  }
+  if (!support.ok) notes.unshift(`The OS sandbox cannot run here: ${support.reason} (fix: ${support.fix})`);
+  return {
+    server,
+    backend: "os",
+    contained,
+    mode: o.mode,
+    platform: { ok: support.ok, reason: support.reason, fix: support.fix },
+    profile: {
+      read: profile.read,
+      write: profile.write,
+      hide: profile.hide,
+      hidePatterns: profile.hidePatterns,
+      net: profile.net,
+      env: profile.env,
+    },
+    launch,
+    notes,
+  };
+}
+
+function explainOsText(x: OsExplain): string {
+  const lines: string[] = [];
+  const state = x.contained ? `contained (OS sandbox: bubblewrap, ${x.mode} mode)` : "NOT contained";
+  lines.push(`Server "${x.server}": ${state}`, "");
+  const list = (title: string, entries: ProfileEntry[], empty: string) => {
+    lines.push(`${title}:`);
+    if (entries.length === 0) lines.push(`  (${empty})`);
+    for (const e of entries) lines.push(`  ${e.value}`, `      ${e.why} (${e.ruleId})`);
+    lines.push("");
+  };
+  list("Reads", x.profile.read, "nothing beyond what the runtime needs to start");
+  list("Writes", x.profile.write, "none: only a private /tmp and home that vanish at exit");
+  lines.push(`Hidden (never visible, even inside a readable folder): ${x.profile.hide.length} place(s)`);
+  for (const e of x.profile.hide.filter((h) => h.ruleId !== "sandbox/secret-place")) {
+    lines.push(`  ${e.value}  (${e.ruleId})`);
+  }
+  lines.push(
+    `  and the home's secret places (~/.ssh, ~/.aws, ~/.gnupg, ~/.kube, ~/.docker, client configs, .env files…)`,
+    "",
+  );
+  for (const e of x.profile.hidePatterns) {
+    lines.push(`  pattern ${e.value}  (${e.ruleId}): files matching it are masked at start`);
+  }
+  list(
+    "Network (through the egress proxy; each connection judged by decide() on host, port and address)",
+    x.profile.net,
+    "none",
+  );
+  list(
+    "Environment (scrubbed; these names pass, plus PATH, HOME, locale and TMPDIR)",
+    x.profile.env,
+    "no extra names",
+  );
+  if (x.launch) {
+    lines.push("Command:", `  ${[x.launch.command, ...x.launch.args].map(quote).join(" ")}`, "");
+    lines.push("File view, in order:");
+    for (const m of x.launch.mounts) {
+      lines.push(`  ${m.op.padEnd(9)} ${m.path}${m.target ? ` -> ${m.target}` : ""}  (${m.ruleId})`);
+    }
+    lines.push("");
+  } else {
+    lines.push(
+      "Give the server's command after -- to see the exact launch (or --client/--config to find it).",
+      "",
+    );
+  }
+  if (x.notes.length > 0) {
+    lines.push("Notes:");
+    for (const n of x.notes) lines.push(`  - ${n}`);
+  }
+  return lines.join("\n").trimEnd() + "\n";
 }
