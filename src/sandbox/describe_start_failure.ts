@@ -65,7 +65,7 @@ const RULES: Rule[] = [
   {
     cause: "network",
     test:
-      /(?:ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ENETUNREACH|Network is unreachable|AgentPerms egress)[^\n]*?(?:\b([a-z0-9.-]+\.[a-z]{2,})\b)?/i,
+      /(?:ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ENETUNREACH|Network is unreachable|AgentPerms egress)(?:[^\n]*?\b([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})\b)?/i,
     explain: (m, contained) =>
       `the server could not reach ${m[1] ? `"${m[1]}"` : "the network"}${
         contained

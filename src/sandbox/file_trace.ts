@@ -98,10 +98,22 @@ export function fileTraceToEvents(
   });
 }
 
+/** strace writes non-ASCII bytes as octal escapes: gather the bytes, then read them as UTF-8. */
 function unescape(s: string): string {
-  return s.replace(/\\(x[0-9a-fA-F]{2}|[0-7]{1,3}|.)/g, (_, e: string) => {
-    if (e[0] === "x") return String.fromCharCode(parseInt(e.slice(1), 16));
-    if (/^[0-7]+$/.test(e)) return String.fromCharCode(parseInt(e, 8));
-    return e === "n" ? "\n" : e === "t" ? "\t" : e;
-  });
+  const bytes: number[] = [];
+  const enc = new TextEncoder();
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c !== "\\") {
+      bytes.push(...enc.encode(c));
+      continue;
+    }
+    const rest = s.slice(i + 1);
+    const m = /^(?:x([0-9a-fA-F]{2})|([0-7]{1,3})|(.))/s.exec(rest)!;
+    if (m[1] !== undefined) bytes.push(parseInt(m[1], 16));
+    else if (m[2] !== undefined) bytes.push(parseInt(m[2], 8));
+    else bytes.push(...enc.encode(m[3] === "n" ? "\n" : m[3] === "t" ? "\t" : m[3]!));
+    i += m[0].length;
+  }
+  return new TextDecoder().decode(new Uint8Array(bytes));
 }

@@ -1,0 +1,199 @@
+import assert from "node:assert/strict";
+import { compilePolicy, parsePolicy } from "../policy/mod.ts";
+import { EGRESS_PORT, planOsLaunch } from "./os_launch.ts";
+import { type RuntimeHost, runtimeNeeds } from "./runtime_needs.ts";
+import { deriveProfile } from "./sandbox_profile.ts";
+
+/** A fake file system: paths that exist, with their kind, link targets, file heads and JSON. */
+function fakeHost(files: Record<string, string | { link: string } | { dir: true }>): RuntimeHost {
+  const kindOf = (p: string) => {
+    const f = files[p];
+    if (f === undefined) {
+      return Object.keys(files).some((k) => k.startsWith(`${p}/`)) ? "dir" as const : undefined;
+    }
+    return typeof f === "string" ? "file" as const : "link" in f ? "link" as const : "dir" as const;
+  };
+  const realpath = (p: string): string | undefined => {
+    const f = files[p];
+    if (f && typeof f === "object" && "link" in f) return realpath(f.link);
+    return kindOf(p) ? p : undefined;
+  };
+  return {
+    realpath,
+    kind: kindOf,
+    head: (p) => {
+      const f = files[realpath(p) ?? p];
+      return typeof f === "string" ? f : "";
+    },
+    json: (p) => {
+      const f = files[p];
+      return typeof f === "string" ? JSON.parse(f) : undefined;
+    },
+    list: (
+      p,
+    ) => [
+      ...new Set(
+        Object.keys(files).filter((k) => k.startsWith(`${p}/`)).map((k) =>
+          k.slice(p.length + 1).split("/")[0]!
+        ),
+      ),
+    ],
+  };
+}
+
+const HOST = fakeHost({
+  "/usr/bin/node": "\x7fELF",
+  "/usr/bin/python3": "\x7fELF",
+  "/usr/bin/env": "\x7fELF",
+  "/usr/bin/npx": "#!/usr/bin/env node\n",
+  "/bin": { link: "/usr/bin" },
+  "/etc/passwd": "root:x:0:0",
+  "/etc/shadow": "root:*",
+  "/etc/ssh/ssh_host_key": "KEY",
+  "/home/u/.ssh/id_rsa": "KEY",
+  "/home/u/.bashrc": "rc",
+  "/home/u/.pyenv/shims/python3": "#!/usr/bin/env bash\nexec pyenv",
+  "/home/u/.npm/_npx/abc/package.json": JSON.stringify({ _npx: { packages: ["@m/srv@1.0.0"] } }),
+  "/home/u/.npm/_npx/abc/node_modules/@m/srv/package.json": JSON.stringify({ bin: { "m-srv": "dist/i.js" } }),
+  "/home/u/.npm/_npx/abc/node_modules/.bin/m-srv": {
+    link: "/home/u/.npm/_npx/abc/node_modules/@m/srv/dist/i.js",
+  },
+  "/home/u/.npm/_npx/abc/node_modules/@m/srv/dist/i.js": "#!/usr/bin/env node\n",
+  "/opt/srv/node_modules/@m/fs/dist/index.js": "import x",
+  "/w/src/a.ts": "a",
+  "/w/src/.env": "TOKEN=1",
+  "/w/server.py": "print()",
+});
+const ENV = { PATH: "/usr/bin:/bin", HOME: "/home/u", SECRET_TOKEN: "s3cret", LANG: "C.UTF-8" };
+const policy = compilePolicy(
+  parsePolicy(
+    "version: 1\nservers:\n  s:\n    allowed_paths: [./src]\n    denied_paths: [~/.ssh]\n    allowed_tools: [read]\n",
+    { file: "p.yaml" },
+  ).policy,
+  { baseDir: "/w", home: "/home/u" },
+);
+
+Deno.test("runtimeNeeds() turns an npx entry into the package's bin in npm's npx cache", () => {
+  const n = runtimeNeeds(["npx", "-y", "@m/srv@1.0.0", "--flag"], {
+    cwd: "/w",
+    home: "/home/u",
+    env: ENV,
+    host: HOST,
+  });
+  assert.deepEqual(n.argv, ["/home/u/.npm/_npx/abc/node_modules/.bin/m-srv", "--flag"]);
+  assert.deepEqual(n.read.map((e) => e.value), ["/home/u/.npm/_npx/abc"]);
+  assert.equal(n.install, undefined);
+  // Not in the cache yet: install first; mcp.lock's version wins over the spec's.
+  const cold = runtimeNeeds(["npx", "-y", "@m/srv"], {
+    cwd: "/w",
+    home: "/home/u",
+    env: ENV,
+    host: HOST,
+    lockVersions: { "@m/srv": "2.0.0" },
+  });
+  assert.deepEqual(cold.install, { spec: "@m/srv@2.0.0", npmCache: "/home/u/.npm" });
+});
+
+Deno.test("runtimeNeeds() finds the program, its tool root and a script's package folder", () => {
+  const node = runtimeNeeds(["node", "/opt/srv/node_modules/@m/fs/dist/index.js", "/w"], {
+    cwd: "/w",
+    home: "/home/u",
+    env: ENV,
+    host: HOST,
+  });
+  assert.deepEqual(node.argv[0], "/usr/bin/node");
+  assert.deepEqual(node.read.map((e) => e.value), ["/opt/srv/node_modules"]);
+  const py = runtimeNeeds(["python3", "server.py"], {
+    cwd: "/w",
+    home: "/home/u",
+    env: { ...ENV, PATH: "/home/u/.pyenv/shims:/usr/bin" },
+    host: HOST,
+  });
+  assert.deepEqual(py.read.map((e) => e.value), ["/home/u/.pyenv", "/w"]);
+  const docker = runtimeNeeds(["docker", "run", "-i", "x"], {
+    cwd: "/w",
+    home: "/home/u",
+    env: ENV,
+    host: HOST,
+  });
+  assert.match(docker.uncontainable ?? "", /daemon/);
+});
+
+Deno.test("planOsLaunch() enforce: system read-only, grants bound, hidden places masked last, env scrubbed", () => {
+  const profile = deriveProfile(policy, "s", { mode: "enforce", home: "/home/u", cwd: "/w" });
+  const needs = runtimeNeeds(["python3", "server.py"], { cwd: "/w", home: "/home/u", env: ENV, host: HOST });
+  const plan = planOsLaunch(profile, needs, {
+    bwrap: "/usr/bin/bwrap",
+    socat: "/usr/bin/socat",
+    home: "/home/u",
+    cwd: "/w",
+    env: ENV,
+    egress: { socket: "/run/x/egress.sock" },
+    host: HOST,
+  });
+  const a = plan.args;
+  const at = (...seq: string[]) => a.findIndex((_, i) => seq.every((s, j) => a[i + j] === s));
+  assert.ok(at("--unshare-all") >= 0 && at("--cap-drop", "ALL") >= 0);
+  assert.ok(at("--ro-bind", "/usr", "/usr") >= 0);
+  assert.ok(at("--symlink", "usr/bin", "/bin") >= 0);
+  assert.ok(at("--tmpfs", "/home/u") >= 0, "a private home");
+  assert.ok(at("--ro-bind", "/w/src", "/w/src") >= 0);
+  // Masks come after every bind: deny wins.
+  const lastBind = Math.max(at("--ro-bind", "/w/src", "/w/src"), at("--ro-bind", "/w", "/w"));
+  assert.ok(at("--ro-bind", "/dev/null", "/etc/shadow") > lastBind);
+  assert.ok(at("--ro-bind", "/dev/null", "/w/src/.env") > lastBind, "a .env in a bound folder is masked");
+  assert.ok(at("--perms", "0000", "--tmpfs", "/etc/ssh") > lastBind);
+  // ~/.ssh is not visible at all (the home is an empty tmpfs), so it needs no mask.
+  assert.equal(at("--tmpfs", "/home/u/.ssh"), -1);
+  // Network: only the bridged egress port; the proxy variables point at it.
+  assert.ok(at("--bind", "/run/x/egress.sock", "/run/agentperms/egress.sock") >= 0);
+  assert.equal(plan.env.HTTPS_PROXY, `http://127.0.0.1:${EGRESS_PORT}`);
+  assert.equal(plan.env.SECRET_TOKEN, undefined);
+  assert.equal(plan.env.LANG, "C.UTF-8");
+  assert.equal(a[a.indexOf("--") + 1], "/bin/sh");
+  assert.deepEqual(a.slice(-2), ["/usr/bin/python3", "server.py"]);
+});
+
+Deno.test("planOsLaunch() record: all read-only but the workspace, secrets masked, the environment kept", () => {
+  const profile = deriveProfile(policy, "s", { mode: "record", home: "/home/u", cwd: "/w" });
+  const needs = runtimeNeeds(["python3", "server.py"], { cwd: "/w", home: "/home/u", env: ENV, host: HOST });
+  const plan = planOsLaunch(profile, needs, {
+    bwrap: "bwrap",
+    home: "/home/u",
+    cwd: "/w",
+    env: ENV,
+    egress: { url: "http://127.0.0.1:5555" },
+    host: HOST,
+    fileTrace: { strace: "/usr/bin/strace", log: "/tmp/run/files.strace" },
+  });
+  const a = plan.args.join(" ");
+  assert.match(a, /--ro-bind \/ \/ /);
+  assert.match(a, /--bind \/w \/w /);
+  assert.match(a, /--perms 0000 --tmpfs \/home\/u\/\.ssh --remount-ro \/home\/u\/\.ssh/);
+  assert.doesNotMatch(a, /--unshare-net|--unshare-all/);
+  assert.equal(plan.env.SECRET_TOKEN, "s3cret");
+  assert.equal(plan.env.HTTP_PROXY, "http://127.0.0.1:5555");
+  assert.match(
+    a,
+    /-- \/usr\/bin\/strace -f .* -o \/tmp\/run\/files\.strace -- \/usr\/bin\/python3 server\.py$/,
+  );
+});
+
+Deno.test("planOsLaunch() keeps system folders a denied path names, and says so", () => {
+  const p = compilePolicy(
+    parsePolicy("version: 1\nservers:\n  s:\n    denied_paths: [/etc]\n", { file: "p.yaml" }).policy,
+    { baseDir: "/w", home: "/home/u" },
+  );
+  const profile = deriveProfile(p, "s", { mode: "enforce", home: "/home/u", cwd: "/w" });
+  const needs = runtimeNeeds(["python3", "server.py"], { cwd: "/w", home: "/home/u", env: ENV, host: HOST });
+  const plan = planOsLaunch(profile, needs, {
+    bwrap: "bwrap",
+    home: "/home/u",
+    cwd: "/w",
+    env: ENV,
+    host: HOST,
+  });
+  assert.ok(!plan.args.join(" ").includes("--tmpfs /etc "));
+  assert.ok(plan.notes.some((n) => /"\/etc" .* holds system files/.test(n)), plan.notes.join("\n"));
+  assert.ok(plan.notes.some((n) => /no network at all/.test(n)));
+});
