@@ -32,10 +32,15 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 /** Starts the entry exactly as a client would: its command, args, env and the config's directory as cwd. */
 const errText: string[] = [];
 
-async function connect(file: string, name: string): Promise<Client> {
+async function connect(file: string, name: string, stateDir: string): Promise<Client> {
   const entry = parseConfig(await Deno.readTextFile(file), { format: "jsonc", locators: LOCATORS }).servers
     .find((s) => s.name === name)!;
-  const env: Record<string, string> = { ...entry.env, ...denoRuntimeEnv((k) => Deno.env.get(k)) };
+  // The proxy's default trace folder is under XDG_STATE_HOME: the test's own, never the user's.
+  const env: Record<string, string> = {
+    ...entry.env,
+    ...denoRuntimeEnv((k) => Deno.env.get(k)),
+    XDG_STATE_HOME: stateDir,
+  };
   const transport = new StdioClientTransport({
     command: entry.command!,
     args: entry.args,
@@ -71,7 +76,8 @@ Deno.test("record and enforce wire a real config; the rewritten command speaks M
   assert.match(io.stdoutText(), /Wired 1 server\(s\) through the record proxy/);
   assert.match(io.stdoutText(), /remote: not wired \(remote transport\)/);
 
-  const rec = await connect(file, "tiny");
+  const state = join(dir.path, "state");
+  const rec = await connect(file, "tiny", state);
   try {
     const tools = await withTimeout(rec.listTools(), 20_000, "tools/list");
     assert.deepEqual(tools.tools.map((t) => t.name), ["echo", "read_secret"]);
@@ -95,7 +101,7 @@ Deno.test("record and enforce wire a real config; the rewritten command speaks M
     0,
     io2.stderrText(),
   );
-  const enf = await connect(file, "tiny");
+  const enf = await connect(file, "tiny", state);
   try {
     const ok = await withTimeout(
       enf.callTool({ name: "echo", arguments: { text: "again" } }),
@@ -118,6 +124,8 @@ Deno.test("record and enforce wire a real config; the rewritten command speaks M
     await enf.close();
   }
 
+  // Enforce was wired without --trace-dir: its trace went to the test's state folder.
+  assert.ok([...Deno.readDirSync(join(state, "agentperms/traces"))].some((e) => e.name.endsWith(".jsonl")));
   const io3 = fakeIo({ cwd: dir.path, env: { HOME: dir.path } });
   assert.equal(await run(["record", "--path", file, "--stop"], io3), 0, io3.stderrText());
   assert.equal(await Deno.readTextFile(file), original);
