@@ -90,7 +90,8 @@ export function decidePermission(
     else {
       hits = [];
       for (const u of call.urls) {
-        const g = unscoped ?? list.find((x) => netGrantMatches(x.value, u.host, u.port));
+        // An exact grant first: it may reach a local address, which an unscoped one never does.
+        const g = list.find((x) => x.value !== "*" && netGrantMatches(x.value, u.host, u.port)) ?? unscoped;
         if (!g) {
           return deny(
             ["sandbox/net"],

@@ -14,6 +14,9 @@ interface Rule {
   explain: (m: RegExpExecArray, contained: boolean) => string;
 }
 
+const STACK_LINE_REGEXP =
+  /^\s+at |^\s*(?:errno|code|syscall|path|dest|address|port):|^\s*[{}]\s*$|^Node\.js v\d|^\s*\^+\s*$|^\s*Traceback|^\s+File "/;
+
 const RULES: Rule[] = [
   {
     cause: "sandbox",
@@ -45,7 +48,8 @@ const RULES: Rule[] = [
   },
   {
     cause: "denied-write",
-    test: /(?:EROFS|Read-only file system)[^\n]*?(?:'([^']+)'|"([^"]+)")?/,
+    test:
+      /(?:EROFS|Read-only file system|(?:ENOENT|EACCES)[^\n]*?\b(?:mkdir|rename|unlink|symlink|copyfile)\b)(?:[^\n]*?(?:'([^']+)'|"([^"]+)"))?/,
     explain: (m) =>
       `the server tried to write${
         m[1] ?? m[2] ? ` "${m[1] ?? m[2]}"` : ""
@@ -90,7 +94,10 @@ const RULES: Rule[] = [
  * ```
  */
 export function describeStartFailure(code: number, stderrTail: string, contained: boolean): StartFailure {
-  const tail = stderrTail.split("\n").map((l) => l.trimEnd()).filter((l) => l !== "").slice(-8).join("\n");
+  // Stack frames and Node's `{ errno, code, syscall, path }` block would push the error line out of view.
+  const tail = stderrTail.split("\n").map((l) => l.trimEnd())
+    .filter((l) => l !== "" && !STACK_LINE_REGEXP.test(l))
+    .slice(-8).join("\n");
   for (const r of RULES) {
     const m = r.test.exec(tail);
     if (m) {

@@ -19,6 +19,14 @@ Deno.test("describeStartFailure() names the likely cause and keeps the last stde
     ],
     ["getaddrinfo EAI_AGAIN api.example.com", "network", /"api\.example\.com".*allowed_hosts/],
     [
+      // Node's recursive mkdir reports a read-only home as ENOENT; the stack and error block follow it.
+      "Error: ENOENT: no such file or directory, mkdir '/home/u/.claude-server-commander'\n" +
+      "    at Object.mkdirSync (node:fs:1372:26)\n    at file:///x/config.js:5:1 {\n  errno: -2,\n" +
+      "  code: 'ENOENT',\n  syscall: 'mkdir',\n  path: '/home/u/.claude-server-commander'\n}\n\nNode.js v20.20.2",
+      "denied-write",
+      /write "\/home\/u\/\.claude-server-commander"/,
+    ],
+    [
       "bwrap: Can't mount proc on /newroot/proc: Operation not permitted",
       "sandbox",
       /OS sandbox could not start/,

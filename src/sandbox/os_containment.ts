@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { decide } from "../decision/mod.ts";
 import type { CompiledPolicy } from "../policy/mod.ts";
 import type { TraceEventV1 } from "../trace/mod.ts";
@@ -105,7 +106,15 @@ export async function startOsContainment(
       );
     }
     const log = strace ? `${opts.runDir}/files.strace` : undefined;
+    // Folders the policy grants writes to explicitly are made when missing, so the grant can be bound.
+    for (const e of profile.write) {
+      if (!e.ruleId.startsWith("sandbox/") && !existsSync(e.value)) {
+        await Deno.mkdir(e.value, { recursive: true }).catch(() => {});
+      }
+    }
+    const extraHide = findMasks(opts.policy, profile, opts);
     const plan = planOsLaunch(profile, needs, {
+      extraHide,
       bwrap: opts.support.bwrap!,
       socat: opts.support.socat,
       home: opts.home,
@@ -250,4 +259,69 @@ async function installNpx(
 
 function hostPort(host: string, port: number): string {
   return `${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
+/** How far the start-up walk looks for files to hide: levels below each granted folder, and entries in all. */
+const MASK_WALK_DEPTH = 6;
+const MASK_WALK_ENTRIES = 20_000;
+
+/**
+ * Walks the folders the profile shows (bounded, links not followed) for files that must stay hidden though
+ * their folder is visible: `.env` files at any level, and, when the policy has `denied_patterns` or glob
+ * `denied_paths`, every file `decide()` refuses to let the server read. Files made after the start are not
+ * seen (the JSON-RPC layer still judges calls that name them).
+ */
+function findMasks(
+  policy: CompiledPolicy | undefined,
+  profile: SandboxProfile,
+  opts: OsContainmentOptions,
+): ProfileEntry[] {
+  const roots = [...profile.write, ...profile.read].map((e) => e.value).filter((v) =>
+    v !== "/" && v !== opts.home
+  );
+  const judge = policy !== undefined && profile.hidePatterns.length > 0;
+  const grants = profileGrants(profile);
+  const out: ProfileEntry[] = [];
+  let seen = 0;
+  const walk = (dir: string, level: number) => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = [...Deno.readDirSync(dir)];
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (++seen > MASK_WALK_ENTRIES) return;
+      const p = `${dir}/${e.name}`;
+      if (e.isFile && (e.name === ".env" || e.name.startsWith(".env."))) {
+        out.push({
+          value: p,
+          ruleId: "sandbox/secret-place",
+          why: "a .env file: secrets, hidden unless granted",
+        });
+        continue;
+      }
+      if (judge && (e.isFile || e.isDirectory)) {
+        const call = permissionCall(opts.server, { permission: "read", value: p }, {
+          cwd: opts.cwd,
+          home: opts.home,
+        });
+        const d = decide(policy!, call, { permissions: grants });
+        if (d.verdict !== "allow") {
+          out.push({ value: p, ruleId: d.ruleIds[0] ?? "sandbox/denied", why: d.reason });
+          continue;
+        }
+      }
+      if (e.isDirectory && level < MASK_WALK_DEPTH && e.name !== "node_modules" && e.name !== ".git") {
+        walk(p, level + 1);
+      }
+    }
+  };
+  for (const r of new Set(roots)) walk(r, 0);
+  if (seen > MASK_WALK_ENTRIES) {
+    opts.note(
+      `The granted folders hold more than ${MASK_WALK_ENTRIES} entries: files past them that denied_patterns or .env rules would hide are not masked (the JSON-RPC layer still judges calls that name them)`,
+    );
+  }
+  return out;
 }

@@ -59,6 +59,8 @@ export interface OsLaunchOptions {
   host?: RuntimeHost;
   /** Record mode: run the server under strace, logging its opens and file changes here (`straceArgs`). */
   fileTrace?: { strace: string; log: string };
+  /** More files to hide, found by walking the visible folders at start (`findMasks`: patterns, nested .env). */
+  extraHide?: ProfileEntry[];
 }
 
 /** The loopback port inside the sandbox where the egress proxy is reached (the sandbox has its own network). */
@@ -180,8 +182,25 @@ export function planOsLaunch(
       "rw",
     );
   }
-  const sorted = [...binds.values()].sort((a, b) =>
-    depth(a.path) - depth(b.path) || a.path.localeCompare(b.path)
+  // The home is private and writable (servers keep state there: ~/.cache, ~/.config, dot folders), and
+  // vanishes at exit. Where the policy lets the server read the real home (or in record mode), each entry
+  // of it is shown read-only inside that private home instead of binding the home itself read-only.
+  const home = normalizeAbsolute(opts.home);
+  const privateHome = home !== "/" && home !== "/tmp" && !SYSTEM.some((s) => isWithin(home, s));
+  const homeGrant = binds.get(home);
+  const layer: Mount[] = [];
+  if (privateHome && (record || homeGrant?.op === "ro")) {
+    if (homeGrant?.op === "ro") binds.delete(home);
+    const why = homeGrant?.why ?? "record mode observes: the home's entries, read-only";
+    const ruleId = homeGrant?.ruleId ?? "sandbox/record";
+    if (record) {
+      layer.push({ op: "tmpfs", path: home, ruleId: "sandbox/base", why: "a private, writable home" });
+    }
+    homeLayer(home, "", layer, host, ruleId, why);
+  }
+  const sorted = [...layer.filter((m) => !binds.has(m.path)), ...binds.values()].sort((a, b) =>
+    depth(a.path) - depth(b.path) ||
+    (a.op === "tmpfs" ? -1 : b.op === "tmpfs" ? 1 : a.path.localeCompare(b.path))
   );
   // A grant of "/" itself is the base layer: the private /tmp, /dev and home go on top of it.
   if (sorted[0]?.path === "/") mounts.splice(0, mounts.findIndex((m) => m.op === "dev"), sorted.shift()!);
@@ -205,7 +224,9 @@ export function planOsLaunch(
     hidden.add(p);
     mounts.push({ op: k === "dir" ? "hide-dir" : "hide-file", path: p, ruleId, why });
   };
-  for (const e of profile.hide) hide(normalizeAbsolute(e.value), e.ruleId, e.why);
+  for (const e of [...profile.hide, ...opts.extraHide ?? []]) {
+    hide(normalizeAbsolute(e.value), e.ruleId, e.why);
+  }
   for (const e of ETC_SECRETS) hide(e, "sandbox/etc-secrets", "system secrets (password hashes, host keys)");
   // .env files at the top of every visible folder the server was given.
   for (const m of sorted) {
@@ -341,6 +362,40 @@ export function planOsLaunch(
     notes,
     sandboxInfoFd: 3,
   };
+}
+
+/** Folders of the home that hold state servers write: private and writable too, their entries read-only. */
+const STATE_DIRS = new Set([".cache", ".config", ".local", ".local/share", ".local/state"]);
+
+/**
+ * The real home's entries inside the private home: read-only binds (links kept as links), and the state
+ * folders (`STATE_DIRS`) as private writable folders holding their own entries read-only.
+ */
+function homeLayer(
+  dir: string,
+  rel: string,
+  out: Mount[],
+  host: RuntimeHost,
+  ruleId: string,
+  why: string,
+): void {
+  for (const name of host.list(dir)) {
+    const p = `${dir}/${name}`;
+    const r = rel === "" ? name : `${rel}/${name}`;
+    const k = host.kind(p);
+    if (k === "link") {
+      const t = host.readlink?.(p);
+      if (t !== undefined) out.push({ op: "symlink", path: p, target: t, ruleId, why });
+    } else if (k === "dir" && STATE_DIRS.has(r)) {
+      out.push({
+        op: "tmpfs",
+        path: p,
+        ruleId: "sandbox/base",
+        why: "private and writable; its entries read-only",
+      });
+      homeLayer(p, r, out, host, ruleId, why);
+    } else if (k !== undefined) out.push({ op: "ro", path: p, ruleId, why });
+  }
 }
 
 function depth(p: string): number {

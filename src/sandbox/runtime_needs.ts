@@ -15,6 +15,8 @@ export interface RuntimeHost {
   json(p: string): unknown;
   /** The names in a folder ([] when unreadable). */
   list(p: string): string[];
+  /** A symlink's target as written (undefined when not a link). */
+  readlink?(p: string): string | undefined;
 }
 
 /** The real file system. */
@@ -58,6 +60,7 @@ export const REAL_RUNTIME_HOST: RuntimeHost = {
       return [];
     }
   },
+  readlink: (p) => linkTarget(p),
 };
 
 /** What a server's own command needs to start inside the OS sandbox. */

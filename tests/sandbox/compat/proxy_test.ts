@@ -54,31 +54,12 @@ interface ExpectedFailure {
 }
 
 /**
- * desktop-commander creates ~/.claude-server-commander at import time (ToolHistory: mkdirSync, uncaught) and
- * writes config.json there. The sandbox's home is read-only in both modes: enforce mounts a private tmpfs
- * home and then read-only binds the real home over it (`sandbox/paths-unrestricted`: the policy restricts no
- * paths), record binds / read-only with only the workspace and /tmp writable. mkdir gets EROFS, which Node's
- * recursive mkdir reports as ENOENT; the server exits 1 before initialize. Generic fix (os_launch.ts): keep
- * the home an ephemeral writable layer over the real one (bwrap >= 0.9: `--overlay-src ~ --tmp-overlay ~`;
- * bwrap 0.8: keep the private tmpfs home and read-only bind each top-level entry of the real home into it),
- * secret places masked on top as now; in record mode strace (-z: successful calls only) then also records the
- * writes, so `infer` can propose `sandbox.write: [~/.claude-server-commander]`.
- */
-const HOME_READ_ONLY: ExpectedFailure = {
-  reason: "writes its state folder ~/.claude-server-commander at start; the sandbox's home is read-only",
-  match: /mkdir '[^']*\/\.claude-server-commander'/,
-};
-
-/**
  * Known failures behind the proxy, each reproduced and explained where its reason is defined. A case listed
  * here must fail with `match`; one not listed must pass.
  */
-const EXPECT_FAIL: Partial<Record<CaseKey, ExpectedFailure>> = {
-  "desktop-commander/node/enforce": HOME_READ_ONLY,
-  "desktop-commander/node/record": HOME_READ_ONLY,
-  "desktop-commander/npx/enforce": HOME_READ_ONLY,
-  "desktop-commander/npx/record": HOME_READ_ONLY,
-};
+// desktop-commander used to fail here: it creates ~/.claude-server-commander at import time, and the
+// sandbox's home was read-only. The home is now private and writable with the real entries read-only in it.
+const EXPECT_FAIL: Partial<Record<CaseKey, ExpectedFailure>> = {};
 
 /** Servers left out of the matrix, and why (pinned by a test so the list never grows silently). */
 const NOT_STARTABLE_DIRECTLY = ["supabase"];
