@@ -433,9 +433,22 @@ export function planLaunch(
   if (brokerSocket) env.DENO_PERMISSION_BROKER_PATH = brokerSocket;
 
   const grants = grantsOf(flags, denoDir);
+  // Never launch with an empty permission set: Deno's node:child_process (which starts the server) adds
+  // -A to a deno command line that has no permission flag at all (checked on 2.9.6). Denying what is never
+  // granted anyway (ffi; run unless granted) states the limits explicitly.
+  const explicit = flags.some((f) => f.flag === "allow-run") ? ["--deny-ffi"] : ["--deny-run", "--deny-ffi"];
   return {
     command: opts.denoPath,
-    args: ["run", "--no-config", "--no-prompt", ...keptFlags, ...renderFlags(flags), module, ...serverArgs],
+    args: [
+      "run",
+      "--no-config",
+      "--no-prompt",
+      ...keptFlags,
+      ...renderFlags(flags),
+      ...explicit,
+      module,
+      ...serverArgs,
+    ],
     env,
     clearEnv: true,
     cwd: opts.cwd,

@@ -235,3 +235,35 @@ Deno.test("planLaunch() gives the memory server its file's folder and keeps node
   const tsx = planLaunch(p, "mem", ["tsx", "/s/server.ts"], OPTS);
   assert.equal(tsx.args.at(-1), "/s/server.ts");
 });
+
+Deno.test("planLaunch() never starts a Deno server with no permission flag (node:child_process would add -A)", async () => {
+  const { compilePolicy } = await import("../policy/mod.ts");
+  const { spawnSync } = await import("node:child_process");
+  const dir = await Deno.makeTempDir({ prefix: "ap-plan-a-" });
+  try {
+    const probe = `${dir}/probe.ts`;
+    await Deno.writeTextFile(
+      probe,
+      `const q = (name) => Deno.permissions.querySync({ name }).state;
+Deno.stdout.writeSync(new TextEncoder().encode(["read", "write", "net", "env", "run"].map(q).join(",")));`,
+    );
+    // A policy that sets no path rules for the server: before, the plan held no permission flag at all.
+    const policy = compilePolicy({ version: 1, servers: { s: { allowed_tools: ["x"] } } }, {
+      baseDir: dir,
+      home: dir,
+    });
+    const plan = planLaunch(policy, "s", ["node", probe], {
+      denoPath: Deno.execPath(),
+      home: dir,
+      cwd: dir,
+      env: { PATH: Deno.env.get("PATH") ?? "/usr/bin" },
+      mode: "enforce",
+    });
+    assert.ok(plan.args.some((a) => /^--(?:allow|deny)-/.test(a)), plan.args.join(" "));
+    // Started the way the proxy starts servers (node:child_process), the child's effective permissions.
+    const r = spawnSync(plan.command, plan.args, { env: plan.env, encoding: "utf8" });
+    assert.equal(r.stdout, "prompt,prompt,prompt,prompt,denied", r.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
