@@ -117,7 +117,12 @@ export async function makeSandbox(label: string): Promise<Sandbox> {
     state,
     traces,
     env,
-    [Symbol.asyncDispose]: () => Deno.remove(root, { recursive: true }).catch(() => {}),
+    // A client's own children (gemini's, npx's) may still be writing for a moment: retry once.
+    [Symbol.asyncDispose]: () =>
+      Deno.remove(root, { recursive: true }).catch(async () => {
+        await new Promise((r) => setTimeout(r, 1000));
+        await Deno.remove(root, { recursive: true }).catch(() => {});
+      }),
   };
 }
 
