@@ -55,3 +55,4 @@ export { type LaunchSpec, runProxy, type RunProxyOptions } from "./run_proxy.ts"
 export { openDevTty, type TtyAnswer, TtyPrompter, type TtyStreams } from "./tty_prompter.ts";
 export { buildRedactFn } from "./redact_fn.ts";
 export { returnLargeFreesToSystem } from "./_release_memory.ts";
+export { refuseSession, type RefuseSessionOptions } from "./refuse_session.ts";

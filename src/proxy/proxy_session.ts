@@ -238,7 +238,7 @@ export class ProxySession {
       this.#malformed("client", "a message's id is a number too large to be written back");
       this.#respond(
         batch,
-        errorMsg(m.id as Id, -32600, "AgentPerms: invalid request: the id is not a finite number"),
+        errorMsg(m.id as unknown as Id, -32600, "AgentPerms: invalid request: the id is not a finite number"),
       );
       return;
     }

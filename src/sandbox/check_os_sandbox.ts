@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { findOnPath } from "./runtime_needs.ts";
 
 /** Whether the OS sandbox can run here, and what to do when it cannot. */
@@ -45,7 +46,8 @@ function probe(env: Record<string, string>, os: string): OsSandboxSupport {
     };
   }
   const path = env.PATH ?? "/usr/local/bin:/usr/bin:/bin";
-  const bwrap = env.AGENTPERMS_BWRAP ?? findOnPath("bwrap", path);
+  const named = env.AGENTPERMS_BWRAP;
+  const bwrap = named !== undefined ? (existsSync(named) ? named : undefined) : findOnPath("bwrap", path);
   const socat = findOnPath("socat", path);
   if (!bwrap) {
     return {

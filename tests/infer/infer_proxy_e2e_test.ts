@@ -94,7 +94,9 @@ Deno.test("infer from a session recorded through the proxy with server-filesyste
     await client.callTool({ name: "read_text_file", arguments: { path: join(root, "docs/guide.md") } });
     await client.callTool({ name: "list_allowed_directories", arguments: {} });
     // The agent also touched a secret and hit a missing file: neither may be learned.
-    await client.callTool({ name: "read_text_file", arguments: { path: join(root, ".env") } });
+    const env = await client.callTool({ name: "read_text_file", arguments: { path: join(root, ".env") } });
+    assert.equal(env.isError, true);
+    assert.doesNotMatch(JSON.stringify(env), /TOKEN=secret/);
     const missing = await client.callTool({
       name: "read_text_file",
       arguments: { path: join(root, "nope.ts") },
@@ -108,8 +110,9 @@ Deno.test("infer from a session recorded through the proxy with server-filesyste
   const code = await run(["infer", traces, "--out", out], io);
   assert.equal(code, 0, io.stderrText());
   const summary = io.stdoutText();
-  assert.match(summary, /Secret paths were touched and are NOT allowed: \.\/proj\/\.env/);
-  assert.match(summary, /fs\.read_text_file: tool error \(1x/);
+  // Record mode's sandbox hides .env files too, so that read failed like the missing file: neither is learned.
+  assert.match(summary, /fs\.read_text_file: tool error \(2x/);
+  assert.doesNotMatch(summary, /Secret paths were touched/);
   const { policy, warnings } = await loadPolicy(out, { cwd: tmp.path, home: "/nonexistent-home" });
   assert.deepEqual(warnings, []);
   const fs = policy.servers!.fs!;

@@ -104,3 +104,68 @@ async function runWithoutClient(p: { command: string; args: string[]; env: Recor
   }).output();
   return { code: o.code, err: new TextDecoder().decode(o.stderr) };
 }
+
+Deno.test("proxy: without bubblewrap, enforce answers the client with the reason and the fix; record runs uncontained, loudly", async () => {
+  await using fx = await makeFixture();
+  const R = fx.root;
+  const policy = join(R, "p.yaml");
+  await Deno.writeTextFile(policy, `version: 1\nservers:\n  py:\n    allowed_paths: [${R}/allowed]\n`);
+  const py = fileURLToPath(new URL("../fixtures/servers/py_server.py", import.meta.url));
+  const init = JSON.stringify({
+    jsonrpc: "2.0",
+    id: 9007199254740993,
+    method: "initialize",
+    params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } },
+  }).replace('"id":9007199254740992', '"id":9007199254740993');
+  for (const mode of ["enforce", "record"] as const) {
+    const traces = join(R, `traces-${mode}`);
+    const p = proxyPlan({
+      mode,
+      server: "py",
+      policy,
+      traceDir: traces,
+      env: { AGENTPERMS_BWRAP: "/nonexistent/bwrap" },
+    }, [
+      "python3",
+      py,
+    ]);
+    const child = new Deno.Command(p.command, {
+      args: p.args,
+      env: p.env,
+      clearEnv: true,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(init + "\n"));
+    const out = child.stdout.getReader();
+    let text = "";
+    while (!text.includes("\n")) {
+      const { value, done } = await out.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    out.releaseLock();
+    await w.close();
+    const status = await child.output();
+    const err = new TextDecoder().decode(status.stderr);
+    if (mode === "enforce") {
+      assert.match(
+        text,
+        /"id":9007199254740993,"error":\{"code":-32000,"message":"AgentPerms: Cannot contain server \\"py\\"/,
+      );
+      assert.match(text, /bubblewrap \(bwrap\) is not installed \(fix: apt-get install bubblewrap\)/);
+      assert.equal(status.code, 4);
+    } else {
+      assert.match(text, /"id": ?9007199254740993, ?"result"/, text); // a Python server keeps the id exactly
+      assert.match(err, /WARNING: server "py" is NOT contained and runs with your full rights/);
+    }
+    const events = await traceEventsIn(traces);
+    assert.ok(
+      events.some((e) =>
+        e.kind === "lifecycle" && /bubblewrap \(bwrap\) is not installed/.test(e.detail ?? "")
+      ),
+    );
+  }
+});

@@ -8,6 +8,7 @@ import {
   type LaunchSpec,
   openDevTty,
   type RedactFn,
+  refuseSession,
   returnLargeFreesToSystem,
   runProxy,
   TtyPrompter,
@@ -140,6 +141,13 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
       lockVersions: pinned?.launch ? lockVersionsFromLaunches([pinned.launch], cwd) : undefined,
     })
     : undefined;
+  if (os?.refused) {
+    // Enforce mode never runs a server it cannot contain; the client hears why instead of "Connection closed".
+    note(os.refused);
+    trace.close();
+    await refuseSession(`AgentPerms: ${os.refused}`);
+    return 4;
+  }
   // Opt-in: JS/TS servers under Deno permissions derived from the policy (flags or broker).
   const plan = backend === "deno"
     ? planLaunch(opts.policy ? policy : undefined, opts.server, argv, {
@@ -284,7 +292,7 @@ interface OsSetup {
  */
 async function containInOsSandbox(
   s: OsSetup,
-): Promise<{ containment?: OsContainment; runDir?: string }> {
+): Promise<{ containment?: OsContainment; runDir?: string; refused?: string }> {
   const { opts, policy } = s;
   const sb = policy.servers.get(opts.server)?.sandbox;
   const fallback = sb?.fallback ?? (opts.mode === "enforce" ? "refuse" : "uncontained");
@@ -294,7 +302,10 @@ async function containInOsSandbox(
   let containment: OsContainment | undefined;
   let runDir: string | undefined;
   if (support.ok) {
-    runDir = await Deno.makeTempDir({ prefix: `ap-${s.sessionId}-` });
+    // The egress socket lives here, and Unix socket paths hold about 100 bytes: a long TMPDIR (macOS's
+    // /var/folders/…/T/ is about 50) would not fit, so /tmp is used then.
+    const tmp = env.TMPDIR && env.TMPDIR.length <= 40 ? env.TMPDIR : "/tmp";
+    runDir = await Deno.makeTempDir({ dir: existsSync(tmp) ? tmp : undefined, prefix: "ap-" });
     await Deno.chmod(runDir, 0o700);
     const entry = parseServerCommand(s.argv, s.cwd);
     const roots = entry.serverArgs.filter((a) => !a.startsWith("-")).map((a) =>
@@ -338,10 +349,10 @@ async function containInOsSandbox(
   }
   if (runDir) await Deno.remove(runDir, { recursive: true }).catch(() => {});
   if (fallback === "refuse") {
-    throw new AgentPermsError("upstream_failed", `Cannot contain server "${opts.server}": ${why}`, {
-      hint:
-        `Fix the sandbox, or set servers.${opts.server}.sandbox.fallback: uncontained to run it with your full rights`,
-    });
+    return {
+      refused: `Cannot contain server "${opts.server}", so it is not started: ${why}. ` +
+        `Fix that, or set servers.${opts.server}.sandbox.fallback: uncontained to run it with your full rights`,
+    };
   }
   s.note(`WARNING: server "${opts.server}" is NOT contained and runs with your full rights: ${why}`);
   return {};
