@@ -33,3 +33,4 @@ export { type WireMode, type WireResult, wireText, type WireTextOptions } from "
 export { wireFile, type WireFileOptions, type WireFileResult } from "./wire_file.ts";
 export { type WriteAtomicOptions, writeFileAtomic } from "./write_atomic.ts";
 export { selfCommand, type SelfCommandInputs } from "./self_command.ts";
+export { CARRIED_ENV, launcherPath, launcherScript, writeLauncher } from "./write_launcher.ts";

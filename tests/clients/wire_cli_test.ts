@@ -36,6 +36,15 @@ Deno.test("agentperms record|enforce --client wires the client's files under a f
 
   const enf = await cli(["enforce", "--client", "cursor"], home.path);
   assert.equal(enf.code, 0, enf.err);
+  {
+    const launcher = join(home.path, ".local/share/agentperms/bin/agentperms");
+    assert.equal((await Deno.stat(launcher)).mode! & 0o777, 0o700);
+    assert.equal((await Deno.stat(dirname(launcher))).mode! & 0o777, 0o700);
+    const script = await Deno.readTextFile(launcher);
+    assert.ok(script.includes(`exec '${Deno.execPath()}' 'run' '-A'`), script);
+    // Deno's cache is carried for clients that pass a short environment (Codex), unless they pass their own.
+    assert.match(script, /\[ -n "\$\{DENO_DIR:-\}" \] \|\| DENO_DIR='[^']+'; export DENO_DIR/);
+  }
   const servers = parseConfig(await Deno.readTextFile(file), {
     format: "jsonc",
     locators: [{ kind: "map", at: ["mcpServers"] }],
@@ -49,7 +58,9 @@ Deno.test("agentperms record|enforce --client wires the client's files under a f
       join(home.path, "mcp.lock"),
       "lock next to the policy",
     );
-    assert.equal(s.command, Deno.execPath());
+    // The entry starts the launcher written to the user's data folder, which pins Deno and the CLI entry.
+    const launcher = join(home.path, ".local/share/agentperms/bin/agentperms");
+    assert.equal(s.command, launcher);
   }
   const twice = await cli(["enforce", "--client", "cursor"], home.path);
   assert.match(twice.out, /Wired 0 server\(s\) .* \(2 already wired\)/);

@@ -6,6 +6,7 @@ import {
   selfCommand,
   wireFile,
   type WireFileResult,
+  writeLauncher,
 } from "../../clients/mod.ts";
 import { AgentPermsError } from "../../errors.ts";
 import { loadPolicy } from "../../policy/mod.ts";
@@ -134,14 +135,21 @@ async function runWire(env: CommandEnv, mode: "record" | "enforce", opts: WireOp
       hint: "Run `agentperms clients` to see where AgentPerms looks, or pass --path FILE",
     });
   }
-  const self = hooks.self ?? selfCommand();
-  const done: WireFileResult[] = [];
   for (const c of configs) {
     if (c.errors.length > 0 && c.servers.length === 0) {
       throw new AgentPermsError("config_invalid", `Cannot read "${c.file}": ${c.errors[0]}`, {
         hint: "Fix the file (nothing was changed)",
       });
     }
+  }
+  // Wired entries start a launcher written once to the user's data folder: it pins Deno and the CLI entry
+  // and carries what the proxy needs (its Deno cache, CA bundle, proxy settings) for clients that pass a
+  // short environment (Codex). A compiled binary is used as it is.
+  const wiringEnv = io.envAll();
+  const self = hooks.self ??
+    (opts.stop ? selfCommand() : await writeLauncher(selfCommand(), wiringEnv, io.now()));
+  const done: WireFileResult[] = [];
+  for (const c of configs) {
     if (opts.format === "text") { for (const e of c.errors) io.stderr(`warning: ${c.file}: ${e}\n`); }
     done.push(
       await wireFile(c, {
