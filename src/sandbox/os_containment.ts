@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { decide } from "../decision/mod.ts";
-import type { CompiledPolicy } from "../policy/mod.ts";
+import { type CompiledPolicy, compilePolicy } from "../policy/mod.ts";
 import type { TraceEventV1 } from "../trace/mod.ts";
 import type { OsSandboxSupport } from "./check_os_sandbox.ts";
 import { type EgressEvent, type EgressProxy, startEgressProxy } from "./egress_proxy.ts";
@@ -222,7 +222,12 @@ async function installNpx(
     notes: [],
   };
   await Deno.mkdir(install.npmCache, { recursive: true });
-  const egress = await startEgress({ ...opts, policy: undefined, mode: "enforce" }, profile, "install");
+  // Judged by decide() like the server's own connections, against the install step's grants only.
+  const installPolicy = compilePolicy({ version: 1, servers: { [opts.server]: {} } }, {
+    baseDir: opts.home,
+    home: opts.home,
+  });
+  const egress = await startEgress({ ...opts, policy: installPolicy, mode: "enforce" }, profile, "install");
   const judged = egress.proxy;
   try {
     const npm = ["npm", "exec", "--yes", `--package=${install.spec}`, "-c", "true"];

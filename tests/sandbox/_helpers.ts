@@ -188,6 +188,8 @@ export function proxyPlan(
     policy: string;
     traceDir: string;
     env?: Record<string, string>;
+    /** More proxy flags (e.g. `--server-env NAME`). */
+    extra?: string[];
   },
   serverArgv: string[],
 ): LaunchPlan {
@@ -211,6 +213,7 @@ export function proxyPlan(
       "--trace-dir",
       opts.traceDir,
       "--no-tty",
+      ...opts.extra ?? [],
       "--",
       ...serverArgv,
     ],
