@@ -3,16 +3,26 @@ export const DENO_DENIAL_REGEXP =
   /Requires (read|write|net|env|run|sys|ffi|import) access to (?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/;
 /** The reason the AgentPerms broker gives (it replaces Deno's message). */
 export const BROKER_DENIAL_REGEXP = /AgentPerms containment: [^\n]*/;
+/**
+ * What a server in the OS sandbox sees when it is stopped: the egress proxy's refusal (its 403 body), a
+ * write to a read-only place, a direct connection with no route (only the egress proxy is reachable), and
+ * no name resolution inside the sandbox. A missing file is not among them: ENOENT has too many causes.
+ */
+export const OS_DENIAL_REGEXP =
+  /AgentPerms egress: [^\n"]*|(?:EROFS|Read-only file system)[^\n"]*|(?:ENETUNREACH|Network is unreachable)[^\n"]*|(?:EAI_AGAIN|Temporary failure in name resolution)[^\n"]*/;
 
 /**
- * Recognises a denial by the Deno permission layer (flags or the AgentPerms broker) in a tool result, an
- * error message or a server's stderr, so the user sees which layer blocked what.
+ * Recognises a denial by the containment layer (the OS sandbox, or Deno's flags or broker) in a tool result,
+ * an error message or a server's stderr, so the user sees which layer blocked what and `infer` never learns
+ * the call.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { detectContainmentDenial } from "./mod.ts";
  * const t = 'Requires read access to "/r/secret/s.txt", run again with the --allow-read flag';
- * console.assert(detectContainmentDenial(t) === 'Requires read access to "/r/secret/s.txt"');
+ * assert.equal(detectContainmentDenial(t), 'Requires read access to "/r/secret/s.txt"');
+ * assert.equal(detectContainmentDenial("curl: (7) Network is unreachable"), "Network is unreachable");
  * ```
  * @param text any text
  * @returns the matched denial (`Requires read access to "/x"` or the broker's sentence), or undefined
@@ -21,7 +31,9 @@ export function detectContainmentDenial(text: string): string | undefined {
   const broker = BROKER_DENIAL_REGEXP.exec(text);
   if (broker) return broker[0].trim();
   const m = DENO_DENIAL_REGEXP.exec(text);
-  return m ? m[0] : undefined;
+  if (m) return m[0];
+  const os = OS_DENIAL_REGEXP.exec(text);
+  return os ? os[0].trim() : undefined;
 }
 
 /**

@@ -38,3 +38,24 @@ Deno.test("describeContainmentExit() names broker loss (87) and start-up denials
   assert.equal(describeContainmentExit(0), undefined);
   assert.equal(describeContainmentExit(1, "TypeError: x is undefined"), undefined);
 });
+
+Deno.test("detectContainmentDenial() recognises what the OS sandbox shows a server", () => {
+  const rows: Array<[string, string | undefined]> = [
+    [
+      'HTTP Error 403: AgentPerms egress: Network access to "x.test:80" is outside the sandbox',
+      "AgentPerms egress: Network access to",
+    ],
+    [
+      "OSError: [Errno 30] Read-only file system: '/home/u/.bashrc'",
+      "Read-only file system: '/home/u/.bashrc'",
+    ],
+    ["connect ENETUNREACH 93.184.216.34:443", "ENETUNREACH 93.184.216.34:443"],
+    ["getaddrinfo EAI_AGAIN api.example.com", "EAI_AGAIN api.example.com"],
+    ["ENOENT: no such file or directory, open '/w/x'", undefined],
+  ];
+  for (const [text, want] of rows) {
+    const got = detectContainmentDenial(text);
+    if (want === undefined) assert.equal(got, undefined, text);
+    else assert.ok(got?.startsWith(want), `${text} -> ${got}`);
+  }
+});

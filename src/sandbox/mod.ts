@@ -29,6 +29,7 @@ export {
   DENO_DENIAL_REGEXP,
   describeContainmentExit,
   detectContainmentDenial,
+  OS_DENIAL_REGEXP,
   parseContainmentDenial,
 } from "./detect_containment_denial.ts";
 export { findDeno, type FindDenoHost, type FindDenoIo } from "./find_deno.ts";

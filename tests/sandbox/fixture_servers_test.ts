@@ -74,6 +74,10 @@ Deno.test("py_server.py answers initialize, tools/list, tools/call and ping over
   const missing = text(await client.callTool({ name: "read_file", arguments: { path: `${file}.missing` } }));
   assert.equal(missing.isError, true);
   assert.match(missing.text, /^FileNotFoundError: .*No such file or directory/);
+  // stderr is a separate pipe: its line may arrive after the result, so wait for it (bounded).
+  for (let i = 0; i < 100 && !/read_file failed: FileNotFoundError/.test(s.stderr()); i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
   assert.match(s.stderr(), /read_file failed: FileNotFoundError/);
 
   const run = text(
