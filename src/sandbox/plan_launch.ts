@@ -1,10 +1,9 @@
-// @ts-types="@types/picomatch"
-import picomatch from "picomatch";
 import { isWithin, normalizeAbsolute, resolvePath } from "../canonical/mod.ts";
 import type { PermissionGrant, PermissionGrants } from "../decision/mod.ts";
-import type { CompiledPolicy, CompiledServer } from "../policy/mod.ts";
+import type { CompiledPolicy } from "../policy/mod.ts";
 import { DENO_RUNTIME_ENV } from "./deno_runtime_env.ts";
 import { parseServerCommand, type ServerEntry } from "./parse_server_command.ts";
+import { deriveProfile } from "./sandbox_profile.ts";
 
 /** How a server will be started: the exact command, its environment and what containment applies. */
 export interface LaunchPlan {
@@ -94,9 +93,6 @@ const KNOWN_SERVERS: Record<string, KnownServer> = {
   "@modelcontextprotocol/server-memory": { env: ["MEMORY_FILE_PATH"], memoryFileEnv: "MEMORY_FILE_PATH" },
 };
 
-const WRITE_TOOL_REGEXP =
-  /(?:^|[_.-])(?:write|edit|create|move|delete|remove|rename|mkdir|append|save|upload|update|put|patch|set|insert|add)(?:$|[_.-])/i;
-const GLOB_CHARS_REGEXP = /[*?[\]{}]/;
 const EXACT_VERSION_REGEXP = /^\d+\.\d+\.\d+(?:[-+][\w.-]+)?$/;
 
 /**
@@ -223,74 +219,33 @@ export function planLaunch(
     }
     if (!flags.some((f) => f.flag === flag && f.value === value)) flags.push({ flag, value, ruleId, why });
   };
-  const policyPathOpts = { cwd: policy!.baseDir, home: opts.home, realpath: opts.realpath };
   const serverPathOpts = { cwd: opts.cwd, home: opts.home, realpath: opts.realpath };
-  const formsOf = (p: string, o: typeof policyPathOpts) => resolvePath(p, o).forms;
-  const globBase = (entryText: string): string | undefined => {
-    if (!GLOB_CHARS_REGEXP.test(entryText)) return entryText;
-    const base = picomatch.scan(entryText.replaceAll("\\", "/")).base;
-    return base === "" ? undefined : base;
-  };
+  const formsOf = (p: string) => resolvePath(p, serverPathOpts).forms;
   const src = policy!.source.servers?.[server] ?? {};
   const base = `servers.${server}`;
   const rootArgs = known?.rootsAreArgs
-    ? entry.serverArgs.filter((a) => !a.startsWith("-")).map((a) => ({
-      raw: a,
-      forms: formsOf(a, serverPathOpts),
-    }))
+    ? entry.serverArgs.filter((a) => !a.startsWith("-")).map((a) => ({ raw: a, forms: formsOf(a) }))
     : [];
 
-  // Read (and the candidates for write).
-  const pathGrants: Array<{ value: string; ruleId: string; why: string }> = [];
-  const pushPaths = (list: string[] | undefined, key: string, why: string, o = policyPathOpts) => {
-    (list ?? []).forEach((e, i) => {
-      const b = globBase(e);
-      if (b === undefined) {
-        notes.push(`${base}.${key}[${i}] "${e}" is a glob with no fixed folder; no flag can express it`);
-        return;
-      }
-      if (b !== e) notes.push(`${base}.${key}[${i}] "${e}" is a glob: the flag grants its folder "${b}"`);
-      for (const f of formsOf(b, o)) pathGrants.push({ value: f, ruleId: `${base}.${key}[${i}]`, why });
-    });
-  };
-  if (sb?.read) pushPaths(sb.read, "sandbox.read", "listed in the sandbox block");
-  else if (src.allowed_paths) pushPaths(src.allowed_paths, "allowed_paths", "an allowed path");
-  else if (rootArgs.length > 0) {
-    for (const r of rootArgs) {
-      for (const f of r.forms) {
-        pathGrants.push({
-          value: f,
-          ruleId: "sandbox/server-roots",
-          why: "the policy does not restrict paths, so the server's own root",
-        });
-      }
-    }
-  }
-  for (const g of pathGrants) add("allow-read", g.value, g.ruleId, g.why);
-
-  // Write: only where the policy allows write tools, or the sandbox block says so.
-  if (sb?.write) {
-    const before = pathGrants.length;
-    pushPaths(sb.write, "sandbox.write", "listed in the sandbox block");
-    for (const g of pathGrants.splice(before)) add("allow-write", g.value, g.ruleId, g.why);
-  } else {
-    const w = writeToolsAllowed(cs);
-    if (w) {
-      for (const g of pathGrants) add("allow-write", g.value, g.ruleId, `${g.why}, and ${w}`);
-    } else if (pathGrants.length > 0) {
-      notes.push(`No --allow-write: the policy allows no write tools for "${server}"`);
-    }
-  }
-
-  // Known servers' minimums.
+  // What the server may reach: the same profile every backend applies (deny wins through decide()).
   const memFile = known?.memoryFileEnv ? opts.env[known.memoryFileEnv] : undefined;
-  if (memFile !== undefined) {
-    const dir = normalizeAbsolute(`${memFile.startsWith("/") ? "" : `${opts.cwd}/`}${memFile}/..`);
-    for (const f of formsOf(dir, serverPathOpts)) {
-      add("allow-read", f, "sandbox/memory-file", "the memory server rewrites its file's folder atomically");
-      add("allow-write", f, "sandbox/memory-file", "the memory server rewrites its file's folder atomically");
-    }
-  } else if (known?.memoryFileEnv) {
+  const envValues: Record<string, string> = {};
+  for (const n of opts.serverEnv ?? []) if (opts.env[n] !== undefined) envValues[n] = opts.env[n]!;
+  if (known?.memoryFileEnv && memFile !== undefined) envValues[known.memoryFileEnv] = memFile;
+  const profile = deriveProfile(policy, server, {
+    mode: "enforce",
+    home: opts.home,
+    cwd: opts.cwd,
+    serverEnv: opts.serverEnv,
+    serverEnvValues: envValues,
+    serverRoots: rootArgs.map((r) => r.raw),
+    realpath: opts.realpath,
+    unrestrictedRead: "roots",
+  });
+  notes.push(...profile.notes);
+  for (const e of profile.read) add("allow-read", e.value, e.ruleId, e.why);
+  for (const e of profile.write) add("allow-write", e.value, e.ruleId, e.why);
+  if (known?.memoryFileEnv && memFile === undefined) {
     notes.push(
       `Set ${known.memoryFileEnv} for "${server}": its default file is inside its own package in DENO_DIR, which stays read-only`,
     );
@@ -306,89 +261,49 @@ export function planLaunch(
       );
     }
   }
-
-  // Deny: denied_paths, both forms, for read and write.
-  (src.denied_paths ?? []).forEach((e, i) => {
-    if (GLOB_CHARS_REGEXP.test(e)) {
-      notes.push(
-        `${base}.denied_paths[${i}] "${e}" is a glob: no flag can express it (broker mode enforces it)`,
-      );
-      return;
-    }
-    for (const f of formsOf(e, policyPathOpts)) {
-      add("deny-read", f, `${base}.denied_paths[${i}]`, "a denied path");
-      add("deny-write", f, `${base}.denied_paths[${i}]`, "a denied path");
-    }
-  });
-  if ((src.denied_patterns ?? []).length > 0) {
-    notes.push(`denied_patterns cannot be expressed as flags (broker mode enforces them)`);
+  // Deny flags: denied_paths always; the home's secret places where a read grant would reach them.
+  const reads = profile.read.map((e) => e.value);
+  for (const e of profile.hide) {
+    if (e.ruleId === "sandbox/secret-place" && !reads.some((r) => isWithin(e.value, r))) continue;
+    add("deny-read", e.value, e.ruleId, e.why);
+    add("deny-write", e.value, e.ruleId, e.why);
   }
-  // Deno lets the most specific path win, so an allow inside a deny would beat it; AgentPerms says deny wins.
-  const denies = flags.filter((f) => f.flag.startsWith("deny-"));
-  for (const f of [...flags]) {
-    if (!f.flag.startsWith("allow-") || (f.flag !== "allow-read" && f.flag !== "allow-write")) continue;
-    const kind = f.flag.slice(6);
-    const d = denies.find((x) =>
-      x.flag === `deny-${kind}` && isWithin(f.value, x.value) && x.value !== f.value
-    );
-    if (d) {
-      flags.splice(flags.indexOf(f), 1);
-      notes.push(`Dropped --${f.flag}="${f.value}": it lies inside denied path "${d.value}" (deny wins)`);
-    }
+  for (const e of profile.hidePatterns) {
+    notes.push(`${e.ruleId} "${e.value}" is a glob: no flag can express it (broker mode enforces it)`);
   }
 
   // Net.
-  const hosts = sb?.net ?? src.allowed_hosts;
-  (hosts ?? []).forEach((h, i) => {
-    const v = hostFlagValue(h);
-    if (v === "*") {
-      add("allow-net", "*", `${base}.${sb?.net ? "sandbox.net" : "allowed_hosts"}[${i}]`, "any host");
-    } else if (v) {
-      add("allow-net", v, `${base}.${sb?.net ? "sandbox.net" : "allowed_hosts"}[${i}]`, "an allowed host");
-    }
-  });
+  for (const e of profile.net) add("allow-net", e.value, e.ruleId, e.why);
   (src.denied_hosts ?? []).forEach((h, i) => {
     const v = hostFlagValue(h);
     if (v && v !== "*" && !v.includes("*")) add("deny-net", v, `${base}.denied_hosts[${i}]`, "a denied host");
   });
 
-  // Env: explicit allowlist only.
-  const envNames: Array<{ name: string; ruleId: string; why: string }> = [];
-  (sb?.env ?? []).forEach((n, i) =>
-    envNames.push({ name: n, ruleId: `${base}.sandbox.env[${i}]`, why: "listed in the sandbox block" })
-  );
+  // Env: an explicit allowlist (the profile's names and the known servers' start-up minimums).
+  const envNames = [...profile.env];
   for (const n of known?.env ?? []) {
-    envNames.push({ name: n, ruleId: "sandbox/minimum-env", why: `${entry.pkg} reads it at start-up` });
+    envNames.push({ value: n, ruleId: "sandbox/minimum-env", why: `${entry.pkg} reads it at start-up` });
   }
-  for (const n of opts.serverEnv ?? []) {
-    envNames.push({
-      name: n,
-      ruleId: "sandbox/client-config-env",
-      why: "set for this server in the client config",
-    });
-  }
-  for (const e of envNames) add("allow-env", e.name, e.ruleId, e.why);
+  for (const e of envNames) add("allow-env", e.value, e.ruleId, e.why);
   const env: Record<string, string> = { ...baseEnv };
   for (const e of envNames) {
-    if (e.name.includes("*")) continue;
-    const v = opts.env[e.name];
-    if (v !== undefined) env[e.name] = v;
+    if (e.value.includes("*")) continue;
+    const v = opts.env[e.value];
+    if (v !== undefined) env[e.value] = v;
   }
 
   // Run: never, unless the sandbox block says so.
-  if (sb?.run === true) {
-    add("allow-run", "*", `${base}.sandbox.run`, "sandbox.run is true");
-    notes.push(
-      `WARNING: "${server}" may start any program (sandbox.run: true); children are NOT contained and run with your full rights`,
-    );
-  } else if (Array.isArray(sb?.run) && sb.run.length > 0) {
-    sb.run.forEach((p, i) => add("allow-run", p, `${base}.sandbox.run[${i}]`, "listed in sandbox.run"));
+  for (const e of profile.run) add("allow-run", e.value, e.ruleId, e.why);
+  if (profile.run.length > 0) {
     notes.push(
       `WARNING: "${server}" may start ${
-        sb.run.join(", ")
+        profile.run.some((e) => e.value === "*")
+          ? "any program (sandbox.run: true)"
+          : profile.run.map((e) => e.value).join(", ")
       }; children are NOT contained and run with your full rights`,
     );
   }
+  const pathGrants = profile.read;
 
   // Keep filesystem roots inside the read grants: a root outside them would make the server refuse to start.
   let serverArgs = entry.serverArgs;
@@ -494,15 +409,6 @@ function moduleOf(entry: ServerEntry, lock: Record<string, string> | undefined, 
     );
   }
   return `npm:${pkg}${version ? `@${version}` : ""}${entry.bin ? `/${entry.bin}` : ""}`;
-}
-
-function writeToolsAllowed(cs: CompiledServer | undefined): string | undefined {
-  if (!cs) return undefined;
-  if (!cs.allowedTools) {
-    return "the policy does not restrict tools, so write tools are allowed";
-  }
-  const w = [...cs.allowedTools.keys()].filter((t) => WRITE_TOOL_REGEXP.test(t));
-  return w.length > 0 ? `allowed_tools has write tools (${w.join(", ")})` : undefined;
 }
 
 function hostFlagValue(entry: string): string | undefined {

@@ -149,7 +149,11 @@ Deno.test("planLaunch() drops an allow inside a denied path, because Deno lets t
   );
   const plan = planLaunch(p, "fs", ["npx", FS, "/w"], OPTS);
   assert.equal(flagOf(plan.args, "allow-read"), "--allow-read=/w");
-  assert.match(plan.notes.join("\n"), /inside denied path "\/home\/u\/.ssh"/);
+  assert.match(
+    plan.notes.join("\n"),
+    /Dropped read "\/home\/u\/.ssh\/known_hosts".* under denied path "~\/.ssh"/,
+  );
+  assert.doesNotMatch(plan.notes.join("\n"), /Secret place "~\/.ssh" is visible/);
 });
 
 Deno.test("planLaunch() uses the mcp.lock version and notes unpinned packages", () => {

@@ -60,6 +60,11 @@ export interface DeriveProfileOptions {
   serverRoots?: string[];
   /** Symlink resolution for realpath forms; omit for a pure profile. */
   realpath?: (p: string) => string | undefined;
+  /**
+   * What a server may read when the policy restricts no paths: `home` (the OS sandbox: the home and the
+   * workspace, secret places hidden) or `roots` (Deno flags: only the folders given as arguments).
+   */
+  unrestrictedRead?: "home" | "roots";
 }
 
 /**
@@ -196,7 +201,7 @@ export function deriveProfile(
   else if (src.allowed_paths) pushPaths(read, src.allowed_paths, "allowed_paths", "an allowed path");
   else if (opts.mode === "record") {
     push(read, "/", "sandbox/record", "record mode observes: everything but the hidden places is readable");
-  } else {
+  } else if ((opts.unrestrictedRead ?? "home") === "home") {
     for (const r of [opts.home, opts.cwd].filter((r) => normalizeAbsolute(r) !== "/")) {
       for (const f of resolvePath(r, serverOpts).forms) {
         push(read, f, "sandbox/paths-unrestricted", "the policy restricts no paths for this server");
@@ -241,19 +246,6 @@ export function deriveProfile(
     }
   }
 
-  // Secret places: hidden unless an explicit grant lies at or inside one.
-  const granted = [...(explicitRead ? read : []), ...(sb?.write ? write : [])];
-  for (const rel of SECRET_PLACES) {
-    const abs = normalizeAbsolute(`${opts.home}/${rel}`);
-    if (granted.some((g) => isWithin(g.value, abs))) {
-      notes.push(`Secret place "~/${rel}" is visible: the policy grants it explicitly`);
-      continue;
-    }
-    for (const f of resolvePath(abs, serverOpts).forms) {
-      push(hide, f, "sandbox/secret-place", "a secret place of the home: hidden unless granted explicitly");
-    }
-  }
-
   // Deny wins: decide() judges every read and write entry against the policy's denies.
   if (policy && cs) {
     const grants: PermissionGrants = {
@@ -273,6 +265,19 @@ export function deriveProfile(
           notes.push(`Dropped ${kind} "${e.value}" (${e.ruleId}): ${d.reason}`);
         }
       }
+    }
+  }
+
+  // Secret places: hidden unless an explicit grant lies at or inside one.
+  const granted = [...(explicitRead ? read : []), ...(sb?.write ? write : [])];
+  for (const rel of SECRET_PLACES) {
+    const abs = normalizeAbsolute(`${opts.home}/${rel}`);
+    if (granted.some((g) => isWithin(g.value, abs))) {
+      notes.push(`Secret place "~/${rel}" is visible: the policy grants it explicitly`);
+      continue;
+    }
+    for (const f of resolvePath(abs, serverOpts).forms) {
+      push(hide, f, "sandbox/secret-place", "a secret place of the home: hidden unless granted explicitly");
     }
   }
 

@@ -3,7 +3,7 @@ import { decide, type Decision, type PermissionGrants } from "../decision/mod.ts
 import { AgentPermsError } from "../errors.ts";
 import type { CompiledPolicy } from "../policy/mod.ts";
 import { permissionCall } from "./permission_call.ts";
-import { planLaunch } from "./plan_launch.ts";
+import { deriveProfile, profileGrants } from "./sandbox_profile.ts";
 import { parseJsonStrict } from "../json/mod.ts";
 
 /** One permission check the broker answered (for the trace: `kind: "containment"`, `source: "broker"`). */
@@ -86,14 +86,14 @@ export async function startBroker(opts: StartBrokerOptions): Promise<Broker> {
       },
     );
   }
+  // Without the launch's grants, the same profile the launchers apply (Deno flags' reading of it).
   const grants = opts.grants ??
-    planLaunch(opts.policy, opts.server, ["deno", "run", "server.js"], {
-      denoPath: "deno",
+    profileGrants(deriveProfile(opts.policy, opts.server, {
+      mode: "enforce",
       home: opts.home,
       cwd: opts.cwd,
-      env: {},
-      mode: "enforce",
-    }).grants;
+      unrestrictedRead: "roots",
+    }));
   const ctx = { permissions: grants };
   const resolveOpts = { cwd: opts.cwd, home: opts.home, realpath: opts.realpath ?? hostRealpath };
   const conns = new Set<Deno.Conn>();
