@@ -141,7 +141,12 @@ function judgeAddresses(
     return deny(["sandbox/net-unresolved"], `"${host}" resolves to no address, so it cannot be judged`);
   }
   const exact = hits.every((h) => h.value !== "*" && !h.value.includes("*"));
+  const denied = policy.servers.get(call.server)?.deniedHosts ?? [];
+  const port = call.urls[0]?.port ?? "";
   for (const a of addresses) {
+    // denied_hosts hold for the address dialled too, whatever name led there.
+    const dh = denied.find((r) => hostRuleMatches(r, a, port, a.includes(":") ? undefined : a));
+    if (dh) return deny([dh.id], `"${host}" resolves to ${a}, which is in denied_hosts ("${dh.entry}")`);
     const cls = classifyAddress(a);
     if ((cls === "metadata" || cls === "link-local") && policy.guards["metadata-host"]) {
       return deny(

@@ -52,3 +52,26 @@ Deno.test("decide() judges the addresses a granted name resolves to", () => {
   assert.equal(check("x.example.com", "*", ["10.0.0.5"]).verdict, "deny");
   assert.equal(check("x.example.com", "*", []).ruleIds[0], "sandbox/net-unresolved");
 });
+
+Deno.test("decide() applies denied_hosts to the addresses a name resolves to", () => {
+  const policy = compilePolicy(
+    { version: 1, servers: { s: { allowed_hosts: ["*"], denied_hosts: ["203.0.113.7", "127.0.0.1"] } } },
+    { baseDir: "/", home: "/h" },
+  );
+  const call = {
+    ...bareCall("s", PERMISSION_METHOD, "server"),
+    permission: { kind: "net", value: "x.test:80" },
+  };
+  call.urls.push({
+    raw: "x.test:80",
+    scheme: "",
+    host: "x.test",
+    port: "80",
+    pointer: "/value",
+    key: "value",
+  });
+  const perms = { read: [], write: [], net: [{ value: "x.test", ruleId: "g" }], env: [], run: [], sys: [] };
+  const d = decide(policy, call, { permissions: perms, addresses: ["203.0.113.7"] });
+  assert.deepEqual([d.verdict, d.ruleIds], ["deny", ["servers.s.denied_hosts[0]"]]);
+  assert.equal(decide(policy, call, { permissions: perms, addresses: ["198.51.100.1"] }).verdict, "allow");
+});

