@@ -6,7 +6,8 @@ import type { OsSandboxSupport } from "./check_os_sandbox.ts";
 import { type EgressEvent, type EgressProxy, startEgressProxy } from "./egress_proxy.ts";
 import { type OsLaunchPlan, planOsLaunch } from "./os_launch.ts";
 import { permissionCall } from "./permission_call.ts";
-import { findOnPath, runtimeNeeds } from "./runtime_needs.ts";
+import { findOnPath, npxHashes, runtimeNeeds } from "./runtime_needs.ts";
+import { splitPackageSpec } from "./parse_server_command.ts";
 import { fileTraceToEvents } from "./file_trace.ts";
 import { deriveProfile, type ProfileEntry, profileGrants, type SandboxProfile } from "./sandbox_profile.ts";
 
@@ -204,33 +205,32 @@ async function installNpx(
   opts: OsContainmentOptions,
   install: { spec: string; npmCache: string },
 ): Promise<void> {
-  opts.note(`Installing ${install.spec} into npm's npx cache (registry and cache only)`);
+  opts.note(`Installing ${install.spec} into npm's npx cache (registry and a fresh cache only)`);
   const registry = opts.env.npm_config_registry ?? opts.env.NPM_CONFIG_REGISTRY ??
     "https://registry.npmjs.org/";
   const regHost = new URL(registry).host;
+  // npm (and the package's install scripts) write a fresh cache of their own, never the user's: a script
+  // with write access to ~/.npm could rewrite other packages' code or plant an install for another spec.
+  const fresh = await Deno.makeTempDir({ prefix: "ap-npx-" });
   const entry = (value: string, why: string): ProfileEntry => ({ value, ruleId: "sandbox/npx-install", why });
   const profile: SandboxProfile = {
     server: opts.server,
     mode: "enforce",
     read: [],
-    write: [entry(install.npmCache, "npm's cache, where npx installs the package")],
+    write: [entry(fresh, "a fresh npm cache for this install only")],
     hide: [],
     net: [entry(regHost.includes(":") ? regHost : `${regHost}:443`, "the npm registry")],
-    env: ["npm_config_registry", "NPM_CONFIG_REGISTRY", "npm_config_cache"].map((n) =>
-      entry(n, "npm's settings")
-    ),
+    env: ["npm_config_registry", "NPM_CONFIG_REGISTRY"].map((n) => entry(n, "npm's settings")),
     run: [],
     hidePatterns: [],
     notes: [],
   };
-  await Deno.mkdir(install.npmCache, { recursive: true });
   // Judged by decide() like the server's own connections, against the install step's grants only.
   const installPolicy = compilePolicy({ version: 1, servers: { [opts.server]: {} } }, {
     baseDir: opts.home,
     home: opts.home,
   });
   const egress = await startEgress({ ...opts, policy: installPolicy, mode: "enforce" }, profile, "install");
-  const judged = egress.proxy;
   try {
     const npm = ["npm", "exec", "--yes", `--package=${install.spec}`, "-c", "true"];
     const needs = runtimeNeeds(npm, { cwd: opts.home, home: opts.home, env: opts.env });
@@ -239,9 +239,10 @@ async function installNpx(
       socat: opts.support.socat,
       home: opts.home,
       cwd: opts.home,
-      env: { ...opts.env, npm_config_cache: install.npmCache, npm_config_update_notifier: "false" },
+      env: { ...opts.env, npm_config_cache: fresh },
       egress: { socket: egress.socket! },
     });
+    plan.env.npm_config_cache = fresh;
     plan.env.npm_config_update_notifier = "false";
     plan.env.npm_config_fund = "false";
     plan.env.npm_config_audit = "false";
@@ -259,8 +260,23 @@ async function installNpx(
       const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-6).join("\n");
       throw new Error(`npx could not install ${install.spec} (exit ${out.code}):\n${err}`);
     }
+    // Move the finished install into the user's cache under the folder name npm itself would use.
+    const { name } = splitPackageSpec(install.spec);
+    const made = npxHashes(install.spec, name).find((h) => existsSync(`${fresh}/_npx/${h}`));
+    if (made === undefined) throw new Error(`npm left no npx install for ${install.spec}`);
+    const target = `${install.npmCache}/_npx/${made}`;
+    if (!existsSync(target)) {
+      await Deno.mkdir(`${install.npmCache}/_npx`, { recursive: true });
+      const staging = `${target}.ap-${crypto.randomUUID().slice(0, 8)}`;
+      const cp = await new Deno.Command("cp", { args: ["-a", `${fresh}/_npx/${made}`, staging] }).output();
+      if (!cp.success) throw new Error(`cannot copy the install into ${install.npmCache}`);
+      await Deno.rename(staging, target).catch(async () => {
+        await Deno.remove(staging, { recursive: true }); // another proxy was first
+      });
+    }
   } finally {
-    await judged.close();
+    await egress.proxy.close();
+    await Deno.remove(fresh, { recursive: true }).catch(() => {});
   }
 }
 

@@ -53,12 +53,20 @@ const HOST = fakeHost({
   "/home/u/.ssh/id_rsa": "KEY",
   "/home/u/.bashrc": "rc",
   "/home/u/.pyenv/shims/python3": "#!/usr/bin/env bash\nexec pyenv",
-  "/home/u/.npm/_npx/abc/package.json": JSON.stringify({ _npx: { packages: ["@m/srv@1.0.0"] } }),
-  "/home/u/.npm/_npx/abc/node_modules/@m/srv/package.json": JSON.stringify({ bin: { "m-srv": "dist/i.js" } }),
-  "/home/u/.npm/_npx/abc/node_modules/.bin/m-srv": {
-    link: "/home/u/.npm/_npx/abc/node_modules/@m/srv/dist/i.js",
+  "/home/u/.npm/_npx/1161651dd6698d51/package.json": JSON.stringify({ _npx: { packages: ["@m/srv@1.0.0"] } }),
+  "/home/u/.npm/_npx/1161651dd6698d51/node_modules/@m/srv/package.json": JSON.stringify({
+    bin: { "m-srv": "dist/i.js" },
+  }),
+  "/home/u/.npm/_npx/1161651dd6698d51/node_modules/.bin/m-srv": {
+    link: "/home/u/.npm/_npx/1161651dd6698d51/node_modules/@m/srv/dist/i.js",
   },
-  "/home/u/.npm/_npx/abc/node_modules/@m/srv/dist/i.js": "#!/usr/bin/env node\n",
+  "/home/u/.npm/_npx/1161651dd6698d51/node_modules/@m/srv/dist/i.js": "#!/usr/bin/env node\n",
+  // Planted by something other than npm: claims the spec, but its folder is not npm's hash of it.
+  "/home/u/.npm/_npx/0000fake00000000/package.json": JSON.stringify({
+    _npx: { packages: ["@m/evil@1.0.0"] },
+  }),
+  "/home/u/.npm/_npx/0000fake00000000/node_modules/@m/evil/package.json": JSON.stringify({ bin: "x.js" }),
+  "/home/u/.npm/_npx/0000fake00000000/node_modules/.bin/evil": "#!/usr/bin/env node\n",
   "/opt/srv/node_modules/@m/fs/dist/index.js": "import x",
   "/w/src/a.ts": "a",
   "/w/src/.env": "TOKEN=1",
@@ -80,8 +88,8 @@ Deno.test("runtimeNeeds() turns an npx entry into the package's bin in npm's npx
     env: ENV,
     host: HOST,
   });
-  assert.deepEqual(n.argv, ["/home/u/.npm/_npx/abc/node_modules/.bin/m-srv", "--flag"]);
-  assert.deepEqual(n.read.map((e) => e.value), ["/home/u/.npm/_npx/abc"]);
+  assert.deepEqual(n.argv, ["/home/u/.npm/_npx/1161651dd6698d51/node_modules/.bin/m-srv", "--flag"]);
+  assert.deepEqual(n.read.map((e) => e.value), ["/home/u/.npm/_npx/1161651dd6698d51"]);
   assert.equal(n.install, undefined);
   // Not in the cache yet: install first; mcp.lock's version wins over the spec's.
   const cold = runtimeNeeds(["npx", "-y", "@m/srv"], {
@@ -92,6 +100,13 @@ Deno.test("runtimeNeeds() turns an npx entry into the package's bin in npm's npx
     lockVersions: { "@m/srv": "2.0.0" },
   });
   assert.deepEqual(cold.install, { spec: "@m/srv@2.0.0", npmCache: "/home/u/.npm" });
+  const planted = runtimeNeeds(["npx", "-y", "@m/evil@1.0.0"], {
+    cwd: "/w",
+    home: "/home/u",
+    env: ENV,
+    host: HOST,
+  });
+  assert.ok(planted.install !== undefined, "a folder not named by npm's hash is never run");
 });
 
 Deno.test("runtimeNeeds() finds the program, its tool root and a script's package folder", () => {

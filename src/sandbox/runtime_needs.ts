@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { existsSync, lstatSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { launcherName, splitPackageSpec } from "./parse_server_command.ts";
@@ -315,7 +316,11 @@ function npxEntry(
   const locked = opts.lockVersions?.[name];
   if (locked !== undefined) spec = `${name}@${locked}`;
   const args = rest.slice(i);
+  // npm names each install folder after a hash of the spec it was made for: a folder whose name does not
+  // match is not npx's own (something planted it claiming the spec), and is never used.
+  const hashes = npxHashes(spec, name);
   for (const h of host.list(`${cache}/_npx`)) {
+    if (!hashes.includes(h)) continue;
     const dir = `${cache}/_npx/${h}`;
     const pj = host.json(`${dir}/package.json`) as { _npx?: { packages?: string[] } } | undefined;
     const pkgs = pj?._npx?.packages;
@@ -324,6 +329,19 @@ function npxEntry(
     if (binPath) return { spec, args, cache, dir, binPath };
   }
   return { spec, args, cache };
+}
+
+/**
+ * The `_npx/<hash>` folder names npm uses for a spec: the first 16 hex digits of the SHA-512 of
+ * `name@rawSpec` (checked against npm 11's cache). A spec without a version may be written with "*",
+ * "latest" or nothing.
+ * @param spec the spec as written (`@scope/pkg@1.2.3`)
+ * @param name the package name
+ * @returns the candidate folder names
+ */
+export function npxHashes(spec: string, name: string): string[] {
+  const forms = spec === name ? [`${name}@*`, `${name}@`, `${name}@latest`, name] : [spec];
+  return forms.map((f) => createHash("sha512").update(f).digest("hex").slice(0, 16));
 }
 
 function binOf(dir: string, pkg: string, bin: string | undefined, host: RuntimeHost): string | undefined {
