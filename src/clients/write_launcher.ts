@@ -63,7 +63,8 @@ export function launcherScript(self: string[], env: Record<string, string | unde
         : `${env.XDG_CACHE_HOME ?? `${env.HOME}/.cache`}/deno`
       : undefined);
   for (const k of CARRIED_ENV) {
-    const v = k === "DENO_DIR" ? denoDir : env[k];
+    // Proxy credentials are not written into a file that outlives their rotation: host and port only.
+    const v = k === "DENO_DIR" ? denoDir : /proxy$/i.test(k) ? withoutUserinfo(env[k]) : env[k];
     if (v === undefined || v === "") continue;
     lines.push(`[ -n "\${${k}:-}" ] || ${k}=${q(v)}; export ${k}`);
   }
@@ -96,4 +97,8 @@ export async function writeLauncher(
   await Deno.chmod(tmp, 0o700);
   await Deno.rename(tmp, path);
   return [path];
+}
+
+function withoutUserinfo(v: string | undefined): string | undefined {
+  return v?.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, "$1");
 }

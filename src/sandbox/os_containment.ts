@@ -6,7 +6,7 @@ import type { OsSandboxSupport } from "./check_os_sandbox.ts";
 import { type EgressEvent, type EgressProxy, startEgressProxy } from "./egress_proxy.ts";
 import { type OsLaunchPlan, planOsLaunch } from "./os_launch.ts";
 import { permissionCall } from "./permission_call.ts";
-import { findOnPath, npxHashes, runtimeNeeds } from "./runtime_needs.ts";
+import { findOnPath, npxHashes, type RuntimeNeeds, runtimeNeeds } from "./runtime_needs.ts";
 import { splitPackageSpec } from "./parse_server_command.ts";
 import { fileTraceToEvents } from "./file_trace.ts";
 import { deriveProfile, type ProfileEntry, profileGrants, type SandboxProfile } from "./sandbox_profile.ts";
@@ -33,6 +33,12 @@ export interface OsContainmentOptions {
   serverRoots?: string[];
   /** Package versions pinned in mcp.lock: they win over an npx spec's. */
   lockVersions?: Record<string, string>;
+  /**
+   * AgentPerms' own files: `readOnly` (the policy, mcp.lock: the server must not rewrite the rules it runs
+   * under) stay read-only even inside a writable grant; `hide` (the trace folder, the launcher, the state
+   * folder) are never visible.
+   */
+  protect?: { readOnly: string[]; hide: string[] };
   /** bwrap and socat, from `checkOsSandbox`. */
   support: OsSandboxSupport;
   /** A private folder (0700) for the egress socket. */
@@ -113,9 +119,32 @@ export async function startOsContainment(
         await Deno.mkdir(e.value, { recursive: true }).catch(() => {});
       }
     }
-    const extraHide = findMasks(opts.policy, profile, opts);
+    // What the runtime needs is shown whatever allowed_paths says, but never what the policy denies.
+    if (opts.policy) {
+      const grants = {
+        ...profileGrants(profile),
+        read: needs.read.map((e) => ({ value: e.value, ruleId: e.ruleId })),
+      };
+      for (const e of [...needs.read]) {
+        const call = permissionCall(opts.server, { permission: "read", value: e.value }, {
+          cwd: opts.cwd,
+          home: opts.home,
+        });
+        const d = decide(opts.policy, call, { permissions: grants });
+        if (d.verdict !== "allow") {
+          needs.read.splice(needs.read.indexOf(e), 1);
+          opts.note(`The runtime's "${e.value}" is not shown: ${d.reason}`);
+        }
+      }
+    }
+    const own = (value: string, why: string): ProfileEntry => ({ value, ruleId: "sandbox/agentperms", why });
+    const extraHide = [
+      ...findMasks(opts.policy, profile, needs, opts),
+      ...(opts.protect?.hide ?? []).map((p) => own(p, "AgentPerms' own traces, state and launcher")),
+    ];
     const plan = planOsLaunch(profile, needs, {
       extraHide,
+      readOnly: (opts.protect?.readOnly ?? []).map((p) => own(p, "the rules the server runs under")),
       bwrap: opts.support.bwrap!,
       socat: opts.support.socat,
       home: opts.home,
@@ -284,67 +313,124 @@ function hostPort(host: string, port: number): string {
   return `${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
 
-/** How far the start-up walk looks for files to hide: levels below each granted folder, and entries in all. */
-const MASK_WALK_DEPTH = 6;
+/** How far the start-up walk looks for files to hide: levels below each shown folder, and entries per folder. */
+const MASK_WALK_DEPTH = 8;
 const MASK_WALK_ENTRIES = 20_000;
+/** Folders the walk does not enter: package trees and VCS data (no secrets of the user's own). */
+const WALK_SKIP = new Set(["node_modules", ".git", ".hg", ".svn", "__pycache__", ".venv", "site-packages"]);
+/** In the home, folders of caches and tool installs (and the secret places, hidden whole already). */
+const HOME_WALK_SKIP = [
+  ".cache",
+  ".npm",
+  ".nvm",
+  ".pyenv",
+  ".cargo",
+  ".rustup",
+  ".deno",
+  ".bun",
+  ".local/share",
+  ".local/state",
+  ".volta",
+  ".asdf",
+  "go",
+  "snap",
+  "Library",
+];
 
 /**
- * Walks the folders the profile shows (bounded, links not followed) for files that must stay hidden though
- * their folder is visible: `.env` files at any level, and, when the policy has `denied_patterns` or glob
- * `denied_paths`, every file `decide()` refuses to let the server read. Files made after the start are not
- * seen (the JSON-RPC layer still judges calls that name them).
+ * Walks every folder the server will see (the profile's, the runtime's and, when readable, the home;
+ * breadth first, links not followed, a budget per folder) for files that must stay hidden though their
+ * folder is visible: `.env` files at any depth, and, when the policy has `denied_patterns` or glob
+ * `denied_paths`, every file `decide()` refuses to let the server read. Where a budget runs out and
+ * patterns are set, the folders not reached are hidden whole (fail closed: a server must not make the next
+ * walk give up by filling a folder it can write). Files made after the start are not seen (the JSON-RPC
+ * layer still judges calls that name them).
  */
 function findMasks(
   policy: CompiledPolicy | undefined,
   profile: SandboxProfile,
+  needs: RuntimeNeeds,
   opts: OsContainmentOptions,
 ): ProfileEntry[] {
-  const roots = [...profile.write, ...profile.read].map((e) => e.value).filter((v) =>
-    v !== "/" && v !== opts.home
-  );
+  const home = opts.home;
+  const roots = [
+    ...profile.read.map((e) => e.value),
+    ...profile.write.map((e) => e.value),
+    ...needs.read.filter((e) =>
+      !/\/\.(?:pyenv|nvm|volta|asdf|rbenv|cargo|rustup|deno|bun)(?:\/|$)/.test(e.value)
+    )
+      .map((e) => e.value),
+  ].filter((v) => v !== "/");
   const judge = policy !== undefined && profile.hidePatterns.length > 0;
   const grants = profileGrants(profile);
+  const hidden = profile.hide.map((e) => e.value);
   const out: ProfileEntry[] = [];
-  let seen = 0;
-  const walk = (dir: string, level: number) => {
-    let entries: Deno.DirEntry[];
-    try {
-      entries = [...Deno.readDirSync(dir)];
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (++seen > MASK_WALK_ENTRIES) return;
-      const p = `${dir}/${e.name}`;
-      if (e.isFile && (e.name === ".env" || e.name.startsWith(".env."))) {
-        out.push({
-          value: p,
-          ruleId: "sandbox/secret-place",
-          why: "a .env file: secrets, hidden unless granted",
-        });
+  const seenDirs = new Set<string>();
+  for (const root of [...new Set(roots)].sort((a, b) => a.length - b.length)) {
+    if (roots.some((r) => r !== root && root.startsWith(`${r}/`))) continue; // walked with its parent
+    let budget = MASK_WALK_ENTRIES;
+    const queue: Array<[string, number]> = [[root, 0]];
+    while (queue.length > 0) {
+      const [dir, level] = queue.shift()!;
+      if (seenDirs.has(dir)) continue;
+      seenDirs.add(dir);
+      let entries: Deno.DirEntry[];
+      try {
+        entries = [...Deno.readDirSync(dir)];
+      } catch {
         continue;
       }
-      if (judge && (e.isFile || e.isDirectory)) {
-        const call = permissionCall(opts.server, { permission: "read", value: p }, {
-          cwd: opts.cwd,
-          home: opts.home,
-        });
-        const d = decide(policy!, call, { permissions: grants });
-        if (d.verdict !== "allow") {
-          out.push({ value: p, ruleId: d.ruleIds[0] ?? "sandbox/denied", why: d.reason });
+      for (const e of entries) {
+        const p = `${dir}/${e.name}`;
+        if (e.isFile && (e.name === ".env" || e.name.startsWith(".env."))) {
+          out.push({
+            value: p,
+            ruleId: "sandbox/secret-place",
+            why: "a .env file: secrets, hidden unless granted",
+          });
           continue;
         }
+        if (judge && (e.isFile || e.isDirectory)) {
+          const call = permissionCall(opts.server, { permission: "read", value: p }, {
+            cwd: opts.cwd,
+            home: opts.home,
+          });
+          const d = decide(policy!, call, { permissions: grants });
+          if (d.verdict !== "allow" && !d.ruleIds.includes("sandbox/read")) {
+            out.push({ value: p, ruleId: d.ruleIds[0] ?? "sandbox/denied", why: d.reason });
+            continue;
+          }
+        }
+        if (!e.isDirectory || level >= MASK_WALK_DEPTH || WALK_SKIP.has(e.name)) continue;
+        if (hidden.some((h) => p === h || p.startsWith(`${h}/`))) continue;
+        if (
+          dir === home &&
+          HOME_WALK_SKIP.some((x) => p === `${home}/${x}` || `${home}/${x}`.startsWith(`${p}/`))
+        ) {
+          continue;
+        }
+        queue.push([p, level + 1]);
       }
-      if (e.isDirectory && level < MASK_WALK_DEPTH && e.name !== "node_modules" && e.name !== ".git") {
-        walk(p, level + 1);
+      budget -= entries.length;
+      if (budget > 0) continue;
+      if (judge) {
+        for (const [left] of queue) {
+          out.push({
+            value: left,
+            ruleId: "sandbox/walk-budget",
+            why: "not walked for denied_patterns within the budget, so hidden whole",
+          });
+        }
+        opts.note(
+          `"${root}" holds more than ${MASK_WALK_ENTRIES} entries: ${queue.length} folder(s) the walk for denied_patterns did not reach are hidden whole`,
+        );
+      } else if (queue.length > 0) {
+        opts.note(
+          `"${root}" holds more than ${MASK_WALK_ENTRIES} entries: .env files in ${queue.length} folder(s) past them are not masked`,
+        );
       }
+      break;
     }
-  };
-  for (const r of new Set(roots)) walk(r, 0);
-  if (seen > MASK_WALK_ENTRIES) {
-    opts.note(
-      `The granted folders hold more than ${MASK_WALK_ENTRIES} entries: files past them that denied_patterns or .env rules would hide are not masked (the JSON-RPC layer still judges calls that name them)`,
-    );
   }
   return out;
 }

@@ -61,6 +61,8 @@ export interface OsLaunchOptions {
   fileTrace?: { strace: string; log: string };
   /** More files to hide, found by walking the visible folders at start (`findMasks`: patterns, nested .env). */
   extraHide?: ProfileEntry[];
+  /** Files shown read-only even inside a writable grant (the policy and lock the server runs under). */
+  readOnly?: ProfileEntry[];
 }
 
 /** The loopback port inside the sandbox where the egress proxy is reached (the sandbox has its own network). */
@@ -223,6 +225,13 @@ export function planOsLaunch(
         ruleId: "sandbox/startup-files",
         why: "runs outside the sandbox later",
       });
+    }
+  }
+  for (const e of opts.readOnly ?? []) {
+    const p = normalizeAbsolute(e.value);
+    if (!exists(p) || host.kind(p) === "link" || protectedRo.some((x) => x.path === p)) continue;
+    if (sorted.some((m) => m.op === "rw" && isWithin(p, m.path))) {
+      protectedRo.push({ op: "ro", path: p, ruleId: e.ruleId, why: e.why });
     }
   }
   mounts.push(...protectedRo);

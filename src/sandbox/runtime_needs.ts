@@ -202,8 +202,15 @@ export function runtimeNeeds(
   program(resolved, `the program ${argv[0]}`);
   if (INTERPRETERS.has(name)) {
     const file = firstOperand(argv.slice(1), name);
-    if (file === "-m" || file === undefined) add(opts.cwd, `${name} runs a module from its folder`);
-    else if (!/^(?:npm|jsr|https?):/.test(file)) script(file);
+    if (file === "-m" || file === undefined) {
+      // `python -m pkg` imports from its folder too; never the whole home or / for that.
+      const wide = opts.cwd === "/" || `${opts.home}/`.startsWith(`${opts.cwd.replace(/\/$/, "")}/`);
+      if (wide) {
+        notes.push(
+          `${name} runs a module from "${opts.cwd}", which is not shown whole: grant it in sandbox.read`,
+        );
+      } else add(opts.cwd, `${name} runs a module from its folder`);
+    } else if (!/^(?:npm|jsr|https?):/.test(file)) script(file);
     if (name === "deno") {
       const dd = opts.env.DENO_DIR ?? `${opts.env.XDG_CACHE_HOME ?? `${opts.home}/.cache`}/deno`;
       add(dd, "deno's module cache");
