@@ -50,6 +50,7 @@ export function isTraceEventV1(o: unknown): o is TraceEventV1 {
     const r = o.result;
     if (!isObj(r) || typeof r.outcome !== "string" || !OUTCOMES.has(r.outcome)) return false;
     if (!optBool(r.isError) || !optNum(r.size) || !optStr(r.summary) || !optStr(r.containment)) return false;
+    if (!optStrArray(r.contentTypes) || !optStr(r.sha256)) return false;
   }
   if (o.tools !== undefined) {
     if (!Array.isArray(o.tools) || !o.tools.every((t) => isObj(t) && typeof t.name === "string")) {

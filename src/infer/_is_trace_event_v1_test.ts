@@ -44,7 +44,12 @@ Deno.test("isTraceEventV1() accepts nothing the schema rejects (random near-vali
       fc.record({ channel: pick(fc.constantFrom("tty", "none", "fax")), granted: pick(fc.boolean()) }),
     ),
     result: pick(
-      fc.record({ outcome: pick(fc.constantFrom("ok", "error", "none", "?")), isError: pick(fc.boolean()) }),
+      fc.record({
+        outcome: pick(fc.constantFrom("ok", "error", "none", "?")),
+        isError: pick(fc.boolean()),
+        contentTypes: pick(fc.array(fc.string(), { maxLength: 2 })),
+        sha256: pick(fc.string()),
+      }),
     ),
     tools: pick(fc.array(fc.record({ name: pick(fc.string()) }), { maxLength: 2 })),
     redactions: pick(

@@ -4,6 +4,7 @@ import { bareCall, type CanonicalCall, canonicalizeCall, hostRealpath } from "..
 import { decide, type Decision, JUDGED_METHODS, PASSTHROUGH_METHODS } from "../decision/mod.ts";
 import type { CompiledPolicy } from "../policy/mod.ts";
 import type { TraceEventV1, TraceSink } from "../trace/mod.ts";
+import { hashCanonical, RESULT_HASH_HEX } from "./hash_canonical.ts";
 import { jsonPieces } from "./json_pieces.ts";
 import {
   type Frame,
@@ -89,6 +90,11 @@ export interface ProxySessionOptions {
   releaseMemory?: () => void;
   /** Realpath for canonicalization (default: the host's). */
   realpath?: (abs: string) => string | undefined;
+  /**
+   * Keep the redacted start of each result's text in the trace (`result.summary`). Off by default: a result
+   * is then traced only by its size, content types, `isError` and a hash.
+   */
+  traceResults?: boolean;
 }
 
 /** JSON-RPC error code for a call AgentPerms blocked. */
@@ -855,20 +861,27 @@ export class ProxySession {
     return ev;
   }
 
+  /**
+   * The `result` line: by default only the answer's shape (size, content types, `isError`) and a short hash of
+   * its canonical JSON, never its text: a secret in a file the agent read matches no redaction rule, so a
+   * redacted excerpt is not safe to keep. `traceResults` adds the redacted start of the text (`summary`).
+   */
   #complete(pending: Pending, m: Json, size: number): void {
     const ev = this.#resultEvent(pending);
     ev.latencyMs = Math.round((performance.now() - pending.t0) * 1000) / 1000;
+    const sha256 = hashCanonical(m.error !== undefined ? m.error : m.result, { hexChars: RESULT_HASH_HEX });
     if (m.error !== undefined) {
       const err = (m.error ?? {}) as Json;
-      ev.result = { outcome: "error", size, summary: this.#summary(String(err.message ?? "")) };
+      ev.result = { outcome: "error", size, sha256 };
+      if (this.#o.traceResults) ev.result.summary = this.#summary(String(err.message ?? ""));
     } else {
       const r = (m.result ?? {}) as Json;
       const isError = r.isError === true;
       const first = Array.isArray(r.content) ? (r.content[0] as Json | undefined) : undefined;
       const text = typeof first?.text === "string" ? first.text : undefined;
-      ev.result = { outcome: "ok", isError, size };
+      ev.result = { outcome: "ok", isError, size, contentTypes: contentTypes(r), sha256 };
       if (text !== undefined) {
-        ev.result.summary = this.#summary(text);
+        if (this.#o.traceResults) ev.result.summary = this.#summary(text);
         if (isError && this.#o.detectContainment) {
           const c = this.#o.detectContainment(text);
           if (c !== undefined) ev.result.containment = c;
@@ -929,6 +942,10 @@ export class ProxySession {
     if (ev.result?.summary !== undefined) {
       const t = text(ev.result.summary, "#/summary");
       ev.result.summary = t.length > SUMMARY_CHARS ? t.slice(0, SUMMARY_CHARS) + "…" : t;
+    }
+    // The denial quotes what the server was refused (a path, a host), taken from the result text.
+    if (ev.result?.containment !== undefined) {
+      ev.result.containment = text(ev.result.containment, "#/containment");
     }
     if (ev.approval?.detail !== undefined) {
       ev.approval = { ...ev.approval, detail: text(ev.approval.detail, "#/approval") };
@@ -1102,6 +1119,33 @@ function clip(v: unknown, depth: number, max: number): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) out[k] = clip(x, depth + 1, max);
   return out;
+}
+
+/** A content type as servers write them (`text`, `image`, `resource_link`): anything else is traced as "other". */
+const CONTENT_TYPE_REGEXP = /^[a-z][a-z0-9_./+-]{0,63}$/i;
+const MAX_CONTENT_TYPES = 16;
+
+/**
+ * The distinct content types of a result, in order of first appearance: `content[].type` of a tool result,
+ * "text" or "blob" for each of `contents[]` (resources/read). Never the content itself.
+ */
+function contentTypes(r: Json): string[] {
+  const out = new Set<string>();
+  const add = (t: string) => {
+    if (out.size < MAX_CONTENT_TYPES) out.add(CONTENT_TYPE_REGEXP.test(t) ? t : "other");
+  };
+  if (Array.isArray(r.content)) {
+    for (const c of r.content) {
+      add(typeof (c as Json | null)?.type === "string" ? (c as Json).type as string : "other");
+    }
+  }
+  if (Array.isArray(r.contents)) {
+    for (const c of r.contents) {
+      const o = (c ?? {}) as Json;
+      add(typeof o.blob === "string" ? "blob" : typeof o.text === "string" ? "text" : "other");
+    }
+  }
+  return [...out];
 }
 
 function pick(d: Decision): { verdict: Decision["verdict"]; ruleIds: string[]; reason: string } {

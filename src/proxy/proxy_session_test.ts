@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import canonicalize from "canonicalize";
+import { createHash } from "node:crypto";
 import { compilePolicy, parsePolicy } from "../policy/mod.ts";
 import { joinCallResults, MemoryTraceSink } from "../trace/mod.ts";
 import { type ProxyMode, ProxySession, type ProxySessionOptions } from "./proxy_session.ts";
@@ -305,15 +307,55 @@ Deno.test("ProxySession reports server garbage on stderr and the trace, and does
   assert.equal(h.trace.events.filter((e) => e.kind === "malformed" && e.direction === "server").length, 2);
 });
 
-Deno.test("ProxySession records a completed call with latency and a result summary", () => {
+Deno.test("ProxySession records a completed call with latency and the result's shape and hash, not its text", () => {
   const h = harness("record");
   h.client(call(1, "read_file", { path: "/proj/a" }));
-  h.server({ jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "hello" }] } });
+  const result = {
+    content: [{ type: "text", text: "hello" }, { type: "image", data: "AA==", mimeType: "x/y" }],
+  };
+  const line = JSON.stringify({ jsonrpc: "2.0", id: 1, result });
+  h.server(line);
   const ev = h.trace.events.find((e) => e.kind === "call")!;
-  assert.equal(ev.result?.outcome, "ok");
-  assert.equal(ev.result?.summary, "hello");
+  assert.deepEqual(ev.result, {
+    outcome: "ok",
+    isError: false,
+    size: line.length,
+    contentTypes: ["text", "image"],
+    sha256: createHash("sha256").update(canonicalize(result)!).digest("hex").slice(0, 16),
+  });
   assert.equal(typeof ev.latencyMs, "number");
   assert.deepEqual(ev.paths, ["/proj/a"]);
+});
+
+Deno.test("ProxySession keeps a plain-text secret from a result out of the trace unless traceResults is set", () => {
+  // No redaction rule knows this secret: only leaving the text out keeps it out of the trace.
+  const secret = "db_password = correct-horse-battery-staple";
+  const redact = (v: unknown) => {
+    const s = JSON.stringify(v);
+    return { value: JSON.parse(s.replaceAll("correct-horse", "‹redacted›")), fired: [] };
+  };
+  const run = (extra: Partial<ProxySessionOptions>) => {
+    const h = harness("record", extra);
+    h.client(call(1, "read_file", { path: "/proj/.env" }));
+    h.server({ jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: secret }] } });
+    h.client(call(2, "read_file", { path: "/proj/.env" }));
+    h.server({ jsonrpc: "2.0", id: 2, error: { code: -32000, message: `cannot parse: ${secret}` } });
+    return h.trace.raw;
+  };
+  const plain = run({});
+  assert.doesNotMatch(JSON.stringify(plain), /horse|battery|db_password/);
+  const results = plain.filter((e) => e.kind === "result");
+  assert.deepEqual(results.map((e) => [e.result?.outcome, e.result?.summary]), [["ok", undefined], [
+    "error",
+    undefined,
+  ]]);
+  assert.ok(results.every((e) => /^[0-9a-f]{16}$/.test(e.result?.sha256 ?? "")));
+  // Opted in: the start of the text, redacted (the rule the test's redactor knows still applies).
+  const opted = run({ traceResults: true, redact }).filter((e) => e.kind === "result");
+  assert.deepEqual(opted.map((e) => e.result?.summary), [
+    "db_password = ‹redacted›-battery-staple",
+    "cannot parse: db_password = ‹redacted›-battery-staple",
+  ]);
 });
 
 Deno.test("ProxySession answers every pending request with an error when the server exits", () => {
@@ -458,7 +500,7 @@ Deno.test("ProxySession redacts traced arguments, URLs and summaries, and clips 
       fired: s.includes("SECRET") ? [{ ruleId: "t/secret", pointer: "" }] : [],
     };
   };
-  const h = harness("record", { redact });
+  const h = harness("record", { redact, traceResults: true });
   h.client(
     call(1, "read_file", {
       path: "/proj/a",
@@ -487,7 +529,7 @@ Deno.test("ProxySession redacts a secret that straddles the trace's cut, in argu
     const s = JSON.stringify(v);
     return { value: JSON.parse(s.replaceAll(/SECRET[0-9]{20}/g, "‹redacted›")), fired: [] };
   };
-  const h = harness("record", { redact });
+  const h = harness("record", { redact, traceResults: true });
   const token = "SECRET" + "1".repeat(20);
   // The token starts a few characters before the cut (4096 in arguments, 200 in summaries).
   h.client(call(1, "read_file", { note: "a".repeat(4090) + token + "b".repeat(10_000_000) }));
@@ -560,7 +602,7 @@ Deno.test("ProxySession falls back to the terminal when the client's elicitation
 });
 
 Deno.test("ProxySession matches answers to duplicate in-flight ids in order and traces both calls", () => {
-  const h = harness("record");
+  const h = harness("record", { traceResults: true });
   h.client(call(1, "read_file", { path: "/proj/a" }));
   h.client(call(1, "read_file", { path: "/proj/b" }));
   h.server({ jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "A" }] } });
@@ -571,7 +613,7 @@ Deno.test("ProxySession matches answers to duplicate in-flight ids in order and 
 });
 
 Deno.test("ProxySession keeps a string id and the same number apart", () => {
-  const h = harness("record");
+  const h = harness("record", { traceResults: true });
   h.client(call(1, "read_file", { path: "/proj/n" }));
   h.client(call("1", "read_file", { path: "/proj/s" }));
   h.server({ jsonrpc: "2.0", id: "1", result: { content: [{ type: "text", text: "S" }] } });

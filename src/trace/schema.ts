@@ -64,11 +64,19 @@ export const TraceEventV1Schema = z.looseObject({
   decisionId: z.string().optional(),
   /** Round-trip time from the request to the server's response, in milliseconds. */
   latencyMs: z.number().optional(),
-  /** Short redacted summary of the response. */
+  /**
+   * What the response was, never what it said: outcome, `isError`, size in bytes, content types and a hash.
+   * Only with the proxy's `--trace-results` (and in the original tool's traces) a short redacted `summary`.
+   */
   result: z.object({
     outcome: z.enum(["ok", "error", "none"]),
     isError: z.boolean().optional(),
     size: z.number().optional(),
+    /** The distinct `content[].type`s (tools/call) or "text"/"blob" per `contents[]` item (resources/read). */
+    contentTypes: z.array(z.string()).optional(),
+    /** The first 16 hex digits of the sha256 of the result's (or error's) canonical RFC 8785 JSON. */
+    sha256: z.string().optional(),
+    /** The redacted start of the result text (200 characters): only with `--trace-results`. */
     summary: z.string().optional(),
     /** Set when the runtime permission layer blocked the operation (text matched "Requires … access to"). */
     containment: z.string().optional(),

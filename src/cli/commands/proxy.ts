@@ -32,6 +32,10 @@ export function registerProxy(program: Command, env: CommandEnv): void {
         "--lock <file>",
         "mcp.lock to compare every tools/list against (drifted tools are denied in enforce mode)",
       )
+      .option(
+        "--trace-results",
+        "also trace the redacted start of each result's text (default: only its size, content types, isError and a hash)",
+      )
       .option("--cwd <dir>", "the server's working directory (relative paths in calls resolve here)")
       .option(
         "--max-message-bytes <n>",

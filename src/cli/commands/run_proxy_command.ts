@@ -45,6 +45,8 @@ export interface ProxyOptions {
   traceDir?: string;
   /** mcp.lock to check tools/list against. */
   lock?: string;
+  /** Keep the redacted start of result texts in the trace. */
+  traceResults?: boolean;
   /** The server's working directory. */
   cwd?: string;
   /** Per-message cap in bytes. */
@@ -207,6 +209,7 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
         return prompter;
       },
       lockCheck,
+      traceResults: opts.traceResults === true,
       detectContainment: detectContainmentDenial,
       launch,
       // The proxy's stdio edge (clientIn/clientOut left to runProxy: this process's stdin and stdout, polled
