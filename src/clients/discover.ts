@@ -4,7 +4,14 @@ import type { Io } from "../cli/io.ts";
 import { GENERIC } from "./generic.ts";
 import { parseConfig } from "./parse_config.ts";
 import { CLIENTS } from "./registry.ts";
-import type { ClientSpec, ConfigFormat, ConfigScope, DiscoveredConfig, PathContext } from "./types.ts";
+import type {
+  ClientId,
+  ClientSpec,
+  ConfigFormat,
+  ConfigScope,
+  DiscoveredConfig,
+  PathContext,
+} from "./types.ts";
 
 /** Directories never searched under `--path DIR`: dependencies and VCS data are not the user's config. */
 const SKIP_DIRS = new Set([
@@ -28,20 +35,86 @@ export interface DiscoverOptions {
   client?: string;
   /** A config file or a directory to search instead of the clients' usual places. */
   path?: string;
+  /** When given, every place looked at is appended here with what was found (`agentperms clients --all`). */
+  looked?: LookedAt[];
+}
+
+/** One place `discover` looked at, and why it was used or skipped. */
+export interface LookedAt {
+  /** The client whose file this would be. */
+  client: ClientId;
+  /** Absolute path. */
+  file: string;
+  /** Its scope. */
+  scope: ConfigScope;
+  /**
+   * `found`: read, with `servers` entries; `not-found`: no such file; `not-a-file`: a folder or special file;
+   * `no-servers`: read, but it has no MCP server key (a settings file of the client); `unreadable`: it
+   * exists but cannot be read; `invalid`: it cannot be parsed; `duplicate`: already read for another client.
+   */
+  status: "found" | "not-found" | "not-a-file" | "no-servers" | "unreadable" | "invalid" | "duplicate";
+  /** Server entries read (status `found`). */
+  servers?: number;
+  /** The reason, for `unreadable` and `invalid`. */
+  detail?: string;
 }
 
 /**
- * Looks up a client by id.
+ * Names the original agentperms (0.1.x) used for clients, with the id that replaced each: `--client claude`
+ * in its README and in users' scripts meant Claude Desktop.
+ */
+export const CLIENT_ALIASES: Readonly<Record<string, ClientId>> = { claude: "claude-desktop" };
+
+/**
+ * The client ids closest to a mistyped one (edit distance), best first.
+ * @param name what the user typed
+ * @param ids the known ids
+ * @returns up to three ids within a small distance (none when nothing is close)
+ */
+export function closestClientIds(name: string, ids: readonly string[]): string[] {
+  const n = name.toLowerCase();
+  const scored = ids.map((id) => ({
+    id,
+    d: id.startsWith(n) || n.startsWith(id) ? Math.min(1, editDistance(n, id)) : editDistance(n, id),
+  }));
+  const limit = Math.max(2, Math.floor(n.length / 3));
+  return scored.filter((s) => s.d <= limit).sort((a, b) => a.d - b.d || a.id.localeCompare(b.id)).slice(0, 3)
+    .map((s) => s.id);
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
+
+/**
+ * Looks up a client by id (or by an old name from {@link CLIENT_ALIASES}).
  * @param id a client id such as "cursor"
  * @returns its spec
- * @throws {AgentPermsError} usage when the id is unknown
+ * @throws {AgentPermsError} usage when the id is unknown, naming the closest ids
  */
 export function clientSpec(id: string): ClientSpec {
-  const spec = CLIENTS.find((c) => c.id === id);
+  const wanted = CLIENT_ALIASES[id] ?? id;
+  const spec = CLIENTS.find((c) => c.id === wanted);
   if (!spec) {
-    throw new AgentPermsError("usage", `Unknown client "${id}"`, {
-      hint: `Use one of: all, ${CLIENTS.map((c) => c.id).join(", ")}`,
-    });
+    const ids = CLIENTS.map((c) => c.id);
+    const close = closestClientIds(id, ids);
+    throw new AgentPermsError(
+      "usage",
+      `Unknown client "${id}"${
+        close.length > 0 ? `: did you mean ${close.map((c) => `"${c}"`).join(" or ")}?` : ""
+      }`,
+      { hint: `Use one of: all, ${ids.join(", ")}` },
+    );
   }
   return spec;
 }
@@ -70,15 +143,36 @@ export function clientForFile(file: string): ClientSpec | undefined {
   return undefined;
 }
 
-async function isFile(path: string): Promise<boolean> {
+async function fileKind(path: string): Promise<"file" | "other" | "missing" | "unreadable"> {
   try {
-    return (await Deno.stat(path)).isFile;
-  } catch {
-    return false;
+    return (await Deno.stat(path)).isFile ? "file" : "other";
+  } catch (e) {
+    return e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory
+      ? "missing"
+      : "unreadable";
   }
 }
 
 async function readConfig(
+  file: string,
+  spec: ClientSpec,
+  scope: ConfigScope,
+  keepEmpty: boolean,
+  looked?: LookedAt[],
+): Promise<DiscoveredConfig | undefined> {
+  const c = await readConfigFile(file, spec, scope, keepEmpty);
+  if (looked) {
+    const base = { client: spec.id, file, scope };
+    if (c === undefined) looked.push({ ...base, status: "no-servers" });
+    else if (c.servers.length === 0 && c.errors.length > 0) {
+      const unreadable = c.errors[0]!.startsWith("Cannot read:");
+      looked.push({ ...base, status: unreadable ? "unreadable" : "invalid", detail: c.errors[0] });
+    } else looked.push({ ...base, status: "found", servers: c.servers.length });
+  }
+  return c;
+}
+
+async function readConfigFile(
   file: string,
   spec: ClientSpec,
   scope: ConfigScope,
@@ -163,7 +257,16 @@ function isKnownName(rel: string, specs: readonly ClientSpec[]): ClientSpec | un
  * @throws {AgentPermsError} usage for an unknown client or a missing `path`
  */
 export async function discover(opts: DiscoverOptions): Promise<DiscoveredConfig[]> {
-  const { io } = opts;
+  const { io, looked } = opts;
+  const alias = opts.client !== undefined ? CLIENT_ALIASES[opts.client] : undefined;
+  if (alias) {
+    io.stderr(
+      `note: "${opts.client}" is the original agentperms name for ${
+        clientSpec(alias).label
+      }: using "${alias}"` +
+        ` (Claude Code is "claude-code")\n`,
+    );
+  }
   const only = opts.client && opts.client !== "all" ? clientSpec(opts.client) : undefined;
   const specs = only ? [only] : CLIENTS;
   const out: DiscoveredConfig[] = [];
@@ -173,6 +276,20 @@ export async function discover(opts: DiscoverOptions): Promise<DiscoveredConfig[
       seen.add(c.file);
       out.push(c);
     }
+  };
+  // Reads one candidate unless it was read already (a file two clients share, such as a workspace
+  // .vscode/mcp.json seen from two patterns), noting in `looked` what was found.
+  const visit = async (file: string, spec: ClientSpec, scope: ConfigScope, keepEmpty: boolean) => {
+    const base = { client: spec.id, file, scope };
+    if (seen.has(file)) {
+      looked?.push({ ...base, status: "duplicate" });
+      return;
+    }
+    const kind = await fileKind(file);
+    if (kind === "file") push(await readConfig(file, spec, scope, keepEmpty, looked));
+    else if (kind === "missing") looked?.push({ ...base, status: "not-found" });
+    else if (kind === "other") looked?.push({ ...base, status: "not-a-file" });
+    else looked?.push({ ...base, status: "unreadable", detail: "Cannot stat the file" });
   };
   if (opts.path !== undefined) {
     const abs = resolve(io.cwd(), opts.path);
@@ -186,14 +303,14 @@ export async function discover(opts: DiscoverOptions): Promise<DiscoveredConfig[
     }
     if (stat.isFile) {
       const spec = only ?? clientForFile(abs) ?? GENERIC;
-      push(await readConfig(abs, spec, "explicit", true));
+      push(await readConfig(abs, spec, "explicit", true, looked));
       return out;
     }
     for (const file of walk(abs, 0)) {
       const rel = relative(abs, file);
       const spec = isKnownName(rel, specs.filter((s) => s.id !== "generic")) ??
         (only ? undefined : isKnownName(rel, [GENERIC]));
-      if (spec) push(await readConfig(file, spec, "explicit", false));
+      if (spec) await visit(file, spec, "explicit", false);
     }
     return out;
   }
@@ -207,13 +324,11 @@ export async function discover(opts: DiscoverOptions): Promise<DiscoveredConfig[
   for (const spec of specs) {
     if (spec.id === "generic") continue;
     for (const cand of spec.userFiles(ctx)) {
-      if (await isFile(cand.file)) {
-        push(await readConfig(cand.file, spec, cand.scope, /mcp/i.test(basename(cand.file))));
-      }
+      await visit(cand.file, spec, cand.scope, /mcp/i.test(basename(cand.file)));
     }
     for (const pattern of spec.projectFiles) {
       for (const file of projectCandidates(ctx.cwd, pattern)) {
-        if (await isFile(file)) push(await readConfig(file, spec, "project", /mcp/i.test(basename(file))));
+        await visit(file, spec, "project", /mcp/i.test(basename(file)));
       }
     }
   }

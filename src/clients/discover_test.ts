@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fakeIo } from "../cli/io.ts";
 import { AgentPermsError } from "../errors.ts";
-import { clientForFile, discover } from "./discover.ts";
+import { clientForFile, clientSpec, closestClientIds, discover, type LookedAt } from "./discover.ts";
 
 const FIX = new URL("../../tests/fixtures/clients/", import.meta.url).pathname;
 
@@ -213,4 +213,55 @@ Deno.test("discover() reads Continue's per-server files in YAML and Claude-style
       [".continue/mcpServers/from-claude.json", "jsonc", 2, 0],
     ],
   );
+});
+
+Deno.test('discover() takes "claude", the original name for Claude Desktop, with a note on stderr', async () => {
+  await using home = await tempDir();
+  await place(home.path, { ".config/Claude/claude_desktop_config.json": "valid/claude-desktop.json" });
+  const io = fakeIo({ env: { HOME: home.path }, cwd: home.path, os: "linux" });
+  const found = await discover({ io, client: "claude" });
+  assert.deepEqual(found.map((c) => c.client), ["claude-desktop"]);
+  assert.match(
+    io.stderrText(),
+    /^note: "claude" is the original agentperms name for Claude Desktop: using "claude-desktop"/,
+  );
+  assert.equal(io.stderrText().split("\n").filter(Boolean).length, 1, "one line");
+});
+
+Deno.test("clientSpec() names the closest ids for a mistyped client", () => {
+  assert.throws(() => clientSpec("cursr"), /Unknown client "cursr": did you mean "cursor"\?/);
+  assert.throws(() => clientSpec("claud"), /did you mean "claude-code" or "claude-desktop"\?/);
+  assert.throws(() => clientSpec("zzzzzzzzzz"), (e) => e instanceof Error && !/did you mean/.test(e.message));
+  assert.deepEqual(closestClientIds("vscod", ["vscode", "zed"]), ["vscode"]);
+});
+
+Deno.test("discover() notes every place it looked at and why each was skipped", async () => {
+  await using home = await tempDir();
+  await using work = await tempDir();
+  await place(home.path, { ".cursor/mcp.json": "valid/cursor-crlf.json" });
+  await Deno.mkdir(join(home.path, ".gemini", "settings.json"), { recursive: true }); // a folder, not a file
+  await Deno.mkdir(join(home.path, ".codex"), { recursive: true });
+  await Deno.writeTextFile(join(home.path, ".codex", "config.toml"), "model = 'x'\n"); // no MCP servers
+  await Deno.mkdir(join(work.path, ".vscode"));
+  await Deno.writeTextFile(join(work.path, ".vscode", "mcp.json"), "{ not json");
+  const looked: LookedAt[] = [];
+  const io = fakeIo({ env: { HOME: home.path }, cwd: work.path, os: "linux" });
+  const found = await discover({ io, looked });
+  const status = (file: string) => looked.find((l) => l.file === file);
+  assert.deepEqual(
+    { ...status(join(home.path, ".cursor/mcp.json")) },
+    {
+      client: "cursor",
+      file: join(home.path, ".cursor/mcp.json"),
+      scope: "user",
+      status: "found",
+      servers: 2,
+    },
+  );
+  assert.equal(status(join(home.path, ".gemini/settings.json"))?.status, "not-a-file");
+  assert.equal(status(join(home.path, ".codex/config.toml"))?.status, "no-servers");
+  assert.equal(status(join(work.path, ".vscode/mcp.json"))?.status, "invalid");
+  assert.equal(status(join(home.path, ".claude.json"))?.status, "not-found");
+  assert.ok(looked.length > 20, `every client's places: ${looked.length}`);
+  assert.deepEqual(found.map((c) => c.client), ["cursor", "vscode"], "the result itself is unchanged");
 });

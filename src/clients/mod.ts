@@ -25,7 +25,15 @@ export type {
   ServerLocator,
 } from "./types.ts";
 export { CLIENTS } from "./registry.ts";
-export { clientForFile, clientSpec, discover, type DiscoverOptions } from "./discover.ts";
+export {
+  CLIENT_ALIASES,
+  clientForFile,
+  clientSpec,
+  closestClientIds,
+  discover,
+  type DiscoverOptions,
+  type LookedAt,
+} from "./discover.ts";
 export { parseConfig, type ParsedConfig, parseDocumentText } from "./parse_config.ts";
 export { findVariables, isOnlyVariables, VARIABLE_REGEXP } from "./variables.ts";
 export { parseWrapped, type WrappedInfo } from "./wrapped.ts";

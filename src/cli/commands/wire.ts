@@ -132,7 +132,8 @@ async function runWire(env: CommandEnv, mode: "record" | "enforce", opts: WireOp
   const configs: DiscoveredConfig[] = await discover({ io, client: opts.client, path: opts.path });
   if (configs.length === 0) {
     throw new AgentPermsError("usage", "No MCP client config found to rewrite", {
-      hint: "Run `agentperms clients` to see where AgentPerms looks, or pass --path FILE",
+      hint:
+        "Run `agentperms clients --all` to see every place AgentPerms looked and why each was skipped, or pass --path FILE",
     });
   }
   for (const c of configs) {
