@@ -19,6 +19,7 @@ export interface CommandEntry {
 export const COMMANDS: readonly CommandEntry[] = [
   { names: ["scan"], load: async () => (await import("./scan.ts")).registerScan },
   { names: ["clients"], load: async () => (await import("./clients.ts")).registerClients },
+  { names: ["doctor"], load: async () => (await import("./doctor.ts")).registerDoctor },
   { names: ["lock"], load: async () => (await import("./lock.ts")).registerLock },
   { names: ["record", "enforce"], load: async () => (await import("./wire.ts")).registerWire },
   { names: ["proxy", "_proxy"], load: async () => (await import("./proxy.ts")).registerProxy },
