@@ -19,7 +19,12 @@ const NOISE = [
   "/dev",
   "/sys",
   "/run",
+  // bubblewrap's own set-up (strace runs around it): the new root before pivot_root, and the old one after.
+  "/newroot",
+  "/oldroot",
 ];
+/** bubblewrap's own names while it builds the sandbox (relative to its scratch folder, or absolute). */
+const BWRAP_SETUP_REGEXP = /^\/?(?:newroot|oldroot)(?:\/|$)/;
 const WRITE_SYSCALLS = new Set([
   "creat",
   "truncate",
@@ -75,7 +80,12 @@ export function fileTraceToEvents(
     if (strings.length === 0) continue;
     const write = WRITE_SYSCALLS.has(call!) || /O_(?:WRONLY|RDWR|CREAT|TRUNC|APPEND)/.test(argText!);
     // rename/link/symlink: every path named is written; an open: the one path.
+    // A relative name is read against the folder only for AT_FDCWD; against another open folder (bwrap's
+    // own set-up opens names under /proc that way) it cannot be placed, and is left out.
+    const relativeOk = !/^\d+,/.test(argText!);
     for (const s of call === "symlink" || call === "symlinkat" ? strings.slice(1) : strings) {
+      if (!s.startsWith("/") && !relativeOk) continue;
+      if (BWRAP_SETUP_REGEXP.test(s)) continue;
       const abs = normalizeAbsolute(s.startsWith("/") ? s : `${opts.cwd}/${s}`);
       if (NOISE.some((n) => isWithin(abs, n)) || opts.ignore.some((n) => isWithin(abs, n))) continue;
       const key = `${write ? "write" : "read"}\0${abs}`;

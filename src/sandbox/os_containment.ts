@@ -194,7 +194,25 @@ async function startEgress(
       ruleIds: d.ruleIds,
     };
   };
-  const onEvent = (e: EgressEvent) =>
+  // Every attempt is traced, but a server looping on the same refused target must not flood the trace:
+  // after EGRESS_EVENTS_PER_TARGET events for one target and verdict, further ones are only counted, and
+  // one event with the count is written when the proxy stops.
+  const seen = new Map<string, { n: number; last: EgressEvent }>();
+  const onEvent = (e: EgressEvent) => {
+    const key = `${e.allowed}\0${e.host}\0${e.port}`;
+    const s = seen.get(key) ?? { n: 0, last: e };
+    s.n++;
+    s.last = e;
+    seen.set(key, s);
+    if (s.n <= EGRESS_EVENTS_PER_TARGET) write(e);
+  };
+  const flush = () => {
+    for (const { n, last } of seen.values()) {
+      if (n > EGRESS_EVENTS_PER_TARGET) write(last, n - EGRESS_EVENTS_PER_TARGET);
+    }
+    seen.clear();
+  };
+  const write = (e: EgressEvent, more?: number) =>
     opts.onEvent({
       v: 1,
       kind: "containment",
@@ -206,8 +224,18 @@ async function startEgress(
       decision: { verdict: e.allowed ? "allow" : "deny", ruleIds: e.ruleIds, reason: e.reason },
       detail: `${who === "install" ? "npx install: " : ""}${e.protocol} ${hostPort(e.host, e.port)} ${
         e.allowed ? "allowed" : "refused"
-      } (${e.addresses.join(", ") || "unresolved"})${e.error ? `: ${e.error}` : ""}`,
+      } (${e.addresses.join(", ") || "unresolved"})${e.error ? `: ${e.error}` : ""}${
+        more ? `; ${more} more such attempt(s) folded into this event` : ""
+      }`,
+      ...(more ? { count: more } : {}),
     });
+  const folding = (proxy: EgressProxy): EgressProxy => ({
+    address: proxy.address,
+    close: async () => {
+      await proxy.close();
+      flush();
+    },
+  });
   // A hosts(5) file the egress proxy reads before DNS (split-horizon setups; tests map names to addresses).
   const hostsFile = opts.env.AGENTPERMS_EGRESS_HOSTS;
   if (record) {
@@ -219,11 +247,11 @@ async function startEgress(
       hostsFile,
     });
     const a = proxy.address as { hostname: string; port: number };
-    return { proxy, url: `http://127.0.0.1:${a.port}` };
+    return { proxy: folding(proxy), url: `http://127.0.0.1:${a.port}` };
   }
   const socket = `${opts.runDir}/${who}-egress.sock`;
   const proxy = await startEgressProxy({ listen: { path: socket }, judge, admit: judge, onEvent, hostsFile });
-  return { proxy, socket };
+  return { proxy: folding(proxy), socket };
 }
 
 /**
@@ -312,6 +340,9 @@ async function installNpx(
 function hostPort(host: string, port: number): string {
   return `${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
+
+/** Egress events written per target and verdict before further ones are only counted. */
+const EGRESS_EVENTS_PER_TARGET = 20;
 
 /** How far the start-up walk looks for files to hide: levels below each shown folder, and entries per folder. */
 const MASK_WALK_DEPTH = 8;

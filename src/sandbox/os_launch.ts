@@ -102,6 +102,14 @@ const ETC_SECRETS = [
   "/etc/ssh",
   "/etc/ssl/private",
 ];
+/** Sockets to services outside the sandbox: the user's runtime folder (agents, D-Bus), container daemons. */
+const HOST_SOCKETS = [
+  "/run/user",
+  "/var/run/docker.sock",
+  "/run/docker.sock",
+  "/run/podman",
+  "/var/run/libvirt",
+];
 const SYSTEM = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/nix/store"];
 
 /**
@@ -177,13 +185,6 @@ export function planOsLaunch(
   for (const e of needs.read) bind(e, "ro");
   for (const e of profile.read) bind(e, "ro");
   for (const e of profile.write) bind(e, "rw");
-  if (opts.fileTrace) {
-    const dir = opts.fileTrace.log.replace(/\/[^/]*$/, "");
-    bind(
-      { value: dir, ruleId: "sandbox/file-trace", why: "where strace writes what the server opened" },
-      "rw",
-    );
-  }
   // The home is private and writable (servers keep state there: ~/.cache, ~/.config, dot folders), and
   // vanishes at exit. Where the policy lets the server read the real home (or in record mode), each entry
   // of it is shown read-only inside that private home instead of binding the home itself read-only.
@@ -258,6 +259,12 @@ export function planOsLaunch(
     hide(normalizeAbsolute(e.value), e.ruleId, e.why);
   }
   for (const e of ETC_SECRETS) hide(e, "sandbox/etc-secrets", "system secrets (password hashes, host keys)");
+  // Sockets reach services outside the sandbox whatever a read-only bind says (record mode shows /).
+  for (const e of HOST_SOCKETS) hide(e, "sandbox/host-sockets", "a socket to a service outside the sandbox");
+  for (const k of ["SSH_AUTH_SOCK", "GPG_AGENT_INFO"]) {
+    const sock = opts.env[k]?.split(":")[0];
+    if (sock?.startsWith("/")) hide(sock, "sandbox/host-sockets", `${k}: an agent holding keys`);
+  }
   // .env files at the top of every visible folder the server was given.
   for (const m of sorted) {
     if (host.kind(m.path) !== "dir") continue;
@@ -277,6 +284,9 @@ export function planOsLaunch(
   const env: Record<string, string> = {};
   if (record) {
     Object.assign(env, opts.env);
+    for (const k of ["SSH_AUTH_SOCK", "GPG_AGENT_INFO", "DBUS_SESSION_BUS_ADDRESS", "DOCKER_HOST"]) {
+      delete env[k];
+    }
     envReasons.push({
       value: "*",
       ruleId: "sandbox/record",
@@ -365,9 +375,7 @@ export function planOsLaunch(
     notes.push(`The server's folder "${opts.cwd}" is not visible in the sandbox; it starts in the home`);
   }
   args.push("--chdir", cwdVisible ? opts.cwd : normalizeAbsolute(opts.home));
-  let exec = opts.fileTrace && record
-    ? [...straceArgs(opts.fileTrace.strace, opts.fileTrace.log), ...needs.argv]
-    : needs.argv;
+  let exec = needs.argv;
   if (!record && opts.egress && "socket" in opts.egress && opts.socat) {
     args.push("--bind", opts.egress.socket, EGRESS_SOCKET_INSIDE);
     // socat bridges the sandbox's own loopback port to the proxy's socket; the server starts once it listens
@@ -380,9 +388,17 @@ export function planOsLaunch(
     exec = ["/bin/sh", "-c", script, "agentperms-sandbox", ...needs.argv];
   }
   args.push("--", ...exec);
+  // Record mode's strace runs outside the sandbox, around bwrap: its log is out of the server's reach, so
+  // the server can neither forge what infer learns nor stop its tracer (bwrap's own set-up under /newroot
+  // is left out when the log is read).
+  const traced = record && opts.fileTrace
+    ? {
+      command: opts.fileTrace.strace,
+      args: [...straceArgs(opts.fileTrace.strace, opts.fileTrace.log).slice(1), opts.bwrap, ...args],
+    }
+    : { command: opts.bwrap, args };
   return {
-    command: opts.bwrap,
-    args,
+    ...traced,
     env,
     clearEnv: true,
     cwd: "/",

@@ -29,6 +29,10 @@ function fakeHost(files: Record<string, string | { link: string } | { dir: true 
       const f = files[p];
       return typeof f === "string" ? JSON.parse(f) : undefined;
     },
+    readlink: (p) => {
+      const f = files[p];
+      return f && typeof f === "object" && "link" in f ? f.link : undefined;
+    },
     list: (
       p,
     ) => [
@@ -68,6 +72,10 @@ const HOST = fakeHost({
   "/home/u/.npm/_npx/0000fake00000000/node_modules/@m/evil/package.json": JSON.stringify({ bin: "x.js" }),
   "/home/u/.npm/_npx/0000fake00000000/node_modules/.bin/evil": "#!/usr/bin/env node\n",
   "/opt/srv/node_modules/@m/fs/dist/index.js": "import x",
+  // A program reached through a chain of links (like /usr/local/bin/deno -> …/.bin/deno -> ../deno/deno).
+  "/usr/local/bin/tool": { link: "/opt/t/node_modules/.bin/tool" },
+  "/opt/t/node_modules/.bin/tool": { link: "../tool/tool" },
+  "/opt/t/node_modules/tool/tool": "\x7fELF",
   "/w/src/a.ts": "a",
   "/w/src/.env": "TOKEN=1",
   "/w/server.py": "print()",
@@ -182,6 +190,8 @@ Deno.test("planOsLaunch() record: all read-only but the workspace, secrets maske
     fileTrace: { strace: "/usr/bin/strace", log: "/tmp/run/files.strace" },
   });
   const a = plan.args.join(" ");
+  // strace runs around bwrap, out of the server's reach.
+  assert.equal(plan.command, "/usr/bin/strace");
   assert.match(a, /--ro-bind \/ \/ /);
   assert.match(a, /--bind \/w \/w /);
   assert.match(a, /--perms 0000 --tmpfs \/home\/u\/\.ssh --remount-ro \/home\/u\/\.ssh/);
@@ -190,7 +200,7 @@ Deno.test("planOsLaunch() record: all read-only but the workspace, secrets maske
   assert.equal(plan.env.HTTP_PROXY, "http://127.0.0.1:5555");
   assert.match(
     a,
-    /-- \/usr\/bin\/strace -f .* -o \/tmp\/run\/files\.strace -- \/usr\/bin\/python3 server\.py$/,
+    /^-f .* -o \/tmp\/run\/files\.strace -- bwrap .* -- \/usr\/bin\/python3 server\.py$/,
   );
 });
 
@@ -211,4 +221,17 @@ Deno.test("planOsLaunch() keeps system folders a denied path names, and says so"
   assert.ok(!plan.args.join(" ").includes("--tmpfs /etc "));
   assert.ok(plan.notes.some((n) => /"\/etc" .* holds system files/.test(n)), plan.notes.join("\n"));
   assert.ok(plan.notes.some((n) => /no network at all/.test(n)));
+});
+
+Deno.test("runtimeNeeds() shows every hop of a program's link chain, not just both ends", () => {
+  const n = runtimeNeeds(["tool"], {
+    cwd: "/w",
+    home: "/home/u",
+    env: { PATH: "/usr/local/bin" },
+    host: HOST,
+  });
+  assert.deepEqual(n.read.map((e) => e.value).sort(), [
+    "/opt/t/node_modules/.bin",
+    "/opt/t/node_modules/tool",
+  ]);
 });

@@ -153,6 +153,13 @@ export function runtimeNeeds(
   const program = (p: string, why: string, depth = 0): void => {
     if (depth > 4) return;
     add(dirname(p), why);
+    // Every hop of a link chain must be visible, not just both ends: the kernel follows each one.
+    for (let hop = p, i = 0; host.kind(hop) === "link" && i < 40; i++) {
+      const t = host.readlink?.(hop);
+      if (t === undefined) break;
+      hop = resolve(dirname(hop), t);
+      add(dirname(hop), `${why} (a link on the way to it)`);
+    }
     const real = host.realpath(p);
     if (real && real !== p) add(dirname(real), `${why} (its real location)`);
     const venv = venvOf(p, host);

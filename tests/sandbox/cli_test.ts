@@ -44,10 +44,10 @@ Deno.test("sandbox explain works from the policy alone: the OS sandbox profile a
       out.includes(`Reads:\n  ${dir}/proj/src\n      an allowed path (servers.fs.allowed_paths[0])`),
       out,
     );
-    assert.match(out, /Writes:\n  \(none/);
+    assert.match(out, /Writes:\n {2}\(none/);
     assert.match(out, /Nothing is writable: the policy allows no write tools for "fs"/);
-    assert.match(out, /\/home\/u\/\.ssh  \(servers\.fs\.denied_paths\[0\]\)/);
-    assert.match(out, /Network \(through the egress proxy[^\n]*\n  \(none\)/);
+    assert.match(out, /\/home\/u\/\.ssh {2}\(servers\.fs\.denied_paths\[0\]\)/);
+    assert.match(out, /Network \(through the egress proxy[^\n]*\n {2}\(none\)/);
     assert.match(out, /Give the server's command after --/);
     assert.doesNotMatch(out, /tok-secret/);
     // With the command: the exact bubblewrap launch, the file view in order.
@@ -57,7 +57,7 @@ Deno.test("sandbox explain works from the policy alone: the OS sandbox profile a
       0,
     );
     const o2 = withCmd.stdoutText();
-    assert.match(o2, /Command:\n  \S*bwrap --die-with-parent/);
+    assert.match(o2, /Command:\n {2}\S*bwrap --die-with-parent/);
     assert.match(o2, /--unshare-all --cap-drop ALL/);
     assert.ok(o2.includes(`ro        ${dir}/proj/src  (servers.fs.allowed_paths[0])`), o2);
   });

@@ -59,8 +59,8 @@ async function startProxy(
   policyYaml: string,
   env: Record<string, string> = {},
   traceDir = fx.traces,
+  policy = join(fx.root, "policy.yaml"),
 ): Promise<PlanClient> {
-  const policy = join(fx.root, "policy.yaml");
   await Deno.writeTextFile(policy, policyYaml);
   const realHome = Deno.env.get("HOME") ?? "/root";
   const plan = proxyPlan({
@@ -456,6 +456,86 @@ servers:
     ac.abort();
     banner.close();
     await Promise.all([canary.finished, control.finished, greeting]);
+  }
+  f.assertNone();
+});
+
+// Found by the security review of the OS sandbox; each failed before its fix.
+Deno.test("OS sandbox: a home-wide grant never makes the home writable; the policy stays read-only; nested secrets stay hidden", async () => {
+  await using fx = await makeEscapeFixture({ bashrc: true });
+  const { home, work } = fx;
+  await Deno.mkdir(join(home, "code/app/config"), { recursive: true });
+  await Deno.writeTextFile(join(home, "code/app/.env"), "CANARY-NESTED-ENV-1\n");
+  await Deno.writeTextFile(join(home, "code/app/config/.env.production"), "CANARY-NESTED-ENV-2\n");
+  await Deno.mkdir(join(home, "Downloads"));
+  await Deno.writeTextFile(join(home, "Downloads/client.pem"), "CANARY-PEM-HOME\n");
+  const bashrcBefore = await Deno.readTextFile(join(home, ".bashrc"));
+  const f = new Findings();
+  {
+    // Every tool allowed, the whole home allowed (a glob), *.pem denied: the JSON-RPC layer forwards shell
+    // tricks it cannot read, so only the sandbox decides.
+    await using c = await startProxy(
+      fx,
+      `version: 1\nservers:\n  sh:\n    allowed_paths: ["${home}/**", "${work}"]\n    denied_patterns: ["*.pem"]\n`,
+    );
+    const run = (label: string, command: string) => f.attempt(c, label, "run", { command });
+    await run("append to ~/.bashrc", `echo 'echo PWNED' >> $HOME/.bashrc`);
+    await run(
+      "autostart entry",
+      `mkdir -p $HOME/.config/autostart && echo x > $HOME/.config/autostart/evil.desktop`,
+    );
+    await run(
+      "nested .env files in the home",
+      `cat $HOME/code/app/.env $HOME/code/app/config/.env.production`,
+    );
+    await run("a denied pattern through a glob", `cat $HOME/Downloads/client.p?m`);
+  }
+  {
+    // The policy inside the folder the server may write: it still cannot rewrite its own rules.
+    const inWork = join(work, "mcp.policy.yaml");
+    await using c = await startProxy(
+      fx,
+      `version: 1\nservers:\n  sh:\n    allowed_paths: ["${work}"]\n`,
+      {},
+      fx.traces,
+      inWork,
+    );
+    await f.attempt(c, "rewrite the policy", "write_file", { path: inWork, content: "version: 1\n" });
+  }
+  f.soft(
+    "~/.bashrc unchanged",
+    () => assert.equal(Deno.readTextFileSync(join(home, ".bashrc")), bashrcBefore),
+  );
+  f.soft("no autostart entry", () => assert.ok(!existsSync(join(home, ".config/autostart/evil.desktop"))));
+  f.soft(
+    "policy unchanged",
+    () => assert.match(Deno.readTextFileSync(join(work, "mcp.policy.yaml")), /allowed_paths/),
+  );
+  f.traced(await traceEventsIn(fx.traces));
+  f.assertNone();
+});
+
+Deno.test("OS sandbox: filling a folder past the walk's budget hides what was not walked instead of showing it", async () => {
+  await using fx = await makeEscapeFixture({ bashrc: false });
+  const data = join(fx.work, "data");
+  await Deno.mkdir(join(data, "zzz"), { recursive: true });
+  await Deno.writeTextFile(join(data, "zzz/key.pem"), "CANARY-PEM-PAST-BUDGET\n");
+  const policy =
+    `version: 1\nservers:\n  sh:\n    allowed_tools: ${TOOLS}\n    denied_patterns: ["*.pem"]\n` +
+    `    sandbox: { read: [${fx.work}], write: [${fx.work}] }\n`;
+  {
+    // Session 1: the server fills a folder it can write with more entries than the walk looks at.
+    await using c = await startProxy(fx, policy);
+    const r = await c.text("run", {
+      command: `mkdir ${data}/aaa && cd ${data}/aaa && seq 1 20050 | xargs touch`,
+    });
+    assert.equal(r.isError, false, r.text);
+  }
+  const f = new Findings();
+  {
+    // Session 2: the walk runs out of budget in aaa; zzz, not reached, is hidden whole.
+    await using c = await startProxy(fx, policy);
+    await f.attempt(c, "a denied pattern past the budget", "run", { command: `cat ${data}/zzz/key.p?m` });
   }
   f.assertNone();
 });
