@@ -58,17 +58,24 @@ export class TraceWriter implements TraceSink {
   }
 
   /**
-   * Creates the directory (0700) and the file (0600).
+   * Creates the directory (0700, with any missing parents) and the file (0600). A directory that exists keeps
+   * its mode (it may be the user's, given with `--trace-dir`) unless `ownDir` says it is AgentPerms' own.
    * @param dir the trace directory
    * @param name the file name (e.g. `<time>-<server>-<session>.jsonl`)
-   * @param opts `onError` is told once when a write fails (the proxy keeps serving)
+   * @param opts `onError` is told once when a write fails (the proxy keeps serving); `ownDir`: the directory
+   * is the default one, set it to 0700 even when it exists
    * @returns the writer
    * @throws {AgentPermsError} io_failed when the directory or file cannot be created
    */
-  static open(dir: string, name: string, opts: { onError?: (message: string) => void } = {}): TraceWriter {
+  static open(
+    dir: string,
+    name: string,
+    opts: { onError?: (message: string) => void; ownDir?: boolean } = {},
+  ): TraceWriter {
     const path = join(dir, name);
     try {
       Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      if (opts.ownDir && Deno.build.os !== "windows") Deno.chmodSync(dir, 0o700);
       const file = Deno.openSync(path, { append: true, create: true, mode: 0o600 });
       // mode applies only when the file is created; enforce it for an existing file too.
       if (Deno.build.os !== "windows") Deno.chmodSync(path, 0o600);

@@ -18,6 +18,7 @@ import { defaultTraceDir } from "../../trace/mod.ts";
 import { type CommandEnv, homeOf } from "../command_env.ts";
 import { EXIT } from "../exit_codes.ts";
 import { printPolicyWarnings, readLines } from "../shared.ts";
+import { writePrivateFile } from "../write_private_file.ts";
 
 interface InferCliOptions {
   out?: string;
@@ -262,13 +263,11 @@ async function traceFiles(
   return out;
 }
 
+/** The policy, 0600 and atomically (see writePrivateFile). */
 async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${crypto.randomUUID()}.tmp`;
   try {
-    await Deno.writeTextFile(tmp, text);
-    await Deno.rename(tmp, file);
+    await writePrivateFile(file, text);
   } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
     throw new AgentPermsError("io_failed", `Cannot write "${file}": ${(e as Error).message}`, { cause: e });
   }
 }

@@ -1,8 +1,9 @@
 import type { Command } from "commander";
-import { dirname, relative, resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import { AgentPermsError } from "../../errors.ts";
 import type { CommandEnv } from "../command_env.ts";
 import { EXIT } from "../exit_codes.ts";
+import { writePrivateFile } from "../write_private_file.ts";
 
 /** The Deno version the generated workflow installs (the one AgentPerms is built and tested with). */
 export const PINNED_DENO = "2.9.6";
@@ -170,8 +171,7 @@ Exit: 0 written, 1 the file exists (use --force), 4 it could not be written.`,
       }
       const text = initWorkflow(version);
       try {
-        await Deno.mkdir(dirname(file), { recursive: true });
-        await Deno.writeTextFile(file, text);
+        await writePrivateFile(file, text);
       } catch (e) {
         throw new AgentPermsError("io_failed", `Cannot write "${shown}": ${(e as Error).message}`, {
           cause: e,

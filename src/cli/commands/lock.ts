@@ -18,6 +18,7 @@ import {
 import type { CommandEnv } from "../command_env.ts";
 import { EXIT } from "../exit_codes.ts";
 import type { Io } from "../io.ts";
+import { writePrivateFile } from "../write_private_file.ts";
 
 interface LockOptions {
   client?: string;
@@ -283,14 +284,11 @@ async function listAll(io: Io, targets: Target[], timeoutMs: number) {
   return { live: { v: 1 as const, servers: sorted } satisfies LockFileV1, failures };
 }
 
-/** Write-then-rename so an interrupted run never leaves a half-written lock behind. */
+/** Write-then-rename (0600) so an interrupted run never leaves a half-written lock behind. */
 async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${dirname(path)}/.${crypto.randomUUID()}.mcp-lock.tmp`;
   try {
-    await Deno.writeTextFile(tmp, text);
-    await Deno.rename(tmp, path);
+    await writePrivateFile(path, text);
   } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
     throw new AgentPermsError("io_failed", `Cannot write "${path}": ${(e as Error).message}`, { cause: e });
   }
 }

@@ -32,6 +32,7 @@ import { defaultTraceDir, readTraceEvents, type TraceEventV1 } from "../../trace
 import { type CommandEnv, homeOf } from "../command_env.ts";
 import type { Io } from "../io.ts";
 import { parseServerMap, printPolicyWarnings } from "../shared.ts";
+import { writePrivateFile } from "../write_private_file.ts";
 
 interface ReportOptions {
   policy?: string;
@@ -102,8 +103,7 @@ Exit: 0 written, 2 usage, 3 invalid policy, lock or plugin given explicitly, 4 c
       }
       const out = resolve(io.cwd(), opts.out ?? DEFAULT_OUT);
       try {
-        await Deno.mkdir(dirname(out), { recursive: true });
-        await Deno.writeTextFile(out, text);
+        await writePrivateFile(out, text);
       } catch (e) {
         throw new AgentPermsError("io_failed", `Cannot write "${shown(io, out)}": ${(e as Error).message}`, {
           cause: e,

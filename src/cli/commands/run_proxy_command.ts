@@ -32,6 +32,7 @@ import {
 import { defaultTraceDir, type TraceEventV1, traceFileName, TraceWriter } from "../../trace/mod.ts";
 import { type CommandEnv, homeOf } from "../command_env.ts";
 import { printPolicyWarnings } from "../shared.ts";
+import { claimAuditFile } from "../claim_audit_file.ts";
 
 /** The parsed options of `agentperms proxy` / `_proxy` (see `registerProxy` for their meaning). */
 export interface ProxyOptions {
@@ -113,6 +114,8 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
   const diag = (m: string) => io.stderr(m.endsWith("\n") ? m : m + "\n");
   const trace = TraceWriter.open(traceDir, traceFileName(io.now(), opts.server, sessionId), {
     onError: (m) => diag(`[agentperms] ${m}`),
+    // The default folder is AgentPerms' own: made private even when an older version created it 0755.
+    ownDir: !opts.traceDir,
   });
   const cwd = opts.cwd ? resolve(io.cwd(), opts.cwd) : io.cwd();
   const base = { sessionId, server: opts.server, mode: opts.mode };
@@ -182,6 +185,8 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
       onCheck: (c) => trace.write(brokerCheckToTraceEvent(c, base)),
     });
   }
+  // Deno would create the audit log 0644; created (and locked) here first, it stays 0600.
+  const audit = plan?.auditFile ? claimAuditFile(plan.auditFile) : undefined;
   const launch: LaunchSpec = os?.containment
     ? { ...os.containment.plan }
     : plan
@@ -249,7 +254,8 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
     if (plan?.auditFile) {
       // Fold what the server touched at the OS level into this process's trace, then drop the raw log.
       for (const ev of await readAuditFile(plan.auditFile, base, plan)) trace.write(ev);
-      await Deno.remove(plan.auditFile).catch(() => {});
+      if (audit) audit.release();
+      else await Deno.remove(plan.auditFile).catch(() => {});
     }
     trace.close();
   }
