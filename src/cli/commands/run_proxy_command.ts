@@ -1,5 +1,5 @@
 import { existsSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { AgentPermsError } from "../../errors.ts";
 import { type CompiledPolicy, compilePolicy, loadPolicy, type PolicyV1 } from "../../policy/mod.ts";
 import { hostRealpath } from "../../canonical/mod.ts";
@@ -333,6 +333,23 @@ async function containInOsSandbox(
         serverEnv: opts.serverEnv,
         serverRoots: roots,
         lockVersions: s.lockVersions,
+        // The server must not rewrite the rules it runs under, nor see AgentPerms' traces, state or launcher.
+        protect: {
+          readOnly: [opts.policy, opts.lock].filter((p): p is string => p !== undefined).map((p) =>
+            resolve(s.io.cwd(), p)
+          ),
+          hide: [
+            s.traceDir,
+            join(
+              env.XDG_STATE_HOME?.startsWith("/") ? env.XDG_STATE_HOME : join(s.home, ".local/state"),
+              "agentperms",
+            ),
+            join(
+              env.XDG_DATA_HOME?.startsWith("/") ? env.XDG_DATA_HOME : join(s.home, ".local/share"),
+              "agentperms",
+            ),
+          ],
+        },
         support,
         runDir,
         realpath: hostRealpath,
