@@ -16,6 +16,8 @@ export interface WireFileOptions {
   policy?: string;
   /** Absolute trace directory. */
   traceDir?: string;
+  /** Pass `--trace-results` to the proxy. */
+  traceResults?: boolean;
   /** Absolute lock file. */
   lock?: string;
   /** For backup names. */
@@ -75,6 +77,7 @@ export async function wireFile(
     self: opts.self,
     policy: opts.policy,
     traceDir: opts.traceDir,
+    traceResults: opts.traceResults,
     lock: opts.lock,
   });
   if (out.text === text) return { file: config.file, results: out.results, changed: false };
@@ -89,6 +92,8 @@ export async function wireFile(
     }
     try {
       await Deno.copyFile(config.file, backup);
+      // The backup holds the config's env values (tokens): private, whatever the config's own mode.
+      if (Deno.build.os !== "windows") await Deno.chmod(backup, 0o600);
     } catch (e) {
       throw new AgentPermsError("io_failed", `Cannot write backup "${backup}": ${(e as Error).message}`, {
         cause: e,

@@ -88,3 +88,14 @@ Deno.test("writeFileAtomic() writes through a symlinked config and keeps the lin
   assert.ok((await Deno.lstat(link)).isSymlink);
   assert.equal(await Deno.readTextFile(real), '{"b":2}');
 });
+
+Deno.test("wireFile() writes its backup 0600 whatever the config's mode (it holds the config's tokens)", async () => {
+  await using dir = await tempDir();
+  const file = join(dir.path, "mcp.json");
+  await Deno.writeTextFile(file, await Deno.readTextFile(join(FIX, "cline.json")));
+  await Deno.chmod(file, 0o644);
+  const r = await wireFile({ client: "cline" as const, file, format: "jsonc" as const }, o("record"));
+  assert.ok(r.backup);
+  assert.equal((await Deno.stat(r.backup!)).mode! & 0o777, 0o600);
+  assert.equal((await Deno.stat(file)).mode! & 0o777, 0o644, "the config keeps its own mode");
+});

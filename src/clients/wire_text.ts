@@ -28,6 +28,8 @@ export interface WireTextOptions {
   policy?: string;
   /** Absolute trace directory passed to the proxy. */
   traceDir?: string;
+  /** Pass `--trace-results`: traces keep a redacted summary of each result (off by default). */
+  traceResults?: boolean;
   /** Absolute lock file passed to the proxy. */
   lock?: string;
 }
@@ -394,6 +396,7 @@ function proxyPrefix(
     entry.name,
     ...(opts.policy ? ["--policy", opts.policy] : []),
     ...(opts.traceDir ? ["--trace-dir", opts.traceDir] : []),
+    ...(opts.traceResults ? ["--trace-results"] : []),
     ...(opts.lock ? ["--lock", opts.lock] : []),
     ...(envNames.length > 0 ? ["--server-env", envNames.join(",")] : []),
     ...(keepEmptyArgs ? [KEEP_EMPTY_ARGS_FLAG] : []),

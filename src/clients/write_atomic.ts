@@ -29,14 +29,15 @@ export async function writeFileAtomic(
     // A config that is a symlink (dotfile managers) is written through: replace the target, keep the link.
     file = await Deno.realPath(file);
   } catch {
-    // A new file: default mode.
+    // A new file: private (0600).
   }
   const tmp = join(dirname(file), `.${basename(file)}.agentperms-${crypto.randomUUID().slice(0, 8)}.tmp`);
   try {
     const f = await Deno.open(tmp, {
       write: true,
       createNew: true,
-      mode: mode === null ? 0o644 : mode & 0o777,
+      // A config AgentPerms creates is private; an existing one keeps the mode its client gave it.
+      mode: mode === null ? 0o600 : mode & 0o777,
     });
     try {
       const data = new TextEncoder().encode(text);

@@ -19,6 +19,7 @@ interface WireOptions {
   path?: string;
   policy?: string;
   traceDir?: string;
+  traceResults?: boolean;
   lock?: string;
   stop?: boolean;
   format: string;
@@ -66,6 +67,10 @@ export function registerWire(program: Command, env: CommandEnv, hooks: WireHooks
         mode === "enforce" ? "mcp.policy.yaml" : undefined,
       )
       .option("--trace-dir <dir>", "where the proxy writes traces (default: the proxy's own default)")
+      .option(
+        "--trace-results",
+        "traces keep a redacted 200-character summary of each result (default: size, types, hash)",
+      )
       .option(
         "--lock <file>",
         "mcp.lock the proxy checks tools against (default: mcp.lock next to the policy)",
@@ -158,6 +163,7 @@ async function runWire(env: CommandEnv, mode: "record" | "enforce", opts: WireOp
         self,
         policy,
         traceDir,
+        traceResults: opts.traceResults === true,
         lock,
         now: io.now(),
         rename: hooks.rename,
