@@ -187,7 +187,11 @@ Deno.test("wireText() explains why an OpenCode command array is not wired and le
 
 Deno.test("wireText() passes --trace-results only when asked", () => {
   const text = JSON.stringify({ mcpServers: { s: { command: "node", args: ["s.js"] } } });
-  const spec = { format: "jsonc" as const, locators: [{ kind: "map" as const, at: ["mcpServers"] }], self: SELF };
+  const spec = {
+    format: "jsonc" as const,
+    locators: [{ kind: "map" as const, at: ["mcpServers"] }],
+    self: SELF,
+  };
   const plain = wireText(text, { ...spec, mode: "record" }).text;
   const asked = wireText(text, { ...spec, mode: "record", traceResults: true }).text;
   assert.doesNotMatch(plain, /--trace-results/);
