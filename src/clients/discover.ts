@@ -12,6 +12,7 @@ import type {
   DiscoveredConfig,
   PathContext,
 } from "./types.ts";
+import { editDistance } from "../edit_distance.ts";
 
 /** Directories never searched under `--path DIR`: dependencies and VCS data are not the user's config. */
 const SKIP_DIRS = new Set([
@@ -80,20 +81,6 @@ export function closestClientIds(name: string, ids: readonly string[]): string[]
   const limit = Math.max(2, Math.floor(n.length / 3));
   return scored.filter((s) => s.d <= limit).sort((a, b) => a.d - b.d || a.id.localeCompare(b.id)).slice(0, 3)
     .map((s) => s.id);
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
 }
 
 /**

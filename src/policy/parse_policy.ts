@@ -3,6 +3,7 @@ import type { z } from "zod";
 import { AgentPermsError } from "../errors.ts";
 import { KNOWN_KEYS, PolicySchema, type PolicyV1 } from "./schema.ts";
 import { lintPolicy } from "./lint_policy.ts";
+import { editDistance } from "../edit_distance.ts";
 
 /** A problem or warning located in the policy file. */
 export interface PolicyDiagnostic {
@@ -129,18 +130,4 @@ export function didYouMean(key: string): string | undefined {
     if (d < bestD) [best, bestD] = [k, d];
   }
   return bestD <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
 }
