@@ -8,6 +8,7 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { lockDir, readJson } from "../_install_cache.ts";
 
 /** Pinned packages: a new release is a deliberate change (check with `npm view <pkg> version`). */
 export const REAL_CLIENT_PACKAGES = {
@@ -42,7 +43,6 @@ export interface RealClients {
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const STAMP = ".agentperms-real-clients-stamp.json";
-const LOCK_STALE_MS = 15 * 60_000;
 
 /**
  * The cache folder: `$AGENTPERMS_REAL_CLIENTS_DIR`, else `<repo>/.cache/real-clients`.
@@ -146,39 +146,6 @@ async function allPresent(dir: string): Promise<boolean> {
     if (pj?.version !== p.version) return false;
   }
   return true;
-}
-
-async function readJson(path: string): Promise<unknown> {
-  try {
-    return JSON.parse(await Deno.readTextFile(path));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
-}
-
-/** A lock folder (mkdir is atomic); one older than 15 minutes is taken as left by a killed run. */
-async function lockDir(path: string): Promise<AsyncDisposable> {
-  await Deno.mkdir(dirname(path), { recursive: true });
-  const t0 = Date.now();
-  while (true) {
-    try {
-      await Deno.mkdir(path);
-      break;
-    } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
-      const st = await Deno.stat(path).catch(() => null);
-      if (st?.mtime && Date.now() - st.mtime.getTime() > LOCK_STALE_MS) {
-        await Deno.remove(path).catch(() => {});
-        continue;
-      }
-      if (Date.now() - t0 > LOCK_STALE_MS) {
-        throw new Error(`Timed out waiting for the install lock "${path}"`);
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-  return { [Symbol.asyncDispose]: () => Deno.remove(path).catch(() => {}) };
 }
 
 if (import.meta.main) {

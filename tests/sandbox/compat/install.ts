@@ -8,6 +8,7 @@
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import SERVERS_JSON from "./servers.json" with { type: "json" };
+import { lockDir, readJson } from "../../_install_cache.ts";
 
 /** One row of `servers.json`. */
 export interface CompatServer {
@@ -72,7 +73,6 @@ export function defaultCompatDir(): string {
 }
 
 const STAMP = ".agentperms-compat-stamp.json";
-const LOCK_STALE_MS = 15 * 60_000;
 
 /**
  * Replaces `${WORK}` in an argument or env value.
@@ -154,39 +154,6 @@ async function binEntry(dir: string, s: CompatServer): Promise<string> {
   const rel = bins[s.bin];
   if (!rel) throw new Error(`Package "${s.pkg}" has no bin "${s.bin}": has ${Object.keys(bins).join(", ")}`);
   return resolve(pkgDir, rel);
-}
-
-async function readJson(path: string): Promise<unknown> {
-  try {
-    return JSON.parse(await Deno.readTextFile(path));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
-}
-
-/** A lock folder (mkdir is atomic); a lock older than 15 minutes is taken as left by a killed run. */
-async function lockDir(path: string): Promise<AsyncDisposable> {
-  await Deno.mkdir(dirname(path), { recursive: true });
-  const t0 = Date.now();
-  while (true) {
-    try {
-      await Deno.mkdir(path);
-      break;
-    } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
-      const st = await Deno.stat(path).catch(() => null);
-      if (st?.mtime && Date.now() - st.mtime.getTime() > LOCK_STALE_MS) {
-        await Deno.remove(path).catch(() => {});
-        continue;
-      }
-      if (Date.now() - t0 > LOCK_STALE_MS) {
-        throw new Error(`Timed out waiting for the install lock "${path}"`);
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-  return { [Symbol.asyncDispose]: () => Deno.remove(path).catch(() => {}) };
 }
 
 if (import.meta.main) {
