@@ -6,7 +6,7 @@
  * Run as a script to install and print where everything is:
  *   deno run -A tests/clients/_real_clients_install.ts [dir]
  */
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { lockDir, readJson } from "../_install_cache.ts";
 
