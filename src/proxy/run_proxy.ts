@@ -52,6 +52,12 @@ export interface RunProxyOptions extends Omit<ProxySessionOptions, "toClient" | 
    * into the errors the client gets and into the trace.
    */
   explainExit?: (code: number, stderrTail: string) => string | undefined;
+  /**
+   * Record mode never breaks a server: when the (contained) server exits before it wrote a single line,
+   * this launch (the command as configured, uncontained) is started instead, once, and the client's
+   * messages so far are given to it again. `onFallback` says why, loudly.
+   */
+  fallback?: { launch: LaunchSpec; onFallback: (why: string) => void };
 }
 
 /**
@@ -65,7 +71,7 @@ export interface RunProxyOptions extends Omit<ProxySessionOptions, "toClient" | 
  * @throws {Deno.errors.NotFound} when the server command does not exist
  */
 export async function runProxy(opts: RunProxyOptions): Promise<number> {
-  const child = await spawnServer(opts.launch);
+  let child = await spawnServer(opts.launch);
   opts.onSpawn?.(child.pid);
   const clientIn = opts.clientIn ? streamSource(opts.clientIn) : stdinSource();
   const clientOut = opts.clientOut ? streamSink(opts.clientOut) : stdoutSink();
@@ -79,8 +85,17 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
   // proxy answers some requests itself) until it has drained. A flood from either side then waits in the
   // pipes instead of in the proxy's memory.
   const clientValve = valve(clientIn);
-  const serverValve = valve(child.stdout);
-  const toServer = outbox(child.stdin, beforeWrite, backpressure(child.stdin, "server", [clientValve]));
+  // The server's stdout through a level of indirection: a record-mode fallback replaces the child.
+  const serverValve = valve({ pause: () => child.stdout.pause(), resume: () => child.stdout.resume() });
+  let toServerNow = outbox(child.stdin, beforeWrite, backpressure(child.stdin, "server", [clientValve]));
+  // Until the server has said anything, what the client sent is kept so a fallback server can be given it.
+  const early: (string | Uint8Array | string[])[] = [];
+  let serverSpoke = false;
+  const toServer = ((line: string | Uint8Array | string[]) => {
+    if (opts.fallback && !serverSpoke) early.push(line);
+    toServerNow(line);
+  }) as Outbox;
+  toServer.close = () => toServerNow.close();
   const toClient = outbox(
     clientOut,
     beforeWrite,
@@ -130,7 +145,12 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
   // A line passing 4 MiB while it arrives: collect now, so it lands on a collected heap (no second collection
   // on the next turn: the line is still arriving then).
   const onLongLine = opts.releaseMemory ?? releaseMemoryNow;
-  const serverPump = pump(child.stdout, max, guard((f) => session.onServerFrame(f)), onLongLine);
+  const onServerFrame = guard((f) => {
+    serverSpoke = true;
+    early.length = 0;
+    session.onServerFrame(f);
+  });
+  let serverPump = pump(child.stdout, max, onServerFrame, onLongLine);
   let clientEof = false;
   let serverExited = false;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
@@ -149,7 +169,19 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
     },
   );
 
-  const status = await child.status;
+  let status = await child.status;
+  if (opts.fallback && !serverSpoke && !clientEof && (status.code !== 0 || status.signal)) {
+    const code = status.signal ? 128 + signalNumber(status.signal) : status.code;
+    const why = opts.explainExit?.(code, child.stderrTail()) ?? `it exited with code ${code}`;
+    opts.fallback.onFallback(why);
+    await serverPump;
+    child = await spawnServer(opts.fallback.launch);
+    opts.onSpawn?.(child.pid);
+    toServerNow = outbox(child.stdin, beforeWrite, backpressure(child.stdin, "server", [clientValve]));
+    for (const line of early.splice(0)) toServerNow(line);
+    serverPump = pump(child.stdout, max, onServerFrame, onLongLine);
+    status = await child.status;
+  }
   serverExited = true;
   // Deliver whatever the server wrote before it exited, then answer what is left.
   // A grandchild may still hold the server's stdout open: wait a moment for the rest, then stop reading.
@@ -201,7 +233,7 @@ interface Valve {
   release(reason: string): void;
 }
 
-function valve(source: ByteSource): Valve {
+function valve(source: Pick<ByteSource, "pause" | "resume">): Valve {
   const holds = new Set<string>();
   return {
     hold(reason) {

@@ -169,3 +169,43 @@ Deno.test("proxy: without bubblewrap, enforce answers the client with the reason
     );
   }
 });
+
+Deno.test("proxy record mode: a server that dies in the sandbox before answering runs again uncontained, loudly; enforce does not", async () => {
+  await using fx = await makeFixture();
+  const R = fx.root;
+  const home = join(R, "home");
+  await Deno.mkdir(join(home, ".aws"), { recursive: true });
+  await Deno.writeTextFile(join(home, ".aws/config"), "[default]\n");
+  const policy = join(R, "p.yaml");
+  await Deno.writeTextFile(policy, `version: 1\nservers:\n  py:\n    allowed_paths: [${R}/allowed]\n`);
+  const py = fileURLToPath(new URL("../fixtures/servers/py_server.py", import.meta.url));
+  // A server that needs a secret place to start: hidden in every sandbox, so it exits at once there.
+  const argv = ["sh", "-c", `cat "$HOME/.aws/config" >/dev/null && exec python3 ${py}`];
+  const realHome = Deno.env.get("HOME") ?? "/root";
+  for (const mode of ["record", "enforce"] as const) {
+    const traces = join(R, `t-${mode}`);
+    const plan = proxyPlan({
+      mode,
+      server: "py",
+      policy,
+      traceDir: traces,
+      env: { HOME: home, DENO_DIR: Deno.env.get("DENO_DIR") ?? join(realHome, ".cache/deno") },
+    }, argv);
+    if (mode === "record") {
+      await using c = await connect(plan);
+      assert.deepEqual(await c.text("echo", { text: "still works" }), {
+        text: "still works",
+        isError: false,
+      });
+      const events = await traceEventsIn(traces);
+      assert.ok(
+        events.some((e) =>
+          e.kind === "lifecycle" &&
+          /WARNING: server "py" stopped in record mode's sandbox/.test(e.detail ?? "")
+        ),
+      );
+    } else {
+      await assert.rejects(() => connect(plan), /exited \(code 1\) before answering/);
+    }
+  }
+});

@@ -224,6 +224,19 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
       forwardSignals: true,
       // A server that stops before it answers: name the likely cause and show its last stderr lines.
       explainExit: (code, stderrTail) => describeStartFailure(code, stderrTail, contained).message,
+      // Record mode never breaks a server: one that dies in the permissive sandbox before it says anything
+      // is started again as configured, uncontained, and the user is told loudly.
+      fallback: opts.mode === "record" && os?.containment
+        ? {
+          launch: { command, args, cwd, env: { RUST_BACKTRACE: "0" } },
+          onFallback: (why) =>
+            note(
+              `WARNING: server "${opts.server}" stopped in record mode's sandbox before answering (${why}); ` +
+                `it now runs NOT contained, with your full rights, so that recording does not break it. ` +
+                `Run agentperms sandbox explain --server ${opts.server} to see what the sandbox held back`,
+            ),
+        }
+        : undefined,
     });
     // Exit 87 means the broker went away and Deno stopped the server (containment fails closed): say so.
     const why = plan?.mode === "broker" ? describeContainmentExit(code) : undefined;
