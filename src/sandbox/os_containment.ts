@@ -97,6 +97,7 @@ export async function startOsContainment(
 
   const egress = await startEgress(opts, profile, "server");
   try {
+    if (needs.prefetch) await prefetchDeno(opts, needs.prefetch);
     if (needs.install) {
       await installNpx(opts, needs.install);
       needs = runtimeNeeds(opts.argv, rtOpts);
@@ -222,7 +223,7 @@ async function startEgress(
       value: hostPort(e.host, e.port),
       ...(e.dialled ? { resolved: e.dialled } : {}),
       decision: { verdict: e.allowed ? "allow" : "deny", ruleIds: e.ruleIds, reason: e.reason },
-      detail: `${who === "install" ? "npx install: " : ""}${e.protocol} ${hostPort(e.host, e.port)} ${
+      detail: `${who === "install" ? "before start: " : ""}${e.protocol} ${hostPort(e.host, e.port)} ${
         e.allowed ? "allowed" : "refused"
       } (${e.addresses.join(", ") || "unresolved"})${e.error ? `: ${e.error}` : ""}${
         more ? `; ${more} more such attempt(s) folded into this event` : ""
@@ -258,51 +259,50 @@ async function startEgress(
  * npx's install step, contained too: npm may write its cache and reach the registry, nothing else; the
  * server's code never runs here (install scripts do, under the same limits).
  */
-async function installNpx(
+/**
+ * A step before the server starts (npx's install, Deno's cache), in a sandbox of its own: it may write
+ * `write` and reach `hosts` only, judged by decide() like the server's own connections; no server code runs.
+ */
+async function runPrepStep(
   opts: OsContainmentOptions,
-  install: { spec: string; npmCache: string },
+  step: {
+    what: string;
+    argv: string[];
+    cwd: string;
+    write: string[];
+    hosts: string[];
+    env: Record<string, string>;
+  },
 ): Promise<void> {
-  opts.note(`Installing ${install.spec} into npm's npx cache (registry and a fresh cache only)`);
-  const registry = opts.env.npm_config_registry ?? opts.env.NPM_CONFIG_REGISTRY ??
-    "https://registry.npmjs.org/";
-  const regHost = new URL(registry).host;
-  // npm (and the package's install scripts) write a fresh cache of their own, never the user's: a script
-  // with write access to ~/.npm could rewrite other packages' code or plant an install for another spec.
-  const fresh = await Deno.makeTempDir({ prefix: "ap-npx-" });
-  const entry = (value: string, why: string): ProfileEntry => ({ value, ruleId: "sandbox/npx-install", why });
+  const entry = (value: string, why: string): ProfileEntry => ({ value, ruleId: "sandbox/prepare", why });
   const profile: SandboxProfile = {
     server: opts.server,
     mode: "enforce",
     read: [],
-    write: [entry(fresh, "a fresh npm cache for this install only")],
+    write: step.write.map((w) => entry(w, `${step.what}: the one folder it writes`)),
     hide: [],
-    net: [entry(regHost.includes(":") ? regHost : `${regHost}:443`, "the npm registry")],
-    env: ["npm_config_registry", "NPM_CONFIG_REGISTRY"].map((n) => entry(n, "npm's settings")),
+    net: step.hosts.map((h) => entry(h.includes(":") ? h : `${h}:443`, `${step.what}: a package registry`)),
+    env: Object.keys(step.env).map((n) => entry(n, `${step.what}: its settings`)),
     run: [],
     hidePatterns: [],
     notes: [],
   };
-  // Judged by decide() like the server's own connections, against the install step's grants only.
-  const installPolicy = compilePolicy({ version: 1, servers: { [opts.server]: {} } }, {
+  const stepPolicy = compilePolicy({ version: 1, servers: { [opts.server]: {} } }, {
     baseDir: opts.home,
     home: opts.home,
   });
-  const egress = await startEgress({ ...opts, policy: installPolicy, mode: "enforce" }, profile, "install");
+  const egress = await startEgress({ ...opts, policy: stepPolicy, mode: "enforce" }, profile, "install");
   try {
-    const npm = ["npm", "exec", "--yes", `--package=${install.spec}`, "-c", "true"];
-    const needs = runtimeNeeds(npm, { cwd: opts.home, home: opts.home, env: opts.env });
+    const needs = runtimeNeeds(step.argv, { cwd: step.cwd, home: opts.home, env: opts.env });
     const plan = planOsLaunch(profile, needs, {
       bwrap: opts.support.bwrap!,
       socat: opts.support.socat,
       home: opts.home,
-      cwd: opts.home,
-      env: { ...opts.env, npm_config_cache: fresh },
+      cwd: step.cwd,
+      env: { ...opts.env, ...step.env },
       egress: { socket: egress.socket! },
     });
-    plan.env.npm_config_cache = fresh;
-    plan.env.npm_config_update_notifier = "false";
-    plan.env.npm_config_fund = "false";
-    plan.env.npm_config_audit = "false";
+    Object.assign(plan.env, step.env);
     const info = plan.args.indexOf("--info-fd");
     const out = await new Deno.Command(plan.command, {
       args: plan.args.filter((_, i) => i !== info && i !== info + 1),
@@ -315,9 +315,43 @@ async function installNpx(
     }).output();
     if (!out.success) {
       const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-6).join("\n");
-      throw new Error(`npx could not install ${install.spec} (exit ${out.code}):\n${err}`);
+      throw new Error(`${step.what} failed (exit ${out.code}):\n${err}`);
     }
-    // Move the finished install into the user's cache under the folder name npm itself would use.
+  } finally {
+    await egress.proxy.close();
+  }
+}
+
+function npmRegistryHost(env: Record<string, string>): string {
+  return new URL(env.npm_config_registry ?? env.NPM_CONFIG_REGISTRY ?? "https://registry.npmjs.org/").host;
+}
+
+/**
+ * npx's install step: npm (and the package's install scripts) write a fresh cache of their own, never the
+ * user's: a script with write access to ~/.npm could rewrite other packages' code or plant an install for
+ * another spec. The finished `_npx/<hash>` is copied into the user's cache under the name npm itself uses.
+ */
+async function installNpx(
+  opts: OsContainmentOptions,
+  install: { spec: string; npmCache: string },
+): Promise<void> {
+  opts.note(`Installing ${install.spec} into npm's npx cache (registry and a fresh cache only)`);
+  const fresh = await Deno.makeTempDir({ prefix: "ap-npx-" });
+  try {
+    await runPrepStep(opts, {
+      what: `npx's install of ${install.spec}`,
+      argv: ["npm", "exec", "--yes", `--package=${install.spec}`, "-c", "true"],
+      cwd: opts.home, // not the server's folder: a package.json there would change what npm installs
+      write: [fresh],
+      hosts: [npmRegistryHost(opts.env)],
+      env: {
+        npm_config_cache: fresh,
+        npm_config_update_notifier: "false",
+        npm_config_fund: "false",
+        npm_config_audit: "false",
+        ...(opts.env.npm_config_registry ? { npm_config_registry: opts.env.npm_config_registry } : {}),
+      },
+    });
     const { name } = splitPackageSpec(install.spec);
     const made = npxHashes(install.spec, name).find((h) => existsSync(`${fresh}/_npx/${h}`));
     if (made === undefined) throw new Error(`npm left no npx install for ${install.spec}`);
@@ -332,9 +366,32 @@ async function installNpx(
       });
     }
   } finally {
-    await egress.proxy.close();
     await Deno.remove(fresh, { recursive: true }).catch(() => {});
   }
+}
+
+/**
+ * A Deno server's module graph is fetched with `deno cache` before it starts (Deno's cache writable, the
+ * registries reachable), so the server itself only reads the cache: it cannot rewrite code other Deno
+ * programs load from there. `deno cache` runs no package code.
+ */
+async function prefetchDeno(
+  opts: OsContainmentOptions,
+  prefetch: { argv: string[]; denoDir: string },
+): Promise<void> {
+  await Deno.mkdir(prefetch.denoDir, { recursive: true });
+  await runPrepStep(opts, {
+    what: "deno cache",
+    argv: prefetch.argv,
+    cwd: opts.cwd,
+    write: [prefetch.denoDir],
+    hosts: [npmRegistryHost(opts.env), "jsr.io", "npm.jsr.io", "deno.land"],
+    env: {
+      DENO_DIR: prefetch.denoDir,
+      DENO_NO_UPDATE_CHECK: "1",
+      ...(opts.env.NPM_CONFIG_REGISTRY ? { NPM_CONFIG_REGISTRY: opts.env.NPM_CONFIG_REGISTRY } : {}),
+    },
+  });
 }
 
 function hostPort(host: string, port: number): string {

@@ -72,6 +72,11 @@ export interface RuntimeNeeds {
   read: ProfileEntry[];
   /** Set when an npx/bunx entry's package is not in npm's npx cache yet: install it first (`npm exec`). */
   install?: { spec: string; npmCache: string };
+  /**
+   * A Deno server: `deno cache` for its module first, with Deno's cache writable and the registries
+   * reachable (the server itself then reads the cache only). No package code runs in that step.
+   */
+  prefetch?: { argv: string[]; denoDir: string };
   /** The npm cache folder an npx entry installs into (writable during the install step only). */
   npmCache?: string;
   /** Things the user should know. */
@@ -221,6 +226,10 @@ export function runtimeNeeds(
     if (name === "deno") {
       const dd = opts.env.DENO_DIR ?? `${opts.env.XDG_CACHE_HOME ?? `${opts.home}/.cache`}/deno`;
       add(dd, "deno's module cache");
+      const prefetch = denoCacheArgv(resolved, argv.slice(1), file);
+      if (prefetch) {
+        return { argv: [resolved, ...argv.slice(1)], read, notes, prefetch: { argv: prefetch, denoDir: dd } };
+      }
     }
   }
   return { argv: [resolved, ...argv.slice(1)], read, notes };
@@ -250,6 +259,22 @@ function packageRootOf(file: string, host: RuntimeHost): string | undefined {
   return undefined;
 }
 
+/** Deno flags `deno cache` does not take (permissions and run-time behaviour). */
+const DENO_RUN_ONLY_REGEXP =
+  /^(?:-A|--allow-[a-z-]+|--deny-[a-z-]+|--ignore-[a-z-]+|-[RWNESP](?:=.*)?|--no-prompt|--watch|--inspect[a-z-]*|--v8-flags|--seed|--location|--env(?:-file)?)(?:=.*)?$/;
+
+/**
+ * `deno run [flags] <module> [args]` → `deno cache [flags] <module>`: the same module graph, fetched
+ * without running it. Undefined when the command is not a `deno run` of a module.
+ */
+function denoCacheArgv(deno: string, args: string[], module: string | undefined): string[] | undefined {
+  if (args[0] !== "run" || module === undefined || module === "-m") return undefined;
+  const at = args.indexOf(module, 1);
+  if (at < 0) return undefined;
+  const flags = args.slice(1, at).filter((a) => !DENO_RUN_ONLY_REGEXP.test(a));
+  return [deno, "cache", ...flags, module];
+}
+
 const NODE_VALUE_FLAGS = new Set([
   "-r",
   "--require",
@@ -265,7 +290,7 @@ function firstOperand(args: string[], name: string): string | undefined {
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (name.startsWith("python") && a === "-m") return "-m";
-    if (name === "deno" && (a === "run" || a === "serve")) continue;
+    if (name === "deno" && (a === "run" || a === "serve" || a === "cache")) continue;
     if (NODE_VALUE_FLAGS.has(a)) {
       i++;
       continue;

@@ -125,17 +125,17 @@ Deno.test("npx on a cold cache: the package is installed by npm in a sandbox tha
     assert.ok((await c.client.listTools()).tools.some((t) => t.name === "sequentialthinking"));
   }
   const events = await traceEventsIn(traces);
-  const install = events.filter((e) => e.source === "egress" && /^npx install/.test(e.detail ?? ""));
+  const install = events.filter((e) => e.source === "egress" && /^before start: /.test(e.detail ?? ""));
   assert.ok(install.length > 0, "npm reached the registry through the egress proxy");
   assert.ok(
     install.every((e) =>
-      e.decision?.ruleIds.includes("sandbox/npx-install") && /registry\.npmjs\.org/.test(String(e.value))
+      e.decision?.ruleIds.includes("sandbox/prepare") && /registry\.npmjs\.org/.test(String(e.value))
     ),
     JSON.stringify(install.map((e) => [e.value, e.decision])),
   );
   // The server itself got no network: nothing it dialled was allowed.
   assert.ok(
-    events.filter((e) => e.source === "egress" && !/^npx install/.test(e.detail ?? "")).every((e) =>
+    events.filter((e) => e.source === "egress" && !/^before start: /.test(e.detail ?? "")).every((e) =>
       e.decision?.verdict === "deny"
     ),
   );
