@@ -1,5 +1,4 @@
-// @ts-types="@types/shell-quote"
-import { parse as shellParse } from "shell-quote";
+import { readShell } from "./read_shell.ts";
 import { type ResolvedPath, type ResolveOptions, resolvePath } from "./resolve_path.ts";
 import {
   HOST_PORT_REGEXP,
@@ -37,8 +36,16 @@ export interface FoundValue {
   key: string;
 }
 
-/** A path argument, resolved. */
-export type CanonicalPath = ResolvedPath & FoundValue;
+/**
+ * A path argument, resolved. `denyOnly` marks a bare word of a command (`secrets/x`, `.env`) that may name a
+ * file or may be a ref or a script: denied paths and patterns judge it, allowlists do not.
+ */
+export type CanonicalPath = ResolvedPath & FoundValue & { denyOnly?: boolean };
+/** A value whose meaning is only known when it runs (`$VAR`, `$(…)`, `eval`, `cd $X`): it proves nothing. */
+export interface UnprovenValue extends FoundValue {
+  /** Why it cannot be read before it runs. */
+  reason: string;
+}
 /** A URL or host argument, resolved. */
 export type CanonicalUrl = ResolvedUrl & FoundValue;
 /** A ref-like argument (branch, revision, target) kept for the option-injection guard. */
@@ -65,6 +72,11 @@ export interface CanonicalCall {
   refs: CanonicalRef[];
   /** URLs with the `file:` scheme given where a network URL was expected. */
   fileUrls: FoundValue[];
+  /**
+   * Values that reach something only known when they run (a shell command's `$VAR`, `$(…)`, `eval`, a `cd`
+   * to an unknown folder): a policy that limits paths or hosts cannot prove such a call safe.
+   */
+  unproven: UnprovenValue[];
   /** Set when the call is malformed (wrong types, too deep): always denied. */
   malformed?: string;
   /**
@@ -212,9 +224,9 @@ const COMMAND_KEYS = new Set([
   "script",
   "shell",
   "commandline",
-  "args",
-  "argv",
 ]);
+/** Keys whose strings are argv elements, handed to a program without a shell. */
+const ARGV_KEYS = new Set(["args", "argv", "arguments"]);
 
 const PATH_START_REGEXP =
   /^(?:~(?:$|[\\/])|\/|\.{1,2}(?:$|[\\/])|\$HOME\b|\$\{HOME\}|%USERPROFILE%|%HOME%|[A-Za-z]:[\\/]|\\\\|file:)/i;
@@ -258,7 +270,7 @@ function normKey(k: string): string {
  * @returns a call with no paths, URLs or refs
  */
 export function bareCall(server: string, method: string, direction: Direction): CanonicalCall {
-  return { server, method, direction, paths: [], urls: [], refs: [], fileUrls: [] };
+  return { server, method, direction, paths: [], urls: [], refs: [], fileUrls: [], unproven: [] };
 }
 
 /**
@@ -273,24 +285,13 @@ export function looksLikePath(s: string): boolean {
 }
 
 /**
- * The words of a command string, read two ways, both judged: as a shell reads them (quotes and backslashes
- * removed by shell-quote: `cat ~/".ssh"/id_rsa` and `cat ~/.s\\sh/id_rsa` are ~/.ssh/id_rsa), and split at
- * every quote and operator (which finds `/etc/passwd` inside `python -c "open('/etc/passwd')"`). A word with
- * `=` also gives what follows it. `$HOME` and `${HOME}` are kept as written, for resolvePath to expand.
- * @returns the words, or undefined when shell-quote cannot read the command
+ * The words of a command string split at every quote and operator: a second reading beside the parser's,
+ * which finds `/etc/passwd` inside `python -c "open('/etc/passwd')"` and in here-document data. A word with
+ * `=` also gives what follows it.
  */
-function shellTokens(s: string): string[] | undefined {
-  const words = s.split(/[\s;|&<>()`'"]+/);
-  try {
-    for (const e of shellParse(s, (name: string) => `$${name}`)) {
-      if (typeof e === "string") words.push(e);
-      else if ("op" in e && e.op === "glob") words.push(e.pattern);
-    }
-  } catch {
-    return undefined; // "Bad substitution" (`${}`), or a word too long for shell-quote
-  }
+function quoteSplitWords(s: string): string[] {
   const out = new Set<string>();
-  for (const t of words) {
+  for (const t of s.split(/[\s;|&<>()`'"]+/)) {
     if (t.length === 0) continue;
     out.add(t);
     const eq = t.indexOf("=");
@@ -298,6 +299,12 @@ function shellTokens(s: string): string[] | undefined {
   }
   return [...out];
 }
+
+/**
+ * Characters of command text one call may read: the parser and its tree walk cost about 6 ms a kilobyte (GopherJS),
+ * so past this a command is not read and proves nothing. TODO(#16): walk the tree without syntax.Walk.
+ */
+const MAX_SHELL_CHARS = 16 * 1024;
 
 /**
  * Finds every path, URL, host and ref in a call's arguments, anywhere in the tree, and resolves them.
@@ -355,6 +362,7 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
   const uriIsPath = method === "resources/read" || method === "resources/subscribe" ||
     method === "completion/complete";
 
+  const shellBudget = { chars: MAX_SHELL_CHARS };
   // File-system look-ups are cached for the call: a list of paths under one folder asks about it once.
   opts = { ...opts, ...cachedHostFunctions(opts) };
   const pushUrls = (s: string, found: FoundValue, bareHost: boolean) => {
@@ -402,15 +410,39 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
         return;
       }
     }
+    if (ARGV_KEYS.has(k)) {
+      // One argv element: passed to the program as is, never through a shell.
+      const flagValue = /^--?[A-Za-z][\w-]*=(.*)$/s.exec(s)?.[1];
+      for (const w of flagValue === undefined ? [s] : [s, flagValue]) {
+        if (looksLikePath(w)) call.paths.push({ ...resolvePath(w, opts), ...found });
+        else if (looksLikeUrl(w)) pushUrls(w, found, false);
+      }
+      return;
+    }
     if (COMMAND_KEYS.has(k)) {
-      const tokens = shellTokens(s);
-      if (tokens === undefined) {
+      const sh = readShell(s, { budget: shellBudget });
+      if (sh.error !== undefined) {
         // A shell runs what it can read before it reports the error, so an unreadable command is not judged
         // on half of its words: fail closed.
-        call.malformed ??= `the command at ${pointer} cannot be read as a shell would read it`;
+        call.malformed ??= `the command at ${pointer} cannot be read as a shell would read it: ${sh.error}`;
         return;
       }
-      for (const tok of tokens) {
+      for (const why of sh.dynamic) call.unproven.push({ ...found, reason: why });
+      for (const p of sh.paths) {
+        const readings = p.bases.length === 0 || /^(?:~|\/|\$HOME\b)/.test(p.word) ? [opts.cwd] : [
+          opts.cwd,
+          ...p.bases.map((b) => resolvePath(b, opts).forms[0] ?? opts.cwd),
+        ];
+        for (const cwd of new Set(readings)) {
+          const r = { ...resolvePath(p.word, { ...opts, cwd }), ...found };
+          call.paths.push(p.denyOnly ? { ...r, denyOnly: true } : r);
+        }
+      }
+      for (const u of sh.urls) if (looksLikeUrl(u)) pushUrls(u, found, false);
+      if (sh.dynamic.some((d) => d.startsWith("the command is too long"))) return;
+      const seen = new Set(sh.paths.map((p) => p.word));
+      for (const tok of quoteSplitWords(s)) {
+        if (seen.has(tok)) continue;
         if (looksLikePath(tok)) call.paths.push({ ...resolvePath(tok, opts), ...found });
         else if (looksLikeUrl(tok)) pushUrls(tok, found, false);
       }

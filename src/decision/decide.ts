@@ -248,10 +248,35 @@ function checkAllows(server: CompiledServer, call: CanonicalCall): Decision {
     }
     ruleIds.push(rule.id);
   }
+  const unproven = checkUnproven(server, call);
+  if (unproven) return unproven;
   const outside = checkScope(server, call, ruleIds);
   if (outside) return outside;
   if (ruleIds.length === 0) ruleIds.push(`servers.${server.name}`);
   return verdictOf("allow", ruleIds, `Allowed by the rules of "${server.name}"`);
+}
+
+/**
+ * A value only known when it runs (a command's `$VAR`, `$(…)`, `eval`, `cd $X`) cannot be proven to stay
+ * inside path or host rules, so a server with such rules denies it (the approval list, checked before, asks a
+ * human instead). A server with no path or host rules has nothing to prove.
+ */
+function checkUnproven(server: CompiledServer, call: CanonicalCall): Decision | undefined {
+  const u = call.unproven?.[0];
+  if (u === undefined || !limitsReach(server)) return undefined;
+  return verdictOf(
+    "deny",
+    ["command/unproven"],
+    `Argument "${
+      u.pointer || u.key
+    }" cannot be proven to stay inside the rules of "${server.name}": ${u.reason}`,
+  );
+}
+
+function limitsReach(server: CompiledServer): boolean {
+  return server.deniedPaths.length > 0 || server.deniedPatterns.length > 0 ||
+    server.allowedPaths !== undefined ||
+    server.allowedHosts !== undefined || server.deniedHosts.length > 0;
 }
 
 /**
@@ -261,6 +286,7 @@ function checkAllows(server: CompiledServer, call: CanonicalCall): Decision {
 function checkScope(server: CompiledServer, call: CanonicalCall, ruleIds: string[]): Decision | undefined {
   if (server.allowedPaths) {
     for (const p of call.paths) {
+      if (p.denyOnly) continue; // a bare command word that may not be a file at all
       for (const form of p.forms) {
         const ok = server.allowedPaths.find((r) => pathRuleCovers(r, form));
         if (!ok) {

@@ -137,6 +137,7 @@ Deno.test("decision corpus has cases for every topic", () => {
       "url-parsers",
       "embedded-ip",
       "kernel-paths",
+      "shell",
     ]
   ) {
     assert.ok(topics.has(t), t);
