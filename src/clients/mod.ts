@@ -4,12 +4,13 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseConfig } from "./mod.ts";
  * const { servers } = parseConfig('{"mcpServers":{"fs":{"command":"npx","args":["-y","x"]}}}', {
  *   format: "jsonc",
  *   locators: [{ kind: "map", at: ["mcpServers"] }],
  * });
- * console.assert(servers[0]?.command === "npx");
+ * assert.equal(servers[0]?.command, "npx");
  * ```
  * @module
  */

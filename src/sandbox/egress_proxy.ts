@@ -147,6 +147,7 @@ const KEPT_HEADERS = new Set(["content-length", "transfer-encoding"]);
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { startEgressProxy } from "./egress_proxy.ts";
  * const proxy = await startEgressProxy({
  *   listen: { hostname: "127.0.0.1", port: 0 },
@@ -158,7 +159,7 @@ const KEPT_HEADERS = new Set(["content-length", "transfer-encoding"]);
  * });
  * const { port } = proxy.address as { port: number };
  * // Start the contained server with HTTPS_PROXY / HTTP_PROXY = http://127.0.0.1:<port>, ALL_PROXY = socks5h://…
- * console.assert(port > 0);
+ * assert.ok(port > 0);
  * await proxy.close();
  * ```
  *

@@ -116,11 +116,13 @@ export function defaultDenoDir(home: string, env: Record<string, string>, os: st
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { planLaunch } from "./mod.ts";
  * const plan = planLaunch(undefined, "py", ["uvx", "mcp-server-git"], {
  *   denoPath: "/usr/bin/deno", home: "/home/u", cwd: "/w", env: {}, mode: "enforce",
  * });
- * console.assert(plan.contained === false && plan.command === "uvx");
+ * assert.equal(plan.contained, false);
+ * assert.equal(plan.command, "uvx");
  * ```
  * @param policy the compiled policy, or undefined when there is none
  * @param server the server's name in the policy and client config
