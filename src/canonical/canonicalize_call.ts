@@ -1,3 +1,4 @@
+import { isOptionShaped, optionKeyClass, optionValues, runsProgram } from "./read_option.ts";
 import { readShell } from "./read_shell.ts";
 import { type ResolvedPath, type ResolveOptions, resolvePath } from "./resolve_path.ts";
 import {
@@ -70,6 +71,12 @@ export interface CanonicalCall {
   urls: CanonicalUrl[];
   /** Ref-like values (branch, revision, target...). */
   refs: CanonicalRef[];
+  /**
+   * Values a program would read as a command-line option (`-x`, `--upload-pack=…`): option-shaped values of
+   * operand arguments (ref, branch, target, host, url, file, path, name…) on any server, and of every argument
+   * but free text on a server that runs a program (git, kubectl, docker, ssh, curl, npm, rsync…).
+   */
+  options: CanonicalRef[];
   /** URLs with the `file:` scheme given where a network URL was expected. */
   fileUrls: FoundValue[];
   /**
@@ -98,6 +105,8 @@ export interface PermissionRequest {
 export interface CanonicalizeOptions extends ResolveOptions {
   /** The tool's `inputSchema`, when known from `tools/list`; adds `format: uri` and path-described fields. */
   inputSchema?: unknown;
+  /** The tool's description, when known from `tools/list`: a tool that says it runs a program is one. */
+  toolDescription?: string;
 }
 
 const MAX_DEPTH = 64;
@@ -270,7 +279,17 @@ function normKey(k: string): string {
  * @returns a call with no paths, URLs or refs
  */
 export function bareCall(server: string, method: string, direction: Direction): CanonicalCall {
-  return { server, method, direction, paths: [], urls: [], refs: [], fileUrls: [], unproven: [] };
+  return {
+    server,
+    method,
+    direction,
+    paths: [],
+    urls: [],
+    refs: [],
+    options: [],
+    fileUrls: [],
+    unproven: [],
+  };
 }
 
 /**
@@ -369,10 +388,30 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
     for (const u of resolveUrlReadings(s, { bareHost })) call.urls.push({ ...u, ...found });
   };
 
+  const schemaDescription = (opts.inputSchema as { description?: unknown } | undefined)?.description;
+  const onProgram = runsProgram(
+    raw.server,
+    call.tool,
+    opts.toolDescription ?? (typeof schemaDescription === "string" ? schemaDescription : undefined),
+  );
+
   const visitString = (s: string, pointer: string, key: string, hint: string | undefined) => {
     const k = normKey(key);
     const found = { pointer, key };
     if (REF_KEYS.has(k)) call.refs.push({ ...found, value: s });
+    let optionRead = false;
+    if (isOptionShaped(s) && !ARGV_KEYS.has(k) && !COMMAND_KEYS.has(k)) {
+      const cls = optionKeyClass(key, onProgram);
+      if (cls === "operand" || (cls === "other" && onProgram)) call.options.push({ ...found, value: s });
+      if (cls !== "free") {
+        // `--output=/tmp/x`, `-o/etc/passwd`, `--url=http://…`: what the option carries is judged too.
+        optionRead = true;
+        for (const w of optionValues(s)) {
+          if (looksLikePath(w)) call.paths.push({ ...resolvePath(w, opts), ...found });
+          else if (looksLikeUrl(w)) pushUrls(w, found, false);
+        }
+      }
+    }
     if (HOST_KEYS.has(k)) {
       if (!bareHostTooLong(s)) pushUrls(s, found, true);
       return;
@@ -455,7 +494,7 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
       call.paths.push({ ...resolvePath(s, opts), ...found });
       return;
     }
-    const flagValue = /^--?[A-Za-z][\w-]*=(.*)$/s.exec(s)?.[1];
+    const flagValue = optionRead ? undefined : /^--?[A-Za-z][\w-]*=(.*)$/s.exec(s)?.[1];
     if (looksLikePath(s)) call.paths.push({ ...resolvePath(s, opts), ...found });
     else if (flagValue !== undefined && looksLikePath(flagValue)) {
       call.paths.push({ ...resolvePath(flagValue, opts), ...found });

@@ -121,4 +121,6 @@ Deno.test("canonicalizeCall() collects ref-like values for the option-injection 
     arguments: { target: "--output=/x", branch_name: "main" },
   }, O);
   assert.deepEqual(c.refs.map((r) => r.value), ["--output=/x", "main"]);
+  assert.deepEqual(c.options.map((r) => r.value), ["--output=/x"]);
+  assert.deepEqual(c.paths.map((p) => p.forms[0]), ["/x"]);
 });

@@ -85,9 +85,9 @@ export const GUARDS: readonly Guard[] = [
   },
   {
     id: "option-injection",
-    summary: "A ref, branch, revision or target starting with '-' is read as a command-line option",
+    summary: "A value handed to a program that starts with '-' is read as a command-line option",
     check: (call) => {
-      const hit = call.refs.find((r) => r.value.trimStart().startsWith("-"));
+      const hit = call.options?.[0];
       return hit
         ? `argument "${hit.key}" starts with "-" and would be read as an option ("${hit.value}")`
         : undefined;
