@@ -1,4 +1,13 @@
 import { isOptionShaped, optionKeyClass, optionValues, runsProgram } from "./read_option.ts";
+import {
+  isAnchoredPath,
+  isBaseKey,
+  isNameKey,
+  MAX_EMBEDDED_JSON_CHARS,
+  MAX_EMBEDDED_JSON_LEVELS,
+  readEmbeddedJson,
+  splitPathList,
+} from "./read_placement.ts";
 import { readShell } from "./read_shell.ts";
 import { type ResolvedPath, type ResolveOptions, resolvePath } from "./resolve_path.ts";
 import {
@@ -234,6 +243,39 @@ const COMMAND_KEYS = new Set([
   "shell",
   "commandline",
 ]);
+/**
+ * Keys whose text is written or shown as is (file contents, messages): a JSON document there is data for the
+ * file (`package.json`'s `files`, `tsconfig.json`'s `outDir`), not arguments, so it is not parsed.
+ */
+const WRITTEN_TEXT_KEYS = new Set([
+  "content",
+  "contents",
+  "body",
+  "text",
+  "data",
+  "code",
+  "html",
+  "markdown",
+  "message",
+  "messages",
+  "description",
+  "title",
+  "comment",
+  "comments",
+  "note",
+  "notes",
+  "summary",
+  "prompt",
+  "diff",
+  "patch",
+  "newtext",
+  "oldtext",
+  "newstr",
+  "oldstr",
+  "newcontent",
+  "filecontent",
+  "filetext",
+]);
 /** Keys whose strings are argv elements, handed to a program without a shell. */
 const ARGV_KEYS = new Set(["args", "argv", "arguments"]);
 
@@ -395,9 +437,18 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
     opts.toolDescription ?? (typeof schemaDescription === "string" ? schemaDescription : undefined),
   );
 
-  const visitString = (s: string, pointer: string, key: string, hint: string | undefined) => {
+  const jsonBudget = { chars: MAX_EMBEDDED_JSON_CHARS };
+  const visitString = (s: string, pointer: string, key: string, hint: string | undefined, at: Place) => {
     const k = normKey(key);
     const found = { pointer, key };
+    if (at.jsonLevel < MAX_EMBEDDED_JSON_LEVELS && !WRITTEN_TEXT_KEYS.has(k)) {
+      // A JSON document inside a string (`{"config": "{\"path\": \"/etc/passwd\"}"}`): a server that parses
+      // it reads its values, so they are read here too, under the same key, budget and depth limits.
+      const doc = readEmbeddedJson(s, jsonBudget);
+      if (doc !== undefined) {
+        walk(doc, `${pointer}/(json)`, key, at.depth + 1, hint, { ...at, jsonLevel: at.jsonLevel + 1 });
+      }
+    }
     if (REF_KEYS.has(k)) call.refs.push({ ...found, value: s });
     let optionRead = false;
     if (isOptionShaped(s) && !ARGV_KEYS.has(k) && !COMMAND_KEYS.has(k)) {
@@ -468,13 +519,20 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
       }
       for (const why of sh.dynamic) call.unproven.push({ ...found, reason: why });
       for (const p of sh.paths) {
-        const readings = p.bases.length === 0 || /^(?:~|\/|\$HOME\b)/.test(p.word) ? [opts.cwd] : [
-          opts.cwd,
-          ...p.bases.map((b) => resolvePath(b, opts).forms[0] ?? opts.cwd),
+        // A `cwd` / `workdir` argument beside the command is where it runs: relative words are judged there,
+        // and in the server's own folder for denied paths and patterns only.
+        const start = at.bases.length === 0 ? [opts.cwd] : at.bases.map((b) => b.forms[0] ?? opts.cwd);
+        const anchored = /^(?:~|\/|\$HOME\b)/.test(p.word);
+        const readings = p.bases.length === 0 || anchored ? start : [
+          ...start,
+          ...start.flatMap((c) => p.bases.map((b) => resolvePath(b, { ...opts, cwd: c }).forms[0] ?? c)),
         ];
         for (const cwd of new Set(readings)) {
           const r = { ...resolvePath(p.word, { ...opts, cwd }), ...found };
           call.paths.push(p.denyOnly ? { ...r, denyOnly: true } : r);
+        }
+        if (at.bases.length > 0 && !anchored) {
+          call.paths.push({ ...resolvePath(p.word, opts), ...found, denyOnly: true });
         }
       }
       for (const u of sh.urls) if (looksLikeUrl(u)) pushUrls(u, found, false);
@@ -487,11 +545,34 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
       }
       return;
     }
+    if (at.bases.length > 0 && isNameKey(k) && s.trim() !== "" && !isAnchoredPath(s)) {
+      // `savePath` + `filename`, `dir` + `name`, `repo_path` + `files[]`, `cwd` + `path`: the server joins the
+      // name onto the folder, so that is the reading every rule judges. The working-directory reading is
+      // kept for denied paths and patterns only (a server that ignores the folder).
+      for (const base of at.bases) {
+        for (const cwd of base.forms) call.paths.push({ ...resolvePath(s, { ...opts, cwd }), ...found });
+      }
+      call.paths.push({ ...resolvePath(s, opts), ...found, denyOnly: true });
+      for (const piece of splitPathList(s)) {
+        if (++count > MAX_VALUES) throw new TooLarge("arguments hold too many values");
+        for (const base of at.bases) {
+          const cwd = isAnchoredPath(piece) ? opts.cwd : base.forms[0] ?? opts.cwd;
+          call.paths.push({ ...resolvePath(piece, { ...opts, cwd }), ...found });
+        }
+      }
+      return;
+    }
     if (CONTENT_KEYS.has(k) && hint !== "path") return;
     const isPathKey = hint === "path" || PATH_KEYS.has(k) || isPathLikeKey(k);
     if (isPathKey && (k === "from" || k === "to") && isMailRecipients(s)) return; // not paths
     if (isPathKey && s.trim() !== "") {
       call.paths.push({ ...resolvePath(s, opts), ...found });
+      // `"a.txt,/etc/passwd"`, one path a line, `PATH`-style `src:/home/u/.ssh`: a server that splits the
+      // value opens each piece.
+      for (const piece of splitPathList(s)) {
+        if (++count > MAX_VALUES) throw new TooLarge("arguments hold too many values");
+        call.paths.push({ ...resolvePath(piece, opts), ...found });
+      }
       return;
     }
     const flagValue = optionRead ? undefined : /^--?[A-Za-z][\w-]*=(.*)$/s.exec(s)?.[1];
@@ -501,19 +582,50 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
     }
   };
 
-  const walk = (v: unknown, pointer: string, key: string, depth: number, hint: string | undefined): void => {
+  function walk(
+    v: unknown,
+    pointer: string,
+    key: string,
+    depth: number,
+    hint: string | undefined,
+    at: Place,
+  ): void {
     if (++count > MAX_VALUES) throw new TooLarge("arguments hold too many values");
     if (depth > MAX_DEPTH) throw new TooLarge("arguments are nested too deeply");
-    if (typeof v === "string") visitString(v, pointer, key, hint);
-    else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${pointer}/${i}`, key, depth + 1, hint));
+    const here = { ...at, depth };
+    if (typeof v === "string") visitString(v, pointer, key, hint, here);
+    else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${pointer}/${i}`, key, depth + 1, hint, at));
     else if (v !== null && typeof v === "object") {
-      for (const [k, x] of Object.entries(v)) {
-        walk(x, `${pointer}/${escapePointer(k)}`, k, depth + 1, depth === 0 ? schemaProps.get(k) : undefined);
+      const entries = Object.entries(v);
+      // A folder argument applies to the name arguments beside it (and inside them: `files[]`).
+      const bases = entries.filter(([k, x]) =>
+        typeof x === "string" && x.trim() !== "" && isBaseKey(normKey(k))
+      )
+        .map(([, x]) => resolvePath(x as string, opts));
+      const inner = bases.length > 0 ? { ...at, bases } : at;
+      const pathParent = PATH_KEYS.has(normKey(key)) || isPathLikeKey(normKey(key));
+      const textParent = CONTENT_KEYS.has(normKey(key));
+      for (const [k, x] of entries) {
+        const kp = `${pointer}/${escapePointer(k)}`;
+        // A key can be the path (`{"files": {"/home/u/.bashrc": "…"}}`): one that starts like a path anywhere
+        // but in text, and one with a separator or a dot under a path-like key (`{"files": {"../x": …}}`).
+        if (!textParent && (looksLikePath(k) || (pathParent && /[\/.~]/.test(k)))) {
+          if (++count > MAX_VALUES) throw new TooLarge("arguments hold too many values");
+          visitString(k, kp, key === "" ? "path" : key, "path", { ...inner, depth });
+        }
+        walk(
+          x,
+          kp,
+          k,
+          depth + 1,
+          depth === 0 ? schemaProps.get(k) : undefined,
+          isNameKey(normKey(k)) || COMMAND_KEYS.has(normKey(k)) ? inner : at,
+        );
       }
     }
-  };
+  }
   try {
-    walk(args, "", "", 0, undefined);
+    walk(args, "", "", 0, undefined, { depth: 0, jsonLevel: 0, bases: [] });
   } catch (e) {
     if (e instanceof TooLarge) call.malformed = e.message;
     else throw e;
@@ -522,6 +634,13 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
 }
 
 class TooLarge extends Error {}
+
+/** Where the walk is: its depth, how many JSON-in-a-string levels down, and the folder arguments around it. */
+interface Place {
+  depth: number;
+  jsonLevel: number;
+  bases: ResolvedPath[];
+}
 
 /**
  * True when the part of a value before any `/ \\ ? #` is too long to be a host: parsing 5 MB of text as a host
