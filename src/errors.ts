@@ -14,9 +14,10 @@ export type ErrorCode =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AgentPermsError } from "./errors.ts";
  * const e = new AgentPermsError("usage", 'Unknown client "curser"');
- * console.assert(e.code === "usage");
+ * assert.equal(e.code, "usage");
  * ```
  */
 export class AgentPermsError extends Error {

@@ -3,11 +3,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { inferPolicy, renderPolicy, TraceAccumulator } from "./mod.ts";
  * const acc = new TraceAccumulator({ cwd: "/p", home: "/home/u" });
  * acc.addLine('{"ts":1,"server":"fs","tool":"read_file","args":{"path":"./a.txt"},"decision":"allow"}', { file: "t", line: 1 });
  * const r = inferPolicy(acc, { baseDir: "/p", home: "/home/u" });
- * console.assert(renderPolicy(r.policy, { comments: r.comments }).includes("./a.txt"));
+ * assert.ok(renderPolicy(r.policy, { comments: r.comments }).includes("./a.txt"));
  * ```
  * @module
  */

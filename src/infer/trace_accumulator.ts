@@ -134,10 +134,11 @@ const GLOB_CHARS_REGEXP = /[*?[\]{}]/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TraceAccumulator } from "./trace_accumulator.ts";
  * const acc = new TraceAccumulator({ cwd: "/p", home: "/home/u" });
  * acc.addLine('{"ts":1,"server":"fs","tool":"read","args":{"path":"./a.txt"},"decision":"allow"}', { file: "t.jsonl", line: 1 });
- * console.assert(acc.servers.get("fs")!.paths.has("/p/a.txt"));
+ * assert.ok(acc.servers.get("fs")!.paths.has("/p/a.txt"));
  * ```
  */
 export class TraceAccumulator {

@@ -75,12 +75,13 @@ export function parseLockFile(text: string, file: string): LockFileV1 {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readLockFile } from "./mod.ts";
  * const file = await Deno.makeTempFile({ suffix: ".lock" });
  * await Deno.writeTextFile(file, "v: 1\nservers: {}\n");
  * const lock = await readLockFile(file);
  * await Deno.remove(file);
- * console.assert(Object.keys(lock.servers).length === 0);
+ * assert.equal(Object.keys(lock.servers).length, 0);
  * await Deno.writeTextFile(file, "v: 2\n");
  * await readLockFile(file).then(() => { throw new Error("must fail closed"); }, () => {});
  * await Deno.remove(file);

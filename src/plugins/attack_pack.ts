@@ -172,6 +172,7 @@ export function validateAttackPack(value: unknown): PackIssue[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { defineAttackPack } from "./attack_pack.ts";
  * const pack = defineAttackPack({
  *   apiVersion: 1, id: "git-server", version: "1.0.0", description: "mcp-server-git CVEs",
@@ -181,7 +182,7 @@ export function validateAttackPack(value: unknown): PackIssue[] {
  *     call: { server: "git", tool: "git_diff", arguments: { target: "--output=/tmp/x" } },
  *   }],
  * });
- * console.assert(pack.attacks.length === 1);
+ * assert.equal(pack.attacks.length, 1);
  * ```
  * @param d the descriptor
  * @returns the same descriptor

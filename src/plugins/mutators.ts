@@ -387,12 +387,13 @@ export const MUTATORS: Readonly<Record<BuiltinMutatorId, Mutator>> = Object.free
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { expandWithMutators, MUTATORS } from "./mutators.ts";
  * const variants = expandWithMutators({
  *   id: "ssh-key", title: "SSH key", severity: "critical", expect: "block",
  *   call: { server: "filesystem", tool: "read_file", arguments: { path: "~/.ssh/id_rsa" } },
  * }, [MUTATORS.case!]);
- * console.assert(variants.some((a) => a.call.arguments?.path === "~/.SSH/ID_RSA"));
+ * assert.ok(variants.some((a) => a.call.arguments?.path === "~/.SSH/ID_RSA"));
  * ```
  * @param attack the base attack
  * @param mutators the mutators to apply (each to the base, not to each other's output)

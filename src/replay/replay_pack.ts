@@ -125,13 +125,14 @@ export function fillPlaceholders(call: AttackCall, opts: { home: string; cwd: st
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compilePolicy, parsePolicy } from "../policy/mod.ts";
  * import { BUILTIN_PACKS, replayPack } from "./mod.ts";
  * const { policy } = parsePolicy("version: 1\nservers:\n  filesystem:\n    denied_paths: [~/.ssh]\n", { file: "p.yaml" });
  * const compiled = compilePolicy(policy, { baseDir: "/proj", home: "/home/me" });
  * const original = BUILTIN_PACKS.find((p) => p.id === "original")!;
  * const results = replayPack(compiled, original, { cwd: "/proj", home: "/home/me" });
- * console.assert(results.find((r) => r.attack === "ssh-key-exfil")?.blocked === true);
+ * assert.equal(results.find((r) => r.attack === "ssh-key-exfil")?.blocked, true);
  * ```
  * @param policy a compiled policy
  * @param pack a validated pack

@@ -3,12 +3,13 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { scanConfigs } from "./mod.ts";
  * const findings = scanConfigs([{
  *   client: "generic", file: "/tmp/demo/mcp.json", scope: "explicit", format: "json", errors: [],
  *   servers: [{ name: "demo", transport: "stdio", command: "npx", args: ["-y", "@modelcontextprotocol/server-filesystem", "~/.ssh"], env: {}, raw: {}, path: ["mcpServers", "demo"] }],
  * }], { home: "/home/me", cwd: "/work" });
- * console.assert(findings[0]?.severity === "high" && findings.some((f) => f.ruleId === "unpinned-package"));
+ * assert.ok(findings[0]?.severity === "high" && findings.some((f) => f.ruleId === "unpinned-package"));
  * ```
  * @module
  */

@@ -322,12 +322,13 @@ export function sortFindings(findings: readonly Finding[]): Finding[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { scanConfigs } from "./mod.ts";
  * const findings = scanConfigs([{
  *   client: "generic", file: "/tmp/mcp.json", scope: "explicit", format: "json", errors: [],
  *   servers: [{ name: "fs", transport: "stdio", command: "npx", args: ["-y", "@modelcontextprotocol/server-filesystem", "~/.ssh"], env: {}, raw: {}, path: [] }],
  * }], { home: "/home/me", cwd: "/work" });
- * console.assert(findings[0]?.ruleId === "sensitive-path");
+ * assert.equal(findings[0]?.ruleId, "sensitive-path");
  * ```
  * @param configs discovered configs
  * @param opts home, workspace and redactor
