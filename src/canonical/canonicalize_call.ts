@@ -120,6 +120,8 @@ export interface CanonicalizeOptions extends ResolveOptions {
 
 const MAX_DEPTH = 64;
 const MAX_VALUES = 20_000;
+/** Folder arguments read per object (`dir`, `cwd`, `repo_path`…); more than this is not a real call. */
+const MAX_BASES = 4;
 
 const PATH_KEYS = new Set([
   "path",
@@ -601,7 +603,8 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
       const bases = entries.filter(([k, x]) =>
         typeof x === "string" && x.trim() !== "" && isBaseKey(normKey(k))
       )
-        .map(([, x]) => resolvePath(x as string, opts));
+        // At most MAX_BASES folders per object: every name is read once per folder, so the cost stays linear.
+        .slice(0, MAX_BASES).map(([, x]) => resolvePath(x as string, opts));
       const inner = bases.length > 0 ? { ...at, bases } : at;
       const pathParent = PATH_KEYS.has(normKey(key)) || isPathLikeKey(normKey(key));
       const textParent = CONTENT_KEYS.has(normKey(key));
