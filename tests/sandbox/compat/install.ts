@@ -5,7 +5,7 @@
  * Run as a script to install and print name → entry:
  *   deno run -A tests/sandbox/compat/install.ts [dir]
  */
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import SERVERS_JSON from "./servers.json" with { type: "json" };
 import { lockDir, readJson } from "../../_install_cache.ts";
