@@ -153,6 +153,7 @@ export class ProxySession {
   readonly #elicits = new Map<string, ApprovalWait>();
   readonly #sessionGrants = new Set<string>();
   readonly #schemas = new Map<string, unknown>();
+  readonly #descriptions = new Map<string, string>();
   readonly #drift = new Map<string, string>();
   #clientElicitation = false;
   #decisionSeq = 0;
@@ -266,7 +267,12 @@ export class ProxySession {
       judged || !(method.startsWith("notifications/") || PASSTHROUGH_METHODS.has(method))
         ? canonicalizeCall(
           { server: this.#o.server, method, params: m.params },
-          { ...this.#copts, inputSchema: method === "tools/call" ? this.#schemaFor(m.params) : undefined },
+          {
+            ...this.#copts,
+            inputSchema: method === "tools/call" ? this.#schemaFor(m.params) : undefined,
+            // What the tool says it does (tools/list) tells whether it hands values to a program (git, curl…).
+            toolDescription: method === "tools/call" ? this.#descriptionFor(m.params) : undefined,
+          },
         )
         : bareCall(this.#o.server, method, "client");
     const decision = decide(this.#o.policy, call, { drift: this.#driftFor(call) });
@@ -386,6 +392,11 @@ export class ProxySession {
     const d = new Map(this.#drift);
     d.set(tool, "not listed by the server in this session yet, so not compared with the lock");
     return d;
+  }
+
+  #descriptionFor(params: unknown): string | undefined {
+    const name = (params as Json | undefined)?.name;
+    return typeof name === "string" ? this.#descriptions.get(name) : undefined;
   }
 
   #schemaFor(params: unknown): unknown {
@@ -820,6 +831,8 @@ export class ProxySession {
         continue;
       }
       this.#schemas.set(name, (t as Json).inputSchema);
+      const desc = (t as Json).description;
+      if (typeof desc === "string") this.#descriptions.set(name, desc.slice(0, 4096));
       const call = canonicalizeCall({
         server: this.#o.server,
         method: "tools/call",

@@ -778,3 +778,27 @@ Deno.test("ProxySession forwards ids past 2^53 byte for byte and matches the ans
     assert.match(h.rawClient[0]!, new RegExp(`"id":${answerId}[,}]`));
   }
 });
+
+Deno.test("ProxySession judges option injection with the tool's own description from tools/list", () => {
+  const h = harness("enforce", {}, "version: 1\nservers:\n  fs: {}\n");
+  const call = (id: number) => ({
+    jsonrpc: "2.0",
+    id,
+    method: "tools/call",
+    params: { name: "history", arguments: { range: "--output=/tmp/x" } },
+  });
+  h.client(call(1));
+  assert.equal(h.toServer.length, 1, "unknown tool: a plain argument name is not an operand");
+  h.client({ jsonrpc: "2.0", id: 2, method: "tools/list" });
+  h.server({
+    jsonrpc: "2.0",
+    id: 2,
+    result: {
+      tools: [{ name: "history", description: "Runs git log over a revision range", inputSchema: {} }],
+    },
+  });
+  h.client(call(3));
+  assert.equal(h.toServer.length, 2, "the call after tools/list is not forwarded");
+  const denied = h.toClient.find((m) => m.id === 3)!;
+  assert.match(JSON.stringify(denied), /guard\/option-injection/);
+});
