@@ -138,6 +138,8 @@ Deno.test("decision corpus has cases for every topic", () => {
       "embedded-ip",
       "kernel-paths",
       "shell",
+      "option-injection",
+      "placement",
     ]
   ) {
     assert.ok(topics.has(t), t);
