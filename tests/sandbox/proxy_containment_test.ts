@@ -209,3 +209,38 @@ Deno.test("proxy record mode: a server that dies in the sandbox before answering
     }
   }
 });
+
+Deno.test("proxy removes run folders its killed predecessors left, and keeps live ones", async () => {
+  await using fx = await makeFixture();
+  const R = fx.root;
+  const tmp = join(R, "tmp");
+  await Deno.mkdir(tmp);
+  const stale = join(tmp, "ap-stale");
+  const live = join(tmp, "ap-live");
+  for (const [dir, pid] of [[stale, "2147483646"], [live, String(Deno.pid)]] as const) {
+    await Deno.mkdir(dir);
+    await Deno.writeTextFile(join(dir, "pid"), pid);
+    const old = new Date(Date.now() - 3_600_000);
+    await Deno.utime(dir, old, old);
+  }
+  const policy = join(R, "p.yaml");
+  await Deno.writeTextFile(policy, `version: 1\nservers:\n  py:\n    allowed_paths: [${R}/allowed]\n`);
+  const py = fileURLToPath(new URL("../fixtures/servers/py_server.py", import.meta.url));
+  {
+    await using c = await connect(
+      proxyPlan({ mode: "enforce", server: "py", policy, traceDir: join(R, "t"), env: { TMPDIR: tmp } }, [
+        "python3",
+        py,
+      ]),
+    );
+    assert.deepEqual(await c.text("echo", { text: "x" }), { text: "x", isError: false });
+  }
+  assert.equal(
+    await Deno.stat(stale).then(() => true, () => false),
+    false,
+    "the dead proxy's folder is gone",
+  );
+  assert.equal(await Deno.stat(live).then(() => true, () => false), true, "a live proxy's folder stays");
+  // This proxy's own folder went with it.
+  assert.deepEqual([...Deno.readDirSync(tmp)].map((e) => e.name), ["ap-live"]);
+});

@@ -327,8 +327,12 @@ async function containInOsSandbox(
     // The egress socket lives here, and Unix socket paths hold about 100 bytes: a long TMPDIR (macOS's
     // /var/folders/…/T/ is about 50) would not fit, so /tmp is used then.
     const tmp = env.TMPDIR && env.TMPDIR.length <= 40 ? env.TMPDIR : "/tmp";
-    runDir = await Deno.makeTempDir({ dir: existsSync(tmp) ? tmp : undefined, prefix: "ap-" });
+    const base = existsSync(tmp) ? tmp : undefined;
+    removeStaleRunDirs(base ?? "/tmp");
+    runDir = await Deno.makeTempDir({ dir: base, prefix: "ap-" });
     await Deno.chmod(runDir, 0o700);
+    // Whose folder this is: a proxy killed with SIGKILL cannot remove it, the next one does (see below).
+    await Deno.writeTextFile(join(runDir, "pid"), String(Deno.pid));
     const entry = parseServerCommand(s.argv, s.cwd);
     const roots = entry.serverArgs.filter((a) => !a.startsWith("-")).map((a) =>
       resolve(s.cwd, a.replace(/^~(?=\/|$)/, s.home))
@@ -395,4 +399,32 @@ async function containInOsSandbox(
   }
   s.note(`WARNING: server "${opts.server}" is NOT contained and runs with your full rights: ${why}`);
   return {};
+}
+
+/**
+ * Run folders (`ap-*` with a `pid` file) whose proxy is gone: a proxy killed with SIGKILL leaves its egress
+ * socket folder behind. Only folders of this user, older than a minute, whose pid is not running are
+ * removed; anything unexpected is left alone.
+ */
+function removeStaleRunDirs(dir: string): void {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(dir)];
+  } catch {
+    return;
+  }
+  const uid = Deno.uid();
+  for (const e of entries) {
+    if (!e.isDirectory || !e.name.startsWith("ap-")) continue;
+    const p = join(dir, e.name);
+    try {
+      const st = Deno.statSync(p);
+      if (st.uid !== uid || Date.now() - (st.mtime?.getTime() ?? Date.now()) < 60_000) continue;
+      const pid = Number(Deno.readTextFileSync(join(p, "pid")).trim());
+      if (!Number.isInteger(pid) || pid <= 0 || existsSync(`/proc/${pid}`)) continue;
+      Deno.removeSync(p, { recursive: true });
+    } catch {
+      // not ours, not a run folder, or already gone
+    }
+  }
 }
