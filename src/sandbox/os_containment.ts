@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { isWithin } from "../canonical/mod.ts";
 import { decide } from "../decision/mod.ts";
 import { type CompiledPolicy, compilePolicy } from "../policy/mod.ts";
 import type { TraceEventV1 } from "../trace/mod.ts";
@@ -141,7 +142,12 @@ export async function startOsContainment(
     const own = (value: string, why: string): ProfileEntry => ({ value, ruleId: "sandbox/agentperms", why });
     const extraHide = [
       ...findMasks(opts.policy, profile, needs, opts),
-      ...(opts.protect?.hide ?? []).map((p) => own(p, "AgentPerms' own traces, state and launcher")),
+      ...(opts.protect?.hide ?? []).filter((p) => {
+        // A trace folder that holds the server's own folder (--trace-dir .) cannot be hidden without it.
+        if (!isWithin(opts.cwd, p)) return true;
+        opts.note(`"${p}" holds the server's folder, so the server can see the traces written there`);
+        return false;
+      }).map((p) => own(p, "AgentPerms' own traces, state and launcher")),
     ];
     const plan = planOsLaunch(profile, needs, {
       extraHide,
