@@ -149,13 +149,14 @@ const KEPT_HEADERS = new Set(["content-length", "transfer-encoding"]);
  * ```ts
  * import assert from "node:assert/strict";
  * import { startEgressProxy } from "./egress_proxy.ts";
+ * const seen: string[] = []; // one line per connection attempt, for the trace
  * const proxy = await startEgressProxy({
  *   listen: { hostname: "127.0.0.1", port: 0 },
  *   judge: (t) =>
  *     t.addresses.some((a) => a.startsWith("169.254."))
  *       ? { allow: false, reason: "Metadata addresses are never reachable", ruleIds: ["guard/metadata-ip"] }
  *       : { allow: true, reason: "Allowed", ruleIds: [] },
- *   onEvent: (e) => console.error(e.host, e.allowed ? "allowed" : "refused"),
+ *   onEvent: (e) => seen.push(`${e.host} ${e.allowed ? "allowed" : "refused"}`),
  * });
  * const { port } = proxy.address as { port: number };
  * // Start the contained server with HTTPS_PROXY / HTTP_PROXY = http://127.0.0.1:<port>, ALL_PROXY = socks5h://…
