@@ -460,7 +460,7 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
         // `--output=/tmp/x`, `-o/etc/passwd`, `--url=http://…`: what the option carries is judged too.
         optionRead = true;
         for (const w of optionValues(s)) {
-          if (looksLikePath(w)) call.paths.push({ ...resolvePath(w, opts), ...found });
+          if (looksLikePath(w)) call.paths.push({ ...resolveArgPath(w, opts), ...found });
           else if (looksLikeUrl(w)) pushUrls(w, found, false);
         }
       }
@@ -473,7 +473,7 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
     if (isUrlKey || looksLikeUrl(s)) {
       if (/^file:/i.test(normalizedStart(urlText(s.trim())))) {
         if (isUrlKey && !(uriIsPath || k.endsWith("uri")) && hint !== "path") call.fileUrls.push(found);
-        call.paths.push({ ...resolvePath(s, opts), ...found });
+        call.paths.push({ ...resolveArgPath(s, opts), ...found });
         return;
       }
       if (looksLikeUrl(s)) {
@@ -488,7 +488,7 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
       const pathKey = PATH_KEYS.has(k) || isPathLikeKey(k) || hint === "path";
       const t = urlText(s.trim());
       if (looksLikePath(s)) {
-        call.paths.push({ ...resolvePath(s, opts), ...found });
+        call.paths.push({ ...resolveArgPath(s, opts), ...found });
         // `//host/x`, `\\host\share`, `\/host`: a path to some, a host to a client that adds a scheme.
         if (!pathKey && /^[\\/]{2}/.test(t) && !bareHostTooLong(s)) pushUrls(s, found, true);
         return;
@@ -506,7 +506,7 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
       // One argv element: passed to the program as is, never through a shell.
       const flagValue = /^--?[A-Za-z][\w-]*=(.*)$/s.exec(s)?.[1];
       for (const w of flagValue === undefined ? [s] : [s, flagValue]) {
-        if (looksLikePath(w)) call.paths.push({ ...resolvePath(w, opts), ...found });
+        if (looksLikePath(w)) call.paths.push({ ...resolveArgPath(w, opts), ...found });
         else if (looksLikeUrl(w)) pushUrls(w, found, false);
       }
       return;
@@ -527,14 +527,14 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
         const anchored = /^(?:~|\/|\$HOME\b)/.test(p.word);
         const readings = p.bases.length === 0 || anchored ? start : [
           ...start,
-          ...start.flatMap((c) => p.bases.map((b) => resolvePath(b, { ...opts, cwd: c }).forms[0] ?? c)),
+          ...start.flatMap((c) => p.bases.map((b) => resolveArgPath(b, { ...opts, cwd: c }).forms[0] ?? c)),
         ];
         for (const cwd of new Set(readings)) {
-          const r = { ...resolvePath(p.word, { ...opts, cwd }), ...found };
+          const r = { ...resolveArgPath(p.word, { ...opts, cwd }), ...found };
           call.paths.push(p.denyOnly ? { ...r, denyOnly: true } : r);
         }
         if (at.bases.length > 0 && !anchored) {
-          call.paths.push({ ...resolvePath(p.word, opts), ...found, denyOnly: true });
+          call.paths.push({ ...resolveArgPath(p.word, opts), ...found, denyOnly: true });
         }
       }
       for (const u of sh.urls) if (looksLikeUrl(u)) pushUrls(u, found, false);
@@ -542,7 +542,7 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
       const seen = new Set(sh.paths.map((p) => p.word));
       for (const tok of quoteSplitWords(s)) {
         if (seen.has(tok)) continue;
-        if (looksLikePath(tok)) call.paths.push({ ...resolvePath(tok, opts), ...found });
+        if (looksLikePath(tok)) call.paths.push({ ...resolveArgPath(tok, opts), ...found });
         else if (looksLikeUrl(tok)) pushUrls(tok, found, false);
       }
       return;
@@ -552,14 +552,14 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
       // name onto the folder, so that is the reading every rule judges. The working-directory reading is
       // kept for denied paths and patterns only (a server that ignores the folder).
       for (const base of at.bases) {
-        for (const cwd of base.forms) call.paths.push({ ...resolvePath(s, { ...opts, cwd }), ...found });
+        for (const cwd of base.forms) call.paths.push({ ...resolveArgPath(s, { ...opts, cwd }), ...found });
       }
-      call.paths.push({ ...resolvePath(s, opts), ...found, denyOnly: true });
+      call.paths.push({ ...resolveArgPath(s, opts), ...found, denyOnly: true });
       for (const piece of splitPathList(s)) {
         if (++count > MAX_VALUES) throw new TooLarge("arguments hold too many values");
         for (const base of at.bases) {
           const cwd = isAnchoredPath(piece) ? opts.cwd : base.forms[0] ?? opts.cwd;
-          call.paths.push({ ...resolvePath(piece, { ...opts, cwd }), ...found });
+          call.paths.push({ ...resolveArgPath(piece, { ...opts, cwd }), ...found });
         }
       }
       return;
@@ -568,19 +568,19 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
     const isPathKey = hint === "path" || PATH_KEYS.has(k) || isPathLikeKey(k);
     if (isPathKey && (k === "from" || k === "to") && isMailRecipients(s)) return; // not paths
     if (isPathKey && s.trim() !== "") {
-      call.paths.push({ ...resolvePath(s, opts), ...found });
+      call.paths.push({ ...resolveArgPath(s, opts), ...found });
       // `"a.txt,/etc/passwd"`, one path a line, `PATH`-style `src:/home/u/.ssh`: a server that splits the
       // value opens each piece.
       for (const piece of splitPathList(s)) {
         if (++count > MAX_VALUES) throw new TooLarge("arguments hold too many values");
-        call.paths.push({ ...resolvePath(piece, opts), ...found });
+        call.paths.push({ ...resolveArgPath(piece, opts), ...found });
       }
       return;
     }
     const flagValue = optionRead ? undefined : /^--?[A-Za-z][\w-]*=(.*)$/s.exec(s)?.[1];
-    if (looksLikePath(s)) call.paths.push({ ...resolvePath(s, opts), ...found });
+    if (looksLikePath(s)) call.paths.push({ ...resolveArgPath(s, opts), ...found });
     else if (flagValue !== undefined && looksLikePath(flagValue)) {
-      call.paths.push({ ...resolvePath(flagValue, opts), ...found });
+      call.paths.push({ ...resolveArgPath(flagValue, opts), ...found });
     }
   };
 
@@ -604,7 +604,7 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
         typeof x === "string" && x.trim() !== "" && isBaseKey(normKey(k))
       )
         // At most MAX_BASES folders per object: every name is read once per folder, so the cost stays linear.
-        .slice(0, MAX_BASES).map(([, x]) => resolvePath(x as string, opts));
+        .slice(0, MAX_BASES).map(([, x]) => resolveArgPath(x as string, opts));
       const inner = bases.length > 0 ? { ...at, bases } : at;
       const pathParent = PATH_KEYS.has(normKey(key)) || isPathLikeKey(normKey(key));
       const textParent = CONTENT_KEYS.has(normKey(key));
@@ -637,6 +637,22 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
 }
 
 class TooLarge extends Error {}
+
+/**
+ * The longest path value read: no OS opens a path past PATH_MAX (4,096 bytes on Linux, 1,024 on macOS),
+ * so a value many times that long is no path a server can use as given, and reading every form of it costs
+ * seconds on a multi-megabyte value. It cannot be proven safe: the call is refused as malformed.
+ */
+const MAX_PATH_CHARS = 32 * 1024;
+
+function resolveArgPath(input: string, opts: ResolveOptions): ResolvedPath {
+  if (input.length > MAX_PATH_CHARS) {
+    throw new TooLarge(
+      `a path value is ${input.length} characters long, past what any OS opens (${MAX_PATH_CHARS})`,
+    );
+  }
+  return resolvePath(input, opts);
+}
 
 /** Where the walk is: its depth, how many JSON-in-a-string levels down, and the folder arguments around it. */
 interface Place {

@@ -124,3 +124,16 @@ Deno.test("canonicalizeCall() collects ref-like values for the option-injection 
   assert.deepEqual(c.options.map((r) => r.value), ["--output=/x"]);
   assert.deepEqual(c.paths.map((p) => p.forms[0]), ["/x"]);
 });
+
+Deno.test("canonicalizeCall() refuses a path value longer than any OS opens, without reading it", () => {
+  const call = canonicalizeCall(
+    { server: "s", method: "tools/call", tool: "read", arguments: { path: "/w/" + "ab/".repeat(1_000_000) } },
+    { cwd: "/w", home: "/h" },
+  );
+  assert.match(call.malformed ?? "", /past what any OS opens/);
+  const fine = canonicalizeCall(
+    { server: "s", method: "tools/call", tool: "read", arguments: { path: "/w/" + "a".repeat(4000) } },
+    { cwd: "/w", home: "/h" },
+  );
+  assert.equal(fine.malformed, undefined);
+});

@@ -1,0 +1,69 @@
+/**
+ * Issue 16, class 10: the time to a verdict on multi-megabyte arguments, each beside `JSON.parse` of the
+ * same message (the floor any reader pays), in one run. The proxy's own path: strict parse, canonicalize
+ * with the host's realpath, decide.
+ *
+ * Run: `deno run -A bench/reading_bench.ts`
+ */
+import { canonicalizeCall, hostRealpath } from "../src/canonical/mod.ts";
+import { decide } from "../src/decision/mod.ts";
+import { parseJsonStrict } from "../src/json/mod.ts";
+import { compilePolicy, parsePolicy } from "../src/policy/mod.ts";
+
+const policy = compilePolicy(
+  parsePolicy(
+    "version: 1\nservers:\n  s:\n    allowed_paths: [/w]\n    denied_paths: [~/.ssh]\n    denied_patterns: ['*.pem']\n",
+    { file: "bench.yaml" },
+  ).policy,
+  { baseDir: "/w", home: "/h" },
+);
+const CASES: Record<string, unknown> = {
+  "10 MB path": { path: "/w/" + "a".repeat(10_000_000) },
+  "10 MB path of 3.3M segments": { path: "/w/" + "ab/".repeat(3_300_000) },
+  "10 MB shell command": { command: "cat " + "x ".repeat(5_000_000) },
+  "10 MB URL": { url: "https://example.com/" + "a".repeat(10_000_000) },
+  "10 MB text": { content: "hello world ".repeat(850_000) },
+  "2 MB list of 100,000 paths": { paths: Array.from({ length: 100_000 }, (_, i) => `/w/dir${i}/file.txt`) },
+};
+const enc = new TextEncoder();
+const rows: string[] = [];
+for (const [name, args] of Object.entries(CASES)) {
+  const text = JSON.stringify({
+    jsonrpc: "2.0",
+    id: 1,
+    method: "tools/call",
+    params: { name: "t", arguments: args },
+  });
+  const floor: number[] = [];
+  const full: number[] = [];
+  let verdict = "";
+  for (let i = 0; i < 5; i++) {
+    let t = performance.now();
+    JSON.parse(text);
+    floor.push(performance.now() - t);
+    t = performance.now();
+    const p = parseJsonStrict(text);
+    const m = (p.ok ? p.value : {}) as { params: { name: string; arguments: unknown } };
+    const call = canonicalizeCall(
+      { server: "s", method: "tools/call", tool: m.params.name, arguments: m.params.arguments },
+      { cwd: "/w", home: "/h", realpath: hostRealpath },
+    );
+    const d = decide(policy, call);
+    full.push(performance.now() - t);
+    verdict = `${d.verdict} ${d.ruleIds[0] ?? ""}`;
+  }
+  const med = (xs: number[]) => xs.sort((a, b) => a - b)[2]!;
+  rows.push(
+    `| ${name} | ${(text.length / 1e6).toFixed(1)} MB | ${med(floor).toFixed(0)} ms | ${
+      med(full).toFixed(0)
+    } ms | ${verdict} |`,
+  );
+}
+Deno.stdout.writeSync(enc.encode(
+  [
+    "| argument | message | JSON.parse | parse + canonicalize + decide | verdict |",
+    "| --- | --- | --- | --- | --- |",
+    ...rows,
+  ]
+    .join("\n") + "\n",
+));
