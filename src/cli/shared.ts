@@ -57,3 +57,17 @@ export function parseServerMap(entries: string[]): Record<string, string> {
   }
   return map;
 }
+
+/**
+ * Reads a `--timeout` value: a positive number of seconds.
+ * @param value the option as given
+ * @returns seconds
+ * @throws {AgentPermsError} usage, for anything else
+ */
+export function positiveSeconds(value: unknown): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new AgentPermsError("usage", `--timeout must be a positive number of seconds, not "${value}"`);
+  }
+  return n;
+}

@@ -3,7 +3,7 @@ import type { PermissionGrant, PermissionGrants } from "../decision/mod.ts";
 import type { CompiledPolicy } from "../policy/mod.ts";
 import { DENO_RUNTIME_ENV } from "./deno_runtime_env.ts";
 import { parseServerCommand, type ServerEntry } from "./parse_server_command.ts";
-import { deriveProfile } from "./sandbox_profile.ts";
+import { deriveProfile, hostGrant } from "./sandbox_profile.ts";
 
 /** How a server will be started: the exact command, its environment and what containment applies. */
 export interface LaunchPlan {
@@ -277,7 +277,7 @@ export function planLaunch(
   // Net.
   for (const e of profile.net) add("allow-net", e.value, e.ruleId, e.why);
   (src.denied_hosts ?? []).forEach((h, i) => {
-    const v = hostFlagValue(h);
+    const v = hostGrant(h);
     if (v && v !== "*" && !v.includes("*")) add("deny-net", v, `${base}.denied_hosts[${i}]`, "a denied host");
   });
 
@@ -411,13 +411,6 @@ function moduleOf(entry: ServerEntry, lock: Record<string, string> | undefined, 
     );
   }
   return `npm:${pkg}${version ? `@${version}` : ""}${entry.bin ? `/${entry.bin}` : ""}`;
-}
-
-function hostFlagValue(entry: string): string | undefined {
-  const e = entry.trim().toLowerCase().replace(/^[a-z][a-z0-9+.-]*:\/\//, "").replace(/\/.*$/, "");
-  if (e === "*" || e === "*:*") return "*";
-  if (e === "") return undefined;
-  return e.replace(/:\*$/, "");
 }
 
 function renderFlags(flags: FlagReason[]): string[] {

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, lstatSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { launcherName, splitPackageSpec } from "./parse_server_command.ts";
+import { defaultDenoDir } from "./plan_launch.ts";
 import type { ProfileEntry } from "./sandbox_profile.ts";
 
 /** File-system facts the runtime derivation needs; tests replace them. */
@@ -224,7 +225,7 @@ export function runtimeNeeds(
       } else add(opts.cwd, `${name} runs a module from its folder`);
     } else if (!/^(?:npm|jsr|https?):/.test(file)) script(file);
     if (name === "deno") {
-      const dd = opts.env.DENO_DIR ?? `${opts.env.XDG_CACHE_HOME ?? `${opts.home}/.cache`}/deno`;
+      const dd = opts.env.DENO_DIR ?? defaultDenoDir(opts.home, opts.env, Deno.build.os);
       add(dd, "deno's module cache");
       const prefetch = denoCacheArgv(resolved, argv.slice(1), file);
       if (prefetch) {

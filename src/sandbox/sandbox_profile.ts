@@ -355,7 +355,12 @@ function writeToolsAllowed(cs: CompiledServer): string | undefined {
   return w.length > 0 ? `allowed_tools has write tools (${w.join(", ")})` : undefined;
 }
 
-function hostGrant(entry: string): string | undefined {
+/**
+ * A host entry as a grant: scheme and path dropped, lowercased, `:*` dropped; `*` for any host.
+ * @param entry an `allowed_hosts`, `denied_hosts` or `sandbox.net` entry
+ * @returns the grant, or undefined for an empty entry
+ */
+export function hostGrant(entry: string): string | undefined {
   const e = entry.trim().toLowerCase().replace(/^[a-z][a-z0-9+.-]*:\/\//, "").replace(/\/.*$/, "");
   if (e === "*" || e === "*:*") return "*";
   if (e === "") return undefined;

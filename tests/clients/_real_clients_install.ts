@@ -8,7 +8,7 @@
  */
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { lockDir, readJson } from "../_install_cache.ts";
+import { npmInstallOnce, readJson } from "../_install_cache.ts";
 
 /** Pinned packages: a new release is a deliberate change (check with `npm view <pkg> version`). */
 export const REAL_CLIENT_PACKAGES = {
@@ -68,29 +68,14 @@ function wanted(): string[] {
  */
 export async function installRealClients(dir: string = defaultRealClientsDir()): Promise<RealClients> {
   dir = resolve(dir);
-  await Deno.mkdir(dir, { recursive: true });
   const want = wanted();
   const t0 = performance.now();
-  let installMs = 0;
-  {
-    await using _lock = await lockDir(`${dir}.lock`);
-    const stamp = await readJson(join(dir, STAMP));
-    if (JSON.stringify(stamp) !== JSON.stringify(want) || !(await allPresent(dir))) {
-      const out = await new Deno.Command("npm", {
-        args: ["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", dir, ...want],
-        cwd: dir,
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      if (!out.success) {
-        const err = new TextDecoder().decode(out.stderr);
-        throw new Error(`npm install of the real clients failed (exit ${out.code}): ${err.slice(-4000)}`);
-      }
-      await Deno.writeTextFile(join(dir, STAMP), JSON.stringify(want, null, 2) + "\n");
-      installMs = Math.round(performance.now() - t0);
-    }
-  }
+  const ran = await npmInstallOnce(dir, want, {
+    what: "the real clients",
+    stamp: STAMP,
+    present: () => allPresent(dir),
+  });
+  const installMs = ran ? Math.round(performance.now() - t0) : 0;
   const bin = (name: string) => join(dir, "node_modules", ".bin", name);
   const fs = REAL_CLIENT_PACKAGES.filesystem;
   const pj = await readJson(join(dir, "node_modules", fs.pkg, "package.json")) as

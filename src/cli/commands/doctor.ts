@@ -11,6 +11,7 @@ import {
   type ServerDiagnosis,
   worstStatus,
 } from "./diagnose_server.ts";
+import { positiveSeconds } from "../shared.ts";
 
 interface DoctorOptions {
   client: string;
@@ -71,13 +72,7 @@ Exit: 0 no server failed (warnings allowed), 1 a server failed a check or a conf
       if (opts.format !== "text" && opts.format !== "json") {
         throw new AgentPermsError("usage", `Unknown format "${opts.format}"`, { hint: "Use text or json" });
       }
-      const timeout = Number(opts.timeout);
-      if (!Number.isFinite(timeout) || timeout <= 0) {
-        throw new AgentPermsError(
-          "usage",
-          `--timeout must be a positive number of seconds, not "${opts.timeout}"`,
-        );
-      }
+      const timeout = positiveSeconds(opts.timeout);
       const configs = await discover({ io, client: opts.client, path: opts.path });
       const ctx: DiagnoseContext = {
         env: io.envAll(),

@@ -17,6 +17,7 @@ import {
 import denoJson from "../../../deno.json" with { type: "json" };
 import { type CommandEnv, homeOf } from "../command_env.ts";
 import { EXIT } from "../exit_codes.ts";
+import { positiveSeconds } from "../shared.ts";
 
 interface ScanCliOptions {
   client: string;
@@ -85,13 +86,7 @@ Exit: 0 no finding at or above --fail-on, 1 there is one, 2 usage.`,
           hint: "Use high, medium, low, info or none",
         });
       }
-      const timeout = Number(opts.timeout);
-      if (!Number.isFinite(timeout) || timeout <= 0) {
-        throw new AgentPermsError(
-          "usage",
-          `--timeout must be a positive number of seconds, not "${opts.timeout}"`,
-        );
-      }
+      const timeout = positiveSeconds(opts.timeout);
       const configs = await discover({ io, client: opts.client, path: opts.path });
       const redactor = compileRedactor(BUILTIN_REDACTORS, { emails: false });
       const exists = (p: string) => {

@@ -8,7 +8,7 @@
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import SERVERS_JSON from "./servers.json" with { type: "json" };
-import { lockDir, readJson } from "../../_install_cache.ts";
+import { npmInstallOnce, readJson } from "../../_install_cache.ts";
 
 /** One row of `servers.json`. */
 export interface CompatServer {
@@ -98,34 +98,14 @@ export async function installCompatServers(
   dir: string = defaultCompatDir(),
 ): Promise<Record<string, string>> {
   dir = resolve(dir);
-  await Deno.mkdir(dir, { recursive: true });
   const want = COMPAT_SERVERS.map((s) => `${s.pkg}@${s.version}`).sort();
-  await using _lock = await lockDir(`${dir}.lock`);
-  const stamp = await readJson(join(dir, STAMP));
-  if (JSON.stringify(stamp) !== JSON.stringify(want) || !(await allPresent(dir))) {
-    const out = await new Deno.Command("npm", {
-      args: [
-        "install",
-        "--no-audit",
-        "--no-fund",
-        "--ignore-scripts=false",
-        "--loglevel=error",
-        "--prefix",
-        dir,
-        ...want,
-      ],
-      env: { PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: "1", PUPPETEER_SKIP_DOWNLOAD: "1" },
-      cwd: dir,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (!out.success) {
-      const err = new TextDecoder().decode(out.stderr);
-      throw new Error(`npm install of the compatibility set failed (exit ${out.code}): ${err.slice(-4000)}`);
-    }
-    await Deno.writeTextFile(join(dir, STAMP), JSON.stringify(want, null, 2) + "\n");
-  }
+  await npmInstallOnce(dir, want, {
+    what: "the compatibility set",
+    stamp: STAMP,
+    present: () => allPresent(dir),
+    npmArgs: ["--ignore-scripts=false"],
+    env: { PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: "1", PUPPETEER_SKIP_DOWNLOAD: "1" },
+  });
   const entries: Record<string, string> = {};
   for (const s of COMPAT_SERVERS) entries[s.name] = await binEntry(dir, s);
   return entries;
