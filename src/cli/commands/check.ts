@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { dirname, resolve } from "node:path";
-import { canonicalizeCall, hostRealpath } from "../../canonical/mod.ts";
+import { canonicalizeCall } from "../../canonical/mod.ts";
+import { checkRealpath } from "./_check_fs_cache.ts";
 import { decide } from "../../decision/mod.ts";
 import { AgentPermsError } from "../../errors.ts";
 import { loadPolicy } from "../../policy/mod.ts";
@@ -54,7 +55,7 @@ Exit: 0 when every call is allowed, 1 when any is denied or needs approval (or a
       const loaded = await loadPolicy(opts.policy, { cwd: io.cwd(), home: homeOf(io) });
       if (opts.format === "text") printPolicyWarnings(io, loaded);
       const cwd = opts.cwd ? resolve(io.cwd(), opts.cwd) : dirname(loaded.file);
-      const copts = { cwd, home: homeOf(io), realpath: hostRealpath };
+      const copts = { cwd, home: homeOf(io), realpath: checkRealpath() };
       const judge = (value: unknown) => {
         const v = value as Record<string, unknown>;
         if (v === null || typeof v !== "object" || Array.isArray(v) || typeof v.server !== "string") {
