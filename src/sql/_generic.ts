@@ -1,0 +1,87 @@
+import nodeSqlParser from "node-sql-parser";
+import { DANGEROUS_SQL_FUNCTIONS, READ_ONLY_SQL_FUNCTIONS } from "./_functions.ts";
+import type { SqlClassification } from "./types.ts";
+
+// The package is CommonJS: its classes hang off the default export under Deno.
+const PARSER = new nodeSqlParser.Parser();
+const DATABASE = { mysql: "MySQL", sqlite: "Sqlite" } as const;
+
+type Node = Record<string, unknown>;
+
+/**
+ * Classifies MySQL or SQLite text with node-sql-parser (no engine's own parser runs in JavaScript for these).
+ * Only plain SELECTs (no INTO, no locking read) whose every function is known to read are read-only;
+ * anything the grammar cannot read (PRAGMA, some dialect corners) is not.
+ * @param text SQL text
+ * @param dialect mysql or sqlite
+ * @param extraReadOnly more read-only function names (lowercase)
+ * @returns the classification
+ */
+export function classifyGeneric(
+  text: string,
+  dialect: "mysql" | "sqlite",
+  extraReadOnly: ReadonlySet<string>,
+): SqlClassification {
+  const opt = { database: DATABASE[dialect] };
+  let asts: Node[];
+  let tableList: string[];
+  try {
+    const ast = PARSER.astify(text, opt) as unknown as Node | Node[];
+    asts = (Array.isArray(ast) ? ast : [ast]).filter((a) => a !== null && typeof a === "object");
+    tableList = PARSER.tableList(text, opt);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    return { readOnly: false, statements: 0, tables: [], problems: [`not valid ${dialect} SQL: ${msg}`] };
+  }
+  const problems: string[] = [];
+  if (asts.length === 0) problems.push("no statement");
+  if (asts.length > 1) problems.push(`${asts.length} statements where one is allowed`);
+  for (const ast of asts) {
+    const type = String(ast.type ?? "unknown");
+    if (type !== "select") problems.push(`${type.toUpperCase().replace(/_/g, " ")} is not a read`);
+    walk(ast, problems, extraReadOnly);
+  }
+  const tables = new Set<string>();
+  for (const entry of tableList) {
+    // node-sql-parser writes `<operation>::<db or null>::<table>`.
+    const [op, db, table] = entry.split("::");
+    if (op !== "select") problems.push(`${String(op).toUpperCase()} on table "${table}"`);
+    tables.add(db && db !== "null" ? `${db}.${table}` : String(table));
+  }
+  return {
+    readOnly: problems.length === 0,
+    statements: asts.length,
+    tables: [...tables].sort(),
+    problems: [...new Set(problems)],
+  };
+}
+
+function walk(value: unknown, problems: string[], extra: ReadonlySet<string>): void {
+  if (Array.isArray(value)) {
+    for (const v of value) walk(v, problems, extra);
+    return;
+  }
+  if (value === null || typeof value !== "object") return;
+  const node = value as Node;
+  if (node.type === "select") {
+    const into = node.into as Node | undefined;
+    if (into && (into.keyword !== undefined || into.expr !== undefined)) {
+      problems.push("SELECT … INTO writes a file or variables");
+    }
+    if (node.locking_read || node.for_update) problems.push("SELECT … FOR UPDATE/SHARE locks rows");
+  } else if (typeof node.type === "string" && ["insert", "update", "delete", "replace"].includes(node.type)) {
+    problems.push(`${node.type.toUpperCase()} inside the statement`);
+  }
+  if (node.type === "function") {
+    const parts = ((node.name as { name?: { value?: string }[] } | undefined)?.name ?? [])
+      .map((p) => String(p.value ?? ""));
+    const name = parts.join(".").toLowerCase();
+    const bare = (parts.at(-1) ?? "").toLowerCase();
+    const danger = DANGEROUS_SQL_FUNCTIONS.get(bare);
+    if (danger !== undefined) problems.push(`function ${name}() ${danger}`);
+    else if (!READ_ONLY_SQL_FUNCTIONS.has(bare) && !extra.has(bare)) {
+      problems.push(`function ${name}() is not known to be read-only`);
+    }
+  }
+  for (const v of Object.values(node)) walk(v, problems, extra);
+}
