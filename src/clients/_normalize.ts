@@ -1,4 +1,5 @@
 import type { ServerEntry } from "./types.ts";
+import { REMOTE_ENV } from "./wire_remote.ts";
 import { parseWrapped } from "./wrapped.ts";
 
 const REMOTE_TYPES = new Set([
@@ -95,7 +96,20 @@ export function normalizeEntry(
   if (raw.trust === true) approve.push("*");
   if (approve.length > 0) entry.autoApprove = approve;
   const wrapped = parseWrapped(command, args);
-  if (wrapped) entry.wrapped = { mode: wrapped.mode, original: wrapped.original };
+  if (wrapped?.remote) {
+    // A wired remote entry is still a remote server: the proxy reaches the URL kept in its environment.
+    entry.wrapped = { mode: wrapped.mode, remote: wrapped.remote };
+    entry.transport = "remote";
+    const kept = env[REMOTE_ENV.url];
+    if (kept !== undefined) entry.url = kept;
+    const headers = Object.entries(env).filter(([k]) => k.startsWith(REMOTE_ENV.headerPrefix));
+    if (headers.length > 0) {
+      entry.headers = Object.fromEntries(headers.map(([, v]) => {
+        const at = v.indexOf(":");
+        return at < 0 ? [v, ""] : [v.slice(0, at).trim(), v.slice(at + 1).trim()];
+      }));
+    }
+  } else if (wrapped) entry.wrapped = { mode: wrapped.mode, original: wrapped.original };
   // Goose's built-in extensions run inside Goose: nothing to start, nothing to report.
   const builtin = type === "builtin" || type === "platform" || type === "frontend";
   if (command === undefined && !remote && !builtin) {

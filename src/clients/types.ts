@@ -46,7 +46,13 @@ export interface ServerEntry {
   /** The entry exactly as parsed. */
   raw: unknown;
   /** Set when the entry already starts the AgentPerms proxy; `original` is what it wraps. */
-  wrapped?: { mode: "record" | "enforce"; original: { command: string; args: string[] } };
+  wrapped?: {
+    mode: "record" | "enforce";
+    /** The stdio command it wraps; undefined for a wired remote entry (see `remote`). */
+    original?: { command: string; args: string[] };
+    /** Set for a wired remote entry: the transport the proxy bridges to (the URL is in `url`). */
+    remote?: { transport: "auto" | "http" | "sse" };
+  };
   /** True when the client will not start it (`disabled: true`, `enabled: false`). */
   disabled?: boolean;
   /** Tools the client runs without asking (`autoApprove`, `alwaysAllow`; `["*"]` for `trust: true`). */

@@ -73,6 +73,7 @@ export async function wireFile(
   const out = wireText(text, {
     format: config.format,
     locators: spec.locators,
+    client: config.client,
     mode: opts.mode,
     self: opts.self,
     policy: opts.policy,

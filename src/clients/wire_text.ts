@@ -8,10 +8,20 @@ import {
 } from "jsonc-parser";
 import { isMap, isScalar, isSeq, parseDocument, type Scalar, type YAMLMap, type YAMLSeq } from "yaml";
 import { parseConfig } from "./parse_config.ts";
-import type { ConfigFormat, ServerEntry, ServerLocator } from "./types.ts";
+import type { ClientId, ConfigFormat, ServerEntry, ServerLocator } from "./types.ts";
+import {
+  CannotWireRemote,
+  locateEntry,
+  originalRemoteText,
+  REMOTE_FLAG,
+  remoteEnv,
+  remoteSpec,
+  setRemoteUrl,
+  writeStdioEntry,
+} from "./wire_remote.ts";
 import { KEEP_EMPTY_ARGS_FLAG, parseWrapped } from "./wrapped.ts";
 
-/** What to do to each stdio entry. */
+/** What to do to each entry. */
 export type WireMode = "record" | "enforce" | "stop";
 
 /** Options for `wireText`. */
@@ -20,7 +30,9 @@ export interface WireTextOptions {
   format: ConfigFormat;
   /** Where its servers live. */
   locators: readonly ServerLocator[];
-  /** record / enforce wrap every stdio entry; stop restores them. */
+  /** The client whose file it is: remote entries are rewritten in its own stdio shape. */
+  client?: ClientId;
+  /** record / enforce wrap every entry (stdio and remote); stop restores them. */
   mode: WireMode;
   /** How to start AgentPerms (`selfCommand()`); absolute paths. */
   self: string[];
@@ -404,6 +416,68 @@ function proxyPrefix(
   ];
 }
 
+function remotePrefix(
+  opts: WireTextOptions,
+  entry: ServerEntry,
+  mode: "record" | "enforce",
+  transport: string,
+): string[] {
+  return [
+    "proxy",
+    "--mode",
+    mode,
+    "--server",
+    entry.name,
+    ...(opts.policy ? ["--policy", opts.policy] : []),
+    ...(opts.traceDir ? ["--trace-dir", opts.traceDir] : []),
+    ...(opts.traceResults ? ["--trace-results"] : []),
+    ...(opts.lock ? ["--lock", opts.lock] : []),
+    REMOTE_FLAG,
+    transport,
+  ];
+}
+
+/** Rewrites a remote entry as a stdio entry that starts the proxy, which bridges to the URL. */
+function wrapRemoteOne(
+  text: string,
+  opts: WireTextOptions,
+  entry: ServerEntry,
+  mode: "record" | "enforce",
+): string {
+  const spec = remoteSpec(entry, opts.client);
+  const span = locateEntry(text, opts.format, entry.path);
+  const argv = [...opts.self, ...remotePrefix(opts, entry, mode, spec.transport)];
+  const env = remoteEnv(spec, text.slice(span.start, span.end));
+  const out = writeStdioEntry(text, opts.format, opts.client, span, entry, {
+    argv,
+    env,
+    forwardEnv: spec.forwardEnv,
+  });
+  const after = findEntry(out, opts, entry.path);
+  if (
+    !after || after.wrapped?.remote?.transport !== spec.transport || after.url !== spec.url ||
+    after.command !== argv[0] || !sameList(after.args, argv.slice(1))
+  ) throw new CannotWire("the rewritten entry did not read back as the proxy command");
+  return out;
+}
+
+/** Puts back the exact text a wired remote entry had. */
+function unwrapRemoteOne(text: string, opts: WireTextOptions, entry: ServerEntry): string {
+  const original = originalRemoteText(entry);
+  const span = locateEntry(text, opts.format, entry.path);
+  let out = text.slice(0, span.start) + original + text.slice(span.end);
+  const restored = findEntry(out, opts, entry.path);
+  // The user changed the URL while the entry was wired: keep that change.
+  if (restored && entry.url !== undefined && restored.url !== entry.url) {
+    out = setRemoteUrl(out, opts.format, entry.path, entry.url);
+  }
+  const after = findEntry(out, opts, entry.path);
+  if (!after || after.transport !== "remote" || after.wrapped || after.url !== entry.url) {
+    throw new CannotWire("restoring the entry did not give back the remote entry");
+  }
+  return out;
+}
+
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
@@ -429,7 +503,7 @@ function unwrapOne(text: string, opts: WireTextOptions, entry: ServerEntry): str
   }
   const after = findEntry(out, opts, entry.path);
   if (
-    !after || after.command !== info.original.command || !sameList(after.args, info.original.args)
+    !after || after.command !== info.original?.command || !sameList(after.args, info.original?.args ?? [])
   ) throw new CannotWire("restoring the entry did not give back the original command");
   return out;
 }
@@ -480,7 +554,35 @@ export function wireText(text: string, opts: WireTextOptions): { text: string; r
       ...(e0.project ? { project: e0.project } : {}),
     };
     if (e0.transport === "remote") {
-      results.push({ ...base, reason: "not wired (remote transport)" });
+      try {
+        const entry = findEntry(cur, opts, e0.path)!;
+        const wired = entry.wrapped?.remote !== undefined;
+        if (opts.mode === "stop") {
+          if (!wired) results.push({ ...base, status: "not-wrapped" });
+          else {
+            cur = unwrapRemoteOne(cur, opts, entry);
+            results.push({ ...base, status: "restored" });
+          }
+        } else if (!wired) {
+          cur = wrapRemoteOne(cur, opts, entry, opts.mode);
+          results.push({ ...base, status: "wired" });
+        } else {
+          const want = [
+            ...opts.self.slice(1),
+            ...remotePrefix(opts, entry, opts.mode, entry.wrapped!.remote!.transport),
+          ];
+          if (entry.command === opts.self[0] && sameList(entry.args, want)) {
+            results.push({ ...base, status: "unchanged" });
+            continue;
+          }
+          const plain = unwrapRemoteOne(cur, opts, entry);
+          cur = wrapRemoteOne(plain, opts, findEntry(plain, opts, entry.path)!, opts.mode);
+          results.push({ ...base, status: "rewired" });
+        }
+      } catch (e) {
+        if (!(e instanceof CannotWire) && !(e instanceof CannotWireRemote)) throw e;
+        results.push({ ...base, reason: `not wired (${e.message})` });
+      }
       continue;
     }
     const entry = findEntry(cur, opts, e0.path);

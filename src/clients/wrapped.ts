@@ -2,11 +2,13 @@
 export interface WrappedInfo {
   /** Proxy mode. */
   mode: "record" | "enforce";
-  /** The original command and args, as stored after `--`. */
-  original: { command: string; args: string[] };
+  /** The original command and args, as stored after `--`; undefined for a wired remote entry. */
+  original?: { command: string; args: string[] };
+  /** Set for a wired remote entry (`--remote <transport>`): the proxy bridges stdio to the URL in its env. */
+  remote?: { transport: "auto" | "http" | "sse" };
   /** Index in `args` of the `proxy` token. */
   proxyIndex: number;
-  /** Index in `args` of the `--` separator. */
+  /** Index in `args` of the `--` separator (for a remote entry: of the `--remote` flag). */
   separatorIndex: number;
   /** The config had an explicit empty `args` list before wiring (`--keep-empty-args`): --stop keeps it. */
   keepEmptyArgs: boolean;
@@ -15,8 +17,11 @@ export interface WrappedInfo {
 /** The proxy flag wiring adds for an entry that had an explicit empty `args` list. */
 export const KEEP_EMPTY_ARGS_FLAG = "--keep-empty-args";
 
+const REMOTE_TRANSPORTS = new Set(["auto", "http", "sse"]);
+
 /**
- * Recognises an entry that already starts the AgentPerms proxy (`… proxy --mode M … -- cmd args…`), whatever
+ * Recognises an entry that already starts the AgentPerms proxy (`… proxy --mode M … -- cmd args…`, or
+ * `… proxy --mode M … --remote <transport>` for a remote entry), whatever
  * binary or script path started it (so an upgrade or a moved checkout still counts as wrapped).
  * @param command the entry's command
  * @param args its arguments
@@ -29,7 +34,20 @@ export function parseWrapped(command: string | undefined, args: readonly string[
     const mode = args[i + 2];
     if (mode !== "record" && mode !== "enforce") continue;
     const sep = args.indexOf("--", i + 3);
-    if (sep < 0 || sep + 1 >= args.length) continue;
+    if (sep < 0) {
+      // A remote entry has no command to run: the proxy reaches the URL it finds in its environment.
+      const r = args.indexOf("--remote", i + 3);
+      const transport = args[r + 1];
+      if (r < 0 || r + 2 !== args.length || !REMOTE_TRANSPORTS.has(transport!)) continue;
+      return {
+        mode,
+        remote: { transport: transport as "auto" | "http" | "sse" },
+        proxyIndex: i,
+        separatorIndex: r,
+        keepEmptyArgs: false,
+      };
+    }
+    if (sep + 1 >= args.length) continue;
     return {
       mode,
       original: { command: args[sep + 1]!, args: args.slice(sep + 2) },

@@ -126,7 +126,7 @@ Deno.test("agentperms record --format json reports each entry", async () => {
       "docs:wired",
       "home files:wired",
       "bare:wired",
-      "figma:skipped",
+      "figma:wired",
     ],
   );
 });

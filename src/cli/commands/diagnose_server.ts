@@ -254,12 +254,21 @@ export async function diagnoseServer(
     return out();
   }
   if (entry.transport === "remote") {
-    add({
-      id: "wired",
-      status: "warn",
-      detail: `remote (HTTP/SSE) server ${entry.url ?? ""}: scanned, not proxied`.replace(" :", ":"),
-      fix: "nothing to wire: AgentPerms proxies stdio servers only",
-    });
+    const host = remoteHost(entry.url);
+    add(
+      entry.wrapped?.remote
+        ? {
+          id: "wired",
+          status: "ok",
+          detail: `wired (${entry.wrapped.mode}): the proxy bridges to the remote server at ${host}`,
+        }
+        : {
+          id: "wired",
+          status: "warn",
+          detail: `not wired: the remote server at ${host} is reached without AgentPerms in between`,
+          fix: `agentperms record ${target} (then enforce with a policy)`,
+        },
+    );
     return out();
   }
   const PATH = ctx.env.PATH ?? MINIMAL_PATH;
@@ -334,7 +343,7 @@ export async function diagnoseServer(
   }
 
   // The server's own command, which the proxy starts.
-  const original = wrapped.original;
+  const original = wrapped.original ?? { command: "", args: [] };
   const serverCwd = opts.cwd ? resolve(entryCwd, opts.cwd) : entryCwd;
   const originalFound = locate(original.command, serverCwd, PATH);
   if (!originalFound) {
@@ -586,5 +595,14 @@ async function startCheck(
         detail: `cannot be started: ${r.detail}`,
         fix: "correct the entry's command",
       });
+  }
+}
+
+/** The host of a remote URL, never its path or query (they may hold a secret, like a token in the path). */
+function remoteHost(url: string | undefined): string {
+  try {
+    return new URL(url ?? "").host || "(no host)";
+  } catch {
+    return "(a URL that does not parse)";
   }
 }
