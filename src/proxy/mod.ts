@@ -1,6 +1,7 @@
 /**
- * The stdio proxy: NDJSON framing, the per-message session logic (every verdict from `decide()`), approvals
- * and the process runner (`runProxy`, used by `agentperms proxy`).
+ * The proxy: NDJSON framing; the transport-independent router (`ProxySession`: every verdict from `decide()`)
+ * with its trace recorder, approvals and request book; and the transports around it (`runProxy` for a stdio
+ * server, used by `agentperms proxy`).
  *
  * @example
  * ```ts
@@ -42,15 +43,28 @@ export {
   parseFrameText,
 } from "./framing.ts";
 export {
-  BLOCKED_CODE,
   type ContainmentDetectFn,
   type LockCheckFn,
   type ProxyMode,
   ProxySession,
   type ProxySessionOptions,
+} from "./proxy_session.ts";
+export {
   type RedactFn,
   type RedactionHit,
-} from "./proxy_session.ts";
+  TraceRecorder,
+  type TraceRecorderOptions,
+} from "./trace_recorder.ts";
+export { Approvals, type ApprovalsOptions, type AskOptions, type Outcome } from "./approvals.ts";
+export {
+  type Batch,
+  BLOCKED_CODE,
+  blockedReply,
+  type BlockedReplyOptions,
+  type Pending,
+  RequestBook,
+  type RequestBookOptions,
+} from "./request_book.ts";
 export { type LaunchSpec, runProxy, type RunProxyOptions } from "./run_proxy.ts";
 export { openDevTty, type TtyAnswer, TtyPrompter, type TtyStreams } from "./tty_prompter.ts";
 export { buildRedactFn } from "./redact_fn.ts";

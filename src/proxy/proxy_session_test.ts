@@ -79,6 +79,9 @@ const call = (id: unknown, name: string, args: unknown) => ({
   params: { name, arguments: args },
 });
 
+/** Lets an approval's answer (a promise from Approvals.ask) reach the router. */
+const answered = () => new Promise((r) => setTimeout(r, 0));
+
 Deno.test("ProxySession denies a tools/call with an isError result and never forwards it", () => {
   const h = harness();
   h.client(call(1, "read_file", { path: "~/.ssh/id_rsa" }));
@@ -368,9 +371,10 @@ Deno.test("ProxySession answers every pending request with an error when the ser
   assert.equal(h.s.pendingCount, 0);
 });
 
-Deno.test("ProxySession denies an approval when there is no channel", () => {
+Deno.test("ProxySession denies an approval when there is no channel", async () => {
   const h = harness();
   h.client(call(1, "send_email", { to: "a@b.c" }));
+  await answered();
   assert.equal(h.toServer.length, 0);
   assert.match(JSON.stringify(h.toClient[0]), /approval required and no approval channel available/);
 });
@@ -386,7 +390,7 @@ const initialize = (elicitation: boolean) => ({
   },
 });
 
-Deno.test("ProxySession asks a client that declared elicitation, forwards on accept and remembers allow-session", () => {
+Deno.test("ProxySession asks a client that declared elicitation, forwards on accept and remembers allow-session", async () => {
   const h = harness();
   h.client(initialize(true));
   h.client(call(1, "send_email", { to: "a@b.c", body: "hi" }));
@@ -400,6 +404,7 @@ Deno.test("ProxySession asks a client that declared elicitation, forwards on acc
     id: ask.id,
     result: { action: "accept", content: { decision: "allow-session" } },
   });
+  await answered();
   assert.deepEqual(h.toServer.map((m) => m.id), [0, 2, 1]);
   // Same server, tool and arguments (in another key order): no second question.
   h.client(call(3, "send_email", { body: "hi", to: "a@b.c" }));
@@ -409,6 +414,7 @@ Deno.test("ProxySession asks a client that declared elicitation, forwards on acc
   h.client(call(4, "send_email", { to: "evil@x.y", body: "hi" }));
   const ask2 = h.toClient.filter((m) => m.method === "elicitation/create")[1]!;
   h.client({ jsonrpc: "2.0", id: ask2.id, result: { action: "decline" } });
+  await answered();
   assert.equal(h.toServer.length, 4);
   assert.match(JSON.stringify(h.toClient.at(-1)), /approval denied/);
   for (const id of [2, 1, 3]) h.server({ jsonrpc: "2.0", id, result: { content: [] } });
@@ -591,12 +597,13 @@ Deno.test("ProxySession with a lock denies a call to a tool the server has not l
   assert.deepEqual(h.toServer.map((m) => m.id), [2, 3]);
 });
 
-Deno.test("ProxySession falls back to the terminal when the client's elicitation fails, then to no channel", () => {
+Deno.test("ProxySession falls back to the terminal when the client's elicitation fails, then to no channel", async () => {
   const h = harness();
   h.client(initialize(true));
   h.client(call(1, "send_email", { to: "a@b.c" }));
   const ask = h.toClient.find((m) => m.method === "elicitation/create")!;
   h.client({ jsonrpc: "2.0", id: ask.id, error: { code: -32601, message: "elicitation not supported" } });
+  await answered();
   assert.equal(h.toServer.length, 1, "only initialize reached the server");
   assert.match(JSON.stringify(h.toClient.at(-1)), /approval required and no approval channel available/);
 });

@@ -1,6 +1,6 @@
 import { BUILTIN_REDACTORS, compileRedactor, loadRedactorPlugin, redactValue } from "../redact/mod.ts";
 import type { PolicyV1 } from "../policy/mod.ts";
-import type { RedactFn } from "./proxy_session.ts";
+import type { RedactFn } from "./trace_recorder.ts";
 
 /**
  * Builds the function the proxy uses to redact arguments, URLs and result summaries before they reach a

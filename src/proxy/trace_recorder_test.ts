@@ -1,0 +1,31 @@
+import assert from "node:assert/strict";
+import { MemoryTraceSink } from "../trace/mod.ts";
+import { ARG_STRING_CHARS, TraceRecorder } from "./trace_recorder.ts";
+
+Deno.test("TraceRecorder numbers decisions, redacts and clips what it writes, and writes only on flush", async () => {
+  const trace = new MemoryTraceSink();
+  const r = new TraceRecorder({
+    sessionId: "s",
+    server: "fs",
+    mode: "record",
+    trace,
+    redact: (v) => {
+      const s = JSON.stringify(v);
+      return s.includes("SECRET")
+        ? { value: JSON.parse(s.replaceAll("SECRET", "‹redacted›")), fired: [{ ruleId: "x", pointer: "/a" }] }
+        : { value: v, fired: [] };
+    },
+    clock: () => new Date(0),
+  });
+  assert.equal(r.nextDecisionId(), "s-1");
+  const ev = r.event("call");
+  ev.arguments = { a: "SECRET", long: "y".repeat(ARG_STRING_CHARS + 10) };
+  r.emit(ev);
+  assert.equal(trace.events.length, 0, "queued until flushed");
+  await Promise.resolve();
+  const [written] = trace.events;
+  assert.equal((written!.arguments as Record<string, string>).a, "‹redacted›");
+  assert.match((written!.arguments as Record<string, string>).long!, /…‹10 more characters›$/);
+  assert.deepEqual(written!.redactions, [{ ruleId: "x", pointer: "/a" }]);
+  assert.equal(written!.time, "1970-01-01T00:00:00.000Z");
+});
