@@ -31,8 +31,13 @@ export interface TraceRecorderOptions {
 export const SUMMARY_CHARS = 200;
 /** Characters of a traced argument string; the rest is replaced by a marker that counts them. */
 export const ARG_STRING_CHARS = 4096;
-/** Characters kept past a cut until redaction has run: longer than any secret the rules look for. */
-export const REDACT_MARGIN = 65_536;
+/**
+ * Characters kept past a cut until redaction has run, so a secret that straddles the cut is still seen whole:
+ * longer than any secret the built-in rules match (tokens are tens to hundreds of characters; a PEM block cut
+ * short still matches to the end of the text). Only what the trace keeps plus this margin is redacted, not
+ * 64 KiB past every cut (#20).
+ */
+export const REDACT_MARGIN = 4096;
 const CLIP_DEPTH = 64;
 const MORE_REGEXP = /…‹(\d+) more characters›$/;
 
@@ -165,7 +170,8 @@ export class TraceRecorder {
     if (ev.detail !== undefined) ev.detail = text(ev.detail, "#/detail");
     if (ev.decision) ev.decision = { ...ev.decision, reason: text(ev.decision.reason, "#/reason") };
     if (ev.result?.summary !== undefined) {
-      const t = text(ev.result.summary, "#/summary");
+      // Only the 200 characters kept (and the margin past them) are redacted, not 4 KiB of result text.
+      const t = this.#redactText(ev.result.summary, "#/summary", ev, SUMMARY_CHARS);
       ev.result.summary = t.length > SUMMARY_CHARS ? t.slice(0, SUMMARY_CHARS) + "…" : t;
     }
     // The denial quotes what the server was refused (a path, a host), taken from the result text.

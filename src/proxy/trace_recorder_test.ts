@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { MemoryTraceSink } from "../trace/mod.ts";
-import { ARG_STRING_CHARS, TraceRecorder } from "./trace_recorder.ts";
+import { ARG_STRING_CHARS, SUMMARY_CHARS, TraceRecorder } from "./trace_recorder.ts";
 
 Deno.test("TraceRecorder numbers decisions, redacts and clips what it writes, and writes only on flush", async () => {
   const trace = new MemoryTraceSink();
@@ -28,4 +28,30 @@ Deno.test("TraceRecorder numbers decisions, redacts and clips what it writes, an
   assert.match((written!.arguments as Record<string, string>).long!, /…‹10 more characters›$/);
   assert.deepEqual(written!.redactions, [{ ruleId: "x", pointer: "/a" }]);
   assert.equal(written!.time, "1970-01-01T00:00:00.000Z");
+});
+
+Deno.test("TraceRecorder redacts only what the trace keeps plus the margin, not the whole text", async () => {
+  let longest = 0;
+  const trace = new MemoryTraceSink();
+  const r = new TraceRecorder({
+    sessionId: "s",
+    server: "fs",
+    mode: "record",
+    trace,
+    redact: (v) => {
+      longest = Math.max(longest, JSON.stringify(v).length);
+      return { value: v, fired: [] };
+    },
+  });
+  const ev = r.event("result");
+  ev.result = { outcome: "ok", summary: r.summary("x".repeat(1_000_000)) };
+  r.emit(ev);
+  await Promise.resolve();
+  assert.ok(longest <= SUMMARY_CHARS + 4096 + 2, `redacted ${longest} characters`);
+  const call = r.event("call");
+  call.arguments = { a: "y".repeat(1_000_000) };
+  r.emit(call);
+  await Promise.resolve();
+  assert.ok(longest <= ARG_STRING_CHARS + 4096 + 64, `redacted ${longest} characters`);
+  assert.equal(trace.events[0]!.result!.summary, "x".repeat(SUMMARY_CHARS) + "…");
 });
