@@ -36,6 +36,9 @@ export function launcherPath(env: Record<string, string | undefined>): string | 
   return data ? join(data, "agentperms", "bin", "agentperms") : undefined;
 }
 
+/** The span queue the launcher gives Deno's exporter for `--otel` (Deno's default drops spans in bursts). */
+export const OTEL_QUEUE_SIZE = 65536;
+
 /**
  * The launcher script's text: pins the Deno binary and the CLI entry (a checkout's cli.ts or a bundle),
  * carries the environment the proxy needs when the client passes a short one, and says how to re-point it.
@@ -68,6 +71,18 @@ export function launcherScript(self: string[], env: Record<string, string | unde
     if (v === undefined || v === "") continue;
     lines.push(`[ -n "\${${k}:-}" ] || ${k}=${q(v)}; export ${k}`);
   }
+  // Deno's OpenTelemetry exporter starts only when OTEL_DENO is set before the process starts: `--otel`
+  // (before `--`, the server's own arguments are not ours) sets it here, with a batch queue large enough that
+  // no decision is dropped at 20k/s (the default queue dropped 16k of 20k spans in a burst here).
+  lines.push(
+    'for a in "$@"; do',
+    '  [ "$a" = "--" ] && break',
+    '  if [ "$a" = "--otel" ]; then',
+    '    [ -n "${OTEL_DENO:-}" ] || OTEL_DENO=true; export OTEL_DENO',
+    `    [ -n "\${OTEL_BSP_MAX_QUEUE_SIZE:-}" ] || OTEL_BSP_MAX_QUEUE_SIZE=${OTEL_QUEUE_SIZE}; export OTEL_BSP_MAX_QUEUE_SIZE`,
+    "  fi",
+    "done",
+  );
   lines.push(`exec ${self.map(q).join(" ")} "$@"`, "");
   return lines.join("\n");
 }
