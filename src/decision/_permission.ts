@@ -1,8 +1,8 @@
 import type { CanonicalCall } from "../canonical/mod.ts";
-import { isWithin } from "../canonical/mod.ts";
-import { type CompiledPolicy, type HostRule, pathRuleCovers } from "../policy/mod.ts";
+import type { CompiledPolicy, HostRule } from "../policy/mod.ts";
 import { GUARDS } from "./guards.ts";
 import { classifyAddress } from "./_address_class.ts";
+import { netGrant, pathGrant, unscopedGrant } from "./_grant_index.ts";
 import type { Decision, DecisionContext, PermissionGrant, PermissionGrants } from "./types.ts";
 
 const deny = (ruleIds: string[], reason: string): Decision => ({
@@ -37,11 +37,11 @@ export function decidePermission(
     for (const p of call.paths) {
       for (const form of p.forms) {
         const lower = form.toLowerCase();
-        const dp = server.deniedPaths.find((r) => pathRuleCovers(r, lower));
+        const dp = server.index.deniedPath(lower);
         if (dp) {
           return deny([dp.id], `${cap(kind)} of "${form}" is under denied path "${dp.entry}"`);
         }
-        const pat = server.deniedPatterns.find((r) => r.test(lower));
+        const pat = server.index.deniedPattern(lower);
         if (pat) {
           return deny([pat.id], `${cap(kind)} of "${form}" matches denied pattern "${pat.entry}"`);
         }
@@ -50,7 +50,8 @@ export function decidePermission(
   }
   if (server && kind === "net") {
     for (const u of call.urls) {
-      const dh = server.deniedHosts.find((r) => hostRuleMatches(r, u.host, u.port, u.ipv4));
+      const names = u.ipv4 === undefined ? [u.host] : [u.host, u.ipv4];
+      const dh = server.index.deniedHost(names, (r) => hostRuleMatches(r, u.host, u.port, u.ipv4));
       if (dh) return deny([dh.id], `Network access to "${u.host}" is in denied_hosts ("${dh.entry}")`);
     }
   }
@@ -65,7 +66,7 @@ export function decidePermission(
   if (list === undefined) {
     return deny([`sandbox/${kind}`], `${cap(kind)} access is never granted to contained servers`);
   }
-  const unscoped = list.find((g) => g.value === "*");
+  const unscoped = unscopedGrant(list);
   let hits: PermissionGrant[] | undefined;
   if (kind === "read" || kind === "write") {
     if (call.paths.length === 0) hits = unscoped ? [unscoped] : undefined;
@@ -73,7 +74,7 @@ export function decidePermission(
       hits = [];
       for (const p of call.paths) {
         for (const form of p.forms) {
-          const g = unscoped ?? list.find((x) => isWithin(form, x.value));
+          const g = unscoped ?? pathGrant(list, form);
           if (!g) {
             const via = form === p.forms[0] ? "" : ` (resolved from "${p.forms[0]}")`;
             return deny(
@@ -91,7 +92,7 @@ export function decidePermission(
       hits = [];
       for (const u of call.urls) {
         // An exact grant first: it may reach a local address, which an unscoped one never does.
-        const g = list.find((x) => x.value !== "*" && netGrantMatches(x.value, u.host, u.port)) ?? unscoped;
+        const g = netGrant(list, u.host, (v) => netGrantMatches(v, u.host, u.port)) ?? unscoped;
         if (!g) {
           return deny(
             ["sandbox/net"],
@@ -141,11 +142,11 @@ function judgeAddresses(
     return deny(["sandbox/net-unresolved"], `"${host}" resolves to no address, so it cannot be judged`);
   }
   const exact = hits.every((h) => h.value !== "*" && !h.value.includes("*"));
-  const denied = policy.servers.get(call.server)?.deniedHosts ?? [];
+  const index = policy.servers.get(call.server)?.index;
   const port = call.urls[0]?.port ?? "";
   for (const a of addresses) {
     // denied_hosts hold for the address dialled too, whatever name led there.
-    const dh = denied.find((r) => hostRuleMatches(r, a, port, a.includes(":") ? undefined : a));
+    const dh = index?.deniedHost([a], (r) => hostRuleMatches(r, a, port, a.includes(":") ? undefined : a));
     if (dh) return deny([dh.id], `"${host}" resolves to ${a}, which is in denied_hosts ("${dh.entry}")`);
     const cls = classifyAddress(a);
     if ((cls === "metadata" || cls === "link-local") && policy.guards["metadata-host"]) {

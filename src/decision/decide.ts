@@ -1,6 +1,6 @@
 import type { CanonicalCall } from "../canonical/mod.ts";
 import { foldToolName } from "../canonical/mod.ts";
-import { type CompiledPolicy, type CompiledServer, pathRuleCovers } from "../policy/mod.ts";
+import type { CompiledPolicy, CompiledServer } from "../policy/mod.ts";
 import { GUARDS } from "./guards.ts";
 import { decidePermission } from "./_permission.ts";
 import type { Decision, DecisionContext, Verdict } from "./types.ts";
@@ -153,7 +153,7 @@ function checkDenies(
   const tool = call.tool;
   if (tool !== undefined && call.method === "tools/call") {
     const folded = foldToolName(tool);
-    const hit = server.deniedTools.find((r) => r.folded === folded);
+    const hit = server.index.deniedTool(folded);
     if (hit) {
       const variant = hit.entry === tool ? "" : ` (a variant of "${hit.entry}")`;
       return verdictOf("deny", [hit.id], `Tool "${tool}"${variant} is in denied_tools of "${server.name}"`);
@@ -171,7 +171,7 @@ function checkDenies(
   const lowered = call.paths.map((p) => ({ p, forms: p.forms.map((f) => f.toLowerCase()) }));
   for (const { p, forms } of lowered) {
     for (let i = 0; i < forms.length; i++) {
-      const dp = server.deniedPaths.find((r) => pathRuleCovers(r, forms[i]!));
+      const dp = server.index.deniedPath(forms[i]!);
       if (dp) {
         return verdictOf(
           "deny",
@@ -183,7 +183,7 @@ function checkDenies(
   }
   for (const { p, forms } of lowered) {
     for (let i = 0; i < forms.length; i++) {
-      const pat = server.deniedPatterns.find((r) => r.test(forms[i]!));
+      const pat = server.index.deniedPattern(forms[i]!);
       if (pat) {
         return verdictOf(
           "deny",
@@ -195,10 +195,9 @@ function checkDenies(
   }
   for (const u of call.urls) {
     // Every address the name spells out is a host the name can resolve to (DNS rebinding): each may deny.
-    const dh = server.deniedHosts.find((r) =>
+    const dh = server.index.deniedHost(hostNames(u), (r) =>
       hostMatches(r, u.host, u.port, u.ipv4) ||
-      (u.embedded?.some((a) => hostMatches(r, a, u.port, undefined)) ?? false)
-    );
+      (u.embedded?.some((a) => hostMatches(r, a, u.port, undefined)) ?? false));
     if (dh) {
       return verdictOf("deny", [dh.id], `Host "${u.host}" in "${u.raw}" is in denied_hosts ("${dh.entry}")`);
     }
@@ -218,21 +217,11 @@ function checkApprovals(
   if (call.tool === undefined || call.method !== "tools/call") return undefined;
   const folded = foldToolName(call.tool);
   const joined = `${call.server}.${call.tool}`;
-  for (const a of policy.approvals) {
-    const match = a.server === undefined
-      ? a.folded === folded
-      : (a.server === call.server && a.folded === folded) || a.joined === joined;
-    if (match) {
-      const outside = checkScope(server, call, []);
-      if (outside) return outside;
-      return verdictOf(
-        "approve",
-        [a.id],
-        `"${call.server}.${call.tool}" requires human approval (${a.entry})`,
-      );
-    }
-  }
-  return undefined;
+  const a = policy.approvalIndex.first(call.server, folded, joined);
+  if (a === undefined) return undefined;
+  const outside = checkScope(server, call, []);
+  if (outside) return outside;
+  return verdictOf("approve", [a.id], `"${call.server}.${call.tool}" requires human approval (${a.entry})`);
 }
 
 function checkAllows(server: CompiledServer, call: CanonicalCall): Decision {
@@ -288,7 +277,7 @@ function checkScope(server: CompiledServer, call: CanonicalCall, ruleIds: string
     for (const p of call.paths) {
       if (p.denyOnly) continue; // a bare command word that may not be a file at all
       for (const form of p.forms) {
-        const ok = server.allowedPaths.find((r) => pathRuleCovers(r, form));
+        const ok = server.index.allowedPath(form);
         if (!ok) {
           return verdictOf(
             "deny",
@@ -302,7 +291,7 @@ function checkScope(server: CompiledServer, call: CanonicalCall, ruleIds: string
   }
   if (server.allowedHosts) {
     for (const u of call.urls) {
-      const ok = server.allowedHosts.find((r) => hostMatches(r, u.host, u.port, u.ipv4));
+      const ok = server.index.allowedHost(hostNames(u), (r) => hostMatches(r, u.host, u.port, u.ipv4));
       if (!ok) {
         return verdictOf(
           "deny",
@@ -324,6 +313,14 @@ function hostMatches(
 ): boolean {
   if (r.port !== undefined && r.port !== port) return false;
   return r.host(host) || (ipv4 !== undefined && r.host(ipv4));
+}
+
+/** Every name a URL's host rules are matched against: the host, its IPv4 reading and the addresses it spells. */
+function hostNames(u: CanonicalCall["urls"][number]): string[] {
+  const out = [u.host];
+  if (u.ipv4 !== undefined) out.push(u.ipv4);
+  if (u.embedded) out.push(...u.embedded);
+  return out;
 }
 
 function shown(form: string, raw: string): string {

@@ -25,7 +25,7 @@ Deno.test("decide() turns a throwing rule into a deny that lists the error", () 
   p.servers.get("fs")!.deniedPatterns[0]!.test = () => {
     throw new Error("boom");
   };
-  const d = decide(p, canonicalizeCall({ server: "fs", tool: "read", arguments: { path: "/x" } }, O));
+  const d = decide(p, canonicalizeCall({ server: "fs", tool: "read", arguments: { path: "/x.pem" } }, O));
   assert.equal(d.verdict, "deny");
   assert.deepEqual(d.ruleIds, ["internal/error"]);
   assert.deepEqual(d.errors, ["boom"]);

@@ -2,6 +2,12 @@
 import picomatch from "picomatch";
 import { foldToolName, isWithin, resolvePath } from "../canonical/mod.ts";
 import { GUARD_IDS, type GuardId, type PolicyV1, type SandboxV1 } from "./schema.ts";
+import {
+  type ApprovalIndex,
+  buildApprovalIndex,
+  buildServerIndex,
+  type ServerIndex,
+} from "./_server_index.ts";
 
 /** A compiled path rule (allowed_paths / denied_paths entry). */
 export interface PathRule {
@@ -13,6 +19,8 @@ export interface PathRule {
   roots: string[];
   /** Glob matcher over absolute paths, when the entry is a glob. */
   glob?: (p: string) => boolean;
+  /** For a glob: each base folder form, the glob it is matched with and that glob's matcher (for the index). */
+  globs?: Array<{ base: string; source: string; match: (p: string) => boolean }>;
 }
 
 /** A compiled basename/path pattern (denied_patterns). */
@@ -23,6 +31,13 @@ export interface PatternRule {
   entry: string;
   /** Matches an absolute, lowercased path. */
   test: (absLower: string) => boolean;
+  /**
+   * How the index finds it: `name` (the glob is matched against the file name), `path` (against the whole
+   * path), `never` (it cannot match).
+   */
+  mode: "name" | "path" | "never";
+  /** The glob the matcher was compiled from. */
+  glob: string;
 }
 
 /** A compiled host rule (allowed_hosts / denied_hosts). */
@@ -35,6 +50,8 @@ export interface HostRule {
   host: (h: string) => boolean;
   /** Port to match, or undefined for any. */
   port?: string;
+  /** The host glob, lowercased. */
+  pattern: string;
 }
 
 /** A tool-name rule (allowed/denied tools, approvals). */
@@ -73,6 +90,8 @@ export interface CompiledServer {
   denyElicitation: boolean;
   /** The sandbox block as written. */
   sandbox?: SandboxV1;
+  /** The rules compiled together: look-ups whose cost does not grow with the number of entries. */
+  index: ServerIndex;
 }
 
 /** An approval-list entry. */
@@ -97,6 +116,8 @@ export interface CompiledPolicy {
   approvals: ApprovalRule[];
   /** Which built-in guards are on. */
   guards: Record<GuardId, boolean>;
+  /** The approval list by server and tool. */
+  approvalIndex: ApprovalIndex;
 }
 
 /** Options for {@link compilePolicy}. */
@@ -130,7 +151,7 @@ export function compilePolicy(policy: PolicyV1, opts: CompileOptions): CompiledP
       list.map((entry, i) => compilePathRule(`${base}.${key}[${i}]`, entry, deny, resolveOpts));
     const hosts = (key: string, list: string[]): HostRule[] =>
       list.map((entry, i) => compileHostRule(`${base}.${key}[${i}]`, entry));
-    servers.set(name, {
+    const server: Omit<CompiledServer, "index"> = {
       name,
       allowedTools: s.allowed_tools
         ? new Map(tools("allowed_tools", s.allowed_tools).map((r) => [r.entry, r]))
@@ -147,7 +168,8 @@ export function compilePolicy(policy: PolicyV1, opts: CompileOptions): CompiledP
       denySampling: s.deny_sampling ?? false,
       denyElicitation: s.deny_elicitation ?? false,
       sandbox: s.sandbox,
-    });
+    };
+    servers.set(name, { ...server, index: buildServerIndex(server) });
   }
   const approvals = (policy.approvals?.require_human_approval ?? []).map((entry, i): ApprovalRule => {
     const id = `approvals.require_human_approval[${i}]`;
@@ -167,7 +189,15 @@ export function compilePolicy(policy: PolicyV1, opts: CompileOptions): CompiledP
     GuardId,
     boolean
   >;
-  return { source: policy, baseDir: opts.baseDir, constrained: servers.size > 0, servers, approvals, guards };
+  return {
+    source: policy,
+    baseDir: opts.baseDir,
+    constrained: servers.size > 0,
+    servers,
+    approvals,
+    guards,
+    approvalIndex: buildApprovalIndex(approvals),
+  };
 }
 
 function compilePathRule(
@@ -180,17 +210,18 @@ function compilePathRule(
   if (GLOB_CHARS_REGEXP.test(entry)) {
     const scan = picomatch.scan(entry.replaceAll("\\", "/"));
     const baseForms = resolvePath(scan.base === "" ? "." : scan.base, opts).forms.map(fold);
-    const matchers = baseForms.map((b) =>
-      picomatch(`${b === "/" ? "" : b}/${scan.glob}`, { dot: true, nocase: deny, posix: true })
-    );
+    const globs = baseForms.map((base) => {
+      const source = `${base === "/" ? "" : base}/${scan.glob}`;
+      return { base, source, match: picomatch(source, { dot: true, nocase: deny, posix: true }) };
+    });
     // A path is covered when it, or any ancestor, matches the glob.
     const glob = (p: string) => {
       for (let cur = p; cur.length > 0; cur = cur.slice(0, Math.max(0, cur.lastIndexOf("/")))) {
-        if (matchers.some((m) => m(cur))) return true;
+        if (globs.some((g) => g.match(cur))) return true;
       }
       return false;
     };
-    return { id, entry, roots: [], glob };
+    return { id, entry, roots: [], glob, globs };
   }
   return { id, entry, roots: resolvePath(entry, opts).forms.map(fold) };
 }
@@ -198,14 +229,15 @@ function compilePathRule(
 function compilePattern(id: string, entry: string): PatternRule {
   const pat = entry.trim().replaceAll("\\", "/");
   const opts = { dot: true, nocase: true, posix: true };
-  if (pat === "" || pat.endsWith("/")) return { id, entry, test: () => false };
+  if (pat === "" || pat.endsWith("/")) return { id, entry, test: () => false, mode: "never", glob: pat };
   if (!pat.includes("/")) {
     const m = picomatch(pat, opts);
-    return { id, entry, test: (abs) => m(abs.slice(abs.lastIndexOf("/") + 1)) };
+    return { id, entry, test: (abs) => m(abs.slice(abs.lastIndexOf("/") + 1)), mode: "name", glob: pat };
   }
   // A pattern with a separator matches a whole path (absolute) or any tail of it (relative, "./" ignored).
-  const m = picomatch(pat.startsWith("/") ? pat : `**/${pat.replace(/^(\.\/)+/, "")}`, opts);
-  return { id, entry, test: (abs) => m(abs) };
+  const glob = pat.startsWith("/") ? pat : `**/${pat.replace(/^(\.\/)+/, "")}`;
+  const m = picomatch(glob, opts);
+  return { id, entry, test: (abs) => m(abs), mode: "path", glob };
 }
 
 function compileHostRule(id: string, entry: string): HostRule {
@@ -218,7 +250,7 @@ function compileHostRule(id: string, entry: string): HostRule {
     port = m[2] === "*" ? undefined : m[2];
   }
   const hostMatch = picomatch(e, { dot: true, nocase: true });
-  return { id, entry, host: (h) => hostMatch(h), port };
+  return { id, entry, host: (h) => hostMatch(h), port, pattern: e };
 }
 
 /**
