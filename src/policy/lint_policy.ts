@@ -1,4 +1,4 @@
-import { foldToolName, isWithin, resolvePath } from "../canonical/mod.ts";
+import { foldToolName, resolvePath } from "../canonical/mod.ts";
 import type { PolicyV1 } from "./schema.ts";
 
 /** A lint warning with the YAML path it points at. */
@@ -46,10 +46,15 @@ export function lintPolicy(policy: PolicyV1): PolicyLint[] {
         });
       }
     });
-    const deniedPaths = (s.denied_paths ?? []).map((p) => resolvePath(p, lex).forms[0]!.toLowerCase());
+    // Denied folders by path: each allowed path looks up its own folders (O(depth)), not every denied one.
+    const deniedPaths = new Map<string, number>();
+    (s.denied_paths ?? []).forEach((p, i) => {
+      const d = resolvePath(p, lex).forms[0]!.toLowerCase();
+      if (!deniedPaths.has(d)) deniedPaths.set(d, i);
+    });
     (s.allowed_paths ?? []).forEach((p, i) => {
       const abs = resolvePath(p, lex).forms[0]!.toLowerCase();
-      const hit = deniedPaths.findIndex((d) => isWithin(abs, d));
+      const hit = firstDeniedAround(abs, deniedPaths);
       if (hit >= 0) {
         out.push({
           message: `allowed path "${p}" lies inside denied path "${s.denied_paths![hit]}"; the deny wins`,
@@ -72,13 +77,19 @@ export function lintPolicy(policy: PolicyV1): PolicyLint[] {
       });
     }
   }
+  const deniedTools = new Map<string, Set<string>>();
+  const deniedOn = (t: string) => {
+    let set = deniedTools.get(t);
+    if (!set) deniedTools.set(t, set = new Set((servers[t]?.denied_tools ?? []).map(foldToolName)));
+    return set;
+  };
   (policy.approvals?.require_human_approval ?? []).forEach((entry, i) => {
     const dot = entry.indexOf(".");
     const server = dot > 0 ? entry.slice(0, dot) : undefined;
     const tool = dot > 0 ? entry.slice(dot + 1) : entry;
     const targets = server !== undefined && server in servers ? [server] : server === undefined ? names : [];
     for (const t of targets) {
-      if ((servers[t]?.denied_tools ?? []).some((d) => foldToolName(d) === foldToolName(tool))) {
+      if (deniedOn(t).has(foldToolName(tool))) {
         out.push({
           message: `approval entry "${entry}" names a tool denied on "${t}"; it is denied, never asked`,
           path: ["approvals", "require_human_approval", i],
@@ -87,4 +98,16 @@ export function lintPolicy(policy: PolicyV1): PolicyLint[] {
     }
   });
   return out;
+}
+
+/** The lowest index of a denied folder holding `abs` (`isWithin` on every folder of the path), or -1. */
+function firstDeniedAround(abs: string, denied: Map<string, number>): number {
+  let best = denied.get("/") ?? Infinity;
+  const own = denied.get(abs);
+  if (own !== undefined && own < best) best = own;
+  for (let c = abs.indexOf("/", 1); c > 0; c = abs.indexOf("/", c + 1)) {
+    const d = denied.get(abs.slice(0, c));
+    if (d !== undefined && d < best) best = d;
+  }
+  return best === Infinity ? -1 : best;
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { parsePolicy } from "./parse_policy.ts";
+import { lintPolicy } from "./lint_policy.ts";
 
 const lint = (yaml: string) => parsePolicy(yaml, { file: "p.yaml" }).warnings.map((w) => w.message);
 
@@ -32,4 +33,25 @@ Deno.test("lintPolicy() is quiet on a clean policy", () => {
     lint("version: 1\nservers:\n  fs:\n    allowed_tools: [read]\n    allowed_paths: [./src]\n"),
     [],
   );
+});
+
+Deno.test("lintPolicy() names the first denied folder (policy order) around an allowed path, at any depth", () => {
+  const w = lintPolicy({
+    version: 1,
+    servers: { fs: { denied_paths: ["/x", "/a/b/c", "/a"], allowed_paths: ["/a/b/c/d", "/a/bc", "/y"] } },
+  });
+  assert.deepEqual(w.map((x) => [x.message, x.path]), [
+    ['allowed path "/a/b/c/d" lies inside denied path "/a/b/c"; the deny wins', [
+      "servers",
+      "fs",
+      "allowed_paths",
+      0,
+    ]],
+    ['allowed path "/a/bc" lies inside denied path "/a"; the deny wins', [
+      "servers",
+      "fs",
+      "allowed_paths",
+      1,
+    ]],
+  ]);
 });
