@@ -282,7 +282,7 @@ const WRITTEN_TEXT_KEYS = new Set([
 const ARGV_KEYS = new Set(["args", "argv", "arguments"]);
 
 const PATH_START_REGEXP =
-  /^(?:~(?:$|[\\/])|\/|\.{1,2}(?:$|[\\/])|\$HOME\b|\$\{HOME\}|%USERPROFILE%|%HOME%|[A-Za-z]:[\\/]|\\\\|file:)/i;
+  /^(?:~(?:$|[\\/\u2215\u2216])|\/|\.{1,2}(?:$|[\\/\u2215\u2216\u00a5\u20a9])|\$HOME\b|\$\{HOME\}|%USERPROFILE%|%HOME%|[A-Za-z]:[\\/\u2215\u2216\u00a5\u20a9]|\\\\|\\\?\?\\|[\u2215\u2216]|file:)/i;
 const MAILTO_REGEXP = /^[^\s@]+@[^\s@]+$/;
 const NAMED_MAILTO_REGEXP = /^[^<>]*<([^<>]+)>$/;
 /** Longer than any host a resolver accepts (253 characters, or an IDN's percent-encoded or Unicode form). */
@@ -632,6 +632,11 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
   } catch (e) {
     if (e instanceof TooLarge) call.malformed = e.message;
     else throw e;
+  }
+  // A path with a reading no rule can be checked against (a Windows device, a share on this machine): the
+  // call cannot be proven safe.
+  for (const p of call.paths) {
+    if (p.unproven !== undefined) call.unproven.push({ pointer: p.pointer, key: p.key, reason: p.unproven });
   }
   return call;
 }

@@ -1,4 +1,12 @@
 import { urlText } from "./resolve_url.ts";
+import {
+  foldWindowsCase,
+  isWindowsRoot,
+  isWindowsShaped,
+  UNC_OR_DRIVE_FORM_REGEXP,
+  windowsFolder,
+  windowsForms,
+} from "./windows_path.ts";
 /** How to resolve a path string the way the server (or the OS under it) would. */
 export interface ResolveOptions {
   /** Absolute directory relative paths are resolved against (the server's cwd). */
@@ -17,6 +25,13 @@ export interface ResolveOptions {
    * `/var/root` for root).
    */
   userHome?: (name: string) => string | undefined;
+  /**
+   * Read every value as Windows does (drive letters, UNC, `\\?\`, root-relative on the current drive, names
+   * compared case-insensitively) instead of adding Windows readings only to Windows-shaped values. Default:
+   * true when `cwd` or `home` is a Windows folder (`C:\…`, `\\server\share`). Set it when the policy is a
+   * Windows one but the platform judging it is not (see docs/policy.md, "Windows forms").
+   */
+  windows?: boolean;
 }
 
 /** A path argument after canonicalization. */
@@ -32,6 +47,11 @@ export interface ResolvedPath {
   /** True when the string held a NUL byte (always denied by the `nul-byte` guard). */
   nul: boolean;
   /**
+   * Set when a Windows reading names something no path stands for (`\\?\GLOBALROOT\Device\…`, a named share
+   * on this machine, another drive's current folder): a policy that limits paths cannot prove the call safe.
+   */
+  unproven?: string;
+  /**
    * Set when a `file:` URI cannot be read to a path with certainty (a WHATWG parser rejects it, so Node and
    * a Python server disagree on what it names): the `file-url` guard denies it.
    */
@@ -41,7 +61,7 @@ export interface ResolvedPath {
 const QUOTES_REGEXP = /^(["'`])(.*)\1$/s;
 const PCT_REGEXP = /%[0-9a-fA-F]{2}/;
 const DRIVE_REGEXP = /^([A-Za-z]):(?:\/|$)/;
-const NTFS_STREAM_REGEXP = /(?:::\$data)+$/i;
+const NTFS_STREAM_REGEXP = /(?:::\$[a-z_]+)+$/i;
 const TRAILING_DOTS_REGEXP = /[. ]+$/;
 
 /**
@@ -92,18 +112,42 @@ export function resolvePath(input: string, opts: ResolveOptions): ResolvedPath {
       readings.add(`/var/root${rest}`);
     }
   }
+  // Windows readings (class 8): every value on a Windows platform, a Windows-shaped one (a backslash, a drive,
+  // a device prefix, a best-fit separator) anywhere. They come after the POSIX forms, which stay first.
+  const windows = opts.windows ?? (isWindowsRoot(opts.cwd) || isWindowsRoot(opts.home));
+  const winCwd = windowsFolder(opts.cwd);
+  const winHome = windowsFolder(opts.home);
+  const winCtx = {
+    cwd: winCwd,
+    drive: /^\/([a-z]):/.exec(winCwd)?.[1],
+    expandHome: (p: string) => expandHome(p, winHome),
+  };
+  const winForms = new Set<string>();
+  let unproven: string | undefined;
   const forms = new Set<string>();
   for (const reading of readings) {
+    if (windows || isWindowsShaped(reading)) {
+      const w = windowsForms(reading, winCtx);
+      for (const f of w.forms) winForms.add(f);
+      unproven ??= w.unproven;
+      if (windows) continue; // a Windows server never reads a POSIX path
+    }
     const variants = new Set([reading.normalize("NFKC"), reading]);
     if (reading.includes("\\")) {
       for (const v of [...variants]) variants.add(v.replaceAll("\\", "/"));
+      // `C:\x` is read as `C:/x` is (a drive, never a name in the working folder), so a Windows allowlist can
+      // hold it.
+      if (WINDOWS_ROOTED_REGEXP.test(reading)) {
+        variants.delete(reading);
+        variants.delete(reading.normalize("NFKC"));
+      }
     }
     for (const v of variants) {
       const abs = toAbsolute(expandHome(v, opts.home), opts);
       // Windows and case-insensitive volumes drop trailing dots and spaces and `::$DATA`; POSIX opens the
       // literal name: both are judged.
-      const lexical = normalizeAbsolute(abs);
-      const literal = WINDOWS_TRIMMED_REGEXP.test(abs) ? normalizeLiteral(abs) : lexical;
+      const lexical = foldDrive(normalizeAbsolute(abs));
+      const literal = WINDOWS_TRIMMED_REGEXP.test(abs) ? foldDrive(normalizeLiteral(abs)) : lexical;
       forms.add(lexical);
       forms.add(literal);
       if (opts.realpath) {
@@ -119,9 +163,19 @@ export function resolvePath(input: string, opts: ResolveOptions): ResolvedPath {
       }
     }
   }
+  for (const f of winForms) forms.add(f);
   const out: ResolvedPath = { raw: input, forms: [...forms], nul };
   if (uncertain !== undefined) out.uncertain = uncertain;
+  if (unproven !== undefined) out.unproven = unproven;
   return out;
+}
+
+/** `C:\x`: a value on a drive (a POSIX reading of it is the one with `/`, as for `C:/x`). */
+const WINDOWS_ROOTED_REGEXP = /^[A-Za-z]:\\/;
+
+/** A drive form (`/C:/Users/X`) folded as Windows compares names; any other form as it is. */
+function foldDrive(p: string): string {
+  return UNC_OR_DRIVE_FORM_REGEXP.test(p) ? foldWindowsCase(p) : p;
 }
 
 /** A segment Windows would shorten: one ending in a dot or space (not `.`/`..`), or an NTFS stream. */
@@ -152,6 +206,8 @@ function fileUrlReadings(u: string): { paths: string[]; uncertain?: string } {
     const host = slash < 0 ? rest : rest.slice(0, slash);
     const path = slash < 0 ? "/" : rest.slice(slash);
     t = host === "" || host.toLowerCase() === "localhost" ? path : `//${host}${path}`;
+    // `file:////server/share`: Windows (and a WHATWG parser that keeps the empty host) reads a UNC path.
+    if (host === "" && /^\/\/[^/]/.test(path)) paths.add(`\\\\${path.slice(2)}`);
   }
   add(PCT_REGEXP.test(t) ? safeDecode(t) : t);
   // Python: the authority ends at / ? #; the path at ? or #.
@@ -168,7 +224,10 @@ function fileUrlReadings(u: string): { paths: string[]; uncertain?: string } {
     const url = new URL(u);
     const p = safeDecode(url.pathname);
     add(p);
-    if (url.hostname !== "") paths.add(`//${url.hostname}${p}`);
+    // A host, or a path that starts with `//` (`file:////server/share`), is a UNC path to Windows: written
+    // with a backslash so the Windows reading sees it.
+    if (url.hostname !== "") paths.add(`\\\\${url.hostname}${p}`);
+    else if (/^\/\/[^/]/.test(p)) paths.add(`\\\\${p.slice(2)}`);
   } catch {
     uncertain = `the file: URL ${JSON.stringify(u.slice(0, 80))} cannot be read by a WHATWG URL parser`;
   }
