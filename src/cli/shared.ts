@@ -16,6 +16,22 @@ export function printPolicyWarnings(io: Io, loaded: Pick<LoadedPolicy, "file" | 
 }
 
 /**
+ * Opens a file (or stdin for "-") as a stream of bytes.
+ * @param file a path, or "-" for stdin
+ * @param io the Io (cwd, stdin)
+ * @returns the bytes, in chunks
+ * @throws {AgentPermsError} io_failed when the file cannot be opened
+ */
+export async function openBytes(file: string, io: Io): Promise<ReadableStream<Uint8Array>> {
+  if (file === "-") return io.stdin();
+  try {
+    return (await Deno.open(resolve(io.cwd(), file))).readable;
+  } catch (e) {
+    throw new AgentPermsError("io_failed", `Cannot read "${file}": ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/**
  * Streams the lines of a file (or stdin for "-") without loading it whole.
  * @param file a path, or "-" for stdin
  * @param io the Io (cwd, stdin)
@@ -23,15 +39,7 @@ export function printPolicyWarnings(io: Io, loaded: Pick<LoadedPolicy, "file" | 
  * @throws {AgentPermsError} io_failed when the file cannot be opened
  */
 export async function* readLines(file: string, io: Io): AsyncGenerator<string> {
-  let stream: ReadableStream<Uint8Array>;
-  if (file === "-") stream = io.stdin();
-  else {
-    try {
-      stream = (await Deno.open(resolve(io.cwd(), file))).readable;
-    } catch (e) {
-      throw new AgentPermsError("io_failed", `Cannot read "${file}": ${(e as Error).message}`, { cause: e });
-    }
-  }
+  const stream = await openBytes(file, io);
   // When @types/node is in the program (tests import node:assert), its TextDecoderStream types clash with
   // Deno's; the cast keeps both type checks happy without changing behaviour.
   const decoder = new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>;

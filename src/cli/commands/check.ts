@@ -1,13 +1,14 @@
 import type { Command } from "commander";
 import { dirname, resolve } from "node:path";
-import { canonicalizeCall } from "../../canonical/mod.ts";
+import { callJudge, type CheckFormat, checkLines, noCounts, rememberDecisions } from "./_check_calls.ts";
 import { checkRealpath } from "./_check_fs_cache.ts";
-import { decide } from "../../decision/mod.ts";
+import { checkInPool } from "./_check_pool.ts";
 import { AgentPermsError } from "../../errors.ts";
 import { loadPolicy } from "../../policy/mod.ts";
 import { type CommandEnv, homeOf } from "../command_env.ts";
+import type { Io } from "../io.ts";
 import { EXIT } from "../exit_codes.ts";
-import { printPolicyWarnings, readLines } from "../shared.ts";
+import { openBytes, printPolicyWarnings, readLines } from "../shared.ts";
 import { parseJsonStrict } from "../../json/mod.ts";
 
 interface CheckOptions {
@@ -15,7 +16,29 @@ interface CheckOptions {
   call?: string;
   calls?: string;
   cwd?: string;
-  format: "text" | "json" | "jsonl";
+  format: CheckFormat;
+  jobs?: number;
+}
+
+/** A --calls file at least this large is judged by a pool of workers (one per core); smaller ones here. */
+const POOL_MIN_BYTES = 4 * 1024 * 1024;
+
+function defaultJobs(file: string, io: Io): number {
+  if (file === "-") return 1;
+  try {
+    if (Deno.statSync(resolve(io.cwd(), file)).size < POOL_MIN_BYTES) return 1;
+  } catch {
+    return 1; // readLines reports the error
+  }
+  return Math.min(navigator.hardwareConcurrency || 1, 8);
+}
+
+function parseJobs(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) {
+    throw new AgentPermsError("usage", `--jobs must be a whole number from 1 to 64, not "${value}"`);
+  }
+  return n;
 }
 
 /** `agentperms check`: decide calls offline with the same function the proxy uses. */
@@ -33,6 +56,11 @@ export function registerCheck(program: Command, env: CommandEnv): void {
       "directory relative paths in calls resolve against (default: the policy's directory)",
     )
     .option("--format <format>", "text, json or jsonl", "text")
+    .option(
+      "--jobs <n>",
+      "worker threads for --calls (default: one per core for a file of 4 MiB or more, else 1)",
+      parseJobs,
+    )
     .addHelpText(
       "after",
       `
@@ -55,21 +83,8 @@ Exit: 0 when every call is allowed, 1 when any is denied or needs approval (or a
       const loaded = await loadPolicy(opts.policy, { cwd: io.cwd(), home: homeOf(io) });
       if (opts.format === "text") printPolicyWarnings(io, loaded);
       const cwd = opts.cwd ? resolve(io.cwd(), opts.cwd) : dirname(loaded.file);
-      const copts = { cwd, home: homeOf(io), realpath: checkRealpath() };
-      const judge = (value: unknown) => {
-        const v = value as Record<string, unknown>;
-        if (v === null || typeof v !== "object" || Array.isArray(v) || typeof v.server !== "string") {
-          throw new Error('a call is a JSON object with at least "server" and "tool"');
-        }
-        const call = canonicalizeCall({
-          server: v.server,
-          method: typeof v.method === "string" ? v.method : undefined,
-          tool: typeof v.tool === "string" ? v.tool : undefined,
-          arguments: v.arguments,
-          params: v.params,
-        }, copts);
-        return decide(loaded.compiled, call);
-      };
+      const home = homeOf(io);
+      const judge = callJudge(loaded.compiled, { cwd, home, realpath: checkRealpath() });
       if (opts.call !== undefined) {
         const r = parseJsonStrict(opts.call);
         if (!r.ok && r.problem === "key") {
@@ -98,46 +113,38 @@ Exit: 0 when every call is allowed, 1 when any is denied or needs approval (or a
         env.setExit(d.verdict === "allow" ? EXIT.ok : EXIT.gate);
         return;
       }
-      let buf: string[] = [];
+      const jobs = opts.jobs ?? defaultJobs(opts.calls!, io);
+      let counts = noCounts();
       let lineNo = 0;
-      let notAllowed = 0;
-      const counts = { allow: 0, deny: 0, approve: 0, error: 0 };
-      const flush = () => {
-        if (buf.length) io.stdout(buf.join(""));
-        buf = [];
-      };
-      for await (const line of readLines(opts.calls!, io)) {
-        lineNo++;
-        if (line.trim() === "") continue;
-        let id: unknown = null;
-        let out: Record<string, unknown>;
-        try {
-          // Read as the live proxy reads a message: a call it would refuse is an error here too.
-          const r = parseJsonStrict(line);
-          if (!r.ok) throw new Error(r.error);
-          const v = r.value as { id?: unknown } | null;
-          id = v?.id ?? null;
-          const d = judge(v);
-          out = { id, verdict: d.verdict, ruleIds: d.ruleIds, reason: d.reason };
-          counts[d.verdict]++;
-          if (d.verdict !== "allow") notAllowed++;
-        } catch (e) {
-          counts.error++;
-          notAllowed++;
-          out = {
-            id,
-            verdict: "error",
-            line: lineNo,
-            ruleIds: [],
-            reason: `line ${lineNo}: ${(e as Error).message}`,
-          };
+      const judgeMany = rememberDecisions(judge);
+      if (jobs > 1) {
+        ({ counts, lines: lineNo } = await checkInPool(await openBytes(opts.calls!, io), {
+          workers: jobs - 1,
+          init: { policy: loaded.policy, baseDir: dirname(loaded.file), home, cwd, format: opts.format },
+          judgeHere: (lines, firstLine, c) =>
+            checkLines(judgeMany, lines, { firstLine, format: opts.format, counts: c }),
+          write: (text) => io.stdout(text),
+        }));
+      } else {
+        // One thread: lines are judged in batches and each batch's output is written at once.
+        let batch: string[] = [];
+        const flush = () => {
+          const out = checkLines(judgeMany, batch, {
+            firstLine: lineNo - batch.length + 1,
+            format: opts.format,
+            counts,
+          });
+          if (out) io.stdout(out);
+          batch = [];
+        };
+        for await (const line of readLines(opts.calls!, io)) {
+          lineNo++;
+          batch.push(line);
+          if (batch.length >= 2048) flush();
         }
-        if (opts.format === "text") {
-          buf.push(`${String(out.id ?? lineNo)}\t${String(out.verdict).toUpperCase()}\t${out.reason}\n`);
-        } else buf.push(JSON.stringify(out) + "\n");
-        if (buf.length >= 2048) flush();
+        flush();
       }
-      flush();
+      const notAllowed = counts.deny + counts.approve + counts.error;
       if (opts.format === "text") {
         io.stderr(
           `${lineNo} line(s): ${counts.allow} allowed, ${counts.deny} denied, ${counts.approve} need approval, ${counts.error} malformed\n`,
