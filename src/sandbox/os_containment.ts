@@ -5,11 +5,12 @@ import { type CompiledPolicy, compilePolicy } from "../policy/mod.ts";
 import type { TraceEventV1 } from "../trace/mod.ts";
 import type { OsSandboxSupport } from "./check_os_sandbox.ts";
 import { type EgressEvent, type EgressProxy, startEgressProxy } from "./egress_proxy.ts";
-import { type OsLaunchPlan, planOsLaunch } from "./os_launch.ts";
+import { ARGS_FILE_THRESHOLD, type OsLaunchPlan, planOsLaunch, withArgsFile } from "./os_launch.ts";
 import { permissionCall } from "./permission_call.ts";
 import { findOnPath, npxHashes, type RuntimeNeeds, runtimeNeeds } from "./runtime_needs.ts";
 import { splitPackageSpec } from "./parse_server_command.ts";
 import { fileTraceToEvents } from "./file_trace.ts";
+import { PathSet } from "./_path_set.ts";
 import { deriveProfile, type ProfileEntry, profileGrants, type SandboxProfile } from "./sandbox_profile.ts";
 
 /** Options for {@link startOsContainment}. */
@@ -149,7 +150,7 @@ export async function startOsContainment(
         return false;
       }).map((p) => own(p, "AgentPerms' own traces, state and launcher")),
     ];
-    const plan = planOsLaunch(profile, needs, {
+    let plan = planOsLaunch(profile, needs, {
       extraHide,
       readOnly: (opts.protect?.readOnly ?? []).map((p) => own(p, "the rules the server runs under")),
       bwrap: opts.support.bwrap!,
@@ -160,6 +161,15 @@ export async function startOsContainment(
       egress: egress.socket ? { socket: egress.socket } : { url: egress.url! },
       fileTrace: strace && log ? { strace, log } : undefined,
     });
+    // A large policy's file view goes to bwrap through a file (--args), never the command line.
+    const { start, end } = plan.bwrapOptions;
+    let optionBytes = 0;
+    for (let i = start; i < end; i++) optionBytes += plan.args[i]!.length + 1;
+    if (optionBytes > ARGS_FILE_THRESHOLD) {
+      const packed = withArgsFile(plan, `${opts.runDir}/bwrap.args`);
+      await Deno.writeFile(`${opts.runDir}/bwrap.args`, packed.data, { mode: 0o600 });
+      plan = packed.plan;
+    }
     const ignore = [...needs.read.map((e) => e.value), opts.runDir, needs.npmCache ?? "/nonexistent"];
     return {
       plan,
@@ -457,11 +467,16 @@ function findMasks(
   ].filter((v) => v !== "/");
   const judge = policy !== undefined && profile.hidePatterns.length > 0;
   const grants = profileGrants(profile);
-  const hidden = profile.hide.map((e) => e.value);
+  const hidden = new PathSet(profile.hide.map((e) => e.value));
   const out: ProfileEntry[] = [];
   const seenDirs = new Set<string>();
-  for (const root of [...new Set(roots)].sort((a, b) => a.length - b.length)) {
-    if (roots.some((r) => r !== root && root.startsWith(`${r}/`))) continue; // walked with its parent
+  const rootSet = new Set(roots);
+  for (const root of [...rootSet].sort((a, b) => a.length - b.length)) {
+    let parentListed = false; // walked with its parent
+    for (let c = root.indexOf("/", 1); c > 0 && !parentListed; c = root.indexOf("/", c + 1)) {
+      parentListed = rootSet.has(root.slice(0, c));
+    }
+    if (parentListed) continue;
     let budget = MASK_WALK_ENTRIES;
     const queue: Array<[string, number]> = [[root, 0]];
     while (queue.length > 0) {
@@ -496,7 +511,7 @@ function findMasks(
           }
         }
         if (!e.isDirectory || level >= MASK_WALK_DEPTH || WALK_SKIP.has(e.name)) continue;
-        if (hidden.some((h) => p === h || p.startsWith(`${h}/`))) continue;
+        if (hidden.holds(p)) continue;
         if (
           dir === home &&
           HOME_WALK_SKIP.some((x) => p === `${home}/${x}` || `${home}/${x}`.startsWith(`${p}/`))

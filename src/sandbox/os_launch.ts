@@ -1,5 +1,6 @@
 import { isWithin, normalizeAbsolute } from "../canonical/mod.ts";
 import { straceArgs } from "./file_trace.ts";
+import { PathSet } from "./_path_set.ts";
 import { REAL_RUNTIME_HOST, type RuntimeHost, type RuntimeNeeds } from "./runtime_needs.ts";
 import type { ProfileEntry, SandboxProfile } from "./sandbox_profile.ts";
 
@@ -39,6 +40,8 @@ export interface OsLaunchPlan {
   notes: string[];
   /** bwrap writes the sandboxed child's pid to this fd (signals are sent to it, not to bwrap). */
   sandboxInfoFd: 3;
+  /** Where bwrap's own options (the file view) lie in `args`: `[start, end)`, for {@link withArgsFile}. */
+  bwrapOptions: { start: number; end: number };
 }
 
 /** Options for {@link planOsLaunch}. */
@@ -201,6 +204,7 @@ export function planOsLaunch(
     }
     homeLayer(home, "", layer, host, ruleId, why);
   }
+  coalesceBinds(binds, host, notes);
   const sorted = [...layer.filter((m) => !binds.has(m.path)), ...binds.values()].sort((a, b) =>
     depth(a.path) - depth(b.path) ||
     (a.op === "tmpfs" ? -1 : b.op === "tmpfs" ? 1 : a.path.localeCompare(b.path))
@@ -212,14 +216,15 @@ export function planOsLaunch(
   // Files that run outside the sandbox later (shell start-up files, autostart entries, git hooks) stay
   // read-only even inside a writable grant: a write there is persistence, not work.
   const protectedRo: Mount[] = [];
+  const protectedPaths = new Set<string>();
   for (const m of sorted.filter((x) => x.op === "rw")) {
     const candidates = [
       ...HOME_STARTUP.map((r) => `${home}/${r}`).filter((p) => isWithin(p, m.path)),
       ...WORKSPACE_STARTUP.map((r) => `${m.path}/${r}`),
     ];
     for (const p of candidates) {
-      if (p === m.path || !exists(p) || host.kind(p) === "link") continue;
-      if (protectedRo.some((x) => x.path === p)) continue;
+      if (p === m.path || protectedPaths.has(p) || !exists(p) || host.kind(p) === "link") continue;
+      protectedPaths.add(p);
       protectedRo.push({
         op: "ro",
         path: p,
@@ -230,21 +235,22 @@ export function planOsLaunch(
   }
   for (const e of opts.readOnly ?? []) {
     const p = normalizeAbsolute(e.value);
-    if (!exists(p) || host.kind(p) === "link" || protectedRo.some((x) => x.path === p)) continue;
+    if (!exists(p) || host.kind(p) === "link" || protectedPaths.has(p)) continue;
     if (sorted.some((m) => m.op === "rw" && isWithin(p, m.path))) {
+      protectedPaths.add(p);
       protectedRo.push({ op: "ro", path: p, ruleId: e.ruleId, why: e.why });
     }
   }
   mounts.push(...protectedRo);
 
   // Hidden last: deny wins over every grant. Only what exists and is visible needs a mask.
-  const visible = (p: string) =>
-    record || sorted.some((m) => isWithin(p, m.path)) || SYSTEM.some((s) => isWithin(p, s));
-  const hidden = new Set<string>();
+  const shown = new PathSet([...sorted.map((m) => m.path), ...SYSTEM]);
+  const visible = (p: string) => record || shown.holds(p);
+  const hidden = new PathSet();
   const hide = (p: string, ruleId: string, why: string) => {
+    if (hidden.holds(p)) return; // already hidden with a folder around it
     const k = host.kind(p);
     if (k === undefined || k === "link" || !visible(p)) return;
-    if ([...hidden].some((h) => isWithin(p, h))) return; // already hidden with a folder around it
     if (SYSTEM.some((s) => isWithin(s, p))) {
       // Hiding /etc or /usr would stop every runtime; their secrets are hidden one by one instead.
       notes.push(
@@ -387,6 +393,7 @@ export function planOsLaunch(
       `exec "$@"`;
     exec = ["/bin/sh", "-c", script, "agentperms-sandbox", ...needs.argv];
   }
+  const optionsEnd = args.length;
   args.push("--", ...exec);
   // Record mode's strace runs outside the sandbox, around bwrap: its log is out of the server's reach, so
   // the server can neither forge what infer learns nor stop its tracer (bwrap's own set-up under /newroot
@@ -397,8 +404,10 @@ export function planOsLaunch(
       args: [...straceArgs(opts.fileTrace.strace, opts.fileTrace.log).slice(1), opts.bwrap, ...args],
     }
     : { command: opts.bwrap, args };
+  const start = traced.args.length - args.length;
   return {
     ...traced,
+    bwrapOptions: { start, end: start + optionsEnd },
     env,
     clearEnv: true,
     cwd: "/",
@@ -409,6 +418,101 @@ export function planOsLaunch(
     sandboxInfoFd: 3,
   };
 }
+
+/**
+ * Binds above which they are merged: bubblewrap takes at most 9,000 arguments in all (`--args` files
+ * included), three per bind, and the system folders, hidden places and the rest need their share.
+ */
+export const MAX_BINDS = 2_000;
+
+/**
+ * Keeps the number of binds under {@link MAX_BINDS} without showing more than the policy grants at start: a
+ * bind inside another of the same kind is dropped (it adds nothing), then a folder whose every entry is bound
+ * the same way is bound whole instead of entry by entry, deepest folders first. Entries made in such a folder
+ * after the start are visible too (said in a note); a policy that still needs more binds is refused by
+ * bwrap, with its own message.
+ */
+function coalesceBinds(binds: Map<string, Mount>, host: RuntimeHost, notes: string[]): void {
+  if (binds.size <= MAX_BINDS) return;
+  const before = binds.size;
+  // Nested binds of the same kind.
+  const outer = new Map<string, PathSet>([["ro", new PathSet()], ["rw", new PathSet()]]);
+  for (const m of [...binds.values()].sort((a, b) => a.path.length - b.path.length)) {
+    const set = outer.get(m.op)!;
+    if (m.path !== "/" && set.holds(m.path)) binds.delete(m.path);
+    else set.add(m.path);
+  }
+  // Folders whose every entry is bound the same way, deepest first, until under the limit.
+  let merged = 0;
+  for (let progress = true; binds.size > MAX_BINDS && progress;) {
+    progress = false;
+    const byParent = new Map<string, Mount[]>();
+    for (const m of binds.values()) {
+      const cut = m.path.lastIndexOf("/");
+      if (cut <= 0) continue;
+      const parent = m.path.slice(0, cut);
+      const l = byParent.get(parent);
+      if (l) l.push(m);
+      else byParent.set(parent, [m]);
+    }
+    const parents = [...byParent.keys()].sort((a, b) => depth(b) - depth(a));
+    for (const parent of parents) {
+      const kids = byParent.get(parent)!;
+      const op = kids[0]!.op;
+      if (kids.length < 2 || kids.some((k) => k.op !== op) || binds.has(parent)) continue;
+      const names = new Set(kids.map((k) => k.path.slice(parent.length + 1)));
+      const entries = host.list(parent);
+      if (entries.length !== names.size || entries.some((e) => !names.has(e))) continue;
+      for (const k of kids) binds.delete(k.path);
+      binds.set(parent, { ...kids[0]!, op, path: parent });
+      merged++;
+      progress = true;
+      if (binds.size <= MAX_BINDS) break;
+    }
+  }
+  notes.push(
+    `The policy grants ${before} separate paths, more than the sandbox can bind one by one (${MAX_BINDS}); ` +
+      `${
+        before - binds.size
+      } were merged into ${merged} folder(s) whose every entry is granted (entries made ` +
+      `there after the start are visible too)${
+        binds.size > MAX_BINDS ? `; ${binds.size} binds remain, which may exceed bubblewrap's limit` : ""
+      }`,
+  );
+}
+
+/** The fd bubblewrap reads its options from (`--args 4`); 0-2 are stdio and 3 is `--info-fd`. */
+export const ARGS_FD = 4;
+
+/**
+ * The same launch with bwrap's options read from a file instead of the command line, so no argument list
+ * grows with the policy (the kernel refuses a command line over ARG_MAX, and one argument over 128 KiB). A
+ * shell opens the file on fd 4 and execs the launcher (bwrap, or strace around it in record mode), which
+ * inherits the fd; bwrap reads it with `--args 4` and does not pass it on to the server.
+ * @param plan a launch from {@link planOsLaunch}
+ * @param file where the options will be written (a private folder: `data` must be written there, mode 0600,
+ *   before the launch starts)
+ * @returns the launch and the NUL-separated options to write
+ */
+export function withArgsFile(plan: OsLaunchPlan, file: string): { plan: OsLaunchPlan; data: Uint8Array } {
+  const { start, end } = plan.bwrapOptions;
+  const options = plan.args.slice(start, end);
+  const data = new TextEncoder().encode(options.map((o) => `${o}\0`).join(""));
+  const args = [
+    "-c",
+    `exec ${ARGS_FD}<"$0" || exit 126; exec "$@"`,
+    file,
+    plan.command,
+    ...plan.args.slice(0, start),
+    "--args",
+    String(ARGS_FD),
+    ...plan.args.slice(end),
+  ];
+  return { plan: { ...plan, command: "/bin/sh", args, bwrapOptions: { start: 0, end: 0 } }, data };
+}
+
+/** Bytes of bwrap options above which {@link withArgsFile} is used (well under ARG_MAX's 2 MiB with the env). */
+export const ARGS_FILE_THRESHOLD = 64 * 1024;
 
 /** Home files and folders whose content runs later outside any sandbox. */
 const HOME_STARTUP = [

@@ -4,6 +4,7 @@ import type { CompiledPolicy } from "../policy/mod.ts";
 import { DENO_RUNTIME_ENV } from "./deno_runtime_env.ts";
 import { parseServerCommand, type ServerEntry } from "./parse_server_command.ts";
 import { deriveProfile, hostGrant } from "./sandbox_profile.ts";
+import { PathSet } from "./_path_set.ts";
 
 /** How a server will be started: the exact command, its environment and what containment applies. */
 export interface LaunchPlan {
@@ -214,12 +215,16 @@ export function planLaunch(
 
   const known = entry.pkg ? KNOWN_SERVERS[entry.pkg] : undefined;
   const flags: FlagReason[] = [];
+  const added = new Set<string>();
   const add = (flag: string, value: string, ruleId: string, why: string) => {
     if (value.includes(",")) {
       notes.push(`"${value}" holds a comma, which Deno flags cannot express; it was left out of --${flag}`);
       return;
     }
-    if (!flags.some((f) => f.flag === flag && f.value === value)) flags.push({ flag, value, ruleId, why });
+    const key = `${flag}\u0000${value}`;
+    if (added.has(key)) return;
+    added.add(key);
+    flags.push({ flag, value, ruleId, why });
   };
   const serverPathOpts = { cwd: opts.cwd, home: opts.home, realpath: opts.realpath };
   const formsOf = (p: string) => resolvePath(p, serverPathOpts).forms;
@@ -264,9 +269,9 @@ export function planLaunch(
     }
   }
   // Deny flags: denied_paths always; the home's secret places where a read grant would reach them.
-  const reads = profile.read.map((e) => e.value);
+  const reads = new PathSet(profile.read.map((e) => e.value));
   for (const e of profile.hide) {
-    if (e.ruleId === "sandbox/secret-place" && !reads.some((r) => isWithin(e.value, r))) continue;
+    if (e.ruleId === "sandbox/secret-place" && !reads.holds(e.value)) continue;
     add("deny-read", e.value, e.ruleId, e.why);
     add("deny-write", e.value, e.ruleId, e.why);
   }
@@ -310,8 +315,10 @@ export function planLaunch(
   // Keep filesystem roots inside the read grants: a root outside them would make the server refuse to start.
   let serverArgs = entry.serverArgs;
   if (rootArgs.length > 0) {
-    const reads = flags.filter((f) => f.flag === "allow-read").map((f) => f.value);
-    const covered = (p: string) => reads.some((r) => r === "*" || isWithin(p, r));
+    const readFlags = flags.filter((f) => f.flag === "allow-read").map((f) => f.value);
+    const any = readFlags.includes("*");
+    const readSet = new PathSet(readFlags.filter((r) => r !== "*"));
+    const covered = (p: string) => any || readSet.holds(p);
     const out: string[] = [];
     for (const a of entry.serverArgs) {
       const r = rootArgs.find((x) => x.raw === a);
@@ -323,11 +330,20 @@ export function planLaunch(
         out.push(a);
         continue;
       }
-      const inside = pathGrants.map((g) => g.value).filter((g, i, all) =>
-        all.indexOf(g) === i && r.forms.some((f) => isWithin(g, f)) && covered(g)
+      const inside = [...new Set(pathGrants.map((g) => g.value))].filter((g) =>
+        r.forms.some((f) => isWithin(g, f)) && covered(g)
       );
-      // Prefer literal forms: a realpath duplicate of the same grant would list the folder twice.
-      const narrowed = inside.filter((g) => !inside.some((o) => o !== g && isWithin(g, o)));
+      // Prefer literal forms: a realpath duplicate of the same grant would list the folder twice. The
+      // outermost grants are kept (each checked against the shallower ones kept so far).
+      const outer = new PathSet();
+      const narrowed: string[] = [];
+      for (const g of [...inside].sort((a, b) => a.length - b.length)) {
+        if (outer.holds(g)) continue;
+        outer.add(g);
+        narrowed.push(g);
+      }
+      const order = new Map(inside.map((g, i) => [g, i]));
+      narrowed.sort((a, b) => order.get(a)! - order.get(b)!);
       if (narrowed.length > 0) {
         out.push(...dedupeRealpaths(narrowed, opts.realpath));
         notes.push(
@@ -426,11 +442,47 @@ function renderFlags(flags: FlagReason[]): string[] {
   ];
   const out: string[] = [];
   for (const flag of order) {
-    const vals = flags.filter((f) => f.flag === flag).map((f) => f.value);
+    let vals = flags.filter((f) => f.flag === flag).map((f) => f.value);
     if (vals.length === 0) continue;
-    out.push(vals.includes("*") ? `--${flag}` : `--${flag}=${vals.join(",")}`);
+    if (vals.includes("*")) {
+      out.push(`--${flag}`);
+      continue;
+    }
+    // A path below another path of the same flag adds nothing (Deno grants a folder and all below it): left
+    // out, so the flag holds the outermost folders only. Nothing is widened.
+    if (/^(?:allow|deny)-(?:read|write)$/.test(flag)) vals = outermost(vals);
+    // One argument may not exceed the kernel's MAX_ARG_STRLEN (128 KiB): Deno merges repeated flags, so a long
+    // list is split into several.
+    let chunk: string[] = [];
+    let size = 0;
+    for (const v of vals) {
+      const bytes = new TextEncoder().encode(v).length + 1;
+      if (chunk.length > 0 && size + bytes > FLAG_CHUNK_BYTES) {
+        out.push(`--${flag}=${chunk.join(",")}`);
+        chunk = [];
+        size = 0;
+      }
+      chunk.push(v);
+      size += bytes;
+    }
+    if (chunk.length > 0) out.push(`--${flag}=${chunk.join(",")}`);
   }
   return out;
+}
+
+/** Bytes of values per rendered flag, well under the kernel's 128 KiB limit on one argument. */
+const FLAG_CHUNK_BYTES = 64 * 1024;
+
+/** The paths no other path of the list holds, in their first order (one of two equal paths). */
+function outermost(paths: string[]): string[] {
+  const kept = new PathSet();
+  const keep = new Set<string>();
+  for (const p of [...new Set(paths)].sort((a, b) => a.length - b.length)) {
+    if (kept.holds(p)) continue;
+    kept.add(p);
+    keep.add(p);
+  }
+  return [...new Set(paths)].filter((p) => keep.has(p));
 }
 
 function grantsOf(flags: FlagReason[], denoDir: string): PermissionGrants {

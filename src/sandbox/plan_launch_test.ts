@@ -271,3 +271,31 @@ Deno.stdout.writeSync(new TextEncoder().encode(["read", "write", "net", "env", "
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("planLaunch() keeps every argument under the kernel's 128 KiB limit for 10,000 allowed paths", () => {
+  const paths = Array.from({ length: 10_000 }, (_, i) => `/w/repos/project-${i}/src/module-${i}`);
+  const p = compilePolicy(
+    { version: 1, servers: { fs: { allowed_paths: paths, allowed_tools: ["read"] } } },
+    {
+      baseDir: "/w",
+      home: "/home/u",
+    },
+  );
+  const plan = planLaunch(p, "fs", ["npx", "-y", FS, "/w/repos"], OPTS);
+  for (const a of plan.args) assert.ok(new TextEncoder().encode(a).length < 128 * 1024, `${a.length} bytes`);
+  const granted = plan.args.filter((a) => a.startsWith("--allow-read=")).flatMap((a) =>
+    a.slice(13).split(",")
+  );
+  const set = new Set(granted);
+  for (const x of paths) assert.ok(set.has(x), x); // split, not dropped
+  assert.ok(plan.args.filter((a) => a.startsWith("--allow-read=")).length > 1);
+});
+
+Deno.test("planLaunch() leaves out a read path another read path of the policy already holds", () => {
+  const p = policy(
+    "version: 1\nservers:\n  fs:\n    allowed_paths: [/w/a/b, /w/a, /w/c]\n    allowed_tools: [read]\n",
+  );
+  const plan = planLaunch(p, "fs", ["npx", "-y", FS, "/w/a"], OPTS);
+  assert.equal(flagOf(plan.args, "allow-read"), "--allow-read=/w/a,/w/c");
+  assert.ok(plan.flags.some((f) => f.flag === "allow-read" && f.value === "/w/a/b")); // still explained
+});

@@ -158,8 +158,25 @@ export function deriveProfile(
   const hidePatterns: ProfileEntry[] = [];
   const policyOpts = { cwd: policy?.baseDir ?? opts.cwd, home: opts.home, realpath: opts.realpath };
   const serverOpts = { cwd: opts.cwd, home: opts.home, realpath: opts.realpath };
+  // Each list's values, so a repeat is found by look-up (a policy may list thousands of paths).
+  const values = new Map<ProfileEntry[], Set<string>>();
+  const valuesOf = (list: ProfileEntry[]) => {
+    let set = values.get(list);
+    if (!set) values.set(list, set = new Set(list.map((e) => e.value)));
+    return set;
+  };
   const push = (list: ProfileEntry[], value: string, ruleId: string, why: string) => {
-    if (!list.some((e) => e.value === value)) list.push({ value, ruleId, why });
+    const set = valuesOf(list);
+    if (set.has(value)) return;
+    set.add(value);
+    list.push({ value, ruleId, why });
+  };
+  const drop = (list: ProfileEntry[], gone: Set<ProfileEntry>) => {
+    if (gone.size === 0) return;
+    const kept = list.filter((e) => !gone.has(e));
+    list.length = 0;
+    list.push(...kept);
+    values.delete(list);
   };
   const pushPaths = (
     list: ProfileEntry[],
@@ -229,12 +246,14 @@ export function deriveProfile(
   // Write: only where the policy lets the server write.
   if (sb?.write) {
     pushPaths(write, sb.write, "sandbox.write", "listed in the sandbox block");
-    for (const e of [...write]) {
+    const gone = new Set<ProfileEntry>();
+    for (const e of write) {
       if (isWithin(normalizeAbsolute(opts.home), e.value)) {
-        write.splice(write.indexOf(e), 1);
+        gone.add(e);
         notes.push(`"${e.value}" (${e.ruleId}) is not writable: a write grant never covers the whole home`);
       }
     }
+    drop(write, gone);
   } else if (opts.mode === "record") {
     const ws = normalizeAbsolute(opts.cwd);
     if (ws !== "/" && ws !== normalizeAbsolute(opts.home)) {
@@ -276,14 +295,16 @@ export function deriveProfile(
       sys: [],
     };
     for (const [kind, list] of [["read", read], ["write", write]] as const) {
-      for (const e of [...list]) {
+      const gone = new Set<ProfileEntry>();
+      for (const e of list) {
         const call = permissionCall(server, { permission: kind, value: e.value }, serverOpts);
         const d = decide(policy, call, { permissions: grants });
         if (d.verdict !== "allow") {
-          list.splice(list.indexOf(e), 1);
+          gone.add(e);
           notes.push(`Dropped ${kind} "${e.value}" (${e.ruleId}): ${d.reason}`);
         }
       }
+      drop(list, gone);
     }
   }
 
