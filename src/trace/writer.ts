@@ -30,8 +30,29 @@ export interface TraceSink {
   write(event: TraceEventV1): void;
   /** Writes what `write` queued, now (the proxy calls it before passing a message on). */
   flush?(): void;
+  /**
+   * Resolves once every line written so far is on the disk itself (fsync), not only in the file: true, or
+   * false when the fsync failed (told to `onError`). A sink without a disk resolves true at once.
+   */
+  durable?(): Promise<boolean>;
   /** Closes the sink. */
   close(): void;
+}
+
+/** Options for {@link TraceWriter.open}. */
+export interface TraceWriterOptions {
+  /** Told once when a write or an fsync fails (the proxy keeps serving). */
+  onError?: (message: string) => void;
+  /** The directory is the default one: set it to 0700 even when it exists. */
+  ownDir?: boolean;
+  /**
+   * "group" (default): after each batch is written, fsync the file, one fsync for every batch written while
+   * the previous one ran (group commit), off the event loop; {@link TraceWriter.durable} waits for it.
+   * "none": the lines go to the kernel only (they survive the process, not the machine).
+   */
+  sync?: "group" | "none";
+  /** The fsync to run (tests count calls). Default: `file.syncData()` (fdatasync). */
+  fsync?: (file: Deno.FsFile) => Promise<void>;
 }
 
 /**
@@ -39,6 +60,12 @@ export interface TraceSink {
  * written as whole lines, one `write` call per batch (the events of one turn of the event loop, or what the
  * proxy flushes before it passes a message on), so a killed process leaves at most a torn last line and
  * concurrent proxies never interleave inside a line.
+ *
+ * The write is synchronous and comes first (write-ahead: the proxy flushes before it passes a message on, so
+ * a call's line is in the file before the server sees the call, whatever happens to the proxy). Surviving
+ * the machine takes an fsync, which costs milliseconds: it runs off the event loop, and one fsync covers
+ * every batch written while the previous fsync ran (group commit: a burst of 64 calls costs one or two
+ * fsyncs, not 64). Whoever must not go on before a line is on the disk awaits {@link TraceWriter.durable}.
  */
 export class TraceWriter implements TraceSink {
   /** The file being written. */
@@ -50,11 +77,29 @@ export class TraceWriter implements TraceSink {
   #failed = false;
   #queue: TraceEventV1[] = [];
   #scheduled = false;
+  #fsync: ((file: Deno.FsFile) => Promise<void>) | undefined;
+  /** Batches written so far, and how many of them an fsync has covered. */
+  #written = 0;
+  #synced = 0;
+  /** The fsync running now and the batches it covers. */
+  #syncing: Promise<boolean> | undefined;
+  #syncingCovers = 0;
+  /** Waiters for the fsync after the running one (they wrote after it started). */
+  #next: { promise: Promise<boolean>; resolve: (ok: boolean | Promise<boolean>) => void } | undefined;
+  #syncFailed = false;
+  /** fsyncs started, for tests and benches. */
+  fsyncs = 0;
 
-  private constructor(path: string, file: Deno.FsFile, onError: (message: string) => void) {
+  private constructor(
+    path: string,
+    file: Deno.FsFile,
+    onError: (message: string) => void,
+    fsync: ((file: Deno.FsFile) => Promise<void>) | undefined,
+  ) {
     this.path = path;
     this.#file = file;
     this.#onError = onError;
+    this.#fsync = fsync;
   }
 
   /**
@@ -62,16 +107,11 @@ export class TraceWriter implements TraceSink {
    * its mode (it may be the user's, given with `--trace-dir`) unless `ownDir` says it is AgentPerms' own.
    * @param dir the trace directory
    * @param name the file name (e.g. `<time>-<server>-<session>.jsonl`)
-   * @param opts `onError` is told once when a write fails (the proxy keeps serving); `ownDir`: the directory
-   * is the default one, set it to 0700 even when it exists
+   * @param opts see {@link TraceWriterOptions}
    * @returns the writer
    * @throws {AgentPermsError} io_failed when the directory or file cannot be created
    */
-  static open(
-    dir: string,
-    name: string,
-    opts: { onError?: (message: string) => void; ownDir?: boolean } = {},
-  ): TraceWriter {
+  static open(dir: string, name: string, opts: TraceWriterOptions = {}): TraceWriter {
     const path = join(dir, name);
     try {
       Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -79,7 +119,8 @@ export class TraceWriter implements TraceSink {
       const file = Deno.openSync(path, { append: true, create: true, mode: 0o600 });
       // mode applies only when the file is created; enforce it for an existing file too.
       if (Deno.build.os !== "windows") Deno.chmodSync(path, 0o600);
-      return new TraceWriter(path, file, opts.onError ?? (() => {}));
+      const fsync = opts.sync === "none" ? undefined : opts.fsync ?? ((f: Deno.FsFile) => f.syncData());
+      return new TraceWriter(path, file, opts.onError ?? (() => {}), fsync);
     } catch (e) {
       throw new AgentPermsError("io_failed", `Cannot open trace file "${path}": ${(e as Error).message}`, {
         cause: e,
@@ -129,7 +170,64 @@ export class TraceWriter implements TraceSink {
     } catch (e) {
       if (!this.#failed) this.#onError(`cannot write trace "${this.path}": ${(e as Error).message}`);
       this.#failed = true;
+      return;
     }
+    this.#written++;
+    // Start the fsync now (or join the next one); whoever needs it on the disk awaits durable().
+    if (this.#fsync) void this.durable();
+  }
+
+  /**
+   * Waits until every line written so far is on the disk (group commit): joins the running fsync when it
+   * was started after the last write, else the one that starts when the running one ends, shared by every
+   * writer that arrives meanwhile. Never rejects.
+   * @returns true once on the disk (or when nothing needs to be); false when an fsync failed or the writer
+   * does not sync (`sync: "none"`) and lines were written
+   */
+  durable(): Promise<boolean> {
+    const target = this.#written;
+    if (target <= this.#synced) return Promise.resolve(true);
+    if (!this.#fsync || !this.#file) return Promise.resolve(false);
+    if (this.#syncing) {
+      if (this.#syncingCovers >= target) return this.#syncing;
+      if (!this.#next) {
+        let resolve!: (ok: boolean | Promise<boolean>) => void;
+        const promise = new Promise<boolean>((r) => (resolve = r));
+        this.#next = { promise, resolve };
+      }
+      return this.#next.promise;
+    }
+    return this.#startSync();
+  }
+
+  #startSync(): Promise<boolean> {
+    const file = this.#file;
+    const fsync = this.#fsync;
+    const covers = this.#written;
+    if (!file || !fsync) return Promise.resolve(false);
+    this.#syncingCovers = covers;
+    this.fsyncs++;
+    const run = (async () => {
+      try {
+        await fsync(file);
+        this.#synced = Math.max(this.#synced, covers);
+        return true;
+      } catch (e) {
+        if (this.#file && !this.#syncFailed) {
+          this.#onError(`cannot fsync trace "${this.path}": ${(e as Error).message}`);
+        }
+        this.#syncFailed = true;
+        return false;
+      }
+    })();
+    this.#syncing = run.then((ok) => {
+      this.#syncing = undefined;
+      const next = this.#next;
+      this.#next = undefined;
+      if (next) next.resolve(this.#startSync());
+      return ok;
+    });
+    return this.#syncing;
   }
 
   /**
@@ -146,9 +244,21 @@ export class TraceWriter implements TraceSink {
     return this.#buf.subarray(0, written);
   }
 
-  /** @inheritdoc */
+  /** Writes what is queued, fsyncs it (synchronously: the process is ending) and closes the file. */
   close(): void {
     this.flush();
+    if (this.#fsync && this.#file && this.#written > this.#synced) {
+      try {
+        this.#file.syncDataSync();
+        this.#synced = this.#written;
+      } catch (e) {
+        if (!this.#syncFailed) this.#onError(`cannot fsync trace "${this.path}": ${(e as Error).message}`);
+        this.#syncFailed = true;
+      }
+    }
+    const next = this.#next;
+    this.#next = undefined;
+    next?.resolve(!this.#syncFailed);
     try {
       this.#file?.close();
     } catch {
@@ -168,6 +278,10 @@ export class MemoryTraceSink implements TraceSink {
   /** @inheritdoc */
   write(event: TraceEventV1): void {
     this.events.push(structuredClone(event));
+  }
+  /** @inheritdoc */
+  durable(): Promise<boolean> {
+    return Promise.resolve(true);
   }
   /** @inheritdoc */
   close(): void {}

@@ -94,3 +94,100 @@ Deno.test("TraceWriter writes each batch exactly, through its kept buffer and pa
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+const call = (i: number): TraceEventV1 => ({
+  v: 1,
+  kind: "call",
+  time: "2026-01-01T00:00:00.000Z",
+  sessionId: "s",
+  server: "demo",
+  mode: "enforce",
+  direction: "client",
+  method: "tools/call",
+  tool: "read",
+  arguments: { path: `/w/f${i}` },
+  decision: { verdict: "allow", ruleIds: ["r"], reason: "ok" },
+  forwarded: true,
+});
+
+Deno.test("TraceWriter.durable(): 100 appends during one fsync share the next one (group commit)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const gates: (() => void)[] = [];
+    const w = TraceWriter.open(dir, "t.jsonl", {
+      fsync: () => new Promise<void>((r) => gates.push(r)),
+    });
+    const resolved: boolean[] = [];
+    const waits: Promise<boolean>[] = [];
+    for (let i = 0; i < 100; i++) {
+      w.write(call(i));
+      w.flush();
+      waits.push(w.durable().then((ok) => (resolved[i] = ok)));
+    }
+    assert.equal(w.fsyncs, 1); // the first batch's fsync runs; the other 99 wait for the next
+    gates[0]!();
+    await new Promise((r) => setTimeout(r, 0));
+    assert.equal(resolved[0], true);
+    // Written after the first fsync started: not on the disk until the second one ends.
+    assert.equal(resolved.filter(Boolean).length, 1);
+    assert.equal(w.fsyncs, 2);
+    gates[1]!();
+    await Promise.all(waits);
+    assert.equal(resolved.filter(Boolean).length, 100);
+    assert.equal(w.fsyncs, 2);
+    assert.equal(await w.durable(), true); // nothing new written: no fsync
+    assert.equal(w.fsyncs, 2);
+    w.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("TraceWriter: a call's line is in the file when flushed and on the disk before its forward completes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    let syncedBytes = 0;
+    const w = TraceWriter.open(dir, "t.jsonl", {
+      // A real fdatasync; what it covers is what the file held when it started.
+      fsync: async (f) => {
+        const size = (await f.stat()).size;
+        await f.syncData();
+        syncedBytes = Math.max(syncedBytes, size);
+      },
+    });
+    const forwarded: number[] = [];
+    // What a proxy that waits for the disk does with each call: write-ahead, then fsync, then forward.
+    const forward = async (i: number) => {
+      await new Promise((r) => setTimeout(r, i % 5)); // calls arrive over a few turns of the event loop
+      w.write(call(i));
+      w.flush();
+      const text = await Deno.readTextFile(w.path);
+      const end = text.indexOf(`/w/f${i}"`);
+      assert.ok(end > 0, `call ${i} is in the file before it is forwarded`);
+      assert.equal(await w.durable(), true);
+      assert.ok(syncedBytes > end, `call ${i} is on the disk before it is forwarded`);
+      forwarded.push(i);
+    };
+    await Promise.all(Array.from({ length: 50 }, (_, i) => forward(i)));
+    assert.equal(forwarded.length, 50);
+    assert.ok(w.fsyncs < 25, `50 calls took ${w.fsyncs} fsyncs`);
+    w.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("TraceWriter with sync none never fsyncs, and says so", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    let n = 0;
+    const w = TraceWriter.open(dir, "t.jsonl", { sync: "none", fsync: () => Promise.resolve(void n++) });
+    w.write(call(1));
+    w.flush();
+    assert.equal(await w.durable(), false);
+    w.close();
+    assert.equal(n, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
