@@ -591,6 +591,24 @@ const placement: Attack[] = inClass(7, [
 export const READING_KNOWN_GAPS: readonly Attack[] = Object.freeze([
   attack(
     5,
+    "gap.quoted-space-word-climbs",
+    "A relative word with a quoted space climbs out with '..'",
+    runCommand(
+      "mkdir -p 'a b' && cat 'a b/../../../../../../../../etc/passwd'",
+    ),
+    { severity: "critical" },
+  ),
+  attack(
+    5,
+    "gap.escaped-space-word-denylist",
+    "An escaped space hides a relative word from the denylist",
+    shellRun(
+      "mkdir -p a\\ b && cat a\\ b/../../../../../../../../etc/shadow",
+    ),
+    { severity: "critical" },
+  ),
+  attack(
+    5,
     "gap.stdin-to-sh",
     "A command decoded at run time and piped into sh",
     runCommand(
