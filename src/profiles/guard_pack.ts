@@ -1,0 +1,301 @@
+import { z } from "zod";
+import { AgentPermsError } from "../errors.ts";
+import { formatIssues, type PackIssue } from "../plugins/mod.ts";
+import { compileSafeRegex, type SafeRegex } from "../regex/mod.ts";
+import { globToRegExp } from "./extract_scopes.ts";
+
+/** Guard pack API versions this AgentPerms understands. */
+export const GUARD_PACK_API_VERSIONS: readonly number[] = [1];
+
+/** Deepest argument nesting and most string values a guard pack reads; past them the call is a hit. */
+export const GUARD_LIMITS = { depth: 64, strings: 10_000 } as const;
+
+const ID_REGEXP = /^[a-z0-9][a-z0-9.-]*$/;
+const idSchema = z.string().regex(ID_REGEXP, {
+  error: "ids are kebab-case: lowercase letters, digits, '.', '-'",
+});
+
+/** One guard: a dangerous argument name, or a dangerous value (an RE2 pattern), on some tools or all. */
+export interface Guard {
+  /** Kebab-case, unique in the pack; rule ids are `<pack>/<guard>`. */
+  id: string;
+  /** How bad a call that hits it is. */
+  severity: "low" | "medium" | "high" | "critical";
+  /** Why it is dangerous, one sentence a user can act on. */
+  description: string;
+  /** CVEs, advisories, write-ups. */
+  references?: string[];
+  /** Tool name globs it applies to (`kubectl_*`); all tools when absent. */
+  tools?: string[];
+  /**
+   * Argument names (any depth, case-insensitive globs). Alone: a hit when such an argument holds anything
+   * but null, false, "" or an empty object/array. With `pattern`: only these arguments' values are tested.
+   */
+  keys?: string[];
+  /**
+   * An RE2 pattern (linear time), case-insensitive, tested on every string value and on every array of
+   * strings joined with spaces (so `["-c", "core.sshCommand=x"]` is seen as one command line).
+   */
+  pattern?: string;
+}
+
+/** A guard pack: the default export of a `guards/*.ts` module. */
+export interface GuardPackDescriptor {
+  /** Pack API version; only 1 exists. */
+  apiVersion: 1;
+  /** Kebab-case pack id. */
+  id: string;
+  /** The pack's own version. */
+  version: string;
+  /** One line on what the pack covers. */
+  description: string;
+  /** The guards. */
+  guards: Guard[];
+  /** Calls that must hit the named guard, and calls that must hit none; checked on every load. */
+  samples: {
+    hit: { tool: string; args: Record<string, unknown>; guard: string }[];
+    miss: { tool: string; args: Record<string, unknown> }[];
+  };
+}
+
+/** One guard a call hit. */
+export interface GuardHit {
+  /** Rule id `<pack>/<guard>` (`dangerous-arguments/git-upload-pack`). */
+  ruleId: string;
+  /** The guard's severity. */
+  severity: Guard["severity"];
+  /** JSON pointer of the argument that hit. */
+  at: string;
+  /** The guard's description, for the decision's reason. */
+  description: string;
+}
+
+const call = z.strictObject({ tool: z.string().min(1), args: z.record(z.string(), z.unknown()) });
+/** The zod schema of a guard pack descriptor. */
+export const GuardPackSchema = z.strictObject({
+  apiVersion: z.literal(1),
+  id: idSchema,
+  version: z.string().min(1),
+  description: z.string(),
+  guards: z.array(z.strictObject({
+    id: idSchema,
+    severity: z.enum(["low", "medium", "high", "critical"]),
+    description: z.string().min(1),
+    references: z.array(z.string()).optional(),
+    tools: z.array(z.string().min(1)).optional(),
+    keys: z.array(z.string().min(1)).optional(),
+    pattern: z.string().min(1).optional(),
+  })).min(1),
+  samples: z.strictObject({
+    hit: z.array(call.extend({ guard: z.string().min(1) })).min(1),
+    miss: z.array(call).min(1),
+  }),
+});
+
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _packShape: Same<z.input<typeof GuardPackSchema>, GuardPackDescriptor> = true;
+
+interface CompiledGuard {
+  guard: Guard;
+  tools?: RegExp[];
+  keys?: RegExp[];
+  pattern?: SafeRegex;
+}
+// Compiled once per descriptor object; descriptors are data and never change after definition.
+const COMPILED = new WeakMap<GuardPackDescriptor, CompiledGuard[]>();
+
+function compile(pack: GuardPackDescriptor, issues?: PackIssue[]): CompiledGuard[] {
+  const cached = COMPILED.get(pack);
+  if (cached) return cached;
+  const out = pack.guards.map((guard, i) => {
+    const c: CompiledGuard = { guard };
+    if (guard.tools) c.tools = guard.tools.map((t) => globToRegExp(t.toLowerCase()));
+    if (guard.keys) c.keys = guard.keys.map((k) => globToRegExp(k.toLowerCase()));
+    if (guard.pattern !== undefined) {
+      const re = compileSafeRegex(guard.pattern, { caseInsensitive: true });
+      if (re.ok) c.pattern = re;
+      else {
+        const issue = { path: `guards.${i}.pattern`, message: re.error };
+        if (issues) issues.push(issue);
+        else {throw new AgentPermsError(
+            "plugin_invalid",
+            `Invalid guard pack "${pack.id}": ${formatIssues([issue])}`,
+          );}
+      }
+    }
+    if (!guard.keys && guard.pattern === undefined) {
+      const issue = { path: `guards.${i}`, message: "a guard needs keys, a pattern, or both" };
+      if (issues) issues.push(issue);
+      else {throw new AgentPermsError(
+          "plugin_invalid",
+          `Invalid guard pack "${pack.id}": ${formatIssues([issue])}`,
+        );}
+    }
+    return c;
+  });
+  if (!issues || issues.length === 0) COMPILED.set(pack, out);
+  return out;
+}
+
+/**
+ * Validates an unknown value as a guard pack: the schema, a supported `apiVersion`, unique guard ids,
+ * linear-time patterns, and the samples (each `hit` hits its guard, each `miss` hits none).
+ * @param value a descriptor
+ * @returns the issues found; empty when valid
+ */
+export function validateGuardPack(value: unknown): PackIssue[] {
+  const v = value as { apiVersion?: unknown } | null;
+  if (
+    v !== null && typeof v === "object" && "apiVersion" in v &&
+    !GUARD_PACK_API_VERSIONS.includes(v.apiVersion as number)
+  ) {
+    return [{
+      path: "apiVersion",
+      message: `unsupported apiVersion ${JSON.stringify(v.apiVersion)}: this AgentPerms reads apiVersion ${
+        GUARD_PACK_API_VERSIONS.join(", ")
+      }`,
+    }];
+  }
+  const r = GuardPackSchema.safeParse(value);
+  if (!r.success) {
+    return r.error.issues.map((i) => ({
+      path: i.path.map(String).join("."),
+      message: i.code === "unrecognized_keys" ? `unknown key(s) ${i.keys.map((k) => `"${k}"`).join(", ")}` : i
+        .message,
+    }));
+  }
+  const pack = value as GuardPackDescriptor;
+  const issues: PackIssue[] = [];
+  const seen = new Set<string>();
+  pack.guards.forEach((g, i) => {
+    if (seen.has(g.id)) issues.push({ path: `guards.${i}.id`, message: `duplicate guard id "${g.id}"` });
+    seen.add(g.id);
+  });
+  compile(pack, issues);
+  if (issues.length > 0) return issues;
+  pack.samples.hit.forEach((s, i) => {
+    const hits = matchGuards(pack, s.tool, s.args).map((h) => h.ruleId);
+    if (!seen.has(s.guard)) issues.push({ path: `samples.hit.${i}.guard`, message: `no guard "${s.guard}"` });
+    else if (!hits.includes(`${pack.id}/${s.guard}`)) {
+      issues.push({
+        path: `samples.hit.${i}`,
+        message: `does not hit "${s.guard}" (hits: ${hits.join(", ") || "none"})`,
+      });
+    }
+  });
+  pack.samples.miss.forEach((s, i) => {
+    const hits = matchGuards(pack, s.tool, s.args).map((h) => h.ruleId);
+    if (hits.length > 0) issues.push({ path: `samples.miss.${i}`, message: `hits ${hits.join(", ")}` });
+  });
+  return issues;
+}
+
+/**
+ * Declares a guard pack. Validates it at once (schema, patterns, samples).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defineGuardPack, matchGuards } from "./guard_pack.ts";
+ * const pack = defineGuardPack({
+ *   apiVersion: 1, id: "demo", version: "1.0.0", description: "demo",
+ *   guards: [{ id: "upload-pack", severity: "critical", description: "runs a program", pattern: "--upload-pack" }],
+ *   samples: { hit: [{ tool: "git_clone", args: { url: "--upload-pack=sh" }, guard: "upload-pack" }],
+ *              miss: [{ tool: "git_clone", args: { url: "https://x.test/r.git" } }] },
+ * });
+ * assert.equal(matchGuards(pack, "git_clone", { url: "--upload-pack=sh" })[0]?.ruleId, "demo/upload-pack");
+ * ```
+ * @param d the descriptor
+ * @returns the same descriptor
+ * @throws {AgentPermsError} `plugin_invalid` when the descriptor is invalid or a sample fails
+ */
+export function defineGuardPack(d: GuardPackDescriptor): GuardPackDescriptor {
+  const issues = validateGuardPack(d);
+  if (issues.length > 0) {
+    throw new AgentPermsError(
+      "plugin_invalid",
+      `Invalid guard pack "${(d as { id?: unknown })?.id ?? "?"}": ${formatIssues(issues)}`,
+    );
+  }
+  return d;
+}
+
+interface Leaf {
+  at: string;
+  key: string;
+  value: unknown;
+}
+
+/**
+ * Judges one call against a guard pack. Pure. Arguments nested deeper than `GUARD_LIMITS.depth` or holding
+ * more than `GUARD_LIMITS.strings` strings hit `<pack>/too-large` (fail closed: they were not all read).
+ * @param pack a guard pack
+ * @param tool the tool called
+ * @param args its arguments
+ * @returns every guard hit, one per guard and argument
+ */
+export function matchGuards(pack: GuardPackDescriptor, tool: string, args: unknown): GuardHit[] {
+  const guards = compile(pack).filter((g) =>
+    !g.tools || g.tools.some((t) => t.test(String(tool).toLowerCase()))
+  );
+  if (guards.length === 0) return [];
+  const nodes: Leaf[] = [];
+  let strings = 0;
+  let tooLarge = false;
+  const walk = (value: unknown, at: string, key: string, depth: number) => {
+    if (tooLarge) return;
+    if (depth > GUARD_LIMITS.depth) {
+      tooLarge = true;
+      return;
+    }
+    nodes.push({ at, key, value });
+    if (typeof value === "string" && ++strings > GUARD_LIMITS.strings) tooLarge = true;
+    if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${at}/${i}`, key, depth + 1));
+    else if (value !== null && typeof value === "object") {
+      for (const [k, v] of Object.entries(value)) {
+        walk(v, `${at}/${k.replace(/~/g, "~0").replace(/\//g, "~1")}`, k.toLowerCase(), depth + 1);
+      }
+    }
+  };
+  walk(args, "", "", 0);
+  if (tooLarge) {
+    return [{
+      ruleId: `${pack.id}/too-large`,
+      severity: "high",
+      at: "",
+      description: "The arguments are too large or deep for the guards to read all of them",
+    }];
+  }
+  const hits: GuardHit[] = [];
+  for (const g of guards) {
+    for (const n of nodes) {
+      if (g.keys && !g.keys.some((k) => k.test(n.key))) continue;
+      let hit: boolean;
+      if (g.pattern) hit = texts(n.value).some((t) => g.pattern!.test(t));
+      else hit = n.key !== "" && meaningful(n.value);
+      if (hit) {
+        hits.push({
+          ruleId: `${pack.id}/${g.guard.id}`,
+          severity: g.guard.severity,
+          at: n.at,
+          description: g.guard.description,
+        });
+        break; // one hit per guard is enough to decide and to explain
+      }
+    }
+  }
+  return hits;
+}
+
+function meaningful(v: unknown): boolean {
+  if (v === null || v === undefined || v === false || v === "") return false;
+  if (Array.isArray(v)) return v.length > 0;
+  if (typeof v === "object") return Object.keys(v).length > 0;
+  return true;
+}
+
+function texts(v: unknown): string[] {
+  if (typeof v === "string") return [v];
+  if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "string")) return [v.join(" ")];
+  return [];
+}
