@@ -36,12 +36,14 @@ export function classifyGeneric(
   const problems: string[] = [];
   if (asts.length === 0) problems.push("no statement");
   if (asts.length > 1) problems.push(`${asts.length} statements where one is allowed`);
+  const tables = new Set<string>();
   for (const ast of asts) {
     const type = String(ast.type ?? "unknown");
     if (type !== "select") problems.push(`${type.toUpperCase().replace(/_/g, " ")} is not a read`);
-    walk(ast, problems, extraReadOnly);
+    // ATTACH opens another database file: every table in it is in reach.
+    if (type === "attach") tables.add("*");
+    if (walk(ast, problems, extraReadOnly)) tables.add("*");
   }
-  const tables = new Set<string>();
   for (const entry of tableList) {
     // node-sql-parser writes `<operation>::<db or null>::<table>`.
     const [op, db, table] = entry.split("::");
@@ -56,12 +58,14 @@ export function classifyGeneric(
   };
 }
 
-function walk(value: unknown, problems: string[], extra: ReadonlySet<string>): void {
+/** Walks the tree for writes and functions; true when a function not known to read was called (any table). */
+function walk(value: unknown, problems: string[], extra: ReadonlySet<string>): boolean {
+  let anyTable = false;
   if (Array.isArray(value)) {
-    for (const v of value) walk(v, problems, extra);
-    return;
+    for (const v of value) anyTable = walk(v, problems, extra) || anyTable;
+    return anyTable;
   }
-  if (value === null || typeof value !== "object") return;
+  if (value === null || typeof value !== "object") return false;
   const node = value as Node;
   if (node.type === "select") {
     const into = node.into as Node | undefined;
@@ -78,10 +82,14 @@ function walk(value: unknown, problems: string[], extra: ReadonlySet<string>): v
     const name = parts.join(".").toLowerCase();
     const bare = (parts.at(-1) ?? "").toLowerCase();
     const danger = DANGEROUS_SQL_FUNCTIONS.get(bare);
-    if (danger !== undefined) problems.push(`function ${name}() ${danger}`);
-    else if (!READ_ONLY_SQL_FUNCTIONS.has(bare) && !extra.has(bare)) {
+    if (danger !== undefined) {
+      problems.push(`function ${name}() ${danger}`);
+      anyTable = true;
+    } else if (!READ_ONLY_SQL_FUNCTIONS.has(bare) && !extra.has(bare)) {
       problems.push(`function ${name}() is not known to be read-only`);
+      anyTable = true;
     }
   }
-  for (const v of Object.values(node)) walk(v, problems, extra);
+  for (const v of Object.values(node)) anyTable = walk(v, problems, extra) || anyTable;
+  return anyTable;
 }

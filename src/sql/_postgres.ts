@@ -22,6 +22,31 @@ type Node = Record<string, unknown>;
 
 // Statements that only read. EXPLAIN is judged by what it explains (EXPLAIN ANALYZE runs it).
 const READ_STATEMENTS = new Set(["SelectStmt", "VariableShowStmt", "ExplainStmt"]);
+// Statements that can reach tables no argument names (a DO block, a prepared statement, a procedure, a whole
+// database or role): their table list gets "*", so a table scope cannot allow them.
+const UNKNOWN_REACH = new Set([
+  "DoStmt",
+  "ExecuteStmt",
+  "CallStmt",
+  "DropdbStmt",
+  "DropOwnedStmt",
+  "ReassignOwnedStmt",
+  "AlterSystemStmt",
+  "LoadStmt",
+  "CreateFunctionStmt",
+  "CreateTrigStmt",
+  "RuleStmt",
+  "CreateEventTrigStmt",
+]);
+// DROP of these names tables (or table-like relations); of a schema, every table in it.
+const TABLE_OBJECTS = new Set([
+  "OBJECT_TABLE",
+  "OBJECT_VIEW",
+  "OBJECT_MATVIEW",
+  "OBJECT_FOREIGN_TABLE",
+  "OBJECT_SEQUENCE",
+  "OBJECT_INDEX",
+]);
 // Nested statements that write, wherever they appear (a writable CTE, a RULE body...).
 const WRITE_NODES = new Set(["InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"]);
 
@@ -126,7 +151,11 @@ class Walker {
       }
       const body = inner as Node;
       if (WRITE_NODES.has(key)) this.problems.push(`${statementName(key)} inside the statement`);
+      if (UNKNOWN_REACH.has(key)) this.tables.add("*");
       switch (key) {
+        case "DropStmt":
+          this.drop(body);
+          break;
         case "SelectStmt":
           this.select(body, ctes);
           continue;
@@ -181,9 +210,28 @@ class Walker {
     const name = parts.join(".").toLowerCase();
     const bare = parts.length === 2 && parts[0] === "pg_catalog" ? (parts[1] ?? "").toLowerCase() : name;
     const danger = DANGEROUS_SQL_FUNCTIONS.get(bare) ?? DANGEROUS_SQL_FUNCTIONS.get(parts.at(-1) ?? "");
-    if (danger !== undefined) this.problems.push(`function ${name}() ${danger}`);
-    else if (!READ_ONLY_SQL_FUNCTIONS.has(bare) && !this.extraReadOnly.has(bare)) {
+    if (danger !== undefined) {
+      this.problems.push(`function ${name}() ${danger}`);
+      this.tables.add("*");
+    } else if (!READ_ONLY_SQL_FUNCTIONS.has(bare) && !this.extraReadOnly.has(bare)) {
+      // A function nobody vouched for can read or write any table.
       this.problems.push(`function ${name}() is not known to be read-only`);
+      this.tables.add("*");
+    }
+  }
+
+  drop(d: Node): void {
+    const type = String(d.removeType ?? "");
+    for (
+      const o of (d.objects as {
+        List?: { items?: { String?: { sval?: string } }[] };
+        String?: { sval?: string };
+      }[]) ?? []
+    ) {
+      const parts = o.List ? (o.List.items ?? []).map((i) => i.String?.sval ?? "") : [o.String?.sval ?? ""];
+      if (TABLE_OBJECTS.has(type)) this.tables.add(parts.join("."));
+      else if (type === "OBJECT_SCHEMA") this.tables.add(`${parts.join(".")}.*`);
+      else this.tables.add("*");
     }
   }
 }

@@ -12,7 +12,9 @@ export interface SqlClassification {
   statements: number;
   /**
    * Every table or view the text names, `schema.table` when the schema is given, as the database folds it
-   * (unquoted Postgres names lowercase). Sorted, unique; CTE names are not tables.
+   * (unquoted Postgres names lowercase). Sorted, unique; CTE names are not tables. `schema.*` for a whole
+   * schema (`DROP SCHEMA`), `*` when the text can reach tables it does not name (a function not known to be
+   * read-only, `DO`, `EXECUTE`, `CALL`, `DROP DATABASE`, `ATTACH`…), so a table scope never allows it.
    */
   tables: string[];
   /** Why it is not read-only, one short phrase each; empty when `readOnly`. */
