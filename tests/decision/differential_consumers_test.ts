@@ -177,7 +177,11 @@ Deno.test("canonicalizeCall() judges every host WHATWG URL, a scheme-adding fetc
         if (h !== "") reached.push([who, h]);
       } catch { /* this consumer rejects it */ }
     }
-    for (const [who, h] of [["Python urlsplit", py[i]![0]], ["Python urlsplit after https://", py[i]![1]]]) {
+    const pyHosts: [string, string][] = [["Python urlsplit", py[i]![0]], [
+      "Python urlsplit after https://",
+      py[i]![1],
+    ]];
+    for (const [who, h] of pyHosts) {
       // Python keeps a zone id as written ("%25eth0"); the address is what is reached.
       if (h !== "") reached.push([who, decodeURIComponent(h).replace(/%.*$/, "")]);
     }
