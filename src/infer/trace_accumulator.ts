@@ -1,15 +1,8 @@
 import { bareCall, type CanonicalCall, canonicalizeCall, resolvePath } from "../canonical/mod.ts";
 import { GUARDS, JUDGED_METHODS, PASSTHROUGH_METHODS } from "../decision/mod.ts";
-import {
-  CallResultJoiner,
-  LegacyTraceEventSchema,
-  type TraceEventV1,
-  TraceEventV1Schema,
-} from "../trace/mod.ts";
-import { isTraceEventV1 } from "./_is_trace_event_v1.ts";
+import { CallResultJoiner, readTraceLine, type TraceEventV1 } from "../trace/mod.ts";
 import type { ToolAnnotations } from "./classify_tool.ts";
 import { isSensitivePath, isTooBroadPath } from "./sensitive_paths.ts";
-import { parseJsonStrict } from "../json/mod.ts";
 
 /** Why a call that was seen was not learned. */
 export type NotLearnedReason =
@@ -246,65 +239,55 @@ export class TraceAccumulator {
    */
   addLine(text: string, where: { file: string; line: number; auditServer?: string }): void {
     this.counts.lines++;
-    if (text.trim() === "") return;
-    const read = parseJsonStrict(text);
-    if (!read.ok) {
-      this.#bad(
-        where,
-        read.problem === "key" ? read.error : `not JSON: ${read.error.replace(/^invalid JSON: /, "")}`,
-      );
-      return;
-    }
-    const raw = read.value;
-    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-      this.#bad(where, "not a JSON object");
-      return;
-    }
-    const o = raw as Record<string, unknown>;
-    if (o.kind === undefined && typeof o.permission === "string" && o.v === 1) {
-      if (where.auditServer === undefined) {
-        this.#bad(where, 'a Deno permission audit line outside a "<server>.permissions.jsonl" file');
+    const r = readTraceLine(text);
+    switch (r.kind) {
+      case "blank":
         return;
-      }
-      this.counts.events++;
-      this.#audit(where.auditServer, [o]);
-      return;
-    }
-    if (o.v !== undefined) {
-      if (isTraceEventV1(o)) {
+      case "bad-json":
+        this.#bad(
+          where,
+          r.problem === "key" ? r.error : `not JSON: ${r.error.replace(/^invalid JSON: /, "")}`,
+        );
+        return;
+      case "not-object":
+        this.#bad(where, "not a JSON object");
+        return;
+      case "audit":
+        if (where.auditServer === undefined) {
+          this.#bad(where, 'a Deno permission audit line outside a "<server>.permissions.jsonl" file');
+          return;
+        }
         this.counts.events++;
-        this.addEvent(o);
+        this.#audit(where.auditServer, [r.record]);
         return;
-      }
-      const r = TraceEventV1Schema.safeParse(raw);
-      if (!r.success) {
-        this.#bad(where, `not a v1 trace event: ${describe(r.error.issues)}`);
+      case "v1":
+        this.counts.events++;
+        this.addEvent(r.event);
         return;
+      case "bad-v1":
+        this.#bad(where, `not a v1 trace event: ${describe(r.issues)}`);
+        return;
+      case "bad-legacy":
+        this.#bad(
+          where,
+          `not a trace event (neither "v": 1 nor the original's format): ${describe(r.issues)}`,
+        );
+        return;
+      case "legacy": {
+        this.counts.events++;
+        const ev = r.event;
+        this.#call(
+          ev.server,
+          "tools/call",
+          ev.tool,
+          ev.args,
+          undefined,
+          this.#opts.cwd,
+          legacyStatus(ev.decision),
+          `legacy:${where.file}`,
+        );
       }
-      this.counts.events++;
-      this.addEvent(r.data);
-      return;
     }
-    const r = LegacyTraceEventSchema.safeParse(raw);
-    if (!r.success) {
-      this.#bad(
-        where,
-        `not a trace event (neither "v": 1 nor the original's format): ${describe(r.error.issues)}`,
-      );
-      return;
-    }
-    this.counts.events++;
-    const ev = r.data;
-    this.#call(
-      ev.server,
-      "tools/call",
-      ev.tool,
-      ev.args,
-      undefined,
-      this.#opts.cwd,
-      legacyStatus(ev.decision),
-      `legacy:${where.file}`,
-    );
   }
 
   /**

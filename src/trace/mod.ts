@@ -25,6 +25,7 @@ export {
 } from "./schema.ts";
 export { CallResultJoiner, joinCallResults } from "./join_results.ts";
 export { defaultTraceDir, MemoryTraceSink, traceFileName, type TraceSink, TraceWriter } from "./writer.ts";
+export { readTraceLine, type TraceIssue, type TraceLine, traceLineBatches } from "./read_trace_line.ts";
 export {
   legacyToV1,
   readTraceEvents,

@@ -1,13 +1,8 @@
 import { join, resolve } from "node:path";
 import { AgentPermsError } from "../errors.ts";
 import { CallResultJoiner } from "./join_results.ts";
-import {
-  type LegacyTraceEvent,
-  LegacyTraceEventSchema,
-  type TraceEventV1,
-  TraceEventV1Schema,
-} from "./schema.ts";
-import { parseJsonStrict } from "../json/mod.ts";
+import { type LegacyTraceEvent, type TraceEventV1, TraceEventV1Schema } from "./schema.ts";
+import { readTraceLine, type TraceIssue, traceLineBatches } from "./read_trace_line.ts";
 
 /** A line the reader skipped, with where it was. */
 export interface TraceProblem {
@@ -106,46 +101,47 @@ async function* readOneFile(file: string, onProblem: (p: TraceProblem) => void):
       cause: e,
     });
   }
-  const decoder = new TextDecoder();
-  let rest = "";
   let lineNo = 0;
   const handle = (text: string, terminated: boolean): TraceRecord | undefined => {
     lineNo++;
-    if (text.trim() === "") return undefined;
-    const r = parseJsonStrict(text);
-    if (!r.ok) {
-      onProblem({
-        file,
-        line: lineNo,
-        torn: !terminated,
-        message: terminated
-          ? `malformed line: ${r.error}`
-          : "torn last line (the writer stopped mid-line), skipped",
-      });
-      return undefined;
+    const r = readTraceLine(text);
+    let problem: string;
+    switch (r.kind) {
+      case "blank":
+        return undefined;
+      case "v1":
+        return { event: r.event, file, line: lineNo };
+      case "legacy":
+        return { event: legacyToV1(r.event, file), file, line: lineNo };
+      case "bad-json":
+        onProblem({
+          file,
+          line: lineNo,
+          torn: !terminated,
+          message: terminated
+            ? `malformed line: ${r.error}`
+            : "torn last line (the writer stopped mid-line), skipped",
+        });
+        return undefined;
+      case "bad-v1":
+        problem = notV1(r.issues);
+        break;
+      case "audit": // has "v" but no kind: the v1 schema says why it is no event
+        problem = notV1(TraceEventV1Schema.safeParse(r.record).error?.issues ?? []);
+        break;
+      default:
+        problem = 'neither a v1 trace event (no "v") nor a legacy line (ts, server, tool)';
     }
-    const value = r.value;
-    const event = toV1(value, file);
-    if (typeof event === "string") {
-      onProblem({ file, line: lineNo, torn: false, message: event });
-      return undefined;
-    }
-    return { event, file, line: lineNo };
+    onProblem({ file, line: lineNo, torn: false, message: problem });
+    return undefined;
   };
   try {
-    for await (const chunk of f.readable) {
-      rest += decoder.decode(chunk, { stream: true });
-      const parts = rest.split("\n");
-      rest = parts.pop() ?? "";
-      for (const p of parts) {
-        const r = handle(p, true);
+    for await (const batch of traceLineBatches(f.readable)) {
+      const last = batch.lines.length - 1;
+      for (let i = 0; i <= last; i++) {
+        const r = handle(batch.lines[i]!, i < last || batch.lastTerminated);
         if (r) yield r;
       }
-    }
-    rest += decoder.decode();
-    if (rest.length > 0) {
-      const r = handle(rest, false);
-      if (r) yield r;
     }
   } finally {
     try {
@@ -156,16 +152,9 @@ async function* readOneFile(file: string, onProblem: (p: TraceProblem) => void):
   }
 }
 
-function toV1(value: unknown, file: string): TraceEventV1 | string {
-  if (value !== null && typeof value === "object" && !Array.isArray(value) && "v" in value) {
-    const r = TraceEventV1Schema.safeParse(value);
-    if (r.success) return r.data;
-    const issue = r.error.issues[0];
-    return `not a v1 trace event: ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`;
-  }
-  const legacy = LegacyTraceEventSchema.safeParse(value);
-  if (legacy.success) return legacyToV1(legacy.data, file);
-  return 'neither a v1 trace event (no "v") nor a legacy line (ts, server, tool)';
+function notV1(issues: TraceIssue[]): string {
+  const issue = issues[0];
+  return `not a v1 trace event: ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`;
 }
 
 const LEGACY_VERDICT: Record<string, "allow" | "deny" | "approve"> = {

@@ -14,7 +14,7 @@ import {
 } from "../../infer/mod.ts";
 import { readLockFile } from "../../lock/mod.ts";
 import { loadPolicy, parsePolicy } from "../../policy/mod.ts";
-import { defaultTraceDir } from "../../trace/mod.ts";
+import { defaultTraceDir, traceLineBatches } from "../../trace/mod.ts";
 import { type CommandEnv, homeOf } from "../command_env.ts";
 import { EXIT } from "../exit_codes.ts";
 import { printPolicyWarnings, readLines } from "../shared.ts";
@@ -208,15 +208,7 @@ async function* lineBatches(file: string, io: CommandEnv["io"]): AsyncGenerator<
   } catch (e) {
     throw new AgentPermsError("io_failed", `Cannot read "${file}": ${(e as Error).message}`, { cause: e });
   }
-  const decoder = new TextDecoder();
-  let rest = "";
-  for await (const chunk of f.readable) {
-    const parts = (rest + decoder.decode(chunk, { stream: true })).split("\n");
-    rest = parts.pop() ?? "";
-    yield parts.map((p) => (p.endsWith("\r") ? p.slice(0, -1) : p));
-  }
-  rest += decoder.decode();
-  if (rest.length > 0) yield [rest.endsWith("\r") ? rest.slice(0, -1) : rest];
+  for await (const batch of traceLineBatches(f.readable)) yield batch.lines;
 }
 
 async function exists(p: string): Promise<boolean> {

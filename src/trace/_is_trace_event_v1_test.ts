@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { fileURLToPath } from "node:url";
-import { TraceEventV1Schema } from "../trace/mod.ts";
+import { TraceEventV1Schema } from "./schema.ts";
 import { isTraceEventV1 } from "./_is_trace_event_v1.ts";
 
 const FIXTURE = fileURLToPath(new URL("../../tests/fixtures/traces/valid/v1_session.jsonl", import.meta.url));

@@ -1,4 +1,4 @@
-import { TRACE_KINDS, type TraceEventV1 } from "../trace/mod.ts";
+import { TRACE_KINDS, type TraceEventV1 } from "./schema.ts";
 
 const KINDS: ReadonlySet<string> = new Set(TRACE_KINDS);
 const VERDICTS = new Set(["allow", "deny", "approve"]);
