@@ -231,12 +231,12 @@ function compilePattern(id: string, entry: string): PatternRule {
   const opts = { dot: true, nocase: true, posix: true };
   if (pat === "" || pat.endsWith("/")) return { id, entry, test: () => false, mode: "never", glob: pat };
   if (!pat.includes("/")) {
-    const m = picomatch(pat, opts);
+    const m = lazyGlob(pat, opts);
     return { id, entry, test: (abs) => m(abs.slice(abs.lastIndexOf("/") + 1)), mode: "name", glob: pat };
   }
   // A pattern with a separator matches a whole path (absolute) or any tail of it (relative, "./" ignored).
   const glob = pat.startsWith("/") ? pat : `**/${pat.replace(/^(\.\/)+/, "")}`;
-  const m = picomatch(glob, opts);
+  const m = lazyGlob(glob, opts);
   return { id, entry, test: (abs) => m(abs), mode: "path", glob };
 }
 
@@ -249,9 +249,23 @@ function compileHostRule(id: string, entry: string): HostRule {
     e = m[1]!.replace(/^\[|\]$/g, "");
     port = m[2] === "*" ? undefined : m[2];
   }
-  const hostMatch = picomatch(e, { dot: true, nocase: true });
+  const hostMatch = lazyGlob(e, { dot: true, nocase: true });
   return { id, entry, host: (h) => hostMatch(h), port, pattern: e };
 }
+
+/**
+ * A glob's matcher, compiled on first use: the index verifies only the few globs that could match a call, so
+ * most of a large policy's globs are never compiled (compiling is most of the cost of loading one). What
+ * picomatch refuses outright (an empty or over-long glob) still fails the load.
+ */
+function lazyGlob(glob: string, opts: picomatch.PicomatchOptions): (s: string) => boolean {
+  if (glob === "" || glob.length > MAX_GLOB_CHARS) return picomatch(glob, opts);
+  let m: ((s: string) => boolean) | undefined;
+  return (s) => (m ??= picomatch(glob, opts))(s);
+}
+
+/** picomatch's own limit on a glob's length (it throws above it). */
+const MAX_GLOB_CHARS = 65_536;
 
 /**
  * True when an absolute path is covered by a path rule (separator boundary; globs also cover descendants).
