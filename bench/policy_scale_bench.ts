@@ -312,9 +312,10 @@ async function main(): Promise<void> {
     } ms`,
     `10,000-entry policy starts contained (OS mode): ${started}`,
   ];
-  console.log(lines.join("\n"));
+  const out = (t: string) => Deno.stdout.writeSync(new TextEncoder().encode(t));
+  out(`${lines.join("\n")}\n`);
   await Deno.writeTextFile(join(ROOT, "docs/policy_scale.svg"), svg(series));
-  console.log(`\nwrote docs/policy_scale.svg`);
+  out("\nwrote docs/policy_scale.svg\n");
 }
 
 await main();
