@@ -1,23 +1,13 @@
-import { isOptionShaped, optionKeyClass, optionValues, runsProgram } from "./read_option.ts";
-import {
-  isAnchoredPath,
-  isBaseKey,
-  isNameKey,
-  MAX_EMBEDDED_JSON_CHARS,
-  MAX_EMBEDDED_JSON_LEVELS,
-  readEmbeddedJson,
-  splitPathList,
-} from "./read_placement.ts";
-import { readShell } from "./read_shell.ts";
+import { COMMAND_KEYS, CONTENT_KEYS, isPathLikeKey, normKey, PATH_KEYS } from "./argument_keys.ts";
+import { looksLikePath } from "./looks_like_path.ts";
+import { runsProgram } from "./read_option.ts";
+import { isBaseKey, isNameKey, MAX_EMBEDDED_JSON_CHARS } from "./read_placement.ts";
 import { type ResolvedPath, type ResolveOptions, resolvePath } from "./resolve_path.ts";
-import {
-  HOST_PORT_REGEXP,
-  looksLikeUrl,
-  normalizedStart,
-  type ResolvedUrl,
-  resolveUrlReadings,
-  urlText,
-} from "./resolve_url.ts";
+import { type ResolvedUrl, resolveUrlReadings } from "./resolve_url.ts";
+import type { Place, Sink } from "./readers/reader.ts";
+import { READERS } from "./readers/readers.ts";
+
+export { looksLikePath };
 
 /** Which side sent the message: the client (agent) or the server. */
 export type Direction = "client" | "server";
@@ -123,197 +113,6 @@ const MAX_VALUES = 20_000;
 /** Folder arguments read per object (`dir`, `cwd`, `repo_path`…); more than this is not a real call. */
 const MAX_BASES = 4;
 
-const PATH_KEYS = new Set([
-  "path",
-  "paths",
-  "file",
-  "files",
-  "filename",
-  "filenames",
-  "filepath",
-  "filepaths",
-  "dir",
-  "dirs",
-  "directory",
-  "directories",
-  "folder",
-  "folders",
-  "root",
-  "roots",
-  "cwd",
-  "workdir",
-  "workingdirectory",
-  "source",
-  "sources",
-  "destination",
-  "destinations",
-  "dest",
-  "src",
-  "location",
-  "attachment",
-  "attachments",
-  "savepath",
-  "outputpath",
-  "inputpath",
-  "mediapath",
-  "repopath",
-  "outdir",
-  "outfile",
-  "infile",
-  "from",
-  "to",
-]);
-const URL_KEYS = new Set([
-  "url",
-  "urls",
-  "uri",
-  "uris",
-  "href",
-  "link",
-  "links",
-  "endpoint",
-  "webhook",
-  "callback",
-]);
-const HOST_KEYS = new Set(["host", "hostname", "hosts", "domain", "server_host"]);
-const REF_KEYS = new Set([
-  "ref",
-  "refs",
-  "branch",
-  "branchname",
-  "branches",
-  "revision",
-  "rev",
-  "target",
-  "commit",
-  "tag",
-  "base",
-  "head",
-  "refspec",
-  "sha",
-  "startpoint",
-  // mcp-server-git: git_create_branch base_branch, git_branch contains / not_contains (CVE-2025-68144 class).
-  "basebranch",
-  "contains",
-  "notcontains",
-  "treeish",
-  "remote",
-  "upstream",
-  "object",
-]);
-const CONTENT_KEYS = new Set([
-  "content",
-  "contents",
-  "body",
-  "text",
-  "sql",
-  "query",
-  "message",
-  "messages",
-  "description",
-  "title",
-  "comment",
-  "comments",
-  "prompt",
-  "code",
-  "html",
-  "markdown",
-  "note",
-  "notes",
-  "summary",
-  "subject",
-  "diff",
-  "patch",
-  "newtext",
-  "oldtext",
-  "newstr",
-  "oldstr",
-  "data",
-  "value",
-  "input",
-  "instructions",
-  "search",
-  "pattern",
-  "regex",
-  "excludepatterns",
-]);
-const COMMAND_KEYS = new Set([
-  "command",
-  "cmd",
-  "commands",
-  "script",
-  "shell",
-  "commandline",
-]);
-/**
- * Keys whose text is written or shown as is (file contents, messages): a JSON document there is data for the
- * file (`package.json`'s `files`, `tsconfig.json`'s `outDir`), not arguments, so it is not parsed.
- */
-const WRITTEN_TEXT_KEYS = new Set([
-  "content",
-  "contents",
-  "body",
-  "text",
-  "data",
-  "code",
-  "html",
-  "markdown",
-  "message",
-  "messages",
-  "description",
-  "title",
-  "comment",
-  "comments",
-  "note",
-  "notes",
-  "summary",
-  "prompt",
-  "diff",
-  "patch",
-  "newtext",
-  "oldtext",
-  "newstr",
-  "oldstr",
-  "newcontent",
-  "filecontent",
-  "filetext",
-]);
-/** Keys whose strings are argv elements, handed to a program without a shell. */
-const ARGV_KEYS = new Set(["args", "argv", "arguments"]);
-
-const PATH_START_REGEXP =
-  /^(?:~(?:$|[\\/\u2215\u2216])|\/|\.{1,2}(?:$|[\\/\u2215\u2216\u00a5\u20a9])|\$HOME\b|\$\{HOME\}|%USERPROFILE%|%HOME%|[A-Za-z]:[\\/\u2215\u2216\u00a5\u20a9]|\\\\|\\\?\?\\|[\u2215\u2216]|file:)/i;
-const MAILTO_REGEXP = /^[^\s@]+@[^\s@]+$/;
-const NAMED_MAILTO_REGEXP = /^[^<>]*<([^<>]+)>$/;
-/** Longer than any host a resolver accepts (253 characters, or an IDN's percent-encoded or Unicode form). */
-const MAX_HOST_CHARS = 2048;
-
-/**
- * True when `from` / `to` holds mail addresses (`a@b.io`, `Ann <a@b.io>`, several split by `,` or `;`), which
- * are not paths. Anything else under those keys is judged as a path, relative ones included (`.ssh/id_rsa`).
- */
-function isMailRecipients(s: string): boolean {
-  const parts = s.split(/[,;]/).map((p) => p.trim()).filter((p) => p !== "");
-  // Nothing a path could use to leave the working directory, display name included ("../x/<a@b.c>"): no
-  // separator, no leading ~ $ % or dot.
-  return parts.length > 0 && parts.every((p) =>
-    !/[\\/]/.test(p) && !/^[~$%.]/.test(p) &&
-    MAILTO_REGEXP.test(NAMED_MAILTO_REGEXP.exec(p)?.[1]?.trim() ?? p)
-  );
-}
-
-function isPathLikeKey(k: string): boolean {
-  if (k === "profile" || k === "direction") return false;
-  return /(?:path|paths|file|files|filename|filenames|dir|dirs|directory|directories|folder|folders)$/.test(
-    k,
-  ) ||
-    /^(?:file|path|folder|dirpath|dirname)/.test(k);
-}
-
-function normKey(k: string): string {
-  return k.toLowerCase().replace(/[-_\s]/g, "");
-}
-
 /**
  * A call with nothing found in it yet: what `canonicalizeCall` starts from, and the whole call for messages
  * that carry no data (lifecycle, lists, server-to-client requests, a tool name judged on its own).
@@ -334,33 +133,6 @@ export function bareCall(server: string, method: string, direction: Direction): 
     fileUrls: [],
     unproven: [],
   };
-}
-
-/**
- * True when a bare string clearly names a filesystem location.
- * @param s a string value
- * @returns whether to judge it as a path
- */
-export function looksLikePath(s: string): boolean {
-  const t = s.trim().replace(/^["'`]/, "");
-  // NFKC never produces or removes a newline, so the raw string can be searched for one.
-  return t.length > 0 && !t.includes("\n") && PATH_START_REGEXP.test(normalizedStart(t));
-}
-
-/**
- * The words of a command string split at every quote and operator: a second reading beside the parser's,
- * which finds `/etc/passwd` inside `python -c "open('/etc/passwd')"` and in here-document data. A word with
- * `=` also gives what follows it.
- */
-function quoteSplitWords(s: string): string[] {
-  const out = new Set<string>();
-  for (const t of s.split(/[\s;|&<>()`'"]+/)) {
-    if (t.length === 0) continue;
-    out.add(t);
-    const eq = t.indexOf("=");
-    if (eq > 0 && eq < t.length - 1) out.add(t.slice(eq + 1));
-  }
-  return [...out];
 }
 
 /**
@@ -422,165 +194,59 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
   }
   const schemaProps = schemaHints(opts.inputSchema);
   let count = 0;
-  const uriIsPath = method === "resources/read" || method === "resources/subscribe" ||
-    method === "completion/complete";
-
-  const shellBudget = { chars: MAX_SHELL_CHARS };
+  const countOne = () => {
+    if (++count > MAX_VALUES) throw new TooLarge("arguments hold too many values");
+  };
   // File-system look-ups are cached for the call: a list of paths under one folder asks about it once.
-  opts = { ...opts, ...cachedHostFunctions(opts) };
-  const pushUrls = (s: string, found: FoundValue, bareHost: boolean) => {
-    for (const u of resolveUrlReadings(s, { bareHost })) call.urls.push({ ...u, ...found });
+  const callOpts: CanonicalizeOptions = { ...opts, ...cachedHostFunctions(opts) };
+  const schemaDescription = (opts.inputSchema as { description?: unknown } | undefined)?.description;
+  const facts = {
+    uriIsPath: method === "resources/read" || method === "resources/subscribe" ||
+      method === "completion/complete",
+    onProgram: runsProgram(
+      raw.server,
+      call.tool,
+      opts.toolDescription ?? (typeof schemaDescription === "string" ? schemaDescription : undefined),
+    ),
   };
 
-  const schemaDescription = (opts.inputSchema as { description?: unknown } | undefined)?.description;
-  const onProgram = runsProgram(
-    raw.server,
-    call.tool,
-    opts.toolDescription ?? (typeof schemaDescription === "string" ? schemaDescription : undefined),
-  );
+  const sink: Sink = {
+    opts: callOpts,
+    shellBudget: { chars: MAX_SHELL_CHARS },
+    jsonBudget: { chars: MAX_EMBEDDED_JSON_CHARS },
+    path(value, at, how = {}) {
+      const opts = how.cwd === undefined ? callOpts : { ...callOpts, cwd: how.cwd };
+      const p: CanonicalPath = { ...resolveArgPath(value, opts), pointer: at.pointer, key: at.key };
+      call.paths.push(how.denyOnly ? { ...p, denyOnly: true } : p);
+    },
+    resolve: (value, cwd) => resolveArgPath(value, cwd === undefined ? callOpts : { ...callOpts, cwd }),
+    url(value, at, bareHost) {
+      for (const u of resolveUrlReadings(value, { bareHost })) {
+        call.urls.push({ ...u, pointer: at.pointer, key: at.key });
+      }
+    },
+    ref: (value, at) => void call.refs.push({ pointer: at.pointer, key: at.key, value }),
+    option: (value, at) => void call.options.push({ pointer: at.pointer, key: at.key, value }),
+    fileUrl: (at) => void call.fileUrls.push({ pointer: at.pointer, key: at.key }),
+    unproven: (reason, at) => void call.unproven.push({ pointer: at.pointer, key: at.key, reason }),
+    malformed(reason) {
+      call.malformed ??= reason;
+    },
+    walk(doc, at) {
+      walk(doc, `${at.pointer}/(json)`, at.key, at.depth + 1, at.hint, {
+        depth: at.depth,
+        jsonLevel: at.jsonLevel + 1,
+        bases: at.bases,
+      });
+    },
+    count: countOne,
+  };
 
-  const jsonBudget = { chars: MAX_EMBEDDED_JSON_CHARS };
-  const visitString = (s: string, pointer: string, key: string, hint: string | undefined, at: Place) => {
-    const k = normKey(key);
-    const found = { pointer, key };
-    if (at.jsonLevel < MAX_EMBEDDED_JSON_LEVELS && !WRITTEN_TEXT_KEYS.has(k)) {
-      // A JSON document inside a string (`{"config": "{\"path\": \"/etc/passwd\"}"}`): a server that parses
-      // it reads its values, so they are read here too, under the same key, budget and depth limits.
-      const doc = readEmbeddedJson(s, jsonBudget);
-      if (doc !== undefined) {
-        walk(doc, `${pointer}/(json)`, key, at.depth + 1, hint, { ...at, jsonLevel: at.jsonLevel + 1 });
-      }
-    }
-    if (REF_KEYS.has(k)) call.refs.push({ ...found, value: s });
-    let optionRead = false;
-    if (isOptionShaped(s) && !ARGV_KEYS.has(k) && !COMMAND_KEYS.has(k)) {
-      const cls = optionKeyClass(key, onProgram);
-      if (cls === "operand" || (cls === "other" && onProgram)) call.options.push({ ...found, value: s });
-      if (cls !== "free") {
-        // `--output=/tmp/x`, `-o/etc/passwd`, `--url=http://…`: what the option carries is judged too.
-        optionRead = true;
-        for (const w of optionValues(s)) {
-          if (looksLikePath(w)) call.paths.push({ ...resolveArgPath(w, opts), ...found });
-          else if (looksLikeUrl(w)) pushUrls(w, found, false);
-        }
-      }
-    }
-    if (HOST_KEYS.has(k)) {
-      if (!bareHostTooLong(s)) pushUrls(s, found, true);
-      return;
-    }
-    const isUrlKey = URL_KEYS.has(k) || k.endsWith("url") || k.endsWith("uri") || hint === "url";
-    if (isUrlKey || looksLikeUrl(s)) {
-      if (/^file:/i.test(normalizedStart(urlText(s.trim())))) {
-        if (isUrlKey && !(uriIsPath || k.endsWith("uri")) && hint !== "path") call.fileUrls.push(found);
-        call.paths.push({ ...resolveArgPath(s, opts), ...found });
-        return;
-      }
-      if (looksLikeUrl(s)) {
-        // Every reading a client could make (WHATWG, Python's urlsplit): each host is judged.
-        pushUrls(s, found, false);
-        return;
-      }
-      // Not a URL, yet under a URL key or schema hint: a path there is still a path (`{"uri":"/etc/passwd"}`
-      // opens a file on many servers), and anything else is read as a bare host, as fetch tools that add
-      // "https://" read it (`localhost:3000/x` is a host and a port, `//evil.com` a host). Neither way may it
-      // go unjudged.
-      const pathKey = PATH_KEYS.has(k) || isPathLikeKey(k) || hint === "path";
-      const t = urlText(s.trim());
-      if (looksLikePath(s)) {
-        call.paths.push({ ...resolveArgPath(s, opts), ...found });
-        // `//host/x`, `\\host\share`, `\/host`: a path to some, a host to a client that adds a scheme.
-        if (!pathKey && /^[\\/]{2}/.test(t) && !bareHostTooLong(s)) pushUrls(s, found, true);
-        return;
-      }
-      if (!pathKey) {
-        if (bareHostTooLong(s)) return;
-        // `mailto:`, `urn:`, `data:`: a scheme, read by WHATWG (a host of "" when it has none); `host:port`
-        // and anything without a colon: a bare host.
-        const scheme = /^[a-z][a-z0-9+.-]*:/i.test(t) && !HOST_PORT_REGEXP.test(t);
-        pushUrls(s, found, !scheme);
-        return;
-      }
-    }
-    if (ARGV_KEYS.has(k)) {
-      // One argv element: passed to the program as is, never through a shell.
-      const flagValue = /^--?[A-Za-z][\w-]*=(.*)$/s.exec(s)?.[1];
-      for (const w of flagValue === undefined ? [s] : [s, flagValue]) {
-        if (looksLikePath(w)) call.paths.push({ ...resolveArgPath(w, opts), ...found });
-        else if (looksLikeUrl(w)) pushUrls(w, found, false);
-      }
-      return;
-    }
-    if (COMMAND_KEYS.has(k)) {
-      const sh = readShell(s, { budget: shellBudget });
-      if (sh.error !== undefined) {
-        // A shell runs what it can read before it reports the error, so an unreadable command is not judged
-        // on half of its words: fail closed.
-        call.malformed ??= `the command at ${pointer} cannot be read as a shell would read it: ${sh.error}`;
-        return;
-      }
-      for (const why of sh.dynamic) call.unproven.push({ ...found, reason: why });
-      for (const p of sh.paths) {
-        // A `cwd` / `workdir` argument beside the command is where it runs: relative words are judged there,
-        // and in the server's own folder for denied paths and patterns only.
-        const start = at.bases.length === 0 ? [opts.cwd] : at.bases.map((b) => b.forms[0] ?? opts.cwd);
-        const anchored = /^(?:~|\/|\$HOME\b)/.test(p.word);
-        const readings = p.bases.length === 0 || anchored ? start : [
-          ...start,
-          ...start.flatMap((c) => p.bases.map((b) => resolveArgPath(b, { ...opts, cwd: c }).forms[0] ?? c)),
-        ];
-        for (const cwd of new Set(readings)) {
-          const r = { ...resolveArgPath(p.word, { ...opts, cwd }), ...found };
-          call.paths.push(p.denyOnly ? { ...r, denyOnly: true } : r);
-        }
-        if (at.bases.length > 0 && !anchored) {
-          call.paths.push({ ...resolveArgPath(p.word, opts), ...found, denyOnly: true });
-        }
-      }
-      for (const u of sh.urls) if (looksLikeUrl(u)) pushUrls(u, found, false);
-      if (sh.dynamic.some((d) => d.startsWith("the command is too long"))) return;
-      const seen = new Set(sh.paths.map((p) => p.word));
-      for (const tok of quoteSplitWords(s)) {
-        if (seen.has(tok)) continue;
-        if (looksLikePath(tok)) call.paths.push({ ...resolveArgPath(tok, opts), ...found });
-        else if (looksLikeUrl(tok)) pushUrls(tok, found, false);
-      }
-      return;
-    }
-    if (at.bases.length > 0 && isNameKey(k) && s.trim() !== "" && !isAnchoredPath(s)) {
-      // `savePath` + `filename`, `dir` + `name`, `repo_path` + `files[]`, `cwd` + `path`: the server joins the
-      // name onto the folder, so that is the reading every rule judges. The working-directory reading is
-      // kept for denied paths and patterns only (a server that ignores the folder).
-      for (const base of at.bases) {
-        for (const cwd of base.forms) call.paths.push({ ...resolveArgPath(s, { ...opts, cwd }), ...found });
-      }
-      call.paths.push({ ...resolveArgPath(s, opts), ...found, denyOnly: true });
-      for (const piece of splitPathList(s)) {
-        if (++count > MAX_VALUES) throw new TooLarge("arguments hold too many values");
-        for (const base of at.bases) {
-          const cwd = isAnchoredPath(piece) ? opts.cwd : base.forms[0] ?? opts.cwd;
-          call.paths.push({ ...resolveArgPath(piece, { ...opts, cwd }), ...found });
-        }
-      }
-      return;
-    }
-    if (CONTENT_KEYS.has(k) && hint !== "path") return;
-    const isPathKey = hint === "path" || PATH_KEYS.has(k) || isPathLikeKey(k);
-    if (isPathKey && (k === "from" || k === "to") && isMailRecipients(s)) return; // not paths
-    if (isPathKey && s.trim() !== "") {
-      call.paths.push({ ...resolveArgPath(s, opts), ...found });
-      // `"a.txt,/etc/passwd"`, one path a line, `PATH`-style `src:/home/u/.ssh`: a server that splits the
-      // value opens each piece.
-      for (const piece of splitPathList(s)) {
-        if (++count > MAX_VALUES) throw new TooLarge("arguments hold too many values");
-        call.paths.push({ ...resolveArgPath(piece, opts), ...found });
-      }
-      return;
-    }
-    const flagValue = optionRead ? undefined : /^--?[A-Za-z][\w-]*=(.*)$/s.exec(s)?.[1];
-    if (looksLikePath(s)) call.paths.push({ ...resolveArgPath(s, opts), ...found });
-    else if (flagValue !== undefined && looksLikePath(flagValue)) {
-      call.paths.push({ ...resolveArgPath(flagValue, opts), ...found });
+  /** A string value (or an object key read as a path) through the table of readers, top to bottom. */
+  const visitString = (s: string, pointer: string, key: string, hint: string | undefined, at: WalkPlace) => {
+    const place: Place = { pointer, key, k: normKey(key), hint, ...at, call: facts };
+    for (const reader of READERS) {
+      if (reader.matches(s, place) && reader.read(s, place, sink) === "done") return;
     }
   };
 
@@ -590,9 +256,9 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
     key: string,
     depth: number,
     hint: string | undefined,
-    at: Place,
+    at: WalkPlace,
   ): void {
-    if (++count > MAX_VALUES) throw new TooLarge("arguments hold too many values");
+    countOne();
     if (depth > MAX_DEPTH) throw new TooLarge("arguments are nested too deeply");
     const here = { ...at, depth };
     if (typeof v === "string") visitString(v, pointer, key, hint, here);
@@ -604,7 +270,7 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
         typeof x === "string" && x.trim() !== "" && isBaseKey(normKey(k))
       )
         // At most MAX_BASES folders per object: every name is read once per folder, so the cost stays linear.
-        .slice(0, MAX_BASES).map(([, x]) => resolveArgPath(x as string, opts));
+        .slice(0, MAX_BASES).map(([, x]) => resolveArgPath(x as string, callOpts));
       const inner = bases.length > 0 ? { ...at, bases } : at;
       const pathParent = PATH_KEYS.has(normKey(key)) || isPathLikeKey(normKey(key));
       const textParent = CONTENT_KEYS.has(normKey(key));
@@ -613,7 +279,7 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
         // A key can be the path (`{"files": {"/home/u/.bashrc": "…"}}`): one that starts like a path anywhere
         // but in text, and one with a separator or a dot under a path-like key (`{"files": {"../x": …}}`).
         if (!textParent && (looksLikePath(k) || (pathParent && /[\/.~]/.test(k)))) {
-          if (++count > MAX_VALUES) throw new TooLarge("arguments hold too many values");
+          countOne();
           visitString(k, kp, key === "" ? "path" : key, "path", { ...inner, depth });
         }
         walk(
@@ -660,23 +326,7 @@ function resolveArgPath(input: string, opts: ResolveOptions): ResolvedPath {
 }
 
 /** Where the walk is: its depth, how many JSON-in-a-string levels down, and the folder arguments around it. */
-interface Place {
-  depth: number;
-  jsonLevel: number;
-  bases: ResolvedPath[];
-}
-
-/**
- * True when the part of a value before any `/ \\ ? #` is too long to be a host: parsing 5 MB of text as a host
- * percent-encodes all of it (about 0.9 s), and no host is that long. Measured as a URL parser reads it: C0
- * controls at the ends and tabs and newlines inside do not count.
- */
-function bareHostTooLong(s: string): boolean {
-  const t = urlText(s.trim());
-  const h = /[\t\n\r]/.test(t) ? t.replace(/[\t\n\r]/g, "") : t;
-  const hostEnd = h.replace(/^[\\/]+/, "").search(/[/\\?#]/);
-  return (hostEnd === -1 ? h.length : hostEnd) > MAX_HOST_CHARS;
-}
+type WalkPlace = Pick<Place, "depth" | "jsonLevel" | "bases">;
 
 /**
  * The call's own cache of the host functions: one realpath (and password-database) look-up per distinct

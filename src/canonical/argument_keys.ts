@@ -1,0 +1,198 @@
+/**
+ * The argument names the readers know (normalized with {@link normKey}: lower case, no `-`, `_` or spaces):
+ * which keys hold paths, URLs, hosts, refs, commands, argv elements and free text.
+ * @module
+ */
+
+/**
+ * An argument name as the key sets below spell it: `save_path`, `savePath` and `Save-Path` are `savepath`.
+ * @param k an object key
+ * @returns the normalized key
+ */
+export function normKey(k: string): string {
+  return k.toLowerCase().replace(/[-_\s]/g, "");
+}
+
+/** Keys whose value is a path. */
+export const PATH_KEYS: ReadonlySet<string> = new Set([
+  "path",
+  "paths",
+  "file",
+  "files",
+  "filename",
+  "filenames",
+  "filepath",
+  "filepaths",
+  "dir",
+  "dirs",
+  "directory",
+  "directories",
+  "folder",
+  "folders",
+  "root",
+  "roots",
+  "cwd",
+  "workdir",
+  "workingdirectory",
+  "source",
+  "sources",
+  "destination",
+  "destinations",
+  "dest",
+  "src",
+  "location",
+  "attachment",
+  "attachments",
+  "savepath",
+  "outputpath",
+  "inputpath",
+  "mediapath",
+  "repopath",
+  "outdir",
+  "outfile",
+  "infile",
+  "from",
+  "to",
+]);
+
+/** Keys whose value is a URL. */
+export const URL_KEYS: ReadonlySet<string> = new Set([
+  "url",
+  "urls",
+  "uri",
+  "uris",
+  "href",
+  "link",
+  "links",
+  "endpoint",
+  "webhook",
+  "callback",
+]);
+
+/** Keys whose value is a bare host. */
+export const HOST_KEYS: ReadonlySet<string> = new Set(["host", "hostname", "hosts", "domain", "server_host"]);
+
+/** Keys whose value is a git ref or another operand a program reads (kept for the option-injection guard). */
+export const REF_KEYS: ReadonlySet<string> = new Set([
+  "ref",
+  "refs",
+  "branch",
+  "branchname",
+  "branches",
+  "revision",
+  "rev",
+  "target",
+  "commit",
+  "tag",
+  "base",
+  "head",
+  "refspec",
+  "sha",
+  "startpoint",
+  // mcp-server-git: git_create_branch base_branch, git_branch contains / not_contains (CVE-2025-68144 class).
+  "basebranch",
+  "contains",
+  "notcontains",
+  "treeish",
+  "remote",
+  "upstream",
+  "object",
+]);
+
+/** Keys whose value is free text: not read as a path unless the tool's schema says it is one. */
+export const CONTENT_KEYS: ReadonlySet<string> = new Set([
+  "content",
+  "contents",
+  "body",
+  "text",
+  "sql",
+  "query",
+  "message",
+  "messages",
+  "description",
+  "title",
+  "comment",
+  "comments",
+  "prompt",
+  "code",
+  "html",
+  "markdown",
+  "note",
+  "notes",
+  "summary",
+  "subject",
+  "diff",
+  "patch",
+  "newtext",
+  "oldtext",
+  "newstr",
+  "oldstr",
+  "data",
+  "value",
+  "input",
+  "instructions",
+  "search",
+  "pattern",
+  "regex",
+  "excludepatterns",
+]);
+
+/** Keys whose value is a shell command line. */
+export const COMMAND_KEYS: ReadonlySet<string> = new Set([
+  "command",
+  "cmd",
+  "commands",
+  "script",
+  "shell",
+  "commandline",
+]);
+
+/**
+ * Keys whose text is written or shown as is (file contents, messages): a JSON document there is data for the
+ * file (`package.json`'s `files`, `tsconfig.json`'s `outDir`), not arguments, so it is not parsed.
+ */
+export const WRITTEN_TEXT_KEYS: ReadonlySet<string> = new Set([
+  "content",
+  "contents",
+  "body",
+  "text",
+  "data",
+  "code",
+  "html",
+  "markdown",
+  "message",
+  "messages",
+  "description",
+  "title",
+  "comment",
+  "comments",
+  "note",
+  "notes",
+  "summary",
+  "prompt",
+  "diff",
+  "patch",
+  "newtext",
+  "oldtext",
+  "newstr",
+  "oldstr",
+  "newcontent",
+  "filecontent",
+  "filetext",
+]);
+
+/** Keys whose strings are argv elements, handed to a program without a shell. */
+export const ARGV_KEYS: ReadonlySet<string> = new Set(["args", "argv", "arguments"]);
+
+/**
+ * True when a normalized key names a path by its shape (`sourcePath`, `configFile`, `outputDir`, `fileName`).
+ * @param k a normalized key
+ * @returns whether its value is read as a path
+ */
+export function isPathLikeKey(k: string): boolean {
+  if (k === "profile" || k === "direction") return false;
+  return /(?:path|paths|file|files|filename|filenames|dir|dirs|directory|directories|folder|folders)$/.test(
+    k,
+  ) ||
+    /^(?:file|path|folder|dirpath|dirname)/.test(k);
+}

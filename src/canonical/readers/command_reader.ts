@@ -1,0 +1,70 @@
+import { COMMAND_KEYS } from "../argument_keys.ts";
+import { looksLikePath } from "../looks_like_path.ts";
+import { readShell } from "../read_shell.ts";
+import { looksLikeUrl } from "../resolve_url.ts";
+import type { Reader } from "./reader.ts";
+
+/**
+ * The words of a command string split at every quote and operator: a second reading beside the parser's,
+ * which finds `/etc/passwd` inside `python -c "open('/etc/passwd')"` and in here-document data. A word with
+ * `=` also gives what follows it.
+ */
+function quoteSplitWords(s: string): string[] {
+  const out = new Set<string>();
+  for (const t of s.split(/[\s;|&<>()`'"]+/)) {
+    if (t.length === 0) continue;
+    out.add(t);
+    const eq = t.indexOf("=");
+    if (eq > 0 && eq < t.length - 1) out.add(t.slice(eq + 1));
+  }
+  return [...out];
+}
+
+/**
+ * A shell command (`command`, `cmd`, `script`, `shell`…), parsed as a POSIX shell parses it (mvdan-sh, see
+ * `read_shell.ts`): every static path word and URL is judged, relative words where `cd`, `pushd`, `-C` or a
+ * `cwd` argument beside the command put them (and, for denied paths and patterns only, in the server's own
+ * folder); anything only known when it runs (`$VAR`, `$(…)`, `eval`, `cd $X`…) is unproven. A command no shell
+ * could read makes the call malformed (a shell runs what it read before the error). The words split at every
+ * quote are a second reading. Too long a command is not parsed and proves nothing.
+ *
+ * Corpus: `tests/decision/cases/shell/`, `tests/decision/cases/paths/` (`command-*`),
+ * `tests/decision/cases/placement/` (`cwd-command`).
+ */
+export const commandReader: Reader = {
+  id: "command",
+  corpus: ["shell", "paths", "placement"],
+  matches: (_s, at) => COMMAND_KEYS.has(at.k),
+  read(s, at, out) {
+    const cwd0 = out.opts.cwd;
+    const sh = readShell(s, { budget: out.shellBudget });
+    if (sh.error !== undefined) {
+      // A shell runs what it can read before it reports the error, so an unreadable command is not judged on
+      // half of its words: fail closed.
+      out.malformed(`the command at ${at.pointer} cannot be read as a shell would read it: ${sh.error}`);
+      return "done";
+    }
+    for (const why of sh.dynamic) out.unproven(why, at);
+    for (const p of sh.paths) {
+      // A `cwd` / `workdir` argument beside the command is where it runs: relative words are judged there, and
+      // in the server's own folder for denied paths and patterns only.
+      const start = at.bases.length === 0 ? [cwd0] : at.bases.map((b) => b.forms[0] ?? cwd0);
+      const anchored = /^(?:~|\/|\$HOME\b)/.test(p.word);
+      const readings = p.bases.length === 0 || anchored ? start : [
+        ...start,
+        ...start.flatMap((c) => p.bases.map((b) => out.resolve(b, c).forms[0] ?? c)),
+      ];
+      for (const cwd of new Set(readings)) out.path(p.word, at, { cwd, denyOnly: p.denyOnly });
+      if (at.bases.length > 0 && !anchored) out.path(p.word, at, { denyOnly: true });
+    }
+    for (const u of sh.urls) if (looksLikeUrl(u)) out.url(u, at, false);
+    if (sh.dynamic.some((d) => d.startsWith("the command is too long"))) return "done";
+    const seen = new Set(sh.paths.map((p) => p.word));
+    for (const tok of quoteSplitWords(s)) {
+      if (seen.has(tok)) continue;
+      if (looksLikePath(tok)) out.path(tok, at);
+      else if (looksLikeUrl(tok)) out.url(tok, at, false);
+    }
+    return "done";
+  },
+};
