@@ -33,8 +33,9 @@ export interface Guard {
    */
   keys?: string[];
   /**
-   * An RE2 pattern (linear time), case-insensitive, tested on every string value and on every array of
-   * strings joined with spaces (so `["-c", "core.sshCommand=x"]` is seen as one command line).
+   * An RE2 pattern (linear time), case-insensitive, tested on every string value, on every array of
+   * strings joined with spaces (so `["-c", "core.sshCommand=x"]` is seen as one command line), and on every
+   * object key with its value (`{ "--server": "https://x" }` as `--server https://x`).
    */
   pattern?: string;
 }
@@ -294,8 +295,15 @@ function meaningful(v: unknown): boolean {
   return true;
 }
 
+// What a pattern is tested on: a string; an array of strings as one command line; an object's keys as flags
+// with their values (`{ "--server": "https://x" }` is read as `--server https://x`, the way tools build argv).
 function texts(v: unknown): string[] {
   if (typeof v === "string") return [v];
-  if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "string")) return [v.join(" ")];
+  if (Array.isArray(v)) return v.length > 0 && v.every((x) => typeof x === "string") ? [v.join(" ")] : [];
+  if (v !== null && typeof v === "object") {
+    return Object.entries(v).map((
+      [k, x],
+    ) => (typeof x === "string" || typeof x === "number" ? `${k} ${x}` : k));
+  }
   return [];
 }
