@@ -19,11 +19,18 @@ export function profileTool(
   tool: string,
 ): { key: string; entry: ToolProfile } | undefined {
   if (Object.hasOwn(profile.tools, tool)) return { key: tool, entry: profile.tools[tool]! };
-  for (const [key, entry] of Object.entries(profile.tools)) {
-    if ((key.includes("*") || key.includes("?")) && globToRegExp(key).test(tool)) return { key, entry };
+  let globs = GLOBS.get(profile);
+  if (globs === undefined) {
+    globs = Object.keys(profile.tools).filter((k) => k.includes("*") || k.includes("?"))
+      .map((k) => [k, globToRegExp(k)] as const);
+    GLOBS.set(profile, globs);
   }
+  for (const [key, re] of globs) if (re.test(tool)) return { key, entry: profile.tools[key]! };
   return undefined;
 }
+
+// Compiled tool globs per profile; profiles are data and never change after definition.
+const GLOBS = new WeakMap<ServerProfileDescriptor, (readonly [string, RegExp])[]>();
 
 /**
  * Turns a name glob into an anchored RegExp: `*` any run of characters, `?` one; everything else literal.

@@ -104,6 +104,22 @@ interface CompiledGuard {
 }
 // Compiled once per descriptor object; descriptors are data and never change after definition.
 const COMPILED = new WeakMap<GuardPackDescriptor, CompiledGuard[]>();
+// Every pattern of a pack as one RE2 alternation: one linear-time pass per string tells whether any pattern
+// can hit, so most strings cost one test instead of one per guard.
+const PREFILTER = new WeakMap<GuardPackDescriptor, SafeRegex | null>();
+
+function prefilter(pack: GuardPackDescriptor, compiled: CompiledGuard[]): SafeRegex | null {
+  let f = PREFILTER.get(pack);
+  if (f === undefined) {
+    const patterns = compiled.filter((c) => c.pattern).map((c) => `(?:${c.guard.pattern})`);
+    const re = patterns.length > 0
+      ? compileSafeRegex(patterns.join("|"), { caseInsensitive: true })
+      : undefined;
+    f = re?.ok ? re : null;
+    PREFILTER.set(pack, f);
+  }
+  return f;
+}
 
 function compile(pack: GuardPackDescriptor, issues?: PackIssue[]): CompiledGuard[] {
   const cached = COMPILED.get(pack);
@@ -268,11 +284,17 @@ export function matchGuards(pack: GuardPackDescriptor, tool: string, args: unkno
     }];
   }
   const hits: GuardHit[] = [];
+  const any = prefilter(pack, compile(pack));
+  // With a prefilter, a node none of whose texts match it cannot hit any pattern guard.
+  const textsOf = nodes.map((n) => {
+    const t = texts(n.value);
+    return any === null || t.some((x) => any.test(x)) ? t : [];
+  });
   for (const g of guards) {
-    for (const n of nodes) {
+    for (const [i, n] of nodes.entries()) {
       if (g.keys && !g.keys.some((k) => k.test(n.key))) continue;
       let hit: boolean;
-      if (g.pattern) hit = texts(n.value).some((t) => g.pattern!.test(t));
+      if (g.pattern) hit = textsOf[i]!.some((t) => g.pattern!.test(t));
       else hit = n.key !== "" && meaningful(n.value);
       if (hit) {
         hits.push({
