@@ -60,6 +60,8 @@ export function callJudge(
 
 /** Distinct calls whose decision a run remembers before it starts over. */
 const MAX_REMEMBERED_CALLS = 100_000;
+/** Calls after which a run that repeats almost nothing stops remembering decisions. */
+const SAMPLE_CALLS = 20_000;
 
 /**
  * Remembers the decision of each distinct call (server, method, tool, arguments, params: what the judge
@@ -75,8 +77,14 @@ export function rememberDecisions(
   maxEntries: number = MAX_REMEMBERED_CALLS,
 ): (value: unknown) => Decision {
   const seen = new Map<string, Decision>();
+  let asked = 0;
+  let hits = 0;
   return (value: unknown) => {
     if (value === null || typeof value !== "object" || Array.isArray(value)) return judge(value);
+    // A file whose calls do not repeat would only pay for the keys: stop remembering when, after a fair
+    // sample, fewer than one call in ten was a repeat.
+    if (asked >= SAMPLE_CALLS && hits * 10 < asked) return judge(value);
+    asked++;
     const v = value as Record<string, unknown>;
     // Keys of absent members are left out (JSON.stringify drops undefined), so `"arguments": null` and no
     // arguments are different calls, as they are to the judge.
@@ -88,7 +96,10 @@ export function rememberDecisions(
       p: v.params,
     });
     const hit = seen.get(key);
-    if (hit) return hit;
+    if (hit) {
+      hits++;
+      return hit;
+    }
     const d = judge(value);
     if (seen.size >= maxEntries) seen.clear();
     seen.set(key, d);

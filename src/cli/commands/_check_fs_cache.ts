@@ -85,26 +85,28 @@ export function checkRealpath(opts: CheckFsOptions = {}): HostRealpath {
     return remember(listings, dir, listing);
   };
   /** True only when a listing proves `path` absent; false means "not known". */
-  const provenAbsent = (path: string): boolean => {
+  const provenAbsent = (path: string, keep: boolean): boolean => {
     if (absentMemo.has(path)) return true;
     const cut = path.lastIndexOf("/");
     if (cut < 0) return false;
     const name = path.slice(cut + 1);
     if (name === "" || name === "." || name === ".." || !ASCII_NAME_REGEXP.test(name)) return false;
     const parent = cut === 0 ? "/" : path.slice(0, cut);
-    let absent = parent !== "/" && provenAbsent(parent);
+    let absent = parent !== "/" && provenAbsent(parent, true);
     if (!absent) {
       const listing = listingOf(parent);
       absent = !!listing && listing.onlyAscii && !listing.lower.has(name.toLowerCase());
     }
-    // Only a proof is kept: "not known" may become a proof once the folder is listed.
-    if (absent) remember(absentMemo, path, true);
+    // Only a proof is kept ("not known" may become a proof once the folder is listed), and only for folders
+    // on the way: a leaf is proven again from its folder's proof at the cost of one look-up.
+    if (absent && keep) remember(absentMemo, path, true);
     return absent;
   };
   const realpath = (abs: string): string | undefined => {
     const hit = real.get(abs);
     if (hit !== undefined || real.has(abs)) return hit;
-    return remember(real, abs, useListings && provenAbsent(abs) ? undefined : base(abs));
+    if (useListings && provenAbsent(abs, false)) return undefined; // not kept: proving it again is as cheap
+    return remember(real, abs, base(abs));
   };
   return Object.assign(realpath, {
     userHome: (name: string) => {
