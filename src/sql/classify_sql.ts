@@ -45,7 +45,10 @@ export function classifySql(text: string, options: ClassifySqlOptions = {}): Sql
   if (got === undefined) {
     got = classifyUncached(text, dialect, new Set(extraList));
     // The Postgres parser answers "not loaded" until it is; that answer must not stick.
-    if (got.statements > 0 || !got.problems.some((p) => p.includes("not loaded"))) {
+    // Long texts are not kept: 256 of them could pin megabytes, and they are rarely repeated.
+    const cacheable = text.length <= CACHE_MAX_TEXT &&
+      (got.statements > 0 || !got.problems.some((p) => p.includes("not loaded")));
+    if (cacheable) {
       if (CACHE.size >= CACHE_SIZE) CACHE.delete(CACHE.keys().next().value as string);
       CACHE.set(key, got);
     }
@@ -60,6 +63,7 @@ export function classifySql(text: string, options: ClassifySqlOptions = {}): Sql
 // Agents repeat their queries; parsing 1 KB costs far more than a lookup. Classification is a pure function
 // of (dialect, extra functions, text), so a bounded cache changes no answer.
 const CACHE_SIZE = 256;
+const CACHE_MAX_TEXT = 8192;
 const CACHE = new Map<string, SqlClassification>();
 
 function classifyUncached(text: string, dialect: string, extra: ReadonlySet<string>): SqlClassification {
