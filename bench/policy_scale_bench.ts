@@ -166,7 +166,15 @@ async function proxyAdded(): Promise<Map<number, { direct: number; proxy: number
   const work = await Deno.realPath(await Deno.makeTempDir({ prefix: "ap-scale-bench-" }));
   try {
     const server = ["python3", join(ROOT, "tests/fixtures/servers/py_server.py")];
-    const env = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", HOME: work, NO_COLOR: "1" };
+    // Deno finds its module cache from HOME: keep the real one, or the proxy downloads its dependencies again.
+    const denoDir = Deno.env.get("DENO_DIR") ??
+      `${Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME") ?? "/root"}/.cache`}/deno`;
+    const env = {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      HOME: work,
+      NO_COLOR: "1",
+      DENO_DIR: denoDir,
+    };
     for (const n of SIZES) {
       const mid = Math.floor(n / 2);
       const dir = `${work}/repos/r${mid % 100}/p${mid}`;
