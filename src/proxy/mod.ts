@@ -1,7 +1,7 @@
 /**
  * The proxy: NDJSON framing; the transport-independent router (`ProxySession`: every verdict from `decide()`)
  * with its trace recorder, approvals and request book; and the transports around it (`runProxy` for a stdio
- * server, used by `agentperms proxy`).
+ * server, `runBridge` for a remote one over Streamable HTTP or legacy SSE, both used by `agentperms proxy`).
  *
  * @example
  * ```ts
@@ -66,6 +66,14 @@ export {
   type RequestBookOptions,
 } from "./request_book.ts";
 export { type LaunchSpec, runProxy, type RunProxyOptions } from "./run_proxy.ts";
+export { runBridge, type RunBridgeOptions } from "./run_bridge.ts";
+export {
+  describeRemote,
+  type HttpTransport,
+  HttpUpstream,
+  type HttpUpstreamOptions,
+} from "./http_upstream.ts";
+export { parseHeaderArgs } from "./header_args.ts";
 export { openDevTty, type TtyAnswer, TtyPrompter, type TtyStreams } from "./tty_prompter.ts";
 export { buildRedactFn } from "./redact_fn.ts";
 export { returnLargeFreesToSystem } from "./_release_memory.ts";

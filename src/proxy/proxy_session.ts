@@ -166,6 +166,16 @@ export class ProxySession {
     return this.#book.size;
   }
 
+  /**
+   * Whether a forwarded request still waits for its answer (a transport that lost the answer's stream
+   * answers it with an error then).
+   * @param id the request's id
+   * @returns true while it is in flight
+   */
+  isPending(id: unknown): boolean {
+    return this.#book.has(id);
+  }
+
   /** Number of calls waiting for a human. */
   get approvalCount(): number {
     return this.#waits.size;

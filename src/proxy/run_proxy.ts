@@ -8,7 +8,8 @@ import {
   streamSink,
   streamSource,
 } from "./_byte_io.ts";
-import { concat, DEFAULT_MAX_MESSAGE_BYTES, type Frame, LineSplitter } from "./framing.ts";
+import { DEFAULT_MAX_MESSAGE_BYTES, type Frame } from "./framing.ts";
+import { type Outbox, outbox, pump } from "./_line_io.ts";
 import { releaseMemoryNow, releaseMemorySoon } from "./_release_memory.ts";
 import { ProxySession, type ProxySessionOptions } from "./proxy_session.ts";
 
@@ -214,19 +215,6 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
   return code;
 }
 
-async function pump(
-  source: ByteSource,
-  max: number,
-  onFrame: (f: Frame) => void,
-  onLongLine: () => void,
-): Promise<void> {
-  // Every source hands out a new buffer per read (checked for Deno's streams, node:net and child pipes), so
-  // lines need no copy.
-  const splitter = new LineSplitter(max, { freshChunks: true, onLongLine });
-  await source.run((chunk) => splitter.push(chunk, onFrame));
-  splitter.end(onFrame);
-}
-
 /** Pauses a source while any reason holds it. */
 interface Valve {
   hold(reason: string): void;
@@ -260,79 +248,8 @@ function backpressure(sink: ByteSink, name: string, valves: Valve[]): () => void
   };
 }
 
-/** A line sink that coalesces the lines queued in one turn of the event loop into one write. */
-interface Outbox {
-  /** Queues one line: text, bytes, or the pieces of one text (written one after the other, no copy). */
-  (line: string | Uint8Array | string[]): void;
-  /** Flushes what is queued and closes the stream (errors ignored: the peer may be gone). */
-  close(): Promise<void>;
-}
-
-const NEWLINE = new Uint8Array([10]);
 /** Bytes waiting for a peer above which the proxy stops reading the side that feeds it. */
 const BACKLOG_BYTES = 8 * 1024 * 1024;
-/** Raw lines shorter than this are copied into the batch's one write buffer; longer ones are written as is. */
-const COPY_BELOW_BYTES = 64 * 1024;
-
-function outbox(sink: ByteSink, beforeWrite: () => void, afterWrite: () => void): Outbox {
-  const enc = new TextEncoder();
-  let queued: (string | Uint8Array | string[])[] = [];
-  let allText = true; // and all shorter than COPY_BELOW_BYTES
-  let scheduled = false;
-  let open = true;
-  const flush = () => {
-    scheduled = false;
-    if (!open || queued.length === 0) return;
-    beforeWrite();
-    const out: (Uint8Array | string)[] = [];
-    if (allText) out.push(enc.encode((queued as string[]).join("\n") + "\n"));
-    else {
-      // Mixed, or a large line: small pieces are copied into one buffer; a large line (a server's
-      // multi-megabyte answer, a large call) goes to the sink as it is, bytes or text, which writes it in
-      // slices: joining or encoding it whole would copy it.
-      let small: Uint8Array[] = [];
-      const flushSmall = () => {
-        if (small.length === 0) return;
-        out.push(concat(small));
-        small = [];
-      };
-      const put = (q: string | Uint8Array) => {
-        if (q.length < COPY_BELOW_BYTES) small.push(typeof q === "string" ? enc.encode(q) : q);
-        else {
-          flushSmall();
-          out.push(q);
-        }
-      };
-      for (const q of queued) {
-        if (Array.isArray(q)) q.forEach(put);
-        else put(q);
-        small.push(NEWLINE);
-      }
-      flushSmall();
-    }
-    queued = [];
-    allText = true;
-    for (const chunk of out) {
-      if (!sink.write(chunk)) open = false;
-    }
-    afterWrite();
-  };
-  const send = ((line: string | Uint8Array | string[]) => {
-    if (!open) return;
-    queued.push(line);
-    if (typeof line !== "string" || line.length >= COPY_BELOW_BYTES) allText = false;
-    if (!scheduled) {
-      scheduled = true;
-      queueMicrotask(flush);
-    }
-  }) as Outbox;
-  send.close = async () => {
-    flush();
-    open = false;
-    await sink.close();
-  };
-  return send;
-}
 
 function signalNumber(sig: string): number {
   return (constants.signals as Record<string, number>)[sig] ?? 1;

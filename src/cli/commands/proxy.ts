@@ -1,6 +1,17 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
-import type { CommandEnv } from "../command_env.ts";
+import { AgentPermsError } from "../../errors.ts";
+import { type CommandEnv, homeOf } from "../command_env.ts";
 import type { ProxyOptions } from "./run_proxy_command.ts";
+
+/** `proxy --url`: the options of the stdio-to-HTTP bridge on top of the proxy's. */
+interface BridgeOptions extends ProxyOptions {
+  /** The remote MCP endpoint. */
+  url?: string;
+  /** auto, http (Streamable HTTP) or sse (legacy HTTP+SSE). */
+  transport: "auto" | "http" | "sse";
+  /** `Name: value` lines, `${env:NAME}` expanded at start. */
+  header: string[];
+}
 
 const positiveInt = (name: string) => (v: string): number => {
   const n = Number(v);
@@ -17,7 +28,10 @@ const positiveInt = (name: string) => (v: string): number => {
 export function registerProxy(program: Command, env: CommandEnv): void {
   for (const name of ["proxy", "_proxy"]) {
     program.command(name, { hidden: name === "_proxy" })
-      .description("Run one MCP stdio server behind the recording/enforcing proxy (the client talks to this)")
+      .description(
+        "Run one MCP server behind the recording/enforcing proxy (the client talks to this over stdio): a stdio " +
+          "server given after --, or a remote one with --url",
+      )
       .addOption(
         new Option("--mode <mode>", "record (forward all, trace) or enforce (block what the policy denies)")
           .choices(["record", "enforce"]).makeOptionMandatory(),
@@ -73,12 +87,29 @@ export function registerProxy(program: Command, env: CommandEnv): void {
         positiveInt("--shutdown-grace"),
         2000,
       )
+      .option(
+        "--url <url>",
+        "a remote MCP server (Streamable HTTP, or legacy HTTP+SSE) instead of a command: this process becomes a stdio-to-HTTP bridge",
+      )
+      .addOption(
+        new Option(
+          "--transport <transport>",
+          "with --url: auto (Streamable HTTP, else legacy SSE), http or sse",
+        )
+          .choices(["auto", "http", "sse"]).default("auto"),
+      )
+      .option(
+        "--header <line>",
+        'with --url: a header for every request, "Name: value" (repeatable); ${env:NAME} is read from the environment at start; values are never traced or shown',
+        (v: string, prev: string[]) => [...prev, v],
+        [] as string[],
+      )
       .addOption(
         // Written by record/enforce wiring for an entry whose config had an explicit empty args list, so that
         // --stop puts `args: []` back instead of dropping the key. The proxy itself ignores it.
         new Option("--keep-empty-args", "(wiring) the entry had an empty args list").hideHelp(),
       )
-      .argument("<command...>", "the server command and its arguments (after --)")
+      .argument("[command...]", "the server command and its arguments (after --); none with --url")
       .passThroughOptions()
       .addHelpText(
         "after",
@@ -86,14 +117,149 @@ export function registerProxy(program: Command, env: CommandEnv): void {
 Examples:
   $ agentperms proxy --mode record --server memory -- deno run --no-config --no-prompt -A npm:@modelcontextprotocol/server-memory@2026.8.31
   $ agentperms proxy --mode enforce --server demo --policy examples/policies/demo.mcp.policy.yaml -- deno run --no-config examples/vulnerable-mcp-demo/server.ts
+  $ agentperms proxy --mode enforce --server linear --policy mcp.policy.yaml --url https://mcp.linear.app/mcp --header "Authorization: Bearer \${env:LINEAR_TOKEN}"
 
 stdout carries only JSON-RPC; diagnostics go to stderr. Exit: the server's exit code; 2 usage (e.g. enforce
 without --policy), 3 invalid policy, 4 the server could not start.`,
       )
-      .action(async (argv: string[], opts: ProxyOptions) => {
+      .action(async (argv: string[], opts: BridgeOptions) => {
+        if (opts.url !== undefined) {
+          if (argv.length > 0) {
+            throw new AgentPermsError("usage", "Give either --url or a server command after --, not both");
+          }
+          env.setExit(await runBridgeCommand(env, opts.url, opts));
+          return;
+        }
+        if (argv.length === 0) {
+          throw new AgentPermsError("usage", "Missing the server command after --", {
+            hint: "Pass the server command after --, or a remote server with --url",
+          });
+        }
         // The policy, proxy, sandbox and trace modules load only when a proxy really starts, not for --help.
         const { runProxyCommand } = await import("./run_proxy_command.ts");
         env.setExit(await runProxyCommand(env, argv, opts));
       });
+  }
+}
+
+/**
+ * `proxy --url`: the stdio-to-HTTP bridge. Loads the policy (enforce mode refuses to start without one, and
+ * tells the client why over JSON-RPC), reads the headers (env references expanded once), opens the trace and
+ * runs the bridge until the client leaves. The modules it needs load only here.
+ * @param env io and exit-code setter
+ * @param rawUrl the remote URL as given
+ * @param opts the parsed options
+ * @returns the exit code (0 when the client closed its stream, 4 when the remote ended the session)
+ * @throws {AgentPermsError} usage (URL, headers, enforce without a policy) or policy_invalid
+ */
+async function runBridgeCommand(env: CommandEnv, rawUrl: string, opts: BridgeOptions): Promise<number> {
+  const { io } = env;
+  const { resolve, dirname } = await import("node:path");
+  const proxy = await import("../../proxy/mod.ts");
+  const home = homeOf(io);
+  let url: URL;
+  try {
+    url = new URL(rawUrl);
+  } catch {
+    throw new AgentPermsError("usage", "--url is not a URL", {
+      hint: "Pass the full URL, like https://host/mcp",
+    });
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new AgentPermsError("usage", `--url must be http or https, not "${url.protocol}"`);
+  }
+  // Fail closed before anything is sent: the client hears why (JSON-RPC) and stderr says how to fix it.
+  const refuse = async (e: AgentPermsError): Promise<never> => {
+    await proxy.refuseSession(`AgentPerms: ${e.message}${e.hint ? `. Fix: ${e.hint}` : ""}`, {
+      waitMs: 5000,
+    });
+    throw e;
+  };
+  if (opts.mode === "enforce" && !opts.policy) {
+    await refuse(
+      new AgentPermsError(
+        "usage",
+        "Enforce mode needs a policy: refusing to connect to the remote server unguarded",
+        {
+          hint: "Pass --policy FILE, or use --mode record",
+        },
+      ),
+    );
+  }
+  const headers = proxy.parseHeaderArgs(opts.header, (n) => io.env(n));
+  const { compilePolicy, loadPolicy } = await import("../../policy/mod.ts");
+  let policy;
+  let source;
+  let baseDir = io.cwd();
+  if (opts.policy) {
+    let loaded;
+    try {
+      loaded = await loadPolicy(opts.policy, { cwd: io.cwd(), home });
+    } catch (e) {
+      if (e instanceof AgentPermsError) await refuse(e);
+      throw e;
+    }
+    const { printPolicyWarnings } = await import("../shared.ts");
+    printPolicyWarnings(io, loaded);
+    policy = loaded.compiled;
+    source = loaded.policy;
+    baseDir = dirname(loaded.file);
+  } else {
+    source = { version: 1 as const };
+    policy = compilePolicy(source, { baseDir: io.cwd(), home });
+  }
+  const redact = await proxy.buildRedactFn(source, { baseDir });
+  let lockCheck: ((tools: unknown[]) => ReadonlyMap<string, string>) | undefined;
+  if (opts.lock) {
+    const { readLockFile, checkToolsAgainstLock } = await import("../../lock/mod.ts");
+    const lock = await readLockFile(resolve(io.cwd(), opts.lock)); // lock_invalid: fail closed
+    lockCheck = (tools) =>
+      checkToolsAgainstLock(lock, opts.server, tools as Parameters<typeof checkToolsAgainstLock>[2]).drift;
+  }
+  const { defaultTraceDir, traceFileName, TraceWriter } = await import("../../trace/mod.ts");
+  const diag = (m: string) => io.stderr(m.endsWith("\n") ? m : m + "\n");
+  if (
+    url.protocol === "http:" && !["localhost", "127.0.0.1", "[::1]"].includes(url.hostname) &&
+    Object.keys(headers).length > 0
+  ) {
+    diag(`[agentperms] warning: the headers for "${opts.server}" go to ${url.host} over plain http`);
+  }
+  const sessionId = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
+  const traceDir = opts.traceDir ? resolve(io.cwd(), opts.traceDir) : defaultTraceDir(io.env);
+  const trace = TraceWriter.open(traceDir, traceFileName(io.now(), opts.server, sessionId), {
+    onError: (m) => diag(`[agentperms] ${m}`),
+    ownDir: !opts.traceDir,
+  });
+  let prompter: InstanceType<typeof proxy.TtyPrompter> | undefined;
+  try {
+    return await proxy.runBridge({
+      mode: opts.mode,
+      server: opts.server,
+      policy,
+      cwd: opts.cwd ? resolve(io.cwd(), opts.cwd) : io.cwd(),
+      home,
+      sessionId,
+      trace,
+      redact,
+      diag,
+      denyStyle: opts.denyStyle,
+      approvalTimeoutMs: opts.approvalTimeout * 1000,
+      tty: () => {
+        if (!opts.tty) return undefined;
+        const t = proxy.openDevTty();
+        prompter = t ? new proxy.TtyPrompter(t) : undefined;
+        return prompter;
+      },
+      lockCheck,
+      traceResults: opts.traceResults === true,
+      url,
+      transport: opts.transport,
+      headers,
+      maxMessageBytes: opts.maxMessageBytes,
+      graceMs: opts.shutdownGrace,
+      handleSignals: true,
+    });
+  } finally {
+    trace.close();
   }
 }
