@@ -1,0 +1,222 @@
+/**
+ * Start-up of `agentperms proxy` (issue 20, item 6; target: spawn → first `initialize` answer ≤ floor + 50 ms).
+ *
+ *   deno run -A bench/startup_bench.ts [--rounds 15]
+ *
+ * Spawn → the `initialize` answer on stdout, for a minimal Deno MCP server that answers `initialize` itself:
+ * - direct: the server alone;
+ * - floor: the server behind `bench/_min_json_proxy.ts` (a bare Deno parse-and-forward hop, the least any
+ *   Deno proxy costs);
+ * - record / enforce: the server behind `agentperms proxy` (`--no-contain`, so only AgentPerms' own start is
+ *   measured, not a sandbox's), enforce with `examples/policies/example.mcp.policy.yaml`.
+ * Rounds alternate the modes; "added" is the median of the per-round differences to direct.
+ *
+ * Then the breakdown: what importing each part of the proxy's module graph adds, in the order a proxy start
+ * loads it (a fresh process per run, each import timed after the previous ones; medians of 5 runs).
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const DENO = Deno.execPath();
+const enc = new TextEncoder();
+const print = (s: string) => Deno.stdout.writeSync(enc.encode(s + "\n"));
+
+const SERVER = `
+const dec = new TextDecoder();
+let rest = "";
+for await (const chunk of Deno.stdin.readable) {
+  const lines = (rest + dec.decode(chunk, { stream: true })).split("\\n");
+  rest = lines.pop() ?? "";
+  for (const l of lines) {
+    if (!l.trim()) continue;
+    const m = JSON.parse(l);
+    if (m.id === undefined) continue;
+    const result = m.method === "initialize"
+      ? { protocolVersion: "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: "tiny", version: "1" } }
+      : {};
+    await Deno.stdout.write(new TextEncoder().encode(JSON.stringify({ jsonrpc: "2.0", id: m.id, result }) + "\\n"));
+  }
+}
+`;
+
+const INITIALIZE = JSON.stringify({
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench", version: "1" } },
+}) + "\n";
+
+/** Spawns argv, sends initialize, returns ms until the first stdout line, then ends the process. */
+async function timeInitialize(argv: string[], env: Record<string, string>): Promise<number> {
+  const t0 = performance.now();
+  const child = new Deno.Command(argv[0]!, {
+    args: argv.slice(1),
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+    env,
+  }).spawn();
+  const w = child.stdin.getWriter();
+  await w.write(enc.encode(INITIALIZE));
+  const reader = child.stdout.getReader();
+  const dec = new TextDecoder();
+  let text = "";
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += dec.decode(value, { stream: true });
+  }
+  const ms = performance.now() - t0;
+  clearTimeout(timer);
+  if (!text.includes('"id":1')) throw new Error(`no initialize answer from ${argv.join(" ")}: ${text}`);
+  await w.close().catch(() => {});
+  reader.releaseLock();
+  await child.stdout.cancel().catch(() => {});
+  const done = await Promise.race([child.status, new Promise((r) => setTimeout(r, 5000, undefined))]);
+  if (done === undefined) {
+    child.kill("SIGKILL");
+    await child.status;
+  }
+  return ms;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function flag(name: string, fallback: number): number {
+  const i = Deno.args.indexOf(name);
+  return i >= 0 ? Number(Deno.args[i + 1]) : fallback;
+}
+
+/** What importing each part adds, in load order (a fresh process; the first npm import pays npm's start). */
+const PARTS = [
+  "commander",
+  "./src/errors.ts",
+  "picomatch",
+  "yaml",
+  "zod",
+  "mvdan-sh",
+  "./src/canonical/mod.ts",
+  "./src/policy/mod.ts",
+  "./src/decision/mod.ts",
+  "./src/trace/mod.ts",
+  "./src/redact/mod.ts",
+  "./src/proxy/mod.ts",
+  "./src/sandbox/mod.ts",
+  "./src/cli/commands/run_proxy_command.ts",
+];
+
+const IMPORT_TIMER = `
+const out = {};
+let prev = performance.now();
+const t0 = prev;
+for (const s of ${JSON.stringify(PARTS)}) {
+  await import(s.startsWith("./") ? new URL(s, ${JSON.stringify(`file://${ROOT}`)}).href : s);
+  const now = performance.now();
+  out[s] = now - prev;
+  prev = now;
+}
+out.total = prev - t0;
+await Deno.stdout.write(new TextEncoder().encode(JSON.stringify(out)));
+`;
+
+if (import.meta.main) {
+  const rounds = flag("--rounds", 15);
+  const dir = await Deno.makeTempDir({ prefix: "agentperms-startup-bench-" });
+  try {
+    const server = join(dir, "server.ts");
+    await Deno.writeTextFile(server, SERVER);
+    const home = join(dir, "home");
+    await Deno.mkdir(home);
+    const env = { HOME: home, PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", NO_COLOR: "1" };
+    for (const k of ["DENO_DIR", "XDG_CACHE_HOME"]) {
+      const v = Deno.env.get(k);
+      if (v) (env as Record<string, string>)[k] = v;
+    }
+    // The user's Deno cache, so nothing is downloaded or compiled again under the temp HOME.
+    (env as Record<string, string>).DENO_DIR ??= Deno.env.get("DENO_DIR") ??
+      join(Deno.env.get("HOME") ?? "/root", ".cache", "deno");
+    const serverArgv = [DENO, "run", "--no-config", "--no-prompt", server];
+    const cli = [DENO, "run", "-A", "--no-prompt", join(ROOT, "cli.ts"), "proxy"];
+    const modes: Record<string, string[]> = {
+      direct: serverArgv,
+      floor: [DENO, "run", "-A", "--no-config", join(ROOT, "bench/_min_json_proxy.ts"), ...serverArgv],
+      record: [
+        ...cli,
+        "--mode",
+        "record",
+        "--server",
+        "tiny",
+        "--trace-dir",
+        join(dir, "t"),
+        "--no-contain",
+        "--",
+        ...serverArgv,
+      ],
+      enforce: [
+        ...cli,
+        "--mode",
+        "enforce",
+        "--server",
+        "filesystem",
+        "--policy",
+        join(ROOT, "examples/policies/example.mcp.policy.yaml"),
+        "--trace-dir",
+        join(dir, "t"),
+        "--no-contain",
+        "--",
+        ...serverArgv,
+      ],
+    };
+    const names = Object.keys(modes);
+    const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+    for (const n of names) await timeInitialize(modes[n]!, env); // warm the caches once
+    for (let r = 0; r < rounds; r++) {
+      const order = r % 2 ? [...names].reverse() : names;
+      for (const n of order) times[n]!.push(await timeInitialize(modes[n]!, env));
+    }
+    const added = (n: string) => median(times[n]!.map((t, i) => t - times.direct![i]!));
+    const load = (await Deno.readTextFile("/proc/loadavg").catch(() => "?")).split(" ").slice(0, 3).join(" ");
+    print(
+      `spawn → initialize answered, ${rounds} rounds (median), ${navigator.hardwareConcurrency} CPUs, load average ${load}, Deno ${Deno.version.deno}\n`,
+    );
+    print("| mode | spawn → initialize | added vs direct (paired median) | added vs floor |");
+    print("| --- | --- | --- | --- |");
+    for (const n of names) {
+      const a = added(n);
+      print(
+        `| ${n} | ${median(times[n]!).toFixed(1)} ms | ${n === "direct" ? "—" : `+${a.toFixed(1)} ms`} | ${
+          n === "direct" || n === "floor" ? "—" : `+${(a - added("floor")).toFixed(1)} ms`
+        } |`,
+      );
+    }
+
+    // Breakdown.
+    const timer = join(dir, "import_timer.ts");
+    await Deno.writeTextFile(timer, IMPORT_TIMER);
+    const runs: Record<string, number>[] = [];
+    for (let i = 0; i < 5; i++) {
+      const out = await new Deno.Command(DENO, {
+        args: ["run", "-A", "--no-prompt", "--config", join(ROOT, "deno.json"), timer],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+      runs.push(JSON.parse(new TextDecoder().decode(out.stdout)));
+    }
+    print(
+      "\nWhat each part of a proxy start's module graph adds when imported (in load order, median of 5):\n",
+    );
+    print("| part | import adds |");
+    print("| --- | --- |");
+    for (const p of [...PARTS, "total"]) {
+      print(`| \`${p}\` | ${median(runs.map((r) => r[p]!)).toFixed(1)} ms |`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
