@@ -24,6 +24,14 @@ const CASES: Record<string, unknown> = {
   "10 MB URL": { url: "https://example.com/" + "a".repeat(10_000_000) },
   "10 MB text": { content: "hello world ".repeat(850_000) },
   "2 MB list of 100,000 paths": { paths: Array.from({ length: 100_000 }, (_, i) => `/w/dir${i}/file.txt`) },
+  // Windows forms (class 8): device prefixes, admin shares, 8.3 names, streams and best-fit separators.
+  "4 MB list of 100,000 Windows paths": {
+    paths: Array.from(
+      { length: 100_000 },
+      (_, i) => `\\\\?\\UNC\\localhost\\C$\\PROGRA~1\\d${i}\u00a5f.txt:s`,
+    ),
+  },
+  "10 MB of 8.3 names in one path list": { path: "C:\\w\\AB~1;".repeat(1_000_000) },
 };
 const enc = new TextEncoder();
 const rows: string[] = [];

@@ -27,6 +27,10 @@ const WINDOWS_ROOT_REGEXP = /^(?:[A-Za-z]:(?:[\\/]|$)|\\\\[^\\])/;
 const DEVICE_PREFIX_REGEXP = /^(?:\/\/[?.]\/|\/\?\?\/)/;
 /** A drive form (`/c:/x`) or a UNC form (`/unc:/host/share/x`). */
 export const UNC_OR_DRIVE_FORM_REGEXP = /^\/(?:[a-z]|unc):(?:\/|$)/i;
+/** A name Win32 shortens: a stream (`:`), or trailing dots or spaces (not `.` and `..` themselves). */
+const TRIMMED_NAME_REGEXP = /:(?!\/|$)|[^/.][. ]+(?:\/|$)|\.\.+ +(?:\/|$)/;
+/** A value that may hold an 8.3 short name (any separator, best-fit ones too). */
+const SHORT_NAME_HINT_REGEXP = /~\d/;
 /** A segment that may be an 8.3 short name: a prefix, `~` and digits, an optional extension. */
 const SHORT_NAME_REGEXP = /^([^~]*)~\d+(?:\.([^.]*))?$/;
 
@@ -89,14 +93,27 @@ export function windowsFolder(p: string): string {
  */
 export function foldWindowsCase(p: string): string {
   // deno-lint-ignore no-control-regex
-  if (/^[\u0000-\u007f]*$/.test(p)) return p.toLowerCase();
-  let out = "";
-  for (const ch of p) {
-    const up = ch.toUpperCase();
-    const one = up.length === ch.length ? up : ch;
-    out += one.charCodeAt(0) < 0x80 ? one.toLowerCase() : one;
-  }
-  return out;
+  if (!/[^\u0000-\u007f]/.test(p)) return p.toLowerCase();
+  // deno-lint-ignore no-control-regex
+  return p.replace(/[A-Z]+|[^\u0000-\u007f]+/g, (run) => {
+    if (run.charCodeAt(0) < 0x80) return run.toLowerCase();
+    let out = "";
+    for (const ch of run) out += foldChar(ch);
+    return out;
+  });
+}
+
+/** Folded characters seen so far (a character's fold never changes; bounded, so a long value cannot grow it). */
+const FOLDED = new Map<string, string>();
+
+function foldChar(ch: string): string {
+  let f = FOLDED.get(ch);
+  if (f !== undefined) return f;
+  const up = ch.toUpperCase();
+  const one = up.length === ch.length ? up : ch;
+  f = one.charCodeAt(0) < 0x80 ? one.toLowerCase() : one;
+  if (FOLDED.size < 4096) FOLDED.set(ch, f);
+  return f;
 }
 
 /**
@@ -112,18 +129,24 @@ export function windowsForms(text: string, ctx: WindowsContext): WindowsForms {
   let unproven: string | undefined;
   const flag = (why: string) => unproven ??= why;
   const forms = new Set<string>();
+  const stripped = new Set<string>();
   for (const spelled of bestFitReadings(text)) {
     const s = ctx.expandHome(spelled.replaceAll("\\", "/"));
     for (const r of deviceReadings(s, ctx, flag)) {
       const abs = absoluteWindows(r, ctx);
-      for (const strip of [true, false]) {
+      const rooted = UNC_OR_DRIVE_FORM_REGEXP.test(abs);
+      // The literal form differs only where a name has a stream or ends in a dot or space.
+      for (const strip of TRIMMED_NAME_REGEXP.test(abs) ? [true, false] : [true]) {
         const f = normalizeWindows(abs, strip);
-        const rooted = UNC_OR_DRIVE_FORM_REGEXP.test(f);
         const form = rooted ? foldWindowsCase(f) : f;
         forms.add(form);
-        for (const x of shortNameForms(form)) forms.add(x);
+        if (strip) stripped.add(form);
       }
     }
+  }
+  // 8.3 names last, once per distinct form Win32 opens (a literal form differs only in its last names' dots).
+  if (SHORT_NAME_HINT_REGEXP.test(text)) {
+    for (const f of stripped) for (const x of shortNameForms(f)) forms.add(x);
   }
   const out: WindowsForms = { forms: [...forms] };
   if (unproven !== undefined) out.unproven = unproven;
@@ -133,11 +156,13 @@ export function windowsForms(text: string, ctx: WindowsContext): WindowsForms {
 /** The value as written, and as a best-fit conversion (and NFKC) would hand it to a Windows API. */
 function bestFitReadings(text: string): string[] {
   if (!BEST_FIT_REGEXP.test(text)) return [text];
-  const mapped = text.normalize("NFKC").replace(BEST_FIT_BACKSLASH_REGEXP, "\\").replace(
+  const mapped = text.replace(BEST_FIT_BACKSLASH_REGEXP, "\\").replace(BEST_FIT_SLASH_REGEXP, "/");
+  const folded = text.normalize("NFKC");
+  const both = folded === text ? mapped : folded.replace(BEST_FIT_BACKSLASH_REGEXP, "\\").replace(
     BEST_FIT_SLASH_REGEXP,
     "/",
   );
-  return [text, mapped, text.replace(BEST_FIT_BACKSLASH_REGEXP, "\\").replace(BEST_FIT_SLASH_REGEXP, "/")];
+  return [...new Set([text, mapped, both])];
 }
 
 /**
@@ -274,21 +299,27 @@ function normalizeWindows(abs: string, strip: boolean): string {
  * The literal form stays: under an allowlist it is only inside when its folder is, so every expansion is.
  */
 function shortNameForms(form: string): string[] {
-  if (!form.includes("~")) return [];
+  if (!SHORT_NAME_HINT_REGEXP.test(form)) return [];
   const segs = form.split("/");
-  let found = false;
-  const plain = [...segs], dotted = [...segs], glob = [...segs];
+  let plain: string[] | undefined, dotted: string[] | undefined, glob: string[] | undefined;
   for (let i = 1; i < segs.length; i++) {
-    const m = SHORT_NAME_REGEXP.exec(segs[i]!);
+    const seg = segs[i]!;
+    const m = seg.includes("~") ? SHORT_NAME_REGEXP.exec(seg) : null;
     if (!m) continue;
-    found = true;
+    plain ??= [...segs];
+    dotted ??= [...segs];
+    glob ??= [...segs];
     const prefix = m[1]!, ext = m[2] === undefined ? "" : `.${m[2]}`;
     plain[i] = `${prefix}${ext}`;
     dotted[i] = `.${prefix}${ext}`;
     // A hashed short name (`AB12F3~1`: two letters and four hex digits) keeps only its first letters.
     const kept = prefix.length >= 5 && /[0-9a-f]{4}$/i.test(prefix) ? prefix.slice(0, -4) : prefix;
-    const pat = (s: string) => [...s].map((c) => (/[a-z0-9]/i.test(c) ? c : "?")).join("*");
-    glob[i] = `*${kept === "" ? "" : `${pat(kept)}*`}${ext === "" ? "" : `.${pat(ext.slice(1))}*`}`;
+    glob[i] = `*${kept === "" ? "" : `${globOf(kept)}*`}${ext === "" ? "" : `.${globOf(ext.slice(1))}*`}`;
   }
-  return found ? [plain.join("/"), dotted.join("/"), glob.join("/")] : [];
+  return plain && dotted && glob ? [plain.join("/"), dotted.join("/"), glob.join("/")] : [];
+}
+
+/** `abc` → `a*b*c`: the letters of a short name, in order, anything between them; other characters any one. */
+function globOf(s: string): string {
+  return [...s].map((c) => (/[a-z0-9]/i.test(c) ? c : "?")).join("*");
 }
