@@ -187,7 +187,13 @@ export class HttpUpstream {
     if (type.includes("text/event-stream")) {
       let broke: string | undefined;
       try {
-        await this.#readEvents(res.body, (ev) => this.#deliver(ev.data, initialize));
+        const length = Number(res.headers.get("content-length") ?? NaN);
+        await this.#readEvents(
+          res.body,
+          (ev) => this.#deliver(ev.data, initialize),
+          undefined,
+          Number.isFinite(length) ? length : undefined,
+        );
       } catch (e) {
         broke = errorText(e);
       }
@@ -330,6 +336,7 @@ export class HttpUpstream {
     body: ReadableStream<Uint8Array>,
     onEvent: (ev: EventSourceMessage) => void,
     onRetry?: (ms: number) => void,
+    known?: number,
   ): Promise<void> {
     const max = this.#o.maxMessageBytes ?? 64 * 1024 * 1024;
     let failure: Error | undefined;
@@ -348,16 +355,24 @@ export class HttpUpstream {
         if (e.type === "max-buffer-size-exceeded") failure ??= new Error(`an event is over ${max} bytes`);
       },
     });
-    const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-    try {
-      while (!failure) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        parser.feed(value);
+    const dec = new TextDecoder();
+    if (known !== undefined && known <= max) {
+      // A POST's answer of known length is complete once read: one read, one feed (no stream per chunk).
+      parser.feed(dec.decode(new Uint8Array(await new Response(body).arrayBuffer())));
+      parser.reset({ consume: true });
+    } else {
+      // The GET stream and answers of unknown length: each event handed on as it arrives, never buffered.
+      const reader = body.getReader();
+      try {
+        while (!failure) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          parser.feed(dec.decode(value, { stream: true }));
+        }
+      } finally {
+        if (failure) await reader.cancel().catch(() => {});
+        else reader.releaseLock();
       }
-    } finally {
-      if (failure) await reader.cancel().catch(() => {});
-      else reader.releaseLock();
     }
     if (failure) throw failure;
   }

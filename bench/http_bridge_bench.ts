@@ -1,0 +1,187 @@
+/**
+ * `agentperms proxy --url` latency: an echo tools/call to server-everything (streamableHttp, loopback), direct
+ * over HTTP (Deno's fetch, the answer read as SSE) and through the bridge (NDJSON on the bridge's stdio), in
+ * the same run, in alternating blocks so both see the same machine. Target (#19): added ≤ 0.5 ms p50 and
+ * ≤ 2 ms p99.
+ *
+ *   deno run -A bench/http_bridge_bench.ts [calls per block, default 300] [blocks, default 6]
+ */
+import { fileURLToPath } from "node:url";
+
+const CALLS = Number(Deno.args[0] ?? 300);
+const BLOCKS = Number(Deno.args[1] ?? 6);
+const WARMUP = 100;
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+
+const port = (() => {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const p = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return p;
+})();
+const url = `http://127.0.0.1:${port}/mcp`;
+const server = new Deno.Command(Deno.execPath(), {
+  args: [
+    "run",
+    "--no-config",
+    "-A",
+    "npm:@modelcontextprotocol/server-everything@2026.8.31",
+    "streamableHttp",
+  ],
+  env: { PORT: String(port) },
+  stdout: "null",
+  stderr: "null",
+}).spawn();
+
+async function waitUp(): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/`);
+      await r.body?.cancel();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error("server-everything did not start");
+}
+
+const INIT = {
+  jsonrpc: "2.0",
+  id: 0,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench", version: "1" } },
+};
+const echo = (id: number) => ({
+  jsonrpc: "2.0",
+  id,
+  method: "tools/call",
+  params: { name: "echo", arguments: { message: "hello" } },
+});
+
+/** A direct Streamable HTTP client: POST, read the whole answer. */
+async function directClient() {
+  let sid = "";
+  let version = "";
+  const post = async (m: unknown) => {
+    const headers: Record<string, string> = {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+    };
+    if (sid) headers["mcp-session-id"] = sid;
+    if (version) headers["mcp-protocol-version"] = version;
+    const res = await fetch(url, { method: "POST", headers, body: JSON.stringify(m) });
+    sid ||= res.headers.get("mcp-session-id") ?? "";
+    return await res.text();
+  };
+  const init = await post(INIT);
+  version = /"protocolVersion":"([^"]+)"/.exec(init)?.[1] ?? "";
+  await post({ jsonrpc: "2.0", method: "notifications/initialized" });
+  return { call: (id: number) => post(echo(id)) };
+}
+
+/** The bridge as a child: one line out, one line back. */
+function bridgedClient() {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--v8-flags=--max-semi-space-size=1",
+      `${ROOT}cli.ts`,
+      "proxy",
+      "--mode",
+      "record",
+      "--server",
+      "ev",
+      "--no-tty",
+      "--trace-dir",
+      Deno.makeTempDirSync({ prefix: "ap-bridge-bench-" }),
+      "--url",
+      url,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  const reader = child.stdout.getReader();
+  const enc = new TextEncoder();
+  const dec = new TextDecoder();
+  let buf = "";
+  const line = async (): Promise<string> => {
+    while (true) {
+      const nl = buf.indexOf("\n");
+      if (nl >= 0) {
+        const l = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        return l;
+      }
+      const { value, done } = await reader.read();
+      if (done) throw new Error("bridge closed");
+      buf += dec.decode(value, { stream: true });
+    }
+  };
+  const answer = async (id: number) => {
+    while (true) {
+      const l = await line();
+      if (l.includes(`"id":${id}`) && !l.includes('"method"')) return l;
+    }
+  };
+  return {
+    async init() {
+      await writer.write(enc.encode(JSON.stringify(INIT) + "\n"));
+      await answer(0);
+      await writer.write(
+        enc.encode(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) + "\n"),
+      );
+    },
+    async call(id: number) {
+      await writer.write(enc.encode(JSON.stringify(echo(id)) + "\n"));
+      return await answer(id);
+    },
+    async close() {
+      await writer.close();
+      await child.status;
+    },
+  };
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+await waitUp();
+const direct = await directClient();
+const bridged = bridgedClient();
+await bridged.init();
+let id = 1;
+for (let i = 0; i < WARMUP; i++) {
+  await direct.call(id++);
+  await bridged.call(id++);
+}
+const d: number[] = [];
+const b: number[] = [];
+for (let block = 0; block < BLOCKS; block++) {
+  for (const [name, out] of block % 2 === 0 ? [["d", d], ["b", b]] as const : [["b", b], ["d", d]] as const) {
+    for (let i = 0; i < CALLS; i++) {
+      const t0 = performance.now();
+      if (name === "d") await direct.call(id++);
+      else await bridged.call(id++);
+      out.push(performance.now() - t0);
+    }
+  }
+}
+await bridged.close();
+server.kill("SIGKILL");
+await server.status;
+const row = (n: string, xs: number[]) =>
+  `${n.padEnd(22)} p50 ${pct(xs, 50).toFixed(3)} ms   p99 ${
+    pct(xs, 99).toFixed(3)
+  } ms   (${xs.length} calls)`;
+const added = `${"added".padEnd(22)} p50 ${(pct(b, 50) - pct(d, 50)).toFixed(3)} ms   p99 ${
+  (pct(b, 99) - pct(d, 99)).toFixed(3)
+} ms   (target ≤ 0.5 / ≤ 2)`;
+Deno.stdout.writeSync(
+  new TextEncoder().encode([row("direct HTTP", d), row("through the bridge", b), added].join("\n") + "\n"),
+);
