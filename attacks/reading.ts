@@ -7,7 +7,7 @@ import { type Attack, defineAttackPack, expandWithMutators, MUTATORS } from "../
 // Servers: `filesystem` and `github` are the example policy's (every block there is earned by a rule or a
 // guard). `fetch` (allowed_hosts), `shell` (denied paths only, `shell.exec` approval-listed) and `git` (a
 // server that runs git) are not in it yet: against examples/policies/example.mcp.policy.yaml their attacks
-// are blocked only by the unknown-server default-deny, and tests/replay/reading.policy.yaml (the example
+// are blocked only by the unknown-server default-deny, and examples/policies/reading.mcp.policy.yaml (the example
 // policy plus those three servers) is where they are earned. Controls sit on the example policy's servers
 // only, so `deno task replay` holds them.
 
@@ -584,7 +584,7 @@ const placement: Attack[] = inClass(7, [
 
 /**
  * Forms the canonicalizer misreads today (red-team findings of issue #16): each attack here gets through the
- * policy it was written for (tests/replay/reading.policy.yaml) and each control (`control.gap.*`) is blocked, so
+ * policy it was written for (examples/policies/reading.mcp.policy.yaml) and each control (`control.gap.*`) is blocked, so
  * they are kept out of the built-in pack, and tests/replay/reading_pack_test.ts fails as soon as one is read
  * right, so that it moves into the pack. Empty this list as the canonicalizer is fixed.
  */

@@ -22,9 +22,12 @@ export {
   type BuiltinMutatorId,
   definePathMutator,
   expandWithMutators,
+  fileUriFormsMutator,
   type MutatedCall,
   type Mutator,
   MUTATORS,
   mutatorsById,
+  placementMutator,
   secondArgMutator,
+  urlParserMutator,
 } from "./mutators.ts";

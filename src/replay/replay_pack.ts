@@ -106,13 +106,14 @@ export function fillPlaceholders(call: AttackCall, opts: { home: string; cwd: st
   const home = opts.home.replace(/\/+$/, "");
   const cwd = opts.cwd.replace(/\/+$/, "");
   const user = home.slice(home.lastIndexOf("/") + 1);
+  const text = (s: string) =>
+    s.replaceAll("{{home}}", home).replaceAll("{{user}}", user).replaceAll("{{cwd}}", cwd);
   const fill = (v: unknown): unknown => {
-    if (typeof v === "string") {
-      return v.replaceAll("{{home}}", home).replaceAll("{{user}}", user).replaceAll("{{cwd}}", cwd);
-    }
+    if (typeof v === "string") return text(v);
     if (Array.isArray(v)) return v.map(fill);
     if (v !== null && typeof v === "object") {
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x)]));
+      // Keys too: a path can be an object key (`{"files": {"{{home}}/.bashrc": …}}`).
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [text(k), fill(x)]));
     }
     return v;
   };

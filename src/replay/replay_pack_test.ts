@@ -139,12 +139,20 @@ Deno.test("expandPack() expands data-pack mutators and rejects ids that collide 
   );
 });
 
-Deno.test("fillPlaceholders() fills {{home}} and {{cwd}} in nested strings only", () => {
+Deno.test("fillPlaceholders() fills {{home}} and {{cwd}} in nested strings and object keys", () => {
   const call = fillPlaceholders(
-    { server: "s", tool: "t", arguments: { a: ["{{home}}/x", { b: "{{cwd}}/y" }], n: 3 } },
+    {
+      server: "s",
+      tool: "t",
+      arguments: { a: ["{{home}}/x", { b: "{{cwd}}/y" }], n: 3, files: { "{{home}}/.bashrc": "x" } },
+    },
     { home: "/home/me/", cwd: "/proj" },
   );
-  assert.deepEqual(call.arguments, { a: ["/home/me/x", { b: "/proj/y" }], n: 3 });
+  assert.deepEqual(call.arguments, {
+    a: ["/home/me/x", { b: "/proj/y" }],
+    n: 3,
+    files: { "/home/me/.bashrc": "x" },
+  });
 });
 
 Deno.test("replayPack() judges a symlink by its target when given a realpath", () => {

@@ -1,5 +1,5 @@
 // The reading pack (issue #16) against the example policy and against the example policy plus the servers the
-// pack also targets (tests/replay/reading.policy.yaml), and its list of known gaps.
+// pack also targets (examples/policies/reading.mcp.policy.yaml), and its list of known gaps.
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,7 +13,7 @@ import { expandPack, replayPack, type ReplayResult, summarizeReplay } from "../.
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const HOME = "/home/ci";
 const EXAMPLE = "examples/policies/example.mcp.policy.yaml";
-const READING_POLICY = "tests/replay/reading.policy.yaml";
+const READING_POLICY = "examples/policies/reading.mcp.policy.yaml";
 
 async function replay(policy: string, attacks: readonly Attack[] = reading.attacks): Promise<ReplayResult[]> {
   const loaded = await loadPolicy(policy, { cwd: ROOT, home: HOME });
