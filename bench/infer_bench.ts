@@ -3,7 +3,11 @@
  * denials and malformed lines) in a temp dir, then runs `agentperms infer` on it in a child process and prints
  * lines/s and the child's peak RSS (VmHWM, Linux).
  *
- *   deno run -A bench/infer_bench.ts [lines]
+ *   deno run -A bench/infer_bench.ts [lines] [--report]
+ *
+ * With `--report`, `agentperms report --traces <the same trace> --format json` runs next (same child wrapper):
+ * `infer` and `report` read traces with the same reader (`readTraceLine`: each line parsed once, the fast v1
+ * check before the schema), so their lines/s should be alike.
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -65,7 +69,8 @@ async function generate(file: string, lines: number): Promise<void> {
 }
 
 if (import.meta.main) {
-  const lines = Number(Deno.args[0] ?? 1_000_000);
+  const lines = Number(Deno.args.find((a) => !a.startsWith("--")) ?? 1_000_000);
+  const withReport = Deno.args.includes("--report");
   const dir = await Deno.makeTempDir({ prefix: "agentperms-infer-bench-" });
   try {
     const traces = join(dir, "traces.jsonl");
@@ -95,34 +100,41 @@ console.log(JSON.stringify({ code, ms, cpuS, peakRssMB: hwm ? Number(hwm) / 1024
 `,
     );
     const out = join(dir, "mcp.policy.yaml");
-    const child = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--no-check",
-        "--config",
-        fileURLToPath(new URL("../deno.json", import.meta.url)),
-        wrapper,
-        "infer",
-        traces,
-        "--out",
-        out,
-        "--cwd",
-        "/home/dev/proj",
-      ],
-      env: { HOME: "/home/dev" },
-      stdout: "piped",
-      stderr: "inherit",
-    }).output();
-    const res = JSON.parse(new TextDecoder().decode(child.stdout).trim().split("\n").pop()!);
-    const secs = res.ms / 1000;
-    print(
-      `infer: exit ${res.code}, ${lines} lines in ${secs.toFixed(2)} s wall (${
-        res.cpuS.toFixed(2)
-      } s CPU for the whole process) = ${
-        Math.round(lines / secs).toLocaleString("en-US")
-      } lines/s, peak RSS ${res.peakRssMB.toFixed(0)} MB`,
-    );
+    const runChild = async (args: string[]) => {
+      const child = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "--no-check",
+          "--config",
+          fileURLToPath(new URL("../deno.json", import.meta.url)),
+          wrapper,
+          ...args,
+        ],
+        env: { HOME: "/home/dev" },
+        stdout: "piped",
+        stderr: "inherit",
+      }).output();
+      return JSON.parse(new TextDecoder().decode(child.stdout).trim().split("\n").pop()!);
+    };
+    const say = (name: string, res: { code: number; ms: number; cpuS: number; peakRssMB: number }) => {
+      const secs = res.ms / 1000;
+      print(
+        `${name}: exit ${res.code}, ${lines} lines in ${secs.toFixed(2)} s wall (${
+          res.cpuS.toFixed(2)
+        } s CPU for the whole process) = ${
+          Math.round(lines / secs).toLocaleString("en-US")
+        } lines/s, peak RSS ${res.peakRssMB.toFixed(0)} MB`,
+      );
+    };
+    say("infer", await runChild(["infer", traces, "--out", out, "--cwd", "/home/dev/proj"]));
+    if (withReport) {
+      const html = join(dir, "report.json");
+      say(
+        "report",
+        await runChild(["report", "--traces", traces, "--format", "json", "--out", html, "--path", dir]),
+      );
+    }
     print((await Deno.readTextFile(out)).split("\n").slice(0, 14).join("\n"));
   } finally {
     await Deno.remove(dir, { recursive: true });

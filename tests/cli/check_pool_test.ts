@@ -109,3 +109,37 @@ async function tempDir(): Promise<AsyncDisposable & { path: string }> {
   const path = await Deno.makeTempDir({ prefix: "agentperms-check-pool-" });
   return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
 }
+
+Deno.test("checkInPool(): when no worker can start, this thread judges everything", async () => {
+  const lines = ['{"id":1,"server":"github","tool":"list_repos"}', "", "nope"];
+  const bytes = new TextEncoder().encode(lines.join("\n") + "\n");
+  const seen: number[] = [];
+  let out = "";
+  let timer: number | undefined;
+  const tooLong = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("the pool waited for workers that never start")), 20_000);
+  });
+  const r = await Promise.race([
+    tooLong,
+    checkInPool(
+      (async function* () {
+        yield bytes;
+      })(),
+      {
+        workers: 2,
+        // Not a policy: compiling it throws in each worker before it is ready.
+        init: { policy: null as never, baseDir: "/", home: HOME, cwd: "/", format: "jsonl" },
+        judgeHere: (ls, firstLine, counts) => {
+          seen.push(firstLine);
+          counts.error += ls.length;
+          return ls.map((l) => `${l.length}\n`).join("");
+        },
+        judgeHereToo: false,
+        write: (t) => void (out += t),
+      },
+    ),
+  ]).finally(() => clearTimeout(timer));
+  assert.deepEqual(seen, [1]);
+  assert.equal(r.lines, 3);
+  assert.equal(out, "46\n0\n4\n");
+});
