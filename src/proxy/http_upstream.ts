@@ -304,8 +304,12 @@ export class HttpUpstream {
       })().catch(reject);
     });
     this.#gate = gate;
-    // Once the endpoint is known, messages go straight through.
-    gate.then(() => this.#gate === gate && (this.#gate = undefined), () => {});
+    // Once the endpoint is known, messages go straight through; if it never is, each one is answered with an
+    // error ("its event stream is closed") instead of waiting on a failed gate.
+    const open = () => {
+      if (this.#gate === gate) this.#gate = undefined;
+    };
+    gate.then(open, open);
     return gate;
   }
 
