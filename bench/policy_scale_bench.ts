@@ -296,10 +296,9 @@ async function main(): Promise<void> {
       stdout: "piped",
       stderr: "piped",
     }).output();
-    const text = new TextDecoder().decode(out.stdout);
-    started = out.success && / ok /.test(text) && !/ignored/.test(
-        text.split("\n").find((l) => / ok \| /.test(l)) ?? "",
-      )
+    // deno test colours its summary: strip the escapes before reading "N passed".
+    const text = new TextDecoder().decode(out.stdout).replace(/\x1b\[[0-9;]*m/g, "");
+    started = out.success && /\b1 passed\b/.test(text)
       ? "yes"
       : out.success
       ? "not tested (no bwrap or python3 here)"

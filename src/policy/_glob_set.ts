@@ -45,19 +45,14 @@ function canonUnit(c: number): number {
  * @returns its case-folded key
  */
 export function caseKey(s: string): string {
-  let plain = true;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 97 || (c >= 128)) {
-      plain = false;
-      break;
-    }
-  }
-  if (plain) return s;
+  // ASCII only (the common case): the RegExp's folding is plain upper-casing.
+  if (ASCII_REGEXP.test(s)) return s.toUpperCase();
   let out = "";
   for (let i = 0; i < s.length; i++) out += String.fromCharCode(canonUnit(s.charCodeAt(i)));
   return out;
 }
+
+const ASCII_REGEXP = /^[\x00-\x7f]*$/;
 
 interface TrieNode {
   next: Map<number, TrieNode>;
@@ -73,8 +68,8 @@ export class GlobSet {
   readonly #exact = new Map<string, number[]>();
   readonly #prefix = newNode();
   readonly #suffix = newNode();
-  readonly #contains = new Map<string, number[]>();
-  readonly #containsLengths: number[] = [];
+  /** Literal runs a glob of `*`/`?` must contain: a trie walked from every position of the string. */
+  readonly #contains = newNode();
   readonly #always: number[] = [];
   /** How many globs it holds. */
   readonly size: number;
@@ -90,7 +85,6 @@ export class GlobSet {
     this.#key = opts.nocase ? caseKey : (s) => s;
     this.#mode = opts.mode;
     this.size = globs.length;
-    const lengths = new Set<number>();
     for (const { index, glob } of globs) {
       const target = this.#target(glob);
       if (target === undefined) {
@@ -113,20 +107,15 @@ export class GlobSet {
           ? target.split(/[*?]+/).reduce((a, b) => (b.length > a.length ? b : a), "")
           : "";
         if (run.length === 0) this.#always.push(index);
-        else {
-          const k = this.#key(run);
-          push(this.#contains, k, index);
-          lengths.add(k.length);
-        }
+        else insert(this.#contains, this.#key(run), false, index);
       }
     }
-    this.#containsLengths.push(...[...lengths].sort((a, b) => a - b));
   }
 
   /** The part of a glob the index reads, or undefined when it must always be verified. */
   #target(glob: string): string | undefined {
-    if (glob === "") return undefined;
-    if (this.#mode === "name") return glob.startsWith("!") ? undefined : glob;
+    if (glob === "" || glob.startsWith("!")) return undefined; // a leading "!" negates the whole glob
+    if (this.#mode === "name") return glob;
     if (/[{}()[\]]/.test(glob)) return undefined;
     const seg = glob.slice(glob.lastIndexOf("/") + 1);
     return seg.includes("**") ? undefined : seg;
@@ -154,12 +143,8 @@ export class GlobSet {
     if (ex) { for (const i of ex) out.push(i); }
     walk(this.#prefix, k, false, out);
     walk(this.#suffix, k, true, out);
-    for (const len of this.#containsLengths) {
-      if (len > k.length) break;
-      for (let at = 0; at + len <= k.length; at++) {
-        const hit = this.#contains.get(k.slice(at, at + len));
-        if (hit) { for (const i of hit) out.push(i); }
-      }
+    if (this.#contains.next.size > 0) {
+      for (let at = 0; at < k.length; at++) walkFrom(this.#contains, k, at, out);
     }
   }
 }
@@ -179,6 +164,14 @@ function insert(root: TrieNode, k: string, reverse: boolean, index: number): voi
     n = next;
   }
   n.items.push(index);
+}
+
+function walkFrom(root: TrieNode, k: string, from: number, out: number[]): void {
+  let n: TrieNode | undefined = root;
+  for (let j = from; j < k.length && n; j++) {
+    n = n.next.get(k.charCodeAt(j));
+    if (n) { for (const i of n.items) out.push(i); }
+  }
 }
 
 function walk(root: TrieNode, k: string, reverse: boolean, out: number[]): void {
