@@ -10,7 +10,7 @@ interface BridgeOptions extends ProxyOptions {
   /** auto, http (Streamable HTTP) or sse (legacy HTTP+SSE). */
   transport: "auto" | "http" | "sse";
   /** `Name: value` lines, `${env:NAME}` expanded at start. */
-  header: string[];
+  header?: string[];
 }
 
 const positiveInt = (name: string) => (v: string): number => {
@@ -101,8 +101,7 @@ export function registerProxy(program: Command, env: CommandEnv): void {
       .option(
         "--header <line>",
         'with --url: a header for every request, "Name: value" (repeatable); ${env:NAME} is read from the environment at start; values are never traced or shown',
-        (v: string, prev: string[]) => [...prev, v],
-        [] as string[],
+        (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
       )
       .addOption(
         // Written by record/enforce wiring for an entry whose config had an explicit empty args list, so that
@@ -186,7 +185,7 @@ async function runBridgeCommand(env: CommandEnv, rawUrl: string, opts: BridgeOpt
       ),
     );
   }
-  const headers = proxy.parseHeaderArgs(opts.header, (n) => io.env(n));
+  const headers = proxy.parseHeaderArgs(opts.header ?? [], (n) => io.env(n));
   const { compilePolicy, loadPolicy } = await import("../../policy/mod.ts");
   let policy;
   let source;
