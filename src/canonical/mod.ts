@@ -35,3 +35,4 @@ export {
   type RawCall,
 } from "./canonicalize_call.ts";
 export { type HostRealpath, hostRealpath, hostUserHome } from "./host_realpath.ts";
+export { isWindowsRoot } from "./windows_path.ts";

@@ -58,6 +58,8 @@ export function splitPathList(s: string): string[] {
     if (i < s.length && c !== "," && c !== ";" && c !== "\n" && c !== "\r" && c !== ":") continue;
     // `C:\x` and `C:/x`: a drive letter, not a separator.
     if (c === ":" && i - start === 1 && /[A-Za-z]/.test(s[start]!) && /[\\/]/.test(s[i + 1] ?? "")) continue;
+    // `\\?\C:\x`, `\\.\C:\x`, `\??\C:\x`: a drive after a Windows device prefix.
+    if (c === ":" && i - start <= 16 && DEVICE_DRIVE_REGEXP.test(s.slice(start, i))) continue;
     // `file:` inside a list (`a,file:///etc/x`): the scheme's colon is not a separator.
     if (c === ":" && /^\s*file$/i.test(s.slice(Math.max(start, i - 16), i))) continue;
     const piece = s.slice(start, i).trim();
@@ -66,6 +68,9 @@ export function splitPathList(s: string): string[] {
   }
   return out.length > 1 ? out : [];
 }
+
+/** The start of a piece that is a Windows device prefix and a drive letter (`\\?\C`), before the drive's colon. */
+const DEVICE_DRIVE_REGEXP = /^\s*(?:[\\/]{2}[?.][\\/]|[\\/]\?\?[\\/])[A-Za-z]$/;
 
 /** Characters of JSON text inside string values one call may parse (all levels together). */
 export const MAX_EMBEDDED_JSON_CHARS = 1024 * 1024;

@@ -5,6 +5,8 @@ Deno.test("splitPathList() splits at , ; newlines and : but not drive letters, s
   assert.deepEqual(splitPathList("a,/etc/x"), ["a", "/etc/x"]);
   assert.deepEqual(splitPathList("src:/etc\n~/.ssh"), ["src", "/etc", "~/.ssh"]);
   assert.deepEqual(splitPathList("C:\\a;D:/b"), ["C:\\a", "D:/b"]);
+  // A drive after a Windows device prefix is no separator either.
+  assert.deepEqual(splitPathList("\\\\?\\C:\\a;\\??\\D:\\b"), ["\\\\?\\C:\\a", "\\??\\D:\\b"]);
   assert.deepEqual(splitPathList("./a.ts:12:5"), []);
   assert.deepEqual(splitPathList("file:///etc/x"), []);
   assert.deepEqual(splitPathList("plain"), []);

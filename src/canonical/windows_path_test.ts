@@ -122,3 +122,34 @@ Deno.test("foldWindowsCase() folds as NTFS compares names: K and the Kelvin sign
   assert.notEqual(foldWindowsCase("/c:/wor\u212a"), foldWindowsCase("/c:/work"));
   assert.equal(foldWindowsCase("/c:/stra\u00dfe"), "/c:/stra\u00dfe");
 });
+
+Deno.test("a Windows policy on a Windows server allows what the POSIX reading would have refused", async () => {
+  const { compilePolicy, parsePolicy } = await import("../policy/mod.ts");
+  const { decide } = await import("../decision/mod.ts");
+  const yaml = "version: 1\nservers:\n  w:\n    allowed_paths: ['.', '\\\\fileserver\\public']\n" +
+    "    denied_paths: ['~\\.ssh']\n";
+  const policy = compilePolicy(parsePolicy(yaml, { file: "p.yaml" }).policy, {
+    baseDir: W.cwd,
+    home: W.home,
+  });
+  const verdict = (path: string) =>
+    decide(policy, canonicalizeCall({ server: "w", tool: "read", arguments: { path } }, W)).verdict;
+  for (
+    const ok of [
+      "src\\a.ts",
+      "\\\\?\\C:\\Users\\dev\\project\\a.ts",
+      "\\\\localhost\\c$\\Users\\DEV\\Project\\a.ts",
+      "\\\\FileServer\\Public\\report.docx",
+      "\\Users\\dev\\project\\a.ts",
+    ]
+  ) assert.equal(verdict(ok), "allow", ok);
+  for (
+    const bad of [
+      "..\\.ssh\\id_rsa",
+      "\\\\?\\UNC\\127.1\\C$\\Users\\dev\\SSH~1\\id_rsa",
+      "C:\\Users\\dev\\PROJEC~1\\x",
+      "\\\\.\\PhysicalDrive0",
+      "/etc/passwd",
+    ]
+  ) assert.equal(verdict(bad), "deny", bad);
+});
