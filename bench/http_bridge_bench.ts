@@ -128,6 +128,15 @@ function bridgedClient() {
     }
   };
   return {
+    /** CPU time the bridge process has used so far, ms (Linux /proc; clock ticks of 10 ms). */
+    cpuMs(): number {
+      try {
+        const f = Deno.readTextFileSync(`/proc/${child.pid}/stat`).split(") ")[1]!.split(" ");
+        return (Number(f[11]) + Number(f[12])) * 10;
+      } catch {
+        return NaN;
+      }
+    },
     async init() {
       await writer.write(enc.encode(JSON.stringify(INIT) + "\n"));
       await answer(0);
@@ -162,6 +171,7 @@ for (let i = 0; i < WARMUP; i++) {
 }
 const d: number[] = [];
 const b: number[] = [];
+const cpu0 = bridged.cpuMs();
 for (let block = 0; block < BLOCKS; block++) {
   for (const [name, out] of block % 2 === 0 ? [["d", d], ["b", b]] as const : [["b", b], ["d", d]] as const) {
     for (let i = 0; i < CALLS; i++) {
@@ -172,6 +182,7 @@ for (let block = 0; block < BLOCKS; block++) {
     }
   }
 }
+const cpuPerCall = (bridged.cpuMs() - cpu0) / b.length;
 await bridged.close();
 server.kill("SIGKILL");
 await server.status;
@@ -182,6 +193,9 @@ const row = (n: string, xs: number[]) =>
 const added = `${"added".padEnd(22)} p50 ${(pct(b, 50) - pct(d, 50)).toFixed(3)} ms   p99 ${
   (pct(b, 99) - pct(d, 99)).toFixed(3)
 } ms   (target ≤ 0.5 / ≤ 2)`;
+const cpu = `${"bridge CPU per call".padEnd(22)} ${cpuPerCall.toFixed(3)} ms (user + system, /proc)`;
 Deno.stdout.writeSync(
-  new TextEncoder().encode([row("direct HTTP", d), row("through the bridge", b), added].join("\n") + "\n"),
+  new TextEncoder().encode(
+    [row("direct HTTP", d), row("through the bridge", b), added, cpu].join("\n") + "\n",
+  ),
 );

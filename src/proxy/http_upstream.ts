@@ -189,7 +189,7 @@ export class HttpUpstream {
       try {
         const length = Number(res.headers.get("content-length") ?? NaN);
         await this.#readEvents(
-          res.body,
+          res,
           (ev) => this.#deliver(ev.data, initialize),
           undefined,
           Number.isFinite(length) ? length : undefined,
@@ -240,7 +240,7 @@ export class HttpUpstream {
           await res.body?.cancel().catch(() => {});
           throw new Error(`HTTP ${res.status}`);
         }
-        await this.#readEvents(res.body, (ev) => {
+        await this.#readEvents(res, (ev) => {
           // Only this stream's ids: Last-Event-ID resumes the stream an event came from (a POST's id would
           // replay that POST's answers here).
           if (ev.id !== undefined) this.#lastEventId = ev.id;
@@ -285,7 +285,7 @@ export class HttpUpstream {
         }
         let why = "the remote server closed its event stream";
         try {
-          await this.#readEvents(res.body, (ev) => {
+          await this.#readEvents(res, (ev) => {
             if (ev.event === "endpoint") {
               const endpoint = new URL(ev.data, this.#o.url);
               // The headers (credentials) go only where the stream came from.
@@ -333,11 +333,12 @@ export class HttpUpstream {
   }
 
   /**
-   * Reads an SSE body event by event (each handed on at once: never buffered whole).
+   * Reads an SSE answer event by event (each handed on at once: never buffered whole; a POST's answer of
+   * known length is read in one piece).
    * @throws when the stream breaks, an event is over the size cap, or `onEvent` throws
    */
   async #readEvents(
-    body: ReadableStream<Uint8Array>,
+    res: Response,
     onEvent: (ev: EventSourceMessage) => void,
     onRetry?: (ms: number) => void,
     known?: number,
@@ -362,11 +363,11 @@ export class HttpUpstream {
     const dec = new TextDecoder();
     if (known !== undefined && known <= max) {
       // A POST's answer of known length is complete once read: one read, one feed (no stream per chunk).
-      parser.feed(dec.decode(new Uint8Array(await new Response(body).arrayBuffer())));
+      parser.feed(dec.decode(await res.bytes()));
       parser.reset({ consume: true });
     } else {
       // The GET stream and answers of unknown length: each event handed on as it arrives, never buffered.
-      const reader = body.getReader();
+      const reader = res.body!.getReader();
       try {
         while (!failure) {
           const { done, value } = await reader.read();
