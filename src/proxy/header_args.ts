@@ -2,8 +2,8 @@ import { AgentPermsError } from "../errors.ts";
 
 /** A header name (RFC 9110 token). */
 const HEADER_NAME_REGEXP = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/** `${env:NAME}` or `${NAME}` in a header value. */
-const ENV_REF_REGEXP = /\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)\}/g;
+/** `${env:NAME}`, `${NAME}` or `${NAME:-default}` in a header value. */
+const ENV_REF_REGEXP = /\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 /** Headers the bridge sets itself: a user value would break the protocol or the session. */
 const RESERVED = new Set([
   "content-type",
@@ -14,8 +14,8 @@ const RESERVED = new Set([
 ]);
 
 /**
- * Reads the bridge's `--header "Name: value"` arguments and expands `${env:NAME}` (and `${NAME}`) references
- * from the environment, once, at start. Errors name the header and the variable, never a value (it may be a
+ * Reads the bridge's `--header "Name: value"` arguments and expands `${env:NAME}` (and `${NAME}`,
+ * `${NAME:-default}`) references from the environment, once, at start. Errors name the header and the variable, never a value (it may be a
  * token).
  * @param lines the `--header` arguments
  * @param env reads one environment variable
@@ -40,8 +40,18 @@ export function parseHeaderArgs(
         hint: "Leave it out",
       });
     }
-    const value = line.slice(colon + 1).trim().replace(ENV_REF_REGEXP, (_m, v: string) => {
-      const got = env(v);
+    const written = line.slice(colon + 1).trim();
+    if (/\$\{input:/.test(written)) {
+      throw new AgentPermsError(
+        "usage",
+        `--header "${name}" holds an \${input:…} reference, which only the client can expand`,
+        {
+          hint: "Put the value in an environment variable and write ${env:NAME}",
+        },
+      );
+    }
+    const value = written.replace(ENV_REF_REGEXP, (_m, v: string, fallback: string | undefined) => {
+      const got = env(v) ?? fallback;
       if (got === undefined) {
         throw new AgentPermsError(
           "usage",

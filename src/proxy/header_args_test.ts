@@ -14,3 +14,17 @@ Deno.test("parseHeaderArgs() expands ${env:NAME} once and names a missing variab
   assert.throws(() => parseHeaderArgs(["Bearer s3cr3t"], env), (e: Error) => !e.message.includes("s3cr3t"));
   assert.throws(() => parseHeaderArgs(["Mcp-Session-Id: x"], env), /set by the bridge itself/);
 });
+
+Deno.test("parseHeaderArgs() takes ${NAME:-default} and refuses an ${input:…} only the client can expand", () => {
+  assert.deepEqual(
+    parseHeaderArgs(["X-A: ${NOPE:-d}", "X-B: ${HOME}"], (n) => (n === "HOME" ? "/h" : undefined)),
+    {
+      "X-A": "d",
+      "X-B": "/h",
+    },
+  );
+  assert.throws(
+    () => parseHeaderArgs(["X-Key: ${input:key}"], () => undefined),
+    /only the client can expand/,
+  );
+});

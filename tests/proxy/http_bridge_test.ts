@@ -248,3 +248,28 @@ Deno.test("proxy --url in enforce mode without a policy tells the client how to 
   assert.equal(await p.exit(), 2);
   await p[Symbol.asyncDispose]();
 });
+
+Deno.test("proxy --remote (what record/enforce write for a url entry) reads the URL and the headers from the environment", async () => {
+  await using tmp = await tempDir();
+  await using ev = await everything("streamableHttp");
+  await using f = front(ev.base);
+  const traces = join(tmp.path, "traces");
+  const argv = proxyArgv(
+    { mode: "record", server: "ev", traceDir: traces, separator: false, extra: ["--remote", "http"] },
+    [],
+  );
+  {
+    await using client = await sdkClient(argv, {
+      env: {
+        ...bridgeEnv(tmp.path),
+        AGENTPERMS_REMOTE_URL: `${f.url}/mcp`,
+        AGENTPERMS_REMOTE_HEADER_0: "Authorization: Bearer ${env:AP_TEST_TOKEN}",
+      },
+    });
+    assert.equal(firstText(await client.callTool({ name: "echo", arguments: { message: "w" } })), "Echo: w");
+  }
+  assert.ok(f.seen.length > 0 && f.seen.every((r) => r.auth === `Bearer ${TOKEN}`));
+  for await (const e of Deno.readDir(traces)) {
+    assert.doesNotMatch(await Deno.readTextFile(join(traces, e.name)), new RegExp(TOKEN));
+  }
+});

@@ -11,7 +11,17 @@ interface BridgeOptions extends ProxyOptions {
   transport: "auto" | "http" | "sse";
   /** `Name: value` lines, `${env:NAME}` expanded at start. */
   header?: string[];
+  /** Wired remote entry: the transport; the URL and headers are in the environment (see REMOTE_ENV). */
+  remote?: "auto" | "http" | "sse";
 }
+
+/**
+ * Where a wired remote entry (record/enforce rewrite a client's `url` entry) puts the URL and the headers:
+ * the environment, readable only by the user, not the command line. The same names as `REMOTE_ENV` in
+ * src/clients/wire_remote.ts.
+ */
+const REMOTE_URL_ENV = "AGENTPERMS_REMOTE_URL";
+const REMOTE_HEADER_ENV_PREFIX = "AGENTPERMS_REMOTE_HEADER_";
 
 const positiveInt = (name: string) => (v: string): number => {
   const n = Number(v);
@@ -104,6 +114,15 @@ export function registerProxy(program: Command, env: CommandEnv): void {
         (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
       )
       .addOption(
+        // Written by record/enforce wiring for a client's url entry: the URL and headers come in the
+        // environment (AGENTPERMS_REMOTE_URL, AGENTPERMS_REMOTE_HEADER_0…), never on the command line.
+        new Option(
+          "--remote <transport>",
+          "(wiring) a remote server whose URL and headers are in the environment",
+        )
+          .choices(["auto", "http", "sse"]).hideHelp(),
+      )
+      .addOption(
         // Written by record/enforce wiring for an entry whose config had an explicit empty args list, so that
         // --stop puts `args: []` back instead of dropping the key. The proxy itself ignores it.
         new Option("--keep-empty-args", "(wiring) the entry had an empty args list").hideHelp(),
@@ -122,6 +141,28 @@ stdout carries only JSON-RPC; diagnostics go to stderr. Exit: the server's exit 
 without --policy), 3 invalid policy, 4 the server could not start.`,
       )
       .action(async (argv: string[], opts: BridgeOptions) => {
+        if (opts.remote !== undefined) {
+          if (opts.url !== undefined || argv.length > 0) {
+            throw new AgentPermsError(
+              "usage",
+              "--remote takes the URL from the environment: no --url or command",
+            );
+          }
+          const url = env.io.env(REMOTE_URL_ENV);
+          if (!url) {
+            throw new AgentPermsError("usage", `--remote needs the remote URL in ${REMOTE_URL_ENV}`, {
+              hint: "Run agentperms record or enforce again to rewrite the client's entry",
+            });
+          }
+          const header: string[] = [];
+          for (let i = 0;; i++) {
+            const h = env.io.env(`${REMOTE_HEADER_ENV_PREFIX}${i}`);
+            if (h === undefined) break;
+            header.push(h);
+          }
+          env.setExit(await runBridgeCommand(env, url, { ...opts, transport: opts.remote, header }));
+          return;
+        }
         if (opts.url !== undefined) {
           if (argv.length > 0) {
             throw new AgentPermsError("usage", "Give either --url or a server command after --, not both");
