@@ -29,11 +29,16 @@ const KINDS = ["paths", "patterns", "hosts", "tools", "all"] as const;
 type Kind = typeof KINDS[number];
 const O = { cwd: "/w", home: "/home/u" };
 
+/** Entry numbers are zero-padded, so the judged call has the same length at every size. */
+const pad = (i: number) => String(i).padStart(5, "0");
+
 /** The server rules with `n` entries of a kind (`all`: of every kind). */
 function rules(kind: Kind, n: number): NonNullable<PolicyV1["servers"]>[string] {
   const s: NonNullable<NonNullable<PolicyV1["servers"]>[string]> = { allowed_tools: ["read_file"] };
   const on = (k: Kind) => kind === k || kind === "all";
-  if (on("paths")) s.allowed_paths = Array.from({ length: n }, (_, i) => `/w/repos/r${i % 100}/p${i}`);
+  if (on("paths")) {
+    s.allowed_paths = Array.from({ length: n }, (_, i) => `/w/repos/r${pad(i % 100)}/p${pad(i)}`);
+  }
   if (on("patterns")) {
     s.denied_patterns = Array.from(
       { length: n },
@@ -43,7 +48,7 @@ function rules(kind: Kind, n: number): NonNullable<PolicyV1["servers"]>[string] 
   if (on("hosts")) {
     s.allowed_hosts = Array.from(
       { length: n },
-      (_, i) => i % 2 ? `*.d${i}.example.org` : `h${i}.example.com`,
+      (_, i) => i % 2 ? `*.d${pad(i)}.example.org` : `h${pad(i)}.example.com`,
     );
   }
   if (on("tools")) {
@@ -57,34 +62,54 @@ function rules(kind: Kind, n: number): NonNullable<PolicyV1["servers"]>[string] 
 function callFor(kind: Kind, n: number) {
   const mid = Math.floor(n / 2);
   const path = kind === "paths" || kind === "all"
-    ? `/w/repos/r${mid % 100}/p${mid}/src/app.ts`
+    ? `/w/repos/r${pad(mid % 100)}/p${pad(mid)}/src/app.ts`
     : "/w/src/app.ts";
   const hostI = mid % 2 ? mid : Math.max(1, mid - 1);
-  const url = `https://api.d${hostI}.example.org/v1`;
+  const url = `https://api.d${pad(hostI)}.example.org/v1`;
   const args: Record<string, unknown> = { path };
-  if (kind === "hosts" || kind === "all") args.url = n === 1 ? "https://h0.example.com/v1" : url;
+  if (kind === "hosts" || kind === "all") args.url = n === 1 ? `https://h${pad(0)}.example.com/v1` : url;
   return canonicalizeCall({ server: "fs", tool: "read_file", arguments: args }, O);
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** ns per decide() call: the median of several timed batches. */
-function timeDecide(kind: Kind, n: number): { ns: number; verdict: string } {
-  const policy = compilePolicy({ version: 1, servers: { fs: rules(kind, n) } }, {
-    baseDir: "/w",
-    home: "/home/u",
-  });
-  const call = callFor(kind, n);
-  const d = decide(policy, call);
-  const iters = QUICK ? 5_000 : 20_000;
-  for (let i = 0; i < iters; i++) decide(policy, call); // warm-up
-  const batches: number[] = [];
-  for (let b = 0; b < (QUICK ? 5 : 9); b++) {
-    const t0 = performance.now();
-    for (let i = 0; i < iters; i++) decide(policy, call);
-    batches.push(((performance.now() - t0) * 1e6) / iters);
+/**
+ * ns per decide() call for every kind and size: batches interleaved (each round visits every size of every
+ * kind, in a rotating order) so a shared machine's drift hits all sizes alike; the median batch per size.
+ */
+function timeDecideAll(): Map<Kind, number[]> {
+  const cases = KINDS.flatMap((kind) =>
+    SIZES.map((n) => {
+      const policy = compilePolicy({ version: 1, servers: { fs: rules(kind, n) } }, {
+        baseDir: "/w",
+        home: "/home/u",
+      });
+      const call = callFor(kind, n);
+      const verdict = decide(policy, call).verdict;
+      if (verdict !== "allow") {
+        throw new Error(`${kind} at ${n}: the benchmark call is not allowed (${verdict})`);
+      }
+      return { kind, n, policy, call, batches: [] as number[] };
+    })
+  );
+  const iters = QUICK ? 3_000 : 10_000;
+  for (const c of cases) for (let i = 0; i < iters; i++) decide(c.policy, c.call); // warm-up
+  const rounds = QUICK ? 5 : 15;
+  // One kind at a time (a proxy holds one policy), its sizes interleaved in a rotating order.
+  for (const kind of KINDS) {
+    const mine = cases.filter((c) => c.kind === kind);
+    for (let r = 0; r < rounds; r++) {
+      for (let k = 0; k < mine.length; k++) {
+        const c = mine[(k + r) % mine.length]!;
+        const t0 = performance.now();
+        for (let i = 0; i < iters; i++) decide(c.policy, c.call);
+        c.batches.push(((performance.now() - t0) * 1e6) / iters);
+      }
+    }
   }
-  return { ns: median(batches), verdict: d.verdict };
+  const out = new Map<Kind, number[]>();
+  for (const kind of KINDS) out.set(kind, cases.filter((c) => c.kind === kind).map((c) => median(c.batches)));
+  return out;
 }
 
 function policyYaml(kind: Kind, n: number): string {
@@ -177,7 +202,7 @@ async function proxyAdded(): Promise<Map<number, { direct: number; proxy: number
     };
     for (const n of SIZES) {
       const mid = Math.floor(n / 2);
-      const dir = `${work}/repos/r${mid % 100}/p${mid}`;
+      const dir = `${work}/repos/r${pad(mid % 100)}/p${pad(mid)}`;
       await Deno.mkdir(dir, { recursive: true });
       const file = `${dir}/hello.txt`;
       await Deno.writeTextFile(file, "hello");
@@ -260,18 +285,9 @@ function svg(series: Map<Kind, number[]>): string {
 }
 
 async function main(): Promise<void> {
-  const series = new Map<Kind, number[]>();
+  const series = timeDecideAll();
   const rows: string[] = [];
-  for (const kind of KINDS) {
-    const vals: number[] = [];
-    for (const n of SIZES) {
-      const r = timeDecide(kind, n);
-      if (r.verdict !== "allow") {
-        throw new Error(`${kind} at ${n}: the benchmark call is not allowed (${r.verdict})`);
-      }
-      vals.push(r.ns);
-    }
-    series.set(kind, vals);
+  for (const [kind, vals] of series) {
     const ten = vals[1]!;
     rows.push(
       `| decide(), ${kind} | ${vals.map((v) => `${(v / 1000).toFixed(2)} µs`).join(" | ")} | ${

@@ -3,6 +3,7 @@ import { hostRealpath } from "../canonical/mod.ts";
 import { AgentPermsError } from "../errors.ts";
 import { type CompiledPolicy, compilePolicy } from "./compile_policy.ts";
 import { type ParsedPolicy, parsePolicy } from "./parse_policy.ts";
+import type { PolicyCache } from "./_policy_cache.ts";
 
 /** A policy loaded from disk: parsed, validated, linted and compiled. */
 export interface LoadedPolicy extends ParsedPolicy {
@@ -21,7 +22,16 @@ export interface LoadedPolicy extends ParsedPolicy {
  */
 export async function loadPolicy(
   file: string,
-  opts: { cwd: string; home: string; realpath?: (p: string) => string | undefined },
+  opts: {
+    cwd: string;
+    home: string;
+    realpath?: (p: string) => string | undefined;
+    /**
+     * A policy cache (`openPolicyCache`): an unchanged file's parse and lint are read from it instead of
+     * being redone. Omitted: no cache is read or written.
+     */
+    cache?: PolicyCache;
+  },
 ): Promise<LoadedPolicy> {
   const abs = resolve(opts.cwd, file);
   let text: string;
@@ -40,7 +50,11 @@ export async function loadPolicy(
       },
     );
   }
-  const parsed = parsePolicy(text, { file });
+  let parsed = await opts.cache?.get(text);
+  if (parsed === undefined) {
+    parsed = parsePolicy(text, { file });
+    await opts.cache?.put(text, parsed);
+  }
   const compiled = compilePolicy(parsed.policy, {
     baseDir: dirname(abs),
     home: opts.home,

@@ -26,3 +26,4 @@ export {
   type ToolRule,
 } from "./compile_policy.ts";
 export { type LoadedPolicy, loadPolicy } from "./load_policy.ts";
+export { openPolicyCache, type PolicyCache, policyCacheDir } from "./_policy_cache.ts";
