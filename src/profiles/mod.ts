@@ -25,6 +25,7 @@ export {
   validateServerProfile,
 } from "./server_profile.ts";
 export { extractScopes, globToRegExp, MAX_SCOPE_VALUES, profileTool } from "./extract_scopes.ts";
+export { isPointer, type PointedValue, resolvePointer } from "./_pointer.ts";
 export { classifyTool, explainToolClasses, type ToolClassInput } from "./tool_classes.ts";
 export {
   defineGuardPack,
