@@ -138,6 +138,7 @@ export class HttpUpstream {
         }),
         body: line,
         signal: this.#abort.signal,
+        redirect: "manual",
       });
     } catch (e) {
       return this.#fail(info, `it cannot be reached: ${errorText(e)}`);
@@ -167,6 +168,11 @@ export class HttpUpstream {
         info,
         res.status === 404 && this.#sessionId
           ? "it no longer knows this session (HTTP 404); restart the client's connection to start a new one"
+          : res.status >= 300 && res.status < 400
+          ? `it redirected (HTTP ${res.status}) to ${
+            redirectTarget(res, this.#o.url)
+          }; pass that URL with --url ` +
+            `(the headers are never sent to a URL you did not give)`
           : res.status === 401 || res.status === 403
           ? `it refused the credentials (HTTP ${res.status}); check the --header values (and the env variables they name)`
           : `it answered HTTP ${res.status}`,
@@ -231,6 +237,7 @@ export class HttpUpstream {
             ...(this.#lastEventId !== undefined ? { "last-event-id": this.#lastEventId } : {}),
           }),
           signal: this.#abort.signal,
+          redirect: "manual",
         });
         if (res.status === 405) {
           await res.body?.cancel().catch(() => {});
@@ -278,6 +285,7 @@ export class HttpUpstream {
           method: "GET",
           headers: this.#headers({ accept: "text/event-stream" }),
           signal: this.#abort.signal,
+          redirect: "manual",
         });
         if (!res.ok || !res.body) {
           await res.body?.cancel().catch(() => {});
@@ -323,6 +331,7 @@ export class HttpUpstream {
         headers: this.#headers({ "content-type": "application/json" }),
         body: line,
         signal: this.#abort.signal,
+        redirect: "manual",
       });
     } catch (e) {
       return this.#fail(info, `it cannot be reached: ${errorText(e)}`);
@@ -447,6 +456,7 @@ export class HttpUpstream {
           method: "DELETE",
           headers: this.#headers({}),
           signal: AbortSignal.timeout(graceMs),
+          redirect: "manual",
         });
         await res.body?.cancel().catch(() => {});
       } catch (e) {
@@ -481,6 +491,15 @@ function peek(line: string): Peek {
 }
 
 const PEEK_PARSE_CHARS = 1024 * 1024;
+
+/** Where a redirect points, shown without user info or query. */
+function redirectTarget(res: Response, base: URL): string {
+  try {
+    return describeRemote(new URL(res.headers.get("location") ?? "", base));
+  } catch {
+    return "an unreadable location";
+  }
+}
 
 /** An error's message without anything that could be a credential (fetch errors name the URL, not headers). */
 function errorText(e: unknown): string {

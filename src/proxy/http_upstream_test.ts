@@ -121,3 +121,34 @@ Deno.test("HttpUpstream answers a request to a remote that cannot be reached wit
   assert.doesNotMatch(frames[0]! + diag.join("\n"), /t0k|pw|token=q/);
   await up.close(0);
 });
+
+Deno.test("HttpUpstream does not follow a redirect with the headers: the request is answered with the URL to pass", async () => {
+  const hits: (string | null)[] = [];
+  const other = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+    hits.push(req.headers.get("authorization"));
+    return new Response("{}");
+  });
+  const remote = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () =>
+    new Response(null, {
+      status: 307,
+      headers: { location: `http://127.0.0.1:${other.addr.port}/elsewhere?k=secret` },
+    }));
+  const frames: string[] = [];
+  const up = new HttpUpstream({
+    url: new URL(`http://127.0.0.1:${remote.addr.port}/mcp`),
+    headers: { Authorization: "Bearer t0k" },
+    onFrame: (f: Frame) =>
+      void frames.push(f.kind === "line" ? new TextDecoder().decode(f.bytes) : "oversize"),
+    isPending: () => frames.length === 0,
+    onLost: () => {},
+    diag: () => {},
+  });
+  up.send('{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}');
+  await until(() => frames.length === 1);
+  assert.match(frames[0]!, /redirected \(HTTP 307\) to http:\/\/127\.0\.0\.1:\d+\/elsewhere; pass that URL/);
+  assert.doesNotMatch(frames[0]!, /secret/);
+  assert.deepEqual(hits, []);
+  await up.close(0);
+  await remote.shutdown();
+  await other.shutdown();
+});
