@@ -285,6 +285,14 @@ export function planOsLaunch(
     }
   }
 
+  coalesceHides(mounts, host, notes, [opts.cwd, opts.home, ...SYSTEM]);
+  const argsNeeded = mountArgs(mounts) + 40;
+  if (argsNeeded > BWRAP_MAX_ARGS) {
+    notes.push(
+      `The sandbox needs about ${argsNeeded} bubblewrap arguments for this policy's paths, more than the ${BWRAP_MAX_ARGS} it accepts: the server cannot start contained (grant folders rather than many files inside them)`,
+    );
+  }
+
   // Environment.
   const envReasons: ProfileEntry[] = [];
   const env: Record<string, string> = {};
@@ -479,6 +487,61 @@ function coalesceBinds(binds: Map<string, Mount>, host: RuntimeHost, notes: stri
         binds.size > MAX_BINDS ? `; ${binds.size} binds remain, which may exceed bubblewrap's limit` : ""
       }`,
   );
+}
+
+/** bubblewrap's limit on its arguments, all `--args` files included (MAX_ARGS in bubblewrap.c). */
+export const BWRAP_MAX_ARGS = 9_000;
+
+/** bubblewrap arguments a file view takes. */
+function mountArgs(mounts: readonly Mount[]): number {
+  let n = 0;
+  for (const m of mounts) n += m.op === "hide-dir" ? 6 : m.op === "tmpfs" || m.op === "proc" ? 2 : 3;
+  return n;
+}
+
+/**
+ * When the file view would exceed bubblewrap's argument limit, folders whose every entry is hidden are hidden
+ * whole instead, deepest first (this hides no less: the folder's own listing goes too). Never the working
+ * folder, the home, a system folder or anything holding them.
+ */
+function coalesceHides(mounts: Mount[], host: RuntimeHost, notes: string[], keep: readonly string[]): void {
+  if (mountArgs(mounts) + 40 <= BWRAP_MAX_ARGS) return;
+  const isHide = (m: Mount) => m.op === "hide-dir" || m.op === "hide-file";
+  let merged = 0;
+  for (let progress = true; progress && mountArgs(mounts) + 40 > BWRAP_MAX_ARGS;) {
+    progress = false;
+    const byParent = new Map<string, Mount[]>();
+    for (const m of mounts) {
+      if (!isHide(m)) continue;
+      const cut = m.path.lastIndexOf("/");
+      if (cut <= 0) continue;
+      const parent = m.path.slice(0, cut);
+      const l = byParent.get(parent);
+      if (l) l.push(m);
+      else byParent.set(parent, [m]);
+    }
+    for (const parent of [...byParent.keys()].sort((a, b) => depth(b) - depth(a))) {
+      const kids = byParent.get(parent)!;
+      if (kids.length < 2 || keep.some((k) => isWithin(k, parent))) continue;
+      const names = new Set(kids.map((k) => k.path.slice(parent.length + 1)));
+      const entries = host.list(parent);
+      if (entries.length !== names.size || entries.some((e) => !names.has(e))) continue;
+      const gone = new Set(kids);
+      const at = mounts.indexOf(kids[0]!);
+      const rest = mounts.filter((m) => !gone.has(m));
+      rest.splice(Math.min(at, rest.length), 0, { ...kids[0]!, op: "hide-dir", path: parent });
+      mounts.length = 0;
+      mounts.push(...rest);
+      merged++;
+      progress = true;
+      if (mountArgs(mounts) + 40 <= BWRAP_MAX_ARGS) break;
+    }
+  }
+  if (merged > 0) {
+    notes.push(
+      `${merged} folder(s) whose every entry is hidden are hidden whole, to stay within bubblewrap's limits`,
+    );
+  }
 }
 
 /** The fd bubblewrap reads its options from (`--args 4`); 0-2 are stdio and 3 is `--info-fd`. */

@@ -235,3 +235,54 @@ Deno.test("runtimeNeeds() shows every hop of a program's link chain, not just bo
     "/opt/t/node_modules/tool",
   ]);
 });
+
+Deno.test("planOsLaunch() stays within bubblewrap's 9,000 arguments: fully granted folders are bound whole, fully hidden ones hidden whole", () => {
+  const kids = new Map<string, Set<string>>();
+  const addDir = (p: string) => {
+    for (let cur = p; cur !== "/" && cur !== ""; cur = cur.slice(0, cur.lastIndexOf("/")) || "/") {
+      const parent = cur.slice(0, cur.lastIndexOf("/")) || "/";
+      if (!kids.has(parent)) kids.set(parent, new Set());
+      kids.get(parent)!.add(cur.slice(cur.lastIndexOf("/") + 1));
+      if (!kids.has(cur)) kids.set(cur, new Set());
+    }
+  };
+  const granted: string[] = [];
+  const denied: string[] = [];
+  for (let g = 0; g < 50; g++) for (let i = 0; i < 100; i++) granted.push(`/w/g${g}/p${i}`);
+  for (let h = 0; h < 30; h++) for (let i = 0; i < 100; i++) denied.push(`/w/h${h}/s${i}`);
+  for (const p of [...granted, ...denied, "/w/g0/not-granted", "/usr/bin"]) addDir(p);
+  const host: RuntimeHost = {
+    realpath: (p) => (kids.has(p) ? p : undefined),
+    kind: (p) => (kids.has(p) ? "dir" : undefined),
+    head: () => "",
+    json: () => undefined,
+    list: (p) => [...kids.get(p) ?? []],
+  };
+  const entry = (value: string) => ({ value, ruleId: "r", why: "w" });
+  const plan = planOsLaunch(
+    {
+      server: "s",
+      mode: "enforce",
+      read: [...granted, ...Array.from({ length: 30 }, (_, h) => `/w/h${h}`)].map(entry),
+      write: [],
+      hide: denied.map(entry),
+      net: [],
+      env: [],
+      run: [],
+      hidePatterns: [],
+      notes: [],
+    },
+    { argv: ["/usr/bin/true"], read: [], notes: [] },
+    { bwrap: "bwrap", home: "/home/u", cwd: "/w", env: {}, host },
+  );
+  assert.ok(plan.args.length < 9_000, `${plan.args.length} arguments`);
+  const binds = plan.mounts.filter((m) => m.op === "ro").map((m) => m.path);
+  assert.ok(binds.includes("/w/g7"), "a folder whose every entry is granted is bound whole");
+  assert.ok(
+    !binds.includes("/w/g0") && binds.includes("/w/g0/p3"),
+    "a folder with an entry not granted is not",
+  );
+  const hidden = plan.mounts.filter((m) => m.op === "hide-dir").map((m) => m.path);
+  assert.ok(hidden.includes("/w/h3") && !hidden.includes("/w/h3/s1"), "a folder whose every entry is hidden");
+  assert.match(plan.notes.join("\n"), /bind one by one/);
+});
