@@ -32,6 +32,10 @@ const CASES: Record<string, unknown> = {
     ),
   },
   "10 MB of 8.3 names in one path list": { path: "C:\\w\\AB~1;".repeat(1_000_000) },
+  // Names ending in a long run of spaces or dots: a `[. ]+$` regex backtracks over the run (quadratic).
+  "10 MB of 330 paths with 30,000 trailing spaces": {
+    paths: Array.from({ length: 330 }, (_, i) => `C:\\w\\a${i}${" ".repeat(30_000)}x`),
+  },
 };
 const enc = new TextEncoder();
 const rows: string[] = [];

@@ -1,8 +1,10 @@
 import { urlText } from "./resolve_url.ts";
 import {
   foldWindowsCase,
+  hasTrimmedName,
   isWindowsRoot,
   isWindowsShaped,
+  trimEndOf,
   UNC_OR_DRIVE_FORM_REGEXP,
   windowsFolder,
   windowsForms,
@@ -58,11 +60,9 @@ export interface ResolvedPath {
   uncertain?: string;
 }
 
-const QUOTES_REGEXP = /^(["'`])(.*)\1$/s;
 const PCT_REGEXP = /%[0-9a-fA-F]{2}/;
 const DRIVE_REGEXP = /^([A-Za-z]):(?:\/|$)/;
-const NTFS_STREAM_REGEXP = /(?:::\$[a-z_]+)+$/i;
-const TRAILING_DOTS_REGEXP = /[. ]+$/;
+const STREAM_TYPE_REGEXP = /^[a-z_]+$/i;
 
 /**
  * Resolves a path (or `file:` URI) to every absolute normalized form a server could end up opening.
@@ -77,7 +77,8 @@ const TRAILING_DOTS_REGEXP = /[. ]+$/;
 export function resolvePath(input: string, opts: ResolveOptions): ResolvedPath {
   const nul = input.includes("\0");
   let t = input.replaceAll("\0", "").trim();
-  for (let m = QUOTES_REGEXP.exec(t); m; m = QUOTES_REGEXP.exec(t)) t = (m[2] ?? "").trim();
+  // Matching quotes around the value, any number of pairs (one pass: no regex rescans the rest each time).
+  while (t.length >= 2 && `"'\``.includes(t[0]!) && t[t.length - 1] === t[0]) t = t.slice(1, -1).trim();
   // The NFKC reading first (forms[0], the one the sandbox builds on), then the literal name the OS opens: a
   // folder literally named "ｄｏｃｓ" is not "docs" on a POSIX volume.
   const nfkc = t.normalize("NFKC");
@@ -147,7 +148,9 @@ export function resolvePath(input: string, opts: ResolveOptions): ResolvedPath {
       // Windows and case-insensitive volumes drop trailing dots and spaces and `::$DATA`; POSIX opens the
       // literal name: both are judged.
       const lexical = foldDrive(normalizeAbsolute(abs));
-      const literal = WINDOWS_TRIMMED_REGEXP.test(abs) ? foldDrive(normalizeLiteral(abs)) : lexical;
+      const literal = abs.includes("::$") || hasTrimmedName(abs, false)
+        ? foldDrive(normalizeLiteral(abs))
+        : lexical;
       forms.add(lexical);
       forms.add(literal);
       if (opts.realpath) {
@@ -178,8 +181,6 @@ function foldDrive(p: string): string {
   return UNC_OR_DRIVE_FORM_REGEXP.test(p) ? foldWindowsCase(p) : p;
 }
 
-/** A segment Windows would shorten: one ending in a dot or space (not `.`/`..`), or an NTFS stream. */
-const WINDOWS_TRIMMED_REGEXP = /[^/.][. ]+(?:\/|$)|\.\.+ +(?:\/|$)|::\$/i;
 const DOTDOT_SEGMENT_REGEXP = /(?:^|\/)\.\.(?:\/|$)/;
 
 /**
@@ -302,8 +303,8 @@ export function normalizeAbsolute(p: string): string {
       out.pop();
       continue;
     }
-    seg = seg.replace(NTFS_STREAM_REGEXP, "");
-    if (/[^. ]/.test(seg)) seg = seg.replace(TRAILING_DOTS_REGEXP, "");
+    seg = withoutStreamTypes(seg);
+    if (/[^. ]/.test(seg)) seg = trimEndOf(seg, ". ");
     if (seg === "" || seg === ".") continue;
     if (seg === "..") {
       out.pop();
@@ -328,6 +329,15 @@ export function normalizeLiteral(p: string): string {
     else out.push(seg);
   }
   return "/" + out.join("/");
+}
+
+/** A name without the `::$DATA`, `::$INDEX_ALLOCATION`… suffixes NTFS opens as the name itself. */
+function withoutStreamTypes(seg: string): string {
+  for (let cut = seg.lastIndexOf("::$"); cut >= 0; cut = seg.lastIndexOf("::$")) {
+    if (!STREAM_TYPE_REGEXP.test(seg.slice(cut + 3))) break;
+    seg = seg.slice(0, cut);
+  }
+  return seg;
 }
 
 function realpathDeepest(abs: string, realpath: (p: string) => string | undefined): string | undefined {

@@ -27,8 +27,6 @@ const WINDOWS_ROOT_REGEXP = /^(?:[A-Za-z]:(?:[\\/]|$)|\\\\[^\\])/;
 const DEVICE_PREFIX_REGEXP = /^(?:\/\/[?.]\/|\/\?\?\/)/;
 /** A drive form (`/c:/x`) or a UNC form (`/unc:/host/share/x`). */
 export const UNC_OR_DRIVE_FORM_REGEXP = /^\/(?:[a-z]|unc):(?:\/|$)/i;
-/** A name Win32 shortens: a stream (`:`), or trailing dots or spaces (not `.` and `..` themselves). */
-const TRIMMED_NAME_REGEXP = /:(?!\/|$)|[^/.][. ]+(?:\/|$)|\.\.+ +(?:\/|$)/;
 /** A value that may hold an 8.3 short name (any separator, best-fit ones too). */
 const SHORT_NAME_HINT_REGEXP = /~\d/;
 /** A segment that may be an 8.3 short name: a prefix, `~` and digits, an optional extension. */
@@ -136,7 +134,7 @@ export function windowsForms(text: string, ctx: WindowsContext): WindowsForms {
       const abs = absoluteWindows(r, ctx);
       const rooted = UNC_OR_DRIVE_FORM_REGEXP.test(abs);
       // The literal form differs only where a name has a stream or ends in a dot or space.
-      for (const strip of TRIMMED_NAME_REGEXP.test(abs) ? [true, false] : [true]) {
+      for (const strip of hasTrimmedName(abs, true) ? [true, false] : [true]) {
         const f = normalizeWindows(abs, strip);
         const form = rooted ? foldWindowsCase(f) : f;
         forms.add(form);
@@ -246,7 +244,7 @@ function shareReadings(unc: string, flag: (why: string) => void): string[] {
  * @returns whether it is a loopback name
  */
 export function isLoopbackHost(host: string): boolean {
-  let h = host.toLowerCase().replace(/@.*$/s, "").replace(/\.+$/, "");
+  let h = trimEndOf(host.toLowerCase().replace(/@.*$/s, ""), ".");
   if (h === "localhost" || h.endsWith(".localhost") || h === "localhost.localdomain") return true;
   if (h.endsWith(".ipv6-literal.net")) h = h.slice(0, -".ipv6-literal.net".length).replaceAll("-", ":");
   h = h.replace(/^\[|\]$/g, "").replace(/[%s].*$/s, "");
@@ -281,7 +279,7 @@ function normalizeWindows(abs: string, strip: boolean): string {
     if (strip) {
       const colon = seg.indexOf(":");
       if (colon >= 0) seg = seg.slice(0, colon);
-      if (/[^. ]/.test(seg)) seg = seg.replace(/[. ]+$/, "");
+      if (/[^. ]/.test(seg)) seg = trimEndOf(seg, ". ");
     }
     if (seg === "" || seg === ".") continue;
     if (seg === "..") out.pop();
@@ -322,4 +320,41 @@ function shortNameForms(form: string): string[] {
 /** `abc` → `a*b*c`: the letters of a short name, in order, anything between them; other characters any one. */
 function globOf(s: string): string {
   return [...s].map((c) => (/[a-z0-9]/i.test(c) ? c : "?")).join("*");
+}
+
+/**
+ * A string without the run of the given characters at its end, in one pass (a `[. ]+$` regex backtracks over
+ * every start in a long run: quadratic).
+ * @param s a string
+ * @param chars the characters to drop
+ * @returns the string without them at its end
+ */
+export function trimEndOf(s: string, chars: string): string {
+  let end = s.length;
+  while (end > 0 && chars.includes(s[end - 1]!)) end--;
+  return end === s.length ? s : s.slice(0, end);
+}
+
+/**
+ * True when Win32 would shorten a name of the path: one that ends in dots or spaces after another character
+ * (`key.pem.`, `src `, `.. `, not `.` and `..` themselves), and with `streams` one holding a `:` stream. One
+ * pass per name.
+ * @param p a `/`-separated path
+ * @param streams whether a `:` inside a name counts
+ * @returns whether the literal form differs from the Win32 one
+ */
+export function hasTrimmedName(p: string, streams: boolean): boolean {
+  for (const seg of p.split("/")) {
+    if (streams && seg.slice(0, -1).includes(":")) return true;
+    const n = seg.length;
+    const last = seg[n - 1];
+    if (n < 2 || (last !== "." && last !== " ")) continue;
+    const body = trimEndOf(seg, ". ");
+    // A name before the run (`key.pem.`), or a space in it before its last character (`. .`).
+    if (body !== "" || seg.slice(0, n - 1).includes(" ")) return true;
+    // Only dots, then spaces: `.. ` (two dots or more).
+    const dots = trimEndOf(seg, " ");
+    if (dots.length < n && dots.length >= 2) return true;
+  }
+  return false;
 }

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { canonicalizeCall } from "./canonicalize_call.ts";
 import { resolvePath } from "./resolve_path.ts";
-import { foldWindowsCase, isLoopbackHost, isWindowsShaped } from "./windows_path.ts";
+import {
+  foldWindowsCase,
+  hasTrimmedName,
+  isLoopbackHost,
+  isWindowsShaped,
+  trimEndOf,
+} from "./windows_path.ts";
 
 /** A server on Windows: its working folder and home are Windows folders. */
 const W = { cwd: "C:\\Users\\dev\\project", home: "C:\\Users\\dev" };
@@ -152,4 +158,18 @@ Deno.test("a Windows policy on a Windows server allows what the POSIX reading wo
       "/etc/passwd",
     ]
   ) assert.equal(verdict(bad), "deny", bad);
+});
+
+Deno.test("hasTrimmedName() and trimEndOf() find the names Win32 shortens, in one pass", () => {
+  for (const p of ["/x/key.pem.", "/x/src /y", "/x/.. ", "/x/. ./y"]) {
+    assert.equal(hasTrimmedName(p, false), true, p);
+  }
+  for (const p of ["/x/./y", "/x/../y", "/x/...", "/x/. ", "/x/a:b"]) {
+    assert.equal(hasTrimmedName(p, false), false, p);
+  }
+  assert.equal(hasTrimmedName("/x/a:b", true), true);
+  assert.equal(hasTrimmedName("/c:/x", true), false);
+  assert.equal(trimEndOf("a. . ", ". "), "a");
+  assert.equal(trimEndOf("...", "."), "");
+  assert.equal(trimEndOf("abc", ". "), "abc");
 });
