@@ -26,6 +26,7 @@ export {
 } from "./server_profile.ts";
 export { extractScopes, globToRegExp, MAX_SCOPE_VALUES, profileTool } from "./extract_scopes.ts";
 export { isPointer, type PointedValue, resolvePointer } from "./_pointer.ts";
+export { loadServerProfiles } from "./load_server_profile.ts";
 export { classifyTool, explainToolClasses, type ToolClassInput } from "./tool_classes.ts";
 export {
   defineGuardPack,
