@@ -131,14 +131,15 @@ export function windowsForms(text: string, ctx: WindowsContext): WindowsForms {
   for (const spelled of bestFitReadings(text)) {
     const s = ctx.expandHome(spelled.replaceAll("\\", "/"));
     for (const r of deviceReadings(s, ctx, flag)) {
-      const abs = absoluteWindows(r, ctx);
-      const rooted = UNC_OR_DRIVE_FORM_REGEXP.test(abs);
-      // The literal form differs only where a name has a stream or ends in a dot or space.
-      for (const strip of hasTrimmedName(abs, true) ? [true, false] : [true]) {
-        const f = normalizeWindows(abs, strip);
-        const form = rooted ? foldWindowsCase(f) : f;
-        forms.add(form);
-        if (strip) stripped.add(form);
+      for (const abs of absoluteWindows(r, ctx)) {
+        const rooted = UNC_OR_DRIVE_FORM_REGEXP.test(abs);
+        // The literal form differs only where a name has a stream or ends in a dot or space.
+        for (const strip of hasTrimmedName(abs, true) ? [true, false] : [true]) {
+          const f = normalizeWindows(abs, strip);
+          const form = rooted ? foldWindowsCase(f) : f;
+          forms.add(form);
+          if (strip) stripped.add(form);
+        }
       }
     }
   }
@@ -258,13 +259,15 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 /** A reading made absolute: UNC and drive forms as they are, root-relative on the current drive, else the cwd. */
-function absoluteWindows(p: string, ctx: WindowsContext): string {
+function absoluteWindows(p: string, ctx: WindowsContext): string[] {
   // `\\host\share`; a host of dots is no server name (`\\..\x` is read as `\x`).
-  if (/^\/\/[^/]/.test(p)) return /^\/\/\.+(?:\/|$)/.test(p) ? p.slice(1) : `/unc:${p.slice(1)}`;
+  if (/^\/\/[^/]/.test(p)) return [/^\/\/\.+(?:\/|$)/.test(p) ? p.slice(1) : `/unc:${p.slice(1)}`];
   const d = /^\/?([a-z]):(\/.*|$)/is.exec(p);
-  if (d) return `/${d[1]!.toLowerCase()}:${d[2] || "/"}`;
-  if (p.startsWith("/")) return ctx.drive === undefined ? p : `/${ctx.drive}:${p}`;
-  return `${ctx.cwd}/${p}`;
+  if (d) return [`/${d[1]!.toLowerCase()}:${d[2] || "/"}`];
+  // Root-relative: on the current drive. Where it is unknown (a POSIX working folder), the system drive C:
+  // (where Users, Windows and ProgramData are) beside the POSIX reading.
+  if (p.startsWith("/")) return ctx.drive === undefined ? [p, `/c:${p}`] : [`/${ctx.drive}:${p}`];
+  return [`${ctx.cwd}/${p}`];
 }
 
 /**
