@@ -129,8 +129,10 @@ export function windowsForms(text: string, ctx: WindowsContext): WindowsForms {
   const forms = new Set<string>();
   const stripped = new Set<string>();
   for (const spelled of bestFitReadings(text)) {
-    const s = ctx.expandHome(spelled.replaceAll("\\", "/"));
-    for (const r of deviceReadings(s, ctx, flag)) {
+    const slashed = spelled.replaceAll("\\", "/");
+    const expanded = slashed.includes("%") ? expandVariables(slashed, ctx, flag) : slashed;
+    const readings = new Set([ctx.expandHome(slashed), ctx.expandHome(expanded)]);
+    for (const r of [...readings].flatMap((x) => deviceReadings(x, ctx, flag))) {
       for (const abs of absoluteWindows(r, ctx)) {
         const rooted = UNC_OR_DRIVE_FORM_REGEXP.test(abs);
         // The literal form differs only where a name has a stream or ends in a dot or space.
@@ -150,6 +152,47 @@ export function windowsForms(text: string, ctx: WindowsContext): WindowsForms {
   const out: WindowsForms = { forms: [...forms] };
   if (unproven !== undefined) out.unproven = unproven;
   return out;
+}
+
+/** Where Windows puts the folders its environment variables name, relative to the home folder (`~`) or fixed. */
+const WINDOWS_VARIABLES: Record<string, string> = {
+  homedrive: "c:",
+  systemdrive: "c:",
+  systemroot: "c:/windows",
+  windir: "c:/windows",
+  programdata: "c:/programdata",
+  allusersprofile: "c:/programdata",
+  programfiles: "c:/program files",
+  "programfiles(x86)": "c:/program files (x86)",
+  programw6432: "c:/program files",
+  commonprogramfiles: "c:/program files/common files",
+  public: "c:/users/public",
+  userprofile: "~",
+  home: "~",
+  homepath: "~",
+  appdata: "~/appdata/roaming",
+  localappdata: "~/appdata/local",
+  temp: "~/appdata/local/temp",
+  tmp: "~/appdata/local/temp",
+};
+
+/**
+ * `%NAME%` as `ExpandEnvironmentStrings` and `cmd.exe` expand it: the usual folders of a Windows machine
+ * (`%SystemRoot%`, `%APPDATA%`, `%HOMEDRIVE%%HOMEPATH%`…); any other variable names a folder only the server
+ * knows (unproven). The literal name is read too (an API that does not expand opens it as written).
+ */
+function expandVariables(s: string, ctx: WindowsContext, flag: (why: string) => void): string {
+  const home = ctx.expandHome("~");
+  // `%C3%A9` is percent-encoding, not a variable: a name of two hex digits is skipped.
+  const named = /%(?![0-9A-Fa-f]{2}%)([A-Za-z_][\w()]*)%/g;
+  return s.replace(/%homedrive%%homepath%/gi, home).replace(named, (all, name: string) => {
+    const v = WINDOWS_VARIABLES[name.toLowerCase()];
+    if (v === undefined) {
+      flag(`"${s.slice(0, 80)}" holds ${all}, a variable only the server's environment knows`);
+      return all;
+    }
+    return v.startsWith("~") ? home + v.slice(1) : v;
+  });
 }
 
 /** The value as written, and as a best-fit conversion (and NFKC) would hand it to a Windows API. */

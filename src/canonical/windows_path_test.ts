@@ -173,3 +173,14 @@ Deno.test("hasTrimmedName() and trimEndOf() find the names Win32 shortens, in on
   assert.equal(trimEndOf("...", "."), "");
   assert.equal(trimEndOf("abc", ". "), "abc");
 });
+
+Deno.test("resolvePath() expands the usual Windows variables and marks others unproven", () => {
+  assert.ok(resolvePath("%SystemRoot%\\System32", W).forms.includes("/c:/windows/system32"));
+  assert.ok(resolvePath("%APPDATA%\\..\\..\\.ssh", W).forms.includes("/c:/users/dev/.ssh"));
+  assert.ok(resolvePath("%HOMEDRIVE%%HOMEPATH%\\.ssh", W).forms.includes("/c:/users/dev/.ssh"));
+  assert.ok(resolvePath("%ProgramFiles(x86)%\\App", W).forms.includes("/c:/program files (x86)/app"));
+  assert.notEqual(resolvePath("C:\\%PAYLOAD%\\x", W).unproven, undefined);
+  assert.equal(resolvePath("C:\\caf%C3%A9.txt", W).unproven, undefined);
+  // A POSIX value is no Windows value: `%FOO%/x` stays a literal name.
+  assert.deepEqual(resolvePath("%FOO%/x", P).forms, ["/proj/%FOO%/x"]);
+});
