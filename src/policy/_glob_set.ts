@@ -46,13 +46,13 @@ function canonUnit(c: number): number {
  */
 export function caseKey(s: string): string {
   // ASCII only (the common case): the RegExp's folding is plain upper-casing.
-  if (ASCII_REGEXP.test(s)) return s.toUpperCase();
+  if (!NON_ASCII_REGEXP.test(s)) return s.toUpperCase();
   let out = "";
   for (let i = 0; i < s.length; i++) out += String.fromCharCode(canonUnit(s.charCodeAt(i)));
   return out;
 }
 
-const ASCII_REGEXP = /^[\x00-\x7f]*$/;
+const NON_ASCII_REGEXP = /[\u0080-\uffff]/;
 
 interface TrieNode {
   next: Map<number, TrieNode>;
