@@ -24,6 +24,13 @@ const FORMAT = 1;
 
 /**
  * The cache folder: `$XDG_CACHE_HOME/agentperms/policies`, else `<home>/.cache/agentperms/policies`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { policyCacheDir } from "./mod.ts";
+ * assert.equal(policyCacheDir({}, "/home/u"), "/home/u/.cache/agentperms/policies");
+ * ```
  * @param env the environment
  * @param home the user's home
  * @returns an absolute path
@@ -39,6 +46,18 @@ async function sha256(s: string): Promise<string> {
 
 /**
  * Opens a policy cache in a folder (made 0700 when missing).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openPolicyCache, parsePolicy } from "./mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * const cache = openPolicyCache(`${dir}/policies`, "0.0.0");
+ * const text = "version: 1\nservers: {}\n";
+ * await cache.put(text, parsePolicy(text, { file: "p.yaml" }));
+ * assert.deepEqual((await cache.get(text))?.policy, { version: 1, servers: {} });
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  * @param dir the folder
  * @param version the AgentPerms version (a new version never reads an older one's entries)
  * @returns the cache

@@ -27,3 +27,4 @@ export {
 } from "./compile_policy.ts";
 export { type LoadedPolicy, loadPolicy } from "./load_policy.ts";
 export { openPolicyCache, type PolicyCache, policyCacheDir } from "./_policy_cache.ts";
+export type { ApprovalIndex, ServerIndex } from "./_server_index.ts";
