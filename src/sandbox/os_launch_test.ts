@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { compilePolicy, parsePolicy } from "../policy/mod.ts";
-import { EGRESS_PORT, planOsLaunch } from "./os_launch.ts";
+import { EGRESS_PORT, planOsLaunch, withArgsFile } from "./os_launch.ts";
 import { type RuntimeHost, runtimeNeeds } from "./runtime_needs.ts";
 import { deriveProfile } from "./sandbox_profile.ts";
 
@@ -285,4 +285,38 @@ Deno.test("planOsLaunch() stays within bubblewrap's 9,000 arguments: fully grant
   const hidden = plan.mounts.filter((m) => m.op === "hide-dir").map((m) => m.path);
   assert.ok(hidden.includes("/w/h3") && !hidden.includes("/w/h3/s1"), "a folder whose every entry is hidden");
   assert.match(plan.notes.join("\n"), /bind one by one/);
+});
+
+Deno.test("withArgsFile() moves bwrap's options into a NUL-separated file read on fd 4, strace kept around bwrap", () => {
+  const profile = deriveProfile(policy, "s", { mode: "record", home: "/home/u", cwd: "/w" });
+  const needs = runtimeNeeds(["python3", "server.py"], { cwd: "/w", home: "/home/u", env: ENV, host: HOST });
+  const plan = planOsLaunch(profile, needs, {
+    bwrap: "bwrap",
+    home: "/home/u",
+    cwd: "/w",
+    env: ENV,
+    egress: { url: "http://127.0.0.1:5555" },
+    host: HOST,
+    fileTrace: { strace: "/usr/bin/strace", log: "/tmp/run/files.strace" },
+  });
+  const { plan: packed, data } = withArgsFile(plan, "/tmp/run/bwrap.args");
+  const { start, end } = plan.bwrapOptions;
+  assert.equal(packed.command, "/bin/sh");
+  assert.deepEqual(packed.args.slice(0, 4), [
+    "-c",
+    'exec 4<"$0" || exit 126; exec "$@"',
+    "/tmp/run/bwrap.args",
+    plan.command,
+  ]);
+  // strace's own arguments, then bwrap, which reads the rest from fd 4; the server's command stays last.
+  assert.deepEqual(packed.args.slice(4), [
+    ...plan.args.slice(0, start),
+    "--args",
+    "4",
+    ...plan.args.slice(end),
+  ]);
+  assert.equal(plan.args[start - 1], "bwrap");
+  assert.equal(plan.args[end], "--");
+  assert.deepEqual(new TextDecoder().decode(data).split("\0").slice(0, -1), plan.args.slice(start, end));
+  assert.ok(plan.args.slice(start, end).includes("--ro-bind"));
 });
