@@ -133,6 +133,26 @@ export interface CompileOptions {
 const GLOB_CHARS_REGEXP = /[*?[\]{}]/;
 
 /**
+ * Realpath answers kept for one compilation: thousands of entries share their folders, and each missing
+ * entry is resolved by walking up its folders, so most look-ups repeat. (The file system is read once, at
+ * load, as before.) A `userHome` property on the function is kept, as `resolvePath` reads it.
+ */
+function memoRealpath(
+  realpath: ((abs: string) => string | undefined) | undefined,
+): ((abs: string) => string | undefined) | undefined {
+  if (!realpath) return undefined;
+  const seen = new Map<string, string | undefined>();
+  const memo = (abs: string) => {
+    if (seen.has(abs)) return seen.get(abs);
+    const r = realpath(abs);
+    seen.set(abs, r);
+    return r;
+  };
+  const userHome = (realpath as { userHome?: unknown }).userHome;
+  return userHome === undefined ? memo : Object.assign(memo, { userHome });
+}
+
+/**
  * Compiles a validated policy: resolves every path against the policy's directory and home (literal and
  * realpath forms), compiles globs and folds tool names, so `decide()` stays cheap and synchronous.
  * @param policy a validated policy
@@ -141,7 +161,7 @@ const GLOB_CHARS_REGEXP = /[*?[\]{}]/;
  */
 export function compilePolicy(policy: PolicyV1, opts: CompileOptions): CompiledPolicy {
   const servers = new Map<string, CompiledServer>();
-  const resolveOpts = { cwd: opts.baseDir, home: opts.home, realpath: opts.realpath };
+  const resolveOpts = { cwd: opts.baseDir, home: opts.home, realpath: memoRealpath(opts.realpath) };
   for (const [name, raw] of Object.entries(policy.servers ?? {})) {
     const s = raw ?? {};
     const base = `servers.${name}`;
