@@ -38,6 +38,7 @@ export {
 export { parseConfig, type ParsedConfig, parseDocumentText } from "./parse_config.ts";
 export { findVariables, isOnlyVariables, VARIABLE_REGEXP } from "./variables.ts";
 export { parseWrapped, type WrappedInfo } from "./wrapped.ts";
+export { REMOTE_ENV, REMOTE_FLAG, type RemoteTransport } from "./wire_remote.ts";
 export { type WireMode, type WireResult, wireText, type WireTextOptions } from "./wire_text.ts";
 export { wireFile, type WireFileOptions, type WireFileResult } from "./wire_file.ts";
 export { type WriteAtomicOptions, writeFileAtomic } from "./write_atomic.ts";

@@ -18,6 +18,8 @@ export interface WireFileOptions {
   traceDir?: string;
   /** Pass `--trace-results` to the proxy. */
   traceResults?: boolean;
+  /** Pass `--otel`: each proxy exports its decisions to OpenTelemetry. */
+  otel?: boolean;
   /** Absolute lock file. */
   lock?: string;
   /** For backup names. */
@@ -79,6 +81,7 @@ export async function wireFile(
     policy: opts.policy,
     traceDir: opts.traceDir,
     traceResults: opts.traceResults,
+    otel: opts.otel,
     lock: opts.lock,
   });
   if (out.text === text) return { file: config.file, results: out.results, changed: false };

@@ -103,3 +103,9 @@ Deno.test("wireText() refuses a remote header that holds a line break (it would 
   assert.equal(out.text, text);
   assert.match(out.results[0]!.reason!, /line break/);
 });
+
+Deno.test("the proxy reads the environment names wiring writes", async () => {
+  const proxy = await import("../cli/commands/proxy.ts");
+  assert.equal(proxy.REMOTE_URL_ENV, REMOTE_ENV.url);
+  assert.equal(proxy.REMOTE_HEADER_ENV_PREFIX, REMOTE_ENV.headerPrefix);
+});

@@ -42,6 +42,8 @@ export interface WireTextOptions {
   traceDir?: string;
   /** Pass `--trace-results`: traces keep a redacted summary of each result (off by default). */
   traceResults?: boolean;
+  /** Pass `--otel`: each proxy exports its decisions to OpenTelemetry. */
+  otel?: boolean;
   /** Absolute lock file passed to the proxy. */
   lock?: string;
 }
@@ -409,6 +411,7 @@ function proxyPrefix(
     ...(opts.policy ? ["--policy", opts.policy] : []),
     ...(opts.traceDir ? ["--trace-dir", opts.traceDir] : []),
     ...(opts.traceResults ? ["--trace-results"] : []),
+    ...(opts.otel ? ["--otel"] : []),
     ...(opts.lock ? ["--lock", opts.lock] : []),
     ...(envNames.length > 0 ? ["--server-env", envNames.join(",")] : []),
     ...(keepEmptyArgs ? [KEEP_EMPTY_ARGS_FLAG] : []),
@@ -431,6 +434,7 @@ function remotePrefix(
     ...(opts.policy ? ["--policy", opts.policy] : []),
     ...(opts.traceDir ? ["--trace-dir", opts.traceDir] : []),
     ...(opts.traceResults ? ["--trace-results"] : []),
+    ...(opts.otel ? ["--otel"] : []),
     ...(opts.lock ? ["--lock", opts.lock] : []),
     REMOTE_FLAG,
     transport,

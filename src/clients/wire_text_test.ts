@@ -194,3 +194,19 @@ Deno.test("wireText() passes --trace-results only when asked", () => {
   assert.doesNotMatch(plain, /--trace-results/);
   assert.match(asked, /"--trace-results"/);
 });
+
+Deno.test("wireText() passes --otel to every proxy, stdio and remote, only when asked", () => {
+  const text = JSON.stringify({
+    mcpServers: { s: { command: "node", args: ["s.js"] }, r: { type: "http", url: "https://r.example/mcp" } },
+  });
+  const spec = {
+    format: "jsonc" as const,
+    locators: [{ kind: "map" as const, at: ["mcpServers"] }],
+    self: SELF,
+  };
+  const plain = wireText(text, { ...spec, mode: "record" }).text;
+  const asked = wireText(text, { ...spec, mode: "record", otel: true }).text;
+  assert.doesNotMatch(plain, /--otel/);
+  assert.equal(asked.match(/"--otel"/g)?.length, 2);
+  assert.equal(wireText(asked, { ...spec, mode: "stop" }).text, text);
+});

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { bareCall, type CanonicalCall, canonicalizeCall, hostRealpath } from "../canonical/mod.ts";
 import { decide, type Decision, JUDGED_METHODS, PASSTHROUGH_METHODS } from "../decision/mod.ts";
 import type { CompiledPolicy } from "../policy/mod.ts";
+import type { DecisionTelemetry } from "../telemetry/mod.ts";
 import type { TraceEventV1, TraceSink } from "../trace/mod.ts";
 import { clipId, errorMsg, type Id, idKey, isRawJson, type Json, safeId } from "./_json_rpc.ts";
 import { Approvals, NO_CHANNEL, type Outcome } from "./approvals.ts";
@@ -87,6 +88,11 @@ export interface ProxySessionOptions {
    * is then traced only by its size, content types, `isError` and a hash.
    */
   traceResults?: boolean;
+  /**
+   * Where each traced decision is also reported (OpenTelemetry, opt-in): names, verdict and rule ids only,
+   * never argument values.
+   */
+  telemetry?: DecisionTelemetry;
 }
 
 /** A call waiting for a human: what the router does once the answer comes. */
@@ -257,6 +263,7 @@ export class ProxySession {
     if (method === "notifications/cancelled" && this.#withdraw(m.params)) return;
 
     const judged = JUDGED_METHODS.has(method);
+    const t0 = this.#o.telemetry ? performance.now() : 0;
     const call: CanonicalCall =
       judged || !(method.startsWith("notifications/") || PASSTHROUGH_METHODS.has(method))
         ? canonicalizeCall(
@@ -272,6 +279,10 @@ export class ProxySession {
     const decision = decide(this.#o.policy, call, { drift: this.#driftFor(call) });
     const traced = judged || decision.verdict !== "allow";
     const event = traced ? this.#callEvent(m, call, decision) : undefined;
+    if (event && this.#o.telemetry) {
+      const meta = ((m.params ?? {}) as Json)._meta as Json | undefined;
+      this.#observe(call.method, call.tool, "client", decision, event, t0, meta?.traceparent);
+    }
 
     if (decision.verdict === "allow" || !this.#enforce) {
       this.#forward(m, hasId, method, call.tool, batch, event);
@@ -624,6 +635,7 @@ export class ProxySession {
     method: string,
     id: unknown,
   ): { event: TraceEventV1; decision: Decision; blocked: boolean } {
+    const t0 = this.#o.telemetry ? performance.now() : 0;
     const call = bareCall(this.#o.server, method, "server");
     const decision = decide(this.#o.policy, call, { drift: this.#drift });
     const event = this.#trace.event("server-request");
@@ -631,6 +643,7 @@ export class ProxySession {
     event.method = method;
     event.id = safeId(id);
     event.decision = { ...pick(decision), decisionId: this.#trace.nextDecisionId() };
+    if (this.#o.telemetry) this.#observe(method, undefined, "server", decision, event, t0, undefined);
     const blocked = decision.verdict !== "allow" && this.#enforce;
     event.forwarded = !blocked;
     return { event, decision, blocked };
@@ -784,6 +797,10 @@ export class ProxySession {
     }
     for (const b of batches) this.#book.flush(b);
     this.#trace.lifecycle(`server exited with code ${code}${why ? `: ${why}` : ""}`);
+    this.#o.telemetry?.lifecycle("server.exit", {
+      "agentperms.server": this.#o.server,
+      "process.exit.code": code,
+    });
     this.#closed = true;
     this.flushTrace();
   }
@@ -800,6 +817,31 @@ export class ProxySession {
 
   #sendClient(msg: unknown, raw?: Uint8Array | string): void {
     if (!this.#closed) this.#o.toClient(raw ?? JSON.stringify(msg));
+  }
+
+  /** Reports a traced decision to telemetry: names, verdict and rule ids, never values. */
+  #observe(
+    method: string,
+    tool: string | undefined,
+    direction: "client" | "server",
+    decision: Decision,
+    event: TraceEventV1,
+    t0: number,
+    traceparent: unknown,
+  ): void {
+    this.#o.telemetry!.decision({
+      server: this.#o.server,
+      method,
+      ...(tool !== undefined ? { tool } : {}),
+      verdict: decision.verdict,
+      ruleIds: decision.ruleIds,
+      decisionId: event.decision?.decisionId ?? "",
+      mode: this.#o.mode,
+      direction,
+      startMs: performance.timeOrigin + t0,
+      durationMs: performance.now() - t0,
+      ...(typeof traceparent === "string" ? { traceparent } : {}),
+    });
   }
 
   #callEvent(m: Json, call: CanonicalCall, decision: Decision): TraceEventV1 {

@@ -83,6 +83,11 @@ export async function runBridge(opts: RunBridgeOptions): Promise<number> {
       opts.transport ?? "auto"
     })${names.length > 0 ? `, headers ${names.join(", ")} (values not traced)` : ""}`,
   );
+  opts.telemetry?.lifecycle("proxy.start", {
+    "agentperms.server": opts.server,
+    "agentperms.mode": opts.mode,
+    "agentperms.transport": opts.transport ?? "auto",
+  });
   let stop: (why: string) => void = () => {};
   const stopP = new Promise<string>((r) => stop = r);
   const signals: [Deno.Signal, () => void][] = [];
@@ -121,5 +126,6 @@ export async function runBridge(opts: RunBridgeOptions): Promise<number> {
   let stopTimer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([clientPump, new Promise((r) => stopTimer = setTimeout(r, 1000))]);
   clearTimeout(stopTimer);
+  opts.telemetry?.lifecycle("proxy.stop", { "agentperms.server": opts.server, "process.exit.code": code });
   return code;
 }

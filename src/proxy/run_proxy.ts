@@ -121,6 +121,11 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
   session.lifecycle(
     `proxy started (${opts.mode}) for "${opts.server}": ${opts.launch.command} ${opts.launch.args.join(" ")}`,
   );
+  opts.telemetry?.lifecycle("proxy.start", {
+    "agentperms.server": opts.server,
+    "agentperms.mode": opts.mode,
+    "agentperms.transport": "stdio",
+  });
   const max = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
 
   const signals: [Deno.Signal, () => void][] = [];
@@ -212,6 +217,7 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
   let stopTimer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([clientPump, new Promise((r) => stopTimer = setTimeout(r, 1000))]);
   clearTimeout(stopTimer);
+  opts.telemetry?.lifecycle("proxy.stop", { "agentperms.server": opts.server, "process.exit.code": code });
   return code;
 }
 

@@ -73,8 +73,8 @@ Deno.test("record and enforce wire a real config; the rewritten command speaks M
   const traces = join(dir.path, "traces");
   const io = fakeIo({ cwd: dir.path, env: { HOME: dir.path } });
   assert.equal(await run(["record", "--path", file, "--trace-dir", "traces"], io), 0, io.stderrText());
-  assert.match(io.stdoutText(), /Wired 1 server\(s\) through the record proxy/);
-  assert.match(io.stdoutText(), /remote: not wired \(remote transport\)/);
+  // The remote entry is wired too: the proxy bridges stdio to its URL (--remote, the URL in its env).
+  assert.match(io.stdoutText(), /Wired 2 server\(s\) through the record proxy/);
 
   const state = join(dir.path, "state");
   const rec = await connect(file, "tiny", state);

@@ -2,6 +2,7 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import { AgentPermsError } from "../../errors.ts";
 import { type CommandEnv, homeOf } from "../command_env.ts";
 import type { ProxyOptions } from "./run_proxy_command.ts";
+import { openTelemetry } from "./_open_telemetry.ts";
 
 /** `proxy --url`: the options of the stdio-to-HTTP bridge on top of the proxy's. */
 interface BridgeOptions extends ProxyOptions {
@@ -20,8 +21,10 @@ interface BridgeOptions extends ProxyOptions {
  * the environment, readable only by the user, not the command line. The same names as `REMOTE_ENV` in
  * src/clients/wire_remote.ts.
  */
-const REMOTE_URL_ENV = "AGENTPERMS_REMOTE_URL";
-const REMOTE_HEADER_ENV_PREFIX = "AGENTPERMS_REMOTE_HEADER_";
+// The names wiring writes (REMOTE_ENV in src/clients/wire_remote.ts), repeated so a proxy start does not load
+// the config parsers; src/clients/wire_remote_test.ts checks that they agree.
+export const REMOTE_URL_ENV = "AGENTPERMS_REMOTE_URL";
+export const REMOTE_HEADER_ENV_PREFIX = "AGENTPERMS_REMOTE_HEADER_";
 
 const positiveInt = (name: string) => (v: string): number => {
   const n = Number(v);
@@ -61,6 +64,10 @@ export function registerProxy(program: Command, env: CommandEnv): void {
         "also trace the redacted start of each result's text (default: only its size, content types, isError and a hash)",
       )
       .option("--cwd <dir>", "the server's working directory (relative paths in calls resolve here)")
+      .option(
+        "--otel",
+        "export each decision to OpenTelemetry (needs OTEL_DENO=true at start; the launcher sets it; docs/telemetry.md)",
+      )
       .option(
         "--max-message-bytes <n>",
         "largest message accepted in either direction",
@@ -271,6 +278,7 @@ async function runBridgeCommand(env: CommandEnv, rawUrl: string, opts: BridgeOpt
     ownDir: !opts.traceDir,
   });
   let prompter: InstanceType<typeof proxy.TtyPrompter> | undefined;
+  const telemetry = await openTelemetry(opts.otel === true, io.env, diag);
   try {
     return await proxy.runBridge({
       mode: opts.mode,
@@ -292,6 +300,7 @@ async function runBridgeCommand(env: CommandEnv, rawUrl: string, opts: BridgeOpt
       },
       lockCheck,
       traceResults: opts.traceResults === true,
+      ...(telemetry ? { telemetry } : {}),
       url,
       transport: opts.transport,
       headers,

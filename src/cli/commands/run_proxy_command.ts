@@ -33,6 +33,7 @@ import { defaultTraceDir, type TraceEventV1, traceFileName, TraceWriter } from "
 import { type CommandEnv, homeOf } from "../command_env.ts";
 import { printPolicyWarnings } from "../shared.ts";
 import { claimAuditFile } from "../claim_audit_file.ts";
+import { openTelemetry } from "./_open_telemetry.ts";
 
 /** The parsed options of `agentperms proxy` / `_proxy` (see `registerProxy` for their meaning). */
 export interface ProxyOptions {
@@ -48,6 +49,8 @@ export interface ProxyOptions {
   lock?: string;
   /** Keep the redacted start of result texts in the trace. */
   traceResults?: boolean;
+  /** Export each decision to OpenTelemetry (docs/telemetry.md). */
+  otel?: boolean;
   /** The server's working directory. */
   cwd?: string;
   /** Per-message cap in bytes. */
@@ -194,6 +197,7 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
     : { command, args, cwd, env: { RUST_BACKTRACE: "0" } };
   const contained = os ? os.containment !== undefined : plan?.contained === true;
   let prompter: TtyPrompter | undefined;
+  const telemetry = await openTelemetry(opts.otel === true, io.env, (m) => io.stderr(`${m}\n`));
   try {
     const code = await runProxy({
       mode: opts.mode,
@@ -215,6 +219,7 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
       },
       lockCheck,
       traceResults: opts.traceResults === true,
+      ...(telemetry ? { telemetry } : {}),
       detectContainment: detectContainmentDenial,
       launch,
       // The proxy's stdio edge (clientIn/clientOut left to runProxy: this process's stdin and stdout, polled

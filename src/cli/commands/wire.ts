@@ -20,6 +20,7 @@ interface WireOptions {
   policy?: string;
   traceDir?: string;
   traceResults?: boolean;
+  otel?: boolean;
   lock?: string;
   stop?: boolean;
   format: string;
@@ -70,6 +71,10 @@ export function registerWire(program: Command, env: CommandEnv, hooks: WireHooks
       .option(
         "--trace-results",
         "traces keep a redacted 200-character summary of each result (default: size, types, hash)",
+      )
+      .option(
+        "--otel",
+        "each proxy exports its decisions to OpenTelemetry (OTEL_* variables; docs/telemetry.md)",
       )
       .option(
         "--lock <file>",
@@ -164,6 +169,7 @@ async function runWire(env: CommandEnv, mode: "record" | "enforce", opts: WireOp
         policy,
         traceDir,
         traceResults: opts.traceResults === true,
+        otel: opts.otel === true,
         lock,
         now: io.now(),
         rename: hooks.rename,

@@ -1,0 +1,36 @@
+import type { DecisionTelemetry } from "../../telemetry/mod.ts";
+import denoJson from "../../../deno.json" with { type: "json" };
+
+/**
+ * Opens decision telemetry for a proxy when it was asked for (`--otel`) or the standard `OTEL_DENO=true` is
+ * set; the OpenTelemetry API is imported only then, so a proxy start without telemetry does not pay for it.
+ * `--otel` in a process started without `OTEL_DENO=true` cannot export (Deno starts its exporter at process
+ * start): the proxy says so and runs on.
+ * @param asked `--otel` was given
+ * @param env the process environment
+ * @param note where to say that telemetry is off and why (stderr and the trace)
+ * @returns the reporter, or undefined when telemetry is off
+ */
+export async function openTelemetry(
+  asked: boolean,
+  env: (name: string) => string | undefined,
+  note: (message: string) => void,
+): Promise<DecisionTelemetry | undefined> {
+  const deno = (env("OTEL_DENO") ?? "").toLowerCase();
+  if (!asked && deno !== "true" && deno !== "1") return undefined;
+  const { createDecisionTelemetry, telemetryState } = await import("../../telemetry/mod.ts");
+  const state = telemetryState(asked, { OTEL_DENO: env("OTEL_DENO") });
+  if (!state.on) {
+    if (state.problem) note(`[agentperms] ${state.problem}`);
+    return undefined;
+  }
+  if (env("OTEL_BSP_MAX_QUEUE_SIZE") === undefined) {
+    note(
+      "[agentperms] OpenTelemetry: OTEL_BSP_MAX_QUEUE_SIZE is not set; Deno's default queue drops spans in " +
+        "bursts (set it to 65536, as the agentperms launcher does for --otel)",
+    );
+  }
+  // Deno exports console.* as log records; warn goes to stderr, never to stdout, which carries JSON-RPC.
+  // deno-lint-ignore no-console
+  return createDecisionTelemetry(denoJson.version, (line, attributes) => console.warn(line, attributes));
+}

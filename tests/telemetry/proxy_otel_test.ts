@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { proxyArgv, ROOT, sdkClient, tempDir, traceEvents } from "../proxy/_helpers.ts";
+import { otelEnv, startOtlpReceiver } from "./_otlp_receiver.ts";
+
+const PY = join(ROOT, "tests/fixtures/servers/py_server.py");
+const SECRET_PATH = "/etc/agentperms-otel-secret-value";
+
+async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+}
+
+Deno.test("proxy --otel: every judged call reaches the OTLP receiver with its verdict and rule, never its arguments", async () => {
+  await using dir = await tempDir();
+  await using rx = startOtlpReceiver();
+  const policy = join(dir.path, "mcp.policy.yaml");
+  await Deno.writeTextFile(
+    policy,
+    `version: 1\nservers:\n  py:\n    allowed_tools: [echo, read_file]\n    denied_paths: [/etc]\n    sandbox: { mode: off }\n`,
+  );
+  const argv = proxyArgv(
+    { mode: "enforce", server: "py", policy, traceDir: dir.path, extra: ["--otel", "--no-contain"] },
+    ["python3", PY],
+  );
+  {
+    await using client = await sdkClient(argv, {
+      env: { ...otelEnv(rx.endpoint), OTEL_BSP_MAX_QUEUE_SIZE: "65536", HOME: dir.path },
+    });
+    await client.callTool({ name: "echo", arguments: { text: "hello-otel-argument" } });
+    const denied = await client.callTool({ name: "read_file", arguments: { path: SECRET_PATH } });
+    assert.equal(denied.isError, true);
+    await client.callTool({
+      name: "echo",
+      arguments: { text: "x" },
+      _meta: { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" },
+    });
+  }
+  await waitFor(() => rx.spans.length >= 3 && rx.logs.some((l) => String(l.body).includes("proxy.stop")));
+  const calls = rx.spans.filter((s) => s.attributes["mcp.method.name"] === "tools/call");
+  assert.equal(calls.length, 3, JSON.stringify(rx.spans.map((s) => s.name)));
+  const deny = calls.find((s) => s.attributes["agentperms.verdict"] === "deny")!;
+  assert.equal(deny.name, "tools/call read_file");
+  assert.equal(deny.attributes["agentperms.server"], "py");
+  assert.deepEqual(deny.attributes["agentperms.rule_ids"], ["servers.py.denied_paths[0]"]);
+  // The span and the trace line share the decision id.
+  const traced = (await traceEvents(dir.path)).find((e) => e.tool === "read_file" && e.kind === "call")!;
+  assert.equal(deny.attributes["agentperms.decision_id"], traced.decision?.decisionId);
+  const child = calls.find((s) => s.traceId === "4bf92f3577b34da6a3ce929d0e0e4736");
+  assert.ok(child, "a client traceparent makes the decision part of the client's trace");
+  assert.equal(child.parentSpanId, "00f067aa0ba902b7");
+  assert.ok(rx.logs.some((l) => String(l.body).includes("agentperms proxy.start")));
+  const all = rx.raw.join("\n");
+  assert.ok(!all.includes("hello-otel-argument"), "argument values never leave the machine");
+  assert.ok(!all.includes(SECRET_PATH), "nor paths quoted in a reason");
+});
+
+Deno.test("proxy --otel without OTEL_DENO says export is off and how to turn it on, and still serves", async () => {
+  await using dir = await tempDir();
+  const argv = proxyArgv(
+    { mode: "record", server: "py", traceDir: dir.path, extra: ["--otel", "--no-contain"] },
+    ["python3", PY],
+  );
+  const child = new Deno.Command(argv[0]!, {
+    args: argv.slice(1),
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { HOME: dir.path },
+  }).spawn();
+  const w = child.stdin.getWriter();
+  await w.write(new TextEncoder().encode(
+    JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } },
+    }) + "\n",
+  ));
+  await w.close();
+  const out = await child.output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  assert.match(stdout, /"serverInfo"/, "the proxy still answers");
+  assert.match(new TextDecoder().decode(out.stderr), /--otel: OpenTelemetry export is off .*OTEL_DENO=true/);
+});
