@@ -431,7 +431,7 @@ export function planOsLaunch(
  * Binds above which they are merged: bubblewrap takes at most 9,000 arguments in all (`--args` files
  * included), three per bind, and the system folders, hidden places and the rest need their share.
  */
-export const MAX_BINDS = 2_000;
+const MAX_BINDS = 2_000;
 
 /**
  * Keeps the number of binds under {@link MAX_BINDS} without showing more than the policy grants at start: a
@@ -490,7 +490,7 @@ function coalesceBinds(binds: Map<string, Mount>, host: RuntimeHost, notes: stri
 }
 
 /** bubblewrap's limit on its arguments, all `--args` files included (MAX_ARGS in bubblewrap.c). */
-export const BWRAP_MAX_ARGS = 9_000;
+const BWRAP_MAX_ARGS = 9_000;
 
 /** bubblewrap arguments a file view takes. */
 function mountArgs(mounts: readonly Mount[]): number {
@@ -545,7 +545,7 @@ function coalesceHides(mounts: Mount[], host: RuntimeHost, notes: string[], keep
 }
 
 /** The fd bubblewrap reads its options from (`--args 4`); 0-2 are stdio and 3 is `--info-fd`. */
-export const ARGS_FD = 4;
+const ARGS_FD = 4;
 
 /**
  * The same launch with bwrap's options read from a file instead of the command line, so no argument list
