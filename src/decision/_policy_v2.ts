@@ -62,7 +62,16 @@ const isToolCall = (call: CanonicalCall) => call.method === "tools/call" && call
  * @returns a deny naming the first hit, or undefined
  */
 export function checkGuardPacks(v2: CompiledV2, call: CallV2): Decision | undefined {
-  if (!isToolCall(call) || v2.guardPacks.length === 0) return undefined;
+  if (!isToolCall(call)) return undefined;
+  if (call.arguments === undefined && call.guardHits === undefined) {
+    // canonicalizeCall always keeps them; a call that lost them (copied field by field) cannot be judged.
+    return decision(
+      "deny",
+      ["call/arguments-unknown"],
+      `The arguments of "${call.tool}" are not known, so format 2 rules cannot judge them`,
+    );
+  }
+  if (v2.guardPacks.length === 0) return undefined;
   const hits = call.guardHits ??
     v2.guardPacks.flatMap((p) => matchGuards(p.pack, call.tool!, call.arguments ?? {}));
   for (const h of hits) {
