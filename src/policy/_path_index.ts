@@ -132,7 +132,9 @@ export class PathIndex {
       if (!n) break;
       at = end < 0 ? abs.length : end;
     }
-    if (this.#hasRoots && GLOB_CHARS_REGEXP.test(abs)) {
+    // Only deny rules (built case-insensitive) are reached by a glob: an allowlist holds a glob path only when its
+    // literal part is inside (found above), since `./s*/x` may also expand outside `./src`.
+    if (this.#nocase && this.#hasRoots && GLOB_CHARS_REGEXP.test(abs)) {
       const r = this.#globReach(abs, best);
       if (r < best) best = r;
     }

@@ -17,6 +17,8 @@ export interface PathRule {
   entry: string;
   /** Absolute forms (literal and realpath). Lowercased for deny rules. */
   roots: string[];
+  /** True for `denied_paths`: a value holding glob characters is covered when any expansion could land inside. */
+  deny?: boolean;
   /** Glob matcher over absolute paths, when the entry is a glob. */
   glob?: (p: string) => boolean;
   /** For a glob: each base folder form, the glob it is matched with and that glob's matcher (for the index). */
@@ -241,9 +243,9 @@ function compilePathRule(
       }
       return false;
     };
-    return { id, entry, roots: [], glob, globs };
+    return { id, entry, roots: [], glob, globs, ...(deny ? { deny } : {}) };
   }
-  return { id, entry, roots: resolvePath(entry, opts).forms.map(fold) };
+  return { id, entry, roots: resolvePath(entry, opts).forms.map(fold), ...(deny ? { deny } : {}) };
 }
 
 function compilePattern(id: string, entry: string): PatternRule {
@@ -297,8 +299,10 @@ export function pathRuleCovers(rule: PathRule, abs: string): boolean {
   if (rule.glob) return rule.glob(abs);
   if (rule.roots.some((r) => isWithin(abs, r))) return true;
   // A path holding glob characters (`~/.ss[h]/id_rsa`) reaches a denied root when a server or shell that
-  // expands globs could land inside it: match the path's leading segments, as a glob, against the root.
-  return GLOB_CHARS_REGEXP.test(abs) && rule.roots.some((r) => globReaches(abs, r));
+  // expands globs could land inside it: match the path's leading segments, as a glob, against the root. Never
+  // for an allowlist: `./s*/x` may also expand outside `./src`, so only a glob below the root (its literal part
+  // inside, caught above) is inside it.
+  return rule.deny === true && GLOB_CHARS_REGEXP.test(abs) && rule.roots.some((r) => globReaches(abs, r));
 }
 
 function globReaches(absGlob: string, root: string): boolean {
