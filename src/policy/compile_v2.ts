@@ -178,7 +178,7 @@ const CLASS_PREFIX = "class:";
  */
 export function validateV2(
   policy: PolicyV2,
-  opts: Pick<CompileV2Options, "profiles" | "guardPacks"> = {},
+  opts: Pick<CompileV2Options, "profiles" | "guardPacks"> & { shallow?: boolean } = {},
 ): PolicyV2Issue[] {
   const out: PolicyV2Issue[] = [];
   const profiles = [...(opts.profiles ?? []), ...BUILTIN_PROFILES];
@@ -229,6 +229,7 @@ export function validateV2(
     for (const [key, t] of Object.entries(s.tools ?? {})) {
       const tp = [...base, "tools", key];
       if (key.startsWith(CLASS_PREFIX)) classOk(key, tp);
+      if (opts.shallow) continue;
       for (const [arg, cond] of Object.entries(t.arguments ?? {})) {
         checkCondition(cond, [...tp, "arguments", arg], out);
       }
@@ -237,9 +238,21 @@ export function validateV2(
   return out;
 }
 
+// Patterns compiled while validating, reused by the compiler (a policy's patterns are compiled once per load).
+const REGEXES = new Map<string, ReturnType<typeof compileSafeRegex>>();
+function safeRegex(source: string): ReturnType<typeof compileSafeRegex> {
+  let re = REGEXES.get(source);
+  if (re === undefined) {
+    re = compileSafeRegex(source);
+    if (REGEXES.size >= 4096) REGEXES.clear();
+    REGEXES.set(source, re);
+  }
+  return re;
+}
+
 function checkCondition(c: ArgumentConditionV2, path: (string | number)[], out: PolicyV2Issue[]): void {
   if (c.regex !== undefined) {
-    const re = compileSafeRegex(c.regex);
+    const re = safeRegex(c.regex);
     if (!re.ok) out.push({ message: `regex ${re.error}`, path: [...path, "regex"] });
   }
   if (c.min !== undefined && c.max !== undefined && c.min > c.max) {
@@ -278,7 +291,9 @@ function nearest(word: string, list: readonly string[]): string | undefined {
  * @throws {AgentPermsError} `policy_invalid` when {@link validateV2} finds a problem
  */
 export function compileV2(policy: PolicyV2, opts: CompileV2Options): CompiledV2 {
-  const issues = validateV2(policy, opts);
+  // parsePolicy has run validateV2 with positions; here only what a hand-built policy could still get wrong
+  // is checked again (cheap), and regexes are refused when first compiled.
+  const issues = validateV2(policy, { ...opts, shallow: true });
   if (issues.length > 0) {
     throw new AgentPermsError(
       "policy_invalid",
@@ -387,10 +402,10 @@ function compileCondition(c: ArgumentConditionV2, opts: CompileV2Options): Compi
     v: string | string[] | undefined,
   ) => (v === undefined ? undefined : typeof v === "string" ? [v] : v);
   const globs = list(c.glob);
-  if (globs) out.globs = globs.map((g) => picomatch(g, { dot: true }));
+  if (globs) out.globs = globs.map((g) => lazy(() => picomatch(g, { dot: true })));
   if (c.regex !== undefined) {
-    const re = compileSafeRegex(c.regex);
-    if (!re.ok) throw new AgentPermsError("policy_invalid", re.error);
+    const re = safeRegex(c.regex);
+    if (!re.ok) throw new AgentPermsError("policy_invalid", `regex ${re.error}`);
     out.regex = re;
   }
   out.prefixes = list(c.prefix);
@@ -410,12 +425,25 @@ function compileReach(
   const rules = kind === "path"
     ? { allowed_paths: r.allowed, denied_paths: r.denied }
     : { allowed_hosts: r.allowed, denied_hosts: r.denied };
-  const compiled = compilePolicy({ version: 1, servers: { c: rules } }, {
-    baseDir: opts.baseDir,
-    home: opts.home,
-    realpath: opts.realpath,
-  });
-  return { server: compiled.servers.get("c")!, hasAllowed: r.allowed !== undefined };
+  // Compiled on first use: a large policy's conditions are mostly never reached by a given run, and resolving
+  // their paths (realpath included) is most of the cost of compiling them. Same answer either way.
+  let server: CompiledServer | undefined;
+  return {
+    get server() {
+      return server ??= compilePolicy({ version: 1, servers: { c: rules } }, {
+        baseDir: opts.baseDir,
+        home: opts.home,
+        realpath: opts.realpath,
+      }).servers.get("c")!;
+    },
+    hasAllowed: r.allowed !== undefined,
+  };
+}
+
+/** A matcher compiled on its first call. */
+function lazy(make: () => (s: string) => boolean): (s: string) => boolean {
+  let m: ((s: string) => boolean) | undefined;
+  return (s) => (m ??= make())(s);
 }
 
 function compileScopes(id: string, s: ScopesV2): CompiledScopes {
@@ -424,7 +452,7 @@ function compileScopes(id: string, s: ScopesV2): CompiledScopes {
     const entries = s[key];
     if (entries === undefined) continue;
     if (key === "hosts") continue;
-    const ms = entries.map((e) => picomatch(e.toLowerCase(), { dot: true, nocase: true }));
+    const ms = entries.map((e) => lazy(() => picomatch(e.toLowerCase(), { dot: true, nocase: true })));
     lists[key] = { entries, match: (v) => ms.some((m) => m(v)) };
   }
   const out: CompiledScopes = { id, lists };
@@ -433,7 +461,7 @@ function compileScopes(id: string, s: ScopesV2): CompiledScopes {
       baseDir: "/",
       home: "/",
     }).servers.get("c")!;
-    const hostMatch = s.hosts.map((e) => picomatch(e.toLowerCase(), { dot: true, nocase: true }));
+    const hostMatch = s.hosts.map((e) => lazy(() => picomatch(e.toLowerCase(), { dot: true, nocase: true })));
     lists.hosts = { entries: s.hosts, match: (v) => hostMatch.some((m) => m(v)) };
   }
   return out;
