@@ -3,6 +3,15 @@ import { foldToolName } from "../canonical/mod.ts";
 import type { CompiledPolicy, CompiledServer } from "../policy/mod.ts";
 import { GUARDS } from "./guards.ts";
 import { decidePermission } from "./_permission.ts";
+import {
+  allowedByClass,
+  approvalByClass,
+  approvalIndexOf,
+  type CallV2,
+  checkDeniedClasses,
+  checkGuardPacks,
+  checkReach,
+} from "./_policy_v2.ts";
 import type { Decision, DecisionContext, Verdict } from "./types.ts";
 
 /** Client requests and notifications that carry no data to judge: lifecycle, discovery, ping. */
@@ -62,12 +71,17 @@ const verdictOf = (verdict: Verdict, ruleIds: string[], reason: string, errors: 
  * apart: guards, then denied_paths / denied_patterns / denied_hosts, then the sandbox grants in
  * `ctx.permissions` (every form of a path, realpath included, must be inside a grant); no grants → deny.
  *
+ * Format 2 adds (docs/policy.md, "Format 2 decision order"): guard packs after the guards; `class:` entries of
+ * denied_tools, then argument rules, scopes and read-only SQL after the explicit denies (before approvals: a
+ * human may approve a tool, never a wider reach); `class:` entries in approvals and allowed_tools. An allowed
+ * call lists the argument rules, scopes and SQL checks that held.
+ *
  * @param policy a compiled policy
  * @param call a canonical call
  * @param ctx facts from outside (lock drift, sandbox grants)
  * @returns the decision
  */
-export function decide(policy: CompiledPolicy, call: CanonicalCall, ctx: DecisionContext = {}): Decision {
+export function decide(policy: CompiledPolicy, call: CallV2, ctx: DecisionContext = {}): Decision {
   try {
     return decideUnsafe(policy, call, ctx);
   } catch (e) {
@@ -78,7 +92,7 @@ export function decide(policy: CompiledPolicy, call: CanonicalCall, ctx: Decisio
   }
 }
 
-function decideUnsafe(policy: CompiledPolicy, call: CanonicalCall, ctx: DecisionContext): Decision {
+function decideUnsafe(policy: CompiledPolicy, call: CallV2, ctx: DecisionContext): Decision {
   if (call.malformed !== undefined) {
     return verdictOf("deny", ["call/malformed"], `The call is malformed: ${call.malformed}`);
   }
@@ -120,7 +134,7 @@ function decideUnsafe(policy: CompiledPolicy, call: CanonicalCall, ctx: Decision
     );
   }
   if (!policy.constrained) {
-    const g = checkGuards(policy, call);
+    const g = checkGuards(policy, call) ?? (policy.v2 && checkGuardPacks(policy.v2, call));
     if (g) return g;
     return verdictOf("allow", ["policy/allow-all"], "The policy has no servers, so every call is allowed");
   }
@@ -131,9 +145,20 @@ function decideUnsafe(policy: CompiledPolicy, call: CanonicalCall, ctx: Decision
       `Server "${call.server}" is not in the policy, and unknown servers are denied`,
     );
   }
-  return checkGuards(policy, call) ?? checkDenies(server, call, ctx) ??
+  const v2 = policy.v2?.servers.get(call.server);
+  let held: string[] = [];
+  const v2Denies = (): Decision | undefined => {
+    if (!v2) return undefined;
+    const byClass = checkDeniedClasses(v2, call);
+    if (byClass) return byClass;
+    const reach = checkReach(v2, call);
+    held = reach.held;
+    return reach.deny;
+  };
+  return checkGuards(policy, call) ?? (policy.v2 && checkGuardPacks(policy.v2, call)) ??
+    checkDenies(server, call, ctx) ?? v2Denies() ??
     checkApprovals(policy, server, call) ??
-    checkAllows(server, call);
+    checkAllows(policy, server, call, held);
 }
 
 function checkGuards(policy: CompiledPolicy, call: CanonicalCall): Decision | undefined {
@@ -212,22 +237,31 @@ function checkDenies(
 function checkApprovals(
   policy: CompiledPolicy,
   server: CompiledServer,
-  call: CanonicalCall,
+  call: CallV2,
 ): Decision | undefined {
   if (call.tool === undefined || call.method !== "tools/call") return undefined;
   const folded = foldToolName(call.tool);
   const joined = `${call.server}.${call.tool}`;
-  const a = policy.approvalIndex.first(call.server, folded, joined);
+  let a: { id: string; entry: string } | undefined = policy.approvalIndex.first(call.server, folded, joined);
+  const v2 = policy.v2?.servers.get(call.server);
+  const byClass = policy.v2 && v2 ? approvalByClass(policy.v2, v2, call) : undefined;
+  if (byClass && (a === undefined || approvalIndexOf(byClass.id) < approvalIndexOf(a.id))) a = byClass;
   if (a === undefined) return undefined;
   const outside = checkScope(server, call, []);
   if (outside) return outside;
   return verdictOf("approve", [a.id], `"${call.server}.${call.tool}" requires human approval (${a.entry})`);
 }
 
-function checkAllows(server: CompiledServer, call: CanonicalCall): Decision {
+function checkAllows(
+  policy: CompiledPolicy,
+  server: CompiledServer,
+  call: CallV2,
+  held: readonly string[],
+): Decision {
   const ruleIds: string[] = [];
   if (call.method === "tools/call" && server.allowedTools && call.tool !== undefined) {
-    const rule = server.allowedTools.get(call.tool);
+    const v2 = policy.v2?.servers.get(server.name);
+    const rule = server.allowedTools.get(call.tool) ?? (v2 ? allowedByClass(v2, call) : undefined);
     if (!rule) {
       return verdictOf(
         "deny",
@@ -241,6 +275,7 @@ function checkAllows(server: CompiledServer, call: CanonicalCall): Decision {
   if (unproven) return unproven;
   const outside = checkScope(server, call, ruleIds);
   if (outside) return outside;
+  for (const id of held) if (!ruleIds.includes(id)) ruleIds.push(id);
   if (ruleIds.length === 0) ruleIds.push(`servers.${server.name}`);
   return verdictOf("allow", ruleIds, `Allowed by the rules of "${server.name}"`);
 }

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { PolicySchema } from "./schema.ts";
+import { PolicyV2Schema } from "./schema_v2.ts";
 import type { ParsedPolicy } from "./parse_policy.ts";
 
 /**
@@ -86,7 +87,8 @@ export function openPolicyCache(dir: string, version: string): PolicyCache {
         if (entry.v !== FORMAT || entry.key !== key || typeof entry.body !== "string") return undefined;
         if (entry.digest !== await digestOf(key, entry.body)) return undefined;
         const body = JSON.parse(entry.body) as { policy?: unknown; warnings?: unknown };
-        const policy = PolicySchema.safeParse(body.policy);
+        const v2 = (body.policy as { version?: unknown } | undefined)?.version === 2;
+        const policy = (v2 ? PolicyV2Schema : PolicySchema).safeParse(body.policy);
         if (!policy.success || policy.data.servers === undefined || !Array.isArray(body.warnings)) {
           return undefined;
         }
@@ -94,7 +96,7 @@ export function openPolicyCache(dir: string, version: string): PolicyCache {
           typeof w === "object" && w !== null && typeof (w as { message?: unknown }).message === "string"
         );
         if (warnings.length !== body.warnings.length) return undefined;
-        return { policy: policy.data, warnings };
+        return { policy: policy.data as ParsedPolicy["policy"], warnings };
       } catch {
         return undefined;
       }

@@ -2,6 +2,9 @@
 import picomatch from "picomatch";
 import { foldToolName, isWithin, resolvePath } from "../canonical/mod.ts";
 import { GUARD_IDS, type GuardId, type PolicyV1, type SandboxV1 } from "./schema.ts";
+import type { PolicyV2 } from "./schema_v2.ts";
+import { type CompiledV2, compileV2 } from "./compile_v2.ts";
+import type { GuardPackDescriptor, ServerProfileDescriptor } from "../profiles/mod.ts";
 import {
   type ApprovalIndex,
   buildApprovalIndex,
@@ -107,7 +110,7 @@ export interface ApprovalRule extends ToolRule {
 /** A policy compiled once at load: resolved paths, compiled globs, folded names. */
 export interface CompiledPolicy {
   /** The policy as written. */
-  source: PolicyV1;
+  source: PolicyV1 | PolicyV2;
   /** Directory relative policy entries were resolved against. */
   baseDir: string;
   /** False when `servers: {}`: nothing is constrained and every call is allowed. */
@@ -120,6 +123,8 @@ export interface CompiledPolicy {
   guards: Record<GuardId, boolean>;
   /** The approval list by server and tool. */
   approvalIndex: ApprovalIndex;
+  /** Format 2's rules (argument rules, scopes, SQL, classes, guard packs); absent for a format 1 policy. */
+  v2?: CompiledV2;
 }
 
 /** Options for {@link compilePolicy}. */
@@ -130,6 +135,10 @@ export interface CompileOptions {
   home: string;
   /** Symlink resolution for policy paths (both forms are kept). */
   realpath?: (abs: string) => string | undefined;
+  /** Format 2: server profiles loaded from the policy's `profiles:` list and `--profile` (before the built-ins). */
+  profiles?: readonly ServerProfileDescriptor[];
+  /** Format 2: guard packs (default: the built-in packs). */
+  guardPacks?: readonly GuardPackDescriptor[];
 }
 
 const GLOB_CHARS_REGEXP = /[*?[\]{}]/;
@@ -161,7 +170,7 @@ function memoRealpath(
  * @param opts base directory, home and realpath
  * @returns the compiled policy
  */
-export function compilePolicy(policy: PolicyV1, opts: CompileOptions): CompiledPolicy {
+export function compilePolicy(policy: PolicyV1 | PolicyV2, opts: CompileOptions): CompiledPolicy {
   const servers = new Map<string, CompiledServer>();
   const resolveOpts = { cwd: opts.baseDir, home: opts.home, realpath: memoRealpath(opts.realpath) };
   for (const [name, raw] of Object.entries(policy.servers ?? {})) {
@@ -219,6 +228,7 @@ export function compilePolicy(policy: PolicyV1, opts: CompileOptions): CompiledP
     approvals,
     guards,
     approvalIndex: buildApprovalIndex(approvals),
+    ...(policy.version === 2 ? { v2: compileV2(policy, opts) } : {}),
   };
 }
 

@@ -1,4 +1,6 @@
 import { dirname, resolve } from "node:path";
+import { parse } from "yaml";
+import { loadServerProfiles, type ServerProfileDescriptor } from "../profiles/mod.ts";
 import { hostRealpath } from "../canonical/mod.ts";
 import { AgentPermsError } from "../errors.ts";
 import { type CompiledPolicy, compilePolicy } from "./compile_policy.ts";
@@ -11,6 +13,8 @@ export interface LoadedPolicy extends ParsedPolicy {
   file: string;
   /** Ready for `decide()`. */
   compiled: CompiledPolicy;
+  /** Format 2: the server profiles the policy's `profiles:` list and `opts.profiles` loaded. */
+  profiles: ServerProfileDescriptor[];
 }
 
 /**
@@ -31,6 +35,8 @@ export async function loadPolicy(
      * being redone. Omitted: no cache is read or written.
      */
     cache?: PolicyCache;
+    /** Server profile plugin files from the command line (`--profile`), relative to `cwd`. */
+    profiles?: readonly string[];
   },
 ): Promise<LoadedPolicy> {
   const abs = resolve(opts.cwd, file);
@@ -50,15 +56,35 @@ export async function loadPolicy(
       },
     );
   }
-  let parsed = await opts.cache?.get(text);
+  // A format 2 policy can list server profile plugins; they are loaded first (relative to the policy), since
+  // validation needs them (a `profile:` may name one). Such a policy is not cached: its meaning depends on them.
+  const listed = profileList(text);
+  const profiles: ServerProfileDescriptor[] = [];
+  for (const p of opts.profiles ?? []) profiles.push(...await loadServerProfiles(p, { cwd: opts.cwd }));
+  for (const p of listed) profiles.push(...await loadServerProfiles(p, { cwd: dirname(abs) }));
+  const cache = listed.length > 0 || profiles.length > 0 ? undefined : opts.cache;
+  let parsed = await cache?.get(text);
   if (parsed === undefined) {
-    parsed = parsePolicy(text, { file });
-    await opts.cache?.put(text, parsed);
+    parsed = parsePolicy(text, { file, profiles });
+    await cache?.put(text, parsed);
   }
   const compiled = compilePolicy(parsed.policy, {
     baseDir: dirname(abs),
     home: opts.home,
     realpath: opts.realpath ?? hostRealpath,
+    profiles,
   });
-  return { ...parsed, file: abs, compiled };
+  return { ...parsed, file: abs, compiled, profiles };
+}
+
+/** The `profiles:` list of a format 2 policy, read before validation (anything odd: none; parsePolicy reports it). */
+function profileList(text: string): string[] {
+  if (!/^profiles\s*:/m.test(text)) return [];
+  try {
+    const v = parse(text, { maxAliasCount: 100 }) as { version?: unknown; profiles?: unknown } | null;
+    if (v?.version !== 2 || !Array.isArray(v.profiles)) return [];
+    return v.profiles.filter((p): p is string => typeof p === "string");
+  } catch {
+    return [];
+  }
 }

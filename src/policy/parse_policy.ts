@@ -2,7 +2,11 @@ import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { AgentPermsError } from "../errors.ts";
 import { KNOWN_KEYS, PolicySchema, type PolicyV1 } from "./schema.ts";
+import { KNOWN_KEYS_V2, type PolicyV2, PolicyV2Schema } from "./schema_v2.ts";
+import { validateV2 } from "./compile_v2.ts";
 import { lintPolicy } from "./lint_policy.ts";
+import { lintPolicyV2 } from "./lint_policy_v2.ts";
+import type { ServerProfileDescriptor } from "../profiles/mod.ts";
 import { editDistance } from "../edit_distance.ts";
 
 /** A problem or warning located in the policy file. */
@@ -17,22 +21,30 @@ export interface PolicyDiagnostic {
 
 /** A parsed, validated policy with its lint warnings. */
 export interface ParsedPolicy {
-  /** The policy as written, validated. */
+  /**
+   * The policy as written, validated. A format 2 file holds a `PolicyV2` here (its `version` is 2; use
+   * `compilePolicy`, which reads both). TODO(#18): type this `Policy` once the commands that read it take both.
+   */
   policy: PolicyV1;
   /** Lint warnings (contradictions, allow-all). Not errors. */
   warnings: PolicyDiagnostic[];
 }
 
 /**
- * Parses and strictly validates a policy file's text. Fails closed: an empty file, a YAML error, an unknown
- * key, a wrong type, a missing `servers` key or an unsupported version throws; nothing falls back to allow.
+ * Parses and strictly validates a policy file's text, format 1 or 2. Fails closed: an empty file, a YAML error,
+ * an unknown key, a wrong type, a missing `servers` key, an unsupported version, and in format 2 a regex that
+ * needs backtracking, an unknown class, profile or guard throws; nothing falls back to allow.
  *
  * @param text the YAML text
- * @param opts `file` names the source in messages
+ * @param opts `file` names the source in messages; `profiles`: the server profiles the policy's `profiles:`
+ *   list loaded (a `profile:` naming one of them is then known)
  * @returns the policy and its lint warnings
  * @throws {AgentPermsError} `policy_invalid` with every problem as `file:line:col: message`
  */
-export function parsePolicy(text: string, opts: { file: string }): ParsedPolicy {
+export function parsePolicy(
+  text: string,
+  opts: { file: string; profiles?: readonly ServerProfileDescriptor[] },
+): ParsedPolicy {
   const fail = (problems: PolicyDiagnostic[], hint?: string): never => {
     const at = (p: PolicyDiagnostic) => (p.line ? `${opts.file}:${p.line}:${p.col ?? 1}` : opts.file);
     const message = problems.length === 1
@@ -77,19 +89,32 @@ export function parsePolicy(text: string, opts: { file: string }): ParsedPolicy 
     return { line: p.line, col: p.col };
   };
   const data = doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
-  const result = PolicySchema.safeParse(data);
+  const v2 = data.version === 2;
+  const result = v2 ? PolicyV2Schema.safeParse(data) : PolicySchema.safeParse(data);
   if (!result.success) {
     fail(result.error.issues.flatMap((issue) => describeIssue(issue, posOf, data)));
   }
   const policy = result.data!;
+  if (v2) {
+    const p = policy as PolicyV2;
+    // A profile named in the policy is only known once its `profiles:` files are loaded (loadPolicy does).
+    const profilesPending = (p.profiles?.length ?? 0) > 0 && opts.profiles === undefined;
+    const issues = validateV2(p, { profiles: opts.profiles }).filter((i) =>
+      !(profilesPending && i.path.at(-1) === "profile")
+    );
+    if (issues.length > 0) fail(issues.map((i) => ({ message: i.message, ...posOf(i.path) })));
+  }
   if (policy.servers === undefined) {
     fail(
       [{ message: 'the policy has no "servers" key', ...posOf([]) }],
       'Name the servers it governs; write "servers: {}" to allow all on purpose',
     );
   }
-  const warnings = lintPolicy(policy).map((w) => ({ message: w.message, ...posOf(w.path) }));
-  return { policy, warnings };
+  const lints = v2
+    ? [...lintPolicy(policy as PolicyV1), ...lintPolicyV2(policy as PolicyV2, { profiles: opts.profiles })]
+    : lintPolicy(policy as PolicyV1);
+  const warnings = lints.map((w) => ({ message: w.message, ...posOf(w.path) }));
+  return { policy: policy as PolicyV1, warnings };
 }
 
 function describeIssue(
@@ -102,15 +127,19 @@ function describeIssue(
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((k) => {
       const near = didYouMean(k);
+      // A format 2 key in a format 1 file: say which version knows it rather than guess a v1 key.
+      const v2Only = data.version === 1 && KNOWN_KEYS_V2.includes(k) && !KNOWN_KEYS.includes(k);
       return {
-        message: `unknown key "${k}"${where}${near ? ` (did you mean "${near}"?)` : ""}`,
+        message: `unknown key "${k}"${where}${
+          v2Only ? ` (a format 2 key: write "version: 2")` : near ? ` (did you mean "${near}"?)` : ""
+        }`,
         ...posOf(path, k),
       };
     });
   }
   if (path.length === 1 && path[0] === "version") {
-    return data.version === undefined ? [{ message: 'missing "version: 1"', ...posOf([]) }] : [{
-      message: `unsupported version ${JSON.stringify(data.version)}: only version 1 is supported`,
+    return data.version === undefined ? [{ message: 'missing "version: 1" (or 2)', ...posOf([]) }] : [{
+      message: `unsupported version ${JSON.stringify(data.version)}: versions 1 and 2 are supported`,
       ...posOf(path),
     }];
   }
@@ -125,7 +154,7 @@ function describeIssue(
 export function didYouMean(key: string): string | undefined {
   let best: string | undefined;
   let bestD = Infinity;
-  for (const k of KNOWN_KEYS) {
+  for (const k of [...KNOWN_KEYS, ...KNOWN_KEYS_V2]) {
     const d = editDistance(key.toLowerCase(), k);
     if (d < bestD) [best, bestD] = [k, d];
   }

@@ -41,7 +41,7 @@ Deno.test("parsePolicy() rejects wrong types, bad versions and a missing servers
     parseError("version: 1\nservers:\n  fs:\n    allowed_tools: read\n").message,
     /expected array/,
   );
-  assert.match(parseError("version: 2\nservers: {}\n").message, /unsupported version/);
+  assert.match(parseError("version: 3\nservers: {}\n").message, /unsupported version 3: versions 1 and 2/);
   assert.match(parseError("servers: {}\n").message, /missing "version: 1"/);
   assert.match(parseError("version: 1\n").message, /no "servers" key/);
   assert.match(parseError("- a\n- b\n").message, /must be a YAML mapping/);
@@ -82,4 +82,33 @@ Deno.test("parsePolicy() rejects unknown guard ids and accepts known ones", () =
 Deno.test("didYouMean() suggests near keys only", () => {
   assert.equal(didYouMean("denied_path"), "denied_paths");
   assert.equal(didYouMean("zzzzzzzz"), undefined);
+});
+
+Deno.test("parsePolicy() reads format 2 and points at its errors with line:col", () => {
+  const ok = parsePolicy("version: 2\nservers:\n  db:\n    tools:\n      query: { sql: read_only }\n", {
+    file: "p",
+  });
+  assert.equal(ok.policy.version, 2);
+  const re = parseError(
+    'version: 2\nservers:\n  db:\n    tools:\n      q:\n        arguments:\n          a: { regex: "(a)\\\\1" }\n',
+  );
+  assert.match(re.message, /p\.yaml:7:\d+.*backreference/s);
+  assert.match(
+    parseError("version: 2\nservers:\n  gh:\n    denied_tools: [class:delet]\n").message,
+    /did you mean "class:delete"/,
+  );
+  assert.match(
+    parseError("version: 2\nservers:\n  gh:\n    profile: githb\n").message,
+    /p\.yaml:4:\d+.*did you mean "github"/s,
+  );
+  assert.match(parseError("version: 2\nservers:\n  gh:\n    scoeps: {}\n").message, /did you mean "scopes"/);
+  assert.match(
+    parseError("version: 1\nservers:\n  gh:\n    scopes: {}\n").message,
+    /a format 2 key: write "version: 2"/,
+  );
+  assert.match(parseError("version: 2\nservers: {}\nsession_rules: [x]\n").message, /reserved/);
+  assert.match(
+    parseError("version: 2\nservers: {}\nguards: { dangerous-argument: false }\n").message,
+    /did you mean "dangerous-arguments"/,
+  );
 });
