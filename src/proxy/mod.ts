@@ -78,3 +78,11 @@ export { openDevTty, type TtyAnswer, TtyPrompter, type TtyStreams } from "./tty_
 export { buildRedactFn } from "./redact_fn.ts";
 export { returnLargeFreesToSystem } from "./_release_memory.ts";
 export { refuseSession, type RefuseSessionOptions } from "./refuse_session.ts";
+export {
+  Gateway,
+  GATEWAY_PROTOCOL_VERSIONS,
+  type GatewayBackend,
+  type GatewayOptions,
+  type GatewayStreams,
+} from "./gateway.ts";
+export { gatewayTokenPath, loadGatewayToken } from "./gateway_token.ts";

@@ -67,6 +67,29 @@ export interface ProxyOptions {
   contain: boolean;
   /** Env names the client config sets for the server. */
   serverEnv: string[];
+  // ---- For `agentperms gateway`, which runs one proxy per HTTP session in its own process (all optional):
+  /** The client's byte streams instead of this process's stdin and stdout. */
+  clientIn?: ReadableStream<Uint8Array>;
+  /** See `clientIn`. */
+  clientOut?: WritableStream<Uint8Array>;
+  /** Forward SIGINT/SIGTERM/SIGHUP to the server (default true; the gateway handles signals itself). */
+  forwardSignals?: boolean;
+  /** The policy and redaction loaded once for many sessions (its warnings printed once). */
+  preloaded?: PreloadedPolicy;
+  /** Values of the `serverEnv` names for a server started uncontained (a contained one reads `io.envAll()`). */
+  serverEnvValues?: Record<string, string>;
+}
+
+/** A policy loaded once and shared by many proxy sessions (`agentperms gateway`). */
+export interface PreloadedPolicy {
+  /** The compiled policy. */
+  policy: CompiledPolicy;
+  /** Its source (redaction packs are read from it). */
+  source: PolicyV1;
+  /** Folder relative paths in it resolve against. */
+  baseDir: string;
+  /** Its redaction. */
+  redact: RedactFn;
 }
 
 /**
@@ -96,7 +119,9 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
   let policy: CompiledPolicy;
   let source: PolicyV1;
   let baseDir = io.cwd();
-  if (opts.policy) {
+  if (opts.preloaded) {
+    ({ policy, source, baseDir } = opts.preloaded);
+  } else if (opts.policy) {
     const loaded = await loadPolicy(opts.policy, { cwd: io.cwd(), home });
     printPolicyWarnings(io, loaded);
     policy = loaded.compiled;
@@ -108,7 +133,7 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
   }
   const [command, ...args] = argv;
   if (!command) throw new AgentPermsError("usage", "Missing the server command after --");
-  const redact: RedactFn = await buildRedactFn(source, { baseDir });
+  const redact: RedactFn = opts.preloaded?.redact ?? await buildRedactFn(source, { baseDir });
   // Everything that can refuse to start (policy, plugins, lock) is loaded before the trace file is created.
   const pinned = opts.lock ? await loadLockCheck(resolve(io.cwd(), opts.lock), opts.server) : undefined;
   const lockCheck = pinned?.check;
@@ -153,7 +178,14 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
     // Enforce mode never runs a server it cannot contain; the client hears why instead of "Connection closed".
     note(os.refused);
     trace.close();
-    await refuseSession(`AgentPerms: ${os.refused}`);
+    const out = opts.clientOut?.getWriter();
+    await refuseSession(
+      `AgentPerms: ${os.refused}`,
+      opts.clientIn && out
+        ? { clientIn: opts.clientIn, send: (l) => out.write(new TextEncoder().encode(l + "\n")) }
+        : {},
+    );
+    await out?.close().catch(() => {});
     return 4;
   }
   // Opt-in: JS/TS servers under Deno permissions derived from the policy (flags or broker).
@@ -194,7 +226,7 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
     ? { ...os.containment.plan }
     : plan
     ? { command: plan.command, args: plan.args, env: plan.env, clearEnv: plan.clearEnv, cwd: plan.cwd ?? cwd }
-    : { command, args, cwd, env: { RUST_BACKTRACE: "0" } };
+    : { command, args, cwd, env: { ...opts.serverEnvValues, RUST_BACKTRACE: "0" } };
   const contained = os ? os.containment !== undefined : plan?.contained === true;
   let prompter: TtyPrompter | undefined;
   const telemetry = await openTelemetry(opts.otel === true, io.env, (m) => io.stderr(`${m}\n`));
@@ -226,14 +258,16 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
       // on the main thread when they are pipes); stdout carries only JSON-RPC.
       maxMessageBytes: opts.maxMessageBytes,
       graceMs: opts.shutdownGrace,
-      forwardSignals: true,
+      forwardSignals: opts.forwardSignals ?? true,
+      ...(opts.clientIn ? { clientIn: opts.clientIn } : {}),
+      ...(opts.clientOut ? { clientOut: opts.clientOut } : {}),
       // A server that stops before it answers: name the likely cause and show its last stderr lines.
       explainExit: (code, stderrTail) => describeStartFailure(code, stderrTail, contained).message,
       // Record mode never breaks a server: one that dies in the permissive sandbox before it says anything
       // is started again as configured, uncontained, and the user is told loudly.
       fallback: opts.mode === "record" && os?.containment
         ? {
-          launch: { command, args, cwd, env: { RUST_BACKTRACE: "0" } },
+          launch: { command, args, cwd, env: { ...opts.serverEnvValues, RUST_BACKTRACE: "0" } },
           onFallback: (why) =>
             note(
               `WARNING: server "${opts.server}" stopped in record mode's sandbox before answering (${why}); ` +
