@@ -27,9 +27,28 @@ const EXACT = JSON as JSON & {
  * only costs the slower exact parse.
  */
 // A number token (after ":", "[" or ","), so the "2.0" string of every JSON-RPC message does not send each
-// message down the slower reviver parse; the other forms may also match inside strings (only cost).
+// message down the slower reviver parse; the other forms may also match inside strings, so a match is
+// confirmed by a scan that skips strings whole (a timestamp's ":00.000" is not a number).
 const INEXACT_NUMBER_REGEXP =
   /\d{16}|(?:^|[:[,])\s*-?\d+\.\d*0(?!\d)|\d[eE]|(?:^|[:[,])\s*-0(?![.\d])|\.0{6}/;
+const STRING_OR_INEXACT_REGEXP =
+  /"[^"\\]*(?:\\[\s\S][^"\\]*)*"|\d{16}|(?:^|[:[,])\s*-?\d+\.\d*0(?!\d)|\d[eE]|(?:^|[:[,])\s*-0(?![.\d])|\.0{6}/g;
+
+/**
+ * Whether a JSON text holds a number token that `JSON.parse` would not write back as it was read (more than 15
+ * digits, a trailing zero after the point, an exponent, `-0`): only such texts need the slower exact parse.
+ * Text inside strings never counts.
+ * @param text JSON text
+ * @returns true when some number token outside a string may be inexact
+ */
+export function mayHoldInexactNumber(text: string): boolean {
+  if (!INEXACT_NUMBER_REGEXP.test(text)) return false;
+  STRING_OR_INEXACT_REGEXP.lastIndex = 0;
+  for (let m; (m = STRING_OR_INEXACT_REGEXP.exec(text)) !== null;) {
+    if (m[0].charCodeAt(0) !== 0x22) return true;
+  }
+  return false;
+}
 
 /**
  * JSON.parse with the exact-number reviver. The reviver recurses once per level, so a text nested deeper
@@ -68,9 +87,7 @@ function exactNumber(_key: string, value: unknown, context?: { source?: string }
 export function parseJsonStrict(text: string, opts: { exactNumbers?: boolean } = {}): StrictJson {
   let value: unknown;
   try {
-    value = (opts.exactNumbers ?? true) && INEXACT_NUMBER_REGEXP.test(text)
-      ? parseExact(text)
-      : JSON.parse(text);
+    value = (opts.exactNumbers ?? true) && mayHoldInexactNumber(text) ? parseExact(text) : JSON.parse(text);
   } catch (e) {
     if (text.trim() === "") return { ok: false, problem: "empty", error: "empty text" };
     return { ok: false, problem: "syntax", error: `invalid JSON: ${(e as Error).message}` };

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { parse as parseJsonc } from "jsonc-parser";
 import { isDeepStrictEqual } from "node:util";
 import { findDuplicateKey, parseJsonStrict } from "./mod.ts";
+import { mayHoldInexactNumber } from "./parse_json_strict.ts";
 
 Deno.test("findDuplicateKey() finds keys repeated in one object, including escaped spellings", () => {
   assert.equal(findDuplicateKey('{"name":"exec","name":"read"}'), "name");
@@ -138,4 +139,28 @@ Deno.test("parseJsonStrict() exact numbers do not count as keys, escaped keys or
     assert.ok(r.ok, `${text}: ${!r.ok && r.error}`);
     assert.equal(JSON.stringify(r.value), text.replace("\\u0061", "a"));
   }
+});
+
+Deno.test("mayHoldInexactNumber() sees number tokens, never text inside strings", () => {
+  const no = [
+    '{"jsonrpc":"2.0","id":1,"method":"x"}',
+    '{"time":"2026-12-07T22:00:00.000Z","n":12}',
+    '{"s":"\\"1.0, 1e5, -0, 12345678901234567"}',
+    '{"s":"a\\\\","t":"1.50"}',
+    '["1.0",":2.50","[1e9"]',
+  ];
+  for (const t of no) assert.equal(mayHoldInexactNumber(t), false, t);
+  const yes = [
+    '{"n":1.50}',
+    '{"time":"2026-12-07T22:00:00.000Z","n":1.0}',
+    '{"s":"a\\\\","n":1e5}',
+    "[-0]",
+    '{"id":9007199254740993}',
+    '{"s":"\\"","n": 2.10}',
+  ];
+  for (const t of yes) assert.equal(mayHoldInexactNumber(t), true, t);
+  // The exact parse still keeps what it must, with a timestamp beside it.
+  const r = parseJsonStrict('{"time":"2026-12-07T22:00:00.000Z","id":9007199254740993}');
+  assert.ok(r.ok);
+  assert.equal(JSON.stringify(r.value), '{"time":"2026-12-07T22:00:00.000Z","id":9007199254740993}');
 });
