@@ -12,6 +12,9 @@ const idSchema = z.string().regex(ID_REGEXP, {
   error: 'ids use letters, digits, ".", "_" and "-" and start with a letter or digit (no "/")',
 });
 
+/** Most calls an attack may make before the one it is judged on. */
+export const MAX_BEFORE_CALLS = 64;
+
 /** The call an attack makes: what an agent would send through the proxy. */
 export const AttackCallSchema = z.strictObject({
   /** The pack's name for the server (map it to the policy's with `--server-map`). */
@@ -35,6 +38,12 @@ export const AttackSchema = z.strictObject({
   /** Why it is dangerous (the original's third column). */
   description: z.string().optional(),
   call: AttackCallSchema,
+  /**
+   * Calls made earlier in the same session, in order, before `call` (a multi-call attack: read an untrusted
+   * issue, then send). Each is judged and, unless denied, counted as answered; `call` is judged last, with the
+   * session state they left, and its verdict is what `expect` is about.
+   */
+  before: z.array(AttackCallSchema).max(MAX_BEFORE_CALLS).optional(),
   /** `block`: must be denied or routed to approval. `allow`: a benign control that must not be blocked. */
   expect: z.enum(["block", "allow"]),
   /** Evasion class (`traversal`, `case`, `metadata-ip`...), reported in the breakdown. */
@@ -45,6 +54,11 @@ export const AttackSchema = z.strictObject({
   if ((a.call.method ?? "tools/call") === "tools/call" && a.call.tool === undefined) {
     ctx.addIssue({ code: "custom", path: ["call", "tool"], message: "a tools/call attack needs a tool" });
   }
+  (a.before ?? []).forEach((c, i) => {
+    if ((c.method ?? "tools/call") === "tools/call" && c.tool === undefined) {
+      ctx.addIssue({ code: "custom", path: ["before", i, "tool"], message: "a tools/call needs a tool" });
+    }
+  });
 });
 
 /** A whole pack: a typed, versioned descriptor. */
@@ -84,6 +98,11 @@ export interface Attack {
   description?: string;
   /** The call to judge. */
   call: AttackCall;
+  /**
+   * Calls made earlier in the same session, in order (a multi-call attack). Each is judged and, unless denied,
+   * counted as answered; `call` is judged last with the session state they left.
+   */
+  before?: AttackCall[];
   /** `block`: must be denied or need approval. `allow`: a benign control that must not be blocked. */
   expect: "block" | "allow";
   /** Evasion class, reported in the breakdown. */

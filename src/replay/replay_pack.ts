@@ -1,5 +1,16 @@
-import { canonicalizeCall } from "../canonical/mod.ts";
-import { decide, type Verdict } from "../decision/mod.ts";
+import { canonicalizeCall, type CanonicalizeOptions } from "../canonical/mod.ts";
+import { decide, type Decision, type Verdict } from "../decision/mod.ts";
+// Session rules are not exported by decision/mod.ts and policy/mod.ts yet (#18 item 7): the files directly.
+import {
+  advanceSession,
+  newSessionState,
+  sessionCallOf,
+  type SessionState,
+  sessionVerdict,
+} from "../decision/session_rules.ts";
+import type { SessionRule } from "../policy/session_rules_schema.ts";
+import { matchServerProfile, type ServerProfileDescriptor } from "../profiles/mod.ts";
+import { BUILTIN_PROFILES } from "../../profiles/mod.ts";
 import { AgentPermsError } from "../errors.ts";
 import type { CompiledPolicy } from "../policy/mod.ts";
 import {
@@ -20,6 +31,13 @@ export interface ReplayOptions {
   serverMap?: Readonly<Record<string, string>>;
   /** Symlink resolution for call paths; omit for a filesystem-free replay. */
   realpath?: (abs: string) => string | undefined;
+  /**
+   * The policy's session rules: a multi-call attack's earlier calls (`before`) arm them, and its last call is
+   * judged with the state they left. Without them each call is judged alone.
+   */
+  sessionRules?: readonly SessionRule[];
+  /** Server profiles for session rules (scopes, untrusted tools), matched by server name (default: built-in). */
+  profiles?: readonly ServerProfileDescriptor[];
 }
 
 /** The outcome of one attack or control. */
@@ -58,6 +76,8 @@ export interface ReplayResult {
   reason: string;
   /** Blocked only because the policy does not list the server (proves nothing about that server). */
   unknownServer: boolean;
+  /** Calls judged before this one in the same session (a multi-call attack). */
+  before?: number;
 }
 
 /**
@@ -147,17 +167,13 @@ export function replayPack(
   opts: ReplayOptions,
 ): ReplayResult[] {
   const copts = { cwd: opts.cwd, home: opts.home, realpath: opts.realpath };
+  const session = new ReplaySession(policy, opts, copts);
   return expandPack(pack).map((a) => {
+    session.reset();
+    for (const b of a.before ?? []) session.judge(fillPlaceholders(b, opts));
     const call = fillPlaceholders(a.call, opts);
     const server = opts.serverMap?.[call.server] ?? call.server;
-    const canonical = canonicalizeCall({
-      server,
-      method: call.method,
-      tool: call.tool,
-      arguments: call.arguments,
-      params: call.params,
-    }, copts);
-    const d = decide(policy, canonical);
+    const d = session.judge(call);
     const blocked = d.verdict !== "allow";
     const result: ReplayResult = {
       id: `${pack.id}/${a.id}`,
@@ -178,6 +194,48 @@ export function replayPack(
       unknownServer: d.ruleIds.length === 1 && d.ruleIds[0] === "unknown-server",
     };
     if (a.evasion !== undefined) result.evasion = a.evasion;
+    if (a.before?.length) result.before = a.before.length;
     return result;
   });
+}
+
+/**
+ * One replayed session: each call is canonicalized, judged by `decide()`, then by the armed session rules;
+ * a call that is not denied counts as answered (for an attack, a human who approves lets it continue).
+ */
+class ReplaySession {
+  #state: SessionState = newSessionState();
+  readonly #rules: readonly SessionRule[];
+  readonly #profiles: readonly ServerProfileDescriptor[];
+
+  constructor(
+    readonly policy: CompiledPolicy,
+    readonly opts: ReplayOptions,
+    readonly copts: CanonicalizeOptions,
+  ) {
+    this.#rules = opts.sessionRules ?? [];
+    this.#profiles = opts.profiles ?? BUILTIN_PROFILES;
+  }
+
+  reset(): void {
+    this.#state = newSessionState();
+  }
+
+  judge(call: AttackCall): Decision {
+    const server = this.opts.serverMap?.[call.server] ?? call.server;
+    const canonical = canonicalizeCall({
+      server,
+      method: call.method,
+      tool: call.tool,
+      arguments: call.arguments,
+      params: call.params,
+    }, this.copts);
+    const base = decide(this.policy, canonical);
+    if (this.#rules.length === 0) return base;
+    const profile = matchServerProfile(this.#profiles, { name: server })?.profile;
+    const sc = sessionCallOf(canonical, { arguments: call.arguments ?? {}, profile });
+    const d = sessionVerdict(this.#rules, this.#state, sc, base);
+    this.#state = advanceSession(this.#rules, this.#state, sc, d.verdict === "deny" ? "blocked" : "answered");
+    return d;
+  }
 }
