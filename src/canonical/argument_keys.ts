@@ -70,7 +70,47 @@ export const URL_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 /** Keys whose value is a bare host. */
-export const HOST_KEYS: ReadonlySet<string> = new Set(["host", "hostname", "hosts", "domain", "server_host"]);
+export const HOST_KEYS: ReadonlySet<string> = new Set([
+  "host",
+  "hostname",
+  "hosts",
+  "domain",
+  "serverhost",
+  "remotehost",
+  "proxyhost",
+  "ip",
+  "ips",
+  "ipaddress",
+  "ipaddr",
+  "ipv4",
+  "ipv6",
+]);
+
+/**
+ * Keys whose value is a host when it is shaped like one (`evil.example.com`, `10.0.0.1:443`, `[::1]`): a
+ * `server` or an `address` may as well be a name (`prod`) or a mail address, which are not read as hosts.
+ */
+export const MAYBE_HOST_KEYS: ReadonlySet<string> = new Set([
+  "server",
+  "servers",
+  "address",
+  "addresses",
+  "addr",
+  "serveraddress",
+  "remote",
+  "remoteaddress",
+  "proxy",
+  "peer",
+  "upstream",
+  "registry",
+  "mirror",
+  "dnsserver",
+  "nameserver",
+  "resolver",
+  "gateway",
+  "repository",
+  "repo",
+]);
 
 /** Keys whose value is a git ref or another operand a program reads (kept for the option-injection guard). */
 export const REF_KEYS: ReadonlySet<string> = new Set([

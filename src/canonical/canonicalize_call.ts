@@ -215,7 +215,8 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
     shellBudget: { chars: MAX_SHELL_CHARS },
     jsonBudget: { chars: MAX_EMBEDDED_JSON_CHARS },
     path(value, at, how = {}) {
-      const opts = how.cwd === undefined ? callOpts : { ...callOpts, cwd: how.cwd };
+      const base = how.cwd === undefined ? callOpts : { ...callOpts, cwd: how.cwd };
+      const opts = how.exact ? { ...base, exact: true } : base;
       const p: CanonicalPath = { ...resolveArgPath(value, opts), pointer: at.pointer, key: at.key };
       call.paths.push(how.denyOnly ? { ...p, denyOnly: true } : p);
     },
@@ -277,8 +278,13 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
       for (const [k, x] of entries) {
         const kp = `${pointer}/${escapePointer(k)}`;
         // A key can be the path (`{"files": {"/home/u/.bashrc": "…"}}`): one that starts like a path anywhere
-        // but in text, and one with a separator or a dot under a path-like key (`{"files": {"../x": …}}`).
-        if (!textParent && (looksLikePath(k) || (pathParent && /[\/.~]/.test(k)))) {
+        // but in text, one with a separator or a dot under a path-like key (`{"files": {"../x": …}}`), and a
+        // dotfile name whose value is text, under any key (`{"changes": {".env": "…"}}`).
+        if (
+          !textParent &&
+          (looksLikePath(k) || (pathParent && /[\/.~]/.test(k)) ||
+            (typeof x === "string" && DOTFILE_KEY_REGEXP.test(k)))
+        ) {
           countOne();
           visitString(k, kp, key === "" ? "path" : key, "path", { ...inner, depth });
         }
@@ -309,6 +315,9 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
 
 class TooLarge extends Error {}
 
+/** A dotfile's name (`.env`, `.npmrc`, `.git-credentials`), as an object key. */
+const DOTFILE_KEY_REGEXP = /^\.[A-Za-z0-9_][\w.-]{0,254}$/;
+
 /**
  * The longest path value read: no OS opens a path past PATH_MAX (4,096 bytes on Linux, 1,024 on macOS),
  * so a value many times that long is no path a server can use as given, and reading every form of it costs
@@ -322,7 +331,29 @@ function resolveArgPath(input: string, opts: ResolveOptions): ResolvedPath {
       `a path value is ${input.length} characters long, past what any OS opens (${MAX_PATH_CHARS})`,
     );
   }
-  return resolvePath(input, opts);
+  return withGlobFolders(resolvePath(input, opts));
+}
+
+/** A segment with a pathname-expansion character: `*`, `?` or a `[…]` class. */
+const GLOB_SEGMENT_REGEXP = /[*?]|\[[^\]/]*\]/;
+
+/**
+ * A path with a glob in it names, to a shell or a server that expands it, any entry of the folder above the
+ * glob (`./*` followed by `/secrets.txt` is every folder of `.`, not only the allowed ones): that folder is judged too, so an
+ * allowlist accepts the glob only when every expansion is inside it. A glob that is a literal name (a file
+ * named `[id].tsx`) gains a reading of its own folder, which changes no verdict of a file inside an allowlist.
+ */
+function withGlobFolders(p: ResolvedPath): ResolvedPath {
+  let extra: string[] | undefined;
+  for (const f of p.forms) {
+    if (!GLOB_SEGMENT_REGEXP.test(f)) continue;
+    const segs = f.split("/");
+    const first = segs.findIndex((s) => GLOB_SEGMENT_REGEXP.test(s));
+    if (first < 0) continue;
+    const folder = segs.slice(0, first).join("/") || "/";
+    if (!p.forms.includes(folder)) (extra ??= []).push(folder);
+  }
+  return extra === undefined ? p : { ...p, forms: [...p.forms, ...new Set(extra)] };
 }
 
 /** Where the walk is: its depth, how many JSON-in-a-string levels down, and the folder arguments around it. */

@@ -3,6 +3,7 @@
  * name argument, several paths in one string, an object key, a JSON document inside a string.
  * @module
  */
+import { looksLikePath } from "./looks_like_path.ts";
 
 /**
  * Argument names (normalized: lower case, no `-_` or spaces) whose value is the folder that the call's name
@@ -67,6 +68,19 @@ export function splitPathList(s: string): string[] {
     start = i + 1;
   }
   return out.length > 1 ? out : [];
+}
+
+/**
+ * The pieces of a string that is a list of paths separated by spaces, tabs or newlines (`./src/a.ts /etc/passwd`),
+ * when at least two of them start like a path: those pieces. A name with a space in it (`My Documents/x`)
+ * gives at most one piece that starts like a path, and is read whole.
+ * @param s a value under a path-like key
+ * @returns the pieces that start like a path, or none
+ */
+export function splitSpacedPathList(s: string): string[] {
+  if (!/\S\s+\S/.test(s)) return [];
+  const pieces = s.split(/\s+/).filter((p) => p !== "" && looksLikePath(p));
+  return pieces.length > 1 ? pieces : [];
 }
 
 /** The start of a piece that is a Windows device prefix and a drive letter (`\\?\C`), before the drive's colon. */

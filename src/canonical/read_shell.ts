@@ -10,6 +10,17 @@ export interface ShellReading {
   paths: ShellPath[];
   /** Words that look like URLs. */
   urls: string[];
+  /**
+   * Hosts the command connects to that are not URLs: operands of network programs (`curl 169.254.169.254/x`,
+   * `nc host 80`, `ssh host`, `scp host:x .`, `git clone git@host:x`), what curl's `--resolve`, `--connect-to`,
+   * `-x` name, and bash's `/dev/tcp/host/port`. Each is read as a bare host.
+   */
+  hosts: string[];
+  /**
+   * Offsets `[start, end)` of here-document bodies given to a program that only reads them as data (`cat`,
+   * `tee`…): they are text, not paths, for the split-at-quotes reading (top-level command only).
+   */
+  dataRanges: [number, number][];
   /** Why the command cannot be proven safe (each a short reason); empty when every word is static. */
   dynamic: string[];
   /** Set when the parser rejects the command (a shell runs what it read before the error). */
@@ -91,6 +102,7 @@ function opName(src: string): number {
 /** Redirection operators whose word is not a file: fd duplication and here-strings. */
 const DUP_OPS = new Set([opName("a >&2"), opName("a <&0")]);
 const HERE_STRING_OP = opName("a <<< x");
+const STDIN_OP = opName("a < x");
 
 const UNQUOTED_ESCAPE_REGEXP = /\\(\n|.)/gs;
 const DQUOTED_ESCAPE_REGEXP = /\\([\\$`"\n])/g;
@@ -103,7 +115,7 @@ const BRACE_EXPANSION_REGEXP = /\{[^{}\s]*(?:,|\.\.)[^{}\s]*\}/;
  * @returns the static paths and URLs it names, and every reason it cannot be proven safe
  */
 export function readShell(src: string, opts: ReadShellOptions): ShellReading {
-  const out: ShellReading = { paths: [], urls: [], dynamic: [] };
+  const out: ShellReading = { paths: [], urls: [], hosts: [], dynamic: [], dataRanges: [] };
   readInto(src, out, opts, 0, [""]);
   return out;
 }
@@ -162,8 +174,25 @@ function readInto(src: string, out: ShellReading, opts: ReadShellOptions, depth:
   });
 }
 
-/** The word as the shell passes it, or undefined when part of it is only known at run time. */
-function staticWord(w: Node, allowTilde = true): string | undefined {
+/**
+ * True when an unquoted literal holds a pathname-expansion character the shell expands (`*`, `?`, or a `[…]`
+ * class), not escaped by a backslash.
+ */
+function litHasGlob(v: string): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v[i];
+    if (c === "\\") i++;
+    else if (c === "*" || c === "?") return true;
+    else if (c === "[" && v.indexOf("]", i + 2) !== -1) return true;
+  }
+  return false;
+}
+
+/**
+ * The word as the shell passes it, or undefined when part of it is only known at run time. `info.glob` is set
+ * when an unquoted part of it is a glob the shell expands against the file system.
+ */
+function staticWord(w: Node, allowTilde = true, info?: { glob: boolean }): string | undefined {
   if (w === null || w === undefined) return undefined;
   let s = "";
   const parts = w.Parts;
@@ -175,6 +204,7 @@ function staticWord(w: Node, allowTilde = true): string | undefined {
         if (BRACE_EXPANSION_REGEXP.test(v)) return undefined;
         if (i === 0 && /^~[+-]/.test(v)) return undefined; // $PWD / $OLDPWD
         if (i === 0 && !allowTilde && v.startsWith("~")) return undefined;
+        if (info !== undefined && !info.glob && litHasGlob(v)) info.glob = true;
         s += v.replace(UNQUOTED_ESCAPE_REGEXP, (_, c: string) => c === "\n" ? "" : c);
         break;
       }
@@ -209,6 +239,328 @@ function baseName(s: string): string {
   return s.slice(s.lastIndexOf("/") + 1);
 }
 
+/** Interpreters that read a program: from `-c`/`-e` text, a script file, or else standard input. */
+const INTERPRETER_REGEXP =
+  /^(?:python[\d.]*|pypy[\d.]*|node|nodejs|bun|deno|perl[\d.]*|ruby[\d.]*|irb|php[\d.]*|lua[\d.]*|luajit|tclsh[\d.]*|wish|Rscript|R|pwsh|powershell|osascript|jshell|groovy|awk|gawk|mawk|nawk)$/;
+/** Names of standard input as a file. */
+const STDIN_NAMES = new Set(["-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0", "/proc/thread-self/fd/0"]);
+/** An option of an interpreter that gives the program as text (`-c`, `-e`, `--eval`, `-m` a module). */
+const CODE_OPTION_REGEXP =
+  /^(?:-[A-Za-z]*[cemrEpf]|--(?:eval|print|command|file|module|exec)(?:=.*)?|-Command|-File|-EncodedCommand)$/s;
+/** Options that ask for a version or help and run no program. */
+const NO_PROGRAM_REGEXP = /^(?:--version|--help|-V|-v|-h|-\?|-version|-help)$/;
+/** Shell options that take the next word (`-o pipefail`, `--rcfile f`). */
+const SHELL_OPTION_WITH_VALUE_REGEXP = /^(?:[-+][oO]|--rcfile|--init-file)$/;
+/** Programs that only read a here-document as data (never as a program or a list of names). */
+const DATA_STDIN = new Set([
+  "cat",
+  "tee",
+  "head",
+  "tail",
+  "wc",
+  "sort",
+  "uniq",
+  "grep",
+  "egrep",
+  "fgrep",
+  "rg",
+  "tr",
+  "cut",
+  "tac",
+  "rev",
+  "nl",
+  "fold",
+  "fmt",
+  "column",
+  "less",
+  "more",
+  "md5sum",
+  "sha1sum",
+  "sha256sum",
+  "sha512sum",
+  "jq",
+  "yq",
+  "base64",
+  "gzip",
+  "mail",
+  "sendmail",
+  "wl-copy",
+  "xclip",
+  "pbcopy",
+]);
+/** Programs whose operands name a host they connect to (scheme-less, as `host`, `host:port` or `host/path`). */
+const NET_PROGRAMS = new Set([
+  "curl",
+  "wget",
+  "nc",
+  "ncat",
+  "netcat",
+  "telnet",
+  "ssh",
+  "sftp",
+  "mosh",
+  "ping",
+  "ping6",
+  "traceroute",
+  "tracepath",
+  "mtr",
+  "nmap",
+  "ftp",
+  "tftp",
+  "http",
+  "https",
+  "xh",
+  "openssl",
+  "socat",
+]);
+/** Short options of a network program that take the next word as their value. */
+const NET_SHORT_VALUES: Record<string, string> = {
+  curl: "AbcCdDeEFHKmoPQrtTuUwxXyYz",
+  wget: "OoaeiBtTwQPUlARDXI",
+  nc: "psiwXxOIqTVec",
+  ncat: "psiwXxOIqTVec",
+  netcat: "psiwXxOIqTVec",
+  ssh: "bcDEeFIiJLlmOopQRSWwB",
+  sftp: "BbcDFiJloPRSs",
+  mosh: "p",
+  ping: "cifIlmMpQsStTW",
+  ping6: "cifIlmMpQsStTW",
+  traceroute: "fgimNpqswtz",
+  nmap: "poiS",
+  openssl: "",
+};
+/** Options of a network program whose value is itself a host (a proxy, a jump host, curl's redirections). */
+const HOST_VALUE_OPTIONS = new Set([
+  "-x",
+  "--proxy",
+  "--preproxy",
+  "--socks4",
+  "--socks4a",
+  "--socks5",
+  "--socks5-hostname",
+  "-J",
+  "--dns-servers",
+  "--doh-url",
+  "-connect",
+]);
+/** curl long options that take no value (any other long option takes the next word). */
+const CURL_FLAGS = new Set([
+  "--silent",
+  "--show-error",
+  "--location",
+  "--location-trusted",
+  "--insecure",
+  "--fail",
+  "--fail-with-body",
+  "--compressed",
+  "--verbose",
+  "--include",
+  "--head",
+  "--remote-name",
+  "--remote-name-all",
+  "--remote-header-name",
+  "--get",
+  "--globoff",
+  "--http1.0",
+  "--http1.1",
+  "--http2",
+  "--http2-prior-knowledge",
+  "--http3",
+  "--no-buffer",
+  "--no-keepalive",
+  "--no-progress-meter",
+  "--progress-bar",
+  "--ipv4",
+  "--ipv6",
+  "--tcp-nodelay",
+  "--tlsv1",
+  "--tlsv1.2",
+  "--tlsv1.3",
+  "--ssl",
+  "--ssl-reqd",
+  "--junk-session-cookies",
+  "--parallel",
+  "--list-only",
+  "--netrc",
+  "--netrc-optional",
+  "--append",
+  "--use-ascii",
+  "--proxytunnel",
+  "--raw",
+  "--create-dirs",
+  "--digest",
+  "--basic",
+  "--ntlm",
+  "--negotiate",
+  "--anyauth",
+  "--manual",
+  "--version",
+  "--help",
+  "--disable",
+  "--path-as-is",
+  "--proxy-insecure",
+  "--styled-output",
+  "--xattr",
+]);
+
+/**
+ * The hosts a network program's operands and host-valued options name. Unknown options are read as flags,
+ * except curl's long options, which take a value unless they are known flags.
+ */
+function netHosts(prog: string, args: (string | undefined)[], out: ShellReading) {
+  const shortValues = NET_SHORT_VALUES[prog] ?? "";
+  let operands = 0;
+  for (let j = 0; j < args.length; j++) {
+    const a = args[j];
+    if (a === undefined) continue;
+    if (a === "--") {
+      for (const rest of args.slice(j + 1)) if (rest !== undefined) addHost(prog, rest, operands++, out);
+      return;
+    }
+    if (/^-./s.test(a) && !(prog === "socat" && /^-$/.test(a))) {
+      const eq = a.indexOf("=");
+      const name = a.startsWith("--") && eq > 0 ? a.slice(0, eq) : a;
+      const inline = a.startsWith("--") && eq > 0 ? a.slice(eq + 1) : undefined;
+      let value: string | undefined = inline;
+      let takes = false;
+      if (a.startsWith("--")) {
+        takes = inline === undefined && prog === "curl" && !CURL_FLAGS.has(a);
+      } else if (prog === "openssl") {
+        takes = /^-(?:connect|proxy|servername|host)$/.test(a);
+      } else {
+        // `-sSLo file`: the last letter that takes a value takes the rest of the word or the next word.
+        for (let k = 1; k < a.length; k++) {
+          if (shortValues.includes(a[k]!)) {
+            if (k < a.length - 1) value = a.slice(k + 1);
+            else takes = true;
+            if (HOST_VALUE_OPTIONS.has(`-${a[k]}`) && value !== undefined) {
+              hostsOfOption(`-${a[k]}`, value, out);
+            }
+            break;
+          }
+        }
+      }
+      if (takes) {
+        value = args[j + 1];
+        j++;
+      }
+      if (value !== undefined) hostsOfOption(name, value, out);
+      continue;
+    }
+    addHost(prog, a, operands++, out);
+  }
+}
+
+/** What a host-bearing option names: `--resolve h:p:addr`, `--connect-to h:p:h2:p2`, a proxy, a jump host. */
+function hostsOfOption(name: string, value: string, out: ShellReading) {
+  if (name === "--resolve") {
+    const m = /^[+-]?((?:\[[^\]]*\])|[^:]*):[^:]*:(.*)$/s.exec(value);
+    if (m) {
+      out.hosts.push(m[1]!);
+      for (const addr of m[2]!.split(",")) if (addr !== "") out.hosts.push(addr);
+    }
+  } else if (name === "--connect-to") {
+    const m = /^((?:\[[^\]]*\])|[^:]*):[^:]*:((?:\[[^\]]*\])|[^:]*)(?::.*)?$/s.exec(value);
+    if (m) { for (const h of [m[1]!, m[2]!]) if (h !== "") out.hosts.push(h); }
+  } else if (name === "--dns-servers" || name === "-J") {
+    for (const h of value.split(",")) if (h !== "") out.hosts.push(h);
+  } else if (HOST_VALUE_OPTIONS.has(name)) {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) out.urls.push(value);
+    else out.hosts.push(value);
+  }
+}
+
+/** One operand of a network program: a URL, a host, or (for ports and commands after the host) nothing. */
+function addHost(prog: string, a: string, index: number, out: ShellReading) {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(a)) return; // a URL: read by addWord
+  if (prog === "socat") {
+    const m =
+      /^(?:tcp[46]?|tcp[46]?-connect|udp[46]?|udp[46]?-connect|openssl|openssl-connect|ssl):((?:\[[^\]]*\])|[^:,]+)/i
+        .exec(a);
+    if (m) out.hosts.push(m[1]!);
+    return;
+  }
+  if (prog === "openssl") return;
+  // nc, telnet, ssh, mosh: the first operand is the host; what follows is a port or a remote command.
+  if (["nc", "ncat", "netcat", "telnet", "ssh", "mosh", "ftp", "tftp", "sftp"].includes(prog) && index > 0) {
+    return;
+  }
+  if ((prog === "http" || prog === "https" || prog === "xh") && index > 0) return; // method, then URL, then items
+  if (/\s/.test(a) || a === "") return;
+  out.hosts.push(a);
+}
+
+/** `user@host:path`, `host:path` (scp, rsync, git): the host part, or undefined when the word is not one. */
+function scpLikeHost(w: string): string | undefined {
+  const m = /^(?:[^@\/\s:]+@)?((?:\[[0-9A-Fa-f:.%\w]+\])|[A-Za-z0-9][A-Za-z0-9.-]*):(?!\/\/)/.exec(w);
+  if (!m) return undefined;
+  const host = m[1]!;
+  // `C:\x`, `C:/x`: a drive letter, not a host.
+  if (/^[A-Za-z]$/.test(host)) return undefined;
+  return host;
+}
+
+/** The command text for a program read from standard input, a process substitution, or a file. */
+type ProgramSource = "text" | "stdin" | "dynamic" | "file" | "none";
+
+/**
+ * Where a shell or an interpreter takes its program from: `-c`/`-e` text, a script file, a process
+ * substitution (`bash <(curl …)`) or standard input (`… | sh`, `python3 -`).
+ */
+function programSource(
+  prog: string,
+  args: (string | undefined)[],
+  procSubst: boolean[],
+  shell: boolean,
+): ProgramSource {
+  for (let j = 0; j < args.length; j++) {
+    const a = args[j];
+    if (procSubst[j]) return "dynamic";
+    if (a === undefined) return "dynamic";
+    if (NO_PROGRAM_REGEXP.test(a) && !(shell && a === "-v") && !(prog.startsWith("python") && a === "-v")) {
+      return "none";
+    }
+    if (a === "--") {
+      const next = args[j + 1];
+      if (procSubst[j + 1]) return "dynamic";
+      return next === undefined
+        ? (j + 1 < args.length ? "dynamic" : "stdin")
+        : STDIN_NAMES.has(next)
+        ? "stdin"
+        : "file";
+    }
+    if (STDIN_NAMES.has(a)) return "stdin";
+    if (shell) {
+      if (/^-[A-Za-z]*c[A-Za-z]*$/.test(a)) return "text";
+      if (/^-[A-Za-z]*s[A-Za-z]*$/.test(a)) return "stdin";
+      if (SHELL_OPTION_WITH_VALUE_REGEXP.test(a)) {
+        j++;
+        continue;
+      }
+      if (/^[-+]/.test(a)) continue;
+      return "file";
+    }
+    if (prog === "awk" || prog === "gawk" || prog === "mawk" || prog === "nawk") {
+      // awk's program is its first operand, or `-f file`.
+      if (a === "-f") return STDIN_NAMES.has(args[j + 1] ?? "") ? "stdin" : "file";
+      if (/^-[vF]$/.test(a)) {
+        j++;
+        continue;
+      }
+      if (a.startsWith("-")) continue;
+      return "text";
+    }
+    if (CODE_OPTION_REGEXP.test(a)) return "text";
+    if (/^(?:-[WXrIM]|--require|--import|--loader|--experimental-loader)$/.test(a)) {
+      j++;
+      continue;
+    }
+    if (a.startsWith("-")) continue;
+    return "file";
+  }
+  return "stdin";
+}
+
 function readStmt(
   stmt: Node,
   out: ShellReading,
@@ -220,15 +572,24 @@ function readStmt(
   const cmd = stmt.Cmd;
   const type = cmd ? syntax.NodeType(cmd) : "";
   let words: (string | undefined)[] = [];
+  let procSubst: boolean[] = [];
+  let globs: boolean[] = [];
   if (type === "CallExpr") {
     for (const a of cmd.Assigns) {
       const v = a.Value ? staticWord(a.Value) : "";
       if (v !== undefined && v !== "") addWord(v, out, bases, false);
     }
     // A process substitution `<(…)` passes a /dev/fd name; its command is read where the walk reaches it.
-    words = (cmd.Args as Node[]).map((w) =>
-      w.Parts.length === 1 && syntax.NodeType(w.Parts[0]) === "ProcSubst" ? "" : staticWord(w)
-    );
+    const argNodes = cmd.Args as Node[];
+    procSubst = argNodes.map((w) => w.Parts.length === 1 && syntax.NodeType(w.Parts[0]) === "ProcSubst");
+    globs = argNodes.map(() => false);
+    words = argNodes.map((w, j) => {
+      if (procSubst[j]) return "";
+      const info = { glob: false };
+      const v = staticWord(w, true, info);
+      globs[j] = info.glob;
+      return v;
+    });
   } else if (type === "DeclClause") {
     for (const a of cmd.Args) {
       const v = a.Value ? staticWord(a.Value) : a.Name ? "" : staticWord(a.Value);
@@ -237,7 +598,9 @@ function readStmt(
   }
   // Skip wrappers (`sudo -u x env A=b nice -n 5 cmd`) to the program that runs.
   let i = 0;
+  let viaXargs = false;
   while (i < words.length && words[i] !== undefined && WRAPPERS.has(baseName(words[i]!))) {
+    if (baseName(words[i]!) === "xargs") viaXargs = true;
     i++;
     while (
       i < words.length && words[i] !== undefined &&
@@ -252,21 +615,50 @@ function readStmt(
   if (words.length > 0 && name === undefined) note("the program's name is only known when it runs");
   const prog = baseName(name ?? "");
   const args = words.slice(i + 1);
+  const argProc = procSubst.slice(i + 1);
+  const argGlob = globs.slice(i + 1);
   let script: string | undefined;
   let scriptDynamic = false;
+  /** Arguments that are the program text itself (read as a script, not as file names). */
+  let scriptArgs = new Set<number>();
   if (prog === "eval") {
     if (args.every((a) => a !== undefined)) script = args.join(" ");
     else scriptDynamic = true;
+    scriptArgs = new Set(args.keys());
     note("eval runs a string as a command");
   } else if (SHELLS.has(prog)) {
     const c = args.findIndex((a) => a !== undefined && /^-[A-Za-z]*c[A-Za-z]*$/.test(a));
     if (c !== -1) {
-      const s = args.slice(c + 1).find((a) => a === undefined || !a.startsWith("-"));
+      const at = args.findIndex((a, j) => j > c && (a === undefined || !a.startsWith("-")));
+      const s = at === -1 ? undefined : args[at];
       if (s === undefined && args.slice(c + 1).some((a) => a === undefined)) scriptDynamic = true;
       else script = s;
+      if (at !== -1) scriptArgs.add(at);
     }
   }
   if (scriptDynamic) note("a shell string is only known when it runs");
+  // A shell or an interpreter that reads its program from standard input (`… | sh`, `python3 -`, `bash -s`)
+  // or from a process substitution (`bash <(curl …)`, `source <(…)`) runs code only known when it runs. A
+  // here-document or here-string is read as the program (below), a `< file` redirection is a script file.
+  const shellLike = SHELLS.has(prog);
+  const interpreter = INTERPRETER_REGEXP.test(prog);
+  const stdinRedirs = (stmt.Redirs ?? []).filter((r: Node) =>
+    r.Hdoc || r.Op === HERE_STRING_OP || (r.Op === STDIN_OP && (r.N === null || r.N?.Value === "0"))
+  );
+  if (shellLike || interpreter) {
+    const src = programSource(prog, args, argProc, shellLike);
+    if (src === "dynamic") note(`${prog} runs a program only known when it runs`);
+    else if (src === "stdin" && stdinRedirs.length === 0) {
+      note(`${prog} reads its program from standard input, only known when it runs`);
+    }
+  } else if (prog === "source" || prog === ".") {
+    if (argProc[0] || args[0] === undefined || STDIN_NAMES.has(args[0])) {
+      note(`${prog} runs a file only known when it runs`);
+    }
+  }
+  if (viaXargs && (shellLike || interpreter || prog === "eval")) {
+    note("xargs builds a command from its input, only known when it runs");
+  }
   if (prog === "cd" || prog === "pushd") {
     const target = args.find((a) => a === undefined || !a.startsWith("-") || a === "-");
     if (target === undefined && args.length > 0 && args.some((a) => a === undefined)) {
@@ -274,11 +666,18 @@ function readStmt(
     } else if (target === "-") note("cd - returns to a directory only known when it runs");
     else addBase(target ?? "~", bases, note);
   }
+  if (NET_PROGRAMS.has(prog)) netHosts(prog, args, out);
   for (let j = 0; j < args.length; j++) {
     const a = args[j];
     if (a === undefined) {
       note("an argument is only known when it runs (an expansion, ~+, ~-, or a brace list)");
       continue;
+    }
+    if (scriptArgs.has(j)) continue;
+    // scp and rsync read `host:path`; git only `user@host:path` (`HEAD:file` is a revision and a path).
+    if (prog === "scp" || prog === "rsync" || prog === "sftp" || (prog === "git" && a.includes("@"))) {
+      const h = a.startsWith("-") ? undefined : scpLikeHost(a);
+      if (h !== undefined) out.hosts.push(h);
     }
     const dir = DIR_OPTION_REGEXP.exec(a)?.[1];
     if (dir !== undefined) addBase(dir, bases, note);
@@ -293,16 +692,19 @@ function readStmt(
       }
     }
     if (prog === "cd" || prog === "pushd" || prog === "popd") addWord(a, out, bases, true);
-    else addWord(a, out, bases, false);
+    else addWord(a, out, bases, false, argGlob[j]);
   }
   if (name !== undefined && name !== "" && /[\\/]/.test(name)) addWord(name, out, bases, true);
   for (const r of stmt.Redirs ?? []) {
     if (r.Hdoc) {
-      // A here-document fed to a shell is a script; to anything else it is data (scanned as text).
+      // A here-document fed to a shell is a script; to a program that only reads data it is text (the
+      // split-at-quotes reading skips it); to anything else (an interpreter, xargs, patch) it is scanned.
       if (SHELLS.has(prog) && script === undefined) {
         const body = staticWord(r.Hdoc, false);
         if (body === undefined) note("a here-document is only known when it runs");
         else script = body;
+      } else if (depth === 0 && DATA_STDIN.has(prog) && !viaXargs) {
+        out.dataRanges.push([r.Hdoc.Pos().Offset(), r.Hdoc.End().Offset()]);
       }
       continue;
     }
@@ -338,12 +740,20 @@ function joinBase(base: string, dir: string): string {
   return `${base.replace(/\/+$/, "")}/${dir}`;
 }
 
-function addWord(w: string, out: ShellReading, bases: string[], isFile: boolean) {
+/** Devices every program may open: the null device, the terminal, standard streams, random sources. */
+const STANDARD_DEVICE_REGEXP = /^\/dev\/(?:null|zero|full|tty|random|urandom|stdin|stdout|stderr|fd\/[0-2])$/;
+
+/** bash opens `/dev/tcp/host/port` and `/dev/udp/host/port` as a connection to the host. */
+const DEV_NET_REGEXP = /^\/dev\/(?:tcp|udp)\/([^/]+)\/?/;
+
+function addWord(w: string, out: ShellReading, bases: string[], isFile: boolean, glob = false) {
   if (w === "") return;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(w)) {
     out.urls.push(w);
     return;
   }
+  const net = DEV_NET_REGEXP.exec(w)?.[1];
+  if (net !== undefined) out.hosts.push(net);
   const flag = /^--?[A-Za-z][\w-]*=(.+)$/s.exec(w)?.[1];
   if (flag !== undefined) addWord(flag, out, bases, false);
   if (w.startsWith("-") && !isFile) return;
@@ -352,13 +762,22 @@ function addWord(w: string, out: ShellReading, bases: string[], isFile: boolean)
   const dotdot = /(?:^|\/)\.\.(?:$|\/)/.test(w);
   const others = bases.filter((b) => b !== "");
   if (absolute) {
-    out.paths.push({ word: w, bases: [], denyOnly: false });
+    // `2>/dev/null`, `>/dev/stderr`: the standard devices are no file an allowlist is about (denied paths still
+    // judge them).
+    out.paths.push({ word: w, bases: [], denyOnly: STANDARD_DEVICE_REGEXP.test(w) });
+    return;
+  }
+  // A glob is expanded by the shell against the file system, so it names files wherever it is: judged in
+  // full (the canonicalizer adds the folder it lists), never as a word that might not be a file.
+  if (glob) {
+    out.paths.push({ word: w, bases: others, denyOnly: false });
     return;
   }
   // Bare words are judged when they look like a file (a `/`, a leading dot, a redirection or `@file`), or when
-  // a `cd` / `-C` put the command somewhere else: there `cat id_rsa` opens a file under that folder.
+  // a `cd` / `-C` put the command somewhere else: there `cat id_rsa` opens a file under that folder. A word
+  // with a space is judged too (`'a b/../../etc/passwd'` is a file to `cat`): for denied paths and patterns
+  // only, unless it climbs with `..` or is a redirection target.
   if (explicit || isFile || dotdot || /^\.|\//.test(w) || others.length > 0) {
-    if (/\s/.test(w) && !explicit && !isFile) return; // a message or a script, not a file name
     out.paths.push({ word: w, bases: others, denyOnly: !(explicit || isFile || dotdot) });
   }
 }

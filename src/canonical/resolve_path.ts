@@ -34,6 +34,12 @@ export interface ResolveOptions {
    * Windows one but the platform judging it is not (see docs/policy.md, "Windows forms").
    */
   windows?: boolean;
+  /**
+   * The value is the exact name (a shell word after quote removal): besides the reading with surrounding
+   * spaces and quotes removed (as servers strip them), the name with them is read too (`id_rsa ` is another
+   * file than `id_rsa`).
+   */
+  exact?: boolean;
 }
 
 /** A path argument after canonicalization. */
@@ -84,7 +90,10 @@ export function resolvePath(input: string, opts: ResolveOptions): ResolvedPath {
   const nfkc = t.normalize("NFKC");
   const readings = new Set<string>();
   let uncertain: string | undefined;
-  for (const text of nfkc === t ? [t] : [nfkc, t]) {
+  const texts = nfkc === t ? [t] : [nfkc, t];
+  const whole = input.replaceAll("\0", "");
+  if (opts.exact && whole !== t && whole.trim() !== "") texts.push(whole);
+  for (const text of texts) {
     // A file: URL is read as a URL parser reads it: "fi\tle:///x", "\u0001file:///x" and "file:///.s\nsh" too.
     const asUrl = urlText(text);
     if (/^file:/i.test(asUrl)) {
@@ -100,6 +109,7 @@ export function resolvePath(input: string, opts: ResolveOptions): ResolvedPath {
   const userHome = opts.userHome ??
     (opts.realpath as { userHome?: (n: string) => string | undefined } | undefined)
       ?.userHome;
+  let unproven: string | undefined;
   for (const r of [...readings]) {
     const m = /^~([A-Za-z0-9._-]+)(?=$|[\\/])/.exec(r);
     if (!m) continue;
@@ -107,6 +117,9 @@ export function resolvePath(input: string, opts: ResolveOptions): ResolvedPath {
     const name = m[1]!;
     const known = userHome?.(name);
     if (known !== undefined) readings.add(known + rest);
+    // A user the password database here does not know may exist where the server runs (or be read literally
+    // by a shell): no reading is certain.
+    else if (userHome !== undefined) unproven ??= `~${name} is a user not known here`;
     readings.add(`${parentOf(opts.home)}/${name}${rest}`);
     if (name === "root" && userHome === undefined) {
       readings.add(`/root${rest}`);
@@ -124,7 +137,6 @@ export function resolvePath(input: string, opts: ResolveOptions): ResolvedPath {
     expandHome: (p: string) => expandHome(p, winHome),
   };
   const winForms = new Set<string>();
-  let unproven: string | undefined;
   const forms = new Set<string>();
   for (const reading of readings) {
     if (windows || isWindowsShaped(reading)) {
@@ -153,6 +165,7 @@ export function resolvePath(input: string, opts: ResolveOptions): ResolvedPath {
         : lexical;
       forms.add(lexical);
       forms.add(literal);
+      unproven ??= procLinkReading(abs, lexical, opts.cwd, forms);
       if (opts.realpath) {
         for (const f of lexical === literal ? [lexical] : [lexical, literal]) {
           const real = realpathDeepest(f, opts.realpath);
@@ -171,6 +184,56 @@ export function resolvePath(input: string, opts: ResolveOptions): ResolvedPath {
   if (uncertain !== undefined) out.uncertain = uncertain;
   if (unproven !== undefined) out.unproven = unproven;
   return out;
+}
+
+/** `/proc/self/root/x`, `/proc/1234/cwd/x`, `/dev/fd/3`: a magic link of the server's process. */
+const PROC_LINK_REGEXP = /^\/proc\/(?:self|thread-self|\d+)\/(root|cwd|exe|fd\/\d+|map_files\/[^/]+)(\/.*)?$/;
+const DEV_FD_REGEXP = /^\/dev\/fd\/(\d+)(\/.*)?$/;
+
+/**
+ * The kernel's reading of a path through a `/proc/<pid>/` magic link, which a lexical reading misses
+ * (`/proc/self/root/etc/passwd` is `/etc/passwd`): the `root` link is read as `/` (added to `forms`); the `cwd`
+ * link is the server's working folder (read as `cwd`), and a file descriptor (`/proc/self/fd/3`,
+ * `/dev/fd/3`, but not 0-2) or another process's folder names something only known where the server runs.
+ * @param abs the absolute path before normalizing
+ * @param lexical its normalized form
+ * @param cwd the server's working folder as known here
+ * @param forms the forms so far (the root reading is added)
+ * @returns why no reading is certain, if so
+ */
+function procLinkReading(abs: string, lexical: string, cwd: string, forms: Set<string>): string | undefined {
+  if (!abs.includes("/proc/") && !abs.includes("/dev/fd/") && !/\/(?:proc|dev)\/*$/.test(abs)) {
+    return undefined;
+  }
+  // `..` right after a magic link leaves the link's target, which the lexical reading does not know.
+  const raw = normalizeSlashes(abs);
+  if (
+    /\/proc\/(?:self|thread-self|\d+)\/(?:root|cwd|exe|fd\/\d+)\/\.\.(?:\/|$)/.test(raw) ||
+    /\/dev\/fd\/\d+\/\.\.(?:\/|$)/.test(raw)
+  ) {
+    return `${lexical} goes above a link of the server's process, which is only known where it runs`;
+  }
+  const m = PROC_LINK_REGEXP.exec(lexical);
+  if (m) {
+    const rest = m[2] ?? "";
+    if (m[1] === "root") {
+      forms.add(normalizeAbsolute(rest === "" ? "/" : rest));
+      return undefined;
+    }
+    if (m[1] === "cwd") forms.add(normalizeAbsolute(`${cwd}${rest}`));
+    if (/^fd\/[0-2]$/.test(m[1]!) && rest === "") return undefined;
+    return `${lexical} is a link of the server's process, only known where it runs`;
+  }
+  const fd = DEV_FD_REGEXP.exec(lexical);
+  if (fd && !(Number(fd[1]) <= 2 && fd[2] === undefined)) {
+    return `${lexical} is an open file of the server's process, only known where it runs`;
+  }
+  return undefined;
+}
+
+/** `//` and `/./` collapsed, `..` kept. */
+function normalizeSlashes(p: string): string {
+  return p.replace(/\/+/g, "/").replace(/\/(?:\.\/)+/g, "/");
 }
 
 /** `C:\x`: a value on a drive (a POSIX reading of it is the one with `/`, as for `C:/x`). */
@@ -206,7 +269,9 @@ function fileUrlReadings(u: string): { paths: string[]; uncertain?: string } {
     const slash = rest.indexOf("/");
     const host = slash < 0 ? rest : rest.slice(0, slash);
     const path = slash < 0 ? "/" : rest.slice(slash);
-    t = host === "" || host.toLowerCase() === "localhost" ? path : `//${host}${path}`;
+    // A host is compared as a URL parser compares it: percent-decoded and NFKC-folded (`%6C%6F…`, `ｌｏｃａｌ…`).
+    const name = PCT_REGEXP.test(host) ? safeDecode(host) : host;
+    t = name === "" || name.normalize("NFKC").toLowerCase() === "localhost" ? path : `//${host}${path}`;
     // `file:////server/share`: Windows (and a WHATWG parser that keeps the empty host) reads a UNC path.
     if (host === "" && /^\/\/[^/]/.test(path)) paths.add(`\\\\${path.slice(2)}`);
   }
@@ -220,6 +285,8 @@ function fileUrlReadings(u: string): { paths: string[]; uncertain?: string } {
   const q = py.search(/[?#]/);
   if (q >= 0) py = py.slice(0, q);
   add(safeDecode(py === "" ? "/" : py));
+  // `file:~/x`, `file:x`: Python opens a relative path in the working folder, where `~` is a literal name.
+  if (py !== "" && !py.startsWith("/")) paths.add(`./${safeDecode(py)}`);
   let uncertain: string | undefined;
   try {
     const url = new URL(u);

@@ -400,12 +400,20 @@ export function embeddedAddresses(host: string): string[] {
         if (/^[0-9a-f]{8}$/.test(t) && /^\d+$/.test(t)) found.add(parseIpv4Loose(`0x${t}`)!);
       }
     }
-    if (label.includes("-") && /^[0-9a-f-]+$/.test(label)) {
-      const g = parseIpv6(label.replaceAll("-", ":"));
-      if (g) {
-        found.add(formatIpv6(g));
-        const v4 = ipv4FromHextets(g);
-        if (v4) found.add(v4);
+    if (label.includes("-")) {
+      // Every run of dash-separated hex groups is read as an IPv6 address (`app-fd00-ec2--254` holds
+      // fd00:ec2::254 after a name): at most 9 groups (8 and one empty for `--`) per run, so this stays linear.
+      const groups = label.split("-");
+      for (let i = 0; i < groups.length; i++) {
+        for (let j = i + 2; j <= Math.min(groups.length, i + 9); j++) {
+          if (!/^[0-9a-f]{0,4}$/.test(groups[j - 1]!)) break;
+          if (!/^[0-9a-f]{0,4}$/.test(groups[i]!)) break;
+          const g = parseIpv6(groups.slice(i, j).join(":"));
+          if (!g) continue;
+          found.add(formatIpv6(g));
+          const v4 = ipv4FromHextets(g);
+          if (v4) found.add(v4);
+        }
       }
     }
   }

@@ -83,16 +83,12 @@ Deno.test("canonicalizeCall() judges the path Node's fileURLToPath and WHATWG UR
 });
 
 /**
- * KNOWN MISSES (red-team findings of issue #16, to be fixed in src/canonical/ and then removed from here): a
- * reading a real consumer makes that the canonicalizer does not judge. The last test of this file proves each
- * is still missed, so an entry left here after its fix fails the suite.
- * - `file:~/.ssh/id_rsa`: Python's url2pathname gives the relative `~/.ssh/id_rsa`, which a server opens under
- *   its working directory (`<cwd>/~/.ssh/id_rsa`, a folder literally named `~`); only the home and `/~/…`
- *   readings are judged.
+ * KNOWN MISSES (readings a real consumer makes that the canonicalizer does not judge, to be fixed in
+ * src/canonical/ and then removed from here). The last test of this file proves each is still missed, so an
+ * entry left here after its fix fails the suite. Empty: `file:~/.ssh/id_rsa` (Python opens the relative
+ * `<cwd>/~/.ssh/id_rsa`) is judged since #16.
  */
-const KNOWN_DIFFERENTIAL_MISSES: ReadonlyMap<string, string> = new Map([
-  ["file:~/.ssh/id_rsa", `${CWD}/~/.ssh/id_rsa`],
-]);
+const KNOWN_DIFFERENTIAL_MISSES: ReadonlyMap<string, string> = new Map();
 
 Deno.test("canonicalizeCall() judges the path Python's urlsplit + url2pathname opens, for every file: URI form", async () => {
   const code =
@@ -281,18 +277,11 @@ Deno.test("canonicalizeCall() reaches what realpath(1) reaches on a planted syml
 // for the static words a command hands to its program.
 
 /**
- * KNOWN MISSES of the shell reader (red-team findings of issue #16, to be fixed in src/canonical/ and then
- * removed from here): a relative word with a quoted or escaped space or tab is not judged at all, so
- * `mkdir -p 'a b' && cat 'a b/../../../../etc/passwd'` is allowed on an allowlist and on a denylist server; a
- * word ending in an escaped space is judged with the backslash (`id_rsa\`), not the space bash passes.
+ * KNOWN MISSES of the shell reader (commands whose reading by bash is not judged, to be fixed in
+ * src/canonical/ and then removed from here). The last test of this file proves each is still missed. Empty:
+ * the words with a quoted or escaped space or tab (fixed in #16) are among SHELL_COMMANDS.
  */
-const KNOWN_BASH_MISSES: readonly string[] = [
-  "cat 'a b/../../../../etc/passwd'",
-  "cat a\\ b/../../../../etc/passwd",
-  `cat "x\ty/../../../../etc/shadow"`,
-  "cat src/a\\ b.ts",
-  "cat ~/.ssh/id_rsa\\ ",
-];
+const KNOWN_BASH_MISSES: readonly string[] = [];
 
 /** Commands that read a file through `cat`; `cat` becomes the printing function `p` when bash runs them. */
 const SHELL_COMMANDS: { cmd: string; isStatic: boolean }[] = [
@@ -322,6 +311,13 @@ const SHELL_COMMANDS: { cmd: string; isStatic: boolean }[] = [
   { cmd: "cd /tmp; cd /etc; cat ./passwd", isStatic: true },
   { cmd: "cd / && cd etc && cat passwd", isStatic: true },
   { cmd: "if true; then cd /etc; fi; cat passwd", isStatic: true },
+  // A relative word with a quoted or escaped space or tab, and a word ending in an escaped space (#16).
+  { cmd: "cat 'a b/../../../../etc/passwd'", isStatic: true },
+  { cmd: "cat a\\ b/../../../../etc/passwd", isStatic: true },
+  { cmd: `cat "x\ty/../../../../etc/shadow"`, isStatic: true },
+  { cmd: "cat src/a\\ b.ts", isStatic: true },
+  { cmd: "cat ~/.ssh/id_rsa\\ ", isStatic: true },
+  { cmd: 'cat "$HOME/.ssh/id_rsa "', isStatic: true },
   { cmd: "for f in /etc/passwd; do cat $f; done", isStatic: false },
   { cmd: "eval 'cat /etc/passwd'", isStatic: false },
   { cmd: "cat $'/etc/passwd'", isStatic: false },

@@ -294,15 +294,12 @@ const SAME_FILE: ReadonlySet<string> = new Set([
   "placement.json-in-string",
 ]);
 /**
- * KNOWN FAILURES (red-team findings of issue #16, to be fixed in src/canonical/ and then removed from here): an
- * encoding that reads back to the plain path yet gets another verdict. The test below proves each still fails,
- * so an entry left here after its fix fails the suite. `file://%6C%6F…/proj/src/a.ts` (localhost
- * percent-encoded) is read as /localhost/proj/src/a.ts as well, which no consumer does (Node, WHATWG and
- * Python open /proj/src/a.ts): a benign file: URI inside the allowlist is denied.
+ * KNOWN FAILURES (an encoding that reads back to the plain path yet gets another verdict, to be fixed in
+ * src/canonical/ and then removed from here). The test below proves each still fails, so an entry left here
+ * after its fix fails the suite. Empty: the percent-encoded `localhost` of a file: URI is decoded before it is
+ * compared since #16.
  */
-const KNOWN_ENCODING_FAILURES: ReadonlyMap<string, string> = new Map([
-  ["file-uri-forms.localhost-percent", "./src/a.ts"],
-]);
+const KNOWN_ENCODING_FAILURES: ReadonlyMap<string, string> = new Map();
 
 /** Variants that name another file on some reading (case, fullwidth, trailing dots, backslashes, %2F…). */
 const OTHER_READING = [
@@ -397,8 +394,14 @@ Deno.test("property: a file: URI with any characters percent-encoded, any localh
     fc.property(
       abs,
       fc.array(fc.boolean(), { minLength: 1, maxLength: 16 }),
-      // The percent-encoded localhost is a known failure (KNOWN_ENCODING_FAILURES).
-      fc.constantFrom("", "localhost", "LOCALHOST", "LocalHost"),
+      fc.constantFrom(
+        "",
+        "localhost",
+        "LOCALHOST",
+        "LocalHost",
+        "%6C%6F%63%61%6C%68%6F%73%74",
+        "loc%61lhost",
+      ),
       // Not `#/../../etc/passwd` after an allowed path: a reader that keeps the fragment reaches /etc/passwd, so
       // that deny is fail-closed, not a misreading.
       fc.constantFrom(

@@ -3,6 +3,7 @@ import { looksLikePath } from "../looks_like_path.ts";
 import { readShell } from "../read_shell.ts";
 import { looksLikeUrl } from "../resolve_url.ts";
 import type { Reader } from "./reader.ts";
+import { hostTooLong } from "./_host_too_long.ts";
 
 /**
  * The words of a command string split at every quote and operator: a second reading beside the parser's,
@@ -18,6 +19,21 @@ function quoteSplitWords(s: string): string[] {
     if (eq > 0 && eq < t.length - 1) out.add(t.slice(eq + 1));
   }
   return [...out];
+}
+
+/** The text with each range blanked out (here-document data, which is not read as paths). */
+function withoutRanges(s: string, ranges: [number, number][]): string {
+  // The parser counts UTF-8 bytes: with other characters than ASCII the offsets are not string indices, and
+  // the text is read whole (nothing is hidden).
+  if (ranges.length === 0 || /[^\t\n\r -~]/.test(s)) return s;
+  let out = "";
+  let at = 0;
+  for (const [a, b] of [...ranges].sort((x, y) => x[0] - y[0])) {
+    if (a < at) continue;
+    out += s.slice(at, a) + " ";
+    at = b;
+  }
+  return out + s.slice(at);
 }
 
 /**
@@ -54,13 +70,15 @@ export const commandReader: Reader = {
         ...start,
         ...start.flatMap((c) => p.bases.map((b) => out.resolve(b, c).forms[0] ?? c)),
       ];
-      for (const cwd of new Set(readings)) out.path(p.word, at, { cwd, denyOnly: p.denyOnly });
-      if (at.bases.length > 0 && !anchored) out.path(p.word, at, { denyOnly: true });
+      // A shell word is the exact name (`id_rsa\ ` is "id_rsa "): read with its spaces as well as without.
+      for (const cwd of new Set(readings)) out.path(p.word, at, { cwd, denyOnly: p.denyOnly, exact: true });
+      if (at.bases.length > 0 && !anchored) out.path(p.word, at, { denyOnly: true, exact: true });
     }
     for (const u of sh.urls) if (looksLikeUrl(u)) out.url(u, at, false);
+    for (const h of sh.hosts) if (!hostTooLong(h)) out.url(h, at, true);
     if (sh.dynamic.some((d) => d.startsWith("the command is too long"))) return "done";
     const seen = new Set(sh.paths.map((p) => p.word));
-    for (const tok of quoteSplitWords(s)) {
+    for (const tok of quoteSplitWords(withoutRanges(s, sh.dataRanges))) {
       if (seen.has(tok)) continue;
       if (looksLikePath(tok)) out.path(tok, at);
       else if (looksLikeUrl(tok)) out.url(tok, at, false);

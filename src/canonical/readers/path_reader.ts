@@ -1,5 +1,5 @@
 import { isPathLikeKey, PATH_KEYS } from "../argument_keys.ts";
-import { splitPathList } from "../read_placement.ts";
+import { splitPathList, splitSpacedPathList } from "../read_placement.ts";
 import type { Reader } from "./reader.ts";
 
 /**
@@ -18,7 +18,7 @@ export const pathReader: Reader = {
   matches: (s, at) => (at.hint === "path" || PATH_KEYS.has(at.k) || isPathLikeKey(at.k)) && s.trim() !== "",
   read(s, at, out) {
     out.path(s, at);
-    for (const piece of splitPathList(s)) {
+    for (const piece of [...splitPathList(s), ...splitSpacedPathList(s)]) {
       out.count();
       out.path(piece, at);
     }

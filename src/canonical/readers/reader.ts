@@ -48,9 +48,10 @@ export interface Sink {
   readonly jsonBudget: { chars: number };
   /**
    * Resolves a path value (against `cwd` when given, else the server's working folder) and records it.
-   * `denyOnly` records a reading only denied paths and patterns judge (a word that may not be a file).
+   * `denyOnly` records a reading only denied paths and patterns judge (a word that may not be a file); `exact`
+   * also reads the value with its leading and trailing spaces and quotes (a shell word is the exact name).
    */
-  path(value: string, at: Place, how?: { cwd?: string; denyOnly?: boolean }): void;
+  path(value: string, at: Place, how?: { cwd?: string; denyOnly?: boolean; exact?: boolean }): void;
   /** Resolves a path without recording it (a folder another value is read against). */
   resolve(value: string, cwd?: string): ResolvedPath;
   /** Records every reading a client could make of a URL, or of a bare host when `bareHost` is set. */

@@ -9,6 +9,15 @@ function isUrlKey(at: Place): boolean {
 }
 
 /**
+ * The pieces of a list of URLs in one string (separated by commas, spaces, newlines, `;` or `|`) that start
+ * like a URL; none when the value has no separator.
+ */
+function urlPieces(s: string): string[] {
+  if (!/[,\s;|]/.test(s.trim())) return [];
+  return s.split(/[,\s;|]+/).filter((p) => p !== "" && p !== s && looksLikeUrl(p));
+}
+
+/**
  * A URL argument (a URL key, a `format: uri` schema field, or any value that starts like a URL):
  * - a `file:` URL is a path (read as Node, WHATWG and Python read it); under a URL key that expects a network
  *   URL it also trips the `file-url` guard;
@@ -34,6 +43,11 @@ export const urlReader: Reader = {
     }
     if (looksLikeUrl(s)) {
       out.url(s, at, false);
+      // `https://a/,https://b/` or one URL a line: a server that splits the value fetches each.
+      for (const piece of urlPieces(s)) {
+        out.count();
+        out.url(piece, at, false);
+      }
       return "done";
     }
     const pathKey = PATH_KEYS.has(at.k) || isPathLikeKey(at.k) || at.hint === "path";
