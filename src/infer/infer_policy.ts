@@ -1,6 +1,11 @@
 import { isWithin } from "../canonical/mod.ts";
 import type { PolicyV1, SandboxV1, ServerPolicyV1 } from "../policy/mod.ts";
-import { classifyTool, type DangerCategory, type ToolAnnotations, type ToolClass } from "./classify_tool.ts";
+import {
+  classifyToolName as classifyTool,
+  type DangerCategory,
+  type ToolAnnotations,
+  type ToolClass,
+} from "../profiles/mod.ts";
 import { type CoverEntry, coverPaths } from "./cover_paths.ts";
 import { isTooBroadPath, SEEDED_DENIED_PATHS, SEEDED_DENIED_PATTERNS } from "./sensitive_paths.ts";
 import { type NotLearned, SHELL_LIKE_KEYS, type TraceAccumulator } from "./trace_accumulator.ts";

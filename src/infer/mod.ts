@@ -13,12 +13,12 @@
  * @module
  */
 export {
-  classifyTool,
+  classifyToolName as classifyTool,
   type DangerCategory,
   type ToolAnnotations,
   type ToolClass,
   toolWords,
-} from "./classify_tool.ts";
+} from "../profiles/mod.ts";
 export { type CoverEntry, type CoverOptions, coverPaths } from "./cover_paths.ts";
 export {
   commentKey,

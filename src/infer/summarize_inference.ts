@@ -1,4 +1,4 @@
-import type { DangerCategory } from "./classify_tool.ts";
+import type { DangerCategory } from "../profiles/mod.ts";
 import { displayPath, type InferResult } from "./infer_policy.ts";
 import type { MalformedLine } from "./trace_accumulator.ts";
 

@@ -1,7 +1,7 @@
 import { bareCall, type CanonicalCall, canonicalizeCall, resolvePath } from "../canonical/mod.ts";
 import { GUARDS, JUDGED_METHODS, PASSTHROUGH_METHODS } from "../decision/mod.ts";
 import { CallResultJoiner, readTraceLine, type TraceEventV1 } from "../trace/mod.ts";
-import type { ToolAnnotations } from "./classify_tool.ts";
+import type { ToolAnnotations } from "../profiles/mod.ts";
 import { isSensitivePath, isTooBroadPath } from "./sensitive_paths.ts";
 
 /** Why a call that was seen was not learned. */

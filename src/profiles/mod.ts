@@ -29,6 +29,13 @@ export { isPointer, type PointedValue, resolvePointer } from "./_pointer.ts";
 export { loadServerProfiles } from "./load_server_profile.ts";
 export { classifyTool, explainToolClasses, type ToolClassInput } from "./tool_classes.ts";
 export {
+  classifyToolName,
+  type DangerCategory,
+  type ToolAnnotations,
+  type ToolClass,
+  toolWords,
+} from "./classify_tool_name.ts";
+export {
   defineGuardPack,
   type Guard,
   GUARD_LIMITS,

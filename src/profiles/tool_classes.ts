@@ -1,6 +1,6 @@
-// Imported from the file, not `src/infer/mod.ts`: infer imports decision, and decision will import this
-// folder, so going through infer's mod.ts would make a cycle. classify_tool.ts imports nothing.
-import { classifyTool as classifyByName, type DangerCategory, toolWords } from "../infer/classify_tool.ts";
+// The name classifier `infer` uses lives here, as a leaf module: infer imports decision, and decision imports
+// this folder, so it cannot live in infer.
+import { classifyToolName as classifyByName, type DangerCategory, toolWords } from "./classify_tool_name.ts";
 import type { ToolClassName } from "./types.ts";
 
 /** What `classifyTool` reads. */

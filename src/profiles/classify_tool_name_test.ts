@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { classifyTool, toolWords } from "./classify_tool.ts";
+import { classifyToolName as classifyTool, toolWords } from "./classify_tool_name.ts";
 
 Deno.test("toolWords() splits on _, -, . and camelCase into lowercase whole words", () => {
   assert.deepEqual(toolWords("sendEmail"), ["send", "email"]);

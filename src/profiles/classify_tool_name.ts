@@ -145,7 +145,7 @@ export function toolWords(name: string): string[] {
  * @param annotations its annotations from a recorded `tools/list` or the lock, if any
  * @returns the classification
  */
-export function classifyTool(name: string, annotations?: ToolAnnotations): ToolClass {
+export function classifyToolName(name: string, annotations?: ToolAnnotations): ToolClass {
   const byName = classifyByName(name);
   const a = annotations && typeof annotations === "object" ? annotations : undefined;
   const hasHints = a !== undefined &&
