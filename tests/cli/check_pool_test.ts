@@ -115,7 +115,7 @@ Deno.test("checkInPool(): when no worker can start, this thread judges everythin
   const bytes = new TextEncoder().encode(lines.join("\n") + "\n");
   const seen: number[] = [];
   let out = "";
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const tooLong = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error("the pool waited for workers that never start")), 20_000);
   });
