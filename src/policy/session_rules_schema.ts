@@ -90,3 +90,15 @@ export const SESSION_RULE_KEYS: readonly string[] = [
   "other_scope",
   "new_host",
 ];
+
+/**
+ * The session rules of a parsed policy (format 2 `session_rules`; none in format 1), validated.
+ * @param policy a parsed policy (`LoadedPolicy.policy`)
+ * @returns the rules, empty when there are none
+ * @throws {z.ZodError} when the list is not valid (the policy loader reports it first with file:line:col)
+ */
+export function sessionRulesOf(policy: unknown): SessionRule[] {
+  const raw = (policy as { session_rules?: unknown } | null)?.session_rules;
+  if (raw === undefined || raw === null) return [];
+  return SessionRulesSchema.parse(raw);
+}

@@ -3,8 +3,11 @@ import { dirname, resolve } from "node:path";
 import { callJudge, type CheckFormat, checkLines, noCounts, rememberDecisions } from "./_check_calls.ts";
 import { checkRealpath } from "./_check_fs_cache.ts";
 import { checkInPool } from "./_check_pool.ts";
+import { sessionJudge } from "./_check_session.ts";
 import { AgentPermsError } from "../../errors.ts";
 import { loadPolicy } from "../../policy/mod.ts";
+import { sessionRulesOf } from "../../policy/session_rules_schema.ts";
+import { BUILTIN_PROFILES } from "../../../profiles/mod.ts";
 import { type CommandEnv, homeOf } from "../command_env.ts";
 import type { Io } from "../io.ts";
 import { EXIT } from "../exit_codes.ts";
@@ -15,6 +18,7 @@ interface CheckOptions {
   policy: string;
   call?: string;
   calls?: string;
+  session?: string;
   cwd?: string;
   format: CheckFormat;
   jobs?: number;
@@ -52,6 +56,10 @@ export function registerCheck(program: Command, env: CommandEnv): void {
       "JSONL file of calls, one per line ({id, server, tool, arguments}); - for stdin",
     )
     .option(
+      "--session <file>",
+      "JSONL file of the calls of one session, in order: session rules carry state from call to call",
+    )
+    .option(
       "--cwd <dir>",
       "directory relative paths in calls resolve against (default: the policy's directory)",
     )
@@ -67,6 +75,7 @@ export function registerCheck(program: Command, env: CommandEnv): void {
 Examples:
   $ agentperms check -p mcp.policy.yaml --call '{"server":"filesystem","tool":"read_file","arguments":{"path":"~/.ssh/id_rsa"}}'
   $ agentperms check -p mcp.policy.yaml --calls calls.jsonl --format jsonl > verdicts.jsonl
+  $ agentperms check -p mcp.policy.yaml --session session.jsonl
 
 Exit: 0 when every call is allowed, 1 when any is denied or needs approval (or a line is malformed).`,
     )
@@ -77,14 +86,44 @@ Exit: 0 when every call is allowed, 1 when any is denied or needs approval (or a
           hint: "Use text, json or jsonl",
         });
       }
-      if ((opts.call === undefined) === (opts.calls === undefined)) {
-        throw new AgentPermsError("usage", "Give exactly one of --call or --calls");
+      const given = [opts.call, opts.calls, opts.session].filter((x) => x !== undefined).length;
+      if (given !== 1) {
+        throw new AgentPermsError("usage", "Give exactly one of --call, --calls or --session");
       }
       const loaded = await loadPolicy(opts.policy, { cwd: io.cwd(), home: homeOf(io) });
       if (opts.format === "text") printPolicyWarnings(io, loaded);
       const cwd = opts.cwd ? resolve(io.cwd(), opts.cwd) : dirname(loaded.file);
       const home = homeOf(io);
       const judge = callJudge(loaded.compiled, { cwd, home, realpath: checkRealpath() });
+      if (opts.session !== undefined) {
+        const rules = sessionRulesOf(loaded.policy);
+        if (rules.length === 0 && opts.format === "text") {
+          io.stderr(
+            `warning: policy "${opts.policy}" has no session_rules, so each call of the session is judged alone\n`,
+          );
+        }
+        const step = sessionJudge(loaded.compiled, rules, {
+          cwd,
+          home,
+          realpath: checkRealpath(),
+          profiles: [...loaded.profiles, ...BUILTIN_PROFILES],
+        });
+        const counts = noCounts();
+        let lineNo = 0;
+        for await (const line of readLines(opts.session, io)) {
+          lineNo++;
+          // One line at a time, in order: each decision depends on the calls before it.
+          const out = checkLines(step, [line], { firstLine: lineNo, format: opts.format, counts });
+          if (out) io.stdout(out);
+        }
+        if (opts.format === "text") {
+          io.stderr(
+            `${lineNo} line(s) in one session: ${counts.allow} allowed, ${counts.deny} denied, ${counts.approve} need approval, ${counts.error} malformed\n`,
+          );
+        }
+        env.setExit(counts.deny + counts.approve + counts.error > 0 ? EXIT.gate : EXIT.ok);
+        return;
+      }
       if (opts.call !== undefined) {
         const r = parseJsonStrict(opts.call);
         if (!r.ok && r.problem === "key") {
