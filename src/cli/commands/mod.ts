@@ -27,6 +27,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ["infer"], load: async () => (await import("./infer.ts")).registerInfer },
   { names: ["replay"], load: async () => (await import("./replay.ts")).registerReplay },
   { names: ["check"], load: async () => (await import("./check.ts")).registerCheck },
+  { names: ["policy"], load: async () => (await import("./policy.ts")).registerPolicy },
   { names: ["redact"], load: async () => (await import("./redact.ts")).registerRedact },
   { names: ["sandbox"], load: async () => (await import("./sandbox.ts")).registerSandbox },
   { names: ["report"], load: async () => (await import("./report.ts")).registerReport },
