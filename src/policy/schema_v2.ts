@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { TOOL_CLASS_NAMES } from "../profiles/mod.ts";
 import { ServerPolicySchema } from "./schema.ts";
+import { SESSION_RULE_KEYS, SessionRulesSchema } from "./session_rules_schema.ts";
 
 const stringList = z.array(z.string());
 const globList = z.array(z.string().min(1, { error: "an empty entry matches nothing" }));
@@ -133,10 +134,8 @@ export const PolicyV2Schema = z.strictObject({
   guards: guardSwitches.optional(),
   /** Server profile plugin files (`.ts`, `.js`, `.json`, `.yaml`), relative to the policy. */
   profiles: stringList.optional(),
-  /** Reserved for session rules (#18 item 7). Not enforced yet, so any entry fails the load. */
-  session_rules: z.array(z.unknown()).max(0, {
-    error: "session_rules are reserved for a later version and not enforced yet: remove the entries",
-  }).optional(),
+  /** Session rules (#18 item 7): what a session may do after it read untrusted content. */
+  session_rules: SessionRulesSchema.optional(),
 });
 
 /** A validated v2 policy file as written. */
@@ -174,4 +173,5 @@ export const KNOWN_KEYS_V2: readonly string[] = [
   "host",
   "any",
   "all",
+  ...SESSION_RULE_KEYS,
 ];
