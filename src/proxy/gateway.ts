@@ -68,14 +68,16 @@ interface Peeked {
   /** Request ids (keys) in it. */
   requests: (string | number)[];
   initialize: boolean;
+  /** Progress tokens (keys) the requests asked for: their progress goes on the request's stream. */
+  progress?: (string | number)[];
 }
 
 /**
  * One MCP session of the gateway: its own proxy (router, server process or remote session, trace), its SSE
  * streams, and the events kept for resumption. Messages for the client are routed to the POST stream that
- * carried their request; a server-initiated message goes on the newest open POST stream (the SDK server
- * relates it to a request the same way; an approval's elicitation belongs to the call that is waiting), else
- * on the standalone GET stream (kept until one connects).
+ * carried their request, progress to the stream of the request that asked for it (its token), a server request
+ * to the newest open POST stream (an approval's elicitation belongs to the call that is waiting; a stdio server
+ * says no more), any other notification to the standalone GET stream (kept until one connects).
  */
 class GatewaySession {
   readonly id: string;
@@ -86,6 +88,7 @@ class GatewaySession {
   readonly #input: ReadableStreamDefaultController<Uint8Array>;
   readonly #streams = new Map<number, Stream>();
   readonly #byRequest = new Map<string | number, Stream>();
+  readonly #byProgress = new Map<string | number, Stream>();
   readonly #kept: Kept[] = [];
   #keptBytes = 0;
   readonly #replayBytes: number;
@@ -136,6 +139,7 @@ class GatewaySession {
       stream = { key: this.#nextStream++, waiting: new Set(peeked.requests), done: false };
       this.#streams.set(stream.key, stream);
       for (const k of peeked.requests) this.#byRequest.set(k, stream);
+      for (const k of peeked.progress ?? []) this.#byProgress.set(k, stream);
       if (peeked.initialize) this.#initKey = peeked.requests[0];
     }
     const line = new Uint8Array(body.length + 1);
@@ -227,12 +231,23 @@ class GatewaySession {
         this.protocolVersion = info.protocolVersion;
       }
     }
+    if (!stream && info.progressToken !== undefined) {
+      const s = this.#byProgress.get(idKey(info.progressToken));
+      if (s && !s.done) stream = s;
+    }
     if (!stream) {
       answered = [];
-      for (const s of this.#streams.values()) {
-        if (s.key !== 0 && !s.done && s.ctrl && (!stream || s.key > stream.key)) stream = s;
+      // A server request (sampling, elicitation, an approval's question) most likely belongs to the newest
+      // call still waiting (and its client reads that stream); a notification that names no request goes to
+      // the GET stream (spec: messages on a POST stream should relate to its request), kept until one opens.
+      const standalone = this.standalone;
+      if (!info.request) stream = standalone;
+      else {
+        for (const s of this.#streams.values()) {
+          if (s.key !== 0 && !s.done && s.ctrl && (!stream || s.key > stream.key)) stream = s;
+        }
+        stream ??= standalone;
       }
-      stream ??= this.standalone;
     }
     this.#send(stream, bytes);
     for (const k of answered) {
@@ -267,6 +282,7 @@ class GatewaySession {
 
   #finish(s: Stream): void {
     s.done = true;
+    for (const [k, st] of this.#byProgress) if (st === s) this.#byProgress.delete(k);
     try {
       s.ctrl?.close();
     } catch {
@@ -320,7 +336,9 @@ function parseKey(key: string | number): string | number | null {
 }
 
 /** Ids, method and negotiated version of a message for the client, read cheaply (a large one at its ends). */
-function peekOutgoing(bytes: Uint8Array): { responseIds: unknown[]; protocolVersion?: string } {
+function peekOutgoing(
+  bytes: Uint8Array,
+): { responseIds: unknown[]; protocolVersion?: string; request?: boolean; progressToken?: unknown } {
   if (bytes.length < PEEK_PARSE_BYTES) {
     let v: unknown;
     try {
@@ -331,14 +349,18 @@ function peekOutgoing(bytes: Uint8Array): { responseIds: unknown[]; protocolVers
     const msgs = Array.isArray(v) ? v : [v];
     const ids: unknown[] = [];
     let protocolVersion: string | undefined;
+    let request = false;
+    let progressToken: unknown;
     for (const m of msgs) {
-      if (m && typeof m === "object" && !("method" in m) && "id" in m) {
+      if (!m || typeof m !== "object") continue;
+      if (!("method" in m) && "id" in m) {
         ids.push(m.id);
         const pv = (m as { result?: { protocolVersion?: unknown } }).result?.protocolVersion;
         if (typeof pv === "string") protocolVersion = pv;
-      }
+      } else if ("id" in m) request = true;
+      else if (m.method === "notifications/progress") progressToken = m.params?.progressToken;
     }
-    return { responseIds: ids, protocolVersion };
+    return { responseIds: ids, protocolVersion, request, progressToken };
   }
   // A large message for the client is an answer (a request or notification this size would be refused).
   const id = oversizeId({
@@ -373,15 +395,18 @@ function peekIncoming(text: string): Peeked | undefined {
   const msgs = Array.isArray(v) ? v : [v];
   if (msgs.length === 0) return undefined;
   const requests: (string | number)[] = [];
+  const progress: (string | number)[] = [];
   let initialize = false;
   for (const m of msgs) {
     if (!m || typeof m !== "object" || Array.isArray(m)) return undefined;
     if (typeof m.method === "string" && "id" in m) {
       requests.push(idKey(m.id));
       if (m.method === "initialize") initialize = true;
+      const token = m.params?._meta?.progressToken;
+      if (typeof token === "string" || typeof token === "number") progress.push(idKey(token));
     }
   }
-  return { requests, initialize };
+  return { requests, initialize, progress };
 }
 
 /**

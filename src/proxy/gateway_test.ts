@@ -45,6 +45,15 @@ function scripted(started: { count: number; ended: number }): GatewayBackend {
             // A server request before the answer: it goes on this call's stream.
             await send({ jsonrpc: "2.0", id: "srv-1", method: "roots/list" });
             await send({ jsonrpc: "2.0", id: m.id, result: { asked: true } });
+          } else if (m.method === "progress") {
+            // Progress for this call, and a notification that relates to no request, before the answer.
+            await send({
+              jsonrpc: "2.0",
+              method: "notifications/progress",
+              params: { progressToken: m.params._meta.progressToken, progress: 1 },
+            });
+            await send({ jsonrpc: "2.0", method: "notifications/tools/list_changed" });
+            await send({ jsonrpc: "2.0", id: m.id, result: { done: true } });
           } else if (m.method === "exit") return 3;
         }
       }
@@ -320,5 +329,23 @@ Deno.test("Gateway ends a session that stays idle, and keeps one with a call in 
   );
   assert.equal(started.ended, 1);
   await held.body?.cancel();
+  await g.close();
+});
+
+Deno.test("Gateway.handle() sends progress on the stream of the call that asked for it and other notifications on the GET stream", async () => {
+  const g = gateway();
+  const sid = await open(g);
+  const get = await g.handle(req("GET", { sid }));
+  const call = await g.handle(req("POST", {
+    sid,
+    body: { jsonrpc: "2.0", id: 4, method: "progress", params: { _meta: { progressToken: "tok" } } },
+  }));
+  assert.deepEqual((await events(call)).map((e) => e.data), [
+    { jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: "tok", progress: 1 } },
+    { jsonrpc: "2.0", id: 4, result: { done: true } },
+  ]);
+  assert.deepEqual((await events(get, 1)).map((e) => e.data), [
+    { jsonrpc: "2.0", method: "notifications/tools/list_changed" },
+  ]);
   await g.close();
 });
