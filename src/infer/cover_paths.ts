@@ -24,7 +24,8 @@ export interface CoverOptions {
 
 /**
  * The smallest covering set that is still tight: used paths, with a directory replacing its entries only when at
- * least `minEntries` distinct entries directly under it were used, deepest first. Never generalizes to `/`, a
+ * least `minEntries` distinct entries directly under it were used or generalized, deepest first (a file used
+ * alone never widens to its folder's parent). Never generalizes to `/`, a
  * top-level directory or the home directory (or above it). A path used alone stays that path. Deterministic:
  * the result is sorted by path.
  *
@@ -40,18 +41,18 @@ export function coverPaths(used: ReadonlyMap<string, number>, opts: CoverOptions
   }
   entries = absorbNested(entries);
   for (let round = 0; round < 256; round++) {
-    // Immediate children, per ancestor directory, of the current entries.
+    // Entries directly under each directory. Only an entry counts for its own parent: a file used alone deeper
+    // down is no evidence for widening to an ancestor (`docs/guide.md` and `README.md` beside `src/` must not
+    // give the whole workspace). A directory is generalized first, from its own entries, and then counts one level
+    // up, so widening needs evidence at every level.
     const children = new Map<string, Set<string>>();
     for (const p of entries.keys()) {
-      let cur = p;
-      while (cur !== "/") {
-        const cut = cur.lastIndexOf("/");
-        const parent = cut <= 0 ? "/" : cur.slice(0, cut);
-        let set = children.get(parent);
-        if (!set) children.set(parent, set = new Set());
-        set.add(cur.slice(cut + 1));
-        cur = parent;
-      }
+      if (p === "/") continue;
+      const cut = p.lastIndexOf("/");
+      const parent = cut <= 0 ? "/" : p.slice(0, cut);
+      let set = children.get(parent);
+      if (!set) children.set(parent, set = new Set());
+      set.add(p.slice(cut + 1));
     }
     let deepest = -1;
     const candidates: string[] = [];

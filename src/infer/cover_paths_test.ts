@@ -25,9 +25,21 @@ Deno.test("coverPaths() never widens to /, a top-level directory or the home dir
   assert.deepEqual(cover(["/home/x", "/home/y", "/home/z"]), ["/home/x", "/home/y", "/home/z"]);
 });
 
-Deno.test("coverPaths() counts immediate children, so generalization does not chain upwards", () => {
+Deno.test("coverPaths() counts only entries directly under a directory: a lone file never widens its folder's parent", () => {
   const got = cover(["/p/src/a/x.ts", "/p/src/b/y.ts", "/p/src/c/z.ts", "/p/README.md"]);
-  assert.deepEqual(got, ["/p/README.md", "/p/src"]);
+  assert.deepEqual(got, ["/p/README.md", "/p/src/a/x.ts", "/p/src/b/y.ts", "/p/src/c/z.ts"]);
+  // The coding trace: a README at the workspace root, one guide under docs and three sources under src.
+  const coding = cover(["/p/README.md", "/p/docs/guide.md", "/p/src/a.ts", "/p/src/b.ts", "/p/src/c.ts"]);
+  assert.deepEqual(coding, ["/p/README.md", "/p/docs/guide.md", "/p/src"]);
+});
+
+Deno.test("coverPaths() widens level by level when every level has its own evidence", () => {
+  const got = cover([
+    ...["a", "b", "c"].map((f) => `/p/src/ui/${f}.ts`),
+    ...["a", "b", "c"].map((f) => `/p/src/api/${f}.ts`),
+    "/p/src/index.ts",
+  ]);
+  assert.deepEqual(got, ["/p/src"]);
 });
 
 Deno.test("coverPaths() absorbs entries under a used directory and respects separator boundaries", () => {
