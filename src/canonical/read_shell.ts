@@ -572,12 +572,15 @@ function readStmt(
   const cmd = stmt.Cmd;
   const type = cmd ? syntax.NodeType(cmd) : "";
   let words: (string | undefined)[] = [];
+  /** Command strings the program runs besides its own (`GIT_SSH_COMMAND=…`, `git -c core.sshCommand=…`). */
+  const extraScripts: string[] = [];
   let procSubst: boolean[] = [];
   let globs: boolean[] = [];
   if (type === "CallExpr") {
     for (const a of cmd.Assigns) {
       const v = a.Value ? staticWord(a.Value) : "";
       if (v !== undefined && v !== "") addWord(v, out, bases, false);
+      if (v !== undefined && v !== "") extraScripts.push(...assignmentEffects(a.Name?.Value ?? "", v, out));
     }
     // A process substitution `<(…)` passes a /dev/fd name; its command is read where the walk reaches it.
     const argNodes = cmd.Args as Node[];
@@ -594,6 +597,7 @@ function readStmt(
     for (const a of cmd.Args) {
       const v = a.Value ? staticWord(a.Value) : a.Name ? "" : staticWord(a.Value);
       if (v !== undefined && v !== "") addWord(v, out, bases, false);
+      if (v !== undefined && v !== "") extraScripts.push(...assignmentEffects(a.Name?.Value ?? "", v, out));
     }
   }
   // Skip wrappers (`sudo -u x env A=b nice -n 5 cmd`) to the program that runs.
@@ -608,9 +612,13 @@ function readStmt(
     ) {
       // `sudo -u root`, `env -u NAME`, `nice -n 5`, `timeout -s KILL`: these options take the next word.
       if (WRAPPER_OPTION_WITH_VALUE_REGEXP.test(words[i]!)) i++;
+      const assign = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(words[i]!);
+      if (assign) extraScripts.push(...assignmentEffects(assign[1]!, assign[2]!, out));
       i++;
     }
   }
+  // `busybox sh`, `busybox wget`: the applet is the program.
+  if (i < words.length - 1 && words[i] !== undefined && baseName(words[i]!) === "busybox") i++;
   const name = i < words.length ? words[i] : "";
   if (words.length > 0 && name === undefined) note("the program's name is only known when it runs");
   const prog = baseName(name ?? "");
@@ -667,6 +675,14 @@ function readStmt(
     else addBase(target ?? "~", bases, note);
   }
   if (NET_PROGRAMS.has(prog)) netHosts(prog, args, out);
+  extraScripts.push(...optionScripts(prog, args, out, note));
+  for (const w of recursiveOperands(prog, args)) {
+    const tree = `${w.replace(/\/+$/, "")}/**`;
+    // A bare folder name (`src`, `node_modules`) stays a word for denied paths and patterns, as it is alone.
+    if (/^(?:~|\/|\$HOME\b|\.{1,2}(?:$|\/))/.test(w) || /(?:^|\/)\.\.(?:$|\/)/.test(w)) {
+      addWord(tree, out, bases, false, true);
+    } else out.paths.push({ word: tree, bases: bases.filter((b) => b !== ""), denyOnly: true });
+  }
   for (let j = 0; j < args.length; j++) {
     const a = args[j];
     if (a === undefined) {
@@ -721,6 +737,228 @@ function readStmt(
     else addWord(w, out, bases, true);
   }
   if (script !== undefined) readInto(script, out, opts, depth + 1, bases);
+  for (const x of extraScripts) readInto(x, out, opts, depth + 1, [...bases]);
+}
+
+/** Proxy variables: the host every request of the command goes through. */
+const PROXY_VAR_REGEXP = /^(?:https?|all|ftp|rsync|socks5?)_proxy$/i;
+/** Variables whose value is a command a program runs (git's ssh, an editor or pager it starts). */
+const COMMAND_VAR_REGEXP =
+  /^(?:GIT_SSH_COMMAND|GIT_SSH|GIT_PROXY_COMMAND|GIT_EDITOR|GIT_PAGER|GIT_EXTERNAL_DIFF|GIT_ASKPASS|SSH_ASKPASS|EDITOR|VISUAL|PAGER|RSYNC_RSH|RSYNC_CONNECT_PROG|PROMPT_COMMAND|BASH_ENV|ENV)$/;
+
+/** What an assignment `NAME=value` does besides its value: a proxy host, or a command run later. */
+function assignmentEffects(name: string, value: string, out: ShellReading): string[] {
+  if (PROXY_VAR_REGEXP.test(name)) {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) out.urls.push(value);
+    else out.hosts.push(value);
+    return [];
+  }
+  return COMMAND_VAR_REGEXP.test(name) ? [value] : [];
+}
+
+/** git `-c key=value` keys whose value is a command git runs. */
+const GIT_COMMAND_KEY_REGEXP =
+  /^(?:core\.(?:sshcommand|pager|editor|fsmonitor|gitproxy|askpass)|sequence\.editor|diff\..*\.(?:command|textconv)|filter\..*\.(?:clean|smudge|process)|merge\..*\.driver|credential(?:\..*)?\.helper|alias\..*|uploadpack\..*|remote\..*\.(?:uploadpack|receivepack|proxy)|.*\.(?:command|cmd))$/i;
+/** git `-c key=value` keys whose value is a proxy host. */
+const GIT_PROXY_KEY_REGEXP = /^(?:https?(?:\..*)?\.proxy|remote\..*\.proxy|core\.gitproxy)$/i;
+
+/**
+ * Command strings a program runs because of its options (`git -c core.sshCommand=…`, `git clone
+ * --upload-pack=…`, `ssh -o ProxyCommand=…`, `rsync -e …`, `su -c …`, `watch …`), and hosts named there
+ * (`git -c http.proxy=…`, `ssh -o ProxyJump=…`). A file of options (`curl -K f`, `wget -i f`) is unproven.
+ */
+function optionScripts(
+  prog: string,
+  args: (string | undefined)[],
+  out: ShellReading,
+  note: (why: string) => void,
+): string[] {
+  const scripts: string[] = [];
+  const valueOf = (j: number, a: string, long: string, short?: string): string | undefined => {
+    if (a.startsWith(`${long}=`)) return a.slice(long.length + 1);
+    if (a === long || (short !== undefined && a === short)) return args[j + 1] ?? undefined;
+    if (short !== undefined && a.startsWith(short) && a.length > short.length && !a.startsWith("--")) {
+      return a.slice(short.length);
+    }
+    return undefined;
+  };
+  for (let j = 0; j < args.length; j++) {
+    const a = args[j];
+    if (a === undefined) continue;
+    if (prog === "git") {
+      if (a === "-c" && args[j + 1] !== undefined) {
+        const kv = /^([^=]+)=(.*)$/s.exec(args[j + 1]!);
+        if (kv && GIT_PROXY_KEY_REGEXP.test(kv[1]!)) assignmentEffects("http_proxy", kv[2]!, out);
+        else if (kv && GIT_COMMAND_KEY_REGEXP.test(kv[1]!)) scripts.push(kv[2]!.replace(/^!/, ""));
+      }
+      for (const opt of ["--upload-pack", "--receive-pack", "--exec"]) {
+        const v = valueOf(j, a, opt);
+        if (v !== undefined) scripts.push(v);
+      }
+      if (a === "-u" && args[j + 1] !== undefined) scripts.push(args[j + 1]!);
+    } else if (prog === "ssh" || prog === "scp" || prog === "sftp" || prog === "rsync") {
+      const o = valueOf(j, a, "-o", "-o");
+      const kv = o === undefined ? undefined : /^([A-Za-z]+)\s*[= ]\s*(.*)$/s.exec(o);
+      if (kv && /^(?:ProxyCommand|LocalCommand|KnownHostsCommand|RemoteCommand)$/i.test(kv[1]!)) {
+        scripts.push(kv[2]!);
+      } else if (kv && /^(?:ProxyJump|HostName)$/i.test(kv[1]!)) {
+        for (const h of kv[2]!.split(",")) if (h !== "") out.hosts.push(h);
+      }
+      if (prog === "rsync") {
+        const rsh = valueOf(j, a, "--rsh", "-e");
+        if (rsh !== undefined) scripts.push(rsh);
+      }
+    } else if (prog === "curl" && (a === "-K" || a.startsWith("--config") || /^-[A-Za-z]*K/.test(a))) {
+      note("curl reads options (URLs, hosts, files) from a config file, only known when it runs");
+    } else if (prog === "wget" && (/^-[A-Za-z]*i/.test(a) || a.startsWith("--input-file"))) {
+      note("wget reads its URLs from a file, only known when it runs");
+    } else if (
+      (prog === "su" || prog === "runuser" || prog === "script" || prog === "flock") &&
+      (a === "-c" || a === "--command")
+    ) {
+      if (args[j + 1] !== undefined) scripts.push(args[j + 1]!);
+      else note("a command string is only known when it runs");
+    }
+  }
+  if (prog === "watch") {
+    const rest = args.filter((x) => x === undefined || !x.startsWith("-"));
+    if (rest.every((x) => x !== undefined)) scripts.push(rest.join(" "));
+  }
+  return scripts;
+}
+
+/** Programs that read (or change) a folder's whole tree, always or with a recursive option. */
+const ALWAYS_RECURSIVE = new Set(["find", "rg", "ag", "ack", "tree", "rclone", "fd", "fdfind"]);
+const RECURSIVE_WITH_OPTION = new Set([
+  "grep",
+  "egrep",
+  "fgrep",
+  "cp",
+  "scp",
+  "rsync",
+  "rm",
+  "chmod",
+  "chown",
+  "chgrp",
+  "ls",
+  "zip",
+  "mv",
+  "tar",
+  "bsdtar",
+  "7z",
+  "7za",
+  "setfacl",
+]);
+/** The short options that make a program recursive. */
+const RECURSIVE_LETTERS: Record<string, string> = {
+  cp: "rRa",
+  rsync: "ra",
+  scp: "r",
+  zip: "r",
+  chmod: "R",
+  chown: "R",
+  chgrp: "R",
+  setfacl: "R",
+  ls: "R",
+};
+
+/** Short options that take the next word, per program (so that the word is not read as an operand). */
+const RECURSIVE_SHORT_VALUES: Record<string, string> = {
+  grep: "efmABCdD",
+  egrep: "efmABCdD",
+  fgrep: "efmABCdD",
+  rg: "efgmtTABCjM",
+  ag: "gGmABC",
+  ack: "mABC",
+  cp: "tS",
+  mv: "tS",
+  rsync: "efTB",
+  scp: "cFiJlPSoD",
+  zip: "binxti",
+  tar: "fCTXbNgHK",
+  bsdtar: "fCTXbNgHK",
+  find: "",
+  tree: "LPIo",
+  fd: "etdEcxX",
+  fdfind: "etdEcxX",
+};
+
+/**
+ * The operands of a command that reads, copies or changes a folder's whole tree (`grep -r x ~`, `tar czf a.tgz
+ * ~`, `cp -a ~ /tmp`, `find ~ -exec cat {} +`, `zip -r a.zip ~`, `rm -rf dir`): each stands for everything below
+ * it, so it is judged as `dir/**` (a denied folder inside it denies).
+ */
+function recursiveOperands(prog: string, args: (string | undefined)[]): string[] {
+  const always = ALWAYS_RECURSIVE.has(prog);
+  if (!always && !RECURSIVE_WITH_OPTION.has(prog)) return [];
+  const shortValues = RECURSIVE_SHORT_VALUES[prog] ?? "";
+  let recursive = always || prog === "mv";
+  let patternGiven = false;
+  let tarCreate = false;
+  const operands: string[] = [];
+  let endOfOptions = false;
+  for (let j = 0; j < args.length; j++) {
+    const a = args[j];
+    if (a === undefined || a === "") continue;
+    // find: the operands are the starting points before the first expression (`-name`, `(`, `!`).
+    if (prog === "find" && (/^[-(!]/.test(a) && a !== "-" || a === ")")) break;
+    if (prog === "tar" || prog === "bsdtar") {
+      // `tar czf out.tgz dir` and `tar -czf out.tgz dir`: the first word is the options; `f` takes a name.
+      if (j === 0 && !a.startsWith("-") && /^[A-Za-z]+$/.test(a)) {
+        tarCreate = /[cru]/.test(a);
+        if (a.includes("f")) j++;
+        continue;
+      }
+      if (/^-[A-Za-z]*[cru]/.test(a) || a === "--create" || a === "--append" || a === "--update") {
+        tarCreate = true;
+      }
+    }
+    if (prog === "7z" || prog === "7za") {
+      if (j === 0) {
+        tarCreate = a === "a" || a === "u";
+        continue;
+      }
+    }
+    if (!endOfOptions && a === "--") {
+      endOfOptions = true;
+      continue;
+    }
+    if (!endOfOptions && a.startsWith("-") && a !== "-") {
+      const letters = RECURSIVE_LETTERS[prog] ?? "rR";
+      if (/^--(?:recursive|archive|directories=recurse)$/.test(a)) recursive = true;
+      else if (!a.startsWith("--") && [...a.slice(1)].some((c) => letters.includes(c))) recursive = true;
+      if (/^-(?:[A-Za-z]*[ef]|-regexp|-file)$/.test(a) || /^--(?:regexp|file)=/.test(a)) patternGiven = true;
+      if (!a.startsWith("--")) {
+        for (let k = 1; k < a.length; k++) {
+          if (shortValues.includes(a[k]!)) {
+            if (k === a.length - 1) j++;
+            break;
+          }
+        }
+      }
+      continue;
+    }
+    operands.push(a);
+  }
+  if (prog === "tar" || prog === "bsdtar" || prog === "7z" || prog === "7za") {
+    if (!tarCreate) return [];
+    recursive = true;
+  }
+  if (!recursive) return [];
+  let ops = operands;
+  // grep, rg, ag, ack: the first operand is the pattern unless `-e` / `-f` gave it.
+  if (["grep", "egrep", "fgrep", "rg", "ag", "ack", "fd", "fdfind"].includes(prog) && !patternGiven) {
+    ops = ops.slice(1);
+  }
+  // zip and 7z: the first operand is the archive.
+  if (prog === "zip" || prog === "7z" || prog === "7za") ops = ops.slice(1);
+  // chmod, chown, chgrp, setfacl: the first operand is the mode or the owner.
+  if (["chmod", "chown", "chgrp", "setfacl"].includes(prog)) ops = ops.slice(1);
+  // rg, ag, ack, fd, tree, find without a folder: the working folder.
+  if (ops.length === 0 && (always || ["grep", "egrep", "fgrep"].includes(prog))) {
+    return prog === "grep" || prog === "egrep" || prog === "fgrep" ? (recursive ? ["."] : []) : ["."];
+  }
+  return ops.filter((o) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(o) && scpLikeHost(o) === undefined);
 }
 
 function addBase(dir: string, bases: string[], note: (why: string) => void) {
