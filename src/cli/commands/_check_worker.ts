@@ -5,6 +5,7 @@
  */
 import { hostRealpath } from "../../canonical/mod.ts";
 import { compilePolicy, type PolicyV1 } from "../../policy/mod.ts";
+import type { ServerProfileDescriptor } from "../../profiles/mod.ts";
 import {
   batchLines,
   callJudge,
@@ -20,6 +21,8 @@ export interface CheckWorkerInit {
   kind: "init";
   /** The policy as parsed and validated by the main thread (plain data). */
   policy: PolicyV1;
+  /** Format 2: the server profiles the main thread loaded (plain data). */
+  profiles?: ServerProfileDescriptor[];
   /** The policy file's directory (relative policy paths resolve against it). */
   baseDir: string;
   home: string;
@@ -59,7 +62,12 @@ scope.onmessage = (e) => {
   const m = e.data;
   if (m.kind === "init") {
     try {
-      const compiled = compilePolicy(m.policy, { baseDir: m.baseDir, home: m.home, realpath: hostRealpath });
+      const compiled = compilePolicy(m.policy, {
+        baseDir: m.baseDir,
+        home: m.home,
+        realpath: hostRealpath,
+        profiles: m.profiles,
+      });
       judge = rememberDecisions(callJudge(compiled, { cwd: m.cwd, home: m.home, realpath: checkRealpath() }));
       format = m.format;
       scope.postMessage({ kind: "ready" });

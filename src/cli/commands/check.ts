@@ -22,6 +22,7 @@ interface CheckOptions {
   cwd?: string;
   format: CheckFormat;
   jobs?: number;
+  profile: string[];
 }
 
 /** A --calls file at least this large is judged by a pool of workers (one per core); smaller ones here. */
@@ -65,6 +66,12 @@ export function registerCheck(program: Command, env: CommandEnv): void {
     )
     .option("--format <format>", "text, json or jsonl", "text")
     .option(
+      "--profile <file>",
+      "server profile plugin (.ts/.js/.json/.yaml) for format 2 scopes, besides the built-in ones; repeatable",
+      (v: string, prev: string[]) => [...prev, v],
+      [],
+    )
+    .option(
       "--jobs <n>",
       "worker threads for --calls (default: one per core for a file of 4 MiB or more, else 1)",
       parseJobs,
@@ -90,7 +97,11 @@ Exit: 0 when every call is allowed, 1 when any is denied or needs approval (or a
       if (given !== 1) {
         throw new AgentPermsError("usage", "Give exactly one of --call, --calls or --session");
       }
-      const loaded = await loadPolicy(opts.policy, { cwd: io.cwd(), home: homeOf(io) });
+      const loaded = await loadPolicy(opts.policy, {
+        cwd: io.cwd(),
+        home: homeOf(io),
+        profiles: opts.profile,
+      });
       if (opts.format === "text") printPolicyWarnings(io, loaded);
       const cwd = opts.cwd ? resolve(io.cwd(), opts.cwd) : dirname(loaded.file);
       const home = homeOf(io);
@@ -159,7 +170,14 @@ Exit: 0 when every call is allowed, 1 when any is denied or needs approval (or a
       if (jobs > 1) {
         ({ counts, lines: lineNo } = await checkInPool(await openBytes(opts.calls!, io), {
           workers: jobs - 1,
-          init: { policy: loaded.policy, baseDir: dirname(loaded.file), home, cwd, format: opts.format },
+          init: {
+            policy: loaded.policy,
+            profiles: loaded.profiles,
+            baseDir: dirname(loaded.file),
+            home,
+            cwd,
+            format: opts.format,
+          },
           judgeHere: (lines, firstLine, c) =>
             checkLines(judgeMany, lines, { firstLine, format: opts.format, counts: c }),
           write: (text) => io.stdout(text),

@@ -26,6 +26,7 @@ interface ReplayOptions {
   serverMap: string[];
   cwd?: string;
   format: string;
+  profile: string[];
 }
 
 /** One policy × pack replay, as the json output lists it. */
@@ -74,6 +75,12 @@ export function registerReplay(program: Command, env: CommandEnv): void {
       "directory relative paths in calls resolve against (default: each policy's directory)",
     )
     .option("--format <format>", "table or json", "table")
+    .option(
+      "--profile <file>",
+      "server profile plugin (.ts/.js/.json/.yaml) for format 2 scopes, besides the built-in ones; repeatable",
+      collect,
+      [],
+    )
     .addHelpText(
       "after",
       `
@@ -100,7 +107,12 @@ policy or pack.`,
         });
       }
       const home = homeOf(io);
-      const policies = await loadPolicies(opts.policy.length ? opts.policy : ["mcp.policy.yaml"], io, home);
+      const policies = await loadPolicies(
+        opts.policy.length ? opts.policy : ["mcp.policy.yaml"],
+        io,
+        home,
+        opts.profile,
+      );
       const runs: ReplayRun[] = [];
       for (const loaded of policies) {
         const shown = display(io, loaded.file);
@@ -162,7 +174,12 @@ async function loadPacks(opts: ReplayOptions, io: Io): Promise<AttackPackDescrip
   return opts.only.length ? packs.filter((p) => opts.only.includes(p.id)) : packs;
 }
 
-async function loadPolicies(sources: string[], io: Io, home: string): Promise<LoadedPolicy[]> {
+async function loadPolicies(
+  sources: string[],
+  io: Io,
+  home: string,
+  profiles: readonly string[],
+): Promise<LoadedPolicy[]> {
   const files: string[] = [];
   for (const s of sources) {
     const abs = resolve(io.cwd(), s);
@@ -189,7 +206,7 @@ async function loadPolicies(sources: string[], io: Io, home: string): Promise<Lo
     files.push(...names.sort().map((n) => resolve(abs, n)));
   }
   const out: LoadedPolicy[] = [];
-  for (const f of files) out.push(await loadPolicy(f, { cwd: io.cwd(), home }));
+  for (const f of files) out.push(await loadPolicy(f, { cwd: io.cwd(), home, profiles }));
   return out;
 }
 
