@@ -128,6 +128,14 @@ Exit: 0 on success, 2 on a bad flag, 3 when the traces hold no call at all, 4 wh
       let mergeNotes: string[] = [];
       if (mergeAbs !== undefined) {
         const existing = await loadPolicy(mergeAbs, { cwd, home });
+        if ((existing.policy as { version: number }).version !== 1) {
+          // TODO(#18): infer learns format 2 (item 8); until then a merge would drop the policy's v2 rules.
+          throw new AgentPermsError(
+            "usage",
+            `Cannot merge into "${opts.merge}": it is a format 2 policy, and infer writes format 1 for now`,
+            { hint: "Infer into a new file (--out) and copy the rules you want into the v2 policy" },
+          );
+        }
         if (opts.format === "text") printPolicyWarnings(io, existing);
         oldText = await Deno.readTextFile(mergeAbs);
         const merged = mergePolicy(existing.policy, result.policy);
