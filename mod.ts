@@ -26,6 +26,28 @@ export {
   summarizeInference,
   TraceAccumulator,
 } from "./src/infer/mod.ts";
+export {
+  classifyTool,
+  defineGuardPack,
+  defineServerProfile,
+  explainToolClasses,
+  type ExtractedScopes,
+  extractScopes,
+  type GuardHit,
+  type GuardPackDescriptor,
+  loadServerProfiles,
+  matchGuards,
+  matchServerProfile,
+  type ScopeSpec,
+  type ServerProfileDescriptor,
+  TOOL_CLASS_NAMES,
+  type ToolClassName,
+  type ToolProfile,
+} from "./src/profiles/mod.ts";
+export { BUILTIN_PROFILES } from "./profiles/mod.ts";
+export { BUILTIN_GUARD_PACKS } from "./guards/mod.ts";
+export { classifySql, loadSqlParsers, type SqlClassification, type SqlDialect } from "./src/sql/mod.ts";
+export { compileSafeRegex, type SafeRegex } from "./src/regex/mod.ts";
 export { AgentPermsError, type ErrorCode } from "./src/errors.ts";
 export { run } from "./src/cli/run.ts";
 export { fakeIo, type Io } from "./src/cli/io.ts";
