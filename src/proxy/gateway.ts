@@ -31,6 +31,11 @@ export interface GatewayOptions {
   maxMessageBytes?: number;
   /** Bytes of sent events kept per session for `Last-Event-ID` resumption (default 4 MiB). */
   replayBytes?: number;
+  /**
+   * How long a POST's answer may take to go as one JSON body, ms (default 50); past that, or when the server
+   * says anything else first, the answer is an SSE stream (0: always a stream).
+   */
+  jsonWaitMs?: number;
   /** Diagnostics (stderr). */
   diag: (message: string) => void;
 }
@@ -54,6 +59,11 @@ interface Stream {
   /** Request ids (keys) whose answers this stream still waits for (a POST stream ends when none is left). */
   waiting: Set<string | number>;
   done: boolean;
+  /**
+   * A POST's messages while its HTTP answer is not chosen yet: when only the answers come, and soon, they go
+   * as one JSON body (one write, no stream); anything else before them makes it an SSE stream.
+   */
+  pending?: { lines: Uint8Array[]; onlyAnswers: boolean; wake?: () => void };
 }
 
 /** A sent event kept for resumption. */
@@ -136,7 +146,12 @@ class GatewaySession {
     this.lastActive = Date.now();
     let stream: Stream | undefined;
     if (peeked.requests.length > 0) {
-      stream = { key: this.#nextStream++, waiting: new Set(peeked.requests), done: false };
+      stream = {
+        key: this.#nextStream++,
+        waiting: new Set(peeked.requests),
+        done: false,
+        pending: { lines: [], onlyAnswers: true },
+      };
       this.#streams.set(stream.key, stream);
       for (const k of peeked.requests) this.#byRequest.set(k, stream);
       for (const k of peeked.progress ?? []) this.#byProgress.set(k, stream);
@@ -147,6 +162,46 @@ class GatewaySession {
     line[body.length] = 10;
     this.#input.enqueue(line);
     return stream;
+  }
+
+  /**
+   * Waits until a POST's HTTP answer can be chosen: all its answers are in (JSON), or something else came
+   * first, or `ms` passed (an SSE stream then).
+   * @returns the answer's body when it can go as JSON; undefined for a stream (its messages so far are sent
+   * on it once attached)
+   */
+  async settle(stream: Stream, ms: number): Promise<Uint8Array | undefined> {
+    const p = stream.pending!;
+    if (!stream.done && p.onlyAnswers) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        p.wake = () => {
+          if (stream.done || !p.onlyAnswers) resolve();
+        };
+        timer = setTimeout(resolve, ms);
+      });
+      clearTimeout(timer);
+    }
+    stream.pending = undefined;
+    if (stream.done && p.onlyAnswers && p.lines.length > 0) {
+      if (p.lines.length === 1) return p.lines[0]!;
+      // Several answers (a batch): one JSON array.
+      const parts: Uint8Array[] = [enc.encode("[")];
+      p.lines.forEach((l, i) => parts.push(...(i > 0 ? [enc.encode(","), l] : [l])));
+      parts.push(enc.encode("]"));
+      let n = 0;
+      for (const x of parts) n += x.length;
+      const out = new Uint8Array(n);
+      let off = 0;
+      for (const x of parts) {
+        out.set(x, off);
+        off += x.length;
+      }
+      return out;
+    }
+    // A stream: what came so far becomes its first events (kept for resumption like the rest).
+    for (const line of p.lines) this.#send(stream, line, true);
+    return undefined;
   }
 
   /** The standalone stream (GET). */
@@ -244,12 +299,12 @@ class GatewaySession {
       if (!info.request) stream = standalone;
       else {
         for (const s of this.#streams.values()) {
-          if (s.key !== 0 && !s.done && s.ctrl && (!stream || s.key > stream.key)) stream = s;
+          if (s.key !== 0 && !s.done && (s.ctrl || s.pending) && (!stream || s.key > stream.key)) stream = s;
         }
         stream ??= standalone;
       }
     }
-    this.#send(stream, bytes);
+    this.#send(stream, bytes, answered.length > 0);
     for (const k of answered) {
       const s = this.#byRequest.get(k);
       this.#byRequest.delete(k);
@@ -258,7 +313,14 @@ class GatewaySession {
     }
   }
 
-  #send(stream: Stream, line: Uint8Array): void {
+  #send(stream: Stream, line: Uint8Array, answer: boolean): void {
+    const p = stream.pending;
+    if (p) {
+      p.lines.push(line);
+      if (!answer) p.onlyAnswers = false;
+      queueMicrotask(() => p.wake?.());
+      return;
+    }
     const seq = ++this.#seq;
     const head = enc.encode(`id: ${seq}\nevent: message\ndata: `);
     const event = new Uint8Array(head.length + line.length + 2);
@@ -308,11 +370,13 @@ class GatewaySession {
           id,
           error: { code: -32000, message: `AgentPerms gateway: the session ended before answering: ${why}` },
         })),
+        true,
       );
       this.#byRequest.delete(key);
     }
     for (const s of this.#streams.values()) {
       s.done = true;
+      s.pending?.wake?.();
       try {
         s.ctrl?.close();
       } catch {
@@ -543,6 +607,14 @@ export class Gateway {
     }
     const stream = session.post(body, peeked);
     if (!stream) return new Response(null, { status: 202 });
+    // A quick answer goes as JSON (one write); anything else, or a slow answer, as an SSE stream.
+    const json = await session.settle(stream, this.#o.jsonWaitMs ?? 50);
+    if (json) {
+      return new Response(json as Uint8Array<ArrayBuffer>, {
+        status: 200,
+        headers: { ...headers, "content-type": "application/json" },
+      });
+    }
     return this.#sse(session, stream, undefined, headers, info);
   }
 

@@ -98,6 +98,10 @@ function req(
 /** Reads SSE events off a response until `count` arrived (or the stream ends); the rest stays unread. */
 async function events(res: Response, count = Infinity): Promise<{ id: string; data: unknown }[]> {
   const out: { id: string; data: unknown }[] = [];
+  if (res.headers.get("content-type") === "application/json") {
+    const v = await res.json();
+    return (Array.isArray(v) ? v : [v]).map((data) => ({ id: "", data }));
+  }
   const reader = res.body!.getReader();
   const dec = new TextDecoder();
   let buf = "";
@@ -347,5 +351,28 @@ Deno.test("Gateway.handle() sends progress on the stream of the call that asked 
   assert.deepEqual((await events(get, 1)).map((e) => e.data), [
     { jsonrpc: "2.0", method: "notifications/tools/list_changed" },
   ]);
+  await g.close();
+});
+
+Deno.test("Gateway.handle() answers a quick call with one JSON body, and a call whose server speaks first with an SSE stream", async () => {
+  const g = gateway();
+  const sid = await open(g);
+  const quick = await g.handle(
+    req("POST", { sid, body: { jsonrpc: "2.0", id: 1, method: "echo", params: { q: 1 } } }),
+  );
+  assert.equal(quick.headers.get("content-type"), "application/json");
+  assert.deepEqual(await quick.json(), { jsonrpc: "2.0", id: 1, result: { q: 1 } });
+  const asked = await g.handle(req("POST", { sid, body: { jsonrpc: "2.0", id: 2, method: "ask" } }));
+  assert.equal(asked.headers.get("content-type"), "text/event-stream");
+  assert.equal((await events(asked)).length, 2);
+  // A call slower than jsonWaitMs: a stream, which gets the answer once it comes.
+  const held = await g.handle(req("POST", { sid, body: { jsonrpc: "2.0", id: 3, method: "hold" } }));
+  assert.equal(held.headers.get("content-type"), "text/event-stream");
+  await events(await g.handle(req("POST", { sid, body: { jsonrpc: "2.0", id: 4, method: "release" } })));
+  assert.deepEqual((await events(held)).map((e) => e.data), [{
+    jsonrpc: "2.0",
+    id: 3,
+    result: { released: true },
+  }]);
   await g.close();
 });

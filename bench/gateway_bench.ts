@@ -1,0 +1,218 @@
+/**
+ * `agentperms gateway` latency: an echo tools/call over Streamable HTTP (Deno's fetch, the SSE answer read
+ * whole), in the same run and in alternating blocks so every path sees the same machine:
+ * - direct: server-everything's own streamableHttp mode on loopback;
+ * - gateway → remote: the gateway (enforce, policy, trace) in front of that same server, through the bridge;
+ * - gateway → stdio: the gateway in front of server-everything over stdio, contained as `agentperms proxy`
+ *   starts it (one server process per session).
+ * Added latency = gateway → remote minus direct. Target (#19): ≤ 0.5 ms p50 and ≤ 2 ms p99.
+ *
+ *   deno run -A bench/gateway_bench.ts [calls per block, default 300] [blocks, default 6]
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const CALLS = Number(Deno.args[0] ?? 300);
+const BLOCKS = Number(Deno.args[1] ?? 6);
+const WARMUP = 100;
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const DENO = Deno.execPath();
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const p = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return p;
+}
+
+const port = freePort();
+const direct = `http://127.0.0.1:${port}/mcp`;
+const everything = new Deno.Command(DENO, {
+  args: [
+    "run",
+    "--no-config",
+    "-A",
+    "npm:@modelcontextprotocol/server-everything@2026.8.31",
+    "streamableHttp",
+  ],
+  env: { PORT: String(port) },
+  stdout: "null",
+  stderr: "null",
+}).spawn();
+
+async function waitUp(url: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    try {
+      const r = await fetch(url);
+      await r.body?.cancel();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`${url} did not start`);
+}
+
+const tmp = await Deno.makeTempDir({ prefix: "agentperms-gateway-bench-" });
+const home = join(tmp, "home");
+await Deno.mkdir(home);
+await Deno.writeTextFile(
+  join(tmp, "p.yaml"),
+  "version: 1\nservers:\n  remote:\n    allowed_tools: [echo]\n  ev:\n    allowed_tools: [echo]\n",
+);
+await Deno.writeTextFile(
+  join(tmp, "gateway.json"),
+  JSON.stringify({
+    mcpServers: {
+      remote: { type: "http", url: direct },
+      ev: {
+        command: DENO,
+        args: [
+          "run",
+          "--no-config",
+          "--no-prompt",
+          "--allow-env=GZIP_MAX_FETCH_SIZE,GZIP_MAX_FETCH_TIME_MILLIS,GZIP_ALLOWED_DOMAINS",
+          "npm:@modelcontextprotocol/server-everything@2026.8.31",
+        ],
+      },
+    },
+  }),
+);
+const denoDir = (JSON.parse(new TextDecoder().decode(
+  new Deno.Command(DENO, { args: ["info", "--json"], stderr: "null" }).outputSync().stdout,
+)) as { denoDir: string }).denoDir;
+const gw = new Deno.Command(DENO, {
+  args: [
+    "run",
+    "-A",
+    "--config",
+    join(ROOT, "deno.json"),
+    join(ROOT, "cli.ts"),
+    "gateway",
+    "--listen",
+    "127.0.0.1:0",
+    "--format",
+    "json",
+    "--policy",
+    join(tmp, "p.yaml"),
+    "--config",
+    join(tmp, "gateway.json"),
+    "--trace-dir",
+    join(tmp, "traces"),
+  ],
+  env: { HOME: home, DENO_DIR: denoDir },
+  stdout: "piped",
+  stderr: "null",
+}).spawn();
+const startLine = await (async () => {
+  const reader = gw.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("the gateway did not start");
+    out += value;
+  }
+  reader.releaseLock();
+  return JSON.parse(out.split("\n")[0]!) as { servers: { name: string; url: string }[]; tokenFile: string };
+})();
+const token = (await Deno.readTextFile(startLine.tokenFile)).trim();
+const urlOf = (name: string) => startLine.servers.find((s) => s.name === name)!.url;
+
+const INIT = {
+  jsonrpc: "2.0",
+  id: 0,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench", version: "1" } },
+};
+const echo = (id: number) => ({
+  jsonrpc: "2.0",
+  id,
+  method: "tools/call",
+  params: { name: "echo", arguments: { message: "hello" } },
+});
+
+/** A Streamable HTTP client: POST, read the whole answer. */
+async function client(url: string, auth?: string) {
+  let sid = "";
+  let version = "";
+  const post = async (m: unknown) => {
+    const headers: Record<string, string> = {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+    };
+    if (auth) headers.authorization = `Bearer ${auth}`;
+    if (sid) headers["mcp-session-id"] = sid;
+    if (version) headers["mcp-protocol-version"] = version;
+    const res = await fetch(url, { method: "POST", headers, body: JSON.stringify(m) });
+    sid ||= res.headers.get("mcp-session-id") ?? "";
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${url}: HTTP ${res.status}: ${text}`);
+    return text;
+  };
+  const init = await post(INIT);
+  version = /"protocolVersion":"([^"]+)"/.exec(init)?.[1] ?? "";
+  await post({ jsonrpc: "2.0", method: "notifications/initialized" });
+  return {
+    call: async (id: number) => {
+      const t = await post(echo(id));
+      if (!t.includes("Echo: hello")) throw new Error(`unexpected answer: ${t.slice(0, 200)}`);
+    },
+  };
+}
+
+await waitUp(`http://127.0.0.1:${port}/`);
+const paths = {
+  direct: await client(direct),
+  "gateway → remote": await client(urlOf("remote"), token),
+  "gateway → stdio": await client(urlOf("ev"), token),
+};
+/** The gateway process's CPU time so far, ms (user + system, /proc; clock ticks of 10 ms). */
+const cpuMs = (): number => {
+  try {
+    const f = Deno.readTextFileSync(`/proc/${gw.pid}/stat`).split(") ")[1]!.split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return NaN;
+  }
+};
+const samples: Record<string, number[]> = {};
+const cpu: Record<string, number> = {};
+let id = 1;
+for (const [name, c] of Object.entries(paths)) {
+  samples[name] = [];
+  for (let i = 0; i < WARMUP; i++) await c.call(id++);
+}
+for (let b = 0; b < BLOCKS; b++) {
+  for (const [name, c] of Object.entries(paths)) {
+    const c0 = cpuMs();
+    for (let i = 0; i < CALLS; i++) {
+      const t0 = performance.now();
+      await c.call(id++);
+      samples[name]!.push(performance.now() - t0);
+    }
+    cpu[name] = (cpu[name] ?? 0) + cpuMs() - c0;
+  }
+}
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+};
+const fmt = (n: number) => n.toFixed(2);
+const out = (line: string) => Deno.stdout.writeSync(new TextEncoder().encode(line + "\n"));
+out(`| path | p50 ms | p99 ms | gateway CPU ms per call | calls |`);
+out(`|---|---|---|---|---|`);
+for (const [name, xs] of Object.entries(samples)) {
+  const perCall = name === "direct" ? "–" : fmt(cpu[name]! / xs.length);
+  out(`| ${name} | ${fmt(pct(xs, 0.5))} | ${fmt(pct(xs, 0.99))} | ${perCall} | ${xs.length} |`);
+}
+const d = samples.direct!;
+const r = samples["gateway → remote"]!;
+out(
+  `\nadded by the gateway (→ remote minus direct): p50 ${fmt(pct(r, 0.5) - pct(d, 0.5))} ms, ` +
+    `p99 ${fmt(pct(r, 0.99) - pct(d, 0.99))} ms (target ≤ 0.50 / ≤ 2.00)`,
+);
+gw.kill("SIGTERM");
+await gw.status;
+everything.kill("SIGKILL");
+await everything.status;
+await Deno.remove(tmp, { recursive: true });
