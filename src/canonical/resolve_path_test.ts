@@ -69,3 +69,26 @@ Deno.test("resolvePath() judges a symlink by its target (realpath of the deepest
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("resolvePath() reads /proc/<pid> links and /dev/fd without a realpath", () => {
+  assert.ok(resolvePath("/proc/self/root/etc/passwd", O).forms.includes("/etc/passwd"));
+  assert.ok(resolvePath("/proc/1/root", O).forms.includes("/"));
+  assert.match(resolvePath("/proc/self/cwd/.env", O).unproven ?? "", /server's process/);
+  assert.ok(resolvePath("/proc/self/cwd/.env", O).forms.includes("/proj/.env"));
+  assert.match(resolvePath("/dev/fd/3", O).unproven ?? "", /open file/);
+  assert.match(resolvePath("/proc/self/root/../etc/x", O).unproven ?? "", /above a link/);
+  for (const p of ["/dev/fd/1", "/proc/self/fd/2", "/proc/cpuinfo", "/proc/self/status"]) {
+    assert.equal(resolvePath(p, O).unproven, undefined, p);
+  }
+});
+
+Deno.test("resolvePath() reads an exact name with its spaces, a decoded localhost and Python's relative file:", () => {
+  assert.deepEqual(resolvePath("/k ", O).forms, ["/k"]);
+  assert.deepEqual(resolvePath("/k ", { ...O, exact: true }).forms, ["/k", "/k "]);
+  assert.deepEqual(resolvePath("file://%6C%6F%63%61%6C%68%6F%73%74/proj/a", O).forms, ["/proj/a"]);
+  assert.ok(resolvePath("file:~/.ssh/k", O).forms.includes("/proj/~/.ssh/k"));
+  // A user the password database does not know: no reading is certain.
+  const known = (n: string) => n === "root" ? "/root" : undefined;
+  assert.match(resolvePath("~nobody-here/x", { ...O, userHome: known }).unproven ?? "", /not known/);
+  assert.equal(resolvePath("~root/x", { ...O, userHome: known }).unproven, undefined);
+});

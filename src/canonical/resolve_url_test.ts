@@ -34,3 +34,10 @@ Deno.test("resolveUrl() lowercases hosts, fills default ports and ignores userin
   assert.equal(resolveUrl("not a url"), undefined);
   assert.deepEqual(resolveUrl("db.internal:5432", { bareHost: true })?.host, "db.internal");
 });
+
+Deno.test("embeddedAddresses() reads a dashed IPv6 after a dashed prefix", async () => {
+  const { embeddedAddresses } = await import("./resolve_url.ts");
+  assert.ok(embeddedAddresses("app-fd00-ec2--254.sslip.io").includes("fd00:ec2::254"));
+  assert.ok(embeddedAddresses("x-fe80--1-y.example").includes("fe80::1"));
+  assert.deepEqual(embeddedAddresses("my-app-v2-beta.example.com"), []);
+});
