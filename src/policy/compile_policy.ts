@@ -3,7 +3,7 @@ import picomatch from "picomatch";
 import { foldToolName, isWithin, resolvePath } from "../canonical/mod.ts";
 import { GUARD_IDS, type GuardId, type PolicyV1, type SandboxV1 } from "./schema.ts";
 import type { PolicyV2 } from "./schema_v2.ts";
-import { type CompiledV2, compileV2 } from "./compile_v2.ts";
+import { type CompiledV2, compileV2, type CompileV2Options } from "./compile_v2.ts";
 import type { GuardPackDescriptor, ServerProfileDescriptor } from "../profiles/mod.ts";
 import {
   type ApprovalIndex,
@@ -139,6 +139,8 @@ export interface CompileOptions {
   profiles?: readonly ServerProfileDescriptor[];
   /** Format 2: guard packs (default: the built-in packs). */
   guardPacks?: readonly GuardPackDescriptor[];
+  /** Format 2: what is known about each server beyond its name, to find its profile (see `compileV2`). */
+  identities?: CompileV2Options["identities"];
 }
 
 const GLOB_CHARS_REGEXP = /[*?[\]{}]/;

@@ -122,8 +122,8 @@ export interface CompiledServerV2 {
   name: string;
   /** Its profile, from `profile:` or found by the server's name; the proxy may pass a better one. */
   profile?: ServerProfileDescriptor;
-  /** How the profile was chosen. */
-  profileBy?: "policy" | "name";
+  /** How the profile was chosen: pinned by the policy, found from the server's command or URL, or its name. */
+  profileBy?: "policy" | "identity" | "name";
   /** Server scopes. */
   scopes?: CompiledScopes;
   /** `tools:` entries in file order. */
@@ -164,6 +164,11 @@ export interface CompileV2Options {
   profiles?: readonly ServerProfileDescriptor[];
   /** Guard packs (default: the built-in packs). */
   guardPacks?: readonly GuardPackDescriptor[];
+  /**
+   * What is known about each server beyond its name (the proxy knows its command and arguments, or its URL):
+   * its profile is found by package, command or URL before the name. A `profile:` in the policy still wins.
+   */
+  identities?: Readonly<Record<string, { command?: string; args?: readonly string[]; url?: string }>>;
 }
 
 const CLASS_PREFIX = "class:";
@@ -340,8 +345,9 @@ function compileServer(
     profile = profiles.find((p) => p.server === s.profile);
     profileBy = "policy";
   } else {
-    profile = matchServerProfile(profiles, { name })?.profile;
-    if (profile) profileBy = "name";
+    const found = matchServerProfile(profiles, { name, ...opts.identities?.[name] });
+    profile = found?.profile;
+    if (found) profileBy = found.by === "name" ? "name" : "identity";
   }
   const classRules = (key: string, list: string[] | undefined): ClassRule[] =>
     (list ?? []).flatMap((entry, i) =>

@@ -3,7 +3,7 @@ import { parse } from "yaml";
 import { loadServerProfiles, type ServerProfileDescriptor } from "../profiles/mod.ts";
 import { hostRealpath } from "../canonical/mod.ts";
 import { AgentPermsError } from "../errors.ts";
-import { type CompiledPolicy, compilePolicy } from "./compile_policy.ts";
+import { type CompiledPolicy, type CompileOptions, compilePolicy } from "./compile_policy.ts";
 import { type ParsedPolicy, parsePolicy } from "./parse_policy.ts";
 import type { PolicyCache } from "./_policy_cache.ts";
 
@@ -37,6 +37,8 @@ export async function loadPolicy(
     cache?: PolicyCache;
     /** Server profile plugin files from the command line (`--profile`), relative to `cwd`. */
     profiles?: readonly string[];
+    /** What is known about servers beyond their names (the proxy's command line), to find their profiles. */
+    identities?: CompileOptions["identities"];
   },
 ): Promise<LoadedPolicy> {
   const abs = resolve(opts.cwd, file);
@@ -73,6 +75,7 @@ export async function loadPolicy(
     home: opts.home,
     realpath: opts.realpath ?? hostRealpath,
     profiles,
+    identities: opts.identities,
   });
   return { ...parsed, file: abs, compiled, profiles };
 }

@@ -241,7 +241,12 @@ async function runBridgeCommand(env: CommandEnv, rawUrl: string, opts: BridgeOpt
   if (opts.policy) {
     let loaded;
     try {
-      loaded = await loadPolicy(opts.policy, { cwd: io.cwd(), home });
+      // A remote server's URL finds its profile (format 2 scopes), not only its name.
+      loaded = await loadPolicy(opts.policy, {
+        cwd: io.cwd(),
+        home,
+        identities: { [opts.server]: { url: url.href } },
+      });
     } catch (e) {
       if (e instanceof AgentPermsError) await refuse(e);
       throw e;

@@ -122,7 +122,9 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
   if (opts.preloaded) {
     ({ policy, source, baseDir } = opts.preloaded);
   } else if (opts.policy) {
-    const loaded = await loadPolicy(opts.policy, { cwd: io.cwd(), home });
+    // The server's command line finds its profile (format 2 scopes) by package or command, not only by name.
+    const identities = { [opts.server]: { command: argv[0], args: argv.slice(1) } };
+    const loaded = await loadPolicy(opts.policy, { cwd: io.cwd(), home, identities });
     printPolicyWarnings(io, loaded);
     policy = loaded.compiled;
     source = loaded.policy;
