@@ -137,3 +137,16 @@ Deno.test("canonicalizeCall() refuses a path value longer than any OS opens, wit
   );
   assert.equal(fine.malformed, undefined);
 });
+
+Deno.test("canonicalizeCall() reads a command's backslash words as Windows names in the Windows reading mode", () => {
+  const paths = (command: string, windows?: boolean) =>
+    canonicalizeCall({ server: "s", tool: "run", arguments: { command } }, {
+      cwd: "C:\\proj",
+      home: "C:\\Users\\u",
+      ...(windows === undefined ? {} : { windows }),
+    }).paths.map((p) => `${p.denyOnly ? "?" : ""}${p.forms.join("|")}`);
+  assert.ok(paths("type secrets\\.env").includes("?/c:/proj/secrets/.env"));
+  assert.ok(paths("type ..\\Users\\u\\.ssh\\id_rsa").includes("/c:/users/u/.ssh/id_rsa"));
+  // Off (a POSIX server): a backslash is bash's escape.
+  assert.deepEqual(paths("type secrets\\.env", false), []);
+});

@@ -3,6 +3,7 @@
  * @module
  */
 export {
+  isWindowsMode,
   isWithin,
   normalizeAbsolute,
   normalizeLiteral,

@@ -974,7 +974,8 @@ function addBase(dir: string, bases: string[], note: (why: string) => void) {
 
 /** `dir` read relative to `base` ("" = the working directory); absolute and `~` forms stand alone. */
 function joinBase(base: string, dir: string): string {
-  if (base === "" || /^(?:\/|~|\$HOME)/.test(dir)) return dir;
+  // Absolute, home-relative, a drive, UNC or `%VAR%` (cmd.exe) forms do not depend on the base.
+  if (base === "" || /^(?:\/|~|\$HOME|[A-Za-z]:|\\\\|%[A-Za-z_][\w()]*%)/.test(dir)) return dir;
   return `${base.replace(/\/+$/, "")}/${dir}`;
 }
 

@@ -128,7 +128,7 @@ export function resolvePath(input: string, opts: ResolveOptions): ResolvedPath {
   }
   // Windows readings (class 8): every value on a Windows platform, a Windows-shaped one (a backslash, a drive,
   // a device prefix, a best-fit separator) anywhere. They come after the POSIX forms, which stay first.
-  const windows = opts.windows ?? (isWindowsRoot(opts.cwd) || isWindowsRoot(opts.home));
+  const windows = isWindowsMode(opts);
   const winCwd = windowsFolder(opts.cwd);
   const winHome = windowsFolder(opts.home);
   const winCtx = {
@@ -234,6 +234,16 @@ function procLinkReading(abs: string, lexical: string, cwd: string, forms: Set<s
 /** `//` and `/./` collapsed, `..` kept. */
 function normalizeSlashes(p: string): string {
   return p.replace(/\/+/g, "/").replace(/\/(?:\.\/)+/g, "/");
+}
+
+/**
+ * True when values are read as Windows reads them: the `windows` option, or by default a Windows working
+ * folder or home (`C:\…`, `\\server\share`).
+ * @param opts the resolve options
+ * @returns whether the Windows reading mode is on
+ */
+export function isWindowsMode(opts: Pick<ResolveOptions, "cwd" | "home" | "windows">): boolean {
+  return opts.windows ?? (isWindowsRoot(opts.cwd) || isWindowsRoot(opts.home));
 }
 
 /** `C:\x`: a value on a drive (a POSIX reading of it is the one with `/`, as for `C:/x`). */

@@ -1,6 +1,8 @@
 import { COMMAND_KEYS } from "../argument_keys.ts";
 import { looksLikePath } from "../looks_like_path.ts";
+import { isAnchoredPath } from "../read_placement.ts";
 import { readShell } from "../read_shell.ts";
+import { isWindowsMode } from "../resolve_path.ts";
 import { looksLikeUrl } from "../resolve_url.ts";
 import type { Reader } from "./reader.ts";
 import { hostTooLong } from "./_host_too_long.ts";
@@ -65,7 +67,7 @@ export const commandReader: Reader = {
       // A `cwd` / `workdir` argument beside the command is where it runs: relative words are judged there, and
       // in the server's own folder for denied paths and patterns only.
       const start = at.bases.length === 0 ? [cwd0] : at.bases.map((b) => b.forms[0] ?? cwd0);
-      const anchored = /^(?:~|\/|\$HOME\b)/.test(p.word);
+      const anchored = isAnchoredPath(p.word);
       const readings = p.bases.length === 0 || anchored ? start : [
         ...start,
         ...start.flatMap((c) => p.bases.map((b) => out.resolve(b, c).forms[0] ?? c)),
@@ -78,10 +80,16 @@ export const commandReader: Reader = {
     for (const h of sh.hosts) if (!hostTooLong(h)) out.url(h, at, true);
     if (sh.dynamic.some((d) => d.startsWith("the command is too long"))) return "done";
     const seen = new Set(sh.paths.map((p) => p.word));
+    // On Windows (cmd.exe, PowerShell) a backslash is a separator, not an escape: a relative word with one
+    // (`secrets\.env`, `..\..\x`) names a file there, judged by denied paths and patterns.
+    const windows = isWindowsMode(out.opts);
     for (const tok of quoteSplitWords(withoutRanges(s, sh.dataRanges))) {
       if (seen.has(tok)) continue;
       if (looksLikePath(tok)) out.path(tok, at);
       else if (looksLikeUrl(tok)) out.url(tok, at, false);
+      else if (windows && tok.includes("\\") && !tok.startsWith("-") && tok.length <= 4096) {
+        out.path(tok, at, { denyOnly: !/(?:^|\\)\.\.(?:\\|$)/.test(tok) });
+      }
     }
     return "done";
   },
