@@ -50,6 +50,7 @@ export const GATEWAY_PROTOCOL_VERSIONS: readonly string[] = [
 
 const enc = new TextEncoder();
 const EVENT_END = enc.encode("\n\n");
+const DECODER = new TextDecoder();
 
 /** One SSE stream of a session: a POST's answer stream or the standalone GET stream (key 0). */
 interface Stream {
@@ -406,7 +407,7 @@ function peekOutgoing(
   if (bytes.length < PEEK_PARSE_BYTES) {
     let v: unknown;
     try {
-      v = JSON.parse(new TextDecoder().decode(bytes));
+      v = JSON.parse(DECODER.decode(bytes));
     } catch {
       return { responseIds: [] };
     }
@@ -560,16 +561,15 @@ export class Gateway {
       await req.body?.cancel().catch(() => {});
       return rpcError(413, -32000, `Payload Too Large: the message is over ${max} bytes`);
     }
-    let body: Uint8Array;
+    let read: Uint8Array | undefined;
     try {
-      body = await req.bytes();
+      read = await readCapped(req, max);
     } catch {
       return rpcError(400, -32700, "Parse error: the body could not be read");
     }
-    if (body.length > max) {
-      return rpcError(413, -32000, `Payload Too Large: the message is over ${max} bytes`);
-    }
-    const text = new TextDecoder().decode(body);
+    if (!read) return rpcError(413, -32000, `Payload Too Large: the message is over ${max} bytes`);
+    let body = read;
+    const text = DECODER.decode(body);
     const peeked = peekIncoming(text);
     if (!peeked) return rpcError(400, -32700, "Parse error: the body is not a JSON-RPC message");
     // A raw line break can only be whitespace between JSON tokens (inside a string it must be escaped): as a
@@ -728,6 +728,32 @@ export class Gateway {
     ]);
     clearTimeout(timer);
   }
+}
+
+/** A request's body, read up to `max` bytes (undefined past that: the rest is not read). */
+async function readCapped(req: Request, max: number): Promise<Uint8Array | undefined> {
+  if (!req.body) return new Uint8Array(0);
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  const reader = req.body.getReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    n += value.length;
+    if (n > max) {
+      await reader.cancel().catch(() => {});
+      return undefined;
+    }
+    parts.push(value);
+  }
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
 }
 
 /** SHA-256 of a token: both sides of the comparison get the same length, as `timingSafeEqual` needs. */

@@ -10,7 +10,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @ts-types="@modelcontextprotocol/sdk/client/streamableHttp"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 // @ts-types="@modelcontextprotocol/sdk/types"
-import { CreateMessageRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { CreateMessageRequestSchema, ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import {
   childEnv,
   CLI,
@@ -43,6 +43,8 @@ servers:
     allowed_tools: [boom]
     sandbox:
       mode: "off"
+approvals:
+  require_human_approval: [ev.get-sum]
 `;
 
 interface RunningGateway extends AsyncDisposable {
@@ -54,10 +56,24 @@ interface RunningGateway extends AsyncDisposable {
 }
 
 /** The gateway as a process on a free loopback port, serving the servers of `gatewayFile`. */
-async function gateway(
+function gateway(
   home: string,
   o: { traceDir: string; policy: string; gatewayFile: string },
 ): Promise<RunningGateway> {
+  return gatewayWith(home, [
+    "--policy",
+    o.policy,
+    "--config",
+    o.gatewayFile,
+    "--trace-dir",
+    o.traceDir,
+    "--shutdown-grace",
+    "300",
+  ]);
+}
+
+/** The gateway as a process on a free loopback port with these options. */
+async function gatewayWith(home: string, options: string[]): Promise<RunningGateway> {
   const child = new Deno.Command(DENO, {
     args: [
       "run",
@@ -70,14 +86,7 @@ async function gateway(
       "127.0.0.1:0",
       "--format",
       "json",
-      "--policy",
-      o.policy,
-      "--config",
-      o.gatewayFile,
-      "--trace-dir",
-      o.traceDir,
-      "--shutdown-grace",
-      "300",
+      ...options,
     ],
     env: childEnv({ HOME: home, DENO_DIR }),
     clearEnv: true,
@@ -203,10 +212,15 @@ Deno.test("gateway: SDK clients over Streamable HTTP to stdio server-everything:
   assert.equal((await Deno.stat(join(s.home, ".local/state/agentperms"))).mode! & 0o777, 0o700);
 
   let sampled = 0;
-  await using a = await httpClient(gw.urls.ev!, gw.token, { sampling: {} });
+  const asked: string[] = [];
+  await using a = await httpClient(gw.urls.ev!, gw.token, { sampling: {}, elicitation: {} });
   a.client.setRequestHandler(CreateMessageRequestSchema, () => {
     sampled++;
     return { model: "m", role: "assistant", content: { type: "text", text: "leaked" } };
+  });
+  a.client.setRequestHandler(ElicitRequestSchema, (req) => {
+    asked.push(String((req.params as { message?: string }).message));
+    return { action: "accept", content: { decision: asked.length === 1 ? "allow" : "deny" } };
   });
   const { tools } = await a.client.listTools();
   assert.deepEqual(
@@ -223,6 +237,12 @@ Deno.test("gateway: SDK clients over Streamable HTTP to stdio server-everything:
   const sampling = await a.client.callTool({ name: "trigger-sampling-request", arguments: { prompt: "hi" } });
   assert.match(JSON.stringify(sampling), /AgentPerms blocked this call.*sampling is denied/);
   assert.equal(sampled, 0, "the client was never asked");
+  // An approval goes to the client as elicitation (the client declared it); its answer decides.
+  assert.match(firstText(await a.client.callTool({ name: "get-sum", arguments: { a: 1, b: 2 } })), /3/);
+  const refused = await a.client.callTool({ name: "get-sum", arguments: { a: 2, b: 2 } });
+  assert.match(firstText(refused), /approval denied/);
+  assert.equal(asked.length, 2);
+  assert.match(asked[0]!, /"ev"[\s\S]*"get-sum"/);
 
   // A second session: its own proxy, server process and trace; unaffected when the first is deleted.
   await using b = await httpClient(gw.urls.ev!, gw.token);
@@ -248,7 +268,14 @@ Deno.test("gateway: SDK clients over Streamable HTTP to stdio server-everything:
   const calls = events.filter((e) => e.kind === "call" && e.method === "tools/call");
   assert.deepEqual(
     calls.map((e) => [e.tool, e.decision?.verdict]),
-    [["echo", "allow"], ["get-env", "deny"], ["trigger-sampling-request", "allow"], ["echo", "allow"]],
+    [
+      ["echo", "allow"],
+      ["get-env", "deny"],
+      ["trigger-sampling-request", "allow"],
+      ["get-sum", "approve"],
+      ["get-sum", "approve"],
+      ["echo", "allow"],
+    ],
   );
   assert.equal(new Set(calls.map((e) => e.sessionId)).size, 2);
   const serverReq = events.find((e) => e.kind === "server-request" && e.method === "sampling/createMessage");
@@ -441,3 +468,73 @@ async function readEvents(
   await reader.cancel().catch(() => {});
   return out;
 }
+
+Deno.test("gateway: clear errors with a hint: no servers, a bad policy, a port in use; --path serves a client config's entries", async () => {
+  await using tmp = await tempDir();
+  const s = await setup(tmp.path);
+  const run = async (args: string[]) => {
+    const r = await new Deno.Command(DENO, {
+      args: ["run", "-A", "--config", CONFIG, CLI, "gateway", "--listen", "127.0.0.1:0", ...args],
+      env: childEnv({ HOME: s.home, DENO_DIR }),
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return { code: r.code, err: new TextDecoder().decode(r.stderr) };
+  };
+  const none = await run(["--policy", s.policy]);
+  assert.equal(none.code, 2);
+  assert.match(none.err, /No servers to serve[\s\S]*--config gateway.json, --client NAME or --path FILE/);
+  const bad = join(tmp.path, "bad.yaml");
+  await Deno.writeTextFile(bad, "version: 1\nservers:\n  ev:\n    alowed_tools: [x]\n");
+  const badPolicy = await run(["--policy", bad, "--config", s.gatewayFile]);
+  assert.equal(badPolicy.code, 3);
+  assert.match(badPolicy.err, /alowed_tools/);
+  const unguarded = await run(["--config", s.gatewayFile]);
+  assert.equal(unguarded.code, 2);
+  assert.match(unguarded.err, /Enforce mode needs a policy/);
+  const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const r = await new Deno.Command(DENO, {
+      args: [
+        "run",
+        "-A",
+        "--config",
+        CONFIG,
+        CLI,
+        "gateway",
+        "--listen",
+        `127.0.0.1:${(busy.addr as Deno.NetAddr).port}`,
+        "--policy",
+        s.policy,
+        "--config",
+        s.gatewayFile,
+      ],
+      env: childEnv({ HOME: s.home, DENO_DIR }),
+      clearEnv: true,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert.equal(r.code, 4);
+    assert.match(new TextDecoder().decode(r.stderr), /address is in use[\s\S]*--listen 127.0.0.1:PORT/);
+  } finally {
+    busy.close();
+  }
+  // A Claude Code project config (.mcp.json) through --path: its entries are served under their names.
+  const project = join(tmp.path, "project");
+  await Deno.mkdir(project);
+  await Deno.copyFile(s.gatewayFile, join(project, ".mcp.json"));
+  await using gw = await gatewayWith(s.home, [
+    "--policy",
+    s.policy,
+    "--path",
+    join(project, ".mcp.json"),
+    "--server",
+    "ev",
+    "--trace-dir",
+    s.traceDir,
+  ]);
+  assert.deepEqual(Object.keys(gw.urls), ["ev"]);
+  await using c = await httpClient(gw.urls.ev!, gw.token);
+  assert.equal(firstText(await c.client.callTool({ name: "echo", arguments: { message: "p" } })), "Echo: p");
+});

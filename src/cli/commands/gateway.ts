@@ -220,6 +220,15 @@ async function runGatewayCommand(env: CommandEnv, opts: GatewayCliOptions): Prom
   const shown = listen.hostname.includes(":") ? `[${listen.hostname}]` : listen.hostname;
   const hosts = [`${shown}:${port}`];
   if (listen.loopback) hosts.push(`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`);
+  if (listen.hostname === "0.0.0.0" || listen.hostname === "::") {
+    // Every address of this machine (and its name) is a name clients may use for a wildcard listener.
+    hosts.push(`localhost:${port}`, `${Deno.hostname().toLowerCase()}:${port}`);
+    for (const n of Deno.networkInterfaces()) {
+      if (n.family === "IPv4" || (listen.hostname === "::" && !n.address.startsWith("fe80"))) {
+        hosts.push(n.family === "IPv6" ? `[${n.address}]:${port}` : `${n.address}:${port}`);
+      }
+    }
+  }
   const gateway = ref.gateway = new proxy.Gateway({
     servers: backends,
     token,
