@@ -33,9 +33,18 @@ const v1Call = canonicalizeCall({
   arguments: { path: "./src/app.ts" },
 }, opts);
 const prArgs = { owner: "octo-org", repo: "app", title: "Add login", head: "feature/login", base: "main" };
-const pr = canonicalizeCall({ server: "github", tool: "create_pull_request", arguments: prArgs }, opts);
+/** canonicalizeCall keeps the arguments for format 2 (older trees did not: attach them the same way). */
+const withArgs = <T extends object>(call: T, args: unknown): T =>
+  "arguments" in call ? call : Object.defineProperty(call, "arguments", { value: args, enumerable: false });
+const pr = withArgs(
+  canonicalizeCall({ server: "github", tool: "create_pull_request", arguments: prArgs }, opts),
+  prArgs,
+);
 const sqlArgs = { sql: "SELECT id, total FROM public.orders WHERE total > 10" };
-const sql = canonicalizeCall({ server: "postgres", tool: "query", arguments: sqlArgs }, opts);
+const sql = withArgs(
+  canonicalizeCall({ server: "postgres", tool: "query", arguments: sqlArgs }, opts),
+  sqlArgs,
+);
 
 /** What the proxy attaches once per call: its scopes (through the server's profile) and guard pack hits. */
 function withFacts<T extends object>(call: T, server: string, tool: string, args: unknown, policy = coding) {
