@@ -36,6 +36,15 @@ const CASES: Record<string, unknown> = {
   "10 MB of 330 paths with 30,000 trailing spaces": {
     paths: Array.from({ length: 330 }, (_, i) => `C:\\w\\a${i}${" ".repeat(30_000)}x`),
   },
+  // The red-team readings (#16): URL lists in one string, host-shaped values, relative names under unknown
+  // keys, space-separated path lists, dotfile keys.
+  "10 MB comma list of URLs in one string": { urls: "https://a.example/x,".repeat(500_000) },
+  "10 MB host-shaped value under a server key": { server: "a.".repeat(5_000_000) + "com" },
+  "10 MB relative name under an unknown key": { config: "a/".repeat(5_000_000) },
+  "10 MB space-separated path list": { paths: "/w/a ".repeat(2_000_000) },
+  "100,000 dotfile keys": {
+    changes: Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`.f${i}`, "x"])),
+  },
 };
 const enc = new TextEncoder();
 const rows: string[] = [];
