@@ -11,13 +11,13 @@ import { concat, type Frame, LineSplitter } from "./framing.ts";
  * @param source the byte source
  * @param max the per-message cap in bytes
  * @param onFrame called with each frame
- * @param onLongLine called when a line passes 4 MiB while it arrives
+ * @param onLongLine called when a line passes 4 MiB while it arrives (optional)
  */
 export async function pump(
   source: ByteSource,
   max: number,
   onFrame: (f: Frame) => void,
-  onLongLine: () => void,
+  onLongLine?: () => void,
 ): Promise<void> {
   // Every source hands out a new buffer per read (checked for Deno's streams, node:net and child pipes), so
   // lines need no copy.

@@ -75,10 +75,9 @@ export interface ProxySessionOptions {
   /** Wall clock (trace times). */
   clock?: () => Date;
   /**
-   * Called while a message of 4 MiB or more is taken in: before it is decoded (the chunks it was joined from
-   * are garbage), before it is parsed (its bytes are) and, for a client message, after (its text is). The
-   * transport collects garbage then (a full GC now, one more on the next turn for the copies made to pass it
-   * on), so one large message is held about twice at a time instead of five times.
+   * Called once after a message of 4 MiB or more has been handled (passed on, refused or answered): the
+   * transport may collect garbage once it is idle. Nothing is collected between the steps of a message: a
+   * full collection marks the whole heap, and several per message cost more than the message itself.
    */
   releaseMemory?: () => void;
   /** Realpath for canonicalization (default: the host's). */
@@ -202,12 +201,17 @@ export class ProxySession {
       );
       return;
     }
-    let p: ParsedFrame;
     this.#largeFrame = f.bytes.length >= LARGE_MESSAGE_BYTES;
-    if (this.#largeFrame) {
-      p = this.#parseLarge(f).parsed;
-      this.#o.releaseMemory?.(); // the text: the call is forwarded re-serialized from the parsed value
-    } else p = parseFrame(f.bytes);
+    if (!this.#largeFrame) return this.#onClientLine(parseFrame(f.bytes));
+    try {
+      this.#onClientLine(parseTaken(f));
+    } finally {
+      this.#largeFrame = false;
+      this.#o.releaseMemory?.();
+    }
+  }
+
+  #onClientLine(p: ParsedFrame): void {
     if (!p.ok) {
       if (p.empty) return;
       this.#trace.malformed("client", p.error);
@@ -476,50 +480,32 @@ export class ProxySession {
       return;
     }
     const size = f.bytes.length;
-    // A large answer is passed on as its text (it is valid JSON: it parsed), a small one as its bytes.
-    let raw: Uint8Array | string | undefined;
-    let p: ParsedFrame;
-    let head = f.bytes;
-    if (size >= LARGE_MESSAGE_BYTES) {
-      head = f.bytes.slice(0, 200);
-      const large = this.#parseLarge(f);
-      p = large.parsed;
-      raw = large.text;
-    } else {
-      p = parseFrame(f.bytes);
-      raw = f.bytes;
+    // Passed on as the server's own bytes when it passes unchanged (it parsed, so it is valid JSON), also a
+    // multi-megabyte answer: writing its bytes costs a view per slice, writing its text an encoding.
+    const raw = f.bytes;
+    const p = parseFrame(raw);
+    try {
+      if (!p.ok) {
+        if (p.empty) return;
+        const text = new TextDecoder().decode(raw.subarray(0, 200));
+        this.#trace.malformed("server", `${p.error}: ${JSON.stringify(text)}`);
+        this.#o.diag(
+          `[agentperms] server wrote a line that is not a JSON-RPC message (not forwarded): ${text}`,
+        );
+        return;
+      }
+      if (Array.isArray(p.value)) {
+        for (const el of p.value) this.#serverMessage(el, 0);
+        return;
+      }
+      this.#serverMessage(p.value, size, raw);
+    } finally {
+      if (size >= LARGE_MESSAGE_BYTES) this.#o.releaseMemory?.();
     }
-    if (!p.ok) {
-      if (p.empty) return;
-      const text = new TextDecoder().decode(head.subarray(0, 200));
-      this.#trace.malformed("server", `${p.error}: ${JSON.stringify(text)}`);
-      this.#o.diag(
-        `[agentperms] server wrote a line that is not a JSON-RPC message (not forwarded): ${text}`,
-      );
-      return;
-    }
-    if (Array.isArray(p.value)) {
-      for (const el of p.value) this.#serverMessage(el, 0);
-      return;
-    }
-    this.#serverMessage(p.value, size, raw);
   }
 
   /**
-   * Parses a line of LARGE_MESSAGE_BYTES or more while holding as few copies of it as the steps allow: the
-   * chunks it was joined from are collected before it is decoded, its bytes before the text is parsed.
-   * @param f the line; its bytes are gone afterwards
-   * @returns the parse outcome and the text it was parsed from
-   */
-  #parseLarge(f: Extract<Frame, { kind: "line" }>): { parsed: ParsedFrame; text: string | undefined } {
-    this.#o.releaseMemory?.();
-    const text = takeLineText(f);
-    this.#o.releaseMemory?.();
-    return { parsed: text === undefined ? notUtf8() : parseFrameText(text), text };
-  }
-
-  /**
-   * @param raw the line as the server sent it (its bytes, or for a large line its text); forwarded as is when
+   * @param raw the line as the server sent it (its bytes, or a transport's text); forwarded as is when
    * the message passes unchanged (it was parsed, so it is one valid JSON value without duplicate keys), which
    * saves re-serializing large results
    */
@@ -866,6 +852,15 @@ export class ProxySession {
 }
 
 const LARGE_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Parses a line whose bytes are dropped once decoded, and whose text is not kept past the parse (no caller
+ * holds it): a large call is forwarded re-serialized from the parsed value, so only that value stays.
+ */
+function parseTaken(f: Extract<Frame, { kind: "line" }>): ParsedFrame {
+  const text = takeLineText(f);
+  return text === undefined ? notUtf8() : parseFrameText(text);
+}
 
 /** A content type as servers write them (`text`, `image`, `resource_link`): anything else is traced as "other". */
 const CONTENT_TYPE_REGEXP = /^[a-z][a-z0-9_./+-]{0,63}$/i;

@@ -716,7 +716,7 @@ Deno.test("ProxySession answers a pending request whose answer was over the size
   assert.equal(h.s.pendingCount, 0);
 });
 
-Deno.test("ProxySession releases memory between the steps of a 4 MiB message and passes it on unchanged", () => {
+Deno.test("ProxySession asks to release memory once per 4 MiB message and passes it on unchanged", () => {
   let released = 0;
   const pieces: string[][] = [];
   const h = harness("record", {
@@ -729,7 +729,7 @@ Deno.test("ProxySession releases memory between the steps of a 4 MiB message and
   // Escapes and a surrogate pair in the long string: the pieces must still join to the same text.
   const big = call(2, "read_file", { note: 'y"\n😀'.repeat(1024 * 1024) });
   h.client(big);
-  assert.equal(released, 3, "before decoding, before parsing, after parsing");
+  assert.equal(released, 1, "once, after the call was passed on");
   assert.equal(pieces.length, 1, "the large call went out in pieces");
   assert.equal(pieces[0]!.join(""), JSON.stringify(big));
   assert.ok(pieces[0]!.length > 1);
@@ -739,8 +739,10 @@ Deno.test("ProxySession releases memory between the steps of a 4 MiB message and
     result: { content: [{ type: "text", text: "z".repeat(4 * 1024 * 1024) }] },
   };
   h.server(answer);
-  assert.equal(released, 5, "before decoding and before parsing (its text is passed on)");
+  assert.equal(released, 2, "once more, after the answer was passed on");
   assert.deepEqual(h.toClient.at(-1), answer);
+  h.server({ jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: "small" } });
+  assert.equal(released, 2, "not for a small message");
 });
 
 Deno.test("ProxySession without toServerPieces serializes a large call whole", () => {

@@ -1,6 +1,6 @@
 import { type ByteSource, stdinSource, stdoutSink, streamSink, streamSource } from "./_byte_io.ts";
 import { outbox, pump } from "./_line_io.ts";
-import { releaseMemoryNow, releaseMemorySoon } from "./_release_memory.ts";
+import { releaseMemoryWhenIdle } from "./_release_memory.ts";
 import { DEFAULT_MAX_MESSAGE_BYTES, type Frame } from "./framing.ts";
 import { describeRemote, type HttpTransport, HttpUpstream } from "./http_upstream.ts";
 import { ProxySession, type ProxySessionOptions } from "./proxy_session.ts";
@@ -72,10 +72,7 @@ export async function runBridge(opts: RunBridgeOptions): Promise<number> {
       session.flushTrace();
       upstream.send(line);
     },
-    releaseMemory: opts.releaseMemory ?? (() => {
-      releaseMemoryNow();
-      releaseMemorySoon();
-    }),
+    releaseMemory: opts.releaseMemory ?? releaseMemoryWhenIdle,
   });
   const names = Object.keys(opts.headers ?? {});
   session.lifecycle(
@@ -103,7 +100,6 @@ export async function runBridge(opts: RunBridgeOptions): Promise<number> {
     clientIn,
     max,
     guard((f) => session.onClientFrame(f)),
-    opts.releaseMemory ?? releaseMemoryNow,
   );
   const ended = await Promise.race([
     clientPump.then(() => ({ eof: true, why: "client closed its stream" })),

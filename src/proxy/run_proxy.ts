@@ -10,7 +10,7 @@ import {
 } from "./_byte_io.ts";
 import { DEFAULT_MAX_MESSAGE_BYTES, type Frame } from "./framing.ts";
 import { type Outbox, outbox, pump } from "./_line_io.ts";
-import { releaseMemoryNow, releaseMemorySoon } from "./_release_memory.ts";
+import { releaseMemoryWhenIdle } from "./_release_memory.ts";
 import { ProxySession, type ProxySessionOptions } from "./proxy_session.ts";
 
 /** How to start the server: what `planLaunch()` (containment) returns, or the argv as given. */
@@ -102,21 +102,13 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
     beforeWrite,
     backpressure(clientOut, "client", [serverValve, clientValve]),
   );
-  const releaseMemory = opts.releaseMemory ?? (() => {
-    releaseMemoryNow();
-    releaseMemorySoon();
-  });
   const session = new ProxySession({
     ...opts,
     toClient,
     toServer,
     toServerPieces: toServer,
-    // A multi-megabyte message passes through several copies of itself (the chunks it arrived in, the joined
-    // bytes, the text, the parsed value, the re-serialized text) that V8 would keep until its heap grows
-    // further: collect each as soon as the next exists (the session calls this between the steps), and once
-    // more after it has been passed on. A 10 MB echo: proxy peak 142 MB without these and the other steps
-    // (decoding without a UTF-16 copy, writing in slices), 103 MB with them.
-    releaseMemory,
+    // After a multi-megabyte message: one full collection once the proxy is idle, not several per message.
+    releaseMemory: opts.releaseMemory ?? releaseMemoryWhenIdle,
   });
   session.lifecycle(
     `proxy started (${opts.mode}) for "${opts.server}": ${opts.launch.command} ${opts.launch.args.join(" ")}`,
@@ -148,19 +140,16 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
       opts.diag(`[agentperms] internal error while handling a message: ${(e as Error).stack ?? e}`);
     }
   };
-  // A line passing 4 MiB while it arrives: collect now, so it lands on a collected heap (no second collection
-  // on the next turn: the line is still arriving then).
-  const onLongLine = opts.releaseMemory ?? releaseMemoryNow;
   const onServerFrame = guard((f) => {
     serverSpoke = true;
     early.length = 0;
     session.onServerFrame(f);
   });
-  let serverPump = pump(child.stdout, max, onServerFrame, onLongLine);
+  let serverPump = pump(child.stdout, max, onServerFrame);
   let clientEof = false;
   let serverExited = false;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
-  const clientPump = pump(clientIn, max, guard((f) => session.onClientFrame(f)), onLongLine).then(
+  const clientPump = pump(clientIn, max, guard((f) => session.onClientFrame(f))).then(
     async () => {
       if (serverExited) return;
       clientEof = true;
@@ -185,7 +174,7 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
     opts.onSpawn?.(child.pid);
     toServerNow = outbox(child.stdin, beforeWrite, backpressure(child.stdin, "server", [clientValve]));
     for (const line of early.splice(0)) toServerNow(line);
-    serverPump = pump(child.stdout, max, onServerFrame, onLongLine);
+    serverPump = pump(child.stdout, max, onServerFrame);
     status = await child.status;
   }
   serverExited = true;
