@@ -12,15 +12,36 @@ import net from "node:net";
 const [cmd, ...args] = Deno.args;
 const server = spawn(cmd!, args, { stdio: ["pipe", "pipe", "inherit"] });
 
-/** Calls `send` with each chunk's complete lines, parsed and re-serialized. */
+/**
+ * Calls `send` with each chunk's complete lines, parsed and re-serialized. A line's bytes are joined and
+ * decoded once when its newline arrives (not re-split with every chunk, which is quadratic in a long line).
+ */
 function relay(send: (text: string) => void): (chunk: Uint8Array) => void {
   const dec = new TextDecoder();
-  let rest = "";
+  let parts: Uint8Array[] = [];
   return (chunk) => {
-    const lines = (rest + dec.decode(chunk, { stream: true })).split("\n");
-    rest = lines.pop()!;
-    if (lines.length > 0) send(lines.map((l) => JSON.stringify(JSON.parse(l))).join("\n") + "\n");
+    const out: string[] = [];
+    let start = 0;
+    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
+      parts.push(chunk.subarray(start, nl));
+      const line = parts.length === 1 ? parts[0]! : join(parts);
+      parts = [];
+      out.push(JSON.stringify(JSON.parse(dec.decode(line))));
+      start = nl + 1;
+    }
+    if (start < chunk.length) parts.push(chunk.subarray(start));
+    if (out.length > 0) send(out.join("\n") + "\n");
   };
+}
+
+function join(parts: Uint8Array[]): Uint8Array {
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return all;
 }
 
 const clientIn = new net.Socket({ fd: 0, readable: true, writable: false });

@@ -8,7 +8,12 @@
  * RSS (VmHWM from /proc). The proxy runs in enforce mode with a policy, containment and a trace, as users run
  * it. Prints a Markdown table; `--write` also replaces the Proxy section of BENCHMARKS.md.
  *
- * Options: `--rounds N` (default 3), `--calls N` (default 2000), `--write`.
+ * `--sizes` measures instead how the cost grows with the message (issue #20): echo calls of 1 KB to 10 MB to a
+ * minimal NDJSON echo server (written to a temp file, so the server's own cost stays small), direct,
+ * through the floor and through AgentPerms, rotating; per size the median round trip and the CPU the spawned
+ * process spends per call (the hop, or the server for direct), with ratios against the floor.
+ *
+ * Options: `--rounds N` (default 3), `--calls N` (default 2000), `--write`, `--sizes`.
  * @module
  */
 import { join } from "node:path";
@@ -50,7 +55,7 @@ function env(): Record<string, string> {
 }
 
 /** A minimal NDJSON JSON-RPC client over a child's stdio. */
-class RawClient {
+export class RawClient {
   readonly child: Deno.ChildProcess;
   #w: WritableStreamDefaultWriter<Uint8Array>;
   #pending = new Map<number, (m: Record<string, unknown>) => void>();
@@ -58,10 +63,14 @@ class RawClient {
   #id = 0;
   #done: Promise<void>;
 
-  constructor(argv: string[]) {
+  /**
+   * @param argv the command to spawn
+   * @param extraEnv set on top of the bench's minimal environment
+   */
+  constructor(argv: string[], extraEnv: Record<string, string> = {}) {
     this.child = new Deno.Command(argv[0]!, {
       args: argv.slice(1),
-      env: env(),
+      env: { ...env(), ...extraEnv },
       clearEnv: true,
       stdin: "piped",
       stdout: "piped",
@@ -423,4 +432,167 @@ async function writeSection(table: string): Promise<void> {
   await new Deno.Command(DENO, { args: ["fmt", "--quiet", file], stdout: "null", stderr: "null" }).output();
 }
 
-if (import.meta.main) await main();
+/** Message sizes for `--sizes` and how many calls each gets per round (after one warm-up call). */
+const SIZES: [bytes: number, calls: number][] = [
+  [1_000, 400],
+  [10_000, 300],
+  [100_000, 100],
+  [1_000_000, 20],
+  [10_000_000, 4],
+];
+
+/**
+ * Text like a source file (quotes, backslashes and newlines to escape, a few paths and URLs for the
+ * canonicalizer to find), `n` characters long.
+ */
+function fileLike(n: number): string {
+  const line = 'const path = "/srv/app/src/main.ts"; // see https://example.com/docs\\n\tlet x = a["b"];\n';
+  return line.repeat(Math.ceil(n / line.length)).slice(0, n);
+}
+
+interface SizeResult {
+  p50: number;
+  /** CPU of the spawned process per call, ms. */
+  cpuMs: number;
+}
+
+async function sizeRound(argv: string[], bytes: number, calls: number): Promise<SizeResult> {
+  const c = new RawClient(argv);
+  await c.request("initialize", {
+    protocolVersion: "2025-06-18",
+    capabilities: {},
+    clientInfo: { name: "bench", version: "1" },
+  });
+  c.notify("notifications/initialized");
+  // The request's JSON is about `bytes` long (its text escapes a little: quotes, newlines).
+  const msg = fileLike(Math.floor(bytes * 0.93));
+  for (let i = 0; i < Math.max(1, Math.min(20, calls / 10)); i++) await echo(c, msg);
+  const lat: number[] = [];
+  const p0 = cpuUs(c.child.pid);
+  for (let i = 0; i < calls; i++) {
+    const s = performance.now();
+    const res = await echo(c, msg);
+    lat.push(performance.now() - s);
+    const text = (res.result as { content: { text: string }[] }).content[0]!.text;
+    if (text.length !== msg.length + 6) throw new Error(`${bytes} B echo came back wrong`);
+  }
+  const cpuMs = (cpuUs(c.child.pid) - p0) / calls / 1000;
+  await c.close();
+  lat.sort((a, b) => a - b);
+  return { p50: pct(lat, 50), cpuMs };
+}
+
+async function sizesMain(): Promise<void> {
+  const work = await Deno.makeTempDir({ prefix: "agentperms-bench-" });
+  try {
+    const policy = join(work, "p.yaml");
+    await Deno.writeTextFile(policy, "version: 1\nservers:\n  everything:\n    allowed_tools: [echo]\n");
+    const echoFile = join(work, "echo_server.js");
+    await Deno.writeTextFile(echoFile, ECHO_SERVER);
+    const server = [DENO, "run", "--no-config", "-A", echoFile];
+    const argvOf: Record<Mode, string[]> = {
+      direct: server,
+      floor: [DENO, "run", "-A", "--no-config", join(ROOT, "bench/_min_json_proxy.ts"), ...server],
+      proxy: [
+        ...selfCommand(),
+        "proxy",
+        "--mode",
+        "enforce",
+        "--server",
+        "everything",
+        "--policy",
+        policy,
+        "--trace-dir",
+        join(work, "traces"),
+        "--no-tty",
+        "--",
+        ...server,
+      ],
+    };
+    const MODES: Mode[] = ["direct", "floor", "proxy"];
+    const res = new Map<string, SizeResult[]>();
+    for (let i = 0; i < ROUNDS; i++) {
+      for (const [bytes, calls] of SIZES) {
+        for (const which of MODES.map((_, k) => MODES[(k + i) % MODES.length]!)) {
+          const r = await sizeRound(argvOf[which], bytes, calls);
+          const key = `${which} ${bytes}`;
+          res.set(key, [...(res.get(key) ?? []), r]);
+          Deno.stderr.writeSync(
+            new TextEncoder().encode(
+              `round ${i + 1} ${String(bytes).padStart(8)} B ${which.padEnd(6)} p50 ${f(r.p50)} ms  CPU ${
+                f(r.cpuMs)
+              } ms/call\n`,
+            ),
+          );
+        }
+      }
+    }
+    const med = (which: Mode, bytes: number, k: keyof SizeResult) =>
+      median(res.get(`${which} ${bytes}`)!.map((r) => r[k]));
+    const label = (b: number) => b >= 1e6 ? `${b / 1e6} MB` : `${b / 1e3} KB`;
+    const now = new Date().toISOString().slice(0, 16).replace("T", " ");
+    const table = [
+      `Measured ${now} UTC by \`deno task bench:proxy --sizes\` (${ROUNDS} rotating rounds, median shown; echo ` +
+      `calls to a minimal NDJSON echo server, the answer as large as the call; Deno ${Deno.version.deno}, ` +
+      `${navigator.hardwareConcurrency} CPUs, shared machine). Added = the round trip minus direct's; CPU = ` +
+      "the spawned process (all threads, from /proc) per call.",
+      "",
+      "| message | direct p50 | floor added | AgentPerms added | added ratio | floor CPU/call | AgentPerms CPU/call | CPU ratio |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- |",
+      ...SIZES.map(([b]) => {
+        const d = med("direct", b, "p50");
+        const fa = med("floor", b, "p50") - d, pa = med("proxy", b, "p50") - d;
+        const fc = med("floor", b, "cpuMs"), pc = med("proxy", b, "cpuMs");
+        return `| ${label(b)} | ${f(d)} ms | +${f(fa)} ms | +${f(pa)} ms | ${f(pa / fa, 2)}× | ${
+          f(fc)
+        } ms | ${f(pc)} ms | ${f(pc / fc, 2)}× |`;
+      }),
+    ].join("\n");
+    Deno.stdout.writeSync(new TextEncoder().encode(table + "\n"));
+  } finally {
+    await Deno.remove(work, { recursive: true });
+  }
+}
+
+/**
+ * The echo server for `--sizes`: a minimal MCP-shaped NDJSON server (initialize, tools/list, tools/call echo)
+ * over stdio sockets, splitting lines without re-scanning what it has (a 10 MB call costs its parse and its
+ * answer). Written to the run's temp folder as a file of its own (node: imports only), so the proxy's
+ * containment can load it.
+ */
+export const ECHO_SERVER = `import net from "node:net";
+const input = new net.Socket({ fd: 0, readable: true, writable: false });
+const output = new net.Socket({ fd: 1, readable: false, writable: true });
+const dec = new TextDecoder();
+let parts = [];
+const answer = (line) => {
+  if (line.trim() === "") return;
+  const m = JSON.parse(line);
+  if (!("id" in m)) return;
+  const result = m.method === "initialize"
+    ? { protocolVersion: "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: "echo", version: "1" } }
+    : m.method === "tools/list"
+    ? { tools: [{ name: "echo", inputSchema: { type: "object", properties: { message: { type: "string" } } } }] }
+    : { content: [{ type: "text", text: "Echo: " + m.params.arguments.message }] };
+  output.write(JSON.stringify({ jsonrpc: "2.0", id: m.id, result }) + "\\n");
+};
+input.on("data", (chunk) => {
+  let start = 0;
+  for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
+    parts.push(chunk.subarray(start, nl));
+    const all = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+    let o = 0;
+    for (const p of parts) { all.set(p, o); o += p.length; }
+    parts = [];
+    answer(dec.decode(all));
+    start = nl + 1;
+  }
+  if (start < chunk.length) parts.push(chunk.subarray(start));
+});
+input.on("end", () => output.end(() => Deno.exit(0)));
+`;
+
+if (import.meta.main) {
+  if (args.includes("--sizes")) await sizesMain();
+  else await main();
+}
