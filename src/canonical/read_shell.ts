@@ -103,6 +103,10 @@ function opName(src: string): number {
 const DUP_OPS = new Set([opName("a >&2"), opName("a <&0")]);
 const HERE_STRING_OP = opName("a <<< x");
 const STDIN_OP = opName("a < x");
+/** Redirections that write a file. */
+const WRITE_OPS = new Set(["a > x", "a >> x", "a >| x", "a &> x", "a &>> x", "a <> x"].map(opName));
+/** Redirections of standard output to a file (nothing of the program's output goes on down a pipe). */
+const STDOUT_FILE_OPS = new Set(["a > x", "a >> x", "a >| x", "a &> x", "a &>> x"].map(opName));
 
 const UNQUOTED_ESCAPE_REGEXP = /\\(\n|.)/gs;
 const DQUOTED_ESCAPE_REGEXP = /\\([\\$`"\n])/g;
@@ -116,9 +120,27 @@ const BRACE_EXPANSION_REGEXP = /\{[^{}\s]*(?:,|\.\.)[^{}\s]*\}/;
  */
 export function readShell(src: string, opts: ReadShellOptions): ShellReading {
   const out: ShellReading = { paths: [], urls: [], hosts: [], dynamic: [], dataRanges: [] };
+  const files: FileTrack = { written: new Set(), run: new Set() };
+  tracks.set(out, files);
   readInto(src, out, opts, 0, [""]);
+  tracks.delete(out);
+  // A script the command writes and runs (`cat > x.sh <<'E' … E; sh x.sh`, `curl -o x.sh …; sh x.sh`): its
+  // text is data, a download or a here-document, not read as a command here.
+  for (const r of files.run) {
+    if (files.written.has(r)) {
+      out.dynamic.push(`the command runs ${r}, a file it writes itself, only known when it runs`);
+      break;
+    }
+  }
   return out;
 }
+
+/** Files a command writes, and the script files and programs it runs (by base name). */
+interface FileTrack {
+  written: Set<string>;
+  run: Set<string>;
+}
+const tracks = new WeakMap<ShellReading, FileTrack>();
 
 function readInto(src: string, out: ShellReading, opts: ReadShellOptions, depth: number, bases: string[]) {
   if (depth > MAX_DEPTH) {
@@ -653,6 +675,43 @@ function readStmt(
   const stdinRedirs = (stmt.Redirs ?? []).filter((r: Node) =>
     r.Hdoc || r.Op === HERE_STRING_OP || (r.Op === STDIN_OP && (r.N === null || r.N?.Value === "0"))
   );
+  const track = tracks.get(out);
+  if (track !== undefined) {
+    // What runs: a program named by a path, a script file of a shell or an interpreter, a sourced file, a
+    // Makefile; what is written: redirection targets, tee's files, curl's and wget's downloads.
+    if (name !== undefined && /[\\/]/.test(name)) track.run.add(baseName(name));
+    if (shellLike || interpreter || prog === "source" || prog === ".") {
+      for (const a of args) if (a !== undefined && !a.startsWith("-")) track.run.add(baseName(a));
+    }
+    if (prog === "make" || prog === "gmake") {
+      for (const m of ["Makefile", "makefile", "GNUmakefile"]) track.run.add(m);
+      const f = args.findIndex((a) => a === "-f" || a === "--file");
+      if (f !== -1 && args[f + 1] !== undefined) track.run.add(baseName(args[f + 1]!));
+    }
+    if (prog === "tee") {
+      for (const a of args) if (a !== undefined && !a.startsWith("-")) track.written.add(baseName(a));
+    }
+    if (prog === "curl" || prog === "wget") {
+      for (let j = 0; j < args.length; j++) {
+        const a = args[j];
+        if (a === undefined) continue;
+        const v = /^--(?:output|output-document)=(.+)$/s.exec(a)?.[1] ??
+          (/^-[A-Za-z]*[oO]$/.test(a) || a === "--output" || a === "--output-document"
+            ? args[j + 1]
+            : undefined);
+        if (v !== undefined) track.written.add(baseName(v));
+        if (prog === "curl" && /^-[A-Za-z]*O$|^--remote-name/.test(a)) track.written.add("*");
+      }
+    }
+    for (const r of stmt.Redirs ?? []) {
+      if (!r.Hdoc && WRITE_OPS.has(r.Op)) {
+        const w = staticWord(r.Word);
+        if (w !== undefined && !STANDARD_DEVICE_REGEXP.test(w)) track.written.add(baseName(w));
+      }
+    }
+    // `curl -O` names its file after the URL: any script run beside it may be that download.
+    if (track.written.has("*")) { for (const r of track.run) track.written.add(r); }
+  }
   if (shellLike || interpreter) {
     const src = programSource(prog, args, argProc, shellLike);
     if (src === "dynamic") note(`${prog} runs a program only known when it runs`);
@@ -711,6 +770,9 @@ function readStmt(
     else addWord(a, out, bases, false, argGlob[j]);
   }
   if (name !== undefined && name !== "" && /[\\/]/.test(name)) addWord(name, out, bases, true);
+  const stdoutToFile = (stmt.Redirs ?? []).some((r: Node) =>
+    !r.Hdoc && STDOUT_FILE_OPS.has(r.Op) && (r.N === null || r.N === undefined || r.N.Value === "1")
+  );
   for (const r of stmt.Redirs ?? []) {
     if (r.Hdoc) {
       // A here-document fed to a shell is a script; to a program that only reads data it is text (the
@@ -719,7 +781,8 @@ function readStmt(
         const body = staticWord(r.Hdoc, false);
         if (body === undefined) note("a here-document is only known when it runs");
         else script = body;
-      } else if (depth === 0 && DATA_STDIN.has(prog) && !viaXargs) {
+      } else if (depth === 0 && DATA_STDIN.has(prog) && !viaXargs && stdoutToFile) {
+        // Data written to a file (`cat > notes.md <<'E'`): nothing of it reaches another program's input.
         out.dataRanges.push([r.Hdoc.Pos().Offset(), r.Hdoc.End().Offset()]);
       }
       continue;
