@@ -523,18 +523,30 @@ Deno.test("gateway: clear errors with a hint: no servers, a bad policy, a port i
   // A Claude Code project config (.mcp.json) through --path: its entries are served under their names.
   const project = join(tmp.path, "project");
   await Deno.mkdir(project);
-  await Deno.copyFile(s.gatewayFile, join(project, ".mcp.json"));
+  const entries = JSON.parse(await Deno.readTextFile(s.gatewayFile)).mcpServers;
+  await Deno.writeTextFile(
+    join(project, ".mcp.json"),
+    JSON.stringify({
+      mcpServers: {
+        ...entries,
+        // Only the client can ask for an input; an unset variable has no value: neither is served.
+        asks: { command: "x", env: { TOKEN: "${input:tok}" } },
+        unset: { type: "http", url: "https://${env:AP_GATEWAY_TEST_UNSET}/mcp" },
+      },
+    }),
+  );
   await using gw = await gatewayWith(s.home, [
     "--policy",
     s.policy,
     "--path",
     join(project, ".mcp.json"),
-    "--server",
-    "ev",
     "--trace-dir",
     s.traceDir,
   ]);
-  assert.deepEqual(Object.keys(gw.urls), ["ev"]);
+  assert.deepEqual(Object.keys(gw.urls).sort(), ["crash", "ev"]);
+  await until(() => /server "unset" is not served/.test(gw.stderr()), 5000, "the notes on stderr");
+  assert.match(gw.stderr(), /server "asks" is not served: env TOKEN names a variable/);
+  assert.match(gw.stderr(), /server "unset" is not served: its url names a variable that is not set/);
   await using c = await httpClient(gw.urls.ev!, gw.token);
   assert.equal(firstText(await c.client.callTool({ name: "echo", arguments: { message: "p" } })), "Echo: p");
 });

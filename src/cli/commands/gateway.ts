@@ -358,10 +358,11 @@ async function selectServers(
   }
   const only = opts.server ? new Set(opts.server) : undefined;
   const out: GatewayServer[] = [];
+  const { parseHeaderArgs } = await import("../../proxy/mod.ts");
   for (const e of entries) {
     if (only && !only.has(e.name)) continue;
     if (e.disabled) continue;
-    const s = toGatewayServer(e, io, diag);
+    const s = toGatewayServer(e, io, diag, parseHeaderArgs);
     if (s) out.push(s);
   }
   for (const n of only ?? []) {
@@ -380,7 +381,15 @@ async function selectServers(
 }
 
 /** One config entry as a server of the gateway; undefined (with a note) when it cannot be served. */
-function toGatewayServer(e: ServerEntry, io: Io, diag: (m: string) => void): GatewayServer | undefined {
+function toGatewayServer(
+  e: ServerEntry,
+  io: Io,
+  diag: (m: string) => void,
+  parseHeaderArgs: (
+    lines: readonly string[],
+    env: (n: string) => string | undefined,
+  ) => Record<string, string>,
+): GatewayServer | undefined {
   const skip = (why: string) => {
     diag(`[agentperms] gateway: server "${e.name}" is not served: ${why}`);
     return undefined;
@@ -389,9 +398,9 @@ function toGatewayServer(e: ServerEntry, io: Io, diag: (m: string) => void): Gat
   const expand = (v: string): string | undefined => {
     let ok = true;
     const out = v.replace(
-      /\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)\}|\$\{[^}]*\}/g,
-      (all, name: string | undefined) => {
-        const got = name !== undefined ? io.env(name) : undefined;
+      /\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{[^}]*\}/g,
+      (all, name: string | undefined, dflt: string | undefined) => {
+        const got = name !== undefined ? io.env(name) ?? dflt : undefined;
         if (got === undefined) ok = false;
         return got ?? all;
       },
@@ -409,11 +418,15 @@ function toGatewayServer(e: ServerEntry, io: Io, diag: (m: string) => void): Gat
       return skip("its url is not a URL");
     }
     if (url.protocol !== "http:" && url.protocol !== "https:") return skip(`its url is ${url.protocol}`);
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(e.headers ?? {})) {
-      const x = expand(v);
-      if (x === undefined) return skip(`header "${k}" names a variable that is not set`);
-      headers[k] = x;
+    // The bridge's own reading of headers: ${env:NAME}, ${NAME}, ${NAME:-default}; ${input:…} refused.
+    let headers: Record<string, string>;
+    try {
+      headers = parseHeaderArgs(
+        Object.entries(e.headers ?? {}).map(([k, v]) => `${k}: ${v}`),
+        (n) => io.env(n),
+      );
+    } catch (err) {
+      return skip(`its headers cannot be read: ${(err as Error).message}`);
     }
     const type = (e.raw as { type?: unknown } | undefined)?.type;
     const remoteTransport = e.wrapped?.remote?.transport ??
