@@ -400,6 +400,14 @@ export function embeddedAddresses(host: string): string[] {
         if (/^[0-9a-f]{8}$/.test(t) && /^\d+$/.test(t)) found.add(parseIpv4Loose(`0x${t}`)!);
       }
     }
+    // Two 4-digit hex groups side by side (`a9fe-a9fe`) spell an IPv4 address as its two halves.
+    const parts = label.split("-");
+    for (let i = 0; i + 1 < parts.length; i++) {
+      if (/^[0-9a-f]{4}$/.test(parts[i]!) && /^[0-9a-f]{4}$/.test(parts[i + 1]!)) {
+        const v = parseIpv4Loose(`0x${parts[i]}${parts[i + 1]}`);
+        if (v) found.add(v);
+      }
+    }
     if (label.includes("-")) {
       // Every run of dash-separated hex groups is read as an IPv6 address (`app-fd00-ec2--254` holds
       // fd00:ec2::254 after a name): at most 9 groups (8 and one empty for `--`) per run, so this stays linear.

@@ -39,5 +39,6 @@ Deno.test("embeddedAddresses() reads a dashed IPv6 after a dashed prefix", async
   const { embeddedAddresses } = await import("./resolve_url.ts");
   assert.ok(embeddedAddresses("app-fd00-ec2--254.sslip.io").includes("fd00:ec2::254"));
   assert.ok(embeddedAddresses("x-fe80--1-y.example").includes("fe80::1"));
+  assert.ok(embeddedAddresses("a9fe-a9fe.example").includes("169.254.169.254"));
   assert.deepEqual(embeddedAddresses("my-app-v2-beta.example.com"), []);
 });
