@@ -102,6 +102,8 @@ class GatewaySession {
   readonly #byProgress = new Map<string | number, Stream>();
   readonly #kept: Kept[] = [];
   #keptBytes = 0;
+  /** Kept events per stream: a finished stream's record goes with its last kept event. */
+  readonly #keptPer = new Map<number, number>();
   readonly #replayBytes: number;
   #seq = 0;
   #nextStream = 1;
@@ -220,14 +222,24 @@ class GatewaySession {
     after: number | undefined,
   ): void {
     this.lastActive = Date.now();
+    const from = after ?? this.#delivered.get(stream.key) ?? 0;
     for (const k of this.#kept) {
-      if (k.stream === stream.key && k.seq > (after ?? this.#delivered.get(stream.key) ?? 0)) {
+      if (k.stream === stream.key && k.seq > from) {
         ctrl.enqueue(k.bytes);
+        this.#delivered.set(stream.key, k.seq);
       }
     }
     if (stream.done) {
       ctrl.close();
       return;
+    }
+    // A reader that resumed replaces the one before it (which a client that reconnects has given up on).
+    if (stream.ctrl && stream.ctrl !== ctrl) {
+      try {
+        stream.ctrl.close();
+      } catch {
+        // already gone
+      }
     }
     stream.ctrl = ctrl;
   }
@@ -331,7 +343,17 @@ class GatewaySession {
     if (event.length <= this.#replayBytes) {
       this.#kept.push({ seq, stream: stream.key, bytes: event });
       this.#keptBytes += event.length;
-      while (this.#keptBytes > this.#replayBytes) this.#keptBytes -= this.#kept.shift()!.bytes.length;
+      this.#keptPer.set(stream.key, (this.#keptPer.get(stream.key) ?? 0) + 1);
+      while (this.#keptBytes > this.#replayBytes) {
+        const old = this.#kept.shift()!;
+        this.#keptBytes -= old.bytes.length;
+        const left = this.#keptPer.get(old.stream)! - 1;
+        if (left > 0) this.#keptPer.set(old.stream, left);
+        else {
+          this.#keptPer.delete(old.stream);
+          if (this.#streams.get(old.stream)?.done && old.stream !== 0) this.#forget(old.stream);
+        }
+      }
     }
     if (stream.ctrl) {
       try {
@@ -353,10 +375,12 @@ class GatewaySession {
     }
     s.ctrl = undefined;
     // Its events stay kept (a reader that lost the stream may still resume it); the record goes when they do.
-    if (!this.#kept.some((k) => k.stream === s.key)) this.#streams.delete(s.key);
-    for (const [key, st] of this.#streams) {
-      if (st.done && key !== 0 && !this.#kept.some((k) => k.stream === key)) this.#streams.delete(key);
-    }
+    if (!this.#keptPer.has(s.key)) this.#forget(s.key);
+  }
+
+  #forget(key: number): void {
+    this.#streams.delete(key);
+    this.#delivered.delete(key);
   }
 
   /** The proxy ended: every request still waiting gets an error, every stream is closed. */

@@ -65,7 +65,10 @@ function scripted(started: { count: number; ended: number }): GatewayBackend {
   };
 }
 
-function gateway(started = { count: 0, ended: 0 }, opts: { idleTimeoutMs?: number } = {}): Gateway {
+function gateway(
+  started = { count: 0, ended: 0 },
+  opts: { idleTimeoutMs?: number; replayBytes?: number } = {},
+): Gateway {
   return new Gateway({
     servers: new Map([["ev", scripted(started)]]),
     token: TOKEN,
@@ -374,5 +377,38 @@ Deno.test("Gateway.handle() answers a quick call with one JSON body, and a call 
     id: 3,
     result: { released: true },
   }]);
+  await g.close();
+});
+
+Deno.test("Gateway.handle() keeps only replayBytes of events; a resumed GET replaces the reader before it", async () => {
+  const g = gateway(undefined, { replayBytes: 400 });
+  const sid = await open(g);
+  const get1 = await g.handle(req("GET", { sid }));
+  await events(
+    await g.handle(req("POST", { sid, body: { jsonrpc: "2.0", id: 1, method: "emit", params: { n: 1 } } })),
+  );
+  const reader = get1.body!.getReader();
+  const first = new TextDecoder().decode((await reader.read()).value);
+  const firstId = /^id: (\d+)$/m.exec(first)![1]!;
+  // Many more events than 400 bytes hold: the first is no longer kept.
+  await events(
+    await g.handle(req("POST", { sid, body: { jsonrpc: "2.0", id: 2, method: "emit", params: { n: 10 } } })),
+  );
+  // Read live up to the last one (i 9), remembering the id of i 8.
+  let keptId = "";
+  let buf = "";
+  while (!buf.includes('"i":9')) {
+    buf += new TextDecoder().decode((await reader.read()).value);
+    keptId = /^id: (\d+)\nevent: message\ndata: .*"i":8/m.exec(buf)?.[1] ?? keptId;
+  }
+  const get2 = await g.handle(req("GET", { sid, headers: { "last-event-id": firstId } }));
+  assert.equal(get2.status, 409, "an id no longer kept does not take over the open stream");
+  await get2.body?.cancel();
+  // Resuming from a kept id takes over: the first reader's stream ends.
+  const get3 = await g.handle(req("GET", { sid, headers: { "last-event-id": keptId } }));
+  assert.deepEqual((await events(get3, 1)).map((e) => e.data), [
+    { jsonrpc: "2.0", method: "notifications/message", params: { i: 9 } },
+  ]);
+  assert.equal((await reader.read()).done, true, "the reader before it was closed");
   await g.close();
 });
