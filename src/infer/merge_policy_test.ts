@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { canonicalizeCall } from "../canonical/mod.ts";
 import { decide } from "../decision/mod.ts";
-import { compilePolicy, parsePolicy, type PolicyV1 } from "../policy/mod.ts";
+import { compilePolicy, parsePolicy, type Policy, type PolicyV1 } from "../policy/mod.ts";
 import { mergePolicy } from "./merge_policy.ts";
 
 const existing = parsePolicy(
@@ -34,7 +34,7 @@ const inferred: PolicyV1 = {
   approvals: { require_human_approval: [] },
 };
 
-const verdict = (p: PolicyV1, server: string, tool: string, args: Record<string, unknown> = {}) =>
+const verdict = (p: Policy, server: string, tool: string, args: Record<string, unknown> = {}) =>
   decide(
     compilePolicy(p, { baseDir: "/p", home: "/home/u" }),
     canonicalizeCall({ server, tool, arguments: args }, { cwd: "/p", home: "/home/u" }),

@@ -29,6 +29,14 @@ export {
   type InferResult,
 } from "./infer_policy.ts";
 export { mergePolicy, type MergeResult } from "./merge_policy.ts";
+export { type InferredV2, inferV2 } from "./infer_v2.ts";
+export {
+  LEARNED_SCOPE_KINDS,
+  type LearnedScopeKind,
+  type LearnedScopes,
+  ScopeLearner,
+} from "./learn_scopes.ts";
+export { type SessionRuleEvidence, SessionRuleLearner, UNTRUSTED_THEN_SEND } from "./learn_session_rule.ts";
 export { readPolicyComments, type RenderOptions, renderPolicy } from "./render_policy.ts";
 export {
   isSensitivePath,

@@ -9,7 +9,7 @@ import {
   type Scalar,
   YAMLMap,
 } from "yaml";
-import type { PolicyV1 } from "../policy/mod.ts";
+import type { Policy } from "../policy/mod.ts";
 import { commentKey } from "./infer_policy.ts";
 
 /** Options for {@link renderPolicy}. */
@@ -33,8 +33,11 @@ const SERVER_KEY_ORDER = [
   "deny_sampling",
   "deny_elicitation",
   "sandbox",
+  "profile",
+  "scopes",
+  "tools",
 ];
-const TOP_KEY_ORDER = ["version", "servers", "approvals", "redaction", "guards"];
+const TOP_KEY_ORDER = ["version", "servers", "approvals", "redaction", "guards", "profiles", "session_rules"];
 
 /**
  * Writes a policy as YAML with an evidence comment on each entry, through the `yaml` Document API. Keys follow
@@ -44,7 +47,7 @@ const TOP_KEY_ORDER = ["version", "servers", "approvals", "redaction", "guards"]
  * @param opts header lines and evidence comments
  * @returns the YAML text
  */
-export function renderPolicy(policy: PolicyV1, opts: RenderOptions = {}): string {
+export function renderPolicy(policy: Policy, opts: RenderOptions = {}): string {
   const doc = new Document(ordered(policy, TOP_KEY_ORDER));
   const comments = opts.comments ?? new Map<string, string>();
   const root = doc.contents as YAMLMap;
@@ -66,9 +69,14 @@ export function renderPolicy(policy: PolicyV1, opts: RenderOptions = {}): string
   }
   const approvals = root.get("approvals", true);
   if (isMap(approvals)) annotateMap(approvals, ["approvals"], comments);
-  for (const key of ["servers", "approvals", "redaction", "guards"]) {
+  for (const key of ["servers", "approvals", "redaction", "guards", "session_rules"]) {
     const pair = root.items.find((p) => isScalar(p.key) && p.key.value === key);
     if (pair && isScalar(pair.key)) pair.key.spaceBefore = true;
+  }
+  const rules = root.items.find((p) => isScalar(p.key) && p.key.value === "session_rules");
+  const rulesComment = comments.get(commentKey("session_rules"));
+  if (rules && isScalar(rules.key) && rulesComment !== undefined) {
+    rules.key.commentBefore = oneLine(rulesComment);
   }
   if (opts.header?.length) doc.commentBefore = opts.header.map((l) => ` ${oneLine(l)}`).join("\n");
   return doc.toString({ lineWidth: 0, indentSeq: true });
@@ -107,7 +115,7 @@ function orderMap(map: YAMLMap, order: string[]): YAMLMap {
   return out;
 }
 
-function ordered(policy: PolicyV1, order: string[]): Record<string, unknown> {
+function ordered(policy: Policy, order: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const p = policy as Record<string, unknown>;
   for (const k of order) if (p[k] !== undefined) out[k] = p[k];

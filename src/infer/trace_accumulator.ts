@@ -1,7 +1,9 @@
 import { bareCall, type CanonicalCall, canonicalizeCall, resolvePath } from "../canonical/mod.ts";
 import { GUARDS, JUDGED_METHODS, PASSTHROUGH_METHODS } from "../decision/mod.ts";
 import { CallResultJoiner, readTraceLine, type TraceEventV1 } from "../trace/mod.ts";
-import type { ToolAnnotations } from "../profiles/mod.ts";
+import type { ServerProfileDescriptor, ToolAnnotations } from "../profiles/mod.ts";
+import { ScopeLearner } from "./learn_scopes.ts";
+import { SessionRuleLearner } from "./learn_session_rule.ts";
 import { isSensitivePath, isTooBroadPath } from "./sensitive_paths.ts";
 
 /** Why a call that was seen was not learned. */
@@ -96,6 +98,8 @@ export interface AccumulatorOptions {
   realpath?: (abs: string) => string | undefined;
   /** Keep at most this many malformed-line reports (all are counted). Default 1000. */
   maxMalformed?: number;
+  /** Server profiles for format 2 learning (default: the built-in ones), matched by server name. */
+  profiles?: readonly ServerProfileDescriptor[];
   /** Told about every call that was learned (`approval` when it went to the approval list); for proofs. */
   onLearn?: (call: LearnedCall) => void;
 }
@@ -143,6 +147,10 @@ export class TraceAccumulator {
   readonly notLearned: Map<string, NotLearned> = new Map();
   /** Sensitive paths that calls touched (never allowlisted), with call counts. */
   readonly sensitive: Map<string, number> = new Map();
+  /** Format 2 facts of the learned calls: scopes, SQL, classes (#18 item 8). */
+  readonly scopes: ScopeLearner;
+  /** Whether the sessions support the session rule `untrusted-then-send`. */
+  readonly sessionRule: SessionRuleLearner = new SessionRuleLearner();
   /** Counters. */
   readonly counts = { lines: 0, events: 0, calls: 0, learned: 0, approved: 0, malformed: 0 };
 
@@ -156,6 +164,7 @@ export class TraceAccumulator {
   /** @param opts cwd and home for the original's relative paths, optional realpath */
   constructor(opts: AccumulatorOptions) {
     this.#opts = opts;
+    this.scopes = new ScopeLearner({ profiles: opts.profiles });
     const rp = opts.realpath;
     if (rp) {
       this.#realpath = (abs) => {
@@ -377,6 +386,7 @@ export class TraceAccumulator {
       }
       this.#use(s, name).approved++;
       this.counts.approved++;
+      this.#learnV2(s, name, args, facts.hosts, session);
       this.#opts.onLearn?.({ server: serverName, method, tool, arguments: args, cwd, approval: true });
       for (const f of facts.forms) if (isSensitivePath(f, this.#opts.home)) this.#count(this.sensitive, f);
       return;
@@ -443,9 +453,29 @@ export class TraceAccumulator {
           }
         }
       }
+      this.#learnV2(s, name, args, facts.hosts, session);
     } else if (!JUDGED_METHODS.has(method)) this.#count(s.methods, method);
+    if (method !== "tools/call" && facts.hosts.length > 0) {
+      // resources/read of a URL: a network read, for session rules.
+      this.sessionRule.observe(session, {
+        server: serverName,
+        tool: method,
+        classes: ["network", "read"],
+        hosts: facts.hosts.map((h) => h.replace(/:\d+$/, "")),
+      });
+    }
     this.counts.learned++;
     this.#opts.onLearn?.({ server: serverName, method, tool, arguments: args, cwd, approval: false });
+  }
+
+  /** Format 2 facts of a learned (or approved) tool call: scopes, SQL, classes, and the session it is part of. */
+  #learnV2(s: ServerObservations, tool: string, args: unknown, hosts: string[], session: string): void {
+    const call = this.scopes.observe(s.name, tool, args, {
+      annotations: s.offered.get(tool),
+      // allowed_hosts entries carry a port when it is not the scheme's: session rules compare bare hosts.
+      hosts: hosts.map((h) => h.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1")),
+    });
+    this.sessionRule.observe(session, call);
   }
 
   #audit(server: string, records: unknown[]): void {

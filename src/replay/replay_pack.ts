@@ -230,6 +230,10 @@ class ReplaySession {
       arguments: call.arguments,
       params: call.params,
     }, this.copts);
+    // Format 2 rules read the arguments themselves (argument rules, scopes, SQL).
+    if (canonical.method === "tools/call") {
+      (canonical as { arguments?: unknown }).arguments ??= call.arguments ?? {};
+    }
     const base = decide(this.policy, canonical);
     if (this.#rules.length === 0) return base;
     const profile = matchServerProfile(this.#profiles, { name: server })?.profile;

@@ -50,6 +50,8 @@ export function sessionJudge(
       arguments: v.arguments,
       params: v.params,
     }, copts);
+    // Format 2 rules read the arguments themselves (argument rules, scopes, SQL).
+    if (call.method === "tools/call") (call as { arguments?: unknown }).arguments ??= v.arguments ?? {};
     const base = decide(compiled, call);
     if (rules.length === 0) return base;
     const profile = matchServerProfile(opts.profiles, { name: v.server })?.profile;

@@ -5,6 +5,8 @@ import { hostRealpath } from "../../canonical/mod.ts";
 import { AgentPermsError } from "../../errors.ts";
 import {
   inferPolicy,
+  type InferredV2,
+  inferV2,
   mergePolicy,
   readPolicyComments,
   renderPolicy,
@@ -13,7 +15,8 @@ import {
   TraceAccumulator,
 } from "../../infer/mod.ts";
 import { readLockFile } from "../../lock/mod.ts";
-import { loadPolicy, parsePolicy } from "../../policy/mod.ts";
+import { loadPolicy, parsePolicy, type Policy } from "../../policy/mod.ts";
+import { loadSqlParsers } from "../../sql/mod.ts";
 import { defaultTraceDir, traceLineBatches } from "../../trace/mod.ts";
 import { type CommandEnv, homeOf } from "../command_env.ts";
 import { EXIT } from "../exit_codes.ts";
@@ -28,6 +31,7 @@ interface InferCliOptions {
   generalizeAfter: string;
   force?: boolean;
   format: "text" | "json";
+  v2?: boolean;
 }
 
 // `<server>.permissions.jsonl`, or `<server>.<12-hex session id>.permissions.jsonl` left by a proxy that crashed.
@@ -50,6 +54,10 @@ export function registerInfer(program: Command, env: CommandEnv): void {
     .option("--generalize-after <n>", "distinct entries under a directory before it is allowed whole", "3")
     .option("--force", "overwrite --out when it exists and is not the --merge file")
     .option("--format <format>", "text or json", "text")
+    .option(
+      "--v2",
+      "write format 2: the scopes, read-only SQL and tool classes the calls used, and the session rule they support",
+    )
     .addHelpText(
       "after",
       `
@@ -58,6 +66,7 @@ Examples:
   $ agentperms infer ~/.local/state/agentperms/traces/session-1.jsonl --lock mcp.lock
   $ agentperms infer traces/ --merge mcp.policy.yaml --out mcp.policy.yaml
   $ agentperms infer traces/session-default.jsonl --cwd ~/project --format json
+  $ agentperms infer --v2 --out mcp.policy.yaml
 
 Reads the proxy's traces (format v1) and the original tool's JSONL (ts, server, tool, args, decision).
 Malformed lines are reported with file:line and skipped. Denied, failed and approval-refused calls are
@@ -89,6 +98,8 @@ Exit: 0 on success, 2 on a bad flag, 3 when the traces hold no call at all, 4 wh
       }
       const inputs = traces.length > 0 ? traces : [defaultTraceDir((n) => io.env(n))];
       const files = await traceFiles(inputs, cwd, traces.length === 0);
+      // Format 2 reads the tables of SQL tools: the parsers load once, before any call is read.
+      if (opts.v2) await loadSqlParsers();
       const acc = new TraceAccumulator({
         cwd: opts.cwd ? resolve(cwd, opts.cwd) : cwd,
         home,
@@ -123,22 +134,24 @@ Exit: 0 on success, 2 on a bad flag, 3 when the traces hold no call at all, 4 wh
       }
       const baseDir = outAbs ? dirname(outAbs) : mergeAbs ? dirname(mergeAbs) : cwd;
       const result = inferPolicy(acc, { baseDir, home, minEntries, lockTools });
-      let policy = result.policy;
+      let policy: Policy = result.policy;
+      const v2 = opts.v2 ? inferV2(result.policy, acc, result.comments) : undefined;
+      if (v2) policy = v2.policy;
       let oldText: string | undefined;
       let mergeNotes: string[] = [];
       if (mergeAbs !== undefined) {
         const existing = await loadPolicy(mergeAbs, { cwd, home });
-        if ((existing.policy as { version: number }).version !== 1) {
+        if ((existing.policy as { version: number }).version !== 1 && !opts.v2) {
           // TODO(#18): infer learns format 2 (item 8); until then a merge would drop the policy's v2 rules.
           throw new AgentPermsError(
             "usage",
             `Cannot merge into "${opts.merge}": it is a format 2 policy, and infer writes format 1 for now`,
-            { hint: "Infer into a new file (--out) and copy the rules you want into the v2 policy" },
+            { hint: "Add --v2 to infer format 2 and merge into it (its v2 rules are kept)" },
           );
         }
         if (opts.format === "text") printPolicyWarnings(io, existing);
         oldText = await Deno.readTextFile(mergeAbs);
-        const merged = mergePolicy(existing.policy, result.policy);
+        const merged = mergePolicy(existing.policy, policy);
         policy = merged.policy;
         mergeNotes = merged.notes;
       }
@@ -182,6 +195,7 @@ Exit: 0 on success, 2 on a bad flag, 3 when the traces hold no call at all, 4 wh
               mergeNotes,
               diff: diff ?? null,
               summary,
+              ...(v2 ? { v2: v2.added } : {}),
             },
             null,
             2,
@@ -196,6 +210,7 @@ Exit: 0 on success, 2 on a bad flag, 3 when the traces hold no call at all, 4 wh
       if (diff !== undefined) say(diff.split("\n").slice(2).join("\n"));
       for (const n of mergeNotes) say(`note: ${n}\n`);
       say(summary);
+      if (v2) say(describeV2(v2.added));
       if (outAbs !== undefined) say(`Wrote ${opts.out}\n`);
       env.setExit(EXIT.ok);
     });
@@ -270,4 +285,21 @@ async function writeAtomic(file: string, text: string): Promise<void> {
   } catch (e) {
     throw new AgentPermsError("io_failed", `Cannot write "${file}": ${(e as Error).message}`, { cause: e });
   }
+}
+
+/** The format 2 part of the summary: one line per server that gained something, and the session rule. */
+function describeV2(a: InferredV2): string {
+  const lines: string[] = [];
+  for (const s of a.servers) {
+    const parts = [
+      s.scopes.length ? `scopes ${s.scopes.join(", ")}` : "",
+      s.sqlReadOnly.length ? `read-only SQL for ${s.sqlReadOnly.join(", ")}` : "",
+      s.deniedClasses.length ? `denied ${s.deniedClasses.join(", ")}` : "",
+      s.noScopes ? `no scopes (${s.noScopes})` : "",
+    ].filter((p) => p !== "");
+    if (parts.length) lines.push(`  ${s.name}: ${parts.join("; ")}.`);
+  }
+  const r = a.sessionRule;
+  lines.push(`  Session rule untrusted-then-send: ${r.written ? "written" : "not written"} (${r.why}).`);
+  return `Format 2:\n${lines.join("\n")}\n`;
 }
