@@ -8,6 +8,8 @@
  * Added latency = gateway → remote minus direct. Target (#19): ≤ 0.5 ms p50 and ≤ 2 ms p99.
  *
  *   deno run -A bench/gateway_bench.ts [calls per block, default 300] [blocks, default 6]
+ *
+ * With AP_BENCH_CPU_PROF=DIR the gateway writes a V8 CPU profile into DIR when it stops.
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -81,9 +83,12 @@ await Deno.writeTextFile(
 const denoDir = (JSON.parse(new TextDecoder().decode(
   new Deno.Command(DENO, { args: ["info", "--json"], stderr: "null" }).outputSync().stdout,
 )) as { denoDir: string }).denoDir;
+// AP_BENCH_CPU_PROF=DIR: the gateway writes a V8 CPU profile there when it stops.
+const prof = Deno.env.get("AP_BENCH_CPU_PROF");
 const gw = new Deno.Command(DENO, {
   args: [
     "run",
+    ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []),
     "-A",
     "--config",
     join(ROOT, "deno.json"),
