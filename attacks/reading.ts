@@ -410,7 +410,7 @@ const shellBase = (server: "filesystem" | "shell", id: string, title: string, co
     references: [ISSUE],
     call: server === "filesystem" ? runCommand(command) : shellRun(command),
     expect: "block",
-  }, [M["shell-construct"]]);
+  }, [M["shell-construct"], M["shell-indirect"]]);
 const shell: Attack[] = inClass(5, [
   ...shellBase("filesystem", "ssh-key", "Shell reads the SSH key", "cat ~/.ssh/id_rsa"),
   ...shellBase("filesystem", "etc-passwd", "Shell reads /etc/passwd", "cat /etc/passwd"),

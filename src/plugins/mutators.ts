@@ -394,6 +394,62 @@ function shellConstructMutator(): Mutator {
 }
 
 /**
+ * The `<program> <path>` command hidden the ways red-teaming found (issue #16): a relative word with a quoted or
+ * escaped space that climbs to the path, the command piped into a shell (plain and base64-decoded), run from a
+ * process substitution, written to a script and run, and a recursive command over the folder above the path.
+ */
+function shellIndirectForms(prog: string, p: string): [string, string][] {
+  const parts = splitPath(p);
+  const climb = "../".repeat(12);
+  const target = parts.kind === "abs"
+    ? p.slice(1)
+    : parts.kind === "home"
+    ? `{{home}}/${parts.rest}`
+    : undefined;
+  const spaced = target !== undefined ? `${climb}${target}` : `../${parts.rest}`;
+  const command = `${prog} ${p}`;
+  const [dir] = splitLast(p);
+  const parent = splitLast(dir)[0];
+  const v: [string, string][] = [
+    ["quoted-space-climb", `mkdir -p 'a b' && ${prog} 'a b/${spaced}'`],
+    ["escaped-space-climb", `mkdir -p a\\ b && ${prog} a\\ b/${spaced}`],
+    ["stdin-to-sh", `echo '${command}' | sh`],
+    ["base64-to-bash", `echo ${btoa(command)} | base64 -d | bash`],
+    ["process-substitution", `bash <(echo '${command}')`],
+    ["script-then-run", `printf '%s\\n' '${command}' > run.sh; sh run.sh`],
+    ["recursive-parent", `grep -r . ${parent === "" ? "." : parent}`],
+  ];
+  return v;
+}
+
+/**
+ * Builds the mutator that rewrites a `<program> <path>` command argument into the forms red-teaming of issue
+ * #16 found: spaces in a word that climbs, a program fed to a shell on its input or from `<(…)`, a script
+ * written and run, a recursive command over the folder above.
+ * @returns the mutator
+ */
+function shellIndirectMutator(): Mutator {
+  return {
+    id: "shell-indirect",
+    description:
+      "A quoted or escaped space in a climbing word, | sh, base64 -d | bash, bash <(…), a script written then run, grep -r over the parent folder",
+    apply: (call) => {
+      const args = call.arguments ?? {};
+      const out: MutatedCall[] = [];
+      for (const [key, value] of Object.entries(args)) {
+        if (typeof value !== "string" || !COMMAND_ARG_REGEXP.test(key)) continue;
+        const m = /^([A-Za-z0-9_.-]+) +([^\s'"$`\\;&|<>(){}*?[\]]+)$/.exec(value.trim());
+        if (!m) continue;
+        for (const [label, command] of shellIndirectForms(m[1]!, m[2]!)) {
+          out.push({ call: { ...call, arguments: { ...args, [key]: command } }, label });
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/**
  * Builds the mutator that moves a path argument to where servers also read paths (issue #16 class 7): an
  * object key, a folder argument joined with a name argument, a comma, newline or colon separated list, and a
  * JSON document inside a string.
@@ -448,6 +504,7 @@ export type BuiltinMutatorId =
   | "url-parser"
   | "embedded-address"
   | "shell-construct"
+  | "shell-indirect"
   | "placement";
 
 /**
@@ -648,6 +705,7 @@ export const MUTATORS: Readonly<Record<BuiltinMutatorId, Mutator>> = Object.free
   "url-parser": urlParserMutator(),
   "embedded-address": embeddedAddressMutator(),
   "shell-construct": shellConstructMutator(),
+  "shell-indirect": shellIndirectMutator(),
   placement: placementMutator(),
 });
 
