@@ -22,4 +22,4 @@ export {
   type Mutator,
   MUTATORS,
 } from "../plugins/mod.ts";
-export { BUILTIN_PACKS } from "../../attacks/mod.ts";
+export { BUILTIN_PACKS, SESSION_PACKS } from "../../attacks/mod.ts";

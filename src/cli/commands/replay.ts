@@ -11,8 +11,11 @@ import {
   replayPack,
   type ReplayResult,
   type ReplaySummary,
+  SESSION_PACKS,
   summarizeReplay,
 } from "../../replay/mod.ts";
+import { sessionRulesOf } from "../../policy/session_rules_schema.ts";
+import { BUILTIN_PROFILES } from "../../../profiles/mod.ts";
 import { type CommandEnv, homeOf } from "../command_env.ts";
 import { EXIT } from "../exit_codes.ts";
 import type { Io } from "../io.ts";
@@ -124,8 +127,22 @@ policy or pack.`,
           );
         }
         const cwd = opts.cwd ? resolve(io.cwd(), opts.cwd) : dirname(loaded.file);
-        for (const pack of packs) {
-          const results = replayPack(loaded.compiled, pack, { cwd, home, serverMap, realpath: hostRealpath });
+        // Multi-call attacks run with the policy's session rules; the built-in session packs join the default
+        // run only for a policy that has such rules (without them every one of those attacks gets through).
+        const sessionRules = sessionRulesOf(loaded.policy);
+        const withSession = sessionRules.length > 0 && opts.builtin && opts.only.length === 0
+          ? [...packs, ...SESSION_PACKS.filter((s) => !packs.some((p) => p.id === s.id))]
+          : packs;
+        const profiles = [...loaded.profiles, ...BUILTIN_PROFILES];
+        for (const pack of withSession) {
+          const results = replayPack(loaded.compiled, pack, {
+            cwd,
+            home,
+            serverMap,
+            realpath: hostRealpath,
+            sessionRules,
+            profiles,
+          });
           const summary = summarizeReplay(results);
           warnUnknownServers(io, shown, pack, summary);
           runs.push({
@@ -146,6 +163,8 @@ policy or pack.`,
 
 async function loadPacks(opts: ReplayOptions, io: Io): Promise<AttackPackDescriptor[]> {
   const packs: AttackPackDescriptor[] = opts.builtin ? [...BUILTIN_PACKS] : [];
+  // Session packs (multi-call attacks) when named with --only; by default they join per policy (see above).
+  if (opts.builtin) packs.push(...SESSION_PACKS.filter((s) => opts.only.includes(s.id)));
   for (const source of opts.pack) packs.push(...await loadAttackPacks(source, { cwd: io.cwd() }));
   const seen = new Set<string>();
   for (const p of packs) {
