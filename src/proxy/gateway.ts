@@ -276,6 +276,17 @@ class GatewaySession {
     } catch {
       // already closed
     }
+    // The client ended the session (or the gateway stops): its open streams end now, not when the server has.
+    for (const s of this.#streams.values()) {
+      s.done = true;
+      try {
+        s.ctrl?.close();
+      } catch {
+        // the reader went away
+      }
+      s.ctrl = undefined;
+      s.pending?.wake?.();
+    }
   }
 
   /** Highest sequence delivered live per stream (a reader that attaches later gets the rest). */

@@ -10,7 +10,7 @@ const URL_EV = `http://${HOST}/mcp/ev`;
  * echoes `echo` calls, `emit` sends `n` notifications on its own after answering, `hold` answers only when a
  * later `release` comes, `exit` ends the proxy.
  */
-function scripted(started: { count: number; ended: number }): GatewayBackend {
+function scripted(started: { count: number; ended: number; linger?: Promise<void> }): GatewayBackend {
   return async ({ clientIn, clientOut }) => {
     started.count++;
     const w = clientOut.getWriter();
@@ -57,6 +57,8 @@ function scripted(started: { count: number; ended: number }): GatewayBackend {
           } else if (m.method === "exit") return 3;
         }
       }
+      // A server slow to exit after EOF (the proxy's grace period).
+      await started.linger;
       return 0;
     } finally {
       started.ended++;
@@ -290,13 +292,27 @@ Deno.test("Gateway.handle() resumes a POST stream that broke off through GET wit
 });
 
 Deno.test("Gateway.handle(): DELETE ends one session only; a session whose proxy ends answers what waits and is gone", async () => {
-  const started = { count: 0, ended: 0 };
+  const slowExit = Promise.withResolvers<void>();
+  const started = { count: 0, ended: 0, linger: slowExit.promise };
   const g = gateway(started);
   const a = await open(g);
   const b = await open(g);
   assert.notEqual(a, b);
   assert.equal(started.count, 2, "one proxy per session");
+  const waitingOnA = await g.handle(
+    req("POST", { sid: a, body: { jsonrpc: "2.0", id: "w", method: "hold" } }),
+  );
   assert.equal((await g.handle(req("DELETE", { sid: a }))).status, 200);
+  // The stream ends with its session, while the server is still on its way out.
+  let guard: ReturnType<typeof setTimeout> | undefined;
+  const ended = await Promise.race([
+    events(waitingOnA).then(() => "ended"),
+    new Promise((r) => guard = setTimeout(() => r("still open"), 5000)),
+  ]);
+  clearTimeout(guard);
+  assert.equal(ended, "ended");
+  assert.equal(started.ended, 0);
+  slowExit.resolve();
   assert.equal(
     (await g.handle(req("POST", { sid: a, body: { jsonrpc: "2.0", id: 1, method: "echo" } }))).status,
     404,

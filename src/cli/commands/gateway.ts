@@ -280,7 +280,10 @@ async function runGatewayCommand(env: CommandEnv, opts: GatewayCliOptions): Prom
   diag(`[agentperms] gateway: ${why}; ending ${gateway.sessionCount} session(s)`);
   for (const [sig, h] of signals) Deno.removeSignalListener(sig, h);
   await gateway.close(opts.shutdownGrace * 2 + 1000);
-  await server.shutdown().catch(() => {});
+  // Every stream was closed with its session; a connection that still lingers does not hold the exit.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([server.shutdown().catch(() => {}), new Promise((r) => timer = setTimeout(r, 2000))]);
+  clearTimeout(timer);
   return 0;
 }
 
