@@ -120,25 +120,35 @@ const BRACE_EXPANSION_REGEXP = /\{[^{}\s]*(?:,|\.\.)[^{}\s]*\}/;
  */
 export function readShell(src: string, opts: ReadShellOptions): ShellReading {
   const out: ShellReading = { paths: [], urls: [], hosts: [], dynamic: [], dataRanges: [] };
-  const files: FileTrack = { written: new Set(), run: new Set() };
+  const files: FileTrack = { written: new Map(), run: new Map() };
   tracks.set(out, files);
   readInto(src, out, opts, 0, [""]);
   tracks.delete(out);
-  // A script the command writes and runs (`cat > x.sh <<'E' … E; sh x.sh`, `curl -o x.sh …; sh x.sh`): its
-  // text is data, a download or a here-document, not read as a command here.
-  for (const r of files.run) {
-    if (files.written.has(r)) {
+  // A script the command writes and then runs (`cat > x.sh <<'E' … E; sh x.sh`, `printf … > x.py; python3
+  // x.py`): its static text is a program, not data (read again as a shell script when a shell runs it, and
+  // scanned whole by the split-at-quotes reading); a script the command downloads or generates
+  // (`curl -o x.sh …; sh x.sh`, `base64 -d > x.sh`) is only known when it runs.
+  const download = files.written.get("*");
+  for (const [r, by] of files.run) {
+    const texts = files.written.has(r) ? files.written.get(r) : download === undefined ? undefined : null;
+    if (texts === undefined) continue;
+    out.dataRanges.length = 0;
+    if (texts === null) {
       out.dynamic.push(`the command runs ${r}, a file it writes itself, only known when it runs`);
       break;
     }
+    if (by === "shell") { for (const t of texts) readInto(t, out, opts, 1, [""]); }
   }
   return out;
 }
 
-/** Files a command writes, and the script files and programs it runs (by base name). */
+/**
+ * Files a command writes (by base name: the static texts written, or null when any write is unknown; `*` for a
+ * download named after its URL), and the scripts and programs it runs (by base name: run by a shell or not).
+ */
 interface FileTrack {
-  written: Set<string>;
-  run: Set<string>;
+  written: Map<string, string[] | null>;
+  run: Map<string, "shell" | "other">;
 }
 const tracks = new WeakMap<ShellReading, FileTrack>();
 
@@ -679,19 +689,39 @@ function readStmt(
   if (track !== undefined) {
     // What runs: a program named by a path, a script file of a shell or an interpreter, a sourced file, a
     // Makefile; what is written: redirection targets, tee's files, curl's and wget's downloads.
-    if (name !== undefined && /[\\/]/.test(name)) track.run.add(baseName(name));
+    const runBy = shellLike || prog === "source" || prog === "." ? "shell" : "other";
+    if (name !== undefined && /[\\/]/.test(name)) track.run.set(baseName(name), "shell");
     if (shellLike || interpreter || prog === "source" || prog === ".") {
-      for (const a of args) if (a !== undefined && !a.startsWith("-")) track.run.add(baseName(a));
+      for (const a of args) if (a !== undefined && !a.startsWith("-")) track.run.set(baseName(a), runBy);
     }
     if (prog === "make" || prog === "gmake") {
-      for (const m of ["Makefile", "makefile", "GNUmakefile"]) track.run.add(m);
+      for (const m of ["Makefile", "makefile", "GNUmakefile"]) track.run.set(m, "other");
       const f = args.findIndex((a) => a === "-f" || a === "--file");
-      if (f !== -1 && args[f + 1] !== undefined) track.run.add(baseName(args[f + 1]!));
+      if (f !== -1 && args[f + 1] !== undefined) track.run.set(baseName(args[f + 1]!), "other");
     }
+    // The text this statement writes, when it is static: a here-document or here-string given to cat or tee,
+    // or the words of echo and printf. Anything else (a download, a decoded or generated file) is unknown.
+    let text: string[] | null = null;
+    if (prog === "cat" || prog === "tee") {
+      const here = (stmt.Redirs ?? []).find((r: Node) => r.Hdoc || r.Op === HERE_STRING_OP);
+      const body = here === undefined
+        ? undefined
+        : here.Hdoc
+        ? staticWord(here.Hdoc, false)
+        : staticWord(here.Word);
+      if (body !== undefined && args.every((a) => a !== undefined)) text = [body];
+    } else if ((prog === "echo" || prog === "printf") && args.every((a) => a !== undefined)) {
+      text = (args as string[]).filter((a) => !/^-[neE]+$/.test(a));
+    }
+    const wrote = (w: string) => {
+      const prev = track.written.get(w);
+      track.written.set(w, prev === null || text === null ? null : [...(prev ?? []), ...text]);
+    };
     if (prog === "tee") {
-      for (const a of args) if (a !== undefined && !a.startsWith("-")) track.written.add(baseName(a));
+      for (const a of args) if (a !== undefined && !a.startsWith("-")) wrote(baseName(a));
     }
     if (prog === "curl" || prog === "wget") {
+      text = null;
       for (let j = 0; j < args.length; j++) {
         const a = args[j];
         if (a === undefined) continue;
@@ -699,18 +729,19 @@ function readStmt(
           (/^-[A-Za-z]*[oO]$/.test(a) || a === "--output" || a === "--output-document"
             ? args[j + 1]
             : undefined);
-        if (v !== undefined) track.written.add(baseName(v));
-        if (prog === "curl" && /^-[A-Za-z]*O$|^--remote-name/.test(a)) track.written.add("*");
+        if (v !== undefined) wrote(baseName(v));
+        if (prog === "curl" && /^-[A-Za-z]*O$|^--remote-name/.test(a)) wrote("*");
       }
     }
     for (const r of stmt.Redirs ?? []) {
       if (!r.Hdoc && WRITE_OPS.has(r.Op)) {
         const w = staticWord(r.Word);
-        if (w !== undefined && !STANDARD_DEVICE_REGEXP.test(w)) track.written.add(baseName(w));
+        // Standard error carries no text of ours: `2> log` writes what the program reports.
+        const fd = r.N?.Value;
+        if (fd === "2" && text !== null) continue;
+        if (w !== undefined && !STANDARD_DEVICE_REGEXP.test(w)) wrote(baseName(w));
       }
     }
-    // `curl -O` names its file after the URL: any script run beside it may be that download.
-    if (track.written.has("*")) { for (const r of track.run) track.written.add(r); }
   }
   if (shellLike || interpreter) {
     const src = programSource(prog, args, argProc, shellLike);
