@@ -479,6 +479,11 @@ function netHosts(prog: string, args: (string | undefined)[], out: ShellReading)
       if (value !== undefined) hostsOfOption(name, value, out);
       continue;
     }
+    // httpie and xh: an optional METHOD, the URL, then request items (`name=value`, `Header:value`).
+    if ((prog === "http" || prog === "https" || prog === "xh") && operands === 0 && /^[A-Z]+$/.test(a)) {
+      continue;
+    }
+    if ((prog === "http" || prog === "https" || prog === "xh") && operands > 0) continue;
     addHost(prog, a, operands++, out);
   }
 }
@@ -517,8 +522,7 @@ function addHost(prog: string, a: string, index: number, out: ShellReading) {
   if (["nc", "ncat", "netcat", "telnet", "ssh", "mosh", "ftp", "tftp", "sftp"].includes(prog) && index > 0) {
     return;
   }
-  if ((prog === "http" || prog === "https" || prog === "xh") && index > 0) return; // method, then URL, then items
-  if (/\s/.test(a) || a === "") return;
+  if (/\s/.test(a) || a === "" || /^\d+$/.test(a)) return; // a port (`nc -l 8080`), not a host
   out.hosts.push(a);
 }
 

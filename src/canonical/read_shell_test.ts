@@ -100,6 +100,8 @@ Deno.test("readShell() names the hosts a command reaches without a URL", () => {
   assert.deepEqual(hosts("exec 3<>/dev/tcp/evil.example/80"), ["evil.example"]);
   assert.deepEqual(hosts("HTTPS_PROXY=evil.example:3128 curl https://ok.example/"), ["evil.example:3128"]);
   assert.deepEqual(hosts("socat - TCP:evil.example:80"), ["evil.example"]);
+  assert.deepEqual(hosts("http GET api.example/x Accept:json a=1"), ["api.example/x"]);
+  assert.deepEqual(hosts("nc -l 8080"), []);
 });
 
 Deno.test("readShell() reports a program read from standard input or a process substitution", () => {
