@@ -290,6 +290,9 @@ Deno.test("gateway: SDK clients over Streamable HTTP to stdio server-everything:
     events.some((e) => e.kind === "lifecycle" && /contained/.test(e.detail ?? "")),
     "contained like proxy",
   );
+  // Deno 2.9's warning about request.signal (the gateway watches info.completed instead).
+  assert.doesNotMatch(gw.stderr(), /legacy behavior|request\.signal/);
+  assert.ok(!gw.stderr().includes(gw.token), "the token is never printed");
 });
 
 Deno.test("gateway: a remote server (server-everything streamableHttp) through the bridge, and a stdio server that exits mid-call", async () => {
