@@ -802,7 +802,12 @@ export class ProxySession {
   // ---------------------------------------------------------------- helpers
 
   #sendClient(msg: unknown, raw?: Uint8Array | string): void {
-    if (!this.#closed) this.#o.toClient(raw ?? JSON.stringify(msg));
+    if (this.#closed) return;
+    // The client reads one message per line. A server's own bytes may hold a line break inside valid JSON
+    // (whitespace between tokens; an HTTP body or a multi-line SSE event): passed on as they are, a client
+    // that splits lines there would read a hidden message no one judged (a sampling request, a forged answer).
+    // Such bytes are written as the value that was judged instead, on one line.
+    this.#o.toClient(raw !== undefined && !hasLineBreak(raw) ? raw : JSON.stringify(msg));
   }
 
   /** Reports a traced decision to telemetry: names, verdict and rule ids, never values. */
@@ -852,6 +857,12 @@ export class ProxySession {
 }
 
 const LARGE_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/** True when bytes or text hold a CR or LF (JSON strings cannot: only whitespace between tokens can). */
+function hasLineBreak(raw: Uint8Array | string): boolean {
+  if (typeof raw === "string") return raw.includes("\n") || raw.includes("\r");
+  return raw.indexOf(0x0a) >= 0 || raw.indexOf(0x0d) >= 0;
+}
 
 /**
  * Parses a line whose bytes are dropped once decoded, and whose text is not kept past the parse (no caller

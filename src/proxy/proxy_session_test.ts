@@ -811,3 +811,18 @@ Deno.test("ProxySession judges option injection with the tool's own description 
   const denied = h.toClient.find((m) => m.id === 3)!;
   assert.match(JSON.stringify(denied), /guard\/option-injection/);
 });
+
+Deno.test("ProxySession never passes on a line break inside a server's message: a client splitting there would read a message no one judged", () => {
+  const h = harness("enforce");
+  h.client(call(1, "echo", { text: "hi" }));
+  const smuggled = '{"jsonrpc":"2.0","id":"s","method":"sampling/createMessage","params":{"messages":[]}}';
+  for (const sep of ["\r", "\n", "\r\n"]) {
+    h.rawClient.length = 0;
+    h.client(call(`c${sep.length}${sep.charCodeAt(0)}`, "echo", { text: "x" }));
+    const id = `c${sep.length}${sep.charCodeAt(0)}`;
+    h.server(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":{"a":[${sep}${smuggled}${sep}]}}`);
+    assert.equal(h.rawClient.length, 1);
+    assert.ok(!/[\r\n]/.test(h.rawClient[0]!), JSON.stringify(h.rawClient[0]));
+    assert.deepEqual((h.toClient.at(-1)!.result as Msg).a, [JSON.parse(smuggled)]);
+  }
+});
