@@ -511,9 +511,47 @@ function peekIncoming(text: string): Peeked | undefined {
 
 /**
  * The local HTTP gateway: serves every configured server as a Streamable HTTP MCP endpoint (`/mcp/<server>`:
- * POST answered with an SSE stream or 202, the standalone GET stream with `Last-Event-ID` resumption, DELETE),
- * each session with its own proxy. Every request must come with the bearer token (compared in constant time),
- * name the gateway in `Host`, and carry no `Origin` other than the gateway's own (DNS rebinding).
+ * POST answered with one JSON body, an SSE stream or 202, the standalone GET stream with `Last-Event-ID`
+ * resumption, DELETE), each session with its own proxy. Every request must come with the bearer token
+ * (compared in constant time), name the gateway in `Host`, and carry no `Origin` other than the gateway's own
+ * (DNS rebinding).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Gateway } from "./gateway.ts";
+ *
+ * // A backend that answers every request with an empty result (a real one runs a proxy: see agentperms gateway).
+ * const gateway = new Gateway({
+ *   servers: new Map([["echo", async ({ clientIn, clientOut }) => {
+ *     const w = clientOut.getWriter();
+ *     for await (const chunk of clientIn.pipeThrough(new TextDecoderStream())) {
+ *       for (const line of chunk.split("\n").filter(Boolean)) {
+ *         const id = JSON.parse(line).id;
+ *         await w.write(new TextEncoder().encode(JSON.stringify({ jsonrpc: "2.0", id, result: {} }) + "\n"));
+ *       }
+ *     }
+ *     await w.close();
+ *     return 0;
+ *   }]]),
+ *   token: "t".repeat(43),
+ *   hosts: ["127.0.0.1:7341"],
+ *   diag: () => {},
+ * });
+ * const post = (headers: Record<string, string>) =>
+ *   gateway.handle(new Request("http://127.0.0.1:7341/mcp/echo", {
+ *     method: "POST",
+ *     headers: { host: "127.0.0.1:7341", accept: "application/json, text/event-stream", "content-type": "application/json", ...headers },
+ *     body: '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}',
+ *   }));
+ * assert.equal((await post({})).status, 401);
+ * assert.equal((await post({ authorization: `Bearer ${"t".repeat(43)}`, origin: "http://evil.example" })).status, 403);
+ * const ok = await post({ authorization: `Bearer ${"t".repeat(43)}` });
+ * assert.equal(ok.status, 200);
+ * assert.ok(ok.headers.get("mcp-session-id"));
+ * assert.deepEqual(await ok.json(), { jsonrpc: "2.0", id: 1, result: {} });
+ * await gateway.close();
+ * ```
  */
 export class Gateway {
   readonly #o: GatewayOptions;

@@ -32,6 +32,20 @@ export function gatewayTokenPath(env: (name: string) => string | undefined): str
  * @param onNote told when the file was created or its mode fixed
  * @returns the token and whether it was created now
  * @throws {AgentPermsError} io_failed when the file cannot be read or written
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { gatewayTokenPath, loadGatewayToken } from "./gateway_token.ts";
+ *
+ * const state = await Deno.makeTempDir();
+ * const file = gatewayTokenPath((n) => n === "XDG_STATE_HOME" ? state : undefined);
+ * const first = await loadGatewayToken(file);
+ * assert.equal(first.created, true);
+ * assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
+ * assert.deepEqual(await loadGatewayToken(file), { token: first.token, created: false });
+ * await Deno.remove(state, { recursive: true });
+ * ```
  */
 export async function loadGatewayToken(
   file: string,
