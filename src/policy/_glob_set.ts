@@ -115,6 +115,8 @@ export class GlobSet {
   /** The part of a glob the index reads, or undefined when it must always be verified. */
   #target(glob: string): string | undefined {
     if (glob === "" || glob.startsWith("!")) return undefined; // a leading "!" negates the whole glob
+    // picomatch reads a top-level "|" as "or" (`*.pem|*.key`): no one prefix or suffix holds for every branch.
+    if (glob.includes("|")) return undefined;
     if (this.#mode === "name") return glob;
     if (/[{}()[\]]/.test(glob)) return undefined;
     const seg = glob.slice(glob.lastIndexOf("/") + 1);

@@ -68,3 +68,17 @@ Deno.test("caseKey() folds as a case-insensitive RegExp does: final sigma and si
   assert.equal(/\u212a/i.test("k"), false);
   assert.equal(caseKey("Id_Rsa"), caseKey("ID_RSA"));
 });
+
+Deno.test("GlobSet: a glob with a top-level | (picomatch's 'or') is a candidate for every branch", () => {
+  const globs = ["*.pem|*.key", "secrets/*.txt|*.kdbx", "*.ngrok.io|*.evil.com"];
+  for (const mode of ["name", "path"] as const) {
+    const set = new GlobSet(globs.map((glob, index) => ({ index, glob })), { mode, nocase: true });
+    for (const [input, want] of [["server.pem", 0], ["/p/secrets/a.txt", 1], ["a.ngrok.io", 2]] as const) {
+      const out: number[] = [];
+      set.candidates(input, out);
+      if (picomatch(globs[want]!, { dot: true, nocase: true })(input)) {
+        assert.ok(out.includes(want), `${mode}: ${input} must reach ${globs[want]}`);
+      }
+    }
+  }
+});
