@@ -145,7 +145,7 @@ function caught(c: CompiledRule, armed: ArmedRule, call: SessionCall): string | 
   const os = t.other_scope?.find((x) => call.classes.includes(x));
   if (os !== undefined) {
     if (call.scopes === undefined) return `${ACTION[os]} with ${named(call)} (its scopes cannot be read)`;
-    const known = new Set(armed.scopes);
+    const known = setOf(armed.scopes);
     for (const k of SCOPE_KINDS) {
       const v = (call.scopes[k] ?? []).find((x) => !known.has(`${k}:${x.toLowerCase()}`));
       if (v !== undefined) {
@@ -157,7 +157,7 @@ function caught(c: CompiledRule, armed: ArmedRule, call: SessionCall): string | 
   }
   const nh = t.new_host?.find((x) => call.classes.includes(x));
   if (nh !== undefined) {
-    const known = new Set(armed.hosts);
+    const known = setOf(armed.hosts);
     const h = call.hosts.find((x) => !known.has(x.toLowerCase()));
     if (h !== undefined) {
       return `${ACTION[nh]} with ${named(call)} to host "${h}" (not reached before in this session)`;
@@ -256,8 +256,17 @@ export function advanceSession(
   return { v: 1, armed, scopes, hosts, calls: state.calls + 1 };
 }
 
+// The state's lists never change once made (advanceSession makes new ones), so their sets can be kept.
+const SETS = new WeakMap<readonly string[], ReadonlySet<string>>();
+function setOf(list: readonly string[]): ReadonlySet<string> {
+  let s = SETS.get(list);
+  if (s === undefined) SETS.set(list, s = new Set(list));
+  return s;
+}
+
 function merged(have: string[], add: readonly string[]): string[] {
-  if (add.every((x) => have.includes(x))) return have;
+  const known = setOf(have);
+  if (add.every((x) => known.has(x))) return have;
   const out = new Set(have);
   for (const x of add) if (out.size < MAX_SESSION_VALUES) out.add(x);
   return [...out].sort();
