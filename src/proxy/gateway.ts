@@ -170,8 +170,8 @@ class GatewaySession {
   /**
    * Waits until a POST's HTTP answer can be chosen: all its answers are in (JSON), or something else came
    * first, or `ms` passed (an SSE stream then).
-   * @returns the answer's body when it can go as JSON; undefined for a stream (its messages so far are sent
-   * on it once attached)
+   * @returns the answer's body when it can go as JSON; else undefined: a stream, which starts with what came
+   * so far (kept pending until a reader is attached: nothing may slip past in between)
    */
   async settle(stream: Stream, ms: number): Promise<Uint8Array | undefined> {
     const p = stream.pending!;
@@ -185,26 +185,22 @@ class GatewaySession {
       });
       clearTimeout(timer);
     }
+    if (!(stream.done && p.onlyAnswers && p.lines.length > 0)) return undefined;
     stream.pending = undefined;
-    if (stream.done && p.onlyAnswers && p.lines.length > 0) {
-      if (p.lines.length === 1) return p.lines[0]!;
-      // Several answers (a batch): one JSON array.
-      const parts: Uint8Array[] = [enc.encode("[")];
-      p.lines.forEach((l, i) => parts.push(...(i > 0 ? [enc.encode(","), l] : [l])));
-      parts.push(enc.encode("]"));
-      let n = 0;
-      for (const x of parts) n += x.length;
-      const out = new Uint8Array(n);
-      let off = 0;
-      for (const x of parts) {
-        out.set(x, off);
-        off += x.length;
-      }
-      return out;
+    if (p.lines.length === 1) return p.lines[0]!;
+    // Several answers (a batch): one JSON array.
+    const parts: Uint8Array[] = [enc.encode("[")];
+    p.lines.forEach((l, i) => parts.push(...(i > 0 ? [enc.encode(","), l] : [l])));
+    parts.push(enc.encode("]"));
+    let n = 0;
+    for (const x of parts) n += x.length;
+    const out = new Uint8Array(n);
+    let off = 0;
+    for (const x of parts) {
+      out.set(x, off);
+      off += x.length;
     }
-    // A stream: what came so far becomes its first events (kept for resumption like the rest).
-    for (const line of p.lines) this.#send(stream, line, true);
-    return undefined;
+    return out;
   }
 
   /** The standalone stream (GET). */
@@ -214,7 +210,8 @@ class GatewaySession {
 
   /**
    * Attaches a reader to a stream: replays the kept events after `after` (or, for the standalone stream,
-   * those no reader has seen), then streams live.
+   * those no reader has seen), then what came while a POST's answer was being chosen, then streams live (or
+   * closes, when the stream is done).
    */
   attach(
     stream: Stream,
@@ -229,10 +226,6 @@ class GatewaySession {
         this.#delivered.set(stream.key, k.seq);
       }
     }
-    if (stream.done) {
-      ctrl.close();
-      return;
-    }
     // A reader that resumed replaces the one before it (which a client that reconnects has given up on).
     if (stream.ctrl && stream.ctrl !== ctrl) {
       try {
@@ -242,6 +235,15 @@ class GatewaySession {
       }
     }
     stream.ctrl = ctrl;
+    // What came while a POST's answer was being chosen: its first events, sent now that a reader is attached
+    // (an event too large to keep for resumption still reaches it).
+    const first = stream.pending?.lines ?? [];
+    stream.pending = undefined;
+    for (const line of first) this.#send(stream, line, true);
+    if (stream.done) {
+      ctrl.close();
+      stream.ctrl = undefined;
+    }
   }
 
   /** Detaches a reader that went away (the events keep being kept). */
