@@ -177,6 +177,17 @@ export const CONTENT_KEYS: ReadonlySet<string> = new Set([
   "excludepatterns",
 ]);
 
+/**
+ * True when a key's value is a shell command line: one of {@link COMMAND_KEYS}, or a name ending in `command`,
+ * `commands`, `cmd` or `cmdline` (`shell_command`, `bashCommand`, `run_cmd`), but not a SQL or chat command.
+ * @param k a normalized key
+ * @returns whether the value is parsed as a shell command
+ */
+export function isCommandKey(k: string): boolean {
+  return COMMAND_KEYS.has(k) ||
+    (/(?:command|commands|cmd|cmdline)$/.test(k) && !/^(?:sql|query|slash|chat|bot|voice|db)/.test(k));
+}
+
 /** Keys whose value is a shell command line. */
 export const COMMAND_KEYS: ReadonlySet<string> = new Set([
   "command",
@@ -185,6 +196,12 @@ export const COMMAND_KEYS: ReadonlySet<string> = new Set([
   "script",
   "shell",
   "commandline",
+  "bash",
+  "sh",
+  "zsh",
+  "shellscript",
+  "bashscript",
+  "entrypoint",
 ]);
 
 /**

@@ -1,4 +1,4 @@
-import { COMMAND_KEYS, CONTENT_KEYS, isPathLikeKey, normKey, PATH_KEYS } from "./argument_keys.ts";
+import { CONTENT_KEYS, isCommandKey, isPathLikeKey, normKey, PATH_KEYS } from "./argument_keys.ts";
 import { looksLikePath } from "./looks_like_path.ts";
 import { runsProgram } from "./read_option.ts";
 import { isBaseKey, isNameKey, MAX_EMBEDDED_JSON_CHARS } from "./read_placement.ts";
@@ -272,6 +272,10 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
       )
         // At most MAX_BASES folders per object: every name is read once per folder, so the cost stays linear.
         .slice(0, MAX_BASES).map(([, x]) => resolveArgPath(x as string, callOpts));
+      // `{"path": "~", "recursive": true}`: the tool works on the folder's whole tree.
+      const recursive = entries.some(([k, x]) =>
+        RECURSIVE_KEY_REGEXP.test(normKey(k)) && (x === true || x === "true")
+      );
       const inner = bases.length > 0 ? { ...at, bases } : at;
       const pathParent = PATH_KEYS.has(normKey(key)) || isPathLikeKey(normKey(key));
       const textParent = CONTENT_KEYS.has(normKey(key));
@@ -288,13 +292,14 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
           countOne();
           visitString(k, kp, key === "" ? "path" : key, "path", { ...inner, depth });
         }
+        const place = isNameKey(normKey(k)) || isCommandKey(normKey(k)) ? inner : at;
         walk(
           x,
           kp,
           k,
           depth + 1,
           depth === 0 ? schemaProps.get(k) : undefined,
-          isNameKey(normKey(k)) || COMMAND_KEYS.has(normKey(k)) ? inner : at,
+          recursive ? { ...place, recursive: true } : place,
         );
       }
     }
@@ -357,7 +362,11 @@ function withGlobFolders(p: ResolvedPath): ResolvedPath {
 }
 
 /** Where the walk is: its depth, how many JSON-in-a-string levels down, and the folder arguments around it. */
-type WalkPlace = Pick<Place, "depth" | "jsonLevel" | "bases">;
+type WalkPlace = Pick<Place, "depth" | "jsonLevel" | "bases" | "recursive">;
+
+/** Keys that ask a tool to work on a folder's whole tree. */
+const RECURSIVE_KEY_REGEXP =
+  /^(?:recursive|recurse|recursively|deep|includesubdirs|includesubdirectories|subdirectories)$/;
 
 /**
  * The call's own cache of the host functions: one realpath (and password-database) look-up per distinct

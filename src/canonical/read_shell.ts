@@ -120,7 +120,7 @@ const BRACE_EXPANSION_REGEXP = /\{[^{}\s]*(?:,|\.\.)[^{}\s]*\}/;
  */
 export function readShell(src: string, opts: ReadShellOptions): ShellReading {
   const out: ShellReading = { paths: [], urls: [], hosts: [], dynamic: [], dataRanges: [] };
-  const files: FileTrack = { written: new Map(), run: new Map() };
+  const files: FileTrack = { written: new Map(), run: new Map(), links: [] };
   tracks.set(out, files);
   readInto(src, out, opts, 0, [""]);
   tracks.delete(out);
@@ -149,6 +149,8 @@ export function readShell(src: string, opts: ReadShellOptions): ShellReading {
 interface FileTrack {
   written: Map<string, string[] | null>;
   run: Map<string, "shell" | "other">;
+  /** Links the command makes (`ln -s target link`): the link's name and its target, as written. */
+  links: [string, string][];
 }
 const tracks = new WeakMap<ShellReading, FileTrack>();
 
@@ -640,14 +642,28 @@ function readStmt(
   let i = 0;
   let viaXargs = false;
   while (i < words.length && words[i] !== undefined && WRAPPERS.has(baseName(words[i]!))) {
-    if (baseName(words[i]!) === "xargs") viaXargs = true;
+    const wrapper = baseName(words[i]!);
+    if (wrapper === "xargs") viaXargs = true;
     i++;
     while (
       i < words.length && words[i] !== undefined &&
       /^(?:-|[A-Za-z_][A-Za-z0-9_]*=|\d+[smhd]?$)/.test(words[i]!)
     ) {
+      // `env -C dir`, `env --chdir=dir`, `sudo -D dir`: the program runs in that folder.
+      const w = words[i]!;
+      const chdir = /^--chdir=(.+)$/s.exec(w)?.[1] ??
+        ((wrapper === "env" && (w === "-C" || w === "--chdir")) ||
+            (wrapper === "sudo" && (w === "-D" || w === "--chdir"))
+          ? words[i + 1]
+          : undefined);
+      if (chdir !== undefined) {
+        addWord(chdir, out, bases, true);
+        addBase(chdir, bases, note);
+      } else if (/^--chdir=|^-[CD]$/.test(w) && words[i + 1] === undefined) {
+        note("the program runs in a folder only known when it runs");
+      }
       // `sudo -u root`, `env -u NAME`, `nice -n 5`, `timeout -s KILL`: these options take the next word.
-      if (WRAPPER_OPTION_WITH_VALUE_REGEXP.test(words[i]!)) i++;
+      if (WRAPPER_OPTION_WITH_VALUE_REGEXP.test(words[i]!) || (wrapper !== "xargs" && w === "--chdir")) i++;
       const assign = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(words[i]!);
       if (assign) extraScripts.push(...assignmentEffects(assign[1]!, assign[2]!, out));
       i++;
@@ -769,6 +785,24 @@ function readStmt(
     else addBase(target ?? "~", bases, note);
   }
   if (NET_PROGRAMS.has(prog)) netHosts(prog, args, out);
+  if (prog === "dig" || prog === "drill") {
+    for (const a of args) if (a !== undefined && a.startsWith("@")) out.hosts.push(a.slice(1));
+  } else if (prog === "nslookup" || prog === "host") {
+    const ops = args.filter((a) => a !== undefined && !a.startsWith("-"));
+    if (ops.length > 1 && ops[1] !== undefined) out.hosts.push(ops[1]!);
+  }
+  // `ln -s ~ src/h; cat src/h/.ssh/id_rsa`: a link the command makes is followed by later words under it.
+  if (prog === "ln") {
+    const ops = args.filter((a) => a !== undefined && !a.startsWith("-")) as string[];
+    const track = tracks.get(out);
+    if (track !== undefined && ops.length === 2) {
+      const [target, link] = [ops[0]!, ops[1]!.replace(/\/+$/, "")];
+      const dir = link.includes("/") ? link.slice(0, link.lastIndexOf("/")) : "";
+      const abs = /^(?:\/|~|\$HOME\b)/.test(target) || dir === "" ? target : `${dir}/${target}`;
+      track.links.push([link, abs]);
+      track.links.push([`${link}/${baseName(target)}`, abs]);
+    }
+  }
   extraScripts.push(...optionScripts(prog, args, out, note));
   for (const w of recursiveOperands(prog, args)) {
     const tree = `${w.replace(/\/+$/, "")}/**`;
@@ -908,6 +942,9 @@ function optionScripts(
       }
     } else if (prog === "curl" && (a === "-K" || a.startsWith("--config") || /^-[A-Za-z]*K/.test(a))) {
       note("curl reads options (URLs, hosts, files) from a config file, only known when it runs");
+    } else if (prog === "wget" && (a === "-e" || a === "--execute") && args[j + 1] !== undefined) {
+      const kv = /^([A-Za-z_]+)\s*=\s*(.*)$/s.exec(args[j + 1]!);
+      if (kv) assignmentEffects(kv[1]!, kv[2]!, out);
     } else if (prog === "wget" && (/^-[A-Za-z]*i/.test(a) || a.startsWith("--input-file"))) {
       note("wget reads its URLs from a file, only known when it runs");
     } else if (
@@ -1093,6 +1130,26 @@ function addWord(w: string, out: ShellReading, bases: string[], isFile: boolean,
   if (net !== undefined) out.hosts.push(net);
   const flag = /^--?[A-Za-z][\w-]*=(.+)$/s.exec(w)?.[1];
   if (flag !== undefined) addWord(flag, out, bases, false);
+  // `--proxy=host:port`, `--https-proxy=…` (npm, pip, git, wget): every request goes through that host.
+  const proxy = /^--(?:https?-|all-|socks5?-)?proxy=(.+)$/is.exec(w)?.[1];
+  if (proxy !== undefined) assignmentEffects("http_proxy", proxy, out);
+  // A word under a link the command made (`ln -s ~ h; cat h/.ssh/id_rsa`) is also the file under its target.
+  const links = tracks.get(out)?.links;
+  if (links !== undefined && links.length > 0 && !w.startsWith("-")) {
+    for (const [link, target] of links) {
+      const rel = w.replace(/^\.\//, "");
+      if (rel === link || rel.startsWith(`${link}/`)) {
+        const through = target + rel.slice(link.length);
+        if (through !== w) {
+          out.paths.push({
+            word: through,
+            bases: bases.filter((b) => b !== ""),
+            denyOnly: false,
+          });
+        }
+      }
+    }
+  }
   if (w.startsWith("-") && !isFile) return;
   const absolute = /^(?:~|\/|\$HOME\b)/.test(w);
   const explicit = absolute || /^\.{1,2}(?:$|\/)/.test(w);

@@ -1,4 +1,4 @@
-import { COMMAND_KEYS } from "../argument_keys.ts";
+import { isCommandKey } from "../argument_keys.ts";
 import { looksLikePath } from "../looks_like_path.ts";
 import { isAnchoredPath } from "../read_placement.ts";
 import { readShell } from "../read_shell.ts";
@@ -52,7 +52,7 @@ function withoutRanges(s: string, ranges: [number, number][]): string {
 export const commandReader: Reader = {
   id: "command",
   corpus: ["shell", "paths", "placement"],
-  matches: (_s, at) => COMMAND_KEYS.has(at.k),
+  matches: (_s, at) => isCommandKey(at.k),
   read(s, at, out) {
     const cwd0 = out.opts.cwd;
     const sh = readShell(s, { budget: out.shellBudget });

@@ -1,4 +1,4 @@
-import { ARGV_KEYS, COMMAND_KEYS } from "../argument_keys.ts";
+import { ARGV_KEYS, isCommandKey } from "../argument_keys.ts";
 import { looksLikePath } from "../looks_like_path.ts";
 import { isOptionShaped, optionKeyClass, optionValues } from "../read_option.ts";
 import { looksLikeUrl } from "../resolve_url.ts";
@@ -27,7 +27,7 @@ export function optionValueRead(s: string, at: Place): boolean {
 export const optionReader: Reader = {
   id: "option",
   corpus: ["option-injection"],
-  matches: (s, at) => isOptionShaped(s) && !ARGV_KEYS.has(at.k) && !COMMAND_KEYS.has(at.k),
+  matches: (s, at) => isOptionShaped(s) && !ARGV_KEYS.has(at.k) && !isCommandKey(at.k),
   read(s, at, out) {
     const cls = optionKeyClass(at.key, at.call.onProgram);
     if (cls === "operand" || (cls === "other" && at.call.onProgram)) out.option(s, at);

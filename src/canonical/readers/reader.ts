@@ -34,6 +34,8 @@ export interface Place {
   jsonLevel: number;
   /** Folder arguments beside the value (`dir`, `cwd`, `repo_path`…), already resolved. */
   bases: ResolvedPath[];
+  /** An argument beside the value asks for the whole tree (`"recursive": true`). */
+  recursive?: boolean;
   /** Facts about the whole call. */
   call: CallFacts;
 }
