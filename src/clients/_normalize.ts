@@ -95,7 +95,10 @@ export function normalizeEntry(
   const approve = [raw.autoApprove, raw.alwaysAllow].filter(Array.isArray).flat().map(String);
   if (raw.trust === true) approve.push("*");
   if (approve.length > 0) entry.autoApprove = approve;
-  const wrapped = parseWrapped(command, args);
+  const parsed = parseWrapped(command, args);
+  // A wired remote entry carries its URL in its env; without it the entry reaches nothing through the proxy
+  // and is reported as the unwired server it is.
+  const wrapped = parsed?.remote && env[REMOTE_ENV.url] === undefined ? undefined : parsed;
   if (wrapped?.remote) {
     // A wired remote entry is still a remote server: the proxy reaches the URL kept in its environment.
     entry.wrapped = { mode: wrapped.mode, remote: wrapped.remote };

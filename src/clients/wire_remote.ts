@@ -1,6 +1,14 @@
-import { applyEdits, findNodeAtLocation, modify, type Node as JsonNode, parseTree } from "jsonc-parser";
+import {
+  applyEdits,
+  findNodeAtLocation,
+  modify,
+  type Node as JsonNode,
+  parse as parseJsonc,
+  type ParseError,
+  parseTree,
+} from "jsonc-parser";
 import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
-import { isMap, parseDocument, stringify as stringifyYaml } from "yaml";
+import { isMap, parse as parseYaml, parseDocument, stringify as stringifyYaml } from "yaml";
 import { Buffer } from "node:buffer";
 import type { ClientId, ConfigFormat, ServerEntry } from "./types.ts";
 
@@ -27,21 +35,26 @@ export type RemoteTransport = "auto" | "http" | "sse";
 /** Thrown when an entry cannot be rewritten safely; the caller reports it as "not wired (…)". */
 export class CannotWireRemote extends Error {}
 
-/** Keys that describe how to reach a remote server: replaced by the proxy's stdio entry. */
-const REMOTE_KEYS = new Set([
-  "type",
-  "transport",
-  "url",
-  "serverUrl",
-  "httpUrl",
-  "uri",
-  "headers",
-  "http_headers",
-  "env_http_headers",
-  "bearer_token_env_var",
-  "requestInit",
-  "oauth",
-  "authProviderType",
+/**
+ * Keys of a remote entry that carry over to the proxy's stdio entry: whether the client starts it and how it
+ * treats its tools. Anything else (an `envFile` that a client would load into the proxy's environment, a
+ * `cwd`, keys of clients we do not know) is left out; `--stop` gives the entry back whole.
+ */
+const KEPT_KEYS = new Set([
+  "name",
+  "description",
+  "disabled",
+  "enabled",
+  "autoApprove",
+  "alwaysAllow",
+  "trust",
+  "timeout",
+  "includeTools",
+  "excludeTools",
+  "startup_timeout_sec",
+  "tool_timeout_sec",
+  "enabled_tools",
+  "disabled_tools",
 ]);
 
 /** What the proxy needs to reach one remote server. */
@@ -248,7 +261,7 @@ export function writeStdioEntry(
   shape: StdioShape,
 ): string {
   const raw = entry.raw as Record<string, unknown>;
-  const kept = Object.keys(raw).filter((k) => !REMOTE_KEYS.has(k));
+  const kept = Object.keys(raw).filter((k) => KEPT_KEYS.has(k));
   const eol = detectEol(text);
   let body: string;
   if (format === "toml") {
@@ -262,7 +275,6 @@ export function writeStdioEntry(
     }
     const table = parseToml(text.slice(span.start, span.end)) as Record<string, unknown>;
     for (const k of kept) {
-      if (k === "env" || k === "env_vars") throw new CannotWireRemote(`the remote entry has "${k}"`);
       const v = table[k];
       if (v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date)) {
         throw new CannotWireRemote(`"${k}" is a table`);
@@ -282,9 +294,6 @@ export function writeStdioEntry(
     const json = isMap(node) ? node.toJSON() as Record<string, unknown> : raw;
     for (const k of kept) {
       if (k === "name") continue;
-      if (k === "env" || k === "envs" || k === "cmd" || k === "command" || k === "args") {
-        throw new CannotWireRemote(`the remote entry has "${k}"`);
-      }
       map[k] = json[k];
     }
     const indent = " ".repeat(span.start - (text.lastIndexOf("\n", span.start - 1) + 1));
@@ -311,10 +320,7 @@ export function writeStdioEntry(
     props.push(`"${opencode ? "environment" : "env"}": {${eol}${envLines.join(`,${eol}`)}${eol}${inner}}`);
     for (const child of node.children ?? []) {
       const key = child.children?.[0]?.value;
-      if (typeof key !== "string" || REMOTE_KEYS.has(key)) continue;
-      if (["command", "args", "env", "environment", "cwd"].includes(key)) {
-        throw new CannotWireRemote(`the remote entry has "${key}"`);
-      }
+      if (typeof key !== "string" || !KEPT_KEYS.has(key)) continue;
       props.push(text.slice(child.offset, child.offset + child.length));
     }
     body = `{${eol}${props.map((p) => inner + p).join(`,${eol}`)}${eol}${base}}`;
@@ -363,4 +369,46 @@ export function setRemoteUrl(
   const key = URL_KEYS.find((k) => node && findNodeAtLocation(node, [k])?.type === "string");
   if (!key) throw new CannotWireRemote("cannot find the url to keep your edit");
   return applyEdits(text, modify(text, [...path, key], url, {}));
+}
+
+/**
+ * The whole document with one entry's value taken out, as comparable text: an edit of that entry must leave it
+ * unchanged (a restored text that closed its entry early could otherwise add a server that runs without the
+ * proxy, or change any other setting).
+ * @param text the config text
+ * @param format its format
+ * @param path the entry's key path
+ * @returns canonical JSON of everything but the entry, or undefined when the text does not parse
+ */
+export function outsideEntry(
+  text: string,
+  format: ConfigFormat,
+  path: (string | number)[],
+): string | undefined {
+  let doc: unknown;
+  try {
+    if (format === "toml") doc = parseToml(text);
+    else if (format === "yaml") doc = parseYaml(text);
+    else {
+      const errors: ParseError[] = [];
+      doc = parseJsonc(text, errors, { allowTrailingComma: true, disallowComments: false });
+      if (errors.length > 0) return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+  let at: unknown = doc;
+  for (const k of path.slice(0, -1)) {
+    if (at === null || typeof at !== "object") return undefined;
+    at = (at as Record<string | number, unknown>)[k];
+  }
+  if (at === null || typeof at !== "object") return undefined;
+  (at as Record<string | number, unknown>)[path.at(-1)!] = "(entry)";
+  return JSON.stringify(
+    doc,
+    (_k, v) =>
+      v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date)
+        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
+        : v,
+  );
 }

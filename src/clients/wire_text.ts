@@ -13,6 +13,7 @@ import {
   CannotWireRemote,
   locateEntry,
   originalRemoteText,
+  outsideEntry,
   REMOTE_FLAG,
   remoteEnv,
   remoteSpec,
@@ -462,6 +463,10 @@ function wrapRemoteOne(
     !after || after.wrapped?.remote?.transport !== spec.transport || after.url !== spec.url ||
     after.command !== argv[0] || !sameList(after.args, argv.slice(1))
   ) throw new CannotWire("the rewritten entry did not read back as the proxy command");
+  const outside = outsideEntry(text, opts.format, entry.path);
+  if (outside === undefined || outside !== outsideEntry(out, opts.format, entry.path)) {
+    throw new CannotWire("rewriting the entry would change more than this entry");
+  }
   return out;
 }
 
@@ -478,6 +483,10 @@ function unwrapRemoteOne(text: string, opts: WireTextOptions, entry: ServerEntry
   const after = findEntry(out, opts, entry.path);
   if (!after || after.transport !== "remote" || after.wrapped || after.url !== entry.url) {
     throw new CannotWire("restoring the entry did not give back the remote entry");
+  }
+  const outside = outsideEntry(text, opts.format, entry.path);
+  if (outside === undefined || outside !== outsideEntry(out, opts.format, entry.path)) {
+    throw new CannotWire("the kept original would change more than this entry: restore it from the backup");
   }
   return out;
 }

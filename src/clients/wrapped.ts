@@ -31,6 +31,7 @@ export function parseWrapped(command: string | undefined, args: readonly string[
   if (command === undefined) return undefined;
   for (let i = 0; i + 2 < args.length; i++) {
     if (args[i] !== "proxy" || args[i + 1] !== "--mode") continue;
+    if (!startsAgentPerms(command, args.slice(0, i))) return undefined;
     const mode = args[i + 2];
     if (mode !== "record" && mode !== "enforce") continue;
     const sep = args.indexOf("--", i + 3);
@@ -57,4 +58,19 @@ export function parseWrapped(command: string | undefined, args: readonly string[
     };
   }
   return undefined;
+}
+
+/**
+ * Whether a command line up to `proxy` has the shape AgentPerms writes (`selfCommand()`): the launcher or a
+ * compiled binary named agentperms with nothing before `proxy`, or deno running a `cli.ts` or a bundle. Any
+ * other program whose arguments merely contain `proxy --mode …` (`npx -y some-package proxy --mode …`) is
+ * not wired: it runs without AgentPerms in between and must be reported and wired like any server.
+ */
+function startsAgentPerms(command: string, before: readonly string[]): boolean {
+  const exe = (command.split(/[\\/]/).pop() ?? "").toLowerCase();
+  if (exe === "deno" || exe === "deno.exe") {
+    const entry = before.at(-1) ?? "";
+    return before[0] === "run" && (/(^|[\\/])cli\.ts$/.test(entry) || /\.js$/.test(entry));
+  }
+  return before.length === 0 && exe.startsWith("agentperms");
 }
