@@ -461,12 +461,13 @@ async function readEvents(
   count = Infinity,
 ): Promise<{ id: string; data: string }[]> {
   const out: { id: string; data: string }[] = [];
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = body.getReader();
+  const dec = new TextDecoder();
   let buf = "";
   while (out.length < count) {
     const { value, done } = await reader.read();
     if (done) break;
-    buf += value;
+    buf += dec.decode(value, { stream: true });
     let end: number;
     while ((end = buf.indexOf("\n\n")) >= 0 && out.length < count) {
       const block = buf.slice(0, end);
