@@ -161,7 +161,13 @@ async function runGatewayCommand(env: CommandEnv, opts: GatewayCliOptions): Prom
   // Loaded once: a bad policy stops the gateway before it listens; sessions share the compiled policy.
   let preloaded;
   if (opts.policy) {
-    const loaded = await loadPolicy(opts.policy, { cwd: io.cwd(), home });
+    // Each server's command line or URL finds its profile (format 2 scopes), as the proxy's does.
+    const identities = Object.fromEntries(
+      servers.map((s) =>
+        [s.name, s.url ? { url: s.url.href } : { command: s.argv![0]!, args: s.argv!.slice(1) }] as const
+      ),
+    );
+    const loaded = await loadPolicy(opts.policy, { cwd: io.cwd(), home, identities });
     printPolicyWarnings(io, loaded);
     const baseDir = dirname(loaded.file);
     preloaded = {
