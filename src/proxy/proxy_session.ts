@@ -820,10 +820,13 @@ export class ProxySession {
     t0: number,
     traceparent: unknown,
   ): void {
+    // The agent chooses the tool name: only names the server listed leave the machine, so a name cannot carry
+    // text to the collector.
+    const named = tool === undefined ? undefined : this.#schemas.has(tool) ? tool : "(unlisted)";
     this.#o.telemetry!.decision({
       server: this.#o.server,
       method,
-      ...(tool !== undefined ? { tool } : {}),
+      ...(named !== undefined ? { tool: named } : {}),
       verdict: decision.verdict,
       ruleIds: decision.ruleIds,
       decisionId: event.decision?.decisionId ?? "",

@@ -27,7 +27,10 @@ Deno.test("proxy --otel: every judged call reaches the OTLP receiver with its ve
     await using client = await sdkClient(argv, {
       env: { ...otelEnv(rx.endpoint), OTEL_BSP_MAX_QUEUE_SIZE: "65536", HOME: dir.path },
     });
+    await client.listTools();
     await client.callTool({ name: "echo", arguments: { text: "hello-otel-argument" } });
+    // A name the server never listed is the agent's text: it is exported as "(unlisted)".
+    await client.callTool({ name: "tool_named_SECRET_TEXT", arguments: {} }).catch(() => undefined);
     const denied = await client.callTool({ name: "read_file", arguments: { path: SECRET_PATH } });
     assert.equal(denied.isError, true);
     await client.callTool({
@@ -36,10 +39,13 @@ Deno.test("proxy --otel: every judged call reaches the OTLP receiver with its ve
       _meta: { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" },
     });
   }
-  await waitFor(() => rx.spans.length >= 3 && rx.logs.some((l) => String(l.body).includes("proxy.stop")));
+  await waitFor(() => rx.spans.length >= 4 && rx.logs.some((l) => String(l.body).includes("proxy.stop")));
   const calls = rx.spans.filter((s) => s.attributes["mcp.method.name"] === "tools/call");
-  assert.equal(calls.length, 3, JSON.stringify(rx.spans.map((s) => s.name)));
-  const deny = calls.find((s) => s.attributes["agentperms.verdict"] === "deny")!;
+  assert.equal(calls.length, 4, JSON.stringify(rx.spans.map((s) => s.name)));
+  assert.ok(calls.some((s) => s.name === "tools/call (unlisted)"));
+  const deny = calls.find((s) =>
+    s.attributes["agentperms.verdict"] === "deny" && s.name.endsWith("read_file")
+  )!;
   assert.equal(deny.name, "tools/call read_file");
   assert.equal(deny.attributes["agentperms.server"], "py");
   assert.deepEqual(deny.attributes["agentperms.rule_ids"], ["servers.py.denied_paths[0]"]);
@@ -53,6 +59,7 @@ Deno.test("proxy --otel: every judged call reaches the OTLP receiver with its ve
   const all = rx.raw.join("\n");
   assert.ok(!all.includes("hello-otel-argument"), "argument values never leave the machine");
   assert.ok(!all.includes(SECRET_PATH), "nor paths quoted in a reason");
+  assert.ok(!all.includes("SECRET_TEXT"), "nor a tool name the server never listed");
 });
 
 Deno.test("proxy --otel without OTEL_DENO says export is off and how to turn it on, and still serves", async () => {
