@@ -6,7 +6,9 @@ const SLICE_CHARS = 64 * 1024;
 
 // The first sha256 of a process loads Deno's node:crypto internals, and that load runs pending microtasks: in
 // the proxy, an answer queued for the client would leave before its trace line (write-ahead broken). Loading
-// them here, at import, keeps the first call's hash free of that side effect.
+// them here, at import, keeps the first call's hash free of that side effect. Each hash then starts as a copy
+// of this empty one: 1.9 µs against 2.6 µs for createHash (the proxy hashes every answer it traces).
+const EMPTY_SHA256 = createHash("sha256");
 createHash("sha256").update("").digest();
 
 /** How many hex digits of the sha256 a trace keeps (64 bits: enough to tell two results apart). */
@@ -36,7 +38,7 @@ export const RESULT_HASH_HEX = 16;
  * ```
  */
 export function hashCanonical(value: unknown, opts: { hexChars?: number } = {}): string {
-  const h = createHash("sha256");
+  const h = EMPTY_SHA256.copy();
   // Small pieces are gathered into one string per update: a call into the hash per comma costs more than it.
   let buf = "";
   feed((piece) => {
