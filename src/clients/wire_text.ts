@@ -21,6 +21,7 @@ import {
   writeStdioEntry,
 } from "./wire_remote.ts";
 import { KEEP_EMPTY_ARGS_FLAG, parseWrapped } from "./wrapped.ts";
+import { urlExposure } from "../telemetry/mod.ts";
 
 /** What to do to each entry. */
 export type WireMode = "record" | "enforce" | "stop";
@@ -59,6 +60,8 @@ export interface WireResult {
   status: "wired" | "rewired" | "unchanged" | "restored" | "not-wrapped" | "skipped";
   /** Why an entry was skipped, e.g. "not wired (remote transport)". */
   reason?: string;
+  /** Something the user should know about a wired entry (e.g. why it does not export telemetry). */
+  note?: string;
 }
 
 interface Span {
@@ -425,6 +428,7 @@ function remotePrefix(
   entry: ServerEntry,
   mode: "record" | "enforce",
   transport: string,
+  url: string,
 ): string[] {
   return [
     "proxy",
@@ -435,11 +439,17 @@ function remotePrefix(
     ...(opts.policy ? ["--policy", opts.policy] : []),
     ...(opts.traceDir ? ["--trace-dir", opts.traceDir] : []),
     ...(opts.traceResults ? ["--trace-results"] : []),
-    ...(opts.otel ? ["--otel"] : []),
+    // Deno would export this URL with every request it traces: no telemetry for a URL that holds a secret.
+    ...(opts.otel && urlExposure(url) === undefined ? ["--otel"] : []),
     ...(opts.lock ? ["--lock", opts.lock] : []),
     REMOTE_FLAG,
     transport,
   ];
+}
+
+function otelNote(opts: WireTextOptions, url: string | undefined): { note?: string } {
+  const why = opts.otel && url !== undefined ? urlExposure(url) : undefined;
+  return why ? { note: `no --otel: ${why}, and Deno's HTTP tracing would export it` } : {};
 }
 
 /** Rewrites a remote entry as a stdio entry that starts the proxy, which bridges to the URL. */
@@ -451,7 +461,7 @@ function wrapRemoteOne(
 ): string {
   const spec = remoteSpec(entry, opts.client);
   const span = locateEntry(text, opts.format, entry.path);
-  const argv = [...opts.self, ...remotePrefix(opts, entry, mode, spec.transport)];
+  const argv = [...opts.self, ...remotePrefix(opts, entry, mode, spec.transport, spec.url)];
   const env = remoteEnv(spec, text.slice(span.start, span.end));
   const out = writeStdioEntry(text, opts.format, opts.client, span, entry, {
     argv,
@@ -578,11 +588,11 @@ export function wireText(text: string, opts: WireTextOptions): { text: string; r
           }
         } else if (!wired) {
           cur = wrapRemoteOne(cur, opts, entry, opts.mode);
-          results.push({ ...base, status: "wired" });
+          results.push({ ...base, status: "wired", ...otelNote(opts, entry.url) });
         } else {
           const want = [
             ...opts.self.slice(1),
-            ...remotePrefix(opts, entry, opts.mode, entry.wrapped!.remote!.transport),
+            ...remotePrefix(opts, entry, opts.mode, entry.wrapped!.remote!.transport, entry.url ?? ""),
           ];
           if (entry.command === opts.self[0] && sameList(entry.args, want)) {
             results.push({ ...base, status: "unchanged" });
@@ -590,7 +600,7 @@ export function wireText(text: string, opts: WireTextOptions): { text: string; r
           }
           const plain = unwrapRemoteOne(cur, opts, entry);
           cur = wrapRemoteOne(plain, opts, findEntry(plain, opts, entry.path)!, opts.mode);
-          results.push({ ...base, status: "rewired" });
+          results.push({ ...base, status: "rewired", ...otelNote(opts, entry.url) });
         }
       } catch (e) {
         if (!(e instanceof CannotWire) && !(e instanceof CannotWireRemote)) throw e;

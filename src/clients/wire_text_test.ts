@@ -210,3 +210,26 @@ Deno.test("wireText() passes --otel to every proxy, stdio and remote, only when 
   assert.equal(asked.match(/"--otel"/g)?.length, 2);
   assert.equal(wireText(asked, { ...spec, mode: "stop" }).text, text);
 });
+
+Deno.test("wireText() does not pass --otel to a remote entry whose URL holds a secret, and says why", () => {
+  const text = JSON.stringify({
+    mcpServers: {
+      ok: { type: "http", url: "https://mcp.example.com/mcp" },
+      zap: { type: "http", url: "https://mcp.zapier.com/api/mcp/s/a1b2c3d4e5f6g7h8i9j0/mcp" },
+      q: { type: "http", url: "https://r.example/mcp?api_key=sk_live_x" },
+    },
+  });
+  const spec = {
+    format: "jsonc" as const,
+    locators: [{ kind: "map" as const, at: ["mcpServers"] }],
+    self: SELF,
+  };
+  const out = wireText(text, { ...spec, mode: "record", otel: true });
+  const servers = JSON.parse(out.text).mcpServers;
+  assert.ok(servers.ok.args.includes("--otel"));
+  assert.ok(!servers.zap.args.includes("--otel"));
+  assert.ok(!servers.q.args.includes("--otel"));
+  assert.match(out.results.find((r) => r.server === "zap")!.note!, /path looks like a token/);
+  assert.match(out.results.find((r) => r.server === "q")!.note!, /query string/);
+  assert.equal(out.results.find((r) => r.server === "ok")!.note, undefined);
+});

@@ -73,6 +73,31 @@ export function telemetryState(asked: boolean, env: Record<string, string | unde
   };
 }
 
+/**
+ * Why a remote URL must not be used while Deno's exporter is on, or undefined when it may. Deno traces every
+ * HTTP request it makes and exports its full URL (`url.full`); nothing turns that off but turning all tracing
+ * off. A URL carrying userinfo, a query, a fragment or a path segment that looks like a token (16 or more
+ * characters mixing letters and digits: `…/mcp/s/<secret>/mcp`) would send its secret to the collector.
+ * @param url the remote endpoint
+ * @returns the reason, or undefined
+ */
+export function urlExposure(url: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return "the remote URL does not parse";
+  }
+  if (u.username !== "" || u.password !== "") return "the remote URL holds a user name or password";
+  if (u.search !== "") return "the remote URL has a query string";
+  if (u.hash !== "") return "the remote URL has a fragment";
+  const secret = u.pathname.split("/").find((seg) =>
+    seg.length >= 16 && /[a-z]/i.test(seg) && /\d/.test(seg)
+  );
+  if (secret !== undefined) return "a segment of the remote URL's path looks like a token";
+  return undefined;
+}
+
 const TRACEPARENT_REGEXP = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 /**

@@ -10,4 +10,5 @@ export {
   parseTraceparent,
   type TelemetryState,
   telemetryState,
+  urlExposure,
 } from "./decision_telemetry.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseTraceparent, telemetryState } from "../../src/telemetry/decision_telemetry.ts";
+import { parseTraceparent, telemetryState, urlExposure } from "../../src/telemetry/decision_telemetry.ts";
 import { otelEnv, startOtlpReceiver } from "./_otlp_receiver.ts";
 
 const EMIT = new URL("./_emit_decisions.ts", import.meta.url).pathname;
@@ -72,4 +72,20 @@ Deno.test("parseTraceparent() reads W3C version 00 and refuses malformed or all-
       "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01",
     ]
   ) assert.equal(parseTraceparent(bad), undefined, String(bad));
+});
+
+Deno.test("urlExposure() names what in a remote URL Deno's HTTP tracing would export", () => {
+  for (
+    const ok of [
+      "https://mcp.example.com/mcp",
+      "https://api.githubcopilot.com/mcp/",
+      "http://127.0.0.1:3000/mcp",
+    ]
+  ) {
+    assert.equal(urlExposure(ok), undefined, ok);
+  }
+  assert.match(urlExposure("https://u:p@x.example/mcp")!, /user name or password/);
+  assert.match(urlExposure("https://x.example/mcp?token=1")!, /query/);
+  assert.match(urlExposure("https://x.example/mcp#t=1")!, /fragment/);
+  assert.match(urlExposure("https://mcp.zapier.com/api/mcp/s/ZmFrZXNlY3JldDEyMzQ1Ng/mcp")!, /token/);
 });

@@ -90,3 +90,27 @@ Deno.test("proxy --otel without OTEL_DENO says export is off and how to turn it 
   assert.match(stdout, /"serverInfo"/, "the proxy still answers");
   assert.match(new TextDecoder().decode(out.stderr), /--otel: OpenTelemetry export is off .*OTEL_DENO=true/);
 });
+
+Deno.test("proxy --url with OTEL_DENO on refuses a URL whose secret Deno's HTTP tracing would export", async () => {
+  await using dir = await tempDir();
+  const argv = proxyArgv(
+    {
+      mode: "record",
+      server: "zap",
+      traceDir: dir.path,
+      extra: ["--url", "http://127.0.0.1:9/mcp?api_key=sk_x"],
+    },
+    [],
+  ).filter((a) => a !== "--");
+  const out = await new Deno.Command(argv[0]!, {
+    args: argv.slice(1),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { HOME: dir.path, OTEL_DENO: "true", OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:9" },
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.notEqual(out.code, 0);
+  assert.match(stderr, /query string: Deno's own HTTP tracing would export it/);
+  assert.ok(!stderr.includes("sk_x"), "the refusal does not quote the secret");
+});

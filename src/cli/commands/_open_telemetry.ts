@@ -1,5 +1,6 @@
 import type { DecisionTelemetry } from "../../telemetry/mod.ts";
 import denoJson from "../../../deno.json" with { type: "json" };
+import { AgentPermsError } from "../../errors.ts";
 
 /**
  * Opens decision telemetry for a proxy when it was asked for (`--otel`) or the standard `OTEL_DENO=true` is
@@ -9,16 +10,34 @@ import denoJson from "../../../deno.json" with { type: "json" };
  * @param asked `--otel` was given
  * @param env the process environment
  * @param note where to say that telemetry is off and why (stderr and the trace)
+ * @param remoteUrl the remote endpoint when the proxy bridges to one
  * @returns the reporter, or undefined when telemetry is off
+ * @throws {AgentPermsError} usage when Deno's exporter is on and the remote URL would expose a secret
  */
 export async function openTelemetry(
   asked: boolean,
   env: (name: string) => string | undefined,
   note: (message: string) => void,
+  remoteUrl?: string,
 ): Promise<DecisionTelemetry | undefined> {
   const deno = (env("OTEL_DENO") ?? "").toLowerCase();
   if (!asked && deno !== "true" && deno !== "1") return undefined;
-  const { createDecisionTelemetry, telemetryState } = await import("../../telemetry/mod.ts");
+  const { createDecisionTelemetry, telemetryState, urlExposure } = await import("../../telemetry/mod.ts");
+  const exposed = remoteUrl !== undefined && (deno === "true" || deno === "1")
+    ? urlExposure(remoteUrl)
+    : undefined;
+  if (exposed !== undefined) {
+    // Deno exports the URL of every request it makes while its exporter is on: the secret would reach the
+    // collector. Refused, never passed on.
+    throw new AgentPermsError(
+      "usage",
+      `OpenTelemetry is on (OTEL_DENO=true) and ${exposed}: Deno's own HTTP tracing would export it`,
+      {
+        hint: 'Move the token into a header (--header "Authorization: Bearer ${env:TOKEN}"), or run this ' +
+          "server's proxy without OTEL_DENO/--otel",
+      },
+    );
+  }
   const state = telemetryState(asked, { OTEL_DENO: env("OTEL_DENO") });
   if (!state.on) {
     if (state.problem) note(`[agentperms] ${state.problem}`);

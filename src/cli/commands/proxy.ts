@@ -233,6 +233,13 @@ async function runBridgeCommand(env: CommandEnv, rawUrl: string, opts: BridgeOpt
       ),
     );
   }
+  let telemetry;
+  try {
+    telemetry = await openTelemetry(opts.otel === true, io.env, (m) => io.stderr(`${m}\n`), url.href);
+  } catch (e) {
+    if (e instanceof AgentPermsError) await refuse(e);
+    throw e;
+  }
   const headers = proxy.parseHeaderArgs(opts.header ?? [], (n) => io.env(n));
   const { compilePolicy, loadPolicy } = await import("../../policy/mod.ts");
   let policy;
@@ -283,7 +290,6 @@ async function runBridgeCommand(env: CommandEnv, rawUrl: string, opts: BridgeOpt
     ownDir: !opts.traceDir,
   });
   let prompter: InstanceType<typeof proxy.TtyPrompter> | undefined;
-  const telemetry = await openTelemetry(opts.otel === true, io.env, diag);
   try {
     return await proxy.runBridge({
       mode: opts.mode,

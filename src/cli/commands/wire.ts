@@ -197,7 +197,9 @@ async function runWire(env: CommandEnv, mode: "record" | "enforce", opts: WireOp
     for (const r of f.results) {
       const who = r.project ? `${r.server} (project ${r.project})` : r.server;
       if (r.status === "skipped") io.stdout(`  ${who}: ${r.reason}\n`);
-      else if (r.status !== "not-wrapped") io.stdout(`  ${who}: ${r.status}\n`);
+      else if (r.status !== "not-wrapped") {
+        io.stdout(`  ${who}: ${r.status}${r.note ? ` (${r.note})` : ""}\n`);
+      }
     }
   }
   env.setExit(EXIT.ok);
