@@ -1,7 +1,16 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { AgentPermsError } from "../../errors.ts";
-import { type CompiledPolicy, compilePolicy, loadPolicy, type PolicyV1 } from "../../policy/mod.ts";
+import {
+  type CompiledPolicy,
+  compilePolicy,
+  loadPolicy,
+  openPolicyCache,
+  type PolicyCache,
+  policyCacheDir,
+  type PolicyV1,
+} from "../../policy/mod.ts";
+import denoJson from "../../../deno.json" with { type: "json" };
 import { hostRealpath } from "../../canonical/mod.ts";
 import {
   buildRedactFn,
@@ -124,7 +133,12 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
   } else if (opts.policy) {
     // The server's command line finds its profile (format 2 scopes) by package or command, not only by name.
     const identities = { [opts.server]: { command: argv[0], args: argv.slice(1) } };
-    const loaded = await loadPolicy(opts.policy, { cwd: io.cwd(), home, identities });
+    const loaded = await loadPolicy(opts.policy, {
+      cwd: io.cwd(),
+      home,
+      identities,
+      cache: largePolicyCache(openPolicyCache(policyCacheDir(envRecord(io.env), home), denoJson.version)),
+    });
     printPolicyWarnings(io, loaded);
     policy = loaded.compiled;
     source = loaded.policy;
@@ -468,4 +482,22 @@ function removeStaleRunDirs(dir: string): void {
       // not ours, not a run folder, or already gone
     }
   }
+}
+
+/** Policies at least this long are cached: their parse and lint cost tens to hundreds of ms (BENCHMARKS). */
+const CACHED_POLICY_CHARS = 64 * 1024;
+
+/**
+ * The policy cache, used only for a large policy: a small one parses in a few milliseconds, and a proxy start
+ * should not write a cache file for it.
+ */
+function largePolicyCache(cache: PolicyCache): PolicyCache {
+  return {
+    get: (text) => text.length >= CACHED_POLICY_CHARS ? cache.get(text) : Promise.resolve(undefined),
+    put: (text, parsed) => text.length >= CACHED_POLICY_CHARS ? cache.put(text, parsed) : Promise.resolve(),
+  };
+}
+
+function envRecord(env: (name: string) => string | undefined): Record<string, string | undefined> {
+  return { XDG_CACHE_HOME: env("XDG_CACHE_HOME") };
 }
