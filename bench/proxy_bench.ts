@@ -442,11 +442,11 @@ const SIZES: [bytes: number, calls: number][] = [
 ];
 
 /**
- * Text like a source file (quotes, backslashes and newlines to escape, a few paths and URLs for the
- * canonicalizer to find), `n` characters long.
+ * Text like a source file (quotes, backslashes, tabs and newlines to escape), `n` characters long. No paths or
+ * URLs: each one found costs its canonicalization and a realpath (see reading_bench), whatever the size.
  */
 function fileLike(n: number): string {
-  const line = 'const path = "/srv/app/src/main.ts"; // see https://example.com/docs\\n\tlet x = a["b"];\n';
+  const line = 'let total = items["count"] + 1; // add one\\n\tconst s = "quoted \\"text\\"";\n';
   return line.repeat(Math.ceil(n / line.length)).slice(0, n);
 }
 
