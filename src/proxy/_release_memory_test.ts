@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { releaseMemoryNow } from "./_release_memory.ts";
+import { releaseMemoryNow, releaseMemoryWhenIdle } from "./_release_memory.ts";
 
 Deno.test("releaseMemoryNow() collects garbage at once (V8's gc is exposed at run time)", () => {
   let garbage: number[][] | undefined = Array.from(
@@ -12,6 +12,18 @@ Deno.test("releaseMemoryNow() collects garbage at once (V8's gc is exposed at ru
   releaseMemoryNow();
   const after = Deno.memoryUsage().heapUsed;
   assert.ok(before - after > 20_000_000, `heap ${before} -> ${after}`);
+});
+
+Deno.test("releaseMemoryWhenIdle() collects once, a second after the last call, not at each call", async () => {
+  let collected = 0;
+  const collect = () => void collected++;
+  for (let i = 0; i < 6; i++) {
+    releaseMemoryWhenIdle(collect);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.equal(collected, 0, "1.2 s after the first call but 0.2 s after the last: not yet");
+  await new Promise((r) => setTimeout(r, 1300));
+  assert.equal(collected, 1);
 });
 
 Deno.test("returnLargeFreesToSystem() keeps glibc from holding on to freed multi-megabyte buffers", async () => {

@@ -72,7 +72,7 @@ export async function runBridge(opts: RunBridgeOptions): Promise<number> {
       session.flushTrace();
       upstream.send(line);
     },
-    releaseMemory: opts.releaseMemory ?? releaseMemoryWhenIdle,
+    releaseMemory: opts.releaseMemory ?? (() => releaseMemoryWhenIdle()),
   });
   const names = Object.keys(opts.headers ?? {});
   session.lifecycle(

@@ -108,7 +108,7 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
     toServer,
     toServerPieces: toServer,
     // After a multi-megabyte message: one full collection once the proxy is idle, not several per message.
-    releaseMemory: opts.releaseMemory ?? releaseMemoryWhenIdle,
+    releaseMemory: opts.releaseMemory ?? (() => releaseMemoryWhenIdle()),
   });
   session.lifecycle(
     `proxy started (${opts.mode}) for "${opts.server}": ${opts.launch.command} ${opts.launch.args.join(" ")}`,
