@@ -159,6 +159,33 @@ function machineUs(): { busy: number; total: number } {
   }
 }
 
+/** Every process below `pid` (children of each of its threads, recursively), from /proc. */
+function descendants(pid: number): number[] {
+  const out: number[] = [];
+  const visit = (p: number) => {
+    let tasks: string[] = [];
+    try {
+      tasks = [...Deno.readDirSync(`/proc/${p}/task`)].map((e) => e.name);
+    } catch {
+      return;
+    }
+    for (const t of tasks) {
+      try {
+        for (const c of Deno.readTextFileSync(`/proc/${p}/task/${t}/children`).trim().split(/\s+/)) {
+          if (c && out.length < 256) {
+            out.push(Number(c));
+            visit(Number(c));
+          }
+        }
+      } catch {
+        // gone
+      }
+    }
+  };
+  visit(pid);
+  return out;
+}
+
 /** Linux's USER_HZ: /proc reports CPU time in these ticks. */
 const CLOCK_TICKS = 100;
 
@@ -168,6 +195,8 @@ interface CpuPerCall {
   process: number;
   /** Its main thread alone (where the proxy's JavaScript runs). */
   main: number;
+  /** The processes it started (for the hop and the proxy: the server, and the sandbox around it). */
+  behind: number;
   /** Every process on the machine, the client included. */
   machine: number;
   /** How busy the machine's CPUs were, 0 to 1. */
@@ -176,12 +205,14 @@ interface CpuPerCall {
 
 /** Starts measuring; the function it returns gives the CPU spent since, per call over `calls` calls. */
 function cpuMeter(pid: number): (calls: number) => CpuPerCall {
-  const p0 = cpuUs(pid), t0 = cpuUs(pid, pid), m0 = machineUs();
+  const behind = () => descendants(pid).reduce((n, d) => n + cpuUs(d), 0);
+  const p0 = cpuUs(pid), t0 = cpuUs(pid, pid), b0 = behind(), m0 = machineUs();
   return (calls) => {
     const m1 = machineUs();
     return {
       process: (cpuUs(pid) - p0) / calls,
       main: (cpuUs(pid, pid) - t0) / calls,
+      behind: (behind() - b0) / calls,
       machine: (m1.busy - m0.busy) / calls,
       utilization: (m1.busy - m0.busy) / (m1.total - m0.total),
     };
@@ -404,6 +435,7 @@ function cpuLines(results: Record<Mode, RoundResult[]>): string[] {
     row("its main thread, sequential calls", (r) => r.seqCpu.main),
     row("spawned process, 64 in flight", (r) => r.tpCpu.process),
     row("its main thread, 64 in flight", (r) => r.tpCpu.main),
+    row("processes it started (server, sandbox), 64 in flight", (r) => r.tpCpu.behind),
     row("whole machine, 64 in flight", (r) => r.tpCpu.machine),
     `| machine busy, 64 in flight | ${busy("direct")} | ${busy("floor")} | ${busy("proxy")} |`,
   ];
