@@ -24,6 +24,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ["record", "enforce"], load: async () => (await import("./wire.ts")).registerWire },
   { names: ["proxy", "_proxy"], load: async () => (await import("./proxy.ts")).registerProxy },
   { names: ["gateway"], load: async () => (await import("./gateway.ts")).registerGateway },
+  { names: ["login"], load: async () => (await import("./login.ts")).registerLogin },
   { names: ["infer"], load: async () => (await import("./infer.ts")).registerInfer },
   { names: ["replay"], load: async () => (await import("./replay.ts")).registerReplay },
   { names: ["check"], load: async () => (await import("./check.ts")).registerCheck },

@@ -1,0 +1,247 @@
+// @ts-types="@modelcontextprotocol/sdk/client/auth"
+import {
+  auth,
+  type OAuthClientProvider,
+  type OAuthDiscoveryState,
+} from "@modelcontextprotocol/sdk/client/auth.js";
+// @ts-types="@modelcontextprotocol/sdk/shared/auth"
+import type {
+  OAuthClientInformationMixed,
+  OAuthClientMetadata,
+  OAuthTokens,
+} from "@modelcontextprotocol/sdk/shared/auth.js";
+import { oauthErrorText } from "./oauth_error_text.ts";
+import { type OAuthLoginV1, oauthServerKey, readOAuthLogin, writeOAuthLogin } from "./oauth_store.ts";
+
+/** Options for {@link oauthBridgeFetch}. */
+export interface OAuthBridgeFetchOptions {
+  /** The server's name (the fix names it: `agentperms login --server NAME`). */
+  server: string;
+  /** The bridge's remote URL. */
+  url: URL;
+  /** The headers the bridge sends: with an Authorization header of their own, no stored login is used. */
+  headers?: Record<string, string>;
+  /** The store folder (`oauthStoreDir`). */
+  storeDir: string;
+  /** Diagnostics (stderr): never a token. */
+  diag: (message: string) => void;
+  /** The fetch underneath (default the global one). */
+  fetch?: typeof fetch;
+  /** Wall clock (the time a refreshed token was saved). */
+  now?: () => Date;
+}
+
+/** What {@link oauthBridgeFetch} gives the bridge. */
+export interface OAuthBridgeFetch {
+  /** The fetch the bridge uses for every request to the remote. */
+  fetch: typeof fetch;
+  /** Whether a stored login was found (its token is sent); false: only a 401 is turned into the fix. */
+  loggedIn: boolean;
+}
+
+/**
+ * Thrown by the bridge's fetch when the remote wants a sign-in that the bridge cannot give: no stored login,
+ * or one whose access token was refused and could not be refreshed. The message says what to run.
+ */
+export class OAuthLoginNeededError extends Error {
+  /** @param message what happened and the fix (`agentperms login --server NAME`) */
+  constructor(message: string) {
+    super(message);
+    this.name = "OAuthLoginNeededError";
+  }
+}
+
+/**
+ * The stdio bridge's side of OAuth: a fetch that sends the stored login's access token (`Authorization:
+ * Bearer`), only to the origin of the URL the login was made for, and on a 401 refreshes it once with the
+ * refresh token through the MCP SDK's `auth()` (the new tokens are stored), then retries the request once.
+ * When that is not possible it throws {@link OAuthLoginNeededError} with the fix, so the request fails closed
+ * with a JSON-RPC error. It never starts a browser flow: the client owns stdio and there may be no user.
+ * Returns undefined when the bridge's own headers carry an Authorization header (they win).
+ * @param opts the remote, the store, diagnostics
+ * @returns the fetch and whether a login was found, or undefined
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { oauthBridgeFetch } from "./oauth_bridge_fetch.ts";
+ *
+ * const storeDir = await Deno.makeTempDir();
+ * const url = new URL("https://mcp.example.com/mcp");
+ * assert.equal(await oauthBridgeFetch({ server: "x", url, storeDir, diag: () => {}, headers: { Authorization: "Bearer t" } }), undefined);
+ * const seen: (string | null)[] = [];
+ * const base = (_: string | URL | Request, init?: RequestInit) => {
+ *   seen.push(new Headers(init?.headers).get("authorization"));
+ *   return Promise.resolve(new Response("{}", { status: 401, headers: { "www-authenticate": "Bearer" } }));
+ * };
+ * const got = await oauthBridgeFetch({ server: "x", url, storeDir, diag: () => {}, fetch: base as typeof fetch });
+ * assert.equal(got?.loggedIn, false);
+ * await assert.rejects(got!.fetch(url, { method: "POST" }), /agentperms login --server x/);
+ * assert.deepEqual(seen, [null]);
+ * await Deno.remove(storeDir, { recursive: true });
+ * ```
+ */
+export async function oauthBridgeFetch(opts: OAuthBridgeFetchOptions): Promise<OAuthBridgeFetch | undefined> {
+  if (Object.keys(opts.headers ?? {}).some((k) => k.toLowerCase() === "authorization")) return undefined;
+  const base = opts.fetch ?? fetch;
+  const origin = opts.url.origin;
+  const where = oauthServerKey(opts.url);
+  const note = (m: string) => opts.diag(`[agentperms] ${m}`);
+  let login = await readOAuthLogin(opts.storeDir, opts.url, note);
+  const fix =
+    `run \`agentperms login --server ${opts.server} --url ${where}\` in a terminal, then restart the client's connection`;
+  const needed = (why: string) => new OAuthLoginNeededError(`${why}; ${fix}`);
+  /** Set once a refresh failed: later 401s fail at once, without hammering the token endpoint. */
+  let dead = false;
+  let renewing: Promise<boolean> | undefined;
+
+  const secrets = () => [
+    login?.tokens.access_token,
+    login?.tokens.refresh_token,
+    (login?.clientInformation as { client_secret?: string } | undefined)?.client_secret,
+  ];
+
+  /** Refreshes the access token once (single flight: concurrent 401s share it). */
+  const renew = (failed: string | undefined): Promise<boolean> => {
+    if (login && login.tokens.access_token !== failed) return Promise.resolve(true); // renewed meanwhile
+    if (dead) return Promise.resolve(false);
+    renewing ??= refresh().finally(() => renewing = undefined);
+    return renewing;
+  };
+
+  const refresh = async (): Promise<boolean> => {
+    // Another bridge for the same server may have refreshed already (a rotated refresh token would make
+    // ours fail): take the stored tokens when they are newer.
+    const stored = await readOAuthLogin(opts.storeDir, opts.url, note);
+    if (stored && login && stored.tokens.access_token !== login.tokens.access_token) {
+      login = stored;
+      return true;
+    }
+    if (!login?.tokens.refresh_token) {
+      dead = true;
+      return false;
+    }
+    const current = login;
+    const provider = bridgeProvider(current, async (tokens) => {
+      const next: OAuthLoginV1 = {
+        ...current,
+        tokens: tokens as unknown as OAuthLoginV1["tokens"],
+        tokensSavedAt: (opts.now?.() ?? new Date()).toISOString(),
+      };
+      login = next;
+      try {
+        await writeOAuthLogin(opts.storeDir, next);
+      } catch (e) {
+        note(
+          `the refreshed OAuth tokens for "${opts.server}" are used but could not be stored: ${
+            (e as Error).message
+          }`,
+        );
+      }
+    });
+    try {
+      const r = await auth(provider, { serverUrl: new URL(where), fetchFn: base });
+      if (r === "AUTHORIZED" && login !== current) {
+        note(`refreshed the OAuth access token for "${opts.server}"`);
+        return true;
+      }
+    } catch (e) {
+      if (!(e instanceof OAuthLoginNeededError)) {
+        note(`could not refresh the OAuth token for "${opts.server}": ${oauthErrorText(e, secrets())}`);
+      }
+    }
+    dead = true;
+    return false;
+  };
+
+  const wrapped = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const target = requestUrl(input);
+    // The token goes only to the origin it was obtained for: a request elsewhere goes out as it came.
+    if (target?.origin !== origin) return base(input, init);
+    const send = (token: string | undefined) => {
+      const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
+      if (token !== undefined) headers.set("authorization", `Bearer ${token}`);
+      // A redirect is never followed with the token on it.
+      return base(input, {
+        ...init,
+        headers,
+        ...(token !== undefined ? { redirect: "manual" as const } : {}),
+      });
+    };
+    const used = login?.tokens.access_token;
+    const res = await send(used);
+    if (res.status !== 401) return res;
+    await res.body?.cancel().catch(() => {});
+    if (!login) {
+      throw needed(`${where} asks for an OAuth sign-in (HTTP 401) and there is no stored login for it`);
+    }
+    if (!(await renew(used))) {
+      throw needed(`the OAuth login for "${opts.server}" was refused (HTTP 401) and could not be refreshed`);
+    }
+    const again = await send(login.tokens.access_token);
+    if (again.status === 401) {
+      await again.body?.cancel().catch(() => {});
+      dead = true;
+      throw needed(`the OAuth login for "${opts.server}" was refused (HTTP 401) even after a refresh`);
+    }
+    return again;
+  };
+  return { fetch: wrapped as typeof fetch, loggedIn: login !== undefined };
+}
+
+/** The URL a fetch input names, or undefined when it cannot be read (then no token is attached). */
+function requestUrl(input: string | URL | Request): URL | undefined {
+  try {
+    return input instanceof URL ? input : new URL(input instanceof Request ? input.url : input);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The SDK's client provider over a stored login, for refreshing only: it never registers a client (no
+ * `saveClientInformation`), and any step that would need the user (`redirectToAuthorization`) throws.
+ */
+function bridgeProvider(
+  login: OAuthLoginV1,
+  saveTokens: (tokens: OAuthTokens) => Promise<void>,
+): OAuthClientProvider {
+  let tokens: OAuthTokens | undefined = login.tokens as unknown as OAuthTokens;
+  let discovery = login.discoveryState as unknown as OAuthDiscoveryState | undefined;
+  const metadata: OAuthClientMetadata = {
+    client_name: "AgentPerms",
+    redirect_uris: [login.redirectUrl],
+    grant_types: ["authorization_code", "refresh_token"],
+    response_types: ["code"],
+  };
+  return {
+    get redirectUrl() {
+      return login.redirectUrl;
+    },
+    get clientMetadata() {
+      return metadata;
+    },
+    clientInformation: () => login.clientInformation as unknown as OAuthClientInformationMixed,
+    tokens: () => tokens,
+    saveTokens: async (t) => {
+      tokens = t;
+      await saveTokens(t);
+    },
+    redirectToAuthorization: () => {
+      throw new OAuthLoginNeededError("a new sign-in is needed");
+    },
+    saveCodeVerifier: () => {},
+    codeVerifier: () => {
+      throw new OAuthLoginNeededError("a new sign-in is needed");
+    },
+    discoveryState: () => discovery,
+    saveDiscoveryState: (s) => {
+      discovery = s;
+    },
+    invalidateCredentials: (scope) => {
+      // Only in memory: the stored login stays for `login --status` to show; it is refused anyway.
+      if (scope === "all" || scope === "tokens") tokens = undefined;
+      if (scope === "all" || scope === "discovery") discovery = undefined;
+    },
+  };
+}
