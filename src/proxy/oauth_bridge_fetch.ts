@@ -21,8 +21,8 @@ export interface OAuthBridgeFetchOptions {
   url: URL;
   /** The headers the bridge sends: with an Authorization header of their own, no stored login is used. */
   headers?: Record<string, string>;
-  /** The store folder (`oauthStoreDir`). */
-  storeDir: string;
+  /** The store folder (`oauthStoreDir`); undefined when it cannot be placed (no HOME): no login is used. */
+  storeDir: string | undefined;
   /** Diagnostics (stderr): never a token. */
   diag: (message: string) => void;
   /** The fetch underneath (default the global one). */
@@ -87,7 +87,8 @@ export async function oauthBridgeFetch(opts: OAuthBridgeFetchOptions): Promise<O
   const origin = opts.url.origin;
   const where = oauthServerKey(opts.url);
   const note = (m: string) => opts.diag(`[agentperms] ${m}`);
-  let login = await readOAuthLogin(opts.storeDir, opts.url, note);
+  const storeDir = opts.storeDir;
+  let login = storeDir === undefined ? undefined : await readOAuthLogin(storeDir, opts.url, note);
   const fix =
     `run \`agentperms login --server ${opts.server} --url ${where}\` in a terminal, then restart the client's connection`;
   const needed = (why: string) => new OAuthLoginNeededError(`${why}; ${fix}`);
@@ -112,7 +113,8 @@ export async function oauthBridgeFetch(opts: OAuthBridgeFetchOptions): Promise<O
   const refresh = async (): Promise<boolean> => {
     // Another bridge for the same server may have refreshed already (a rotated refresh token would make
     // ours fail): take the stored tokens when they are newer.
-    const stored = await readOAuthLogin(opts.storeDir, opts.url, note);
+    if (storeDir === undefined) return false;
+    const stored = await readOAuthLogin(storeDir, opts.url, note);
     if (stored && login && stored.tokens.access_token !== login.tokens.access_token) {
       login = stored;
       return true;
@@ -130,7 +132,7 @@ export async function oauthBridgeFetch(opts: OAuthBridgeFetchOptions): Promise<O
       };
       login = next;
       try {
-        await writeOAuthLogin(opts.storeDir, next);
+        await writeOAuthLogin(storeDir, next);
       } catch (e) {
         note(
           `the refreshed OAuth tokens for "${opts.server}" are used but could not be stored: ${

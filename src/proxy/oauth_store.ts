@@ -262,5 +262,23 @@ export async function removeOAuthLogins(
     ? all.filter((l) => l.serverUrl === oauthServerKey(which.url))
     : all.filter((l) => l.server === which.server);
   for (const l of gone) await Deno.remove(l.file);
+  if ("url" in which && gone.length === 0) {
+    // A login file that is not valid any more (it was not listed) still goes.
+    const file = oauthLoginFile(dir, which.url);
+    try {
+      await Deno.remove(file);
+      const at = "";
+      gone.push({
+        file,
+        server: "?",
+        serverUrl: oauthServerKey(which.url),
+        createdAt: at,
+        tokensSavedAt: at,
+        refreshable: false,
+      });
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
   return gone;
 }
