@@ -1,9 +1,5 @@
 // @ts-types="@modelcontextprotocol/sdk/client/auth"
-import {
-  auth,
-  type OAuthClientProvider,
-  type OAuthDiscoveryState,
-} from "@modelcontextprotocol/sdk/client/auth.js";
+import type { OAuthClientProvider, OAuthDiscoveryState } from "@modelcontextprotocol/sdk/client/auth.js";
 // @ts-types="@modelcontextprotocol/sdk/shared/auth"
 import type {
   OAuthClientInformationMixed,
@@ -142,6 +138,8 @@ export async function oauthBridgeFetch(opts: OAuthBridgeFetchOptions): Promise<O
       }
     });
     try {
+      // Loaded only when a token needs refreshing: the SDK costs every bridge start about 100 ms otherwise.
+      const { auth } = await import("@modelcontextprotocol/sdk/client/auth.js");
       const r = await auth(provider, { serverUrl: new URL(where), fetchFn: base });
       if (r === "AUTHORIZED" && login !== current) {
         note(`refreshed the OAuth access token for "${opts.server}"`);
@@ -161,6 +159,7 @@ export async function oauthBridgeFetch(opts: OAuthBridgeFetchOptions): Promise<O
     // The token goes only to the origin it was obtained for: a request elsewhere goes out as it came.
     if (target?.origin !== origin) return base(input, init);
     const send = (token: string | undefined) => {
+      if (token === undefined) return base(input, init);
       const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
       if (token !== undefined) headers.set("authorization", `Bearer ${token}`);
       // A redirect is never followed with the token on it.
