@@ -7,7 +7,13 @@ import type {
   OAuthTokens,
 } from "@modelcontextprotocol/sdk/shared/auth.js";
 import { oauthErrorText } from "./oauth_error_text.ts";
-import { type OAuthLoginV1, oauthServerKey, readOAuthLogin, writeOAuthLogin } from "./oauth_store.ts";
+import {
+  type OAuthLoginV1,
+  oauthServerKey,
+  oauthStoreDir,
+  readOAuthLogin,
+  writeOAuthLogin,
+} from "./oauth_store.ts";
 
 /** Options for {@link oauthBridgeFetch}. */
 export interface OAuthBridgeFetchOptions {
@@ -17,8 +23,13 @@ export interface OAuthBridgeFetchOptions {
   url: URL;
   /** The headers the bridge sends: with an Authorization header of their own, no stored login is used. */
   headers?: Record<string, string>;
-  /** The store folder (`oauthStoreDir`); undefined when it cannot be placed (no HOME): no login is used. */
-  storeDir: string | undefined;
+  /**
+   * The store folder (`oauthStoreDir`). Without it, the folder is placed from `env`; when neither places one
+   * (no HOME), no login is used.
+   */
+  storeDir?: string;
+  /** Reads an environment variable (XDG_STATE_HOME, HOME), when `storeDir` is not given. */
+  env?: (name: string) => string | undefined;
   /** Diagnostics (stderr): never a token. */
   diag: (message: string) => void;
   /** The fetch underneath (default the global one). */
@@ -40,9 +51,12 @@ export interface OAuthBridgeFetch {
  * or one whose access token was refused and could not be refreshed. The message says what to run.
  */
 export class OAuthLoginNeededError extends Error {
-  /** @param message what happened and the fix (`agentperms login --server NAME`) */
-  constructor(message: string) {
-    super(message);
+  /**
+   * @param why what happened, without the fix
+   * @param fix what to run (`agentperms login --server NAME --url URL`)
+   */
+  constructor(readonly why: string, readonly fix: string) {
+    super(`${why}; ${fix}`);
     this.name = "OAuthLoginNeededError";
   }
 }
@@ -83,11 +97,18 @@ export async function oauthBridgeFetch(opts: OAuthBridgeFetchOptions): Promise<O
   const origin = opts.url.origin;
   const where = oauthServerKey(opts.url);
   const note = (m: string) => opts.diag(`[agentperms] ${m}`);
-  const storeDir = opts.storeDir;
+  let storeDir = opts.storeDir;
+  if (storeDir === undefined && opts.env) {
+    try {
+      storeDir = oauthStoreDir(opts.env);
+    } catch {
+      storeDir = undefined; // no HOME: nothing stored to use, and a 401 still gets the fix
+    }
+  }
   let login = storeDir === undefined ? undefined : await readOAuthLogin(storeDir, opts.url, note);
   const fix =
     `run \`agentperms login --server ${opts.server} --url ${where}\` in a terminal, then restart the client's connection`;
-  const needed = (why: string) => new OAuthLoginNeededError(`${why}; ${fix}`);
+  const needed = (why: string) => new OAuthLoginNeededError(why, fix);
   /** Set once a refresh failed: later 401s fail at once, without hammering the token endpoint. */
   let dead = false;
   let renewing: Promise<boolean> | undefined;
@@ -229,11 +250,11 @@ function bridgeProvider(
       await saveTokens(t);
     },
     redirectToAuthorization: () => {
-      throw new OAuthLoginNeededError("a new sign-in is needed");
+      throw new OAuthLoginNeededError("a new sign-in is needed", "run agentperms login");
     },
     saveCodeVerifier: () => {},
     codeVerifier: () => {
-      throw new OAuthLoginNeededError("a new sign-in is needed");
+      throw new OAuthLoginNeededError("a new sign-in is needed", "run agentperms login");
     },
     discoveryState: () => discovery,
     saveDiscoveryState: (s) => {
