@@ -132,7 +132,12 @@ export async function oauthBridgeFetch(opts: OAuthBridgeFetchOptions): Promise<O
     // ours fail): take the stored tokens when they are newer.
     if (storeDir === undefined) return false;
     const stored = await readOAuthLogin(storeDir, opts.url, note);
-    if (stored && login && stored.tokens.access_token !== login.tokens.access_token) {
+    if (!stored) {
+      // Logged out (agentperms login --logout) while the bridge ran: a refresh must not bring the login back.
+      dead = true;
+      return false;
+    }
+    if (login && stored.tokens.access_token !== login.tokens.access_token) {
       login = stored;
       return true;
     }

@@ -518,6 +518,22 @@ Deno.test("the bridge's fetch sends a token only to the origin of the URL it was
   );
 });
 
+Deno.test("the bridge's fetch does not bring back a login removed while it ran (agentperms login --logout)", async () => {
+  await using tmp = await tempDir();
+  await using s = await oauthServer();
+  const storeDir = join(tmp.path, "oauth");
+  await login(storeDir, s);
+  const oauth = await oauthBridgeFetch({ server: "protected", url: s.mcp, storeDir, diag: () => {} });
+  await Deno.remove(oauthLoginFile(storeDir, s.mcp));
+  s.provider.expireAccessTokens();
+  await assert.rejects(
+    oauth!.fetch(s.mcp, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }),
+    /could not be refreshed; run `agentperms login --server protected/,
+  );
+  assert.equal(s.provider.refreshes, 0);
+  await assert.rejects(Deno.stat(oauthLoginFile(storeDir, s.mcp)), Deno.errors.NotFound);
+});
+
 Deno.test("the bridge without a stored login turns the server's 401 into the fix, and never starts a sign-in", async () => {
   await using tmp = await tempDir();
   await using s = await oauthServer();
