@@ -626,6 +626,27 @@ Deno.test("agentperms login --url stores a login; --status lists it without toke
   assert.equal(none.code, 2);
 });
 
+Deno.test("agentperms login --path takes the URL of the entry named --server from a client config", async () => {
+  await using tmp = await tempDir();
+  await using s = await oauthServer();
+  const env = { HOME: tmp.path, XDG_STATE_HOME: join(tmp.path, "state") };
+  const config = join(tmp.path, ".mcp.json");
+  await Deno.writeTextFile(
+    config,
+    JSON.stringify({ mcpServers: { protected: { type: "http", url: "${MCP_BASE}/mcp" } } }),
+  );
+  const r = await cliLogin(
+    ["--server", "protected", "--path", config, "--no-browser", "--timeout", "20"],
+    { ...env, MCP_BASE: s.base.href.replace(/\/$/, "") },
+    approve,
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(await Deno.stat(oauthLoginFile(join(tmp.path, "state", "agentperms", "oauth"), s.mcp)));
+  const missing = await cliLogin(["--server", "nope", "--path", config], env);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /No remote entry named "nope"/);
+});
+
 Deno.test("agentperms login without a URL source, or with two, is a usage error", async () => {
   await using tmp = await tempDir();
   const env = { HOME: tmp.path };
