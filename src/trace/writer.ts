@@ -56,6 +56,12 @@ export interface TraceWriterOptions {
 }
 
 /**
+ * How long after a write its fsync may wait, so that the writes of a burst (or of calls one after another)
+ * share one fsync: each costs 150-175 us of CPU and 50-100 us of latency on a call when started per write.
+ */
+export const COMMIT_DELAY_MS = 5;
+
+/**
  * Appends trace events to one JSONL file per proxy process: mode 0600, opened with O_APPEND. Events are
  * written as whole lines, one `write` call per batch (the events of one turn of the event loop, or what the
  * proxy flushes before it passes a message on), so a killed process leaves at most a torn last line and
@@ -87,6 +93,8 @@ export class TraceWriter implements TraceSink {
   /** Waiters for the fsync after the running one (they wrote after it started). */
   #next: { promise: Promise<boolean>; resolve: (ok: boolean | Promise<boolean>) => void } | undefined;
   #syncFailed = false;
+  /** The delayed group-commit fsync, when one is scheduled. */
+  #commitTimer: ReturnType<typeof setTimeout> | undefined;
   /** fsyncs started, for tests and benches. */
   fsyncs = 0;
 
@@ -173,8 +181,16 @@ export class TraceWriter implements TraceSink {
       return;
     }
     this.#written++;
-    // Start the fsync now (or join the next one); whoever needs it on the disk awaits durable().
-    if (this.#fsync) void this.durable();
+    // The fsync starts at most COMMIT_DELAY_MS later (or at once for whoever awaits durable()), so sequential
+    // calls share one instead of paying one each; the line itself is already in the file.
+    if (this.#fsync && this.#commitTimer === undefined) {
+      const timer = setTimeout(() => {
+        this.#commitTimer = undefined;
+        void this.durable();
+      }, COMMIT_DELAY_MS);
+      Deno.unrefTimer(timer as unknown as number);
+      this.#commitTimer = timer;
+    }
   }
 
   /**
@@ -247,6 +263,8 @@ export class TraceWriter implements TraceSink {
   /** Writes what is queued, fsyncs it (synchronously: the process is ending) and closes the file. */
   close(): void {
     this.flush();
+    if (this.#commitTimer !== undefined) clearTimeout(this.#commitTimer);
+    this.#commitTimer = undefined;
     if (this.#fsync && this.#file && this.#written > this.#synced) {
       try {
         this.#file.syncDataSync();

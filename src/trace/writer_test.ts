@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { defaultTraceDir, traceFileName, TraceWriter } from "./writer.ts";
+import { COMMIT_DELAY_MS, defaultTraceDir, traceFileName, TraceWriter } from "./writer.ts";
 import type { TraceEventV1 } from "./schema.ts";
 
 const ev = (i: number): TraceEventV1 => ({
@@ -137,6 +137,27 @@ Deno.test("TraceWriter.durable(): 100 appends during one fsync share the next on
     assert.equal(w.fsyncs, 2);
     assert.equal(await w.durable(), true); // nothing new written: no fsync
     assert.equal(w.fsyncs, 2);
+    w.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("TraceWriter: writes one after another share one fsync started at most COMMIT_DELAY_MS later", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const w = TraceWriter.open(dir, "t.jsonl", { fsync: () => Promise.resolve() });
+    for (let i = 0; i < 20; i++) {
+      w.write(call(i));
+      w.flush();
+    }
+    // Every line is in the file at once; the fsync has not started yet.
+    assert.equal(Deno.readTextFileSync(w.path).split("\n").length - 1, 20);
+    assert.equal(w.fsyncs, 0);
+    await new Promise((r) => setTimeout(r, COMMIT_DELAY_MS + 20));
+    assert.equal(w.fsyncs, 1);
+    assert.equal(await w.durable(), true);
+    assert.equal(w.fsyncs, 1);
     w.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
