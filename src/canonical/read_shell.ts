@@ -21,6 +21,8 @@ export interface ShellReading {
    * `tee`…): they are text, not paths, for the split-at-quotes reading (top-level command only).
    */
   dataRanges: [number, number][];
+  /** Words the parser knows are no file here (a container's mount spec `./src:/app`), for the second reading. */
+  notFiles: string[];
   /** Why the command cannot be proven safe (each a short reason); empty when every word is static. */
   dynamic: string[];
   /** Set when the parser rejects the command (a shell runs what it read before the error). */
@@ -119,8 +121,14 @@ const BRACE_EXPANSION_REGEXP = /\{[^{}\s]*(?:,|\.\.)[^{}\s]*\}/;
  * @returns the static paths and URLs it names, and every reason it cannot be proven safe
  */
 export function readShell(src: string, opts: ReadShellOptions): ShellReading {
-  const out: ShellReading = { paths: [], urls: [], hosts: [], dynamic: [], dataRanges: [] };
-  const files: FileTrack = { written: new Map(), run: new Map(), links: [] };
+  const out: ShellReading = { paths: [], urls: [], hosts: [], dynamic: [], dataRanges: [], notFiles: [] };
+  const files: FileTrack = {
+    written: new Map(),
+    run: new Map(),
+    links: [],
+    mentioned: new Set(),
+    blanked: new Set(),
+  };
   tracks.set(out, files);
   readInto(src, out, opts, 0, [""]);
   tracks.delete(out);
@@ -128,6 +136,8 @@ export function readShell(src: string, opts: ReadShellOptions): ShellReading {
   // x.py`): its static text is a program, not data (read again as a shell script when a shell runs it, and
   // scanned whole by the split-at-quotes reading); a script the command downloads or generates
   // (`curl -o x.sh …; sh x.sh`, `base64 -d > x.sh`) is only known when it runs.
+  // Here-document data written to a file the command then reads (`xargs cat < list`, `sh < f`) is not data.
+  for (const b of files.blanked) if (files.mentioned.has(b)) out.dataRanges.length = 0;
   const download = files.written.get("*");
   for (const [r, by] of files.run) {
     const texts = files.written.has(r) ? files.written.get(r) : download === undefined ? undefined : null;
@@ -151,6 +161,10 @@ interface FileTrack {
   run: Map<string, "shell" | "other">;
   /** Links the command makes (`ln -s target link`): the link's name and its target, as written. */
   links: [string, string][];
+  /** Base names of every word and redirection source of the command (a file read again after it is written). */
+  mentioned: Set<string>;
+  /** Base names of the files written from here-document data that is not scanned. */
+  blanked: Set<string>;
 }
 const tracks = new WeakMap<ShellReading, FileTrack>();
 
@@ -376,6 +390,8 @@ const HOST_VALUE_OPTIONS = new Set([
   "--dns-servers",
   "--doh-url",
   "-connect",
+  "--url",
+  "-W",
 ]);
 /** curl long options that take no value (any other long option takes the next word). */
 const CURL_FLAGS = new Set([
@@ -501,6 +517,10 @@ function hostsOfOption(name: string, value: string, out: ShellReading) {
   } else if (name === "--connect-to") {
     const m = /^((?:\[[^\]]*\])|[^:]*):[^:]*:((?:\[[^\]]*\])|[^:]*)(?::.*)?$/s.exec(value);
     if (m) { for (const h of [m[1]!, m[2]!]) if (h !== "") out.hosts.push(h); }
+  } else if (name === "-L" || name === "-R") {
+    // ssh -L [bind:]port:host:hostport, -R the same toward this side: the host is connected to.
+    const parts = value.match(/\[[^\]]*\]|[^:]+/g) ?? [];
+    if (parts.length >= 3) out.hosts.push(parts[parts.length - 2]!);
   } else if (name === "--dns-servers" || name === "-J") {
     for (const h of value.split(",")) if (h !== "") out.hosts.push(h);
   } else if (HOST_VALUE_OPTIONS.has(name)) {
@@ -710,6 +730,15 @@ function readStmt(
     // What runs: a program named by a path, a script file of a shell or an interpreter, a sourced file, a
     // Makefile; what is written: redirection targets, tee's files, curl's and wget's downloads.
     const runBy = shellLike || prog === "source" || prog === "." ? "shell" : "other";
+    for (const a of args) if (a !== undefined) track.mentioned.add(baseName(a));
+    for (const r of stmt.Redirs ?? []) {
+      if (r.Hdoc || WRITE_OPS.has(r.Op) || r.Op === HERE_STRING_OP) continue;
+      const w = staticWord(r.Word);
+      if (w === undefined) continue;
+      track.mentioned.add(baseName(w));
+      // `sh < script.sh`: the file is the program.
+      if ((shellLike || interpreter) && r.Op === STDIN_OP) track.run.set(baseName(w), runBy);
+    }
     if (name !== undefined && /[\\/]/.test(name)) track.run.set(baseName(name), "shell");
     if (shellLike || interpreter || prog === "source" || prog === ".") {
       for (const a of args) if (a !== undefined && !a.startsWith("-")) track.run.set(baseName(a), runBy);
@@ -785,6 +814,25 @@ function readStmt(
     else addBase(target ?? "~", bases, note);
   }
   if (NET_PROGRAMS.has(prog)) netHosts(prog, args, out);
+  // `docker run -v ~:/host`, `--mount type=bind,source=~,…`: the container gets the host folder's whole tree.
+  if (/^(?:docker|podman|nerdctl|finch)$/.test(prog)) {
+    for (let j = 0; j < args.length; j++) {
+      const a = args[j];
+      if (a === undefined) continue;
+      const v = /^--(?:volume|mount)=(.+)$/s.exec(a)?.[1] ??
+        (a === "-v" || a === "--volume" || a === "--mount" ? args[j + 1] : undefined);
+      if (v === undefined) continue;
+      // The mount spec is not a file on this machine (its host folder is judged below).
+      if (!a.includes("=")) scriptArgs.add(j + 1);
+      out.notFiles.push(v);
+      const src = /(?:^|,)(?:source|src)=([^,]+)/.exec(v)?.[1] ??
+        (a.includes("mount") ? undefined : v.split(":")[0]);
+      if (src !== undefined && /^(?:\/|~|\.|\$HOME\b)/.test(src)) {
+        addWord(src, out, bases, true);
+        addWord(`${src.replace(/\/+$/, "")}/**`, out, bases, false, true);
+      }
+    }
+  }
   if (prog === "dig" || prog === "drill") {
     for (const a of args) if (a !== undefined && a.startsWith("@")) out.hosts.push(a.slice(1));
   } else if (prog === "nslookup" || prog === "host") {
@@ -818,8 +866,15 @@ function readStmt(
       continue;
     }
     if (scriptArgs.has(j)) continue;
-    // scp and rsync read `host:path`; git only `user@host:path` (`HEAD:file` is a revision and a path).
-    if (prog === "scp" || prog === "rsync" || prog === "sftp" || (prog === "git" && a.includes("@"))) {
+    // scp and rsync read `host:path`; git `user@host:path`, and `host:path` where a repository is expected
+    // (`git clone`, `fetch`, `pull`, `push`, `ls-remote`, `remote add`, `submodule add`), not `HEAD:file`.
+    const gitRepo = prog === "git" &&
+      (a.includes("@") ||
+        (args.some((x) =>
+          x !== undefined && /^(?:clone|fetch|pull|push|ls-remote|remote|submodule)$/.test(x)
+        ) &&
+          /^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+:|^localhost:/.test(a)));
+    if (prog === "scp" || prog === "rsync" || prog === "sftp" || gitRepo) {
       const h = a.startsWith("-") ? undefined : scpLikeHost(a);
       if (h !== undefined) out.hosts.push(h);
     }
@@ -839,9 +894,13 @@ function readStmt(
     else addWord(a, out, bases, false, argGlob[j]);
   }
   if (name !== undefined && name !== "" && /[\\/]/.test(name)) addWord(name, out, bases, true);
-  const stdoutToFile = (stmt.Redirs ?? []).some((r: Node) =>
+  const stdoutRedirs = (stmt.Redirs ?? []).filter((r: Node) =>
     !r.Hdoc && STDOUT_FILE_OPS.has(r.Op) && (r.N === null || r.N === undefined || r.N.Value === "1")
   );
+  const stdoutToFile = stdoutRedirs.length > 0;
+  const stdoutTargets = stdoutRedirs.map((r: Node) => staticWord(r.Word)).filter((w: string | undefined) =>
+    w !== undefined
+  ).map((w: string) => baseName(w));
   for (const r of stmt.Redirs ?? []) {
     if (r.Hdoc) {
       // A here-document fed to a shell is a script; to a program that only reads data it is text (the
@@ -851,8 +910,10 @@ function readStmt(
         if (body === undefined) note("a here-document is only known when it runs");
         else script = body;
       } else if (depth === 0 && DATA_STDIN.has(prog) && !viaXargs && stdoutToFile) {
-        // Data written to a file (`cat > notes.md <<'E'`): nothing of it reaches another program's input.
+        // Data written to a file (`cat > notes.md <<'E'`): nothing of it reaches another program's input,
+        // unless the command reads that file again (checked at the end).
         out.dataRanges.push([r.Hdoc.Pos().Offset(), r.Hdoc.End().Offset()]);
+        for (const t of stdoutTargets) track?.blanked.add(t);
       }
       continue;
     }

@@ -187,7 +187,8 @@ export function resolvePath(input: string, opts: ResolveOptions): ResolvedPath {
 }
 
 /** `/proc/self/root/x`, `/proc/1234/cwd/x`, `/dev/fd/3`: a magic link of the server's process. */
-const PROC_LINK_REGEXP = /^\/proc\/(?:self|thread-self|\d+)\/(root|cwd|exe|fd\/\d+|map_files\/[^/]+)(\/.*)?$/;
+const PROC_LINK_REGEXP =
+  /^\/proc\/(?:self|thread-self|\d+)\/(?:task\/\d+\/)?(root|cwd|exe|fd\/\d+|map_files\/[^/]+)(\/.*)?$/;
 const DEV_FD_REGEXP = /^\/dev\/fd\/(\d+)(\/.*)?$/;
 
 /**
@@ -208,7 +209,7 @@ function procLinkReading(abs: string, lexical: string, cwd: string, forms: Set<s
   // `..` right after a magic link leaves the link's target, which the lexical reading does not know.
   const raw = normalizeSlashes(abs);
   if (
-    /\/proc\/(?:self|thread-self|\d+)\/(?:root|cwd|exe|fd\/\d+)\/\.\.(?:\/|$)/.test(raw) ||
+    /\/proc\/(?:self|thread-self|\d+)\/(?:task\/\d+\/)?(?:root|cwd|exe|fd\/\d+)\/\.\.(?:\/|$)/.test(raw) ||
     /\/dev\/fd\/\d+\/\.\.(?:\/|$)/.test(raw)
   ) {
     return `${lexical} goes above a link of the server's process, which is only known where it runs`;

@@ -79,7 +79,7 @@ export const commandReader: Reader = {
     for (const u of sh.urls) if (looksLikeUrl(u)) out.url(u, at, false);
     for (const h of sh.hosts) if (!hostTooLong(h)) out.url(h, at, true);
     if (sh.dynamic.some((d) => d.startsWith("the command is too long"))) return "done";
-    const seen = new Set(sh.paths.map((p) => p.word));
+    const seen = new Set([...sh.paths.map((p) => p.word), ...sh.notFiles]);
     // On Windows (cmd.exe, PowerShell) a backslash is a separator, not an escape: a relative word with one
     // (`secrets\.env`, `..\..\x`) names a file there, judged by denied paths and patterns.
     const windows = isWindowsMode(out.opts);
