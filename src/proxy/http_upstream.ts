@@ -141,7 +141,7 @@ export class HttpUpstream {
         redirect: "manual",
       });
     } catch (e) {
-      return this.#fail(info, `it cannot be reached: ${errorText(e)}`);
+      return this.#fail(info, ...unreachable(e));
     }
     if (!res.ok) {
       await res.body?.cancel().catch(() => {});
@@ -334,7 +334,7 @@ export class HttpUpstream {
         redirect: "manual",
       });
     } catch (e) {
-      return this.#fail(info, `it cannot be reached: ${errorText(e)}`);
+      return this.#fail(info, ...unreachable(e));
     }
     await res.body?.cancel().catch(() => {});
     // The answer comes over the event stream; a refusal is answered here.
@@ -417,10 +417,11 @@ export class HttpUpstream {
   }
 
   /** A request the remote did not answer gets a JSON-RPC error that says why and what to do. */
-  #fail(info: Peek, why: string): void {
-    const message =
-      `AgentPerms: the remote server ${this.#where} did not answer: ${why}. Fix: check --url, ` +
-      `that the server is running and reachable from here, and the credentials in --header`;
+  #fail(info: Peek, why: string, fix?: string): void {
+    const message = `AgentPerms: the remote server ${this.#where} did not answer: ${why}. Fix: ${
+      fix ??
+        "check --url, that the server is running and reachable from here, and the credentials in --header"
+    }`;
     this.#o.diag(`[agentperms] ${message}`);
     if (!info.isRequest || !this.#o.isPending(info.id)) return;
     const text = JSON.stringify({ jsonrpc: "2.0", id: info.id, error: { code: -32000, message } });
@@ -499,6 +500,18 @@ function redirectTarget(res: Response, base: URL): string {
   } catch {
     return "an unreadable location";
   }
+}
+
+/**
+ * Why a request could not be sent, and the fix when the error names one: the OAuth layer
+ * (`OAuthLoginNeededError` from oauth_bridge_fetch.ts, thrown by the fetch) says what to run.
+ */
+function unreachable(e: unknown): [string, string?] {
+  const o = e as { name?: unknown; why?: unknown; fix?: unknown } | undefined;
+  if (o?.name === "OAuthLoginNeededError" && typeof o.why === "string" && typeof o.fix === "string") {
+    return [o.why, o.fix];
+  }
+  return [`it cannot be reached: ${errorText(e)}`];
 }
 
 /** An error's message without anything that could be a credential (fetch errors name the URL, not headers). */

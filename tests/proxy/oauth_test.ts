@@ -43,7 +43,7 @@ import { MemoryTraceSink } from "../../src/trace/mod.ts";
 import { oauthBridgeFetch } from "../../src/proxy/oauth_bridge_fetch.ts";
 import { runOAuthLogin } from "../../src/proxy/oauth_login.ts";
 import { listOAuthLogins, oauthLoginFile, type OAuthLoginV1 } from "../../src/proxy/oauth_store.ts";
-import { childEnv, CLI, CONFIG, DENO, tempDir, until } from "./_helpers.ts";
+import { childEnv, CLI, CONFIG, DENO, proxyArgv, RawProxy, tempDir, until } from "./_helpers.ts";
 
 // A test's own HOME must not move Deno's cache (an empty one would download every package again).
 const DENO_DIR = Deno.env.get("DENO_DIR") ??
@@ -655,4 +655,57 @@ Deno.test("agentperms login without a URL source, or with two, is a usage error"
   assert.match(none.stderr, /Give exactly one of --url, --client or --path/);
   const two = await cliLogin(["--server", "x", "--url", "https://a/mcp", "--client", "cursor"], env);
   assert.equal(two.code, 2);
+});
+
+Deno.test("agentperms proxy --url with a stored login: tools listed with the token, an expired one refreshed, a revoked one refused with the fix; no token in the trace or on stderr", async () => {
+  await using tmp = await tempDir();
+  await using s = await oauthServer();
+  const state = join(tmp.path, "state");
+  const storeDir = join(state, "agentperms", "oauth");
+  await login(storeDir, s);
+  const first = await storedLogin(storeDir, s.mcp);
+  const traces = join(tmp.path, "traces");
+  const argv = proxyArgv(
+    { mode: "record", server: "protected", traceDir: traces, separator: false, extra: ["--url", s.mcp.href] },
+    [],
+  );
+  const p = new RawProxy(argv, { HOME: tmp.path, XDG_STATE_HOME: state, DENO_DIR });
+  let id = 0;
+  const ask = async (method: string, params: unknown = {}) => {
+    await p.send({ jsonrpc: "2.0", id: ++id, method, params });
+    return await p.response(id, 30_000);
+  };
+  const init = await ask("initialize", {
+    protocolVersion: "2025-06-18",
+    capabilities: {},
+    clientInfo: { name: "t", version: "1" },
+  });
+  assert.equal(init.error, undefined, JSON.stringify(init));
+  await p.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+  const list = await ask("tools/list");
+  assert.deepEqual((list.result as { tools: { name: string }[] }).tools.map((t) => t.name), ["whoami"]);
+  assert.equal(s.seen.filter((x) => x.path === "/mcp").at(-1)?.auth, `Bearer ${first.tokens.access_token}`);
+  s.provider.expireAccessTokens();
+  const call = await ask("tools/call", { name: "whoami", arguments: {} });
+  assert.match(JSON.stringify(call.result), /client /);
+  assert.equal(s.provider.refreshes, 1);
+  const second = await storedLogin(storeDir, s.mcp);
+  assert.notEqual(second.tokens.access_token, first.tokens.access_token);
+  s.provider.revokeAll();
+  const refused = await ask("tools/call", { name: "whoami", arguments: {} });
+  assert.match(
+    (refused.error as { message: string }).message,
+    /did not answer: the OAuth login for "protected" was refused \(HTTP 401\) and could not be refreshed\. Fix: run `agentperms login --server protected --url http:\/\/127\.0\.0\.1:\d+\/mcp`/,
+  );
+  await p.closeStdin();
+  assert.equal(await p.exit(30_000), 0);
+  let traced = "";
+  for await (const e of Deno.readDir(traces)) traced += await Deno.readTextFile(join(traces, e.name));
+  assert.match(traced, /proxy started \(record\) for \\"protected\\": remote http:\/\/127\.0\.0\.1:\d+\/mcp/);
+  for (const t of [first, second]) {
+    for (const secret of [t.tokens.access_token, t.tokens.refresh_token!]) {
+      assert.doesNotMatch(traced + p.stderr + JSON.stringify(p.messages), new RegExp(secret));
+    }
+  }
+  await p[Symbol.asyncDispose]();
 });

@@ -283,6 +283,11 @@ async function runBridgeCommand(env: CommandEnv, rawUrl: string, opts: BridgeOpt
   ) {
     diag(`[agentperms] warning: the headers for "${opts.server}" go to ${url.host} over plain http`);
   }
+  // OAuth (agentperms login, docs/remote.md#oauth-sign-in): an entry without an Authorization header of its
+  // own sends the stored login's token, only to that server's origin; a 401 refreshes it once, else the
+  // request fails closed with the fix. Never a browser from here: the client owns stdio.
+  const { oauthBridgeFetch } = await import("../../proxy/oauth_bridge_fetch.ts");
+  const oauth = await oauthBridgeFetch({ server: opts.server, url, headers, env: (n) => io.env(n), diag });
   const sessionId = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
   const traceDir = opts.traceDir ? resolve(io.cwd(), opts.traceDir) : defaultTraceDir(io.env);
   const trace = TraceWriter.open(traceDir, traceFileName(io.now(), opts.server, sessionId), {
@@ -315,6 +320,7 @@ async function runBridgeCommand(env: CommandEnv, rawUrl: string, opts: BridgeOpt
       url,
       transport: opts.transport,
       headers,
+      ...(oauth ? { fetch: oauth.fetch } : {}),
       maxMessageBytes: opts.maxMessageBytes,
       graceMs: opts.shutdownGrace,
       handleSignals: true,
