@@ -87,6 +87,19 @@ export const HOST_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * True when a key's value is a bare host: one of {@link HOST_KEYS}, or a name ending in `host`, `hostname`,
+ * `hosts` (`db_host`, `smtpHost`, `redis_hostname`) or naming an IP (`server_ip`, `target_ip_address`).
+ * @param k a normalized key
+ * @returns whether the value is read as a host
+ */
+export function isHostKey(k: string): boolean {
+  return HOST_KEYS.has(k) ||
+    (/host(?:name|names|s)?$/.test(k) && !/^(?:ghost|ghosts|localhost|vhosts?|hostnames?file)$/.test(k)) ||
+    /^(?:server|remote|target|host|client|peer|proxy|public|private|local|bind|listen|source|dest|destination|gateway|dns|node|device|instance|endpoint)ip(?:s|address|addr|v4|v6)?$/
+      .test(k);
+}
+
+/**
  * Keys whose value is a host when it is shaped like one (`evil.example.com`, `10.0.0.1:443`, `[::1]`): a
  * `server` or an `address` may as well be a name (`prod`) or a mail address, which are not read as hosts.
  */
@@ -108,6 +121,14 @@ export const MAYBE_HOST_KEYS: ReadonlySet<string> = new Set([
   "nameserver",
   "resolver",
   "gateway",
+  "broker",
+  "brokers",
+  "bindaddress",
+  "listenaddress",
+  "targetaddress",
+  "proxyaddress",
+  "hostaddress",
+  "peeraddress",
   "repository",
   "repo",
 ]);

@@ -1,4 +1,4 @@
-import { CONTENT_KEYS, HOST_KEYS, MAYBE_HOST_KEYS } from "../argument_keys.ts";
+import { CONTENT_KEYS, isHostKey, MAYBE_HOST_KEYS } from "../argument_keys.ts";
 import type { Reader } from "./reader.ts";
 import { hostTooLong } from "./_host_too_long.ts";
 
@@ -16,12 +16,12 @@ export const hostReader: Reader = {
   id: "host",
   corpus: ["guards", "embedded-ip"],
   matches: (s, at) =>
-    HOST_KEYS.has(at.k) ||
+    isHostKey(at.k) ||
     (MAYBE_HOST_KEYS.has(at.k) && s.length <= 4096 && HOST_SHAPED_REGEXP.test(s.trim())) ||
     (!CONTENT_KEYS.has(at.k) && scpLikeHost(s) !== undefined),
   read(s, at, out) {
     if (hostTooLong(s)) return "done";
-    if (HOST_KEYS.has(at.k)) {
+    if (isHostKey(at.k)) {
       out.url(s, at, true);
       return "done";
     }
