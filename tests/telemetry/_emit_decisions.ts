@@ -5,7 +5,7 @@ const n = Number(Deno.args[0] ?? "3");
 const t = createDecisionTelemetry("0.0.0-test", (line, attributes) => {
   // deno-lint-ignore no-console
   console.warn(line, attributes);
-});
+}, { allSpans: Deno.args[1] !== "blocked-only" });
 t.lifecycle("proxy.start", { "agentperms.server": "fs", "agentperms.mode": "enforce" });
 const now = Date.now();
 for (let i = 0; i < n; i++) {

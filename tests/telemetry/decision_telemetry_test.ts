@@ -89,3 +89,22 @@ Deno.test("urlExposure() names what in a remote URL Deno's HTTP tracing would ex
   assert.match(urlExposure("https://x.example/mcp#t=1")!, /fragment/);
   assert.match(urlExposure("https://mcp.zapier.com/api/mcp/s/ZmFrZXNlY3JldDEyMzQ1Ng/mcp")!, /token/);
 });
+
+Deno.test("by default only blocked decisions (and allowed ones in a sampled client trace) become spans; all are counted", async () => {
+  await using rx = startOtlpReceiver();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--config", CONFIG, EMIT, "20", "blocked-only"],
+    env: otelEnv(rx.endpoint),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  await waitFor(() => rx.points.some((p) => p.name === "agentperms.decisions" && p.value >= 19));
+  await new Promise((r) => setTimeout(r, 300));
+  // Decision 0 is the deny (with a sampled traceparent); the 19 allows carry none.
+  assert.deepEqual(rx.spans.map((s) => s.attributes["agentperms.verdict"]), ["deny"]);
+  const allowed = rx.points.filter((p) =>
+    p.name === "agentperms.decisions" && p.attributes["agentperms.verdict"] === "allow"
+  ).reduce((n, p) => Math.max(n, p.value), 0);
+  assert.equal(allowed, 19);
+});

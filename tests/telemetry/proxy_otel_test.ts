@@ -25,7 +25,12 @@ Deno.test("proxy --otel: every judged call reaches the OTLP receiver with its ve
   );
   {
     await using client = await sdkClient(argv, {
-      env: { ...otelEnv(rx.endpoint), OTEL_BSP_MAX_QUEUE_SIZE: "65536", HOME: dir.path },
+      env: {
+        ...otelEnv(rx.endpoint),
+        OTEL_BSP_MAX_QUEUE_SIZE: "65536",
+        HOME: dir.path,
+        AGENTPERMS_OTEL_SPANS: "all",
+      },
     });
     await client.listTools();
     await client.callTool({ name: "echo", arguments: { text: "hello-otel-argument" } });

@@ -51,5 +51,7 @@ export async function openTelemetry(
   }
   // Deno exports console.* as log records; warn goes to stderr, never to stdout, which carries JSON-RPC.
   // deno-lint-ignore no-console
-  return createDecisionTelemetry(denoJson.version, (line, attributes) => console.warn(line, attributes));
+  return createDecisionTelemetry(denoJson.version, (line, attributes) => console.warn(line, attributes), {
+    allSpans: env("AGENTPERMS_OTEL_SPANS") === "all",
+  });
 }
