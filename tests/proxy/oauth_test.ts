@@ -387,6 +387,62 @@ Deno.test("runOAuthLogin() refuses a redirect whose state does not match, and st
   assert.equal(s.provider.access.size, 0, "no code was exchanged");
 });
 
+Deno.test("runOAuthLogin() ends with the authorization server's error when the user does not approve", async () => {
+  await using tmp = await tempDir();
+  await using s = await oauthServer();
+  const storeDir = join(tmp.path, "oauth");
+  await assert.rejects(
+    runOAuthLogin({
+      server: "protected",
+      url: s.mcp,
+      storeDir,
+      say: () => {},
+      timeoutMs: 10_000,
+      openUrl: async (u) => {
+        const q = new URL(u).searchParams;
+        const back = new URL(q.get("redirect_uri")!);
+        back.search = new URLSearchParams({ error: "access_denied", state: q.get("state")! }).toString();
+        await (await fetch(back)).body?.cancel();
+        return true;
+      },
+    }),
+    /the sign-in did not complete: the authorization server answered access_denied/,
+  );
+  await assert.rejects(Deno.stat(oauthLoginFile(storeDir, s.mcp)), Deno.errors.NotFound);
+});
+
+Deno.test("runOAuthLogin() with a pre-registered client id and a fixed port registers nothing", async () => {
+  await using tmp = await tempDir();
+  await using s = await oauthServer();
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  await s.provider.clientsStore.registerClient(
+    {
+      client_id: "agentperms-laptops",
+      redirect_uris: [`http://127.0.0.1:${port}/callback`],
+      token_endpoint_auth_method: "none",
+    } as Parameters<typeof s.provider.clientsStore.registerClient>[0],
+  );
+  const storeDir = join(tmp.path, "oauth");
+  const r = await runOAuthLogin({
+    server: "protected",
+    url: s.mcp,
+    storeDir,
+    clientId: "agentperms-laptops",
+    port,
+    say: () => {},
+    openUrl: approve,
+    timeoutMs: 10_000,
+  });
+  assert.equal(r.registered, false);
+  assert.equal(s.seen.filter((x) => x.path === "/register").length, 0);
+  const stored = await storedLogin(storeDir, s.mcp);
+  assert.equal(stored.clientInformation.client_id, "agentperms-laptops");
+  assert.equal(stored.redirectUrl, `http://127.0.0.1:${port}/callback`);
+  assert.equal(s.provider.access.get(stored.tokens.access_token)?.clientId, "agentperms-laptops");
+});
+
 Deno.test("runOAuthLogin() gives up after its timeout and closes the loopback listener", async () => {
   await using tmp = await tempDir();
   await using s = await oauthServer();
