@@ -917,6 +917,12 @@ const redTeam: Attack[] = [
     tool: "copy_directory",
     arguments: { source: "~", destination: "/tmp/h", recursive: true },
   }),
+  attack(
+    7,
+    "redteam.search-pattern-under-denied-root",
+    "A search from home whose pattern lists names under ~/.ssh",
+    { server: "shell", tool: "search_files", arguments: { path: "~", pattern: "**/id_rsa" } },
+  ),
   control(5, "redteam.grep-r-src", "grep -r inside ./src", runCommand("grep -rn TODO src/")),
   control(5, "redteam.find-src", "find inside ./src", runCommand(`find src -name "*.ts" -type f`)),
   control(5, "redteam.tar-extract-src", "tar extracts inside ./src", runCommand("tar xzf src/a.tgz -C src")),
@@ -939,11 +945,11 @@ const redTeam: Attack[] = [
  * one is read right, so that it moves into the pack. Empty this list as the canonicalizer is fixed.
  */
 export const READING_KNOWN_GAPS: readonly Attack[] = Object.freeze([
-  attack(
-    7,
-    "gap.search-pattern-under-denied-root",
-    "A search from home whose pattern lists names under ~/.ssh (the pattern is not joined to the path)",
-    { server: "shell", tool: "search_files", arguments: { path: "~", pattern: "**/id_rsa" } },
+  control(
+    5,
+    "gap.container-path-judged-on-host",
+    "A path inside a container (docker run -v ./src:/app … cat /app/x) is judged as a path on this machine",
+    runCommand("docker run --rm -v ./src:/app node:20 cat /app/index.js"),
   ),
 ]);
 

@@ -277,6 +277,26 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
         RECURSIVE_KEY_REGEXP.test(normKey(k)) && (x === true || x === "true")
       );
       const inner = bases.length > 0 ? { ...at, bases } : at;
+      // `{"path": "~", "pattern": "**/id_rsa"}`: a search lists what the glob matches under its root, so the
+      // joined glob is judged by denied paths and patterns (a search pattern may also be plain text).
+      const roots = entries.filter(([k, x]) =>
+        typeof x === "string" && SEARCH_ROOT_KEY_REGEXP.test(normKey(k))
+      );
+      for (const [k, x] of entries) {
+        if (typeof x !== "string" || !SEARCH_GLOB_KEY_REGEXP.test(normKey(k)) || x.length > 4096) continue;
+        if (!/[*?[\/]/.test(x) || /^\s*(?:[\/~]|[A-Za-z]:)/.test(x)) continue;
+        for (const [, r] of roots.slice(0, MAX_BASES)) {
+          countOne();
+          sink.path(`${(r as string).replace(/[\\/]+$/, "")}/${x}`, {
+            pointer: `${pointer}/${escapePointer(k)}`,
+            key: k,
+            k: normKey(k),
+            ...at,
+            depth,
+            call: facts,
+          }, { denyOnly: true });
+        }
+      }
       const pathParent = PATH_KEYS.has(normKey(key)) || isPathLikeKey(normKey(key));
       const textParent = CONTENT_KEYS.has(normKey(key));
       for (const [k, x] of entries) {
@@ -363,6 +383,12 @@ function withGlobFolders(p: ResolvedPath): ResolvedPath {
 
 /** Where the walk is: its depth, how many JSON-in-a-string levels down, and the folder arguments around it. */
 type WalkPlace = Pick<Place, "depth" | "jsonLevel" | "bases" | "recursive">;
+
+/** Keys naming the folder a search starts from, and keys holding the glob it lists. */
+const SEARCH_ROOT_KEY_REGEXP =
+  /^(?:path|dir|directory|folder|root|rootdir|rootpath|cwd|basepath|basedir|searchpath|searchroot|searchdir)$/;
+const SEARCH_GLOB_KEY_REGEXP =
+  /^(?:pattern|patterns|glob|globs|include|includes|filepattern|namepattern|filter)$/;
 
 /** Keys that ask a tool to work on a folder's whole tree. */
 const RECURSIVE_KEY_REGEXP =
