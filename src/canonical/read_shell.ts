@@ -1122,6 +1122,7 @@ function recursiveOperands(prog: string, args: (string | undefined)[]): string[]
     if (!endOfOptions && a.startsWith("-") && a !== "-") {
       const letters = RECURSIVE_LETTERS[prog] ?? "rR";
       if (/^--(?:recursive|archive|directories=recurse)$/.test(a)) recursive = true;
+      else if ((a === "-d" || a === "--directories") && args[j + 1] === "recurse") recursive = true;
       else if (!a.startsWith("--") && [...a.slice(1)].some((c) => letters.includes(c))) recursive = true;
       if (/^-(?:[A-Za-z]*[ef]|-regexp|-file)$/.test(a) || /^--(?:regexp|file)=/.test(a)) patternGiven = true;
       if (!a.startsWith("--")) {

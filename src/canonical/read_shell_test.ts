@@ -147,6 +147,7 @@ Deno.test("readShell() reads spaces, globs, recursive commands and commands run 
   assert.deepEqual(words("cat '*'"), []);
   assert.deepEqual(words("grep -r key ~"), ["~/**", "~"]);
   assert.deepEqual(words("grep -a key f"), []);
+  assert.deepEqual(words("grep -d recurse key ~"), ["~/**", "~"]);
   assert.deepEqual(words("tar czf /tmp/a.tgz ."), ["./**", "/tmp/a.tgz", "."]);
   assert.deepEqual(words("tar xzf a.tgz"), []);
   assert.deepEqual(words("find ~ -name k -exec cat {} +"), ["~/**", "~"]);
