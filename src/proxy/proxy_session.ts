@@ -2,6 +2,18 @@ import { createHash } from "node:crypto";
 import { bareCall, type CanonicalCall, canonicalizeCall, hostRealpath } from "../canonical/mod.ts";
 import { decide, type Decision, JUDGED_METHODS, PASSTHROUGH_METHODS } from "../decision/mod.ts";
 import type { CompiledPolicy } from "../policy/mod.ts";
+// Session rules are not exported by decision/mod.ts and policy/mod.ts yet (#18 item 7): the files directly.
+import {
+  advanceSession,
+  newSessionState,
+  type SessionCall,
+  sessionCallOf,
+  type SessionState,
+  sessionVerdict,
+} from "../decision/session_rules.ts";
+import type { SessionRule } from "../policy/session_rules_schema.ts";
+import { matchServerProfile, type ServerProfileDescriptor } from "../profiles/mod.ts";
+import { BUILTIN_PROFILES } from "../../profiles/mod.ts";
 import type { DecisionTelemetry } from "../telemetry/mod.ts";
 import type { TraceEventV1, TraceSink } from "../trace/mod.ts";
 import { clipId, errorMsg, type Id, idKey, isRawJson, type Json, safeId } from "./_json_rpc.ts";
@@ -92,6 +104,16 @@ export interface ProxySessionOptions {
    * never argument values.
    */
   telemetry?: DecisionTelemetry;
+  /**
+   * The policy's session rules (#18 item 7). Default: the compiled policy's `sessionRules`, when it has them.
+   * Each call is judged by `decide()` and then by the rules armed so far in this session.
+   */
+  sessionRules?: readonly SessionRule[];
+  /**
+   * The server's profile for session rules (scopes, untrusted tools). Default: the first profile (the policy's
+   * own, then the built-in ones) whose names match the server's policy name; null: none.
+   */
+  serverProfile?: ServerProfileDescriptor | null;
 }
 
 /** A call waiting for a human: what the router does once the answer comes. */
@@ -139,12 +161,21 @@ export class ProxySession {
   /** True while a client line of LARGE_MESSAGE_BYTES or more is handled (it is passed on in pieces). */
   #largeFrame = false;
   readonly #copts: { cwd: string; home: string; realpath: (abs: string) => string | undefined };
+  /** Session rules and this session's state: what came in, which rules are armed (plain data). */
+  readonly #sessionRules: readonly SessionRule[];
+  #sessionState: SessionState = newSessionState();
+  /** Calls forwarded and not answered yet, by decision id: the state advances when their answer comes. */
+  readonly #sessionCalls = new Map<string, SessionCall>();
+  readonly #annotations = new Map<string, SessionAnnotations | undefined>();
+  #profile: ServerProfileDescriptor | undefined | null = undefined;
 
   /** @param opts see {@link ProxySessionOptions} */
   constructor(opts: ProxySessionOptions) {
     this.#o = opts;
     this.#enforce = opts.mode === "enforce";
     this.#copts = { cwd: opts.cwd, home: opts.home, realpath: opts.realpath ?? hostRealpath };
+    this.#sessionRules = opts.sessionRules ??
+      (opts.policy as CompiledPolicy & { sessionRules?: readonly SessionRule[] }).sessionRules ?? [];
     this.#trace = new TraceRecorder({
       sessionId: opts.sessionId,
       server: opts.server,
@@ -280,9 +311,13 @@ export class ProxySession {
           },
         )
         : bareCall(this.#o.server, method, "client");
-    const decision = decide(this.#o.policy, call, { drift: this.#driftFor(call) });
+    let decision = decide(this.#o.policy, call, { drift: this.#driftFor(call) });
+    const session = judged ? this.#sessionCall(call, m.params) : undefined;
+    if (session) decision = this.#sessionDecision(session, decision);
     const traced = judged || decision.verdict !== "allow";
     const event = traced ? this.#callEvent(m, call, decision) : undefined;
+    const decisionId = event?.decision?.decisionId;
+    if (session && hasId && decisionId !== undefined) this.#sessionCalls.set(decisionId, session);
     if (event && this.#o.telemetry) {
       const meta = ((m.params ?? {}) as Json)._meta as Json | undefined;
       this.#observe(call.method, call.tool, "client", decision, event, t0, meta?.traceparent);
@@ -338,6 +373,8 @@ export class ProxySession {
   #deny(d: Denial): void {
     const { event, decision } = d;
     event.forwarded = false;
+    // A blocked call brought nothing in: the session state does not change.
+    if (event.decision?.decisionId !== undefined) this.#sessionCalls.delete(event.decision.decisionId);
     const reason = d.reason ?? decision.reason;
     this.#o.diag(`[agentperms] BLOCKED ${this.#o.server}.${event.tool ?? d.method}: ${reason}`);
     event.result = { outcome: "none" };
@@ -675,6 +712,7 @@ export class ProxySession {
         continue;
       }
       this.#schemas.set(name, (t as Json).inputSchema);
+      this.#annotations.set(name, annotationsOf((t as Json).annotations));
       const desc = (t as Json).description;
       if (typeof desc === "string") this.#descriptions.set(name, desc.slice(0, 4096));
       const call = canonicalizeCall({
@@ -723,6 +761,7 @@ export class ProxySession {
    * redacted excerpt is not safe to keep. `traceResults` adds the redacted start of the text (`summary`).
    */
   #complete(pending: Pending, m: Json, size: number): void {
+    this.#sessionAnswered(pending.decisionId);
     const ev = this.#resultEvent(pending);
     ev.latencyMs = Math.round((performance.now() - pending.t0) * 1000) / 1000;
     const sha256 = hashCanonical(m.error !== undefined ? m.error : m.result, { hexChars: RESULT_HASH_HEX });
@@ -768,6 +807,7 @@ export class ProxySession {
     }
     this.#approvals.cancelAll("the server exited");
     const batches = new Set<Batch>();
+    this.#sessionCalls.clear();
     for (const p of this.#book.drain()) {
       if (p.decisionId !== undefined) {
         const ev = this.#resultEvent(p);
@@ -797,6 +837,48 @@ export class ProxySession {
    */
   lifecycle(detail: string): void {
     this.#trace.lifecycle(detail);
+  }
+
+  // ---------------------------------------------------------------- session rules
+
+  /** The call as session rules see it, or undefined when the policy has none (or the call is malformed). */
+  #sessionCall(call: CanonicalCall, params: unknown): SessionCall | undefined {
+    if (this.#sessionRules.length === 0 || call.malformed !== undefined) return undefined;
+    if (call.method !== "tools/call" && call.method !== "resources/read") return undefined;
+    if (this.#profile === undefined) {
+      // The profile the policy resolved for this server (by its command line when the proxy started it), else
+      // the first whose names match the server's name.
+      this.#profile = this.#o.serverProfile !== undefined
+        ? this.#o.serverProfile
+        : this.#o.policy.v2?.servers.get(this.#o.server)?.profile ??
+          matchServerProfile(this.#o.policy.v2?.profiles ?? BUILTIN_PROFILES, { name: this.#o.server })
+            ?.profile ?? null;
+    }
+    const args = ((params ?? {}) as Json).arguments;
+    return sessionCallOf(call, {
+      arguments: args ?? {},
+      profile: this.#profile,
+      annotations: call.tool !== undefined ? this.#annotations.get(call.tool) : undefined,
+    });
+  }
+
+  /** decide()'s verdict, tightened by the session rules armed so far (never loosened). */
+  #sessionDecision(session: SessionCall, base: Decision): Decision {
+    const d = sessionVerdict(this.#sessionRules, this.#sessionState, session, base);
+    // Only a tool call can wait for a human: anything else a session rule holds is denied.
+    if (d.verdict === "approve" && d !== base && session.tool === "resources/read") {
+      return { ...d, verdict: "deny" };
+    }
+    return d;
+  }
+
+  /** A forwarded call's answer came back: what it brought in now counts for the rest of the session. */
+  #sessionAnswered(decisionId: string | undefined): void {
+    if (decisionId === undefined) return;
+    const call = this.#sessionCalls.get(decisionId);
+    if (call === undefined) return;
+    this.#sessionCalls.delete(decisionId);
+    this.#sessionState = advanceSession(this.#sessionRules, this.#sessionState, call, "answered");
   }
 
   // ---------------------------------------------------------------- helpers
@@ -860,6 +942,19 @@ export class ProxySession {
 }
 
 const LARGE_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+type SessionAnnotations = { readOnlyHint?: boolean; destructiveHint?: boolean; openWorldHint?: boolean };
+
+/** The boolean MCP annotations of a listed tool (anything else is ignored). */
+function annotationsOf(a: unknown): SessionAnnotations | undefined {
+  if (a === null || typeof a !== "object") return undefined;
+  const o = a as Record<string, unknown>;
+  const out: SessionAnnotations = {};
+  for (const k of ["readOnlyHint", "destructiveHint", "openWorldHint"] as const) {
+    if (typeof o[k] === "boolean") out[k] = o[k] as boolean;
+  }
+  return out;
+}
 
 /** True when bytes or text hold a CR or LF (JSON strings cannot: only whitespace between tokens can). */
 function hasLineBreak(raw: Uint8Array | string): boolean {
