@@ -311,6 +311,11 @@ export class ProxySession {
           },
         )
         : bareCall(this.#o.server, method, "client");
+    if (call.method === "tools/call" && (call as { arguments?: unknown }).arguments === undefined) {
+      // Format 2 rules (argument rules, scopes, SQL) and session rules read the arguments as sent; a call without
+      // them is refused by decide() (fail closed), so they travel with the canonical call.
+      (call as { arguments?: unknown }).arguments = ((m.params ?? {}) as Json).arguments ?? {};
+    }
     let decision = decide(this.#o.policy, call, { drift: this.#driftFor(call) });
     const session = judged ? this.#sessionCall(call, m.params) : undefined;
     if (session) decision = this.#sessionDecision(session, decision);
@@ -852,7 +857,8 @@ export class ProxySession {
         ? this.#o.serverProfile
         : this.#o.policy.v2?.servers.get(this.#o.server)?.profile ??
           matchServerProfile(this.#o.policy.v2?.profiles ?? BUILTIN_PROFILES, { name: this.#o.server })
-            ?.profile ?? null;
+            ?.profile ??
+          null;
     }
     const args = ((params ?? {}) as Json).arguments;
     return sessionCallOf(call, {
