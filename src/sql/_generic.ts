@@ -1,9 +1,22 @@
-import nodeSqlParser from "node-sql-parser";
 import { DANGEROUS_SQL_FUNCTIONS, READ_ONLY_SQL_FUNCTIONS } from "./_functions.ts";
 import type { SqlClassification } from "./types.ts";
 
-// The package is CommonJS: its classes hang off the default export under Deno.
-const PARSER = new nodeSqlParser.Parser();
+// The package is CommonJS: its classes hang off the default export under Deno. Imported when SQL parsers are
+// loaded (not with this module): a program that never reads SQL does not pay for it.
+let PARSER:
+  | { astify(text: string, opt: unknown): unknown; tableList(text: string, opt: unknown): string[] }
+  | undefined;
+
+/** Loads node-sql-parser once; where it cannot load, MySQL and SQLite text stays "not read-only". */
+export async function loadGenericParser(): Promise<void> {
+  if (PARSER) return;
+  try {
+    const m = await import("node-sql-parser");
+    PARSER = new m.default.Parser() as unknown as typeof PARSER;
+  } catch {
+    PARSER = undefined;
+  }
+}
 const DATABASE = { mysql: "MySQL", sqlite: "Sqlite" } as const;
 
 type Node = Record<string, unknown>;
@@ -23,6 +36,9 @@ export function classifyGeneric(
   extraReadOnly: ReadonlySet<string>,
 ): SqlClassification {
   const opt = { database: DATABASE[dialect] };
+  if (!PARSER) {
+    return { readOnly: false, statements: 0, tables: [], problems: [`the ${dialect} parser is not loaded`] };
+  }
   let asts: Node[];
   let tableList: string[];
   try {

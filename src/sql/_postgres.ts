@@ -1,16 +1,24 @@
-import { loadModule, parseSync } from "libpg-query";
 import { DANGEROUS_SQL_FUNCTIONS, READ_ONLY_SQL_FUNCTIONS } from "./_functions.ts";
 import type { SqlClassification } from "./types.ts";
 
 let loaded = false;
 let loading: Promise<void> | undefined;
+let parseSync: ((text: string) => unknown) | undefined;
 
-/** Loads the Postgres parser (WebAssembly) once; later calls return at once. */
+/**
+ * Loads the Postgres parser (WebAssembly) once; later calls return at once. The package is imported here, not
+ * at the top of the module, so a program that never reads SQL does not load it, and where it cannot load (a
+ * single-file bundle has no .wasm beside it) SQL stays "not read-only" instead of the program failing.
+ */
 export function loadPostgresParser(): Promise<void> {
-  loading ??= loadModule().then(() => {
+  loading ??= import("libpg-query").then(async (m) => {
+    await m.loadModule();
+    parseSync = m.parseSync as (text: string) => unknown;
     loaded = true;
+  }).catch(() => {
+    loading = undefined;
   });
-  return loading;
+  return loading ?? Promise.resolve();
 }
 
 /** True once `loadPostgresParser()` has finished. */
@@ -58,7 +66,7 @@ const WRITE_NODES = new Set(["InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStm
  * @returns the classification
  */
 export function classifyPostgres(text: string, extraReadOnly: ReadonlySet<string>): SqlClassification {
-  if (!loaded) {
+  if (!loaded || parseSync === undefined) {
     return { readOnly: false, statements: 0, tables: [], problems: ["the Postgres parser is not loaded"] };
   }
   if (text.trim() === "") return { readOnly: false, statements: 0, tables: [], problems: ["no statement"] };

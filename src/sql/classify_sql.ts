@@ -1,4 +1,4 @@
-import { classifyGeneric } from "./_generic.ts";
+import { classifyGeneric, loadGenericParser } from "./_generic.ts";
 import { classifyPostgres, loadPostgresParser } from "./_postgres.ts";
 import type { ClassifySqlOptions, SqlClassification } from "./types.ts";
 
@@ -10,8 +10,8 @@ export const MAX_SQL_LENGTH = 100_000;
  * `classifySql`; safe to call again.
  * @returns when loaded
  */
-export function loadSqlParsers(): Promise<void> {
-  return loadPostgresParser();
+export async function loadSqlParsers(): Promise<void> {
+  await Promise.all([loadPostgresParser(), loadGenericParser()]);
 }
 
 /**

@@ -85,3 +85,12 @@ Deno.test("BUILTIN_PROFILES read the scopes the #18 attacks use", () => {
     ["c9"],
   );
 });
+
+Deno.test("the built-in profiles' SQL samples hold with the SQL parsers loaded", async () => {
+  const { loadSqlParsers } = await import("../../src/sql/mod.ts");
+  const { validateServerProfile } = await import("../../src/profiles/server_profile.ts");
+  const { postgres } = await import("../../profiles/databases.ts");
+  await loadSqlParsers();
+  const issues = validateServerProfile(postgres);
+  if (issues.length > 0) throw new Error(JSON.stringify(issues));
+});
