@@ -290,6 +290,10 @@ function baseName(s: string): string {
 /** Interpreters that read a program: from `-c`/`-e` text, a script file, or else standard input. */
 const INTERPRETER_REGEXP =
   /^(?:python[\d.]*|pypy[\d.]*|node|nodejs|bun|deno|perl[\d.]*|ruby[\d.]*|irb|php[\d.]*|lua[\d.]*|luajit|tclsh[\d.]*|wish|Rscript|R|pwsh|powershell|osascript|jshell|groovy|awk|gawk|mawk|nawk)$/;
+/** Inline interpreter code that decodes or builds the code it runs. */
+const RUNTIME_CODE_REGEXP =
+  /\b(?:exec|eval|compile|execfile|b64decode|b32decode|a85decode|a2b_base64|unhexlify|fromhex|fromCharCode|atob|Function|__import__|importlib|chr|decompress|codecs)\s*[.(]/;
+
 /** Names of standard input as a file. */
 const STDIN_NAMES = new Set(["-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0", "/proc/thread-self/fd/0"]);
 /** An option of an interpreter that gives the program as text (`-c`, `-e`, `--eval`, `-m` a module). */
@@ -797,6 +801,17 @@ function readStmt(
     if (src === "dynamic") note(`${prog} runs a program only known when it runs`);
     else if (src === "stdin" && stdinRedirs.length === 0) {
       note(`${prog} reads its program from standard input, only known when it runs`);
+    } else if (src === "text" && interpreter) {
+      // Inline code that builds its program at run time (`exec(b64decode(…))`, `eval(atob(…))`,
+      // `pwsh -EncodedCommand …`) runs code not in the command's text.
+      const code = args.filter((a) => a !== undefined).join(" ");
+      if (
+        RUNTIME_CODE_REGEXP.test(code) ||
+        (/^(?:pwsh|powershell)$/i.test(prog) &&
+          args.some((a) => a !== undefined && /^-(?:e|ec|enc|encodedcommand)$/i.test(a)))
+      ) {
+        note(`${prog} runs code it builds when it runs (exec, eval, a decoded string)`);
+      }
     }
   } else if (prog === "source" || prog === ".") {
     if (argProc[0] || args[0] === undefined || STDIN_NAMES.has(args[0])) {
