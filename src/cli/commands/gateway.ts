@@ -525,7 +525,16 @@ function backendFor(
       onError: (m) => diag(`[agentperms] ${m}`),
       ownDir: !opts.traceDir,
     });
-    const telemetry = await openTelemetry(opts.otel === true, (n) => io.env(n), diag);
+    const telemetry = await openTelemetry(opts.otel === true, (n) => io.env(n), diag, String(s.url));
+    // A stored OAuth login (agentperms login) for this URL, as the bridge uses it.
+    const { oauthBridgeFetch } = await import("../../proxy/oauth_bridge_fetch.ts");
+    const oauth = await oauthBridgeFetch({
+      server: s.name,
+      url: s.url!,
+      headers: s.headers,
+      env: (n) => io.env(n),
+      diag,
+    });
     try {
       return await proxy.runBridge({
         mode: opts.mode,
@@ -545,6 +554,7 @@ function backendFor(
         url: s.url!,
         transport: s.remoteTransport,
         headers: s.headers,
+        ...(oauth ? { fetch: oauth.fetch } : {}),
         maxMessageBytes: opts.maxMessageBytes,
         graceMs: opts.shutdownGrace,
         clientIn,
