@@ -82,7 +82,7 @@ Deno.test("reading pack: the known gaps still fail (move one into the pack once 
   assert.ok(results.length > 0);
 });
 
-Deno.test("reading pack: without a realpath (check of a remote server) /proc/self/root is still read lexically (known gap)", async () => {
+Deno.test("reading pack: without a realpath (check of a remote server) /proc/self/root is read as /", async () => {
   const loaded = await loadPolicy(EXAMPLE, { cwd: ROOT, home: HOME });
   const kernel = reading.attacks.filter((a) => a.id === "kernel.proc-self-root");
   assert.equal(kernel.length, 1);
@@ -90,9 +90,8 @@ Deno.test("reading pack: without a realpath (check of a remote server) /proc/sel
     cwd: dirname(loaded.file),
     home: HOME,
   });
-  // /proc/self/root/etc/passwd is /etc/passwd to the kernel; lexically it is a path under /proc. The example
-  // policy still blocks it (outside allowed_paths); a denylist-only server would not. Flip this once
-  // src/canonical/ reads /proc/self/root (and /proc/thread-self/root) as "/" without a realpath.
+  // /proc/self/root/etc/passwd is /etc/passwd to the kernel, with or without a realpath to tell: the allowlist
+  // blocks it, and so does a denylist-only server's denied /etc.
   assert.ok(r !== undefined && r.blocked, "blocked by the allowlist");
   const deny = await loadPolicy(READING_POLICY, { cwd: ROOT, home: HOME });
   const onShell = replayPack(deny.compiled, {
@@ -102,5 +101,5 @@ Deno.test("reading pack: without a realpath (check of a remote server) /proc/sel
       call: { server: "shell", tool: "run", arguments: { command: "cat /proc/self/root/etc/passwd" } },
     }],
   }, { cwd: dirname(deny.file), home: HOME });
-  assert.equal(onShell[0]?.blocked, false, "fixed: turn this known gap into an attack of the pack");
+  assert.equal(onShell[0]?.blocked, true, "/proc/self/root/etc/passwd is /etc/passwd without a realpath");
 });
