@@ -96,7 +96,7 @@ export function openPolicyCache(dir: string, version: string): PolicyCache {
           typeof w === "object" && w !== null && typeof (w as { message?: unknown }).message === "string"
         );
         if (warnings.length !== body.warnings.length) return undefined;
-        return { policy: policy.data as ParsedPolicy["policy"], warnings };
+        return { policy: policy.data, warnings };
       } catch {
         return undefined;
       }

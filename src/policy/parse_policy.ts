@@ -21,11 +21,8 @@ export interface PolicyDiagnostic {
 
 /** A parsed, validated policy with its lint warnings. */
 export interface ParsedPolicy {
-  /**
-   * The policy as written, validated. A format 2 file holds a `PolicyV2` here (its `version` is 2; use
-   * `compilePolicy`, which reads both). TODO(#18): type this `Policy` once the commands that read it take both.
-   */
-  policy: PolicyV1;
+  /** The policy as written, validated: format 1 or 2 (`version` tells which; format 2 is a superset). */
+  policy: PolicyV1 | PolicyV2;
   /** Lint warnings (contradictions, allow-all). Not errors. */
   warnings: PolicyDiagnostic[];
 }
@@ -114,7 +111,7 @@ export function parsePolicy(
     ? [...lintPolicy(policy as PolicyV1), ...lintPolicyV2(policy as PolicyV2, { profiles: opts.profiles })]
     : lintPolicy(policy as PolicyV1);
   const warnings = lints.map((w) => ({ message: w.message, ...posOf(w.path) }));
-  return { policy: policy as PolicyV1, warnings };
+  return { policy, warnings };
 }
 
 function describeIssue(

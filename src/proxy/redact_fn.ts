@@ -1,5 +1,5 @@
 import { BUILTIN_REDACTORS, compileRedactor, loadRedactorPlugin, redactValue } from "../redact/mod.ts";
-import type { PolicyV1 } from "../policy/mod.ts";
+import type { Policy } from "../policy/mod.ts";
 import type { RedactFn } from "./trace_recorder.ts";
 
 /**
@@ -10,7 +10,10 @@ import type { RedactFn } from "./trace_recorder.ts";
  * @returns the redaction function
  * @throws {AgentPermsError} plugin_invalid when a plugin cannot be loaded
  */
-export async function buildRedactFn(policy: PolicyV1, opts: { baseDir: string }): Promise<RedactFn> {
+export async function buildRedactFn(
+  policy: Policy,
+  opts: { baseDir: string },
+): Promise<RedactFn> {
   const r = policy.redaction ?? {};
   const plugins = [];
   for (const p of r.plugins ?? []) plugins.push(await loadRedactorPlugin(p, { cwd: opts.baseDir }));

@@ -4,7 +4,7 @@
  * @module
  */
 import { hostRealpath } from "../../canonical/mod.ts";
-import { compilePolicy, type PolicyV1 } from "../../policy/mod.ts";
+import { compilePolicy, type Policy } from "../../policy/mod.ts";
 import type { ServerProfileDescriptor } from "../../profiles/mod.ts";
 import {
   batchLines,
@@ -20,7 +20,7 @@ import { checkRealpath } from "./_check_fs_cache.ts";
 export interface CheckWorkerInit {
   kind: "init";
   /** The policy as parsed and validated by the main thread (plain data). */
-  policy: PolicyV1;
+  policy: Policy;
   /** Format 2: the server profiles the main thread loaded (plain data). */
   profiles?: ServerProfileDescriptor[];
   /** The policy file's directory (relative policy paths resolve against it). */

@@ -6,9 +6,9 @@ import {
   compilePolicy,
   loadPolicy,
   openPolicyCache,
+  type Policy,
   type PolicyCache,
   policyCacheDir,
-  type PolicyV1,
 } from "../../policy/mod.ts";
 import denoJson from "../../../deno.json" with { type: "json" };
 import { hostRealpath } from "../../canonical/mod.ts";
@@ -94,7 +94,7 @@ export interface PreloadedPolicy {
   /** The compiled policy. */
   policy: CompiledPolicy;
   /** Its source (redaction packs are read from it). */
-  source: PolicyV1;
+  source: Policy;
   /** Folder relative paths in it resolve against. */
   baseDir: string;
   /** Its redaction. */
@@ -126,7 +126,7 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
     );
   }
   let policy: CompiledPolicy;
-  let source: PolicyV1;
+  let source: Policy;
   let baseDir = io.cwd();
   if (opts.preloaded) {
     ({ policy, source, baseDir } = opts.preloaded);
