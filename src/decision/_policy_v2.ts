@@ -46,6 +46,42 @@ export interface CallFactsV2 {
 /** A canonical call with the v2 facts. */
 export type CallV2 = CanonicalCall & CallFactsV2;
 
+/**
+ * Attaches a call's arguments and its tool's annotations for format 2, where the canonicalizer did not: the
+ * arguments as a non-enumerable property (never serialized with the call, never copied by a spread), the
+ * annotations only when they are an object. What is already attached is kept.
+ * @param call a canonical call (changed)
+ * @param facts the raw arguments and annotations
+ * @returns the same call
+ */
+export function attachCallFacts(
+  call: CallV2,
+  facts: { arguments?: unknown; annotations?: unknown },
+): CallV2 {
+  if (call.malformed !== undefined || (call.method !== "tools/call" && call.method !== "prompts/get")) {
+    return call;
+  }
+  if (call.arguments === undefined) {
+    const args = facts.arguments === undefined || facts.arguments === null ? {} : facts.arguments;
+    Object.defineProperty(call, "arguments", {
+      value: args,
+      enumerable: false,
+      writable: true,
+      configurable: true,
+    });
+  }
+  const a = facts.annotations;
+  if (call.annotations === undefined && a !== null && typeof a === "object" && !Array.isArray(a)) {
+    const hints = a as Record<string, unknown>;
+    const out: ToolAnnotations = {};
+    for (const k of ["readOnlyHint", "destructiveHint", "openWorldHint"] as const) {
+      if (typeof hints[k] === "boolean") out[k] = hints[k] as boolean;
+    }
+    call.annotations = out;
+  }
+  return call;
+}
+
 const decision = (verdict: Decision["verdict"], ruleIds: string[], reason: string): Decision => ({
   verdict,
   ruleIds,

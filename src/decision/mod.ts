@@ -11,4 +11,4 @@ export {
 } from "./decide.ts";
 export { type Guard, GUARDS } from "./guards.ts";
 export type { Decision, DecisionContext, PermissionGrant, PermissionGrants, Verdict } from "./types.ts";
-export type { CallFactsV2, CallV2 } from "./_policy_v2.ts";
+export { attachCallFacts, type CallFactsV2, type CallV2, type ToolAnnotations } from "./_policy_v2.ts";

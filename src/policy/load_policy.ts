@@ -1,6 +1,7 @@
 import { dirname, resolve } from "node:path";
 import { parse } from "yaml";
 import { loadServerProfiles, type ServerProfileDescriptor } from "../profiles/mod.ts";
+import { loadSqlParsers } from "../sql/mod.ts";
 import { hostRealpath } from "../canonical/mod.ts";
 import { AgentPermsError } from "../errors.ts";
 import { type CompiledPolicy, type CompileOptions, compilePolicy } from "./compile_policy.ts";
@@ -77,6 +78,9 @@ export async function loadPolicy(
     profiles,
     identities: opts.identities,
   });
+  // Format 2 reads SQL (read-only tools, table scopes): its parsers load once, here, before any call is judged.
+  // One that cannot load leaves SQL "not read-only" (denied), never allowed.
+  if (compiled.v2) await loadSqlParsers();
   return { ...parsed, file: abs, compiled, profiles };
 }
 

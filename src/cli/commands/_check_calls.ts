@@ -1,5 +1,5 @@
 import { canonicalizeCall, type HostRealpath } from "../../canonical/mod.ts";
-import { decide, type Decision } from "../../decision/mod.ts";
+import { attachCallFacts, decide, type Decision } from "../../decision/mod.ts";
 import { parseJsonStrict } from "../../json/mod.ts";
 import type { CompiledPolicy } from "../../policy/mod.ts";
 
@@ -54,6 +54,12 @@ export function callJudge(
       arguments: v.arguments,
       params: v.params,
     }, opts);
+    // Format 2 reads the arguments themselves, and the tool's annotations when the line carries them.
+    const params = v.params as { arguments?: unknown } | null | undefined;
+    attachCallFacts(call, {
+      arguments: v.arguments !== undefined ? v.arguments : params?.arguments,
+      annotations: v.annotations,
+    });
     return decide(compiled, call);
   };
 }
@@ -64,7 +70,7 @@ const MAX_REMEMBERED_CALLS = 100_000;
 const SAMPLE_CALLS = 20_000;
 
 /**
- * Remembers the decision of each distinct call (server, method, tool, arguments, params: what the judge
+ * Remembers the decision of each distinct call (server, method, tool, arguments, params, annotations: what the judge
  * reads; the line's `id` is not part of it) for the rest of the run, so a file that repeats calls (a trace
  * of an agent at work does) canonicalizes each once. Exact only because the judge is: `decide()` is pure and
  * `check` reads the file system once per path and run (see `checkRealpath`).
@@ -94,6 +100,7 @@ export function rememberDecisions(
       t: typeof v.tool === "string" ? v.tool : undefined,
       a: v.arguments,
       p: v.params,
+      an: v.annotations,
     });
     const hit = seen.get(key);
     if (hit) {
