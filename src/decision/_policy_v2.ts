@@ -41,6 +41,11 @@ export interface CallFactsV2 {
   scopes?: ExtractedScopes;
   /** Guard pack hits already found (every built-in pack; the policy's switches are applied here). */
   guardHits?: GuardHit[];
+  /**
+   * The call stands for the tool itself, not a use of it (the proxy judging a `tools/list` entry to hide it):
+   * argument rules, scopes, SQL and guard packs, which judge arguments, are not applied.
+   */
+  toolOnly?: boolean;
 }
 
 /** A canonical call with the v2 facts. */
@@ -51,16 +56,17 @@ export type CallV2 = CanonicalCall & CallFactsV2;
  * arguments as a non-enumerable property (never serialized with the call, never copied by a spread), the
  * annotations only when they are an object. What is already attached is kept.
  * @param call a canonical call (changed)
- * @param facts the raw arguments and annotations
+ * @param facts the raw arguments and annotations; `toolOnly` for a call that stands for the tool itself
  * @returns the same call
  */
 export function attachCallFacts(
   call: CallV2,
-  facts: { arguments?: unknown; annotations?: unknown },
+  facts: { arguments?: unknown; annotations?: unknown; toolOnly?: boolean },
 ): CallV2 {
   if (call.malformed !== undefined || (call.method !== "tools/call" && call.method !== "prompts/get")) {
     return call;
   }
+  if (facts.toolOnly) call.toolOnly = true;
   if (call.arguments === undefined) {
     const args = facts.arguments === undefined || facts.arguments === null ? {} : facts.arguments;
     Object.defineProperty(call, "arguments", {
@@ -98,7 +104,7 @@ const isToolCall = (call: CanonicalCall) => call.method === "tools/call" && call
  * @returns a deny naming the first hit, or undefined
  */
 export function checkGuardPacks(v2: CompiledV2, call: CallV2): Decision | undefined {
-  if (!isToolCall(call)) return undefined;
+  if (!isToolCall(call) || call.toolOnly) return undefined;
   if (call.arguments === undefined && call.guardHits === undefined) {
     // canonicalizeCall always keeps them; a call that lost them (copied field by field) cannot be judged.
     return decision(
@@ -222,7 +228,7 @@ export interface ReachResult {
  */
 export function checkReach(s: CompiledServerV2, call: CallV2): ReachResult {
   const held: string[] = [];
-  if (!isToolCall(call)) return { held };
+  if (!isToolCall(call) || call.toolOnly) return { held };
   const entries = entriesFor(s, call);
   const args = call.arguments ?? {};
   for (const e of entries) {

@@ -1,6 +1,12 @@
 import { createHash } from "node:crypto";
 import { bareCall, type CanonicalCall, canonicalizeCall, hostRealpath } from "../canonical/mod.ts";
-import { decide, type Decision, JUDGED_METHODS, PASSTHROUGH_METHODS } from "../decision/mod.ts";
+import {
+  attachCallFacts,
+  decide,
+  type Decision,
+  JUDGED_METHODS,
+  PASSTHROUGH_METHODS,
+} from "../decision/mod.ts";
 import type { CompiledPolicy } from "../policy/mod.ts";
 // Session rules are not exported by decision/mod.ts and policy/mod.ts yet (#18 item 7): the files directly.
 import {
@@ -316,6 +322,8 @@ export class ProxySession {
       // them is refused by decide() (fail closed), so they travel with the canonical call.
       (call as { arguments?: unknown }).arguments = ((m.params ?? {}) as Json).arguments ?? {};
     }
+    // The tool's annotations from tools/list: format 2 tool classes only tighten with them.
+    if (judged) attachCallFacts(call, { annotations: this.#annotationsFor(m.params) });
     let decision = decide(this.#o.policy, call, { drift: this.#driftFor(call) });
     const session = judged ? this.#sessionCall(call, m.params) : undefined;
     if (session) decision = this.#sessionDecision(session, decision);
@@ -421,6 +429,11 @@ export class ProxySession {
     const d = new Map(this.#drift);
     d.set(tool, "not listed by the server in this session yet, so not compared with the lock");
     return d;
+  }
+
+  #annotationsFor(params: unknown): unknown {
+    const name = (params as Json | undefined)?.name;
+    return typeof name === "string" ? this.#annotations.get(name) : undefined;
   }
 
   #descriptionFor(params: unknown): string | undefined {
@@ -728,6 +741,8 @@ export class ProxySession {
         ...this.#copts,
         inputSchema: (t as Json).inputSchema,
       });
+      // Whether to hide the tool is about the tool (its name and classes), not about any use of it.
+      attachCallFacts(call, { arguments: {}, annotations: (t as Json).annotations, toolOnly: true });
       const d = decide(this.#o.policy, call, { drift: this.#drift });
       const hide = d.verdict === "deny";
       const description = (t as Json).description;
