@@ -10,6 +10,7 @@ import {
   type PolicyCache,
   policyCacheDir,
 } from "../../policy/mod.ts";
+import { sessionRulesOf } from "../../policy/session_rules_schema.ts";
 import denoJson from "../../../deno.json" with { type: "json" };
 import { hostRealpath } from "../../canonical/mod.ts";
 import {
@@ -267,6 +268,8 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
       },
       lockCheck,
       traceResults: opts.traceResults === true,
+      // Session rules (#18 item 7): one state per proxy process, that is per client session.
+      sessionRules: sessionRulesOf(source),
       ...(telemetry ? { telemetry } : {}),
       detectContainment: detectContainmentDenial,
       launch,
