@@ -526,6 +526,7 @@ function backendFor(
       ownDir: !opts.traceDir,
     });
     const telemetry = await openTelemetry(opts.otel === true, (n) => io.env(n), diag, String(s.url));
+    const { sessionRulesOf } = await import("../../policy/session_rules_schema.ts");
     // A stored OAuth login (agentperms login) for this URL, as the bridge uses it.
     const { oauthBridgeFetch } = await import("../../proxy/oauth_bridge_fetch.ts");
     const oauth = await oauthBridgeFetch({
@@ -550,6 +551,8 @@ function backendFor(
         approvalTimeoutMs: opts.approvalTimeout * 1000,
         lockCheck,
         traceResults: opts.traceResults === true,
+        // Session rules (#18 item 7): one state per client session of the gateway.
+        sessionRules: sessionRulesOf(preloaded.source),
         ...(telemetry ? { telemetry } : {}),
         url: s.url!,
         transport: s.remoteTransport,

@@ -242,6 +242,7 @@ async function runBridgeCommand(env: CommandEnv, rawUrl: string, opts: BridgeOpt
   }
   const headers = proxy.parseHeaderArgs(opts.header ?? [], (n) => io.env(n));
   const { compilePolicy, loadPolicy } = await import("../../policy/mod.ts");
+  const { sessionRulesOf } = await import("../../policy/session_rules_schema.ts");
   let policy;
   let source;
   let baseDir = io.cwd();
@@ -316,6 +317,7 @@ async function runBridgeCommand(env: CommandEnv, rawUrl: string, opts: BridgeOpt
       },
       lockCheck,
       traceResults: opts.traceResults === true,
+      sessionRules: sessionRulesOf(source),
       ...(telemetry ? { telemetry } : {}),
       url,
       transport: opts.transport,
