@@ -76,5 +76,8 @@ Deno.test("check --session: the send after an untrusted issue needs approval, th
     assert.deepEqual(rows.map((r) => r.verdict), ["allow", "allow", "approve"]);
     assert.equal(rows[2].ruleIds[0], "session_rules[0]/untrusted-then-send");
     assert.match(rows[2].reason, /^github\.get_issue returned untrusted content earlier in this session/);
+    // --calls judges each line alone: no session, so the third send is allowed.
+    const alone = fakeIo({ cwd: dir, env: { HOME: dir } });
+    assert.equal(await run(["check", "-p", policy, "--calls", calls, "--format", "jsonl"], alone), 0);
   });
 });
