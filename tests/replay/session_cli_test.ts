@@ -81,3 +81,27 @@ Deno.test("check --session: the send after an untrusted issue needs approval, th
     assert.equal(await run(["check", "-p", policy, "--calls", calls, "--format", "jsonl"], alone), 0);
   });
 });
+
+Deno.test("docs/policy.md: the Session rules example replays the toxic-flow pack 7/7 blocked, 5/5 allowed", async () => {
+  const doc = await Deno.readTextFile(new URL("../../docs/policy.md", import.meta.url));
+  const at = doc.indexOf("## Session rules (`session_rules`)");
+  const start = doc.indexOf("```yaml\n", at) + "```yaml\n".length;
+  const example = doc.slice(start, doc.indexOf("```", start));
+  await withDir(async (dir) => {
+    const policy = join(dir, "p.yaml");
+    await Deno.writeTextFile(policy, example);
+    const io = fakeIo({ cwd: dir, env: { HOME: dir } });
+    assert.equal(
+      await run(["replay", "--policy", policy, "--only", "toxic-flow", "--format", "json"], io),
+      0,
+    );
+    const results = JSON.parse(io.stdoutText()).runs[0].results as {
+      expect: string;
+      blocked: boolean;
+      ruleIds: string[];
+    }[];
+    const attacks = results.filter((r) => r.expect === "block");
+    assert.deepEqual([attacks.length, results.length - attacks.length], [7, 5]);
+    for (const r of attacks) assert.equal(r.ruleIds[0], "session_rules[0]/untrusted-then-send");
+  });
+});
