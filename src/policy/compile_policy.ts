@@ -3,6 +3,7 @@ import picomatch from "picomatch";
 import { foldToolName, isWithin, resolvePath } from "../canonical/mod.ts";
 import { GUARD_IDS, type GuardId, type PolicyV1, type SandboxV1 } from "./schema.ts";
 import type { PolicyV2 } from "./schema_v2.ts";
+import { type SessionRule, sessionRulesOf } from "./session_rules_schema.ts";
 import { type CompiledV2, compileV2, type CompileV2Options } from "./compile_v2.ts";
 import type { GuardPackDescriptor, ServerProfileDescriptor } from "../profiles/mod.ts";
 import {
@@ -125,6 +126,8 @@ export interface CompiledPolicy {
   approvalIndex: ApprovalIndex;
   /** Format 2's rules (argument rules, scopes, SQL, classes, guard packs); absent for a format 1 policy. */
   v2?: CompiledV2;
+  /** Format 2's session rules (the proxy keeps their state per session); absent when there are none. */
+  sessionRules?: readonly SessionRule[];
 }
 
 /** Options for {@link compilePolicy}. */
@@ -231,6 +234,9 @@ export function compilePolicy(policy: PolicyV1 | PolicyV2, opts: CompileOptions)
     guards,
     approvalIndex: buildApprovalIndex(approvals),
     ...(policy.version === 2 ? { v2: compileV2(policy, opts) } : {}),
+    ...(policy.version === 2 && (policy.session_rules?.length ?? 0) > 0
+      ? { sessionRules: sessionRulesOf(policy) }
+      : {}),
   };
 }
 
