@@ -12,7 +12,12 @@ export { looksLikePath };
 /** Which side sent the message: the client (agent) or the server. */
 export type Direction = "client" | "server";
 
-/** A raw call to canonicalize: what a JSON-RPC request says, plus which server it is for. */
+/**
+ * A raw call to canonicalize, the one shape every caller hands over: the proxy builds it from a JSON-RPC
+ * message (`{ server, method, params }`); `check`, `check --session`, attack packs and `replay` read it from
+ * JSON with `rawCallOf` (`{ server, tool, arguments }` or `{ server, method, params }`); `infer` builds it from
+ * a trace event.
+ */
 export interface RawCall {
   /** The policy's name for the server (the client config's entry name). */
   server: string;

@@ -37,3 +37,4 @@ export {
 } from "./canonicalize_call.ts";
 export { type HostRealpath, hostRealpath, hostUserHome } from "./host_realpath.ts";
 export { isWindowsRoot } from "./windows_path.ts";
+export { rawCallArguments, rawCallOf } from "./raw_call.ts";

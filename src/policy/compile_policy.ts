@@ -1,6 +1,6 @@
 // @ts-types="@types/picomatch"
 import picomatch from "picomatch";
-import { foldToolName, isWithin, resolvePath } from "../canonical/mod.ts";
+import { foldToolName, isWindowsRoot, isWithin, resolvePath } from "../canonical/mod.ts";
 import { GUARD_IDS, type GuardId, type PolicyV1, type SandboxV1 } from "./schema.ts";
 import type { PolicyV2 } from "./schema_v2.ts";
 import { type SessionRule, sessionRulesOf } from "./session_rules_schema.ts";
@@ -114,6 +114,8 @@ export interface CompiledPolicy {
   source: PolicyV1 | PolicyV2;
   /** Directory relative policy entries were resolved against. */
   baseDir: string;
+  /** Set when paths are read the Windows way: calls judged under this policy are read so too. */
+  windows?: boolean;
   /** False when `servers: {}`: nothing is constrained and every call is allowed. */
   constrained: boolean;
   /** Rules per server. */
@@ -144,6 +146,11 @@ export interface CompileOptions {
   guardPacks?: readonly GuardPackDescriptor[];
   /** Format 2: what is known about each server beyond its name, to find its profile (see `compileV2`). */
   identities?: CompileV2Options["identities"];
+  /**
+   * Read paths the Windows way (drives, UNC, case-insensitive). Default: true when the policy names a Windows
+   * path (`C:\…`, `\\host\share`) or AgentPerms runs on Windows.
+   */
+  windows?: boolean;
 }
 
 const GLOB_CHARS_REGEXP = /[*?[\]{}]/;
@@ -177,7 +184,13 @@ function memoRealpath(
  */
 export function compilePolicy(policy: PolicyV1 | PolicyV2, opts: CompileOptions): CompiledPolicy {
   const servers = new Map<string, CompiledServer>();
-  const resolveOpts = { cwd: opts.baseDir, home: opts.home, realpath: memoRealpath(opts.realpath) };
+  const windows = opts.windows ?? (Deno.build.os === "windows" || namesWindowsPath(policy));
+  const resolveOpts = {
+    cwd: opts.baseDir,
+    home: opts.home,
+    realpath: memoRealpath(opts.realpath),
+    ...(windows ? { windows } : {}),
+  };
   for (const [name, raw] of Object.entries(policy.servers ?? {})) {
     const s = raw ?? {};
     const base = `servers.${name}`;
@@ -228,6 +241,7 @@ export function compilePolicy(policy: PolicyV1 | PolicyV2, opts: CompileOptions)
   return {
     source: policy,
     baseDir: opts.baseDir,
+    ...(windows ? { windows } : {}),
     constrained: servers.size > 0,
     servers,
     approvals,
@@ -244,7 +258,7 @@ function compilePathRule(
   id: string,
   entry: string,
   deny: boolean,
-  opts: { cwd: string; home: string; realpath?: (p: string) => string | undefined },
+  opts: { cwd: string; home: string; realpath?: (p: string) => string | undefined; windows?: boolean },
 ): PathRule {
   const fold = (p: string) => (deny ? p.toLowerCase() : p);
   if (GLOB_CHARS_REGEXP.test(entry)) {
@@ -334,4 +348,14 @@ function globReaches(absGlob: string, root: string): boolean {
   } catch {
     return true; // an unparseable glob is judged as reaching anything (fail closed)
   }
+}
+
+/** True when a policy names a Windows path in any server's path lists. */
+function namesWindowsPath(policy: PolicyV1 | PolicyV2): boolean {
+  for (const s of Object.values(policy.servers ?? {})) {
+    for (const p of [...(s?.allowed_paths ?? []), ...(s?.denied_paths ?? [])]) {
+      if (isWindowsRoot(p)) return true;
+    }
+  }
+  return false;
 }

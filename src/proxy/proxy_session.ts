@@ -166,7 +166,12 @@ export class ProxySession {
   #closed = false;
   /** True while a client line of LARGE_MESSAGE_BYTES or more is handled (it is passed on in pieces). */
   #largeFrame = false;
-  readonly #copts: { cwd: string; home: string; realpath: (abs: string) => string | undefined };
+  readonly #copts: {
+    cwd: string;
+    home: string;
+    realpath: (abs: string) => string | undefined;
+    windows?: boolean;
+  };
   /** Session rules and this session's state: what came in, which rules are armed (plain data). */
   readonly #sessionRules: readonly SessionRule[];
   #sessionState: SessionState = newSessionState();
@@ -179,7 +184,12 @@ export class ProxySession {
   constructor(opts: ProxySessionOptions) {
     this.#o = opts;
     this.#enforce = opts.mode === "enforce";
-    this.#copts = { cwd: opts.cwd, home: opts.home, realpath: opts.realpath ?? hostRealpath };
+    this.#copts = {
+      cwd: opts.cwd,
+      home: opts.home,
+      realpath: opts.realpath ?? hostRealpath,
+      ...(opts.policy.windows ? { windows: true } : {}),
+    };
     this.#sessionRules = opts.sessionRules ??
       (opts.policy as CompiledPolicy & { sessionRules?: readonly SessionRule[] }).sessionRules ?? [];
     this.#trace = new TraceRecorder({

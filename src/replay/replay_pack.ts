@@ -1,4 +1,4 @@
-import { canonicalizeCall, type CanonicalizeOptions } from "../canonical/mod.ts";
+import { canonicalizeCall, type CanonicalizeOptions, rawCallArguments, rawCallOf } from "../canonical/mod.ts";
 import { decide, type Decision, type Verdict } from "../decision/mod.ts";
 // Session rules are not exported by decision/mod.ts and policy/mod.ts yet (#18 item 7): the files directly.
 import {
@@ -166,7 +166,12 @@ export function replayPack(
   pack: AttackPackDescriptor,
   opts: ReplayOptions,
 ): ReplayResult[] {
-  const copts = { cwd: opts.cwd, home: opts.home, realpath: opts.realpath };
+  const copts = {
+    cwd: opts.cwd,
+    home: opts.home,
+    realpath: opts.realpath,
+    ...(policy.windows ? { windows: true } : {}),
+  };
   const session = new ReplaySession(policy, opts, copts);
   return expandPack(pack).map((a) => {
     session.reset();
@@ -223,16 +228,12 @@ class ReplaySession {
 
   judge(call: AttackCall): Decision {
     const server = this.opts.serverMap?.[call.server] ?? call.server;
-    const canonical = canonicalizeCall({
-      server,
-      method: call.method,
-      tool: call.tool,
-      arguments: call.arguments,
-      params: call.params,
-    }, this.copts);
+    // An attack's call is the one raw call shape check reads too.
+    const raw = rawCallOf({ ...call, server });
+    const canonical = canonicalizeCall(raw, this.copts);
     // Format 2 rules read the arguments themselves (argument rules, scopes, SQL).
     if (canonical.method === "tools/call") {
-      (canonical as { arguments?: unknown }).arguments ??= call.arguments ?? {};
+      (canonical as { arguments?: unknown }).arguments ??= rawCallArguments(raw) ?? {};
     }
     const base = decide(this.policy, canonical);
     if (this.#rules.length === 0) return base;

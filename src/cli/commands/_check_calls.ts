@@ -1,4 +1,4 @@
-import { canonicalizeCall, type HostRealpath } from "../../canonical/mod.ts";
+import { canonicalizeCall, type HostRealpath, rawCallArguments, rawCallOf } from "../../canonical/mod.ts";
 import { attachCallFacts, decide, type Decision } from "../../decision/mod.ts";
 import { parseJsonStrict } from "../../json/mod.ts";
 import type { CompiledPolicy } from "../../policy/mod.ts";
@@ -42,23 +42,14 @@ export function callJudge(
   compiled: CompiledPolicy,
   opts: { cwd: string; home: string; realpath: HostRealpath },
 ): (value: unknown) => Decision {
+  const copts = { ...opts, ...(compiled.windows ? { windows: true } : {}) };
   return (value: unknown) => {
-    const v = value as Record<string, unknown>;
-    if (v === null || typeof v !== "object" || Array.isArray(v) || typeof v.server !== "string") {
-      throw new Error('a call is a JSON object with at least "server" and "tool"');
-    }
-    const call = canonicalizeCall({
-      server: v.server,
-      method: typeof v.method === "string" ? v.method : undefined,
-      tool: typeof v.tool === "string" ? v.tool : undefined,
-      arguments: v.arguments,
-      params: v.params,
-    }, opts);
+    const raw = rawCallOf(value);
+    const call = canonicalizeCall(raw, copts);
     // Format 2 reads the arguments themselves, and the tool's annotations when the line carries them.
-    const params = v.params as { arguments?: unknown } | null | undefined;
     attachCallFacts(call, {
-      arguments: v.arguments !== undefined ? v.arguments : params?.arguments,
-      annotations: v.annotations,
+      arguments: rawCallArguments(raw),
+      annotations: (value as { annotations?: unknown }).annotations,
     });
     return decide(compiled, call);
   };

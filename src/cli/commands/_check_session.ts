@@ -1,4 +1,4 @@
-import { canonicalizeCall } from "../../canonical/mod.ts";
+import { canonicalizeCall, rawCallArguments, rawCallOf } from "../../canonical/mod.ts";
 import { decide, type Decision } from "../../decision/mod.ts";
 // Session rules are not exported by decision/mod.ts and policy/mod.ts yet (#18 item 7): the files directly.
 import {
@@ -34,28 +34,27 @@ export function sessionJudge(
   },
 ): (value: unknown) => Decision {
   let state: SessionState = newSessionState();
-  const copts = { cwd: opts.cwd, home: opts.home, realpath: opts.realpath };
+  const copts = {
+    cwd: opts.cwd,
+    home: opts.home,
+    realpath: opts.realpath,
+    ...(compiled.windows ? { windows: true } : {}),
+  };
   return (value: unknown) => {
+    const raw = rawCallOf(value);
     const v = value as Record<string, unknown>;
-    if (v === null || typeof v !== "object" || Array.isArray(v) || typeof v.server !== "string") {
-      throw new Error('a call is a JSON object with at least "server" and "tool"');
-    }
     if (v.outcome !== undefined && v.outcome !== "answered" && v.outcome !== "blocked") {
       throw new Error('"outcome" is "answered" or "blocked"');
     }
-    const call = canonicalizeCall({
-      server: v.server,
-      method: typeof v.method === "string" ? v.method : undefined,
-      tool: typeof v.tool === "string" ? v.tool : undefined,
-      arguments: v.arguments,
-      params: v.params,
-    }, copts);
+    const call = canonicalizeCall(raw, copts);
     // Format 2 rules read the arguments themselves (argument rules, scopes, SQL).
-    if (call.method === "tools/call") (call as { arguments?: unknown }).arguments ??= v.arguments ?? {};
+    if (call.method === "tools/call") {
+      (call as { arguments?: unknown }).arguments ??= rawCallArguments(raw) ?? {};
+    }
     const base = decide(compiled, call);
     if (rules.length === 0) return base;
-    const profile = matchServerProfile(opts.profiles, { name: v.server })?.profile;
-    const sc = sessionCallOf(call, { arguments: v.arguments ?? {}, profile });
+    const profile = matchServerProfile(opts.profiles, { name: raw.server })?.profile;
+    const sc = sessionCallOf(call, { arguments: rawCallArguments(raw) ?? {}, profile });
     const d = sessionVerdict(rules, state, sc, base);
     const outcome = (v.outcome as "answered" | "blocked" | undefined) ??
       (d.verdict === "deny" ? "blocked" : "answered");
