@@ -35,7 +35,10 @@ Deno.test("a proxy start caches a large policy's parse (0600, 0700 folder) and w
   const small = join(dir.path, "small.yaml");
   await Deno.writeTextFile(small, "version: 1\nservers:\n  py:\n    allowed_tools: [echo]\n");
   assert.match(await startOnce(small, dir.path), /"serverInfo"/);
-  assert.throws(() => Deno.statSync(join(dir.path, "cache", "agentperms")), "no cache folder for a small policy");
+  assert.throws(
+    () => Deno.statSync(join(dir.path, "cache", "agentperms")),
+    "no cache folder for a small policy",
+  );
 
   const large = join(dir.path, "large.yaml");
   const paths = Array.from({ length: 3000 }, (_, i) => `    - ./data/folder-${i}/sub`).join("\n");
