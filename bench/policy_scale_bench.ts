@@ -352,6 +352,7 @@ async function main(): Promise<void> {
       stderr: "piped",
     }).output();
     // deno test colours its summary: strip the escapes before reading "N passed".
+    // deno-lint-ignore no-control-regex
     const text = new TextDecoder().decode(out.stdout).replace(/\x1b\[[0-9;]*m/g, "");
     started = out.success && /\b1 passed\b/.test(text)
       ? "yes"

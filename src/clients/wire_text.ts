@@ -407,16 +407,7 @@ function proxyPrefix(
   const envNames = Object.keys(entry.env ?? {}).sort();
   return [
     ...opts.self.slice(1),
-    "proxy",
-    "--mode",
-    mode,
-    "--server",
-    entry.name,
-    ...(opts.policy ? ["--policy", opts.policy] : []),
-    ...(opts.traceDir ? ["--trace-dir", opts.traceDir] : []),
-    ...(opts.traceResults ? ["--trace-results"] : []),
-    ...(opts.otel ? ["--otel"] : []),
-    ...(opts.lock ? ["--lock", opts.lock] : []),
+    ...proxyFlags(opts, entry, mode, opts.otel === true),
     ...(envNames.length > 0 ? ["--server-env", envNames.join(",")] : []),
     ...(keepEmptyArgs ? [KEEP_EMPTY_ARGS_FLAG] : []),
     "--",
@@ -431,6 +422,21 @@ function remotePrefix(
   url: string,
 ): string[] {
   return [
+    // Deno would export this URL with every request it traces: no telemetry for a URL that holds a secret.
+    ...proxyFlags(opts, entry, mode, opts.otel === true && urlExposure(url) === undefined),
+    REMOTE_FLAG,
+    transport,
+  ];
+}
+
+/** The proxy's own flags, the same for a stdio and a remote entry. */
+function proxyFlags(
+  opts: WireTextOptions,
+  entry: ServerEntry,
+  mode: "record" | "enforce",
+  otel: boolean,
+): string[] {
+  return [
     "proxy",
     "--mode",
     mode,
@@ -439,11 +445,8 @@ function remotePrefix(
     ...(opts.policy ? ["--policy", opts.policy] : []),
     ...(opts.traceDir ? ["--trace-dir", opts.traceDir] : []),
     ...(opts.traceResults ? ["--trace-results"] : []),
-    // Deno would export this URL with every request it traces: no telemetry for a URL that holds a secret.
-    ...(opts.otel && urlExposure(url) === undefined ? ["--otel"] : []),
+    ...(otel ? ["--otel"] : []),
     ...(opts.lock ? ["--lock", opts.lock] : []),
-    REMOTE_FLAG,
-    transport,
   ];
 }
 

@@ -14,7 +14,7 @@ async function withTmp(fn: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
-const entryOf = async (dir: string) => {
+const entryOf = (dir: string) => {
   const names = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".json"));
   assert.equal(names.length, 1);
   return join(dir, names[0]!);

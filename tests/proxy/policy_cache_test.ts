@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { childEnv, proxyArgv, ROOT, tempDir } from "./_helpers.ts";
+import { childEnv, initializeOnce, proxyArgv, ROOT, tempDir } from "./_helpers.ts";
 
 const PY = join(ROOT, "tests/fixtures/servers/py_server.py");
 
@@ -9,25 +9,7 @@ async function startOnce(policy: string, dir: string): Promise<string> {
     { mode: "enforce", server: "py", policy, traceDir: join(dir, "traces"), extra: ["--no-contain"] },
     ["python3", PY],
   );
-  const child = new Deno.Command(argv[0]!, {
-    args: argv.slice(1),
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    env: childEnv({ HOME: dir, XDG_CACHE_HOME: join(dir, "cache") }),
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(
-    JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } },
-    }) + "\n",
-  ));
-  await w.close();
-  const out = await child.output();
-  return new TextDecoder().decode(out.stdout);
+  return (await initializeOnce(argv, childEnv({ HOME: dir, XDG_CACHE_HOME: join(dir, "cache") }))).stdout;
 }
 
 Deno.test("a proxy start caches a large policy's parse (0600, 0700 folder) and writes nothing for a small one", async () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { proxyArgv, ROOT, sdkClient, tempDir, traceEvents } from "../proxy/_helpers.ts";
+import { initializeOnce, proxyArgv, ROOT, sdkClient, tempDir, traceEvents } from "../proxy/_helpers.ts";
 import { otelEnv, startOtlpReceiver } from "./_otlp_receiver.ts";
 
 const PY = join(ROOT, "tests/fixtures/servers/py_server.py");
@@ -73,27 +73,9 @@ Deno.test("proxy --otel without OTEL_DENO says export is off and how to turn it 
     { mode: "record", server: "py", traceDir: dir.path, extra: ["--otel", "--no-contain"] },
     ["python3", PY],
   );
-  const child = new Deno.Command(argv[0]!, {
-    args: argv.slice(1),
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    env: { HOME: dir.path },
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(
-    JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } },
-    }) + "\n",
-  ));
-  await w.close();
-  const out = await child.output();
-  const stdout = new TextDecoder().decode(out.stdout);
+  const { stdout, stderr } = await initializeOnce(argv, { HOME: dir.path });
   assert.match(stdout, /"serverInfo"/, "the proxy still answers");
-  assert.match(new TextDecoder().decode(out.stderr), /--otel: OpenTelemetry export is off .*OTEL_DENO=true/);
+  assert.match(stderr, /--otel: OpenTelemetry export is off .*OTEL_DENO=true/);
 });
 
 Deno.test("proxy --url with OTEL_DENO on refuses a URL whose secret Deno's HTTP tracing would export", async () => {
