@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { CreateMessageRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import {
   childEnv,
+  CLI,
+  CONFIG,
   DENO,
   firstText,
   proxyArgv,
@@ -272,4 +274,47 @@ Deno.test("proxy --remote (what record/enforce write for a url entry) reads the 
   for await (const e of Deno.readDir(traces)) {
     assert.doesNotMatch(await Deno.readTextFile(join(traces, e.name)), new RegExp(TOKEN));
   }
+});
+
+Deno.test("a remote entry in a client config is recorded, inferred, enforced and restored like a stdio one", async () => {
+  await using tmp = await tempDir();
+  await using ev = await everything("streamableHttp");
+  const file = join(tmp.path, "mcp.json");
+  const original = JSON.stringify({ mcpServers: { ev: { type: "http", url: `${ev.base}/mcp` } } }, null, 2) +
+    "\n";
+  await Deno.writeTextFile(file, original);
+  const traces = join(tmp.path, "traces");
+  const env = { ...childEnv(), ...bridgeEnv(tmp.path) };
+  const cli = async (...args: string[]) => {
+    const o = await new Deno.Command(DENO, {
+      args: ["run", "-A", "--config", CONFIG, CLI, ...args],
+      env,
+      cwd: tmp.path,
+    })
+      .output();
+    const err = new TextDecoder().decode(o.stderr);
+    assert.equal(o.code, 0, `${args.join(" ")}: ${err}${new TextDecoder().decode(o.stdout)}`);
+  };
+  const connect = async () => {
+    const entry = JSON.parse(await Deno.readTextFile(file)).mcpServers.ev;
+    return await sdkClient([entry.command, ...entry.args], { env: { ...bridgeEnv(tmp.path), ...entry.env } });
+  };
+
+  await cli("record", "--path", file, "--trace-dir", traces);
+  {
+    await using client = await connect();
+    assert.equal(firstText(await client.callTool({ name: "echo", arguments: { message: "a" } })), "Echo: a");
+  }
+  const policy = join(tmp.path, "mcp.policy.yaml");
+  await cli("infer", traces, "--out", policy);
+  assert.match(await Deno.readTextFile(policy), /echo/);
+  await cli("enforce", "--path", file, "--policy", policy);
+  {
+    await using client = await connect();
+    assert.equal(firstText(await client.callTool({ name: "echo", arguments: { message: "b" } })), "Echo: b");
+    const denied = await client.callTool({ name: "get-env", arguments: {} });
+    assert.equal(denied.isError, true, "a tool the recorded session never used is denied");
+  }
+  await cli("enforce", "--path", file, "--stop");
+  assert.equal(await Deno.readTextFile(file), original, "--stop gives back the same bytes");
 });

@@ -34,7 +34,23 @@ async function probeDirect(s: CompatServer, entry: string): Promise<ProbeResult>
 
 async function tempDir(prefix: string): Promise<{ path: string } & AsyncDisposable> {
   const path = await Deno.realPath(await Deno.makeTempDir({ prefix }));
-  return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
+  return { path, [Symbol.asyncDispose]: () => removeSettled(path) };
+}
+
+/**
+ * Removes a folder a server's stray children may still be writing into (chrome-devtools' browser profile):
+ * a few tries, a short wait between them, instead of failing the probe on "Directory not empty".
+ */
+async function removeSettled(path: string): Promise<void> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await Deno.remove(path, { recursive: true });
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return;
+      if (attempt >= 10) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }
 
 Deno.test({
