@@ -527,8 +527,9 @@ function peekIncoming(text: string): Peeked | undefined {
  * const gateway = new Gateway({
  *   servers: new Map([["echo", async ({ clientIn, clientOut }) => {
  *     const w = clientOut.getWriter();
- *     for await (const chunk of clientIn.pipeThrough(new TextDecoderStream())) {
- *       for (const line of chunk.split("\n").filter(Boolean)) {
+ *     const dec = new TextDecoder();
+ *     for await (const bytes of clientIn) {
+ *       for (const line of dec.decode(bytes).split("\n").filter(Boolean)) {
  *         const id = JSON.parse(line).id;
  *         await w.write(new TextEncoder().encode(JSON.stringify({ jsonrpc: "2.0", id, result: {} }) + "\n"));
  *       }
