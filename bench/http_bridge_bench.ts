@@ -8,6 +8,10 @@
  */
 import { fileURLToPath } from "node:url";
 
+/** The bridge's traces, removed when the bench ends. */
+const TRACE_DIR = Deno.makeTempDirSync({ prefix: "ap-bridge-bench-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(TRACE_DIR, { recursive: true }));
+
 const CALLS = Number(Deno.args[0] ?? 300);
 const BLOCKS = Number(Deno.args[1] ?? 6);
 const WARMUP = 100;
@@ -95,7 +99,7 @@ function bridgedClient() {
       "ev",
       "--no-tty",
       "--trace-dir",
-      Deno.makeTempDirSync({ prefix: "ap-bridge-bench-" }),
+      TRACE_DIR,
       "--url",
       url,
     ],
