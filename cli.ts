@@ -6,5 +6,9 @@ import { denoIo } from "./src/cli/io.ts";
 import { run } from "./src/cli/run.ts";
 
 if (import.meta.main) {
-  Deno.exit(await run(Deno.args, denoIo()));
+  // Deno exports console.* as OpenTelemetry log records (@opentelemetry/api-logs is not wired): lifecycle
+  // records use console.warn, which writes to stderr, never to stdout, which carries JSON-RPC in proxy mode.
+  // deno-lint-ignore no-console
+  const logRecord = (line: string, attributes: Record<string, unknown>) => console.warn(line, attributes);
+  Deno.exit(await run(Deno.args, { ...denoIo(), logRecord }));
 }

@@ -21,6 +21,11 @@ export interface Io {
   isTty(): boolean;
   /** The platform, for per-OS client paths. */
   os: "linux" | "darwin" | "windows";
+  /**
+   * Writes one log record to stderr, which Deno's OpenTelemetry exporter (`OTEL_DENO=true`) also exports
+   * with its attributes (proxy lifecycle events). Set by `cli.ts`, the one place that prints; absent in tests.
+   */
+  logRecord?(line: string, attributes: Record<string, string | number | boolean>): void;
 }
 
 /** The real process `Io`, backed by Deno. */

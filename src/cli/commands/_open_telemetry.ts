@@ -1,6 +1,7 @@
 import type { DecisionTelemetry } from "../../telemetry/mod.ts";
 import denoJson from "../../../deno.json" with { type: "json" };
 import { AgentPermsError } from "../../errors.ts";
+import type { Io } from "../io.ts";
 
 /**
  * Opens decision telemetry for a proxy when it was asked for (`--otel`) or the standard `OTEL_DENO=true` is
@@ -8,7 +9,7 @@ import { AgentPermsError } from "../../errors.ts";
  * `--otel` in a process started without `OTEL_DENO=true` cannot export (Deno starts its exporter at process
  * start): the proxy says so and runs on.
  * @param asked `--otel` was given
- * @param env the process environment
+ * @param io the process environment, and where lifecycle log records go (`Io.logRecord`)
  * @param note where to say that telemetry is off and why (stderr and the trace)
  * @param remoteUrl the remote endpoint when the proxy bridges to one
  * @returns the reporter, or undefined when telemetry is off
@@ -16,16 +17,16 @@ import { AgentPermsError } from "../../errors.ts";
  */
 export async function openTelemetry(
   asked: boolean,
-  env: (name: string) => string | undefined,
+  io: Pick<Io, "env" | "logRecord">,
   note: (message: string) => void,
   remoteUrl?: string,
 ): Promise<DecisionTelemetry | undefined> {
+  const env = (name: string) => io.env(name);
   const deno = (env("OTEL_DENO") ?? "").toLowerCase();
-  if (!asked && deno !== "true" && deno !== "1") return undefined;
+  const exporting = deno === "true" || deno === "1";
+  if (!asked && !exporting) return undefined;
   const { createDecisionTelemetry, telemetryState, urlExposure } = await import("../../telemetry/mod.ts");
-  const exposed = remoteUrl !== undefined && (deno === "true" || deno === "1")
-    ? urlExposure(remoteUrl)
-    : undefined;
+  const exposed = remoteUrl !== undefined && exporting ? urlExposure(remoteUrl) : undefined;
   if (exposed !== undefined) {
     // Deno exports the URL of every request it makes while its exporter is on: the secret would reach the
     // collector. Refused, never passed on.
@@ -49,9 +50,8 @@ export async function openTelemetry(
         "bursts (set it to 65536, as the agentperms launcher does for --otel)",
     );
   }
-  // Deno exports console.* as log records; warn goes to stderr, never to stdout, which carries JSON-RPC.
-  // deno-lint-ignore no-console
-  return createDecisionTelemetry(denoJson.version, (line, attributes) => console.warn(line, attributes), {
+  // Lifecycle records go through the Io: cli.ts writes them where Deno's exporter picks them up.
+  return createDecisionTelemetry(denoJson.version, (line, attributes) => io.logRecord?.(line, attributes), {
     allSpans: env("AGENTPERMS_OTEL_SPANS") === "all",
   });
 }

@@ -525,7 +525,7 @@ function backendFor(
       onError: (m) => diag(`[agentperms] ${m}`),
       ownDir: !opts.traceDir,
     });
-    const telemetry = await openTelemetry(opts.otel === true, (n) => io.env(n), diag, String(s.url));
+    const telemetry = await openTelemetry(opts.otel === true, io, diag, String(s.url));
     const { sessionRulesOf } = await import("../../policy/session_rules_schema.ts");
     // A stored OAuth login (agentperms login) for this URL, as the bridge uses it.
     const { oauthBridgeFetch } = await import("../../proxy/oauth_bridge_fetch.ts");

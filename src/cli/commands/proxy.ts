@@ -235,7 +235,7 @@ async function runBridgeCommand(env: CommandEnv, rawUrl: string, opts: BridgeOpt
   }
   let telemetry;
   try {
-    telemetry = await openTelemetry(opts.otel === true, io.env, (m) => io.stderr(`${m}\n`), url.href);
+    telemetry = await openTelemetry(opts.otel === true, io, (m) => io.stderr(`${m}\n`), url.href);
   } catch (e) {
     if (e instanceof AgentPermsError) await refuse(e);
     throw e;

@@ -246,7 +246,7 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
     : { command, args, cwd, env: { ...opts.serverEnvValues, RUST_BACKTRACE: "0" } };
   const contained = os ? os.containment !== undefined : plan?.contained === true;
   let prompter: TtyPrompter | undefined;
-  const telemetry = await openTelemetry(opts.otel === true, io.env, (m) => io.stderr(`${m}\n`));
+  const telemetry = await openTelemetry(opts.otel === true, io, (m) => io.stderr(`${m}\n`));
   try {
     const code = await runProxy({
       mode: opts.mode,
