@@ -2,7 +2,7 @@ import type { CanonicalCall } from "../canonical/mod.ts";
 import type { ExtractedScopes } from "../profiles/mod.ts";
 import type { CompiledScopes } from "../policy/compile_v2.ts";
 import type { ScopeKey } from "../policy/schema_v2.ts";
-import { hostMatches, hostNames } from "./_argument_rules.ts";
+import { hostMatches, hostNames } from "./_host_match.ts";
 
 /** Why a call is outside a scope. */
 export interface ScopeFailure {

@@ -2,6 +2,7 @@ import type { CanonicalCall } from "../canonical/mod.ts";
 import { foldToolName } from "../canonical/mod.ts";
 import type { CompiledPolicy, CompiledServer } from "../policy/mod.ts";
 import { GUARDS } from "./guards.ts";
+import { hostMatches, hostNames } from "./_host_match.ts";
 import { decidePermission } from "./_permission.ts";
 import {
   allowedByClass,
@@ -338,24 +339,6 @@ function checkScope(server: CompiledServer, call: CanonicalCall, ruleIds: string
     }
   }
   return undefined;
-}
-
-function hostMatches(
-  r: { host: (h: string) => boolean; port?: string },
-  host: string,
-  port: string,
-  ipv4: string | undefined,
-): boolean {
-  if (r.port !== undefined && r.port !== port) return false;
-  return r.host(host) || (ipv4 !== undefined && r.host(ipv4));
-}
-
-/** Every name a URL's host rules are matched against: the host, its IPv4 reading and the addresses it spells. */
-function hostNames(u: CanonicalCall["urls"][number]): string[] {
-  const out = [u.host];
-  if (u.ipv4 !== undefined) out.push(u.ipv4);
-  if (u.embedded) out.push(...u.embedded);
-  return out;
 }
 
 function shown(form: string, raw: string): string {

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { idKey } from "./_json_rpc.ts";
-import { DEFAULT_MAX_MESSAGE_BYTES, type Frame, LineSplitter, oversizeId } from "./framing.ts";
+import { concat, DEFAULT_MAX_MESSAGE_BYTES, type Frame, LineSplitter, oversizeId } from "./framing.ts";
 
 /**
  * One server behind the gateway: starts the proxy of one MCP session (its own router, its own server process
@@ -192,15 +192,7 @@ class GatewaySession {
     const parts: Uint8Array[] = [enc.encode("[")];
     p.lines.forEach((l, i) => parts.push(...(i > 0 ? [enc.encode(","), l] : [l])));
     parts.push(enc.encode("]"));
-    let n = 0;
-    for (const x of parts) n += x.length;
-    const out = new Uint8Array(n);
-    let off = 0;
-    for (const x of parts) {
-      out.set(x, off);
-      off += x.length;
-    }
-    return out;
+    return concat(parts);
   }
 
   /** The standalone stream (GET). */
