@@ -5,6 +5,9 @@
 import type { AttackPackDescriptor } from "../src/plugins/mod.ts";
 import evasion from "./evasion.ts";
 import original from "./original.ts";
+import policyV2Assistant from "./policy_v2_assistant.ts";
+import policyV2Coding from "./policy_v2_coding.ts";
+import policyV2Data from "./policy_v2_data.ts";
 import reading from "./reading.ts";
 import toxicFlow from "./toxic_flow.ts";
 
@@ -20,3 +23,15 @@ export const BUILTIN_PACKS: readonly AttackPackDescriptor[] = Object.freeze([ori
  * `replayPack(compiled, pack, { sessionRules })`.
  */
 export const SESSION_PACKS: readonly AttackPackDescriptor[] = Object.freeze([toxicFlow]);
+
+/**
+ * Format 2 packs, one per kind of agent (#18): each is replayed against a policy of that agent, so it joins
+ * the default run only for a format 2 policy that lists every server the pack calls (see `agentPacksFor` in
+ * `src/replay/`); name one with `--only` to replay it against any policy. Their example policies are
+ * examples/policies/coding-agent.v2, data-agent.v2 and personal-assistant.v2.
+ */
+export const AGENT_PACKS: readonly AttackPackDescriptor[] = Object.freeze([
+  policyV2Coding,
+  policyV2Data,
+  policyV2Assistant,
+]);

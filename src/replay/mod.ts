@@ -22,4 +22,5 @@ export {
   type Mutator,
   MUTATORS,
 } from "../plugins/mod.ts";
-export { BUILTIN_PACKS, SESSION_PACKS } from "../../attacks/mod.ts";
+export { AGENT_PACKS, BUILTIN_PACKS, SESSION_PACKS } from "../../attacks/mod.ts";
+export { agentPacksFor } from "./agent_packs_for.ts";

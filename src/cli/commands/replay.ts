@@ -5,6 +5,8 @@ import { hostRealpath } from "../../canonical/mod.ts";
 import { AgentPermsError } from "../../errors.ts";
 import { type LoadedPolicy, loadPolicy } from "../../policy/mod.ts";
 import {
+  AGENT_PACKS,
+  agentPacksFor,
   type AttackPackDescriptor,
   BUILTIN_PACKS,
   loadAttackPacks,
@@ -60,7 +62,10 @@ export function registerReplay(program: Command, env: CommandEnv): void {
       collect,
       [],
     )
-    .option("--no-builtin", "skip the built-in packs (original, evasion)")
+    .option(
+      "--no-builtin",
+      "skip the built-in packs (original, evasion, reading, and the session and agent packs)",
+    )
     .option(
       "--only <pack-id>",
       "replay only the pack(s) with this id, e.g. --only original; repeatable",
@@ -130,9 +135,20 @@ policy or pack.`,
         // Multi-call attacks run with the policy's session rules; the built-in session packs join the default
         // run only for a policy that has such rules (without them every one of those attacks gets through).
         const sessionRules = sessionRulesOf(loaded.policy);
-        const withSession = sessionRules.length > 0 && opts.builtin && opts.only.length === 0
+        const byDefault = opts.builtin && opts.only.length === 0;
+        const withSession = sessionRules.length > 0 && byDefault
           ? [...packs, ...SESSION_PACKS.filter((s) => !packs.some((p) => p.id === s.id))]
-          : packs;
+          : [...packs];
+        // A format 2 policy also gets the agent pack(s) whose every server it lists (the coding agent's policy
+        // the coding pack); another agent's pack would only prove the unknown-server default.
+        if (byDefault) {
+          const fit = agentPacksFor(
+            { version: loaded.policy.version, servers: loaded.compiled.servers },
+            AGENT_PACKS,
+            serverMap,
+          );
+          withSession.push(...fit.filter((a) => !withSession.some((p) => p.id === a.id)));
+        }
         const profiles = [...loaded.profiles, ...BUILTIN_PROFILES];
         for (const pack of withSession) {
           const results = replayPack(loaded.compiled, pack, {
@@ -164,7 +180,9 @@ policy or pack.`,
 async function loadPacks(opts: ReplayOptions, io: Io): Promise<AttackPackDescriptor[]> {
   const packs: AttackPackDescriptor[] = opts.builtin ? [...BUILTIN_PACKS] : [];
   // Session packs (multi-call attacks) when named with --only; by default they join per policy (see above).
-  if (opts.builtin) packs.push(...SESSION_PACKS.filter((s) => opts.only.includes(s.id)));
+  if (opts.builtin) {
+    packs.push(...[...SESSION_PACKS, ...AGENT_PACKS].filter((s) => opts.only.includes(s.id)));
+  }
   for (const source of opts.pack) packs.push(...await loadAttackPacks(source, { cwd: io.cwd() }));
   const seen = new Set<string>();
   for (const p of packs) {
