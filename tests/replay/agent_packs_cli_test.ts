@@ -21,7 +21,7 @@ for (
     ["coding-agent", "policy-v2-coding"],
     ["data-agent", "policy-v2-data"],
     ["personal-assistant", "policy-v2-assistant"],
-  ]
+  ] as const
 ) {
   Deno.test(`replay --policy ${file}.v2 runs ${pack} by default and it passes; --only ${pack} exits 0`, async () => {
     const policy = `examples/policies/${file}.v2.mcp.policy.yaml`;
