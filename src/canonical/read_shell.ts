@@ -1,4 +1,4 @@
-import sh from "mvdan-sh";
+import { createRequire } from "node:module";
 
 /**
  * What a shell command string reaches, read with a real POSIX/bash parser (mvdan/sh, the parser behind shfmt).
@@ -50,8 +50,13 @@ export interface ReadShellOptions {
 
 // deno-lint-ignore no-explicit-any
 type Node = any;
-const syntax = (sh as { syntax: Node }).syntax;
-const parser = syntax.NewParser();
+// The parser (mvdan-sh, a GopherJS build) takes tens of milliseconds to evaluate, so it is not imported with
+// this module: a proxy start answers `initialize` first and loads it while the server starts (issue 20 item 6).
+// Set by useShellModule(); every reading goes through shellParser(), which loads it first if need be.
+let syntax: Node;
+let parser: Node;
+let loading: Promise<void> | undefined;
+let loadFailure: string | undefined;
 
 const SHELLS = new Set([
   "sh",
@@ -98,30 +103,93 @@ const AT_FILE = new Set(["curl", "http", "https", "xh", "gh", "wget"]);
 const MAX_DEPTH = 8;
 const MAX_BASES = 32;
 
-function opName(src: string): number {
-  return parser.Parse(src, "").Stmts[0].Redirs[0].Op;
+function opName(p: Node, src: string): number {
+  return p.Parse(src, "").Stmts[0].Redirs[0].Op;
 }
+// The parser's operator numbers, read from the parser itself once it is loaded (see useShellModule).
 /** Redirection operators whose word is not a file: fd duplication and here-strings. */
-const DUP_OPS = new Set([opName("a >&2"), opName("a <&0")]);
-const HERE_STRING_OP = opName("a <<< x");
-const STDIN_OP = opName("a < x");
+let DUP_OPS: ReadonlySet<number> = new Set();
+let HERE_STRING_OP = -1;
+let STDIN_OP = -1;
 /** Redirections that write a file. */
-const WRITE_OPS = new Set(["a > x", "a >> x", "a >| x", "a &> x", "a &>> x", "a <> x"].map(opName));
+let WRITE_OPS: ReadonlySet<number> = new Set();
 /** Redirections of standard output to a file (nothing of the program's output goes on down a pipe). */
-const STDOUT_FILE_OPS = new Set(["a > x", "a >> x", "a >| x", "a &> x", "a &>> x"].map(opName));
+let STDOUT_FILE_OPS: ReadonlySet<number> = new Set();
+
+/** Takes the loaded mvdan-sh module into use (once). */
+function useShellModule(sh: unknown): void {
+  if (parser !== undefined) return;
+  const s = (sh as { syntax?: Node })?.syntax;
+  if (typeof s?.NewParser !== "function") throw new Error("mvdan-sh has no syntax.NewParser");
+  const p = s.NewParser();
+  const op = (src: string) => opName(p, src);
+  DUP_OPS = new Set([op("a >&2"), op("a <&0")]);
+  HERE_STRING_OP = op("a <<< x");
+  STDIN_OP = op("a < x");
+  WRITE_OPS = new Set(["a > x", "a >> x", "a >| x", "a &> x", "a &>> x", "a <> x"].map(op));
+  STDOUT_FILE_OPS = new Set(["a > x", "a >> x", "a >| x", "a &> x", "a &>> x"].map(op));
+  // Last, so that a parser is only ever used with its operator numbers.
+  syntax = s;
+  parser = p;
+}
+
+/**
+ * Loads the shell parser in the background: call it early (the proxy does once its server is spawned, the CLI
+ * before any other command runs) so that no reading waits for it. Safe to call many times.
+ * @returns settles when the parser is ready
+ * @throws {Error} when mvdan-sh cannot be loaded (readings then fail closed: see `readShell`)
+ */
+export function loadShellParser(): Promise<void> {
+  if (parser !== undefined) return Promise.resolve();
+  // A literal specifier, so `deno compile` and `deno bundle` see the package and include it.
+  loading ??= import("mvdan-sh").then((m) => useShellModule(m.default ?? m)).catch((e) => {
+    loading = undefined;
+    loadFailure = (e as Error).message;
+    throw e;
+  });
+  return loading;
+}
+
+/**
+ * Whether the shell parser is loaded (after `loadShellParser()` settled, or a reading loaded it).
+ * @returns true when `readShell` reads without loading anything first
+ */
+export function shellParserLoaded(): boolean {
+  return parser !== undefined;
+}
+
+/**
+ * The parser, loaded synchronously when `loadShellParser()` has not finished (a library user or a test that
+ * calls the canonicalizer directly). Undefined when it cannot be loaded: the reading then fails closed.
+ */
+function shellParser(): string | undefined {
+  if (parser !== undefined) return undefined;
+  try {
+    // Deno's CommonJS loader shares its module cache with `import`: whichever comes first evaluates it once.
+    useShellModule(createRequire(import.meta.url)("mvdan-sh"));
+    return undefined;
+  } catch (e) {
+    const why = (loadFailure ?? (e as Error).message).split("\n")[0];
+    return `the shell parser (mvdan-sh) could not be loaded: ${why}`;
+  }
+}
 
 const UNQUOTED_ESCAPE_REGEXP = /\\(\n|.)/gs;
 const DQUOTED_ESCAPE_REGEXP = /\\([\\$`"\n])/g;
 const BRACE_EXPANSION_REGEXP = /\{[^{}\s]*(?:,|\.\.)[^{}\s]*\}/;
 
 /**
- * Reads a shell command as bash would parse it.
+ * Reads a shell command as bash would parse it. Loads the parser first when `loadShellParser()` has not; one that
+ * cannot be loaded makes the reading an error (the command is unreadable, so its call is denied).
  * @param src the command string
  * @param opts the call's parse budget
  * @returns the static paths and URLs it names, and every reason it cannot be proven safe
  */
 export function readShell(src: string, opts: ReadShellOptions): ShellReading {
   const out: ShellReading = { paths: [], urls: [], hosts: [], dynamic: [], dataRanges: [], notFiles: [] };
+  // Without the parser nothing is read: the command counts as unreadable, so the call is malformed (denied).
+  const unavailable = shellParser();
+  if (unavailable !== undefined) return { ...out, error: unavailable };
   const files: FileTrack = {
     written: new Map(),
     run: new Map(),

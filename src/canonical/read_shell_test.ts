@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { readShell } from "./read_shell.ts";
+import { join } from "node:path";
+import { loadShellParser, readShell, shellParserLoaded } from "./read_shell.ts";
 
 const HOME = "/home/user";
 const read = (s: string) => readShell(s, { budget: { chars: 1 << 20 } });
@@ -162,4 +163,51 @@ Deno.test("readShell() reads spaces, globs, recursive commands and commands run 
   const r = read("cat > o.md <<'E'\nsee /etc/passwd\nE");
   assert.equal(r.dataRanges.length, 1);
   assert.equal(read("python3 <<'E'\nopen('/x')\nE").dataRanges.length, 0);
+});
+
+Deno.test("readShell() loads the parser itself when loadShellParser() was not awaited, and loadShellParser() settles", async () => {
+  // In this process the parser may already be loaded by an earlier test; either way a reading works.
+  assert.deepEqual(read("cat /etc/passwd").paths.map((p) => p.word), ["/etc/passwd"]);
+  assert.equal(shellParserLoaded(), true);
+  await loadShellParser();
+  await loadShellParser();
+});
+
+Deno.test("readShell() fails closed when the shell parser cannot be loaded: an error, no paths", async () => {
+  // A fresh process whose mvdan-sh is a module that throws (import map), before and after loadShellParser().
+  const dir = await Deno.makeTempDir({ prefix: "agentperms-read-shell-" });
+  try {
+    await Deno.writeTextFile(join(dir, "broken.js"), 'throw new Error("broken on purpose");\n');
+    await Deno.writeTextFile(
+      join(dir, "deno.json"),
+      JSON.stringify({ imports: { "mvdan-sh": "./broken.js" } }),
+    );
+    const url = new URL("./read_shell.ts", import.meta.url).href;
+    await Deno.writeTextFile(
+      join(dir, "t.ts"),
+      `import { loadShellParser, readShell } from ${JSON.stringify(url)};
+const budget = () => ({ budget: { chars: 1000 } });
+const before = readShell("cat ~/.ssh/id_rsa", budget());
+const load = await loadShellParser().then(() => "loaded", (e) => "rejected: " + e.message);
+const after = readShell("cat ~/.ssh/id_rsa", budget());
+console.log(JSON.stringify({ before, load, after }));
+`,
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--no-prompt", "--config", join(dir, "deno.json"), join(dir, "t.ts")],
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const r = JSON.parse(new TextDecoder().decode(out.stdout));
+    assert.equal(r.load, "rejected: broken on purpose");
+    for (const reading of [r.before, r.after]) {
+      assert.match(reading.error, /^the shell parser \(mvdan-sh\) could not be loaded: /);
+      assert.deepEqual(reading.paths, []);
+    }
+    assert.match(r.after.error, /broken on purpose/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
