@@ -59,6 +59,15 @@ export interface RunProxyOptions extends Omit<ProxySessionOptions, "toClient" | 
    * messages so far are given to it again. `onFallback` says why, loudly.
    */
   fallback?: { launch: LaunchSpec; onFallback: (why: string) => void };
+  /**
+   * Work every client message after the first waits for: the proxy's slow-to-load parts (the CLI passes
+   * `loadShellParser`), loaded while the client waits for its `initialize` answer instead of before. It starts
+   * once the server's first message has gone to the client (or when a second client message arrives, or the
+   * client's stream ends); until it settles, client messages after the first are held, in order. A failure is
+   * reported on `diag` and the messages then go on: what needed the part fails closed there (a shell command
+   * nobody can read is denied).
+   */
+  beforeCalls?: () => Promise<void>;
 }
 
 /**
@@ -140,17 +149,42 @@ export async function runProxy(opts: RunProxyOptions): Promise<number> {
       opts.diag(`[agentperms] internal error while handling a message: ${(e as Error).stack ?? e}`);
     }
   };
+  // The gate of `beforeCalls`: client frames after the first wait here until it settles (undefined: open).
+  let held: Frame[] | undefined = opts.beforeCalls ? [] : undefined;
+  let clientFrames = 0;
+  let gateOpened: Promise<void> | undefined;
+  const onClientFrame = guard((f) => session.onClientFrame(f));
+  const openGate = (): Promise<void> =>
+    gateOpened ??= (async () => {
+      try {
+        await opts.beforeCalls?.();
+      } catch (e) {
+        opts.diag(`[agentperms] ${(e as Error).message}`);
+      }
+      const frames = held ?? [];
+      held = undefined;
+      for (const f of frames) onClientFrame(f);
+    })();
   const onServerFrame = guard((f) => {
     serverSpoke = true;
     early.length = 0;
     session.onServerFrame(f);
+    // After the answer's write (a microtask) has left: the client reads it while the rest loads.
+    if (held && !gateOpened) setTimeout(openGate, 0);
   });
   let serverPump = pump(child.stdout, max, onServerFrame);
   let clientEof = false;
   let serverExited = false;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
-  const clientPump = pump(clientIn, max, guard((f) => session.onClientFrame(f))).then(
+  const clientPump = pump(clientIn, max, (f) => {
+    if (held && ++clientFrames > 1) {
+      held.push(f);
+      void openGate();
+    } else onClientFrame(f);
+  }).then(
     async () => {
+      // Held messages reach the server before its stdin is closed.
+      if (held) await openGate();
       if (serverExited) return;
       clientEof = true;
       session.lifecycle("client closed its stream; closing the server's stdin");
