@@ -1,6 +1,8 @@
 import { Command, CommanderError } from "commander";
 import denoJson from "../../deno.json" with { type: "json" };
 import { AgentPermsError } from "../errors.ts";
+// TODO(#20): through canonical/mod.ts once it exports loadShellParser (canonical/mod.ts is not this change's).
+import { loadShellParser } from "../canonical/read_shell.ts";
 import { COMMANDS, type RegisterCommand } from "./commands/mod.ts";
 import type { CommandEnv } from "./command_env.ts";
 import { EXIT, exitCodeFor } from "./exit_codes.ts";
@@ -51,8 +53,18 @@ Exit codes: 0 ok, 1 gate failed (finding, attack allowed, drift, call denied), 2
  * @param args command-line arguments (without the program name)
  * @returns the register functions, in `COMMANDS` order
  */
-export function loadCommands(args: readonly string[]): Promise<RegisterCommand[]> {
-  return Promise.all(selectCommands(args, COMMANDS).map((c) => c.load()));
+export async function loadCommands(args: readonly string[]): Promise<RegisterCommand[]> {
+  const rows = selectCommands(args, COMMANDS);
+  // Every command but the proxy may read shell commands (check, replay, infer, report, the gateway…): the shell
+  // parser loads beside the command's modules. The proxy loads it itself, after its server's first answer
+  // (runProxy's beforeCalls), so that the client's `initialize` is not kept waiting; --version needs nothing.
+  const proxyOnly = rows.length === 1 && rows[0]!.names.includes("proxy");
+  const [registers] = await Promise.all([
+    Promise.all(rows.map((c) => c.load())),
+    // One that cannot load is not an error here: each shell command read later is unreadable, so denied.
+    rows.length === 0 || proxyOnly ? undefined : loadShellParser().catch(() => {}),
+  ]);
+  return registers;
 }
 
 /**

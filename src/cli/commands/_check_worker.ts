@@ -4,6 +4,7 @@
  * @module
  */
 import { hostRealpath } from "../../canonical/mod.ts";
+import { loadShellParser } from "../../canonical/read_shell.ts";
 import { compilePolicy, type Policy } from "../../policy/mod.ts";
 import type { ServerProfileDescriptor } from "../../profiles/mod.ts";
 import {
@@ -70,7 +71,8 @@ scope.onmessage = (e) => {
       });
       judge = rememberDecisions(callJudge(compiled, { cwd: m.cwd, home: m.home, realpath: checkRealpath() }));
       format = m.format;
-      scope.postMessage({ kind: "ready" });
+      // Ready once the shell parser is loaded (one that cannot load leaves shell commands unreadable: denied).
+      void loadShellParser().catch(() => {}).then(() => scope.postMessage({ kind: "ready" }));
     } catch (err) {
       scope.postMessage({ kind: "failed", message: (err as Error).message });
     }

@@ -201,6 +201,9 @@ without --policy), 3 invalid policy, 4 the server could not start.`,
  */
 async function runBridgeCommand(env: CommandEnv, rawUrl: string, opts: BridgeOptions): Promise<number> {
   const { io } = env;
+  // The shell parser loads while the rest starts; the bridge judges no call before it is in (below).
+  const { loadShellParser } = await import("../../canonical/read_shell.ts");
+  const shellParser = loadShellParser().catch((e: Error) => e);
   const { resolve, dirname } = await import("node:path");
   const proxy = await import("../../proxy/mod.ts");
   const home = homeOf(io);
@@ -296,6 +299,9 @@ async function runBridgeCommand(env: CommandEnv, rawUrl: string, opts: BridgeOpt
     ownDir: !opts.traceDir,
   });
   let prompter: InstanceType<typeof proxy.TtyPrompter> | undefined;
+  // One that cannot load leaves every shell command unreadable, so denied: said here once.
+  const shellFailure = await shellParser;
+  if (shellFailure) diag(`[agentperms] ${shellFailure.message}`);
   try {
     return await proxy.runBridge({
       mode: opts.mode,

@@ -13,6 +13,8 @@ import {
 import { sessionRulesOf } from "../../policy/session_rules_schema.ts";
 import denoJson from "../../../deno.json" with { type: "json" };
 import { hostRealpath } from "../../canonical/mod.ts";
+// TODO(#20): through canonical/mod.ts once it exports loadShellParser (canonical/mod.ts is not this change's).
+import { loadShellParser } from "../../canonical/read_shell.ts";
 import {
   buildRedactFn,
   type LaunchSpec,
@@ -273,6 +275,9 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
       ...(telemetry ? { telemetry } : {}),
       detectContainment: detectContainmentDenial,
       launch,
+      // The shell parser (tens of ms to load) loads while the client reads its initialize answer; every
+      // message after the first waits for it (issue 20 item 6).
+      beforeCalls: loadShellParser,
       // The proxy's stdio edge (clientIn/clientOut left to runProxy: this process's stdin and stdout, polled
       // on the main thread when they are pipes); stdout carries only JSON-RPC.
       maxMessageBytes: opts.maxMessageBytes,
