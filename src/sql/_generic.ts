@@ -3,21 +3,30 @@ import type { SqlClassification } from "./types.ts";
 
 // The package is CommonJS: its classes hang off the default export under Deno. Imported when SQL parsers are
 // loaded (not with this module): a program that never reads SQL does not pay for it.
-let PARSER:
-  | { astify(text: string, opt: unknown): unknown; tableList(text: string, opt: unknown): string[] }
-  | undefined;
+const DATABASE = { mysql: "MySQL", sqlite: "Sqlite" } as const;
+interface GenericParser {
+  parse(text: string, opt: unknown): { ast: unknown; tableList: string[] };
+}
+let PARSER: GenericParser | undefined;
 
-/** Loads node-sql-parser once; where it cannot load, MySQL and SQLite text stays "not read-only". */
+/**
+ * Loads node-sql-parser once; where it cannot load, MySQL and SQLite text stays "not read-only". Loading ends
+ * with one parse per dialect: the engine compiles each grammar's functions on their first call (10–15 ms),
+ * which belongs to start-up, not to the first statement an agent sends.
+ */
 export async function loadGenericParser(): Promise<void> {
   if (PARSER) return;
   try {
     const m = await import("node-sql-parser");
-    PARSER = new m.default.Parser() as unknown as typeof PARSER;
+    const parser = new m.default.Parser() as unknown as GenericParser;
+    for (const database of Object.values(DATABASE)) {
+      parser.parse("SELECT a, f(b) FROM s.t WHERE c = 1", { database });
+    }
+    PARSER = parser;
   } catch {
     PARSER = undefined;
   }
 }
-const DATABASE = { mysql: "MySQL", sqlite: "Sqlite" } as const;
 
 type Node = Record<string, unknown>;
 
@@ -42,9 +51,12 @@ export function classifyGeneric(
   let asts: Node[];
   let tableList: string[];
   try {
-    const ast = PARSER.astify(text, opt) as unknown as Node | Node[];
+    // One parse gives both the tree and the table list (`astify` and `tableList` would each parse the text).
+    const parsed = PARSER.parse(text, opt);
+    const ast = parsed.ast as Node | Node[];
     asts = (Array.isArray(ast) ? ast : [ast]).filter((a) => a !== null && typeof a === "object");
-    tableList = PARSER.tableList(text, opt);
+    if (!Array.isArray(parsed.tableList)) throw new Error("the parser gave no table list");
+    tableList = parsed.tableList;
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     return { readOnly: false, statements: 0, tables: [], problems: [`not valid ${dialect} SQL: ${msg}`] };
