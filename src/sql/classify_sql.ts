@@ -19,8 +19,8 @@ export async function loadSqlParsers(): Promise<void> {
  * is read by Postgres's own parser (libpg_query as WebAssembly), MySQL and SQLite text by node-sql-parser.
  * Fails closed: text the parser cannot read, more than one statement, a write anywhere (writable CTE,
  * `EXPLAIN ANALYZE` of a write), a transaction or session statement (`COMMIT`, `SET`), `COPY`, `PREPARE`,
- * `EXECUTE`, `DO`, `SELECT … INTO`, a locking read, or a function not known to be read-only is not
- * read-only, with a problem saying why.
+ * `EXECUTE`, `DO`, `SELECT … INTO`, a locking read, a function not known to be read-only, or a NUL character
+ * is not read-only, with a problem saying why.
  *
  * @param text the SQL text an agent sent
  * @param options dialect (default postgres) and extra read-only function names
@@ -36,6 +36,16 @@ export function classifySql(text: string, options: ClassifySqlOptions = {}): Sql
       statements: 0,
       tables: [],
       problems: [`the SQL is ${text.length} characters, more than the ${MAX_SQL_LENGTH} read`],
+    };
+  }
+  if (text.includes("\0")) {
+    // The Postgres parser reads a C string and would stop at the NUL: "SELECT 1\0; DROP TABLE t" would read
+    // as one SELECT while a driver may send all of it.
+    return {
+      readOnly: false,
+      statements: 0,
+      tables: [],
+      problems: ["the SQL holds a NUL character, where a parser could stop reading"],
     };
   }
   const dialect = options.dialect ?? "postgres";
