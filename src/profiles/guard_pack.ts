@@ -3,6 +3,7 @@ import { AgentPermsError } from "../errors.ts";
 import { formatIssues, type PackIssue } from "../plugins/mod.ts";
 import { compileSafeRegex, type SafeRegex } from "../regex/mod.ts";
 import { globToRegExp } from "./extract_scopes.ts";
+import { requiredLiterals } from "./_required_literals.ts";
 
 /** Guard pack API versions this AgentPerms understands. */
 export const GUARD_PACK_API_VERSIONS: readonly number[] = [1];
@@ -99,7 +100,10 @@ const _packShape: Same<z.input<typeof GuardPackSchema>, GuardPackDescriptor> = t
 interface CompiledGuard {
   guard: Guard;
   tools?: RegExp[];
+  /** Key globs with a wildcard. */
   keys?: RegExp[];
+  /** Keys without one, lowercased. */
+  keyNames?: Set<string>;
   pattern?: SafeRegex;
 }
 // Compiled once per descriptor object; descriptors are data and never change after definition.
@@ -127,7 +131,11 @@ function compile(pack: GuardPackDescriptor, issues?: PackIssue[]): CompiledGuard
   const out = pack.guards.map((guard, i) => {
     const c: CompiledGuard = { guard };
     if (guard.tools) c.tools = guard.tools.map((t) => globToRegExp(t.toLowerCase()));
-    if (guard.keys) c.keys = guard.keys.map((k) => globToRegExp(k.toLowerCase()));
+    if (guard.keys) {
+      const lower = guard.keys.map((k) => k.toLowerCase());
+      c.keyNames = new Set(lower.filter((k) => !k.includes("*") && !k.includes("?")));
+      c.keys = lower.filter((k) => k.includes("*") || k.includes("?")).map((k) => globToRegExp(k));
+    }
     if (guard.pattern !== undefined) {
       const re = compileSafeRegex(guard.pattern, { caseInsensitive: true });
       if (re.ok) c.pattern = re;
@@ -237,12 +245,6 @@ export function defineGuardPack(d: GuardPackDescriptor): GuardPackDescriptor {
   return d;
 }
 
-interface Leaf {
-  at: string;
-  key: string;
-  value: unknown;
-}
-
 /**
  * Judges one call against a guard pack. Pure. Arguments nested deeper than `GUARD_LIMITS.depth` or holding
  * more than `GUARD_LIMITS.strings` strings hit `<pack>/too-large` (fail closed: they were not all read).
@@ -252,29 +254,38 @@ interface Leaf {
  * @returns every guard hit, one per guard and argument
  */
 export function matchGuards(pack: GuardPackDescriptor, tool: string, args: unknown): GuardHit[] {
-  const guards = compile(pack).filter((g) =>
-    !g.tools || g.tools.some((t) => t.test(String(tool).toLowerCase()))
-  );
+  const guards = guardsFor(pack, String(tool));
   if (guards.length === 0) return [];
-  const nodes: Leaf[] = [];
+  // One walk in document order; a node keeps its parent and key so its pointer is only spelled on a hit.
+  const values: unknown[] = [];
+  const keys: string[] = [];
+  const parents: number[] = [];
+  const segs: string[] = [];
   let strings = 0;
   let tooLarge = false;
-  const walk = (value: unknown, at: string, key: string, depth: number) => {
+  const walk = (value: unknown, parent: number, seg: string, key: string, depth: number) => {
     if (tooLarge) return;
     if (depth > GUARD_LIMITS.depth) {
       tooLarge = true;
       return;
     }
-    nodes.push({ at, key, value });
-    if (typeof value === "string" && ++strings > GUARD_LIMITS.strings) tooLarge = true;
-    if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${at}/${i}`, key, depth + 1));
-    else if (value !== null && typeof value === "object") {
-      for (const [k, v] of Object.entries(value)) {
-        walk(v, `${at}/${k.replace(/~/g, "~0").replace(/\//g, "~1")}`, k.toLowerCase(), depth + 1);
+    const me = values.length;
+    values.push(value);
+    keys.push(key);
+    parents.push(parent);
+    segs.push(seg);
+    if (typeof value === "string") {
+      if (++strings > GUARD_LIMITS.strings) tooLarge = true;
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) walk(value[i], me, String(i), key, depth + 1);
+    } else if (value !== null && typeof value === "object") {
+      for (const k in value) {
+        if (!Object.hasOwn(value, k)) continue;
+        walk((value as Record<string, unknown>)[k], me, k, k.toLowerCase(), depth + 1);
       }
     }
   };
-  walk(args, "", "", 0);
+  walk(args, -1, "", "", 0);
   if (tooLarge) {
     return [{
       ruleId: `${pack.id}/too-large`,
@@ -283,24 +294,35 @@ export function matchGuards(pack: GuardPackDescriptor, tool: string, args: unkno
       description: "The arguments are too large or deep for the guards to read all of them",
     }];
   }
+  const pointer = (i: number): string => {
+    const parts: string[] = [];
+    for (let n = i; n > 0; n = parents[n]!) parts.push(segs[n]!.replace(/~/g, "~0").replace(/\//g, "~1"));
+    return parts.length === 0 ? "" : `/${parts.reverse().join("/")}`;
+  };
+  const plan = packPlan(pack);
+  // The texts a pattern can hit, per node, read once: none when no pattern of the pack can match any of them.
+  const textsOf: (string[] | undefined)[] = new Array(values.length);
+  const textsAt = (i: number): string[] => {
+    let t = textsOf[i];
+    if (t === undefined) {
+      t = texts(values[i]);
+      if (t.length > 0 && !t.some((x) => plan.mayHit(x))) t = [];
+      textsOf[i] = t;
+    }
+    return t;
+  };
   const hits: GuardHit[] = [];
-  const any = prefilter(pack, compile(pack));
-  // With a prefilter, a node none of whose texts match it cannot hit any pattern guard.
-  const textsOf = nodes.map((n) => {
-    const t = texts(n.value);
-    return any === null || t.some((x) => any.test(x)) ? t : [];
-  });
   for (const g of guards) {
-    for (const [i, n] of nodes.entries()) {
-      if (g.keys && !g.keys.some((k) => k.test(n.key))) continue;
+    for (let i = 0; i < values.length; i++) {
+      if (g.keys && !keyMatches(g, keys[i]!)) continue;
       let hit: boolean;
-      if (g.pattern) hit = textsOf[i]!.some((t) => g.pattern!.test(t));
-      else hit = n.key !== "" && meaningful(n.value);
+      if (g.pattern) hit = textsAt(i).some((t) => g.pattern!.test(t));
+      else hit = keys[i] !== "" && meaningful(values[i]);
       if (hit) {
         hits.push({
           ruleId: `${pack.id}/${g.guard.id}`,
           severity: g.guard.severity,
-          at: n.at,
+          at: pointer(i),
           description: g.guard.description,
         });
         break; // one hit per guard is enough to decide and to explain
@@ -308,6 +330,67 @@ export function matchGuards(pack: GuardPackDescriptor, tool: string, args: unkno
     }
   }
   return hits;
+}
+
+function keyMatches(g: CompiledGuard, key: string): boolean {
+  return g.keyNames!.has(key) || g.keys!.some((k) => k.test(key));
+}
+
+/** The pack's guards that apply to a tool, per tool name (bounded: names come from the agent). */
+const BY_TOOL = new WeakMap<GuardPackDescriptor, Map<string, CompiledGuard[]>>();
+const MAX_TOOLS = 4096;
+
+function guardsFor(pack: GuardPackDescriptor, tool: string): CompiledGuard[] {
+  let m = BY_TOOL.get(pack);
+  if (m === undefined) BY_TOOL.set(pack, m = new Map());
+  let out = m.get(tool);
+  if (out === undefined) {
+    const lower = tool.toLowerCase();
+    out = compile(pack).filter((g) => !g.tools || g.tools.some((t) => t.test(lower)));
+    if (m.size >= MAX_TOOLS) m.clear();
+    m.set(tool, out);
+  }
+  return out;
+}
+
+/** How a pack tells, cheaply, that a text cannot hit any of its patterns. */
+interface PackPlan {
+  mayHit(text: string): boolean;
+}
+const PLANS = new WeakMap<GuardPackDescriptor, PackPlan>();
+const NON_ASCII_REGEXP = /[^\t-~]/; // not printable ASCII or a tab, line feed, CR…: RE2 may fold it
+
+function packPlan(pack: GuardPackDescriptor): PackPlan {
+  let plan = PLANS.get(pack);
+  if (plan !== undefined) return plan;
+  const compiled = compile(pack);
+  const any = prefilter(pack, compiled);
+  const withPattern = compiled.filter((c) => c.pattern);
+  // Every pattern's required literals (each match holds one): an ASCII text holding none of them cannot
+  // match, and skips the RE2 pass. One pattern without them and every text goes to RE2, as before.
+  const lits = new Set<string>();
+  let all = true;
+  for (const c of withPattern) {
+    const r = requiredLiterals(c.guard.pattern!);
+    if (r === undefined) {
+      all = false;
+      break;
+    }
+    r.forEach((x) => lits.add(x));
+  }
+  const literal = all && lits.size > 0
+    ? new RegExp([...lits].map((l) => l.replace(/[.*+?^${}()|[\]\\\/-]/g, "\\$&")).join("|"), "i")
+    : undefined;
+  const full = (t: string) => any === null || any.test(t);
+  plan = {
+    mayHit: withPattern.length === 0
+      ? () => false
+      : literal === undefined
+      ? full
+      : (t) => (NON_ASCII_REGEXP.test(t) || literal.test(t)) && full(t),
+  };
+  PLANS.set(pack, plan);
+  return plan;
 }
 
 function meaningful(v: unknown): boolean {
