@@ -31,3 +31,12 @@ export { reportReplay } from "./report_replay.ts";
 export { reportDrift } from "./report_drift.ts";
 export { reportContainment } from "./report_containment.ts";
 export { reportScan } from "./report_scan.ts";
+export {
+  type JudgedScopeCall,
+  judgeScopeCall,
+  MAX_REPORTED_SCOPE_VALUES,
+  REPORT_SCOPE_KINDS,
+  type ScopeJudgeOptions,
+  ScopeUseSummarizer,
+} from "./report_scopes.ts";
+export { renderReportText } from "./render_report_text.ts";

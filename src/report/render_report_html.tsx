@@ -13,8 +13,10 @@ import type {
   ReportLock,
   ReportPolicy,
   ReportScan,
+  ReportScopes,
   Section,
 } from "./report_data.ts";
+import { SCOPE_VERDICT_TEXT } from "./render_report_text.ts";
 import { riskScore } from "./risk_score.ts";
 
 /**
@@ -159,6 +161,13 @@ function Report({ data }: { data: ReportData }) {
           </SectionBody>
         </section>
 
+        <section id="scopes">
+          <h2>Scopes in use</h2>
+          <SectionBody section={data.scopes ?? { available: false, reason: "not collected" }}>
+            {(s) => <Scopes scopes={s} />}
+          </SectionBody>
+        </section>
+
         <section id="replay">
           <h2>Replay: attacks against the policy</h2>
           <SectionBody section={data.replay}>
@@ -191,6 +200,98 @@ function Report({ data }: { data: ReportData }) {
 function SectionBody<T>(props: { section: Section<T>; children: (value: T) => ComponentChildren }) {
   if (!props.section.available) return <p class="na">Not available: {props.section.reason}.</p>;
   return <>{props.children(props.section.value)}</>;
+}
+
+function Scopes({ scopes }: { scopes: ReportScopes }) {
+  if (scopes.servers.length === 0) {
+    return <p>No traced call named a repository, recipient, channel, table, namespace or host.</p>;
+  }
+  return (
+    <>
+      <p>
+        What the traced calls touched, read with each server's profile (the one the policy's decisions use)
+        {scopes.judged
+          ? ", and what decide() said about the calls that named each value."
+          : ". No policy was given, so nothing is judged."}
+      </p>
+      <table>
+        <thead>
+          <tr>
+            <th>Server</th>
+            <th>Scope</th>
+            <th>Value</th>
+            <th class="num">Calls</th>
+            <th>Verdict</th>
+            <th>Rules</th>
+          </tr>
+        </thead>
+        <tbody>
+          {scopes.servers.flatMap((srv) => [
+            <tr key={srv.server}>
+              <td class="name">
+                <strong>{srv.server}</strong>
+              </td>
+              <td class="muted" colSpan={2}>
+                {srv.profile ? `profile ${srv.profile}` : "no server profile"}
+                {srv.unreadable > 0
+                  ? ` · ${srv.unreadable} call(s) whose scopes could not be read: ${
+                    srv.unreadableExamples.join("; ")
+                  }`
+                  : ""}
+              </td>
+              <td class="num">
+                <strong>{String(srv.calls)}</strong>
+              </td>
+              <td colSpan={2}></td>
+            </tr>,
+            ...srv.kinds.flatMap((k) => [
+              ...k.values.map((v) => (
+                <tr key={`${srv.server}/${k.kind}/${v.value}`}>
+                  <td></td>
+                  <td>{k.kind}</td>
+                  <td>
+                    <code>{v.value}</code>
+                  </td>
+                  <td class="num">{String(v.calls)}</td>
+                  <td>
+                    <span class={v.verdict === "denied" ? "bad" : v.verdict === "allowed" ? "ok" : "muted"}>
+                      {SCOPE_VERDICT_TEXT[v.verdict]}
+                    </span>
+                    {Object.values(v.counts).filter((n) => n > 0).length > 1 && (
+                      <div class="muted">
+                        {Object.entries(v.counts).filter(([, n]) => n > 0).map(([w, n]) => `${n} ${w}`).join(
+                          ", ",
+                        )}
+                      </div>
+                    )}
+                  </td>
+                  <td>
+                    {v.ruleIds.map((id, i) => (
+                      <span key={id}>
+                        {i > 0 ? ", " : ""}
+                        <code>{id}</code>
+                      </span>
+                    ))}
+                  </td>
+                </tr>
+              )),
+              ...(k.more > 0
+                ? [
+                  <tr key={`${srv.server}/${k.kind}/more`}>
+                    <td></td>
+                    <td>{k.kind}</td>
+                    <td class="muted" colSpan={4}>
+                      … and {String(k.more)} more use(s) of values beyond the first ones, not listed
+                    </td>
+                  </tr>,
+                ]
+                : []),
+            ]),
+          ])}
+        </tbody>
+      </table>
+    </>
+  );
 }
 
 const SEV_ORDER: Record<string, number> = { high: 0, medium: 1, low: 2, info: 3 };

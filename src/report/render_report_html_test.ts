@@ -69,7 +69,8 @@ Deno.test("renderReportHtml() shows every section, with its headline figures", (
 
 Deno.test("renderReportHtml() says honestly which sections are not available", () => {
   const html = renderReportHtml(emptyReportData());
-  assert.equal(html.split('<p class="na">Not available: ').length - 1, 7);
+  // Seven inputs, and the scopes in use (from the traces, judged by the policy).
+  assert.equal(html.split('<p class="na">Not available: ').length - 1, 8);
   assert.match(html, /Not available: no policy at &quot;mcp.policy.yaml&quot;\./);
   assert.match(html, /Risk <strong>30\/100<\/strong>/, "a missing policy counts, unknown inputs do not");
   assert.match(html, /Not assessed \(missing input, so the real score can only be higher\)/);

@@ -200,6 +200,62 @@ export interface ReportPolicy {
   warnings: string[];
 }
 
+/** A policy `scopes:` key the report lists values for. */
+export type ReportScopeKind =
+  | "repos"
+  | "recipients"
+  | "recipient_domains"
+  | "channels"
+  | "tables"
+  | "namespaces"
+  | "kinds"
+  | "hosts";
+
+/**
+ * What `decide()` said about the calls that named a scope value: a scope rule held (or the scope rules held and
+ * a human was asked), a scope rule denied the call naming it, no scope rule applies, another rule decided
+ * first, or no policy judged it.
+ */
+export type ScopeVerdict = "allowed" | "denied" | "unconstrained" | "undecided" | "unjudged";
+
+/** One scope value the traced calls touched. */
+export interface ReportScopeValue {
+  /** The value as the server profile read it (`octo-org/app`, `example.com`, `public.orders`). */
+  value: string;
+  /** Calls that named it. */
+  calls: number;
+  /** The verdict shown: denied, then unconstrained, then allowed, then undecided (see `counts`). */
+  verdict: ScopeVerdict;
+  /** Calls per verdict. */
+  counts: Record<ScopeVerdict, number>;
+  /** The rules that decided (scope rules, or the rule that decided first), at most 5. */
+  ruleIds: string[];
+}
+
+/** One server's scopes in use. */
+export interface ReportServerScopes {
+  /** Server name. */
+  server: string;
+  /** The server profile the scopes were read with (the one `decide()` uses), if any. */
+  profile?: string;
+  /** Traced tool calls of the server. */
+  calls: number;
+  /** Calls whose scopes the profile could not read (a tool it does not know, a value it cannot parse). */
+  unreadable: number;
+  /** The first few reasons, `tool: why`. */
+  unreadableExamples: string[];
+  /** Per scope kind, the values, most-used first. */
+  kinds: { kind: ReportScopeKind; values: ReportScopeValue[]; more: number }[];
+}
+
+/** Scopes in use (#18): what the traced calls touched, read through the server profiles, judged by decide(). */
+export interface ReportScopes {
+  /** Whether a policy judged the calls (else every verdict is `unjudged`). */
+  judged: boolean;
+  /** Servers with scope values or unreadable calls, most calls first. */
+  servers: ReportServerScopes[];
+}
+
 /** Everything a report shows. */
 export interface ReportData {
   /** Format version of this model as JSON. */
@@ -216,6 +272,8 @@ export interface ReportData {
   lock: Section<ReportLock>;
   /** Observed activity and decisions. */
   activity: Section<ReportActivity>;
+  /** Scopes the traced calls touched, and whether the policy's scopes allow them (absent in older data). */
+  scopes?: Section<ReportScopes>;
   /** Replay results. */
   replay: Section<ReportReplay>;
   /** Containment per server. */

@@ -13,19 +13,24 @@ import {
 } from "../../redact/mod.ts";
 import { BUILTIN_PACKS, replayPack, type ReplayResult } from "../../replay/mod.ts";
 import {
+  type JudgedScopeCall,
+  judgeScopeCall,
   redactReportData,
   renderReportHtml,
   renderReportJson,
+  renderReportText,
   reportContainment,
   type ReportData,
   reportDrift,
   reportReplay,
   reportScan,
   riskScore,
+  ScopeUseSummarizer,
   type Section,
   type TraceLineProblem,
   TraceSummarizer,
 } from "../../report/mod.ts";
+import { BUILTIN_PROFILES } from "../../../profiles/mod.ts";
 import { type LaunchPlan, lockVersionsFromLaunches, planLaunch } from "../../sandbox/mod.ts";
 import { scanConfigs } from "../../scan/mod.ts";
 import { defaultTraceDir, readTraceEvents, type TraceEventV1 } from "../../trace/mod.ts";
@@ -63,8 +68,11 @@ export function registerReport(program: Command, env: CommandEnv): void {
       "trace directory or file (default: the proxy's trace directory, if it exists)",
     )
     .option("--lock <file>", `lock file to compare configs with (default ${DEFAULT_LOCK}, if it exists)`)
-    .option("-o, --out <file>", `where to write (default ${DEFAULT_OUT}; JSON goes to stdout unless --out)`)
-    .option("--format <format>", "html or json", "html")
+    .option(
+      "-o, --out <file>",
+      `where to write (default ${DEFAULT_OUT}; JSON and text go to stdout unless --out)`,
+    )
+    .option("--format <format>", "html, json or text", "html")
     .option(
       "--server-map <pack=policy>",
       "replay a pack's server under the policy's name for it, e.g. filesystem=fs; repeatable",
@@ -77,6 +85,7 @@ export function registerReport(program: Command, env: CommandEnv): void {
 Examples:
   $ agentperms report --policy mcp.policy.yaml --path . --traces traces/
   $ agentperms report --format json | jq .risk
+  $ agentperms report --format text --traces traces/     # the scopes in use, per server, in the terminal
   $ agentperms report --policy team.yaml --server-map filesystem=fs --server-map github=gh
 
 The HTML has no scripts and loads nothing (inline CSS and SVG, a CSP that forbids requests); every value is
@@ -86,8 +95,10 @@ Exit: 0 written, 2 usage, 3 invalid policy, lock or plugin given explicitly, 4 c
     )
     .action(async (opts: ReportOptions) => {
       const { io } = env;
-      if (opts.format !== "html" && opts.format !== "json") {
-        throw new AgentPermsError("usage", `Unknown format "${opts.format}"`, { hint: "Use html or json" });
+      if (!["html", "json", "text"].includes(opts.format)) {
+        throw new AgentPermsError("usage", `Unknown format "${opts.format}"`, {
+          hint: "Use html or json, or text for the terminal",
+        });
       }
       const data = await collectReportData(io, opts, program.version() ?? "unknown");
       const packs = await redactorPacks(data.policyLoaded);
@@ -96,8 +107,12 @@ Exit: 0 written, 2 usage, 3 invalid policy, lock or plugin given explicitly, 4 c
         packs.map((p) => `"${p.id}"`).join(", ")
       } (all categories on; values are replaced, never shown)`;
       const redacted = redactReportData(data.report, (s) => redactor.redactText(s).text);
-      const text = opts.format === "html" ? renderReportHtml(redacted) : renderReportJson(redacted);
-      if (opts.format === "json" && opts.out === undefined) {
+      const text = opts.format === "html"
+        ? renderReportHtml(redacted)
+        : opts.format === "json"
+        ? renderReportJson(redacted)
+        : renderReportText(redacted);
+      if (opts.format !== "html" && opts.out === undefined) {
         io.stdout(text);
         return;
       }
@@ -244,6 +259,27 @@ async function collectReportData(io: Io, opts: ReportOptions, version: string): 
   // Traces: the proxy's v1 files and the original's JSONL, streamed.
   const driftEvents: TraceEventV1[] = [];
   let activity: ReportData["activity"];
+  let scopes: ReportData["scopes"];
+  // Scopes in use: each traced tools/call read with its server's profile and judged by decide(), as the proxy
+  // judges it (the configured command finds the profile, as the proxy's does).
+  const identities: Record<string, { command?: string; args?: readonly string[] }> = {};
+  for (const s of servers) {
+    if (s.launch) identities[s.name] = { command: s.launch.command, args: s.launch.args };
+  }
+  const scopeAcc = new ScopeUseSummarizer();
+  const judgeScopes = memoized((e: TraceEventV1) =>
+    judgeScopeCall(
+      { server: e.server, tool: e.tool!, arguments: e.arguments, cwd: e.cwd },
+      {
+        compiled: loaded?.compiled,
+        profiles: [...(loaded?.profiles ?? []), ...BUILTIN_PROFILES],
+        identities,
+        home,
+        cwd: loaded ? dirname(loaded.file) : io.cwd(),
+        realpath: hostRealpath,
+      },
+    )
+  );
   const traceSource = opts.traces ?? defaultTraceDirOrUndefined(io);
   if (traceSource === undefined || (opts.traces === undefined && !(await exists(traceSource)))) {
     activity = na(`no traces given${traceSource ? ` and none in "${traceSource}"` : ""}`);
@@ -268,6 +304,10 @@ async function collectReportData(io: Io, opts: ReportOptions, version: string): 
       ) {
         files.add(r.file);
         acc.add(r.event);
+        const e = r.event;
+        if (e.kind === "call" && e.method === "tools/call" && e.tool !== undefined) {
+          scopeAcc.add(judgeScopes(e));
+        }
         if (r.event.kind === "drift") driftEvents.push(r.event);
       }
     }
@@ -275,6 +315,7 @@ async function collectReportData(io: Io, opts: ReportOptions, version: string): 
     if (files.size === 0) {
       activity = na(`no trace files (*.jsonl) in "${inputs.traces}" or the folders below it`);
     } else {
+      scopes = { available: true, value: scopeAcc.finish(loaded !== undefined) };
       activity = {
         available: true,
         value: acc.finish({
@@ -318,6 +359,7 @@ async function collectReportData(io: Io, opts: ReportOptions, version: string): 
       scan,
       lock,
       activity,
+      scopes: scopes ?? na(activity.available ? "no traced calls" : activity.reason),
       replay,
       containment,
       policy,
@@ -402,6 +444,23 @@ function defaultTraceDirOrUndefined(io: Io): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Distinct traced calls whose judgement is remembered before starting over (an agent repeats its calls). */
+const MAX_REMEMBERED_SCOPE_CALLS = 20_000;
+
+/** The same call (server, tool, arguments, folder) judged once per run: decide() is pure. */
+function memoized(judge: (e: TraceEventV1) => JudgedScopeCall): (e: TraceEventV1) => JudgedScopeCall {
+  const seen = new Map<string, JudgedScopeCall>();
+  return (e) => {
+    const key = JSON.stringify([e.server, e.tool, e.cwd, e.arguments]);
+    let j = seen.get(key);
+    if (!j) {
+      if (seen.size >= MAX_REMEMBERED_SCOPE_CALLS) seen.clear();
+      seen.set(key, j = judge(e));
+    }
+    return j;
+  };
 }
 
 function na<T>(reason: string): Section<T> {
