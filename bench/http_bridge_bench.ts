@@ -5,6 +5,8 @@
  * ≤ 2 ms p99.
  *
  *   deno run -A bench/http_bridge_bench.ts [calls per block, default 300] [blocks, default 6]
+ *
+ * With AP_BENCH_CPU_PROF=DIR both bridges write a V8 CPU profile into DIR when they stop.
  */
 import { fileURLToPath } from "node:url";
 
@@ -84,24 +86,33 @@ async function directClient() {
   return { call: (id: number) => post(echo(id)) };
 }
 
-/** The bridge as a child: one line out, one line back. */
-function bridgedClient() {
+/** AgentPerms' bridge, as the launcher starts it. */
+const AGENTPERMS = [
+  "-A",
+  "--v8-flags=--max-semi-space-size=1",
+  `${ROOT}cli.ts`,
+  "proxy",
+  "--mode",
+  "record",
+  "--server",
+  "ev",
+  "--no-tty",
+  "--trace-dir",
+  TRACE_DIR,
+  "--url",
+  url,
+];
+/** The floor: the least a Deno bridge over fetch can do (bench/_min_http_bridge.ts). */
+const FLOOR = ["-A", "--no-config", `${ROOT}bench/_min_http_bridge.ts`, url];
+
+/** A bridge as a child: one line out, one line back. */
+function bridgedClient(args: string[]) {
+  const prof = Deno.env.get("AP_BENCH_CPU_PROF");
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      "-A",
-      "--v8-flags=--max-semi-space-size=1",
-      `${ROOT}cli.ts`,
-      "proxy",
-      "--mode",
-      "record",
-      "--server",
-      "ev",
-      "--no-tty",
-      "--trace-dir",
-      TRACE_DIR,
-      "--url",
-      url,
+      ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []),
+      ...args,
     ],
     stdin: "piped",
     stdout: "piped",
@@ -166,40 +177,48 @@ function pct(xs: number[], p: number): number {
 
 await waitUp();
 const direct = await directClient();
-const bridged = bridgedClient();
+const floor = bridgedClient(FLOOR);
+const bridged = bridgedClient(AGENTPERMS);
+await floor.init();
 await bridged.init();
+const paths = [
+  { name: "direct HTTP", call: direct.call, ms: [] as number[] },
+  { name: "bare bridge (floor)", call: floor.call, ms: [] as number[], cpu: floor.cpuMs },
+  { name: "AgentPerms bridge", call: bridged.call, ms: [] as number[], cpu: bridged.cpuMs },
+];
 let id = 1;
-for (let i = 0; i < WARMUP; i++) {
-  await direct.call(id++);
-  await bridged.call(id++);
-}
-const d: number[] = [];
-const b: number[] = [];
-const cpu0 = bridged.cpuMs();
+for (let i = 0; i < WARMUP; i++) for (const p of paths) await p.call(id++);
+const cpu0 = paths.map((p) => p.cpu?.() ?? 0);
 for (let block = 0; block < BLOCKS; block++) {
-  for (const [name, out] of block % 2 === 0 ? [["d", d], ["b", b]] as const : [["b", b], ["d", d]] as const) {
+  // Each block starts with another path, so none always runs first.
+  for (let k = 0; k < paths.length; k++) {
+    const p = paths[(block + k) % paths.length]!;
     for (let i = 0; i < CALLS; i++) {
       const t0 = performance.now();
-      if (name === "d") await direct.call(id++);
-      else await bridged.call(id++);
-      out.push(performance.now() - t0);
+      await p.call(id++);
+      p.ms.push(performance.now() - t0);
     }
   }
 }
-const cpuPerCall = (bridged.cpuMs() - cpu0) / b.length;
+const cpu = paths.map((p, i) => p.cpu ? (p.cpu() - cpu0[i]!) / p.ms.length : NaN);
+await floor.close();
 await bridged.close();
 server.kill("SIGKILL");
 await server.status;
-const row = (n: string, xs: number[]) =>
-  `${n.padEnd(22)} p50 ${pct(xs, 50).toFixed(3)} ms   p99 ${
-    pct(xs, 99).toFixed(3)
-  } ms   (${xs.length} calls)`;
-const added = `${"added".padEnd(22)} p50 ${(pct(b, 50) - pct(d, 50)).toFixed(3)} ms   p99 ${
-  (pct(b, 99) - pct(d, 99)).toFixed(3)
-} ms   (target ≤ 0.5 / ≤ 2)`;
-const cpu = `${"bridge CPU per call".padEnd(22)} ${cpuPerCall.toFixed(3)} ms (user + system, /proc)`;
+const d = paths[0]!.ms;
+const lines = paths.map((p, i) =>
+  `${p.name.padEnd(22)} p50 ${pct(p.ms, 50).toFixed(3)} ms   p99 ${pct(p.ms, 99).toFixed(3)} ms` +
+  (i === 0
+    ? ""
+    : `   added ${(pct(p.ms, 50) - pct(d, 50)).toFixed(3)} / ${(pct(p.ms, 99) - pct(d, 99)).toFixed(3)} ms`) +
+  (Number.isNaN(cpu[i]) ? "" : `   CPU ${cpu[i]!.toFixed(3)} ms/call`)
+);
 Deno.stdout.writeSync(
   new TextEncoder().encode(
-    [row("direct HTTP", d), row("through the bridge", b), added, cpu].join("\n") + "\n",
+    [
+      ...lines,
+      `(${d.length} calls per path; target for AgentPerms: added ≤ 0.5 / ≤ 2 ms; CPU is user + system from /proc)`,
+    ]
+      .join("\n") + "\n",
   ),
 );

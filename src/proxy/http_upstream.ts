@@ -1,4 +1,5 @@
 import { createParser, type EventSourceMessage } from "eventsource-parser";
+import { defaultSend, fetchSend, type HttpReply, type HttpSend } from "./_http_send.ts";
 import { type Frame, oversizeId } from "./framing.ts";
 
 /** Which HTTP transport the remote speaks: `auto` tries Streamable HTTP, then the legacy HTTP+SSE one. */
@@ -29,8 +30,10 @@ export interface HttpUpstreamOptions {
   reconnectMs?: number;
   /** Reconnects in a row without an event before giving up on the event stream (default 5). */
   maxReconnects?: number;
-  /** The fetch to use (tests). */
+  /** The fetch to use (tests); without it and without `send`, the client {@link defaultSend} picks. */
   fetch?: typeof fetch;
+  /** The HTTP client to use (the OAuth layer's over the default one); wins over `fetch`. */
+  send?: HttpSend;
 }
 
 /**
@@ -60,7 +63,11 @@ interface Peek {
  */
 export class HttpUpstream {
   readonly #o: HttpUpstreamOptions;
-  readonly #fetch: typeof fetch;
+  readonly #http: HttpSend;
+  /** Header names in lower case; `Mcp-Session-Id` and `MCP-Protocol-Version` added once known. */
+  #base: Record<string, string>;
+  /** The POST headers, kept until the session id or protocol version changes. */
+  #postHeaders: Record<string, string> | undefined;
   readonly #where: string;
   #mode: "http" | "sse" | undefined;
   /** Messages wait here while the transport is being chosen (auto) or the legacy endpoint is not known. */
@@ -71,13 +78,14 @@ export class HttpUpstream {
   #endpoint: URL | undefined;
   #listening = false;
   #closed = false;
-  readonly #abort = new AbortController();
   readonly #inflight = new Set<Promise<void>>();
 
   /** @param opts see {@link HttpUpstreamOptions} */
   constructor(opts: HttpUpstreamOptions) {
     this.#o = opts;
-    this.#fetch = opts.fetch ?? fetch;
+    this.#http = opts.send ?? (opts.fetch ? fetchSend(opts.fetch) : defaultSend(opts.url));
+    this.#base = {};
+    for (const [k, v] of Object.entries(opts.headers ?? {})) this.#base[k.toLowerCase()] = v;
     this.#where = describeRemote(opts.url);
     const t = opts.transport ?? "auto";
     this.#mode = t === "auto" ? undefined : t;
@@ -128,23 +136,18 @@ export class HttpUpstream {
   async #post(line: string, deciding: boolean): Promise<void> {
     const info = peek(line);
     const initialize = info.method === "initialize";
-    let res: Response;
+    let res: HttpReply;
     try {
-      res = await this.#fetch(this.#o.url, {
-        method: "POST",
-        headers: this.#headers({
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-        }),
-        body: line,
-        signal: this.#abort.signal,
-        redirect: "manual",
+      this.#postHeaders ??= this.#headers({
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
       });
+      res = await this.#http(this.#o.url, { method: "POST", headers: this.#postHeaders, body: line });
     } catch (e) {
       return this.#fail(info, ...unreachable(e));
     }
-    if (!res.ok) {
-      await res.body?.cancel().catch(() => {});
+    if (!ok(res)) {
+      await res.discard();
       if (deciding && res.status >= 400 && res.status < 500) {
         // A server that only speaks the 2024-11-05 transport answers POST with 4xx (spec: backwards
         // compatibility): try its GET event stream.
@@ -180,12 +183,12 @@ export class HttpUpstream {
     }
     if (deciding) this.#mode = "http";
     if (initialize) {
-      const sid = res.headers.get("mcp-session-id");
-      if (sid) this.#sessionId = sid;
+      const sid = res.header("mcp-session-id");
+      if (sid) this.#setSession(sid);
     }
-    const type = res.headers.get("content-type") ?? "";
-    if (res.status === 202 || !res.body) {
-      await res.body?.cancel().catch(() => {});
+    const type = res.header("content-type") ?? "";
+    if (res.status === 202) {
+      await res.discard();
       // The client said it is initialized: now the server may talk on its own, over the GET stream.
       if (info.method === "notifications/initialized") this.#listen();
       return;
@@ -193,7 +196,7 @@ export class HttpUpstream {
     if (type.includes("text/event-stream")) {
       let broke: string | undefined;
       try {
-        const length = Number(res.headers.get("content-length") ?? NaN);
+        const length = Number(res.header("content-length") ?? NaN);
         await this.#readEvents(
           res,
           (ev) => this.#deliver(ev.data, initialize),
@@ -230,21 +233,19 @@ export class HttpUpstream {
     while (!this.#closed) {
       let got = false;
       try {
-        const res = await this.#fetch(this.#o.url, {
+        const res = await this.#http(this.#o.url, {
           method: "GET",
           headers: this.#headers({
             accept: "text/event-stream",
             ...(this.#lastEventId !== undefined ? { "last-event-id": this.#lastEventId } : {}),
           }),
-          signal: this.#abort.signal,
-          redirect: "manual",
         });
         if (res.status === 405) {
-          await res.body?.cancel().catch(() => {});
+          await res.discard();
           return; // the server offers no stream of its own
         }
-        if (!res.ok || !res.body) {
-          await res.body?.cancel().catch(() => {});
+        if (!ok(res)) {
+          await res.discard();
           throw new Error(`HTTP ${res.status}`);
         }
         await this.#readEvents(res, (ev) => {
@@ -281,14 +282,12 @@ export class HttpUpstream {
     this.#mode = "sse";
     const gate = new Promise<void>((resolve, reject) => {
       (async () => {
-        const res = await this.#fetch(this.#o.url, {
+        const res = await this.#http(this.#o.url, {
           method: "GET",
           headers: this.#headers({ accept: "text/event-stream" }),
-          signal: this.#abort.signal,
-          redirect: "manual",
         });
-        if (!res.ok || !res.body) {
-          await res.body?.cancel().catch(() => {});
+        if (!ok(res)) {
+          await res.discard();
           throw new Error(`GET answered HTTP ${res.status}`);
         }
         let why = "the remote server closed its event stream";
@@ -324,21 +323,19 @@ export class HttpUpstream {
   async #postLegacy(line: string): Promise<void> {
     const info = peek(line);
     if (!this.#endpoint) return this.#fail(info, "its event stream is closed");
-    let res: Response;
+    let res: HttpReply;
     try {
-      res = await this.#fetch(this.#endpoint, {
+      res = await this.#http(this.#endpoint, {
         method: "POST",
         headers: this.#headers({ "content-type": "application/json" }),
         body: line,
-        signal: this.#abort.signal,
-        redirect: "manual",
       });
     } catch (e) {
       return this.#fail(info, ...unreachable(e));
     }
-    await res.body?.cancel().catch(() => {});
+    await res.discard();
     // The answer comes over the event stream; a refusal is answered here.
-    if (!res.ok) this.#fail(info, `it answered HTTP ${res.status}`);
+    if (!ok(res)) this.#fail(info, `it answered HTTP ${res.status}`);
   }
 
   /**
@@ -347,7 +344,7 @@ export class HttpUpstream {
    * @throws when the stream breaks, an event is over the size cap, or `onEvent` throws
    */
   async #readEvents(
-    res: Response,
+    res: HttpReply,
     onEvent: (ev: EventSourceMessage) => void,
     onRetry?: (ms: number) => void,
     known?: number,
@@ -369,24 +366,16 @@ export class HttpUpstream {
         if (e.type === "max-buffer-size-exceeded") failure ??= new Error(`an event is over ${max} bytes`);
       },
     });
-    const dec = new TextDecoder();
     if (known !== undefined && known <= max) {
-      // A POST's answer of known length is complete once read: one read, one feed (no stream per chunk).
-      parser.feed(dec.decode(await res.bytes()));
+      // A POST's answer of known length is complete once read: one read, one feed.
+      parser.feed(await res.text());
       parser.reset({ consume: true });
     } else {
       // The GET stream and answers of unknown length: each event handed on as it arrives, never buffered.
-      const reader = res.body!.getReader();
-      try {
-        while (!failure) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          parser.feed(dec.decode(value, { stream: true }));
-        }
-      } finally {
-        if (failure) await reader.cancel().catch(() => {});
-        else reader.releaseLock();
-      }
+      await res.stream((text) => {
+        parser.feed(text);
+        if (failure) throw failure; // stops reading
+      });
     }
     if (failure) throw failure;
   }
@@ -394,7 +383,7 @@ export class HttpUpstream {
   /** One message from the remote to the router. */
   #deliver(text: string, initialize: boolean): void {
     if (text.trim() === "") return;
-    const bytes = new TextEncoder().encode(text);
+    const bytes = ENCODER.encode(text);
     const max = this.#o.maxMessageBytes ?? 64 * 1024 * 1024;
     if (bytes.length > max) {
       this.#o.onFrame({
@@ -408,7 +397,10 @@ export class HttpUpstream {
     if (initialize && this.#protocolVersion === undefined) {
       try {
         const v = JSON.parse(text)?.result?.protocolVersion;
-        if (typeof v === "string") this.#protocolVersion = v;
+        if (typeof v === "string") {
+          this.#protocolVersion = v;
+          this.#postHeaders = undefined;
+        }
       } catch {
         // the router reports what it cannot read
       }
@@ -428,12 +420,21 @@ export class HttpUpstream {
     this.#o.onFrame({ kind: "line", bytes: new TextEncoder().encode(text) });
   }
 
-  #headers(extra: Record<string, string>): Headers {
-    const h = new Headers(this.#o.headers ?? {});
-    for (const [k, v] of Object.entries(extra)) h.set(k, v);
-    if (this.#sessionId !== undefined) h.set("mcp-session-id", this.#sessionId);
-    if (this.#protocolVersion !== undefined) h.set("mcp-protocol-version", this.#protocolVersion);
+  /** The headers of a request: the given ones (lower case names), the caller's, the session's. */
+  #headers(extra: Record<string, string>): Record<string, string> {
+    return { ...this.#base, ...extra, ...this.#session() };
+  }
+
+  #session(): Record<string, string> {
+    const h: Record<string, string> = {};
+    if (this.#sessionId !== undefined) h["mcp-session-id"] = this.#sessionId;
+    if (this.#protocolVersion !== undefined) h["mcp-protocol-version"] = this.#protocolVersion;
     return h;
+  }
+
+  #setSession(sid: string): void {
+    this.#sessionId = sid;
+    this.#postHeaders = undefined;
   }
 
   /**
@@ -450,21 +451,27 @@ export class HttpUpstream {
     ]);
     clearTimeout(timer);
     this.#closed = true;
-    this.#abort.abort();
+    this.#http.abortAll();
     if (this.#mode === "http" && this.#sessionId !== undefined) {
       try {
-        const res = await this.#fetch(this.#o.url, {
+        const res = await this.#http(this.#o.url, {
           method: "DELETE",
           headers: this.#headers({}),
-          signal: AbortSignal.timeout(graceMs),
-          redirect: "manual",
+          timeoutMs: graceMs,
         });
-        await res.body?.cancel().catch(() => {});
+        await res.discard();
       } catch (e) {
         this.#o.diag(`[agentperms] could not end the session on ${this.#where}: ${errorText(e)}`);
       }
     }
   }
+}
+
+const ENCODER = new TextEncoder();
+
+/** A 2xx status. */
+function ok(res: HttpReply): boolean {
+  return res.status >= 200 && res.status < 300;
 }
 
 /** The id and method of an outgoing message, read cheaply (a large one only at its ends). */
@@ -494,9 +501,9 @@ function peek(line: string): Peek {
 const PEEK_PARSE_CHARS = 1024 * 1024;
 
 /** Where a redirect points, shown without user info or query. */
-function redirectTarget(res: Response, base: URL): string {
+function redirectTarget(res: HttpReply, base: URL): string {
   try {
-    return describeRemote(new URL(res.headers.get("location") ?? "", base));
+    return describeRemote(new URL(res.header("location") ?? "", base));
   } catch {
     return "an unreadable location";
   }

@@ -6,6 +6,7 @@ import type {
   OAuthClientMetadata,
   OAuthTokens,
 } from "@modelcontextprotocol/sdk/shared/auth.js";
+import type { HttpReply, HttpSend } from "./_http_send.ts";
 import { oauthErrorText } from "./oauth_error_text.ts";
 import {
   type OAuthLoginV1,
@@ -180,25 +181,19 @@ export async function oauthBridgeFetch(opts: OAuthBridgeFetchOptions): Promise<O
     return false;
   };
 
-  const wrapped = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const target = requestUrl(input);
-    // The token goes only to the origin it was obtained for: a request elsewhere goes out as it came.
-    if (target?.origin !== origin) return base(input, init);
-    const send = (token: string | undefined) => {
-      if (token === undefined) return base(input, init);
-      const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
-      if (token !== undefined) headers.set("authorization", `Bearer ${token}`);
-      // A redirect is never followed with the token on it.
-      return base(input, {
-        ...init,
-        headers,
-        ...(token !== undefined ? { redirect: "manual" as const } : {}),
-      });
-    };
+  /**
+   * One request with the stored login: `send(token)` sends it with that token (none without a login); a 401
+   * refreshes the token once and sends it again, else throws the fix.
+   */
+  const authorized = async <R>(
+    send: (token: string | undefined) => Promise<R>,
+    status: (r: R) => number,
+    drop: (r: R) => Promise<unknown>,
+  ): Promise<R> => {
     const used = login?.tokens.access_token;
     const res = await send(used);
-    if (res.status !== 401) return res;
-    await res.body?.cancel().catch(() => {});
+    if (status(res) !== 401) return res;
+    await drop(res);
     if (!login) {
       throw needed(`${where} asks for an OAuth sign-in (HTTP 401) and there is no stored login for it`);
     }
@@ -206,14 +201,64 @@ export async function oauthBridgeFetch(opts: OAuthBridgeFetchOptions): Promise<O
       throw needed(`the OAuth login for "${opts.server}" was refused (HTTP 401) and could not be refreshed`);
     }
     const again = await send(login.tokens.access_token);
-    if (again.status === 401) {
-      await again.body?.cancel().catch(() => {});
+    if (status(again) === 401) {
+      await drop(again);
       dead = true;
       throw needed(`the OAuth login for "${opts.server}" was refused (HTTP 401) even after a refresh`);
     }
     return again;
   };
+
+  const wrapped = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const target = requestUrl(input);
+    // The token goes only to the origin it was obtained for: a request elsewhere goes out as it came.
+    if (target?.origin !== origin) return base(input, init);
+    return authorized(
+      (token) => {
+        if (token === undefined) return base(input, init);
+        const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
+        headers.set("authorization", `Bearer ${token}`);
+        // A redirect is never followed with the token on it.
+        return base(input, { ...init, headers, redirect: "manual" });
+      },
+      (r) => r.status,
+      (r) => r.body?.cancel().catch(() => {}) ?? Promise.resolve(),
+    );
+  };
+
+  // The same over the bridge's own HTTP client (which never follows a redirect).
+  const wrapSend = (inner: HttpSend): HttpSend =>
+    Object.assign(
+      (url: URL, init: Parameters<HttpSend>[1]): Promise<HttpReply> =>
+        url.origin !== origin ? inner(url, init) : authorized(
+          (token) =>
+            inner(
+              url,
+              token === undefined
+                ? init
+                : { ...init, headers: { ...init.headers, authorization: `Bearer ${token}` } },
+            ),
+          (r) => r.status,
+          (r) => r.discard(),
+        ),
+      { abortAll: () => inner.abortAll(), kind: inner.kind },
+    );
+  SEND_WRAPPERS.set(wrapped as typeof fetch, wrapSend);
   return { fetch: wrapped as typeof fetch, loggedIn: login !== undefined };
+}
+
+/** The fetches {@link oauthBridgeFetch} made, each with the same login over another HTTP client. */
+const SEND_WRAPPERS = new WeakMap<typeof fetch, (inner: HttpSend) => HttpSend>();
+
+/**
+ * The login behind a fetch {@link oauthBridgeFetch} made, for the bridge's own HTTP client: the bridge is given
+ * that fetch (`RunBridgeOptions.fetch`), and sends through a cheaper client than `fetch` where it can
+ * (`_http_send.ts`), with the same token, refresh and fix.
+ * @param f a fetch
+ * @returns a function that puts the login over an HTTP client, or undefined when `f` is not such a fetch
+ */
+export function oauthSendWrapperOf(f: typeof fetch | undefined): ((inner: HttpSend) => HttpSend) | undefined {
+  return f === undefined ? undefined : SEND_WRAPPERS.get(f);
 }
 
 /** The URL a fetch input names, or undefined when it cannot be read (then no token is attached). */

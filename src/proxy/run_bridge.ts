@@ -1,8 +1,10 @@
 import { type ByteSource, stdinSource, stdoutSink, streamSink, streamSource } from "./_byte_io.ts";
 import { outbox, pump } from "./_line_io.ts";
+import { defaultSend } from "./_http_send.ts";
 import { releaseMemoryWhenIdle } from "./_release_memory.ts";
 import { DEFAULT_MAX_MESSAGE_BYTES, type Frame } from "./framing.ts";
 import { describeRemote, type HttpTransport, HttpUpstream } from "./http_upstream.ts";
+import { oauthSendWrapperOf } from "./oauth_bridge_fetch.ts";
 import { ProxySession, type ProxySessionOptions } from "./proxy_session.ts";
 
 /** Options for {@link runBridge}: the router's options minus the two send functions, plus the remote. */
@@ -23,7 +25,10 @@ export interface RunBridgeOptions extends Omit<ProxySessionOptions, "toClient" |
   graceMs?: number;
   /** End the remote session on SIGINT/SIGTERM/SIGHUP (the CLI sets it). */
   handleSignals?: boolean;
-  /** The fetch to use (tests). */
+  /**
+   * The fetch to use: a test's, or the OAuth layer's (`oauthBridgeFetch`), whose login then goes over the
+   * bridge's own HTTP client (`_http_send.ts`: cheaper than fetch where it can be used).
+   */
   fetch?: typeof fetch;
   /** Event stream reconnect wait, ms (default 1000). */
   reconnectMs?: number;
@@ -53,6 +58,7 @@ export async function runBridge(opts: RunBridgeOptions): Promise<number> {
   };
   let lost: (why: string) => void = () => {};
   const lostP = new Promise<string>((r) => lost = r);
+  const withLogin = oauthSendWrapperOf(opts.fetch);
   const upstream = new HttpUpstream({
     url: opts.url,
     transport: opts.transport,
@@ -63,7 +69,7 @@ export async function runBridge(opts: RunBridgeOptions): Promise<number> {
     diag: opts.diag,
     maxMessageBytes: opts.maxMessageBytes,
     reconnectMs: opts.reconnectMs,
-    fetch: opts.fetch,
+    ...(withLogin ? { send: withLogin(defaultSend(opts.url)) } : { fetch: opts.fetch }),
   });
   const session = new ProxySession({
     ...opts,

@@ -40,7 +40,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { compilePolicy } from "../../src/policy/mod.ts";
 import { buildRedactFn, runBridge } from "../../src/proxy/mod.ts";
 import { MemoryTraceSink } from "../../src/trace/mod.ts";
-import { oauthBridgeFetch } from "../../src/proxy/oauth_bridge_fetch.ts";
+import { oauthBridgeFetch, oauthSendWrapperOf } from "../../src/proxy/oauth_bridge_fetch.ts";
+import { nodeSend } from "../../src/proxy/_http_send.ts";
 import { runOAuthLogin } from "../../src/proxy/oauth_login.ts";
 import { listOAuthLogins, oauthLoginFile, type OAuthLoginV1 } from "../../src/proxy/oauth_store.ts";
 import { childEnv, CLI, CONFIG, DENO, proxyArgv, RawProxy, tempDir, until } from "./_helpers.ts";
@@ -561,6 +562,16 @@ Deno.test("the bridge's fetch sends a token only to the origin of the URL it was
   assert.equal(r.status, 307, "the redirect comes back to the caller");
   assert.equal(s.seen.find((x) => x.path === "/moved")?.auth, `Bearer ${token}`);
   assert.deepEqual(other.auths, [null, null], "the other origin never saw it");
+  // The same login over the bridge's own HTTP client (node:http for plain http): the same rules.
+  const send = oauthSendWrapperOf(oauth!.fetch)!(nodeSend());
+  await (await send(other.url, { method: "POST", headers: {}, body: "{}" })).discard();
+  assert.deepEqual(other.auths, [null, null, null]);
+  const r2 = await send(moved, { method: "POST", headers: {}, body: "{}" });
+  await r2.discard();
+  assert.equal(r2.status, 307);
+  assert.equal(s.seen.filter((x) => x.path === "/moved").at(-1)?.auth, `Bearer ${token}`);
+  assert.deepEqual(other.auths, [null, null, null]);
+  assert.equal(oauthSendWrapperOf(fetch), undefined, "only the fetches it made");
   // An Authorization header of the entry's own wins: no stored login is used.
   assert.equal(
     await oauthBridgeFetch({
