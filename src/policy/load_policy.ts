@@ -1,11 +1,10 @@
 import { dirname, resolve } from "node:path";
-import { parse } from "yaml";
 import { loadServerProfiles, type ServerProfileDescriptor } from "../profiles/mod.ts";
 import { loadSqlParsers } from "../sql/mod.ts";
 import { hostRealpath } from "../canonical/mod.ts";
 import { AgentPermsError } from "../errors.ts";
 import { type CompiledPolicy, type CompileOptions, compilePolicy } from "./compile_policy.ts";
-import { type ParsedPolicy, parsePolicy } from "./parse_policy.ts";
+import type { ParsedPolicy } from "./parse_policy.ts";
 import type { PolicyCache } from "./_policy_cache.ts";
 
 /** A policy loaded from disk: parsed, validated, linted and compiled. */
@@ -61,13 +60,16 @@ export async function loadPolicy(
   }
   // A format 2 policy can list server profile plugins; they are loaded first (relative to the policy), since
   // validation needs them (a `profile:` may name one). Such a policy is not cached: its meaning depends on them.
-  const listed = profileList(text);
+  const listed = await profileList(text);
   const profiles: ServerProfileDescriptor[] = [];
   for (const p of opts.profiles ?? []) profiles.push(...await loadServerProfiles(p, { cwd: opts.cwd }));
   for (const p of listed) profiles.push(...await loadServerProfiles(p, { cwd: dirname(abs) }));
   const cache = listed.length > 0 || profiles.length > 0 ? undefined : opts.cache;
   let parsed = await cache?.get(text);
   if (parsed === undefined) {
+    // The YAML parser, the schemas' checks and the lint load only when there is something to parse: a proxy
+    // start whose policy is in the cache does not need them (issue 20 item 6).
+    const { parsePolicy } = await import("./parse_policy.ts");
     parsed = parsePolicy(text, { file, profiles });
     await cache?.put(text, parsed);
   }
@@ -85,8 +87,9 @@ export async function loadPolicy(
 }
 
 /** The `profiles:` list of a format 2 policy, read before validation (anything odd: none; parsePolicy reports it). */
-function profileList(text: string): string[] {
+async function profileList(text: string): Promise<string[]> {
   if (!/^profiles\s*:/m.test(text)) return [];
+  const { parse } = await import("yaml");
   try {
     const v = parse(text, { maxAliasCount: 100 }) as { version?: unknown; profiles?: unknown } | null;
     if (v?.version !== 2 || !Array.isArray(v.profiles)) return [];
