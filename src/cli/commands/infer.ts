@@ -56,7 +56,7 @@ export function registerInfer(program: Command, env: CommandEnv): void {
     .option("--format <format>", "text or json", "text")
     .option(
       "--v2",
-      "write format 2: the scopes, read-only SQL and tool classes the calls used, and the session rule they support",
+      "write format 2: the scopes, read-only SQL and tool classes the calls used, and the session rule they support (always when --merge names a format 2 policy)",
     )
     .addHelpText(
       "after",
@@ -67,6 +67,7 @@ Examples:
   $ agentperms infer traces/ --merge mcp.policy.yaml --out mcp.policy.yaml
   $ agentperms infer traces/session-default.jsonl --cwd ~/project --format json
   $ agentperms infer --v2 --out mcp.policy.yaml
+  $ agentperms infer traces/ --merge team.v2.yaml --out team.v2.yaml   # format 2 kept: no --v2 needed
 
 Reads the proxy's traces (format v1) and the original tool's JSONL (ts, server, tool, args, decision).
 Malformed lines are reported with file:line and skipped. Denied, failed and approval-refused calls are
@@ -98,8 +99,12 @@ Exit: 0 on success, 2 on a bad flag, 3 when the traces hold no call at all, 4 wh
       }
       const inputs = traces.length > 0 ? traces : [defaultTraceDir((n) => io.env(n))];
       const files = await traceFiles(inputs, cwd, traces.length === 0);
+      // The policy merged into decides the format too: a format 2 policy stays format 2 (writing format 1 would
+      // drop its argument rules, scopes, classes and session rules). A new policy is format 1 unless --v2.
+      const existing = mergeAbs !== undefined ? await loadPolicy(mergeAbs, { cwd, home }) : undefined;
+      const formatV2 = opts.v2 === true || existing?.policy.version === 2;
       // Format 2 reads the tables of SQL tools: the parsers load once, before any call is read.
-      if (opts.v2) await loadSqlParsers();
+      if (formatV2) await loadSqlParsers();
       const acc = new TraceAccumulator({
         cwd: opts.cwd ? resolve(cwd, opts.cwd) : cwd,
         home,
@@ -135,25 +140,21 @@ Exit: 0 on success, 2 on a bad flag, 3 when the traces hold no call at all, 4 wh
       const baseDir = outAbs ? dirname(outAbs) : mergeAbs ? dirname(mergeAbs) : cwd;
       const result = inferPolicy(acc, { baseDir, home, minEntries, lockTools });
       let policy: Policy = result.policy;
-      const v2 = opts.v2 ? inferV2(result.policy, acc, result.comments) : undefined;
+      const v2 = formatV2 ? inferV2(result.policy, acc, result.comments) : undefined;
       if (v2) policy = v2.policy;
       let oldText: string | undefined;
       let mergeNotes: string[] = [];
-      if (mergeAbs !== undefined) {
-        const existing = await loadPolicy(mergeAbs, { cwd, home });
-        if ((existing.policy as { version: number }).version !== 1 && !opts.v2) {
-          // TODO(#18): infer learns format 2 (item 8); until then a merge would drop the policy's v2 rules.
-          throw new AgentPermsError(
-            "usage",
-            `Cannot merge into "${opts.merge}": it is a format 2 policy, and infer writes format 1 for now`,
-            { hint: "Add --v2 to infer format 2 and merge into it (its v2 rules are kept)" },
+      if (mergeAbs !== undefined && existing !== undefined) {
+        if (opts.format === "text") printPolicyWarnings(io, existing);
+        if (existing.policy.version === 2 && !opts.v2) {
+          mergeNotes.push(
+            `"${opts.merge}" is format 2, so the inferred policy is format 2 too (its rules are kept)`,
           );
         }
-        if (opts.format === "text") printPolicyWarnings(io, existing);
         oldText = await Deno.readTextFile(mergeAbs);
         const merged = mergePolicy(existing.policy, policy);
         policy = merged.policy;
-        mergeNotes = merged.notes;
+        mergeNotes = [...mergeNotes, ...merged.notes];
       }
       const header = [
         `Draft least-privilege policy inferred by \`agentperms infer\` from ${acc.counts.calls} call(s),`,
