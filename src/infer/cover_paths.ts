@@ -20,13 +20,19 @@ export interface CoverOptions {
   home: string;
   /** Distinct entries directly under a directory needed to generalize to it (default 3). */
   minEntries?: number;
+  /**
+   * Folders never generalized to, like the home: the working folders the calls resolved relative names in (a
+   * bare `README.md` there beside `src/` and `docs/` must not give the whole workspace, `.git/hooks` and all).
+   */
+  roots?: Iterable<string>;
 }
 
 /**
  * The smallest covering set that is still tight: used paths, with a directory replacing its entries only when at
  * least `minEntries` distinct entries directly under it were used or generalized, deepest first (a file used
  * alone never widens to its folder's parent). Never generalizes to `/`, a
- * top-level directory or the home directory (or above it). A path used alone stays that path. Deterministic:
+ * top-level directory, the home directory (or above it) or one of `roots` (the working folders). A path used
+ * alone stays that path. Deterministic:
  * the result is sorted by path.
  *
  * @param used distinct absolute paths used, with the number of calls for each
@@ -35,6 +41,7 @@ export interface CoverOptions {
  */
 export function coverPaths(used: ReadonlyMap<string, number>, opts: CoverOptions): CoverEntry[] {
   const min = Math.max(2, opts.minEntries ?? 3);
+  const roots = new Set([...(opts.roots ?? [])].map((r) => r.length > 1 ? r.replace(/\/+$/, "") : r));
   let entries = new Map<string, CoverEntry>();
   for (const [path, calls] of [...used].sort(([a], [b]) => cmp(a, b))) {
     entries.set(path, { path, kind: "used", calls, distinct: 1, examples: [path] });
@@ -57,7 +64,7 @@ export function coverPaths(used: ReadonlyMap<string, number>, opts: CoverOptions
     let deepest = -1;
     const candidates: string[] = [];
     for (const [dir, kids] of children) {
-      if (kids.size < min || entries.has(dir) || isTooBroadPath(dir, opts.home)) continue;
+      if (kids.size < min || entries.has(dir) || roots.has(dir) || isTooBroadPath(dir, opts.home)) continue;
       const depth = dir.split("/").length;
       if (depth > deepest) {
         deepest = depth;

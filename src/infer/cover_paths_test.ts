@@ -51,3 +51,18 @@ Deno.test("coverPaths() absorbs entries under a used directory and respects sepa
   ]]);
   assert.deepEqual(r[0]!.examples, ["/p/src", "/p/src/a.ts"]);
 });
+
+Deno.test("coverPaths() never widens to a root (a working folder), however much under it was used", () => {
+  const used = [
+    "/w/p/README.md",
+    "/w/p/docs/a.md",
+    "/w/p/docs/b.md",
+    "/w/p/docs/c.md",
+    "/w/p/src/a.ts",
+    "/w/p/src/b.ts",
+    "/w/p/src/c.ts",
+  ];
+  assert.deepEqual(cover(used), ["/w/p"], "without roots the evidence widens to the folder");
+  const got = coverPaths(new Map(used.map((p) => [p, 1])), { home, roots: ["/w/p/"] }).map((e) => e.path);
+  assert.deepEqual(got, ["/w/p/README.md", "/w/p/docs", "/w/p/src"]);
+});

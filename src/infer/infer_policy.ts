@@ -150,7 +150,11 @@ export function inferPolicy(acc: TraceAccumulator, opts: InferOptions): InferRes
       }
     }
     out.deniedTools.sort((a, b) => cmp(a.name, b.name));
-    const cover = coverPaths(s.paths, { home: opts.home, minEntries: opts.minEntries });
+    const cover = coverPaths(s.paths, {
+      home: opts.home,
+      minEntries: opts.minEntries,
+      roots: [...s.workdirs, opts.baseDir],
+    });
     const byEntry = new Map<string, CoverEntry>();
     for (const c of cover) byEntry.set(show(c.path), c);
     const byEntryAbs = new Set(cover.map((c) => c.path));

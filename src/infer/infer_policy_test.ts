@@ -144,3 +144,23 @@ Deno.test("inferPolicy() flags paths first used after untrusted input entered th
     /untrusted/,
   );
 });
+
+Deno.test("inferPolicy() never widens to the workspace: a bare README.md beside src/ and docs/ stays a file, not `.`", () => {
+  const read = (path: string) => legacy("fs", "read_file", { path });
+  const r = infer([
+    read("README.md"),
+    ...["a", "b", "c"].map((f) => read(`src/${f}.ts`)),
+    ...["guide", "api", "faq"].map((f) => read(`docs/${f}.md`)),
+  ]);
+  assert.deepEqual(r.policy.servers!.fs!.allowed_paths, ["./README.md", "./docs", "./src"]);
+  // A server working in another folder: that folder is not widened to either.
+  const acc = new TraceAccumulator({ cwd: "/srv/work", home });
+  [read("README.md"), read("LICENSE"), read("a/x.ts"), read("a/y.ts"), read("a/z.ts")].forEach((l, i) =>
+    acc.addLine(l, { file: "t", line: i + 1 })
+  );
+  assert.deepEqual(inferPolicy(acc, { baseDir: P, home }).policy.servers!.fs!.allowed_paths, [
+    "/srv/work/LICENSE",
+    "/srv/work/README.md",
+    "/srv/work/a",
+  ]);
+});

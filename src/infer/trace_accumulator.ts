@@ -86,7 +86,15 @@ export interface ServerObservations {
    * fetch): learned, but flagged for review, with the call that brought the input in.
    */
   afterUntrusted: Map<string, string>;
+  /**
+   * The working folders learned calls resolved their relative paths in (their realpath too), at most
+   * {@link MAX_WORKDIRS}: a folder an agent works in is never widened to whole (`.` would give `.git/hooks`).
+   */
+  workdirs: Set<string>;
 }
+
+/** Working folders remembered per server. */
+export const MAX_WORKDIRS = 64;
 
 /** Options for {@link TraceAccumulator}. */
 export interface AccumulatorOptions {
@@ -423,6 +431,11 @@ export class TraceAccumulator {
       return;
     }
     const sorted = f.forms;
+    if (sorted.length > 0 && s.workdirs.size < MAX_WORKDIRS && !s.workdirs.has(cwd)) {
+      s.workdirs.add(cwd);
+      const real = this.#realpath?.(cwd);
+      if (real !== undefined && s.workdirs.size < MAX_WORKDIRS) s.workdirs.add(real);
+    }
     const untrusted = this.#untrusted.get(session);
     for (const f of sorted) {
       if (
@@ -525,6 +538,7 @@ export class TraceAccumulator {
         sandbox: { read: new Map(), write: new Map(), net: new Map(), env: new Map() },
         calls: 0,
         afterUntrusted: new Map(),
+        workdirs: new Set(),
       };
       this.servers.set(name, s);
     }
