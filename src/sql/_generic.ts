@@ -70,7 +70,15 @@ export function classifyGeneric(
     if (type !== "select") problems.push(`${type.toUpperCase().replace(/_/g, " ")} is not a read`);
     // ATTACH opens another database file: every table in it is in reach.
     if (type === "attach") tables.add("*");
-    if (walk(ast, problems, extraReadOnly)) tables.add("*");
+    let anyTable: boolean;
+    try {
+      anyTable = walk(ast, problems, extraReadOnly);
+    } catch (e) {
+      // The walk recurses; a tree too deep for the stack was not checked, so it is not read-only.
+      problems.push(`the statement could not be checked: ${e instanceof Error ? e.message : String(e)}`);
+      anyTable = true;
+    }
+    if (anyTable) tables.add("*");
   }
   for (const entry of tableList) {
     // node-sql-parser writes `<operation>::<db or null>::<table>`.

@@ -185,7 +185,19 @@ export function classifyPostgres(text: string, extraReadOnly: ReadonlySet<string
     const msg = e instanceof Error ? e.message : String(e);
     return { readOnly: false, statements: 0, tables: [], problems: [`not valid Postgres SQL: ${msg}`] };
   }
-  return classifyTree(tree, extraReadOnly);
+  try {
+    return classifyTree(tree, extraReadOnly);
+  } catch (e) {
+    // The walk recurses: a statement nested a few thousand levels deep (which the parser still reads) can
+    // exhaust the stack. What was not checked is not read-only and can reach any table.
+    const msg = e instanceof Error ? e.message : String(e);
+    return {
+      readOnly: false,
+      statements: tree.stmts?.length ?? 0,
+      tables: ["*"],
+      problems: [`the statement could not be checked: ${msg}`],
+    };
+  }
 }
 
 /**

@@ -53,3 +53,15 @@ Deno.test("classifySql() refuses an unknown dialect and text over the size limit
   assert.equal(big.readOnly, false);
   assert.match(big.problems[0] ?? "", /more than/);
 });
+
+Deno.test("classifySql() answers for a statement nested deeper than the walk's stack, never throws", () => {
+  // Postgres reads a few thousand nested calls; the classifier's walk recurses once per level.
+  for (const n of [1000, 3000, 6000, 9000]) {
+    const sql = `SELECT ${"lower(".repeat(n)}'a'${")".repeat(n)}`;
+    for (const dialect of ["postgres", "mysql"] as const) {
+      const got = classifySql(sql, { dialect });
+      assert.equal(got.readOnly, got.problems.length === 0, `${dialect} ${n}: ${JSON.stringify(got)}`);
+      if (!got.readOnly) assert.ok(got.tables.includes("*") || got.statements === 0, `${dialect} ${n}`);
+    }
+  }
+});
