@@ -40,3 +40,26 @@ Deno.test("replay of a format 1 policy runs no agent pack", async () => {
   const r = await replayJson(["--policy", "examples/policies/example.mcp.policy.yaml"]);
   assert.deepEqual(r.out.runs.filter((x) => x.pack.id.startsWith("policy-v2-")), []);
 });
+
+Deno.test("replay's table for a format 2 policy names the rules that decided: the scope, SQL check or argument condition", async () => {
+  const io = fakeIo({ cwd: ROOT, env: { HOME: "/home/tester" } });
+  const code = await run(
+    ["replay", "--policy", "examples/policies/data-agent.v2.mcp.policy.yaml", "--only", "policy-v2-data"],
+    io,
+  );
+  assert.equal(code, 0);
+  const rows = io.stdoutText().split("\n");
+  assert.match(rows.find((l) => l.includes("│ Attack"))!, /│ Reason +│ Rules +│/);
+  const row = (id: string) => rows.find((l) => l.startsWith(`│ ${id} `))!;
+  assert.match(row("other-table"), /│ servers\.postgres\.scopes\.schemas +│$/);
+  assert.match(row("commit-escape"), /│ servers\.postgres\.tools\.query\.sql +│$/);
+  // An allowed control lists the scopes and the SQL check that held.
+  assert.match(
+    row("control.select-orders"),
+    /servers\.postgres\.tools\.query\.scopes, servers\.postgres\.tools\.query\.sql +│$/,
+  );
+  // A format 1 policy keeps the five columns.
+  const v1 = fakeIo({ cwd: ROOT, env: { HOME: "/home/tester" } });
+  await run(["replay", "--policy", "examples/policies/example.mcp.policy.yaml", "--only", "original"], v1);
+  assert.doesNotMatch(v1.stdoutText(), /│ Rules/);
+});

@@ -37,6 +37,8 @@ interface ReplayOptions {
 /** One policy × pack replay, as the json output lists it. */
 interface ReplayRun {
   policy: string;
+  /** Format 2: the table names the rules (argument conditions, scopes, SQL checks) that decided each call. */
+  format2?: boolean;
   pack: { id: string; version: string; description: string };
   summary: ReplaySummary;
   results: ReplayResult[];
@@ -163,6 +165,7 @@ policy or pack.`,
           warnUnknownServers(io, shown, pack, summary);
           runs.push({
             policy: shown,
+            ...(loaded.policy.version === 2 ? { format2: true } : {}),
             pack: { id: pack.id, version: pack.version, description: pack.description },
             summary,
             results,
@@ -294,7 +297,7 @@ function verdictLines(s: ReplaySummary): string {
 function printTables(io: Io, runs: ReplayRun[], total: ReplaySummary): void {
   runs.forEach((run, i) => {
     const t = new Table({
-      head: ["Attack", "server.tool", "Evasion", "Result", "Reason"],
+      head: ["Attack", "server.tool", "Evasion", "Result", "Reason", ...(run.format2 ? ["Rules"] : [])],
       style: { head: [], border: [] },
       // One line per attack: no separators between rows.
       chars: { "mid": "", "left-mid": "", "mid-mid": "", "right-mid": "" },
@@ -306,6 +309,7 @@ function printTables(io: Io, runs: ReplayRun[], total: ReplaySummary): void {
         r.evasion ?? "",
         resultCell(r),
         printable(r.reason),
+        ...(run.format2 ? [printable(r.ruleIds.join(", "))] : []),
       ]);
     }
     io.stdout(
