@@ -151,7 +151,10 @@ interface Denial {
  * canonicalize → decide → forward, deny or ask (approvals); server answers: correlate (request book) →
  * filter tools/list and check lock drift; server requests: decide → forward, or answer upstream. Every
  * verdict comes from `decide()` on the output of `canonicalizeCall()`. Messages are parsed once and forwarded
- * as `JSON.stringify` of the value that was judged. Trace events go through the {@link TraceRecorder}.
+ * as `JSON.stringify` of the value that was judged. Trace events go through the {@link TraceRecorder}: a
+ * message's lines are written before it is passed on (write-ahead), except an answer's `result` line, written
+ * right after the answer (the call's line is in the file already; hashing and redacting the answer would
+ * otherwise delay it).
  */
 export class ProxySession {
   readonly #o: ProxySessionOptions;
@@ -179,6 +182,9 @@ export class ProxySession {
   readonly #sessionCalls = new Map<string, SessionCall>();
   readonly #annotations = new Map<string, SessionAnnotations | undefined>();
   #profile: ServerProfileDescriptor | undefined | null = undefined;
+  /** Answers passed on whose `result` line is still to be built (see `#traceLater`). */
+  #results: { pending: Pending; m: Json; size: number; at: number }[] = [];
+  #resultsScheduled = false;
 
   /** @param opts see {@link ProxySessionOptions} */
   constructor(opts: ProxySessionOptions) {
@@ -633,10 +639,37 @@ export class ProxySession {
         raw = undefined;
       }
     }
-    // The result line is queued here and written before the answer leaves (see TraceRecorder.emit).
     if (pending.batch) this.#book.settle(pending.batch, m);
     else this.#sendClient(m, raw);
-    if (pending.decisionId !== undefined) this.#complete(pending, m, size);
+    if (pending.decisionId !== undefined) {
+      // What the answer brought in counts for the session now, before any later call is judged.
+      this.#sessionAnswered(pending.decisionId);
+      // The answer leaves first and is traced right after: its `result` line needs no write-ahead (the call
+      // line is in the file already), so hashing, redacting and writing it are off the answer's path.
+      this.#traceLater(pending, m, size, performance.now());
+    }
+  }
+
+  /**
+   * Queues an answer's `result` line. It is built and written in a microtask queued after the answer was
+   * handed to the transport (whose write is a microtask queued before it: see `outbox`), or by
+   * `flushTrace({ results: true })`, or when the server exits.
+   */
+  #traceLater(pending: Pending, m: Json, size: number, at: number): void {
+    this.#results.push({ pending, m, size, at });
+    if (this.#resultsScheduled) return;
+    this.#resultsScheduled = true;
+    queueMicrotask(() => this.#traceResults());
+  }
+
+  /** Builds and writes the `result` lines of the answers passed on so far. */
+  #traceResults(): void {
+    this.#resultsScheduled = false;
+    if (this.#results.length === 0) return;
+    const q = this.#results;
+    this.#results = [];
+    for (const r of q) this.#complete(r.pending, r.m, r.size, r.at);
+    this.#trace.flush();
   }
 
   /**
@@ -790,10 +823,9 @@ export class ProxySession {
    * its canonical JSON, never its text: a secret in a file the agent read matches no redaction rule, so a
    * redacted excerpt is not safe to keep. `traceResults` adds the redacted start of the text (`summary`).
    */
-  #complete(pending: Pending, m: Json, size: number): void {
-    this.#sessionAnswered(pending.decisionId);
+  #complete(pending: Pending, m: Json, size: number, at: number): void {
     const ev = this.#resultEvent(pending);
-    ev.latencyMs = Math.round((performance.now() - pending.t0) * 1000) / 1000;
+    ev.latencyMs = Math.round((at - pending.t0) * 1000) / 1000;
     const sha256 = hashCanonical(m.error !== undefined ? m.error : m.result, { hexChars: RESULT_HASH_HEX });
     if (m.error !== undefined) {
       const err = (m.error ?? {}) as Json;
@@ -816,8 +848,14 @@ export class ProxySession {
     this.#trace.emit(ev);
   }
 
-  /** Writes every queued trace event now (the transport calls this before each write: write-ahead). */
-  flushTrace(): void {
+  /**
+   * Writes every queued trace event now: the transport calls this before each write (write-ahead), so a
+   * message never leaves before the lines it must follow. The `result` lines of answers already passed on are
+   * not among them: they are written right after the answer (see `#traceLater`).
+   * @param opts `results`: also build and write those `result` lines now (tests, shutdown)
+   */
+  flushTrace(opts: { results?: boolean } = {}): void {
+    if (opts.results) this.#traceResults();
     this.#trace.flush();
   }
 
@@ -832,6 +870,7 @@ export class ProxySession {
     const message = `AgentPerms: the server "${this.#o.server}" exited (code ${code}) before answering${
       why ? `: ${why}` : ""
     }`;
+    this.#traceResults();
     for (const w of [...this.#waits.values()]) {
       this.#settle(w, { channel: "none", granted: false, session: false, detail: "the server exited" });
     }

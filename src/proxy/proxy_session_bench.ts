@@ -53,9 +53,9 @@ const many = batch(64);
 
 function throughSession(b: { requests: Uint8Array[]; answers: Uint8Array[] }): void {
   for (const bytes of b.requests) session.onClientFrame({ kind: "line", bytes });
-  session.flushTrace();
+  session.flushTrace({ results: true });
   for (const bytes of b.answers) session.onServerFrame({ kind: "line", bytes });
-  session.flushTrace();
+  session.flushTrace({ results: true });
 }
 function bareHop(b: { requests: Uint8Array[]; answers: Uint8Array[] }): void {
   for (const bytes of b.requests) JSON.stringify(JSON.parse(dec.decode(bytes)));

@@ -47,7 +47,7 @@ function harness(mode: ProxyMode = "enforce", rules = RULES) {
   const answer = (id: number) =>
     server({ jsonrpc: "2.0", id, result: { content: [{ type: "text", text: "x" }] } });
   const events = () => {
-    s.flushTrace();
+    s.flushTrace({ results: true });
     return trace.events;
   };
   return { toClient, toServer, client, answer, events };

@@ -61,11 +61,11 @@ function harness(mode: ProxyMode = "enforce", extra: Partial<ProxySessionOptions
   // `events` puts each call back together with its result line, as infer and report read them.
   const traced = {
     get events() {
-      s.flushTrace();
+      s.flushTrace({ results: true });
       return joinCallResults(trace.events);
     },
     get raw() {
-      s.flushTrace();
+      s.flushTrace({ results: true });
       return trace.events;
     },
   };
@@ -103,6 +103,36 @@ Deno.test("ProxySession with denyStyle jsonrpc answers -32001 for a denied tools
   const e = h.toClient[0]!.error as Msg;
   assert.equal(e.code, -32001);
   assert.deepEqual((e.data as Msg).ruleIds, ["servers.fs.denied_tools[0]"]);
+});
+
+Deno.test("ProxySession writes a call's line before the call leaves, and an answer's result line right after the answer", async () => {
+  const written: string[] = [];
+  const order: string[] = [];
+  // A transport like run_proxy's outbox: lines queued in a turn are written in a microtask, after the trace.
+  const box: { session?: ProxySession } = {};
+  const outbox = (side: string) => (l: string | Uint8Array) => {
+    const id = (JSON.parse(typeof l === "string" ? l : new TextDecoder().decode(l)) as Msg).id;
+    queueMicrotask(() => {
+      box.session!.flushTrace();
+      order.push(`${side} ${id}`);
+    });
+  };
+  const h = harness("enforce", {
+    trace: {
+      write: (e) => void written.push(`${e.kind} ${e.id}`),
+      flush: () => void order.push(...written.splice(0).map((w) => `trace ${w}`)),
+      close: () => {},
+    },
+    toServer: outbox("server"),
+    toClient: outbox("client"),
+  });
+  box.session = h.s;
+  h.client(call(1, "read_file", { path: "/proj/a" }));
+  await Promise.resolve();
+  h.server({ jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "A" }] } });
+  await Promise.resolve();
+  // The result line is built and written in the microtask after the answer's write, in the same turn.
+  assert.deepEqual(order, ["trace call 1", "server 1", "client 1", "trace result 1"]);
 });
 
 Deno.test("ProxySession forwards exactly JSON.stringify of the judged value, whatever the spacing", () => {
