@@ -11,7 +11,13 @@ import {
   type ToolClassName,
 } from "../profiles/mod.ts";
 import { classifySql, type SqlDialect } from "../sql/mod.ts";
-import type { ClassRule, CompiledServerV2, CompiledToolEntry, CompiledV2 } from "../policy/compile_v2.ts";
+import type {
+  ClassRule,
+  CompiledScopes,
+  CompiledServerV2,
+  CompiledToolEntry,
+  CompiledV2,
+} from "../policy/compile_v2.ts";
 import { checkArgumentRules } from "./_argument_rules.ts";
 import { checkScopeBlock, needsProfile } from "./_scope_rules.ts";
 import type { Decision } from "./types.ts";
@@ -139,8 +145,59 @@ interface Classes {
   profile?: string;
 }
 
-const CLASS_CACHE = new WeakMap<CompiledServerV2, Map<string, Classes>>();
+/**
+ * What a server's rules need to know of one tool, worked out once per tool (and profile and annotations) and
+ * kept with the compiled policy: its classes, the `tools:` entries that apply, and whether its SQL must only
+ * read. A call then runs only the argument rules, scopes and checks that can matter to it. Facts, not
+ * verdicts: every verdict is still made by decide() from them.
+ */
+interface ToolPlan {
+  classes: Classes;
+  entries: CompiledToolEntry[];
+  sqlMode: SqlMode;
+  /** The scope blocks that apply: the server's, then each entry's. */
+  blocks: CompiledScopes[];
+}
+
+const PLANS = new WeakMap<CompiledServerV2, Map<string, ToolPlan>>();
+// Tool names come from the agent: the cache is bounded (cleared when full, then rebuilt on use).
 const MAX_CACHED_TOOLS = 4096;
+
+/**
+ * A key for the three hints, no JSON per call. classifyTool reads each hint only as `=== true` or `=== false`,
+ * so any other value keys as absent, exactly as it is read.
+ */
+function hintKey(a: ToolAnnotations | undefined): string {
+  if (a === undefined || a === null || typeof a !== "object") return "-";
+  const k = (v: unknown) => v === true ? "t" : v === false ? "f" : "u";
+  return k(a.readOnlyHint) + k(a.destructiveHint) + k(a.openWorldHint);
+}
+
+function planFor(s: CompiledServerV2, call: CallV2): ToolPlan {
+  const profile = profileFor(s, call);
+  const key = `${call.tool}\u0000${profile?.server ?? ""}\u0000${hintKey(call.annotations)}`;
+  let cache = PLANS.get(s);
+  if (!cache) PLANS.set(s, cache = new Map());
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const classes = classesOf(s, call, profile);
+  const byName = s.toolsByName.get(foldToolName(call.tool ?? "")) ?? [];
+  const entries = s.toolsByClass.length === 0 ? byName : [
+    ...byName,
+    ...s.toolsByClass.filter((t) =>
+      t.match.kind === "all" || (t.match.kind === "class" && classes.wide.has(t.match.cls))
+    ),
+  ];
+  const plan: ToolPlan = {
+    classes,
+    entries,
+    sqlMode: sqlModeOf(entries, profile, call.tool ?? ""),
+    blocks: [s.scopes, ...entries.map((e) => e.scopes)].filter((b) => b !== undefined),
+  };
+  if (cache.size >= MAX_CACHED_TOOLS) cache.clear();
+  cache.set(key, plan);
+  return plan;
+}
 
 /**
  * The tool's classes for this server: its profile, the policy's `classes`, its name, and its annotations
@@ -150,12 +207,10 @@ const MAX_CACHED_TOOLS = 4096;
  * @returns wide and strict class sets
  */
 export function toolClasses(s: CompiledServerV2, call: CallV2): Classes {
-  const profile = profileFor(s, call);
-  const key = `${call.tool}\u0000${profile?.server ?? ""}\u0000${JSON.stringify(call.annotations ?? null)}`;
-  let cache = CLASS_CACHE.get(s);
-  if (!cache) CLASS_CACHE.set(s, cache = new Map());
-  const hit = cache.get(key);
-  if (hit) return hit;
+  return planFor(s, call).classes;
+}
+
+function classesOf(s: CompiledServerV2, call: CallV2, profile: ServerProfileDescriptor | undefined): Classes {
   const name = call.tool ?? "";
   const declared = [
     ...(profile ? profileTool(profile, name)?.entry.classes ?? [] : []),
@@ -167,30 +222,13 @@ export function toolClasses(s: CompiledServerV2, call: CallV2): Classes {
     : bare;
   const wide = new Set([...bare, ...hinted]);
   const strict = new Set([...bare].filter((c) => hinted.has(c)));
-  const out = { wide, strict, profile: profile?.server };
-  if (cache.size >= MAX_CACHED_TOOLS) cache.clear();
-  cache.set(key, out);
-  return out;
+  return { wide, strict, profile: profile?.server };
 }
 
 function profileFor(s: CompiledServerV2, call: CallV2): ServerProfileDescriptor | undefined {
   if (s.profileBy === "policy") return s.profile;
   if (call.profile !== undefined) return call.profile ?? undefined;
   return s.profile;
-}
-
-/** The `tools:` entries that apply to the call: by name, then `class:` and `*` entries, in file order. */
-function entriesFor(s: CompiledServerV2, call: CallV2): CompiledToolEntry[] {
-  const byName = s.toolsByName.get(foldToolName(call.tool ?? "")) ?? [];
-  if (s.toolsByClass.length === 0) return byName;
-  const needs = s.toolsByClass.some((t) => t.match.kind === "class");
-  const cls = needs ? toolClasses(s, call).wide : undefined;
-  return [
-    ...byName,
-    ...s.toolsByClass.filter((t) =>
-      t.match.kind === "all" || (t.match.kind === "class" && cls!.has(t.match.cls))
-    ),
-  ];
 }
 
 /**
@@ -229,7 +267,8 @@ export interface ReachResult {
 export function checkReach(s: CompiledServerV2, call: CallV2): ReachResult {
   const held: string[] = [];
   if (!isToolCall(call) || call.toolOnly) return { held };
-  const entries = entriesFor(s, call);
+  const plan = planFor(s, call);
+  const entries = plan.entries;
   const args = call.arguments ?? {};
   for (const e of entries) {
     if (e.arguments.length === 0) continue;
@@ -246,9 +285,9 @@ export function checkReach(s: CompiledServerV2, call: CallV2): ReachResult {
     }
     held.push(...e.arguments.map((a) => a.id));
   }
-  const blocks = [s.scopes, ...entries.map((e) => e.scopes)].filter((b) => b !== undefined);
+  const blocks = plan.blocks;
   const profile = profileFor(s, call);
-  const sqlMode = sqlModeOf(entries, profile, call.tool!);
+  const sqlMode = plan.sqlMode;
   let scopes: ExtractedScopes | undefined;
   const scopesNow = () =>
     scopes ??= call.scopes ?? (profile ? extractScopes(profile, call.tool!, args) : undefined);
@@ -304,11 +343,17 @@ const EMPTY_SCOPES: ExtractedScopes = {
   unreadable: [],
 };
 
+interface SqlMode {
+  mode: "read_only" | "any" | undefined;
+  id: string;
+  from: string;
+}
+
 function sqlModeOf(
   entries: CompiledToolEntry[],
   profile: ServerProfileDescriptor | undefined,
   tool: string,
-): { mode: "read_only" | "any" | undefined; id: string; from: string } {
+): SqlMode {
   const ro = entries.find((e) => e.sql === "read_only");
   if (ro) return { mode: "read_only", id: `${ro.id}.sql`, from: `sql: read_only in ${ro.id}` };
   if (entries.some((e) => e.sql === "any")) return { mode: "any", id: "", from: "" };

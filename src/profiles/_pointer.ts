@@ -20,6 +20,20 @@ export function isPointer(p: string): boolean {
 const unescape = (s: string) => s.replace(/~2/g, "*").replace(/~1/g, "/").replace(/~0/g, "~");
 const escape = (s: string) => s.replace(/~/g, "~0").replace(/\//g, "~1").replace(/\*/g, "~2");
 
+// Pointers come from profiles and policies (data) and are read on every call: split and unescaped once
+// (bounded all the same).
+const SPLIT = new Map<string, { segs: string[]; keys: string[] }>();
+function split(pointer: string): { segs: string[]; keys: string[] } {
+  let got = SPLIT.get(pointer);
+  if (got === undefined) {
+    if (SPLIT.size >= 4096) SPLIT.clear();
+    const segs = pointer.slice(1).split("/");
+    got = { segs, keys: segs.map(unescape) };
+    SPLIT.set(pointer, got);
+  }
+  return got;
+}
+
 /**
  * Every value a (wildcard) pointer reaches. A missing key reaches nothing; a wildcard over a non-container
  * reaches nothing.
@@ -29,9 +43,10 @@ const escape = (s: string) => s.replace(/~/g, "~0").replace(/\//g, "~1").replace
  */
 export function resolvePointer(doc: unknown, pointer: string): PointedValue[] {
   if (pointer === "") return [{ at: "", value: doc }];
-  const raw = pointer.slice(1).split("/");
+  const { segs: raw, keys } = split(pointer);
   let cur: PointedValue[] = [{ at: "", value: doc }];
-  for (const seg of raw) {
+  for (let s = 0; s < raw.length; s++) {
+    const seg = raw[s]!;
     const next: PointedValue[] = [];
     for (const { at, value } of cur) {
       if (value === null || typeof value !== "object") continue;
@@ -42,7 +57,7 @@ export function resolvePointer(doc: unknown, pointer: string): PointedValue[] {
         for (const [k, v] of entries) next.push({ at: `${at}/${escape(k)}`, value: v });
         continue;
       }
-      const key = unescape(seg);
+      const key = keys[s]!;
       if (Array.isArray(value)) {
         if (!/^(0|[1-9][0-9]*)$/.test(key) || Number(key) >= value.length) continue;
         next.push({ at: `${at}/${key}`, value: value[Number(key)] });
