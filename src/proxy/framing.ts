@@ -147,7 +147,16 @@ export function concat(parts: Uint8Array[]): Uint8Array {
 
 /** The outcome of parsing one line. */
 export type ParsedFrame =
-  | { ok: true; value: unknown }
+  | {
+    ok: true;
+    value: unknown;
+    /**
+     * The line as it was written, when it holds no CR or LF (JSON allows both as white space between tokens):
+     * it then reads as the same value under any JSON reader that splits lines, and may be passed on as is.
+     * Set by {@link parseFrame} when asked (`keepText`).
+     */
+    text?: string;
+  }
   | { ok: false; empty: true }
   | {
     ok: false;
@@ -197,11 +206,15 @@ export function takeLineText(f: Extract<Frame, { kind: "line" }>): string | unde
  * Blank lines are reported as empty; a refused message whose id could be seen reports that id.
  *
  * @param bytes the line without its newline
+ * @param opts `keepText`: also return the text when it may be passed on as written (see `ParsedFrame`)
  * @returns the parsed value, or why it was rejected
  */
-export function parseFrame(bytes: Uint8Array): ParsedFrame {
+export function parseFrame(bytes: Uint8Array, opts: { keepText?: boolean } = {}): ParsedFrame {
   const text = decodeUtf8(bytes);
-  return text === undefined ? notUtf8() : parseFrameText(text);
+  if (text === undefined) return notUtf8();
+  const p = parseFrameText(text);
+  if (opts.keepText && p.ok && text.indexOf("\n") === -1 && text.indexOf("\r") === -1) p.text = text;
+  return p;
 }
 
 /** @returns the parse error for a line that is not valid UTF-8 */

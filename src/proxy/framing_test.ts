@@ -195,3 +195,17 @@ Deno.test("parseFrameText() reports the id of a message refused for a repeated k
   const bad = parseFrameText('{"id":3,');
   assert.ok(!bad.ok && !bad.empty && bad.id === undefined);
 });
+
+Deno.test("parseFrame() keeps the text, when asked, only for a line without CR or LF", () => {
+  const enc = new TextEncoder();
+  const text = (line: string, keepText?: boolean) => {
+    const p = parseFrame(enc.encode(line), { keepText });
+    return p.ok ? p.text : "refused";
+  };
+  const line = '{ "id" : 1,\t"method":"x" }';
+  assert.equal(text(line, true), line);
+  assert.equal(text(line), undefined);
+  assert.equal(text('{"id":1,\r"method":"x"}', true), undefined);
+  assert.equal(text('{"id":1,\n"method":"x"}', true), undefined);
+  assert.equal(text('{"id":1,"id":2}', true), "refused");
+});

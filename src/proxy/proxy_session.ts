@@ -151,7 +151,7 @@ interface Denial {
  * canonicalize → decide → forward, deny or ask (approvals); server answers: correlate (request book) →
  * filter tools/list and check lock drift; server requests: decide → forward, or answer upstream. Every
  * verdict comes from `decide()` on the output of `canonicalizeCall()`. Messages are parsed once and forwarded
- * as `JSON.stringify` of the value that was judged. Trace events go through the {@link TraceRecorder}: a
+ * as written when the strict reader accepted them on one line, else as `JSON.stringify` of the value judged. Trace events go through the {@link TraceRecorder}: a
  * message's lines are written before it is passed on (write-ahead), except an answer's `result` line, written
  * right after the answer (the call's line is in the file already; hashing and redacting the answer would
  * otherwise delay it).
@@ -182,6 +182,8 @@ export class ProxySession {
   readonly #sessionCalls = new Map<string, SessionCall>();
   readonly #annotations = new Map<string, SessionAnnotations | undefined>();
   #profile: ServerProfileDescriptor | undefined | null = undefined;
+  /** The text of client messages as written, by message (see #sendServer). */
+  readonly #texts = new WeakMap<object, string>();
   /** Answers passed on whose `result` line is still to be built (see `#traceLater`). */
   #results: { pending: Pending; m: Json; size: number; at: number }[] = [];
   #resultsScheduled = false;
@@ -255,7 +257,7 @@ export class ProxySession {
       return;
     }
     this.#largeFrame = f.bytes.length >= LARGE_MESSAGE_BYTES;
-    if (!this.#largeFrame) return this.#onClientLine(parseFrame(f.bytes));
+    if (!this.#largeFrame) return this.#onClientLine(parseFrame(f.bytes, KEEP_TEXT));
     try {
       this.#onClientLine(parseTaken(f));
     } finally {
@@ -284,6 +286,8 @@ export class ProxySession {
       this.#book.closeBatch(batch);
       return;
     }
+    // Passed on as the client wrote it (see #sendServer); a batch's messages are written one by one.
+    if (p.text !== undefined && v !== null && typeof v === "object") this.#texts.set(v, p.text);
     this.#clientMessage(v, undefined);
   }
 
@@ -385,8 +389,14 @@ export class ProxySession {
     this.#sendServer(m);
   }
 
-  /** Passes a client message on, re-serialized from the value that was judged. */
+  /**
+   * Passes a client message on: as the client wrote it when the proxy kept its text (one message on one line
+   * that the strict reader accepted: no repeated or misread key, every number exact, so any JSON reader reads
+   * the value that was judged, and no CR or LF a reader could split at), else re-serialized from that value.
+   */
   #sendServer(m: Json): void {
+    const text = this.#texts.get(m);
+    if (text !== undefined) return this.#o.toServer(text);
     if (this.#largeFrame && this.#o.toServerPieces) {
       let pieces: string[] | undefined;
       try {
@@ -1012,6 +1022,7 @@ export class ProxySession {
 }
 
 const LARGE_MESSAGE_BYTES = 4 * 1024 * 1024;
+const KEEP_TEXT = { keepText: true };
 
 type SessionAnnotations = { readOnlyHint?: boolean; destructiveHint?: boolean; openWorldHint?: boolean };
 

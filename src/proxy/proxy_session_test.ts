@@ -135,14 +135,27 @@ Deno.test("ProxySession writes a call's line before the call leaves, and an answ
   assert.deepEqual(order, ["trace call 1", "server 1", "client 1", "trace result 1"]);
 });
 
-Deno.test("ProxySession forwards exactly JSON.stringify of the judged value, whatever the spacing", () => {
+Deno.test("ProxySession passes a client message on as written, or re-serialized when a CR in it could split it", () => {
   const h = harness();
+  // Spacing, escapes and an id past 2^53: the strict reader read it exactly, so it leaves byte for byte.
+  const asWritten =
+    '{ "jsonrpc" : "2.0", "id" : 9007199254740993, "method":"tools/call",\t"params":{"name":"read_file","arguments":{"path":"/proj/\\u0061"}} }';
+  h.client(asWritten);
+  // A CR is white space to JSON but a line break to some readers: the judged value is written instead.
   h.client(
-    '{ "jsonrpc" : "2.0", "id" : 2, "method":"tools/call",\t"params":{"name":"read_file","arguments":{"path":"/proj/a"}} }',
+    '{"jsonrpc":"2.0","id":2,\r"method":"tools/call","params":{"name":"read_file","arguments":{"path":"/proj/b"}}}',
+  );
+  // A batch's messages leave one by one, each re-serialized.
+  h.client(
+    '[ {"jsonrpc":"2.0", "id":3, "method":"tools/call","params":{"name":"read_file","arguments":{"path":"/proj/c"}}} ]',
   );
   assert.deepEqual(h.rawServer, [
-    '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"read_file","arguments":{"path":"/proj/a"}}}',
+    asWritten,
+    '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"read_file","arguments":{"path":"/proj/b"}}}',
+    '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"read_file","arguments":{"path":"/proj/c"}}}',
   ]);
+  // What was judged is what the server reads: the escaped path was canonicalized as /proj/a.
+  assert.deepEqual(h.trace.events.find((e) => e.id === 9007199254740993)?.paths, ["/proj/a"]);
 });
 
 Deno.test("ProxySession rejects duplicate keys and invalid JSON with -32700 and forwards nothing", () => {
