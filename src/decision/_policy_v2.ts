@@ -159,7 +159,7 @@ interface ToolPlan {
   blocks: CompiledScopes[];
 }
 
-const PLANS = new WeakMap<CompiledServerV2, Map<string, ToolPlan>>();
+const PLANS = new WeakMap<CompiledServerV2, Map<string, Map<string, ToolPlan>>>();
 // Tool names come from the agent: the cache is bounded (cleared when full, then rebuilt on use).
 const MAX_CACHED_TOOLS = 4096;
 
@@ -175,10 +175,12 @@ function hintKey(a: ToolAnnotations | undefined): string {
 
 function planFor(s: CompiledServerV2, call: CallV2): ToolPlan {
   const profile = profileFor(s, call);
-  const key = `${call.tool}\u0000${profile?.server ?? ""}\u0000${hintKey(call.annotations)}`;
+  const tool = call.tool ?? "";
+  const variant = `${profile?.server ?? ""}\u0000${hintKey(call.annotations)}`;
   let cache = PLANS.get(s);
   if (!cache) PLANS.set(s, cache = new Map());
-  const hit = cache.get(key);
+  let byVariant = cache.get(tool);
+  const hit = byVariant?.get(variant);
   if (hit) return hit;
   const classes = classesOf(s, call, profile);
   const byName = s.toolsByName.get(foldToolName(call.tool ?? "")) ?? [];
@@ -194,8 +196,11 @@ function planFor(s: CompiledServerV2, call: CallV2): ToolPlan {
     sqlMode: sqlModeOf(entries, profile, call.tool ?? ""),
     blocks: [s.scopes, ...entries.map((e) => e.scopes)].filter((b) => b !== undefined),
   };
-  if (cache.size >= MAX_CACHED_TOOLS) cache.clear();
-  cache.set(key, plan);
+  if (byVariant === undefined) {
+    if (cache.size >= MAX_CACHED_TOOLS) cache.clear();
+    cache.set(tool, byVariant = new Map());
+  }
+  byVariant.set(variant, plan);
   return plan;
 }
 

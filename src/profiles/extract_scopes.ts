@@ -124,15 +124,8 @@ export function extractScopes(
 type ListKey = "repos" | "recipients" | "channels" | "tables" | "namespaces" | "kinds" | "hosts";
 
 class Collector {
-  readonly lists: Record<ListKey, Set<string>> = {
-    repos: new Set(),
-    recipients: new Set(),
-    channels: new Set(),
-    tables: new Set(),
-    namespaces: new Set(),
-    kinds: new Set(),
-    hosts: new Set(),
-  };
+  // Made on first use: most calls fill one list or none.
+  readonly lists: Partial<Record<ListKey, Set<string>>> = {};
   readonly sql: ExtractedScopes["sql"] = [];
   readonly problems: string[] = [];
   count = 0;
@@ -144,7 +137,7 @@ class Collector {
       }
       return;
     }
-    this.lists[key].add(value);
+    (this.lists[key] ??= new Set()).add(value);
   }
 
   unreadable(at: string, why: string): void {
@@ -152,20 +145,23 @@ class Collector {
   }
 
   result(matched: string | undefined): ExtractedScopes {
-    const sorted = (k: ListKey) => [...this.lists[k]].sort();
+    const sorted = (k: ListKey) => {
+      const set = this.lists[k];
+      return set === undefined ? [] : [...set].sort();
+    };
     const recipients = sorted("recipients");
     return {
       ...(matched === undefined ? {} : { matched }),
       repos: sorted("repos"),
       recipients,
-      recipientDomains: [...new Set(recipients.map(domainOf))].sort(),
+      recipientDomains: recipients.length === 0 ? [] : [...new Set(recipients.map(domainOf))].sort(),
       channels: sorted("channels"),
       tables: sorted("tables"),
       namespaces: sorted("namespaces"),
       kinds: sorted("kinds"),
       hosts: sorted("hosts"),
       sql: this.sql,
-      unreadable: [...new Set(this.problems)],
+      unreadable: this.problems.length === 0 ? [] : [...new Set(this.problems)],
     };
   }
 }

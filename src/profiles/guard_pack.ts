@@ -360,6 +360,16 @@ interface PackPlan {
 const PLANS = new WeakMap<GuardPackDescriptor, PackPlan>();
 const NON_ASCII_REGEXP = /[^\t-~]/; // not printable ASCII or a tab, line feed, CR…: RE2 may fold it
 
+// Letters from the least to the most common in English prose.
+const LETTERS_BY_RARITY = "zqxjkvbpygfwmucldrhsnioate";
+
+/** The character of a literal least likely to appear in ordinary text: punctuation or a digit first. */
+function rareChar(literal: string): string {
+  const other = [...literal].find((c) => !/[a-z]/.test(c));
+  if (other !== undefined) return other;
+  return [...literal].sort((a, b) => LETTERS_BY_RARITY.indexOf(a) - LETTERS_BY_RARITY.indexOf(b))[0]!;
+}
+
 function packPlan(pack: GuardPackDescriptor): PackPlan {
   let plan = PLANS.get(pack);
   if (plan !== undefined) return plan;
@@ -378,16 +388,22 @@ function packPlan(pack: GuardPackDescriptor): PackPlan {
     }
     r.forEach((x) => lits.add(x));
   }
-  const literal = all && lits.size > 0
-    ? new RegExp([...lits].map((l) => l.replace(/[.*+?^${}()|[\]\\\/-]/g, "\\$&")).join("|"), "i")
+  // A literal that holds another is redundant: a text holding it holds the shorter one.
+  const minimal = [...lits].filter((l) => ![...lits].some((m) => m !== l && l.includes(m)));
+  const escape = (c: string) => c.replace(/[.*+?^${}()|[\]\\\/-]/g, "\\$&");
+  const literal = all && minimal.length > 0 ? new RegExp(minimal.map(escape).join("|"), "i") : undefined;
+  // One character of each literal (the least common in prose): a text with none of them holds no literal, and
+  // that one class test is cheaper than the alternation.
+  const chars = all && minimal.length > 0
+    ? new RegExp(`[${[...new Set(minimal.map(rareChar))].map(escape).join("")}]`, "i")
     : undefined;
   const full = (t: string) => any === null || any.test(t);
   plan = {
     mayHit: withPattern.length === 0
       ? () => false
-      : literal === undefined
+      : literal === undefined || chars === undefined
       ? full
-      : (t) => (NON_ASCII_REGEXP.test(t) || literal.test(t)) && full(t),
+      : (t) => (NON_ASCII_REGEXP.test(t) || (chars.test(t) && literal.test(t))) && full(t),
   };
   PLANS.set(pack, plan);
   return plan;
