@@ -90,6 +90,8 @@ const gw = new Deno.Command(DENO, {
     "run",
     ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []),
     "-A",
+    // As the launcher and the compiled binary run it (src/clients/self_command.ts).
+    "--v8-flags=--max-semi-space-size=1",
     "--config",
     join(ROOT, "deno.json"),
     join(ROOT, "cli.ts"),
@@ -187,8 +189,11 @@ for (const [name, c] of Object.entries(paths)) {
   samples[name] = [];
   for (let i = 0; i < WARMUP; i++) await c.call(id++);
 }
+const order = Object.entries(paths);
 for (let b = 0; b < BLOCKS; b++) {
-  for (const [name, c] of Object.entries(paths)) {
+  // Each block starts with another path, so none always runs first.
+  for (let k = 0; k < order.length; k++) {
+    const [name, c] = order[(b + k) % order.length]!;
     const c0 = cpuMs();
     for (let i = 0; i < CALLS; i++) {
       const t0 = performance.now();

@@ -170,6 +170,9 @@ Deno.test("Gateway.handle() refuses a wrong Host, a foreign Origin and a missing
     401,
   );
   assert.equal((await g.handle(req("POST", { body: init, headers: { authorization: TOKEN } }))).status, 401);
+  // Same length, one character off.
+  const near = `Bearer ${TOKEN.slice(0, -1)}${TOKEN.endsWith("v") ? "w" : "v"}`;
+  assert.equal((await g.handle(req("POST", { body: init, headers: { authorization: near } }))).status, 401);
   assert.equal(started.count, 0, "no session was started for a refused request");
   // The gateway's own origin (a browser page it served, or a tool that sends one) passes.
   const own = await g.handle(req("POST", { body: init, headers: { origin: `http://${HOST}` } }));
