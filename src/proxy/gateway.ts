@@ -27,6 +27,12 @@ export interface GatewayOptions {
   hosts: readonly string[];
   /** A session with no open stream and nothing in flight ends after this long, ms (default 30 min). */
   idleTimeoutMs?: number;
+  /**
+   * Sessions open at once (default {@link DEFAULT_MAX_SESSIONS}): each runs its own proxy (and, for a stdio
+   * server, its own server process), so a client that opens sessions without ending them would otherwise
+   * exhaust the machine. Past it, `initialize` is answered 503 with what to do.
+   */
+  maxSessions?: number;
   /** Largest message accepted from the client, bytes (default 64 MiB). */
   maxMessageBytes?: number;
   /** Bytes of sent events kept per session for `Last-Event-ID` resumption (default 4 MiB). */
@@ -39,6 +45,9 @@ export interface GatewayOptions {
   /** Diagnostics (stderr). */
   diag: (message: string) => void;
 }
+
+/** Sessions the gateway runs at once unless told otherwise (`--max-sessions`). */
+export const DEFAULT_MAX_SESSIONS = 64;
 
 /** The protocol versions whose `MCP-Protocol-Version` header the gateway accepts. */
 export const GATEWAY_PROTOCOL_VERSIONS: readonly string[] = [
@@ -658,6 +667,21 @@ export class Gateway {
       if (peeked.requests.length !== 1) {
         return rpcError(400, -32600, "Bad Request: initialize must be sent alone");
       }
+      const max = this.#o.maxSessions ?? DEFAULT_MAX_SESSIONS;
+      if (this.#sessions.size >= max) {
+        this.#o.diag(
+          `[agentperms] gateway: refused a new session of "${server}": ${this.#sessions.size} sessions are open ` +
+            `(--max-sessions ${max})`,
+        );
+        return rpcError(
+          503,
+          -32000,
+          `Service Unavailable: the gateway already runs ${this.#sessions.size} sessions, its limit. Fix: end ` +
+            `sessions you no longer use (HTTP DELETE with their Mcp-Session-Id; idle ones end after ` +
+            `--idle-timeout), or start the gateway with a higher --max-sessions`,
+          { "retry-after": "5" },
+        );
+      }
       session = this.#open(server);
       headers["mcp-session-id"] = session.id;
     } else {
@@ -846,6 +870,6 @@ function plain(status: number, text: string): Response {
   return new Response(text + "\n", { status, headers: { "content-type": "text/plain" } });
 }
 
-function rpcError(status: number, code: number, message: string): Response {
-  return Response.json({ jsonrpc: "2.0", id: null, error: { code, message } }, { status });
+function rpcError(status: number, code: number, message: string, headers?: Record<string, string>): Response {
+  return Response.json({ jsonrpc: "2.0", id: null, error: { code, message } }, { status, headers });
 }

@@ -69,7 +69,8 @@ function scripted(started: { count: number; ended: number; linger?: Promise<void
 
 function gateway(
   started = { count: 0, ended: 0 },
-  opts: { idleTimeoutMs?: number; replayBytes?: number } = {},
+  opts: { idleTimeoutMs?: number; replayBytes?: number; maxSessions?: number; diag?: (m: string) => void } =
+    {},
 ): Gateway {
   return new Gateway({
     servers: new Map([["ev", scripted(started)]]),
@@ -429,5 +430,40 @@ Deno.test("Gateway.handle() keeps only replayBytes of events; a resumed GET repl
     { jsonrpc: "2.0", method: "notifications/message", params: { i: 9 } },
   ]);
   assert.equal((await reader.read()).done, true, "the reader before it was closed");
+  await g.close();
+});
+
+Deno.test("Gateway.handle() refuses a session past maxSessions with 503 and what to do; ending one makes room", async () => {
+  const started = { count: 0, ended: 0 };
+  const diag: string[] = [];
+  const g = gateway(started, { maxSessions: 2, diag: (m) => void diag.push(m) });
+  const init = { jsonrpc: "2.0", id: 1, method: "initialize", params: {} };
+  const sids: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const res = await g.handle(req("POST", { body: init }));
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+    sids.push(res.headers.get("mcp-session-id")!);
+  }
+  const refused = await g.handle(req("POST", { body: init }));
+  assert.equal(refused.status, 503);
+  assert.equal(refused.headers.get("retry-after"), "5");
+  assert.equal(refused.headers.get("mcp-session-id"), null);
+  const body = await refused.json();
+  assert.equal(body.error.code, -32000);
+  assert.match(body.error.message, /already runs 2 sessions.*DELETE.*--max-sessions/);
+  assert.equal(started.count, 2, "no proxy was started for the refused session");
+  assert.match(diag.join("\n"), /refused a new session of "ev": 2 sessions are open \(--max-sessions 2\)/);
+  // The sessions that run are untouched, and ending one makes room for a new one.
+  const call = await g.handle(
+    req("POST", { sid: sids[0], body: { jsonrpc: "2.0", id: 2, method: "echo", params: {} } }),
+  );
+  assert.equal(call.status, 200);
+  await call.body?.cancel();
+  assert.equal((await g.handle(req("DELETE", { sid: sids[1] }))).status, 200);
+  const again = await g.handle(req("POST", { body: init }));
+  assert.equal(again.status, 200);
+  await again.body?.cancel();
+  assert.equal(g.sessionCount, 2);
   await g.close();
 });

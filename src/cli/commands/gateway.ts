@@ -21,6 +21,7 @@ interface GatewayCliOptions {
   denyStyle: "result" | "jsonrpc";
   approvalTimeout: number;
   idleTimeout: number;
+  maxSessions?: number;
   shutdownGrace: number;
   contain: boolean;
   format: "text" | "json";
@@ -104,6 +105,11 @@ export function registerGateway(program: Command, env: CommandEnv): void {
       "end a session with no open stream and nothing in flight after this long",
       positiveInt("--idle-timeout"),
       1800,
+    )
+    .option(
+      "--max-sessions <n>",
+      "sessions open at once; past it a new session is refused (503) with what to do (default 64)",
+      positiveInt("--max-sessions"),
     )
     .option(
       "--shutdown-grace <ms>",
@@ -240,6 +246,7 @@ async function runGatewayCommand(env: CommandEnv, opts: GatewayCliOptions): Prom
     token,
     hosts: [...new Set(hosts)],
     idleTimeoutMs: opts.idleTimeout * 1000,
+    ...(opts.maxSessions !== undefined ? { maxSessions: opts.maxSessions } : {}),
     maxMessageBytes: opts.maxMessageBytes,
     diag,
   });
