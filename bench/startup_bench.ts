@@ -11,6 +11,11 @@
  *   measured, not a sandbox's), enforce with `examples/policies/example.mcp.policy.yaml`.
  * Rounds alternate the modes; "added" is the median of the per-round differences to direct.
  *
+ * Comparisons in the same run (each adds record and enforce rows):
+ * - `--baseline DIR`: another checkout's `cli.ts` (e.g. `git archive <commit> | tar -x -C DIR`);
+ * - `--bundle FILE`: a `deno bundle` output (`deno bundle --platform=deno -o FILE cli.ts`), run with `deno run -A`;
+ * - `--binary FILE`: a `deno compile` output.
+ *
  * Then the breakdown: what importing each part of the proxy's module graph adds, in the order a proxy start
  * loads it (a fresh process per run, each import timed after the previous ones; medians of 5 runs).
  */
@@ -48,7 +53,23 @@ const INITIALIZE = JSON.stringify({
 }) + "\n";
 
 /** Spawns argv, sends initialize, returns ms until the first stdout line, then ends the process. */
-async function timeInitialize(argv: string[], env: Record<string, string>): Promise<number> {
+/** CPU time (user + system, ms) the process has used so far, from /proc (Linux; NaN elsewhere). */
+function cpuMs(pid: number): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Spawns argv, sends initialize; returns ms until the first stdout line and the CPU the spawned process itself
+ * had used by then (its children not counted: less sensitive to the machine's load than wall time), then ends
+ * the process.
+ */
+async function timeInitialize(argv: string[], env: Record<string, string>): Promise<[number, number]> {
   const t0 = performance.now();
   const child = new Deno.Command(argv[0]!, {
     args: argv.slice(1),
@@ -69,6 +90,7 @@ async function timeInitialize(argv: string[], env: Record<string, string>): Prom
     text += dec.decode(value, { stream: true });
   }
   const ms = performance.now() - t0;
+  const cpu = cpuMs(child.pid);
   clearTimeout(timer);
   if (!text.includes('"id":1')) throw new Error(`no initialize answer from ${argv.join(" ")}: ${text}`);
   await w.close().catch(() => {});
@@ -79,7 +101,7 @@ async function timeInitialize(argv: string[], env: Record<string, string>): Prom
     child.kill("SIGKILL");
     await child.status;
   }
-  return ms;
+  return [ms, cpu];
 }
 
 function median(xs: number[]): number {
@@ -92,6 +114,11 @@ function flag(name: string, fallback: number): number {
   return i >= 0 ? Number(Deno.args[i + 1]) : fallback;
 }
 
+function textFlag(name: string): string | undefined {
+  const i = Deno.args.indexOf(name);
+  return i >= 0 ? Deno.args[i + 1] : undefined;
+}
+
 /** What importing each part adds, in load order (a fresh process; the first npm import pays npm's start). */
 const PARTS = [
   "commander",
@@ -99,7 +126,12 @@ const PARTS = [
   "picomatch",
   "yaml",
   "zod",
-  "mvdan-sh",
+  "re2js",
+  "email-addresses",
+  "./src/profiles/mod.ts",
+  // Built-in guard packs and server profiles: each is validated (its samples run) when imported.
+  "./guards/mod.ts",
+  "./profiles/mod.ts",
   "./src/canonical/mod.ts",
   "./src/policy/mod.ts",
   "./src/decision/mod.ts",
@@ -108,6 +140,8 @@ const PARTS = [
   "./src/proxy/mod.ts",
   "./src/sandbox/mod.ts",
   "./src/cli/commands/run_proxy_command.ts",
+  // Loaded by the proxy after the initialize answer (runProxy's beforeCalls), so not in spawn → initialize.
+  "mvdan-sh",
 ];
 
 const IMPORT_TIMER = `
@@ -141,11 +175,8 @@ if (import.meta.main) {
     (env as Record<string, string>).DENO_DIR ??= Deno.env.get("DENO_DIR") ??
       join(Deno.env.get("HOME") ?? "/root", ".cache", "deno");
     const serverArgv = [DENO, "run", "--no-config", "--no-prompt", server];
-    const cli = [DENO, "run", "-A", "--no-prompt", join(ROOT, "cli.ts"), "proxy"];
-    const modes: Record<string, string[]> = {
-      direct: serverArgv,
-      floor: [DENO, "run", "-A", "--no-config", join(ROOT, "bench/_min_json_proxy.ts"), ...serverArgv],
-      record: [
+    const proxyModes = (cli: string[]): [string[], string[]] => [
+      [
         ...cli,
         "--mode",
         "record",
@@ -157,7 +188,7 @@ if (import.meta.main) {
         "--",
         ...serverArgv,
       ],
-      enforce: [
+      [
         ...cli,
         "--mode",
         "enforce",
@@ -171,27 +202,57 @@ if (import.meta.main) {
         "--",
         ...serverArgv,
       ],
+    ];
+    const [record, enforce] = proxyModes([DENO, "run", "-A", "--no-prompt", join(ROOT, "cli.ts"), "proxy"]);
+    const modes: Record<string, string[]> = {
+      direct: serverArgv,
+      floor: [DENO, "run", "-A", "--no-config", join(ROOT, "bench/_min_json_proxy.ts"), ...serverArgv],
+      record,
+      enforce,
     };
+    const extra: [string, string[]][] = [];
+    const baseline = textFlag("--baseline");
+    if (baseline) {
+      extra.push(["baseline", [DENO, "run", "-A", "--no-prompt", join(baseline, "cli.ts"), "proxy"]]);
+    }
+    const bundle = textFlag("--bundle");
+    if (bundle) extra.push(["bundle", [DENO, "run", "-A", "--no-prompt", bundle, "proxy"]]);
+    const binary = textFlag("--binary");
+    if (binary) extra.push(["binary", [binary, "proxy"]]);
+    for (const [name, cli] of extra) {
+      const [r, e] = proxyModes(cli);
+      modes[`record (${name})`] = r;
+      modes[`enforce (${name})`] = e;
+    }
     const names = Object.keys(modes);
     const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+    const cpus: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
     for (const n of names) await timeInitialize(modes[n]!, env); // warm the caches once
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 ? [...names].reverse() : names;
-      for (const n of order) times[n]!.push(await timeInitialize(modes[n]!, env));
+      for (const n of order) {
+        const [ms, cpu] = await timeInitialize(modes[n]!, env);
+        times[n]!.push(ms);
+        cpus[n]!.push(cpu);
+      }
     }
     const added = (n: string) => median(times[n]!.map((t, i) => t - times.direct![i]!));
+    const p = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * q)]!;
     const load = (await Deno.readTextFile("/proc/loadavg").catch(() => "?")).split(" ").slice(0, 3).join(" ");
     print(
       `spawn → initialize answered, ${rounds} rounds (median), ${navigator.hardwareConcurrency} CPUs, load average ${load}, Deno ${Deno.version.deno}\n`,
     );
-    print("| mode | spawn → initialize | added vs direct (paired median) | added vs floor |");
-    print("| --- | --- | --- | --- |");
+    print(
+      "| mode | spawn → initialize | added vs direct (paired median) | added vs floor | own CPU until answered, median [p10, p90] |",
+    );
+    print("| --- | --- | --- | --- | --- |");
     for (const n of names) {
       const a = added(n);
+      const c = cpus[n]!;
       print(
         `| ${n} | ${median(times[n]!).toFixed(1)} ms | ${n === "direct" ? "—" : `+${a.toFixed(1)} ms`} | ${
           n === "direct" || n === "floor" ? "—" : `+${(a - added("floor")).toFixed(1)} ms`
-        } |`,
+        } | ${median(c)} ms [${p(c, 0.1)}, ${p(c, 0.9)}] |`,
       );
     }
 
