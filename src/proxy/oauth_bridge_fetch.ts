@@ -35,7 +35,7 @@ export interface OAuthBridgeFetchOptions {
   diag: (message: string) => void;
   /** The fetch underneath (default the global one). */
   fetch?: typeof fetch;
-  /** Wall clock (the time a refreshed token was saved). */
+  /** Wall clock (when a token expires; the time a refreshed token was saved). */
   now?: () => Date;
 }
 
@@ -181,15 +181,34 @@ export async function oauthBridgeFetch(opts: OAuthBridgeFetchOptions): Promise<O
     return false;
   };
 
+  /** The access token a refresh ahead of its expiry was tried for (once per token, whatever the outcome). */
+  let aheadTried: string | undefined;
   /**
-   * One request with the stored login: `send(token)` sends it with that token (none without a login); a 401
-   * refreshes the token once and sends it again, else throws the fix.
+   * Whether the access token expires within {@link REFRESH_AHEAD_MS} by what the server said when it issued
+   * it (`expires_in` from `tokensSavedAt`), and can be refreshed.
+   */
+  const expiresSoon = (): boolean => {
+    const t = login?.tokens;
+    if (!t?.refresh_token || typeof t.expires_in !== "number" || aheadTried === t.access_token) return false;
+    const saved = Date.parse(login!.tokensSavedAt);
+    if (!Number.isFinite(saved)) return false;
+    return saved + t.expires_in * 1000 - (opts.now?.() ?? new Date()).getTime() < REFRESH_AHEAD_MS;
+  };
+
+  /**
+   * One request with the stored login: `send(token)` sends it with that token (none without a login). A token
+   * about to expire is refreshed first (a request is not spent on a 401; when the refresh fails, the old token
+   * still goes). A 401 refreshes the token once and sends it again, else throws the fix.
    */
   const authorized = async <R>(
     send: (token: string | undefined) => Promise<R>,
     status: (r: R) => number,
     drop: (r: R) => Promise<unknown>,
   ): Promise<R> => {
+    if (!dead && expiresSoon()) {
+      aheadTried = login!.tokens.access_token;
+      await renew(aheadTried);
+    }
     const used = login?.tokens.access_token;
     const res = await send(used);
     if (status(res) !== 401) return res;
@@ -246,6 +265,9 @@ export async function oauthBridgeFetch(opts: OAuthBridgeFetchOptions): Promise<O
   SEND_WRAPPERS.set(wrapped as typeof fetch, wrapSend);
   return { fetch: wrapped as typeof fetch, loggedIn: login !== undefined };
 }
+
+/** How long before its expiry an access token is refreshed (clock skew, and the request's own time). */
+const REFRESH_AHEAD_MS = 60_000;
 
 /** The fetches {@link oauthBridgeFetch} made, each with the same login over another HTTP client. */
 const SEND_WRAPPERS = new WeakMap<typeof fetch, (inner: HttpSend) => HttpSend>();

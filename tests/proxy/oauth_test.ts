@@ -585,6 +585,43 @@ Deno.test("the bridge's fetch sends a token only to the origin of the URL it was
   );
 });
 
+Deno.test("the bridge's fetch refreshes an access token about to expire before sending it, once, and sends the new one", async () => {
+  await using tmp = await tempDir();
+  await using s = await oauthServer();
+  const storeDir = join(tmp.path, "oauth");
+  await login(storeDir, s);
+  const first = await storedLogin(storeDir, s.mcp);
+  // The server said 3600 s; by this clock 3570 s have passed.
+  const now = () => new Date(Date.parse(first.tokensSavedAt) + 3570_000);
+  const oauth = await oauthBridgeFetch({ server: "protected", url: s.mcp, storeDir, diag: () => {}, now });
+  const post = async () => {
+    const r = await oauth!.fetch(s.mcp, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: "{}",
+    });
+    await r.body?.cancel();
+    return r.status;
+  };
+  assert.notEqual(await post(), 401);
+  assert.equal(s.provider.refreshes, 1, "refreshed before the request, not after a 401");
+  const second = await storedLogin(storeDir, s.mcp);
+  assert.notEqual(second.tokens.access_token, first.tokens.access_token);
+  const mcp = s.seen.filter((x) => x.path === "/mcp");
+  assert.deepEqual(
+    mcp.map((x) => x.auth),
+    [`Bearer ${second.tokens.access_token}`],
+    "the old token never went",
+  );
+  // The new token is good for another hour by the same clock: no more refreshes.
+  assert.notEqual(await post(), 401);
+  assert.equal(s.provider.refreshes, 1);
+  // A token far from its expiry is not refreshed.
+  const fresh = await oauthBridgeFetch({ server: "protected", url: s.mcp, storeDir, diag: () => {} });
+  await (await fresh!.fetch(s.mcp, { method: "POST", body: "{}" })).body?.cancel();
+  assert.equal(s.provider.refreshes, 1);
+});
+
 Deno.test("the bridge's fetch does not bring back a login removed while it ran (agentperms login --logout)", async () => {
   await using tmp = await tempDir();
   await using s = await oauthServer();
