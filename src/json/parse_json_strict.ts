@@ -38,13 +38,54 @@ const INEXACT_TOKEN_REGEXP = /\d{16}|^-?\d+\.\d*0(?!\d)|\d[eE]|^-0(?![.\d])|\.0{
  * @returns true when some number token outside a string may be inexact (or a string never closes)
  */
 export function mayHoldInexactNumber(text: string): boolean {
+  return scanJson(text).inexact;
+}
+
+/** What one pass over a JSON text finds: see {@link scanJson}. */
+interface JsonScan {
+  /** Keys the text spells out, repeats included (a string followed by a colon: in JSON, always a key). */
+  keys: number;
+  /** Some key is written with an escape (a backslash between its quotes). */
+  escapedKey: boolean;
+  /** Some number token may not be written back as read (or a string never closes: not JSON). */
+  inexact: boolean;
+}
+
+/**
+ * One linear pass over JSON text for everything the strict reader checks besides the parse itself: the keys it
+ * spells out, whether one is escaped, and whether a number token may be inexact. Strings are jumped over quote
+ * to quote (`indexOf`), so a long string costs next to nothing; only the characters between strings are read
+ * one by one. Meaningful for valid JSON only (the caller parses it too; for anything else the parser's error
+ * wins).
+ * @param text JSON text
+ * @returns the counts and flags
+ */
+function scanJson(text: string): JsonScan {
   const n = text.length;
+  let keys = 0;
+  let escapedKey = false;
+  let inexact = false;
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
       const j = closingQuote(text, i);
-      if (j === -1) return true; // not JSON: the parser says so
+      if (j === -1) return { keys, escapedKey, inexact: true }; // not JSON: the parser says so
+      let k = j + 1;
+      let d = text.charCodeAt(k);
+      while (d === 32 || d === 10 || d === 13 || d === 9) d = text.charCodeAt(++k);
+      if (d === COLON) {
+        keys++;
+        // Each key's own characters only: a search past its start could cross the whole text for every key.
+        if (!escapedKey) {
+          for (let e = i + 1; e < j; e++) {
+            if (text.charCodeAt(e) === BACKSLASH) {
+              escapedKey = true;
+              break;
+            }
+          }
+        }
+      }
       i = j + 1;
     } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
       let j = i + 1;
@@ -53,11 +94,11 @@ export function mayHoldInexactNumber(text: string): boolean {
         (d >= 0x30 && d <= 0x39) || d === 0x2e || d === 0x65 || d === 0x45 || d === 0x2b || d === 0x2d;
         d = text.charCodeAt(++j)
       );
-      if (INEXACT_TOKEN_REGEXP.test(text.slice(i, j))) return true;
+      if (!inexact && INEXACT_TOKEN_REGEXP.test(text.slice(i, j))) inexact = true;
       i = j;
     } else i++;
   }
-  return false;
+  return { keys, escapedKey, inexact };
 }
 
 /**
@@ -96,14 +137,16 @@ function exactNumber(_key: string, value: unknown, context?: { source?: string }
  */
 export function parseJsonStrict(text: string, opts: { exactNumbers?: boolean } = {}): StrictJson {
   let value: unknown;
+  // One pass finds what the checks below need (the parse is the other pass).
+  const scan = scanJson(text);
   try {
-    value = (opts.exactNumbers ?? true) && mayHoldInexactNumber(text) ? parseExact(text) : JSON.parse(text);
+    value = (opts.exactNumbers ?? true) && scan.inexact ? parseExact(text) : JSON.parse(text);
   } catch (e) {
     if (text.trim() === "") return { ok: false, problem: "empty", error: "empty text" };
     return { ok: false, problem: "syntax", error: `invalid JSON: ${(e as Error).message}` };
   }
   if (value !== null && typeof value === "object" && !EXACT.isRawJSON(value)) {
-    const problem = checkKeys(text, value);
+    const problem = checkKeys(text, value, scan);
     if (problem !== undefined) {
       const id = Array.isArray(value) ? undefined : (value as { id?: unknown }).id;
       const seen = typeof id === "string" || typeof id === "number" || EXACT.isRawJSON(id);
@@ -125,21 +168,21 @@ export function parseJsonStrict(text: string, opts: { exactNumbers?: boolean } =
  * escaped key compare every decoded key, each decoded on its own (a lone string literal is not affected).
  * @returns why the message is rejected, or undefined
  */
-function checkKeys(text: string, value: object): string | undefined {
-  // No backslash at all (most messages): no key is escaped, and every quote delimits a string, so counting
-  // the quotes followed by a colon counts every key (and the opening quote of a value that starts with a
-  // colon, which can only raise the count). Equal to the parsed keys, then, means no key is repeated.
-  const plain = text.indexOf("\\") === -1;
-  const tokens = plain ? undefined : scanKeys(text, false);
-  if (!tokens?.escaped) {
-    if ((tokens ? tokens.count : countQuoteColons(text)) === countOwnKeys(value)) return undefined;
+function checkKeys(text: string, value: object, scan: JsonScan): string | undefined {
+  // No key written with an escape (most messages): each key the text spells out becomes one own property of
+  // the parsed value unless an object repeats it, so equal counts mean no key is repeated.
+  if (!scan.escapedKey) {
+    if (scan.keys === countOwnKeys(value)) return undefined;
     const dup = findDuplicateKey(text);
-    return dup === undefined ? undefined : `duplicate key "${dup}" in one object`;
+    // Counts that differ without a repeated key: the parser read keys the text does not spell (fail closed).
+    return dup === undefined
+      ? "the JSON parser read a different number of keys than the message holds; it is rejected"
+      : `duplicate key "${dup}" in one object`;
   }
   const dup = findDuplicateKey(text);
   if (dup !== undefined) return `duplicate key "${dup}" in one object`;
   const written = new Map<string, number>();
-  for (const k of scanKeys(text, true).keys!) written.set(k, (written.get(k) ?? 0) + 1);
+  for (const k of writtenKeys(text)) written.set(k, (written.get(k) ?? 0) + 1);
   let unwritten: string | undefined;
   countOwnKeys(value, (k) => {
     const n = written.get(k);
@@ -161,53 +204,22 @@ function checkKeys(text: string, value: object): string | undefined {
 }
 
 /**
- * Scans the object keys written in valid JSON text: in JSON, a string followed by `:` is always a key.
+ * The object keys written in valid JSON text, decoded: in JSON, a string followed by `:` is always a key.
  * @param text valid JSON
- * @param decode also return every key, decoded
- * @returns how many keys it spells out (repeats included), whether any is written with an escape, and with
- * `decode` the keys
+ * @returns every key, repeats included, in text order
  */
-function scanKeys(
-  text: string,
-  decode: boolean,
-): { count: number; escaped: boolean; keys?: string[] } {
-  let count = 0;
-  let escaped = false;
-  const keys: string[] | undefined = decode ? [] : undefined;
+function writtenKeys(text: string): string[] {
+  const keys: string[] = [];
   let i = text.indexOf('"');
   while (i !== -1) {
     const end = closingQuote(text, i);
     if (end === -1) break; // not valid JSON; the caller checked already
     let k = end + 1;
     while (k < text.length && text.charCodeAt(k) <= 32) k++;
-    if (text.charCodeAt(k) === COLON) {
-      count++;
-      if (!escaped) {
-        // Each key's own characters only: a search past its end could cross the whole text for every key.
-        for (let c = i + 1; c < end; c++) {
-          if (text.charCodeAt(c) === BACKSLASH) {
-            escaped = true;
-            break;
-          }
-        }
-      }
-      if (keys) keys.push(JSON.parse(text.slice(i, end + 1)) as string);
-    }
+    if (text.charCodeAt(k) === COLON) keys.push(JSON.parse(text.slice(i, end + 1)) as string);
     i = text.indexOf('"', end + 1);
   }
-  return { count, escaped, keys };
-}
-
-/** Quotes followed by JSON white space and a colon, in text without a backslash. */
-function countQuoteColons(text: string): number {
-  let n = 0;
-  for (let i = text.indexOf('"'); i !== -1; i = text.indexOf('"', i + 1)) {
-    let k = i + 1;
-    let c = text.charCodeAt(k);
-    while (c === 32 || c === 10 || c === 13 || c === 9) c = text.charCodeAt(++k);
-    if (c === COLON) n++;
-  }
-  return n;
+  return keys;
 }
 
 /** The index of the quote that closes the string opening at `open`, or -1. */
