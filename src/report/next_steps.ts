@@ -121,6 +121,21 @@ export function nextSteps(data: ReportData): NextStep[] {
       command: "agentperms record",
     });
   }
+  if (data.scopes?.available && data.scopes.value.judged) {
+    // Values a call reached with no scope rule over them: what the policy could pin (infer --v2 learns them).
+    const open = data.scopes.value.servers.filter((s) =>
+      s.kinds.some((k) => k.kind !== "hosts" && k.values.some((v) => v.counts.unconstrained > 0))
+    );
+    if (open.length > 0) {
+      steps.push({
+        priority: "medium",
+        text:
+          `The traced calls reached repositories, recipients, channels, tables or namespaces with no scope rule ` +
+          `on ${open.map((s) => s.server).join(", ")} (see "Scopes in use"): pin them with format 2 scopes`,
+        command: `agentperms infer --v2 --merge ${policy} --out ${policy}`,
+      });
+    }
+  }
   if (data.containment.available) {
     const open = data.containment.value.filter((c) => !c.contained);
     if (open.length > 0) {

@@ -195,3 +195,20 @@ Deno.test("redactReportData() redacts the scope values (a recipient address is s
   assert.ok(json.includes('"value":"[email]"'));
   assert.ok(json.includes('"value":"example.com"'), "a domain alone is not an address");
 });
+
+Deno.test("nextSteps() asks to pin scope values a call reached with no scope rule (hosts are left to allowed_hosts)", async () => {
+  const { nextSteps } = await import("./next_steps.ts");
+  const pinned = (d: ReportData) => nextSteps(d).filter((s) => s.text.includes("no scope rule"));
+  const open = scopesOf([{ server: "memory", tool: "read_graph", arguments: {} }, ...CALLS]);
+  assert.deepEqual(pinned(withScopes(emptyReportData(), open)), [], "only hosts reached with no scope rule");
+  const withGit = new ScopeUseSummarizer();
+  for (const c of CALLS) withGit.add(judgeScopeCall(c, OPTS));
+  withGit.add(judgeScopeCall({ server: "github", tool: "get_issue", arguments: { owner: "a", repo: "b" } }, {
+    ...OPTS,
+    compiled: compilePolicy({ version: 2, servers: { github: {} } }, { baseDir: "/proj", home: "/home/u" }),
+  }));
+  const steps = pinned(withScopes(emptyReportData(), withGit.finish(true)));
+  assert.equal(steps.length, 1);
+  assert.match(steps[0]!.text, /no scope rule on github/);
+  assert.equal(steps[0]!.command, "agentperms infer --v2 --merge mcp.policy.yaml --out mcp.policy.yaml");
+});
