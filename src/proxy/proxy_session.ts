@@ -954,7 +954,7 @@ export class ProxySession {
 
   /** A forwarded call's answer came back: what it brought in now counts for the rest of the session. */
   #sessionAnswered(decisionId: string | undefined): void {
-    if (decisionId === undefined) return;
+    if (decisionId === undefined || this.#sessionCalls.size === 0) return;
     const call = this.#sessionCalls.get(decisionId);
     if (call === undefined) return;
     this.#sessionCalls.delete(decisionId);

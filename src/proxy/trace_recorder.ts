@@ -205,9 +205,29 @@ export class TraceRecorder {
 /**
  * Shortens long strings in traced arguments: a trace is a log, not a copy of the data. The marker counts the
  * characters dropped past ARG_STRING_CHARS in the original string, also when a string is clipped twice
- * (before redaction with a margin, then after).
+ * (before redaction with a margin, then after). A value with nothing to shorten is returned as it is (most
+ * arguments: no copy), else a copy (the input is never changed).
  */
 function clip(v: unknown, depth: number, max: number): unknown {
+  return fits(v, depth, max) ? v : clipCopy(v, depth, max);
+}
+
+/** Whether {@link clip} would leave a value as it is: no string over `max`, nothing nested too deeply. */
+function fits(v: unknown, depth: number, max: number): boolean {
+  if (typeof v === "string") return v.length <= max;
+  if (v === null || typeof v !== "object") return true;
+  if (depth > CLIP_DEPTH) return false;
+  if (Array.isArray(v)) {
+    for (const x of v) if (!fits(x, depth + 1, max)) return false;
+    return true;
+  }
+  for (const k in v) {
+    if (Object.hasOwn(v, k) && !fits((v as Record<string, unknown>)[k], depth + 1, max)) return false;
+  }
+  return true;
+}
+
+function clipCopy(v: unknown, depth: number, max: number): unknown {
   if (typeof v === "string") {
     if (v.length <= max) return v;
     const earlier = MORE_REGEXP.exec(v);
@@ -219,8 +239,16 @@ function clip(v: unknown, depth: number, max: number): unknown {
   if (v === null || typeof v !== "object") return v;
   // Deeper than any real argument: the rest is left out of the trace rather than copied whole.
   if (depth > CLIP_DEPTH) return "‹nested too deeply›";
-  if (Array.isArray(v)) return v.map((x) => clip(x, depth + 1, max));
+  if (Array.isArray(v)) return v.map((x) => clipCopy(x, depth + 1, max));
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) out[k] = clip(x, depth + 1, max);
+  for (const [k, x] of Object.entries(v)) {
+    // A JSON "__proto__" key is an own property; plain assignment would set the prototype instead.
+    Object.defineProperty(out, k, {
+      value: clipCopy(x, depth + 1, max),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
   return out;
 }

@@ -55,3 +55,32 @@ Deno.test("TraceRecorder redacts only what the trace keeps plus the margin, not 
   assert.ok(longest <= ARG_STRING_CHARS + 4096 + 64, `redacted ${longest} characters`);
   assert.equal(trace.events[0]!.result!.summary, "x".repeat(SUMMARY_CHARS) + "…");
 });
+
+Deno.test("TraceRecorder copies only arguments it must clip, keeps a __proto__ key, and never changes the call", async () => {
+  const trace = new MemoryTraceSink();
+  const seen: unknown[] = [];
+  const r = new TraceRecorder({
+    sessionId: "s",
+    server: "fs",
+    mode: "record",
+    trace,
+    redact: (v) => {
+      seen.push(v);
+      return { value: v, fired: [] };
+    },
+  });
+  const short = { path: "/a", n: [1, { b: "c" }] };
+  const ev = r.event("call");
+  ev.arguments = short;
+  r.emit(ev);
+  const long = JSON.parse(`{"__proto__":{"x":"${"y".repeat(ARG_STRING_CHARS + 5000)}"},"k":"v"}`);
+  const ev2 = r.event("call");
+  ev2.arguments = long;
+  r.emit(ev2);
+  await Promise.resolve();
+  assert.equal(seen[0], short, "nothing to clip: redacted as it is, no copy");
+  assert.equal(long.__proto__.x.length, ARG_STRING_CHARS + 5000, "the call's own value is unchanged");
+  const written = trace.events[1]!.arguments as Record<string, Record<string, string>>;
+  assert.deepEqual(Object.keys(written), ["__proto__", "k"]);
+  assert.match(Object.getOwnPropertyDescriptor(written, "__proto__")!.value.x, /…‹5000 more characters›$/);
+});
