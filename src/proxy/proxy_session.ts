@@ -182,8 +182,11 @@ export class ProxySession {
   readonly #sessionCalls = new Map<string, SessionCall>();
   readonly #annotations = new Map<string, SessionAnnotations | undefined>();
   #profile: ServerProfileDescriptor | undefined | null = undefined;
-  /** The text of client messages as written, by message (see #sendServer). */
-  readonly #texts = new WeakMap<object, string>();
+  /**
+   * The client message being handled and its text as written, while it is handled (see #sendServer); a call
+   * passed on later (after an approval) is re-serialized.
+   */
+  #written: { m: unknown; text: string } | undefined;
   /** Answers passed on whose `result` line is still to be built (see `#traceLater`). */
   #results: { pending: Pending; m: Json; size: number; at: number }[] = [];
   #resultsScheduled = false;
@@ -287,8 +290,13 @@ export class ProxySession {
       return;
     }
     // Passed on as the client wrote it (see #sendServer); a batch's messages are written one by one.
-    if (p.text !== undefined && v !== null && typeof v === "object") this.#texts.set(v, p.text);
-    this.#clientMessage(v, undefined);
+    if (p.text === undefined) return this.#clientMessage(v, undefined);
+    this.#written = { m: v, text: p.text };
+    try {
+      this.#clientMessage(v, undefined);
+    } finally {
+      this.#written = undefined;
+    }
   }
 
   #clientMessage(v: unknown, batch: Batch | undefined): void {
@@ -395,8 +403,7 @@ export class ProxySession {
    * the value that was judged, and no CR or LF a reader could split at), else re-serialized from that value.
    */
   #sendServer(m: Json): void {
-    const text = this.#texts.get(m);
-    if (text !== undefined) return this.#o.toServer(text);
+    if (this.#written?.m === m) return this.#o.toServer(this.#written.text);
     if (this.#largeFrame && this.#o.toServerPieces) {
       let pieces: string[] | undefined;
       try {
