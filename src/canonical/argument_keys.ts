@@ -10,8 +10,18 @@
  * @returns the normalized key
  */
 export function normKey(k: string): string {
-  return k.toLowerCase().replace(/[-_\s]/g, "");
+  let n = NORM.get(k);
+  if (n === undefined) {
+    n = k.toLowerCase().replace(/[-_\s]/g, "");
+    // Keys repeat on every call; the memo is bounded (keys come from the agent) and holds only short keys.
+    if (k.length > 256) return n;
+    if (NORM.size >= 4096) NORM.clear();
+    NORM.set(k, n);
+  }
+  return n;
 }
+
+const NORM = new Map<string, string>();
 
 /** Keys whose value is a path. */
 export const PATH_KEYS: ReadonlySet<string> = new Set([

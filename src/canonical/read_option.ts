@@ -251,11 +251,26 @@ const OPTION_REGEXP = /^-(?:-|[^\s\d-]|\d+[^\d.,\s])/;
  * @param name a server, tool or argument name
  * @returns lower-case words
  */
-export function nameWords(name: string): string[] {
-  return name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase().split(/[^a-z0-9]+/).filter((w) =>
-    w !== ""
-  );
+export function nameWords(name: string): readonly string[] {
+  let words = WORDS.get(name);
+  if (words === undefined) {
+    words = Object.freeze(
+      name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase().split(/[^a-z0-9]+/).filter((w) => w !== ""),
+    );
+    if (name.length > MAX_MEMO_NAME) return words;
+    if (WORDS.size >= MAX_MEMO) WORDS.clear();
+    WORDS.set(name, words);
+  }
+  return words;
 }
+
+// Server, tool and argument names repeat on every call: their words are read once. The memo is bounded (names
+// come from the agent) and holds only short names.
+const WORDS = new Map<string, readonly string[]>();
+const PROGRAM_CALLS = new Map<string, boolean>();
+const PROGRAM_DESCRIPTIONS = new Map<string, boolean>();
+const MAX_MEMO = 4096;
+const MAX_MEMO_NAME = 256;
 
 /**
  * True when a server builds a command line from the call: its name, the tool's name or the tool's description
@@ -266,10 +281,24 @@ export function nameWords(name: string): string[] {
  * @returns whether every non-free-text argument may reach a program's argv
  */
 export function runsProgram(server: string, tool: string | undefined, description?: string): boolean {
-  const words = [...nameWords(server), ...nameWords(tool ?? "")];
-  if (words.some((w) => PROGRAMS.has(w))) return true;
+  const key = `${server}\u0000${tool ?? ""}`;
+  let named = PROGRAM_CALLS.get(key);
+  if (named === undefined) {
+    named = [...nameWords(server), ...nameWords(tool ?? "")].some((w) => PROGRAMS.has(w));
+    if (PROGRAM_CALLS.size >= MAX_MEMO) PROGRAM_CALLS.clear();
+    PROGRAM_CALLS.set(key, named);
+  }
+  if (named) return true;
   // A description is prose: only its first 2 KiB is read, so the cost stays bounded.
-  return description !== undefined && PROGRAM_DESCRIPTION_REGEXP.test(description.slice(0, 2048));
+  if (description === undefined) return false;
+  // The proxy hands the same description (from tools/list) on every call of a tool: read once.
+  let says = PROGRAM_DESCRIPTIONS.get(description);
+  if (says === undefined) {
+    says = PROGRAM_DESCRIPTION_REGEXP.test(description.slice(0, 2048));
+    if (PROGRAM_DESCRIPTIONS.size >= 1024) PROGRAM_DESCRIPTIONS.clear();
+    PROGRAM_DESCRIPTIONS.set(description, says);
+  }
+  return says;
 }
 
 /**

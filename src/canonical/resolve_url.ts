@@ -113,6 +113,9 @@ const ASCII_SCHEME_RUN_REGEXP = /[a-z0-9+.-]*/iy;
 const SCHEME_TAIL_REGEXP = /^[a-z0-9+.-]*:\/\//i;
 const SCHEME_TAIL_PREFIX_REGEXP = /^[a-z0-9+.-]*(?::\/?)?$/i;
 
+// deno-lint-ignore no-control-regex
+const ASCII_REGEXP = /^[\x00-\x7f]*$/;
+
 /** Longest start of a string that tests on how it begins look at (far longer than any scheme or prefix). */
 const START_CHARS = 4096;
 
@@ -126,7 +129,9 @@ const START_CHARS = 4096;
  */
 export function normalizedStart(s: string): string {
   const n = startLength(s);
-  return (n < s.length ? s.slice(0, n) : s).normalize("NFKC");
+  const start = n < s.length ? s.slice(0, n) : s;
+  // ASCII is its own NFKC form (no ASCII character decomposes or composes): most arguments skip ICU.
+  return ASCII_REGEXP.test(start) ? start : start.normalize("NFKC");
 }
 
 /**
