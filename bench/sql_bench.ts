@@ -38,9 +38,9 @@ LIMIT 500 OFFSET 0 -- quarterly report for the German market: category 42 and it
 -- ......................................................................................`;
 
 function timeUs(f: () => unknown, n = 2000): number {
-  // Warm up for at least 200 calls and 300 ms: WebAssembly runs baseline code until the engine has optimized
+  // Warm up for at least 200 calls and 1 s: WebAssembly runs baseline code until the engine has optimized
   // the parser's hot functions in the background, which takes longer on a busy machine.
-  const until = performance.now() + 300;
+  const until = performance.now() + 1000;
   for (let i = 0; i < Math.min(200, n) || performance.now() < until; i++) f();
   const t = performance.now();
   for (let i = 0; i < n; i++) f();
