@@ -7,8 +7,9 @@
  * - direct: the server alone;
  * - floor: the server behind `bench/_min_json_proxy.ts` (a bare Deno parse-and-forward hop, the least any
  *   Deno proxy costs);
- * - record / enforce: the server behind `agentperms proxy` (`--no-contain`, so only AgentPerms' own start is
- *   measured, not a sandbox's), enforce with `examples/policies/example.mcp.policy.yaml`.
+ * - record / enforce: the server behind `agentperms proxy` started as wiring starts it (`selfCommand`), with
+ *   `--no-contain` (only AgentPerms' own start is measured, not a sandbox's), enforce with
+ *   `examples/policies/example.mcp.policy.yaml`.
  * Rounds alternate the modes; "added" is the median of the per-round differences to direct.
  *
  * Comparisons in the same run (each adds record and enforce rows):
@@ -21,6 +22,7 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { V8_FLAGS } from "../src/clients/self_command.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const DENO = Deno.execPath();
@@ -203,7 +205,18 @@ if (import.meta.main) {
         ...serverArgv,
       ],
     ];
-    const [record, enforce] = proxyModes([DENO, "run", "-A", "--no-prompt", join(ROOT, "cli.ts"), "proxy"]);
+    // As record/enforce wiring starts it (selfCommand: the V8 flags and the checkout's deno.json).
+    const wired = (dir: string) => [
+      DENO,
+      "run",
+      "-A",
+      `--v8-flags=${V8_FLAGS}`,
+      "--config",
+      join(dir, "deno.json"),
+      join(dir, "cli.ts"),
+      "proxy",
+    ];
+    const [record, enforce] = proxyModes(wired(ROOT));
     const modes: Record<string, string[]> = {
       direct: serverArgv,
       floor: [DENO, "run", "-A", "--no-config", join(ROOT, "bench/_min_json_proxy.ts"), ...serverArgv],
@@ -213,10 +226,10 @@ if (import.meta.main) {
     const extra: [string, string[]][] = [];
     const baseline = textFlag("--baseline");
     if (baseline) {
-      extra.push(["baseline", [DENO, "run", "-A", "--no-prompt", join(baseline, "cli.ts"), "proxy"]]);
+      extra.push(["baseline", wired(baseline)]);
     }
     const bundle = textFlag("--bundle");
-    if (bundle) extra.push(["bundle", [DENO, "run", "-A", "--no-prompt", bundle, "proxy"]]);
+    if (bundle) extra.push(["bundle", [DENO, "run", "-A", `--v8-flags=${V8_FLAGS}`, bundle, "proxy"]]);
     const binary = textFlag("--binary");
     if (binary) extra.push(["binary", [binary, "proxy"]]);
     for (const [name, cli] of extra) {
