@@ -1,13 +1,15 @@
 import { Command, CommanderError } from "commander";
 import denoJson from "../../deno.json" with { type: "json" };
-import { AgentPermsError } from "../errors.ts";
 // TODO(#20): through canonical/mod.ts once it exports loadShellParser (canonical/mod.ts is not this change's).
 import { loadShellParser } from "../canonical/read_shell.ts";
 import { COMMANDS, type RegisterCommand } from "./commands/mod.ts";
 import type { CommandEnv } from "./command_env.ts";
-import { EXIT, exitCodeFor } from "./exit_codes.ts";
+import { EXIT } from "./exit_codes.ts";
 import type { Io } from "./io.ts";
 import { selectCommands } from "./select_commands.ts";
+import { reportError } from "./shared.ts";
+
+export { reportError };
 
 /** The AgentPerms version (from deno.json). */
 export const VERSION: string = denoJson.version;
@@ -94,24 +96,4 @@ export async function run(args: string[], io: Io): Promise<number> {
     }
     return reportError(e, io, debug);
   }
-}
-
-/**
- * Prints an error the way every command does and returns its exit code.
- * @param e what was thrown
- * @param io where to print
- * @param debug include the stack for unexpected errors
- * @returns the exit code for it
- */
-export function reportError(e: unknown, io: Io, debug: boolean): number {
-  if (e instanceof AgentPermsError) {
-    io.stderr(`error: ${e.message}\n`);
-    if (e.hint) io.stderr(`hint: ${e.hint}\n`);
-    if (debug && e.stack) io.stderr(`${e.stack}\n`);
-    return exitCodeFor(e.code);
-  }
-  const err = e instanceof Error ? e : new Error(String(e));
-  io.stderr(`error: internal error: ${err.message}\n`);
-  io.stderr(debug ? `${err.stack}\n` : "hint: run again with --debug for the stack trace, and report it\n");
-  return EXIT.runtime;
 }

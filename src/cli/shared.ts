@@ -2,6 +2,7 @@ import { TextLineStream } from "./text_line_stream.ts";
 import type { Io } from "./io.ts";
 import type { LoadedPolicy } from "../policy/mod.ts";
 import { AgentPermsError } from "../errors.ts";
+import { EXIT, exitCodeFor } from "./exit_codes.ts";
 import { resolve } from "node:path";
 
 /**
@@ -78,4 +79,24 @@ export function positiveSeconds(value: unknown): number {
     throw new AgentPermsError("usage", `--timeout must be a positive number of seconds, not "${value}"`);
   }
   return n;
+}
+
+/**
+ * Prints an error the way every command does and returns its exit code.
+ * @param e what was thrown
+ * @param io where to print
+ * @param debug include the stack for unexpected errors
+ * @returns the exit code for it
+ */
+export function reportError(e: unknown, io: Io, debug: boolean): number {
+  if (e instanceof AgentPermsError) {
+    io.stderr(`error: ${e.message}\n`);
+    if (e.hint) io.stderr(`hint: ${e.hint}\n`);
+    if (debug && e.stack) io.stderr(`${e.stack}\n`);
+    return exitCodeFor(e.code);
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  io.stderr(`error: internal error: ${err.message}\n`);
+  io.stderr(debug ? `${err.stack}\n` : "hint: run again with --debug for the stack trace, and report it\n");
+  return EXIT.runtime;
 }
