@@ -1,4 +1,5 @@
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
+import { CORE_SCHEMA, load as loadYamlFast } from "js-yaml";
 import type { z } from "zod";
 import { AgentPermsError } from "../errors.ts";
 import { KNOWN_KEYS, PolicySchema, type PolicyV1 } from "./schema.ts";
@@ -59,6 +60,8 @@ export function parsePolicy(
       'A policy must state its rules; write "servers: {}" to allow all on purpose',
     );
   }
+  const fast = parseFast(text, opts);
+  if (fast !== undefined) return fast;
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -112,6 +115,105 @@ export function parsePolicy(
     : lintPolicy(policy as PolicyV1);
   const warnings = lints.map((w) => ({ message: w.message, ...posOf(w.path) }));
   return { policy, warnings };
+}
+
+/**
+ * The common case, fast: a policy that reads without a problem or a warning. The `yaml` package's document
+ * parse (kept for line:col positions) is about 90% of loading a large policy and 20-50x slower than js-yaml's
+ * reader; js-yaml reads the text here, and anything it reads differently from `yaml` (with `yaml`'s YAML 1.2
+ * core schema, which parsePolicy uses) is sent to the full path: tags, directives, merge keys, aliases,
+ * complex or null keys, tabs and carriage returns, and any error. A policy with a schema problem, a v2 issue or a
+ * lint warning takes the full path too, so every message and position is the one it always was.
+ * `parse_policy_fast_test.ts` holds the differential tests (the same data as `yaml` on every example and
+ * fixture policy and on generated documents).
+ * @param text the policy text
+ * @param opts as for parsePolicy
+ * @returns the parsed policy, or undefined when the full path must decide
+ */
+function parseFast(
+  text: string,
+  opts: { file: string; profiles?: readonly ServerProfileDescriptor[] },
+): ParsedPolicy | undefined {
+  const data = readYamlFast(text);
+  if (data === undefined) return undefined;
+  const v2 = data.version === 2;
+  const result = v2 ? PolicyV2Schema.safeParse(data) : PolicySchema.safeParse(data);
+  if (!result.success || result.data.servers === undefined) return undefined;
+  const policy = result.data;
+  if (v2) {
+    const p = policy as PolicyV2;
+    const profilesPending = (p.profiles?.length ?? 0) > 0 && opts.profiles === undefined;
+    const issues = validateV2(p, { profiles: opts.profiles }).filter((i) =>
+      !(profilesPending && i.path.at(-1) === "profile")
+    );
+    if (issues.length > 0) return undefined;
+  }
+  const lints = v2
+    ? [...lintPolicy(policy as PolicyV1), ...lintPolicyV2(policy as PolicyV2, { profiles: opts.profiles })]
+    : lintPolicy(policy as PolicyV1);
+  if (lints.length > 0) return undefined;
+  return { policy, warnings: [] };
+}
+
+/**
+ * What the text holds when js-yaml reads it as `yaml` would (see parseFast), else undefined. Exported for the
+ * differential tests only.
+ * @param text YAML text
+ * @returns the data (a mapping), or undefined when the full path must read it
+ */
+export function readYamlFast(text: string): Record<string, unknown> | undefined {
+  if (FAST_UNSAFE_REGEXP.test(text) || !commentsAligned(text)) return undefined;
+  let data: unknown;
+  try {
+    data = loadYamlFast(text, { schema: CORE_SCHEMA, json: false, maxAliases: 0 });
+  } catch {
+    return undefined;
+  }
+  if (data === null || typeof data !== "object" || Array.isArray(data)) return undefined;
+  return plainKeys(data, 0) ? data as Record<string, unknown> : undefined;
+}
+
+/**
+ * Tags (`!`), directives (`%` at a line start), merge keys (`<<`), anchors (`&`), explicit keys (`? `),
+ * collection keys (`]:`, `}:`), tabs, carriage returns, a byte-order mark, and `__proto__`: where the two
+ * readers may differ, or where the difference is not worth proving.
+ */
+const FAST_UNSAFE_REGEXP =
+  /[!&\t\r\ufeff]|^%|^\s*(?:---|\.\.\.)|<<|\?(?:[ \n]|$)|[\]}] *:|[|>][-+]?\d|__proto__/m;
+
+/**
+ * A comment line less indented than the content that follows it (`key:`, `# note` at column 0, then the
+ * indented value): js-yaml reads on where yaml refuses the file, so such a file takes the full path.
+ */
+function commentsAligned(text: string): boolean {
+  let comment = -1; // least indentation of the comment lines since the last content line
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    let i = start;
+    while (i < end && text.charCodeAt(i) === 32) i++;
+    if (i < end) {
+      if (text.charCodeAt(i) === 35) comment = comment < 0 ? i - start : Math.min(comment, i - start);
+      else {
+        if (comment >= 0 && i - start > comment) return false;
+        comment = -1;
+      }
+    }
+    start = end + 1;
+  }
+  return true;
+}
+
+/** No key reads differently: js-yaml spells a null key `null`, yaml an empty string. */
+function plainKeys(v: unknown, depth: number): boolean {
+  if (depth > 200) return false;
+  if (Array.isArray(v)) return v.every((x) => plainKeys(x, depth + 1));
+  if (v === null || typeof v !== "object") return true;
+  for (const [k, x] of Object.entries(v)) {
+    if (k === "null" || !plainKeys(x, depth + 1)) return false;
+  }
+  return true;
 }
 
 function describeIssue(
