@@ -5,6 +5,8 @@
  * - gateway → remote: the gateway (enforce, policy, trace) in front of that same server, through the bridge;
  * - gateway → stdio: the gateway in front of server-everything over stdio, contained as `agentperms proxy`
  *   starts it (one server process per session).
+ * - bare HTTP hop (floor): the least a Deno HTTP-to-HTTP hop does in front of that server
+ *   (bench/_min_http_hop.ts): what any gateway in Deno adds at least.
  * Added latency = gateway → remote minus direct. Target (#19): ≤ 0.5 ms p50 and ≤ 2 ms p99.
  *
  *   deno run -A bench/gateway_bench.ts [calls per block, default 300] [blocks, default 6]
@@ -168,15 +170,33 @@ async function client(url: string, auth?: string) {
 }
 
 await waitUp(`http://127.0.0.1:${port}/`);
+// The floor: a bare HTTP-to-HTTP hop in front of the same server (bench/_min_http_hop.ts).
+const hop = new Deno.Command(DENO, {
+  args: ["run", "-A", "--no-config", join(ROOT, "bench", "_min_http_hop.ts"), direct],
+  stdout: "piped",
+  stderr: "null",
+}).spawn();
+const hopPort = await (async () => {
+  const reader = hop.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("the bare hop did not start");
+    out += value;
+  }
+  reader.releaseLock();
+  return Number(out.trim());
+})();
 const paths = {
   direct: await client(direct),
+  "bare HTTP hop (floor)": await client(`http://127.0.0.1:${hopPort}/mcp`),
   "gateway → remote": await client(urlOf("remote"), token),
   "gateway → stdio": await client(urlOf("ev"), token),
 };
-/** The gateway process's CPU time so far, ms (user + system, /proc; clock ticks of 10 ms). */
-const cpuMs = (): number => {
+/** CPU time the process in the middle of a path has used so far, ms (user + system, /proc; ticks of 10 ms). */
+const cpuMs = (pid: number): number => {
   try {
-    const f = Deno.readTextFileSync(`/proc/${gw.pid}/stat`).split(") ")[1]!.split(" ");
+    const f = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1]!.split(" ");
     return (Number(f[11]) + Number(f[12])) * 10;
   } catch {
     return NaN;
@@ -194,13 +214,14 @@ for (let b = 0; b < BLOCKS; b++) {
   // Each block starts with another path, so none always runs first.
   for (let k = 0; k < order.length; k++) {
     const [name, c] = order[(b + k) % order.length]!;
-    const c0 = cpuMs();
+    const pid = name === "bare HTTP hop (floor)" ? hop.pid : gw.pid;
+    const c0 = cpuMs(pid);
     for (let i = 0; i < CALLS; i++) {
       const t0 = performance.now();
       await c.call(id++);
       samples[name]!.push(performance.now() - t0);
     }
-    cpu[name] = (cpu[name] ?? 0) + cpuMs() - c0;
+    cpu[name] = (cpu[name] ?? 0) + cpuMs(pid) - c0;
   }
 }
 const pct = (xs: number[], p: number) => {
@@ -209,7 +230,7 @@ const pct = (xs: number[], p: number) => {
 };
 const fmt = (n: number) => n.toFixed(2);
 const out = (line: string) => Deno.stdout.writeSync(new TextEncoder().encode(line + "\n"));
-out(`| path | p50 ms | p99 ms | gateway CPU ms per call | calls |`);
+out(`| path | p50 ms | p99 ms | CPU ms per call (gateway or hop) | calls |`);
 out(`|---|---|---|---|---|`);
 for (const [name, xs] of Object.entries(samples)) {
   const perCall = name === "direct" ? "–" : fmt(cpu[name]! / xs.length);
@@ -221,8 +242,16 @@ out(
   `\nadded by the gateway (→ remote minus direct): p50 ${fmt(pct(r, 0.5) - pct(d, 0.5))} ms, ` +
     `p99 ${fmt(pct(r, 0.99) - pct(d, 0.99))} ms (target ≤ 0.50 / ≤ 2.00)`,
 );
+const h = samples["bare HTTP hop (floor)"]!;
+out(
+  `a bare HTTP hop adds (floor): p50 ${fmt(pct(h, 0.5) - pct(d, 0.5))} ms, p99 ${
+    fmt(pct(h, 0.99) - pct(d, 0.99))
+  } ms`,
+);
 gw.kill("SIGTERM");
 await gw.status;
+hop.kill("SIGKILL");
+await hop.status;
 everything.kill("SIGKILL");
 await everything.status;
 await Deno.remove(tmp, { recursive: true });
