@@ -4,15 +4,18 @@
  *
  * A "typical call" is a GitHub pull request through the coding-agent example (argument rules on base, head
  * and title, the organization's repository scope, class denies and a class approval) and a read-only SQL
- * query through the data-agent example (table and schema scopes). The proxy reads a call's scopes and guard
- * hits once, when it canonicalizes it; `check` and `replay` let decide() read them. Both are measured.
+ * query through the data-agent example (table and schema scopes). Group "wired" measures calls the way
+ * src/proxy/proxy_session.ts makes them (canonicalize the params with the host's realpath, attach arguments
+ * and annotations, decide() with the drift map): decide() reads scopes and guard hits itself, through per-tool
+ * plans kept with the compiled policy. Group "load": 100, 1,000 and 10,000 rules, and 1,000 rules through the
+ * yaml package's full path (the one a policy with a problem, a warning or unusual YAML takes).
  *
  *   deno bench -A --no-prompt bench/policy_v2_bench.ts
  */
 import { parse } from "yaml";
-import { canonicalizeCall, compilePolicy, parsePolicy } from "../mod.ts";
+import { canonicalizeCall, compilePolicy, hostRealpath, parsePolicy } from "../mod.ts";
 import { PolicyV2Schema, validateV2 } from "../src/policy/mod.ts";
-import { decide } from "../src/decision/mod.ts";
+import { attachCallFacts, type CallV2, decide } from "../src/decision/mod.ts";
 import { extractScopes, matchGuards } from "../src/profiles/mod.ts";
 import { BUILTIN_GUARD_PACKS } from "../guards/mod.ts";
 import { loadSqlParsers } from "../src/sql/mod.ts";
@@ -86,15 +89,54 @@ Deno.bench(
     decide(coding, pr);
   },
 );
+// As src/proxy/proxy_session.ts wires it: canonicalize the message's params with the tool's schema and
+// description, attach the arguments and annotations, decide() with the session's drift map. decide() reads the
+// scopes and guard hits itself (per-tool plans kept with the compiled policy).
+const drift = new Map<string, string>();
+const WIRED: [string, typeof coding, string, string, Record<string, unknown>, Record<string, boolean>?][] = [
+  ["github create_pull_request", coding, "github", "create_pull_request", prArgs],
+  ["github get_file_contents", coding, "github", "get_file_contents", {
+    owner: "octo-org",
+    repo: "app",
+    path: "src/app.ts",
+  }, { readOnlyHint: true }],
+  ["fetch fetch", coding, "fetch", "fetch", { url: "https://docs.deno.com/runtime/", max_length: 5000 }],
+  ["postgres query (a statement seen before)", data, "postgres", "query", sqlArgs],
+  ["kubernetes kubectl_get", data, "kubernetes", "kubectl_get", {
+    resourceType: "pods",
+    namespace: "data-etl",
+  }, {
+    readOnlyHint: true,
+  }],
+];
+const wiredOpts = { ...opts, realpath: hostRealpath };
+const wired = (server: string, tool: string, args: unknown, annotations?: unknown) => {
+  const call = canonicalizeCall(
+    { server, method: "tools/call", params: { name: tool, arguments: args } },
+    { ...wiredOpts, inputSchema: undefined, toolDescription: undefined },
+  ) as CallV2;
+  if (call.arguments === undefined) call.arguments = args;
+  return attachCallFacts(call, { annotations });
+};
+for (const [name, policy, server, tool, args, ann] of WIRED) {
+  const call = wired(server, tool, args, ann);
+  Deno.bench(`as wired, decide() alone: ${name}`, { group: "wired" }, () => {
+    decide(policy, call, { drift });
+  });
+  Deno.bench(`as wired, canonicalize alone: ${name}`, { group: "wired" }, () => {
+    wired(server, tool, args, ann);
+  });
+}
+
 Deno.bench("canonicalize + facts + decide(): v2 pull request", { group: "decide" }, () => {
   const c = canonicalizeCall({ server: "github", tool: "create_pull_request", arguments: prArgs }, opts);
   decide(coding, withFacts(c, "github", "create_pull_request", prArgs));
 });
 
-// 1,000 rules: 100 tools × 8 argument conditions, plus 200 scope entries over 10 servers.
-function bigPolicy(): string {
+// 1,000 rules: 100 tools × 8 argument conditions, plus 200 scope entries over 10 servers (100 per server).
+function bigPolicy(servers = 10): string {
   const lines = ["version: 2", "servers:"];
-  for (let s = 0; s < 10; s++) {
+  for (let s = 0; s < servers; s++) {
     lines.push(
       `  srv${s}:`,
       `    profile: github`,
@@ -117,6 +159,17 @@ function bigPolicy(): string {
   return lines.join("\n") + "\n";
 }
 const BIG = bigPolicy();
+for (const servers of [1, 100]) {
+  const text = bigPolicy(servers);
+  Deno.bench(`load: parse + compile a v2 policy of ${servers * 100} rules`, { group: "load" }, () => {
+    compilePolicy(parsePolicy(text, { file: "big" }).policy, { baseDir: "/proj", home: "/home/u" });
+  });
+}
+// The yaml package's path (a policy whose text holds a tab takes it: see parsePolicy's fast path).
+const BIG_FULL = `${BIG}#\t\n`;
+Deno.bench("load: the same 1,000 rules through the yaml package (the full path)", { group: "load" }, () => {
+  compilePolicy(parsePolicy(BIG_FULL, { file: "big" }).policy, { baseDir: "/proj", home: "/home/u" });
+});
 Deno.bench("load: parse + compile a v2 policy of 1,000 rules", { group: "load", baseline: true }, () => {
   compilePolicy(parsePolicy(BIG, { file: "big" }).policy, { baseDir: "/proj", home: "/home/u" });
 });
