@@ -100,7 +100,8 @@ function pathLookup(rules: PathRule[], nocase: boolean): { first(abs: string): P
  */
 export function buildApprovalIndex(approvals: readonly ApprovalRule[]): ApprovalIndex {
   const bare = new Map<string, number>();
-  const scoped = new Map<string, number>();
+  // Server, then folded tool name: no key is built per call.
+  const scoped = new Map<string, Map<string, number>>();
   const joined = new Map<string, number>();
   const first = (m: Map<string, number>, k: string, i: number) => {
     if (!m.has(k)) m.set(k, i);
@@ -108,16 +109,19 @@ export function buildApprovalIndex(approvals: readonly ApprovalRule[]): Approval
   approvals.forEach((a, i) => {
     if (a.server === undefined) first(bare, a.folded, i);
     else {
-      first(scoped, `${a.server}\u0000${a.folded}`, i);
+      let m = scoped.get(a.server);
+      if (m === undefined) scoped.set(a.server, m = new Map());
+      first(m, a.folded, i);
       first(joined, a.joined, i);
     }
   });
+  if (approvals.length === 0) return { first: () => undefined };
   return {
     first(server, folded, join) {
       const i = Math.min(
         bare.get(folded) ?? Infinity,
-        scoped.get(`${server}\u0000${folded}`) ?? Infinity,
-        joined.get(join) ?? Infinity,
+        scoped.get(server)?.get(folded) ?? Infinity,
+        joined.size === 0 ? Infinity : joined.get(join) ?? Infinity,
       );
       return i === Infinity ? undefined : approvals[i];
     },
