@@ -311,6 +311,14 @@ export function matchGuards(pack: GuardPackDescriptor, tool: string, args: unkno
     }
     return t;
   };
+  // Most calls hit nothing: a node matters only when a pattern may hit one of its texts or a key-only guard
+  // names its key. When none does, the guards are not walked one by one.
+  const keyOnly = guards.filter((g) => !g.pattern);
+  let any = false;
+  for (let i = 0; i < values.length && !any; i++) {
+    any = textsAt(i).length > 0 || keyOnly.some((g) => keyMatches(g, keys[i]!));
+  }
+  if (!any) return [];
   const hits: GuardHit[] = [];
   for (const g of guards) {
     for (let i = 0; i < values.length; i++) {
