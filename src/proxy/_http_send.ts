@@ -46,6 +46,8 @@ export interface HttpReply {
 export interface HttpSend {
   (url: URL, init: HttpRequestInit): Promise<HttpReply>;
   abortAll(): void;
+  /** Ends everything in flight and closes the idle connections kept for reuse. */
+  close(): void;
   /** Which client it is. */
   readonly kind: "node" | "fetch";
 }
@@ -121,6 +123,9 @@ export function fetchSend(f: typeof fetch): HttpSend {
       abort.abort();
       abort = new AbortController();
     },
+    close() {
+      abort.abort();
+    },
     kind: "fetch" as const,
   });
 }
@@ -161,10 +166,17 @@ export function nodeSend(): HttpSend {
       });
       req.end(init.body);
     });
+  const abortAll = () => {
+    for (const req of live) req.destroy(new Error("aborted"));
+    live.clear();
+  };
   return Object.assign(send, {
-    abortAll() {
-      for (const req of live) req.destroy(new Error("aborted"));
-      live.clear();
+    abortAll,
+    close() {
+      abortAll();
+      // Idle keep-alive connections would stay open until the server closes them (a gateway ends sessions
+      // all day: each had its own pool).
+      agent.destroy();
     },
     kind: "node" as const,
   });

@@ -120,3 +120,29 @@ Deno.test("defaultSend() takes node:http for plain http, and fetch for https or 
   };
   assert.equal(defaultSend(new URL("http://127.0.0.1/mcp"), denied).kind, "fetch");
 });
+
+Deno.test("nodeSend().close() closes the connections it keeps for reuse", async () => {
+  const { default: http } = await import("node:http");
+  let open = 0;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on("end", () => res.end("{}"));
+  });
+  server.keepAliveTimeout = 60_000;
+  server.on("connection", (sock) => {
+    open++;
+    sock.on("close", () => open--);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const url = new URL(`http://127.0.0.1:${(server.address() as { port: number }).port}/`);
+  const send = nodeSend();
+  for (let i = 0; i < 3; i++) {
+    assert.equal(await (await send(url, { method: "POST", headers: {}, body: "{}" })).text(), "{}");
+  }
+  assert.equal(open, 1, "one connection, reused");
+  send.close();
+  const t0 = Date.now();
+  while (open > 0 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(open, 0);
+  await new Promise((r) => server.close(r));
+});

@@ -464,6 +464,7 @@ export class HttpUpstream {
         this.#o.diag(`[agentperms] could not end the session on ${this.#where}: ${errorText(e)}`);
       }
     }
+    this.#http.close();
   }
 }
 

@@ -260,7 +260,7 @@ export async function oauthBridgeFetch(opts: OAuthBridgeFetchOptions): Promise<O
           (r) => r.status,
           (r) => r.discard(),
         ),
-      { abortAll: () => inner.abortAll(), kind: inner.kind },
+      { abortAll: () => inner.abortAll(), close: () => inner.close(), kind: inner.kind },
     );
   SEND_WRAPPERS.set(wrapped as typeof fetch, wrapSend);
   return { fetch: wrapped as typeof fetch, loggedIn: login !== undefined };
