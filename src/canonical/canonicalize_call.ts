@@ -272,23 +272,17 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
     else if (v !== null && typeof v === "object") {
       const entries = Object.entries(v);
       // A folder argument applies to the name arguments beside it (and inside them: `files[]`).
-      const bases = entries.filter(([k, x]) =>
-        typeof x === "string" && x.trim() !== "" && isBaseKey(normKey(k))
-      )
+      const bases = entries.filter(([k, x]) => typeof x === "string" && x.trim() !== "" && traitsOf(k).base)
         // At most MAX_BASES folders per object: every name is read once per folder, so the cost stays linear.
         .slice(0, MAX_BASES).map(([, x]) => resolveArgPath(x as string, callOpts));
       // `{"path": "~", "recursive": true}`: the tool works on the folder's whole tree.
-      const recursive = entries.some(([k, x]) =>
-        RECURSIVE_KEY_REGEXP.test(normKey(k)) && (x === true || x === "true")
-      );
+      const recursive = entries.some(([k, x]) => traitsOf(k).recursive && (x === true || x === "true"));
       const inner = bases.length > 0 ? { ...at, bases } : at;
       // `{"path": "~", "pattern": "**/id_rsa"}`: a search lists what the glob matches under its root, so the
       // joined glob is judged by denied paths and patterns (a search pattern may also be plain text).
-      const roots = entries.filter(([k, x]) =>
-        typeof x === "string" && SEARCH_ROOT_KEY_REGEXP.test(normKey(k))
-      );
+      const roots = entries.filter(([k, x]) => typeof x === "string" && traitsOf(k).searchRoot);
       for (const [k, x] of entries) {
-        if (typeof x !== "string" || !SEARCH_GLOB_KEY_REGEXP.test(normKey(k)) || x.length > 4096) continue;
+        if (typeof x !== "string" || !traitsOf(k).searchGlob || x.length > 4096) continue;
         if (!/[*?[\/]/.test(x) || /^\s*(?:[\/~]|[A-Za-z]:)/.test(x)) continue;
         for (const [, r] of roots.slice(0, MAX_BASES)) {
           countOne();
@@ -302,8 +296,9 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
           }, { denyOnly: true });
         }
       }
-      const pathParent = PATH_KEYS.has(normKey(key)) || isPathLikeKey(normKey(key));
-      const textParent = CONTENT_KEYS.has(normKey(key));
+      const parent = traitsOf(key);
+      const pathParent = parent.pathKey;
+      const textParent = parent.contentKey;
       for (const [k, x] of entries) {
         const kp = `${pointer}/${escapePointer(k)}`;
         // A key can be the path (`{"files": {"/home/u/.bashrc": "…"}}`): one that starts like a path anywhere
@@ -311,13 +306,13 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
         // dotfile name whose value is text, under any key (`{"changes": {".env": "…"}}`).
         if (
           !textParent &&
-          (looksLikePath(k) || (pathParent && /[\/.~]/.test(k)) ||
-            (typeof x === "string" && DOTFILE_KEY_REGEXP.test(k)))
+          (traitsOf(k).looksLikePath || (pathParent && traitsOf(k).pathChars) ||
+            (typeof x === "string" && traitsOf(k).dotfile))
         ) {
           countOne();
           visitString(k, kp, key === "" ? "path" : key, "path", { ...inner, depth });
         }
-        const place = isNameKey(normKey(k)) || isCommandKey(normKey(k)) ? inner : at;
+        const place = traitsOf(k).takesBases ? inner : at;
         walk(
           x,
           kp,
@@ -344,6 +339,46 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
 }
 
 class TooLarge extends Error {}
+
+/** What the walk asks of an object key; each a pure function of the key, worked out once per key. */
+interface KeyTraits {
+  base: boolean;
+  recursive: boolean;
+  searchRoot: boolean;
+  searchGlob: boolean;
+  pathKey: boolean;
+  contentKey: boolean;
+  looksLikePath: boolean;
+  pathChars: boolean;
+  dotfile: boolean;
+  takesBases: boolean;
+}
+
+// Keys repeat on every call; bounded (keys come from the agent), short keys only.
+const TRAITS = new Map<string, KeyTraits>();
+
+function traitsOf(k: string): KeyTraits {
+  let t = TRAITS.get(k);
+  if (t !== undefined) return t;
+  const n = normKey(k);
+  t = {
+    base: isBaseKey(n),
+    recursive: RECURSIVE_KEY_REGEXP.test(n),
+    searchRoot: SEARCH_ROOT_KEY_REGEXP.test(n),
+    searchGlob: SEARCH_GLOB_KEY_REGEXP.test(n),
+    pathKey: PATH_KEYS.has(n) || isPathLikeKey(n),
+    contentKey: CONTENT_KEYS.has(n),
+    looksLikePath: looksLikePath(k),
+    pathChars: /[\/.~]/.test(k),
+    dotfile: DOTFILE_KEY_REGEXP.test(k),
+    takesBases: isNameKey(n) || isCommandKey(n),
+  };
+  if (k.length <= 256) {
+    if (TRAITS.size >= 4096) TRAITS.clear();
+    TRAITS.set(k, t);
+  }
+  return t;
+}
 
 /** A dotfile's name (`.env`, `.npmrc`, `.git-credentials`), as an object key. */
 const DOTFILE_KEY_REGEXP = /^\.[A-Za-z0-9_][\w.-]{0,254}$/;
