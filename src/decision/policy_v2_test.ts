@@ -240,3 +240,42 @@ Deno.test("checkGuardPacks() denies dangerous argument values unless the policy 
   const oneOff = v2(`version: 2\nservers: {}\nguards: { ${checkGuardPacks(on, c)!.ruleIds[0]}: false }\n`);
   assert.equal(checkGuardPacks(oneOff, c), undefined);
 });
+
+Deno.test("per-tool plans: one compiled policy judges the same tool under other hints and profiles as a fresh one", () => {
+  const y = `version: 2
+servers:
+  github:
+    allowed_tools: [class:read]
+    denied_tools: [class:delete]
+    tools:
+      "class:write":
+        arguments:
+          title: { max_length: 5 }
+`;
+  const shared = v2(y);
+  const s = shared.servers.get("github")!;
+  const hints = [
+    undefined,
+    { readOnlyHint: true },
+    { readOnlyHint: false },
+    { readOnlyHint: false, destructiveHint: false },
+    { destructiveHint: true },
+    { openWorldHint: true },
+    { readOnlyHint: "yes" as unknown as boolean },
+  ];
+  // Twice over, so the second round reads every plan from the cache.
+  for (let round = 0; round < 2; round++) {
+    for (const tool of ["get_issue", "update_issue", "delete_repo", "create_pull_request"]) {
+      for (const annotations of hints) {
+        const c = call("github", tool, { title: "a long title" }, annotations ? { annotations } : {});
+        const fresh = v2(y).servers.get("github")!;
+        const key = `${tool} ${JSON.stringify(annotations)} round ${round}`;
+        assert.deepEqual([...toolClasses(s, c).wide].sort(), [...toolClasses(fresh, c).wide].sort(), key);
+        assert.deepEqual([...toolClasses(s, c).strict].sort(), [...toolClasses(fresh, c).strict].sort(), key);
+        assert.deepEqual(checkDeniedClasses(s, c), checkDeniedClasses(fresh, c), key);
+        assert.deepEqual(allowedByClass(s, c), allowedByClass(fresh, c), key);
+        assert.deepEqual(checkReach(s, c), checkReach(fresh, c), key);
+      }
+    }
+  }
+});
