@@ -73,7 +73,9 @@ export default defineRedactor({
     },
     {
       id: "secret-assignment",
-      needles: [":", "="],
+      // Every match spells one of these in its key (KEY and EQ_ONLY_KEY above; the pattern is case-insensitive,
+      // so is the needle test): text without any of them is never scanned (8 KB of code: ~400 → ~100 µs).
+      needles: ["pass", "secret", "token", "key", "credential", "cookie", "auth", "sid", "session"],
       description: 'password=, token: , api_key=, secret= … and JSON fields such as "password": "x"',
       pattern: new RegExp(
         String
@@ -122,7 +124,8 @@ export default defineRedactor({
     },
     {
       id: "compound-secret-assignment",
-      needles: [":", "="],
+      // Every match spells one of these in its key (case-sensitive, as the pattern is).
+      needles: ["Pass", "Secret", "Token", "Key", "Credential", "PASS", "SECRET", "TOKEN", "APIKEY", "_PWD"],
       description: "Run-together keys: dbPassword=, accessToken: , clientSecret=, PGPASSWORD=, MYSQL_PWD=",
       // Case-sensitive on purpose: the capital letter is what marks "Token" in accessToken as a word, so
       // maxTokens or monkey= do not match. A bounded prefix keeps it linear.

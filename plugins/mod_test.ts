@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { BUILTIN_REDACTORS } from "./mod.ts";
 import { checkSamples, compileRedactor, REDACTED, validateRedactor } from "../src/redact/mod.ts";
 
@@ -57,6 +58,45 @@ Deno.test("BUILTIN_REDACTORS needles never hide a match of their own pattern", (
       }
     }
   }
+});
+
+Deno.test("BUILTIN_REDACTORS needles never hide a match in generated key=value text (property)", () => {
+  // Pieces of keys, case variants and separators the assignment rules read: a needle list that misses a key
+  // spelling (e.g. only "pass" for a rule that also reads "PWD") fails here.
+  const piece = fc.constantFrom(
+    ...[
+      "pass",
+      "Pass",
+      "PASS",
+      "word",
+      "wd",
+      "phrase",
+      "code",
+      "secret",
+      "Secret",
+      "SECRET",
+      "token",
+      "Token",
+    ],
+    ...["TOKEN", "api", "Api", "API", "key", "Key", "KEY", "apikey", "APIKEY", "access", "Access", "private"],
+    ...["signing", "master", "license", "session", "Session", "credential", "Credentials", "cookie", "auth"],
+    ...["sid", "id", "_PWD", "PWD", "MYSQL", "db", "client", "x", "_", "-", ".", "=", ":", " ", '"', "'"],
+    ...["=>", "\\n", "v4lue", "hunter2", "\n", "K", "ſ", "İ", "\u212a"],
+  );
+  const text = fc.array(piece, { maxLength: 12 }).map((a) => a.join(""));
+  const rules = BUILTIN_REDACTORS.flatMap((d) => d.rules.map((rule) => ({ id: `${d.id}/${rule.id}`, rule })));
+  fc.assert(
+    fc.property(text, (t) => {
+      for (const { id, rule } of rules) {
+        const re = new RegExp(rule.pattern.source, rule.pattern.flags.replace("g", ""));
+        if (!re.test(t)) continue;
+        const ci = re.flags.includes("i");
+        const hay = ci ? t.toLowerCase() : t;
+        assert.ok((rule.needles ?? [""]).some((n) => hay.includes(ci ? n.toLowerCase() : n)), `${id}: ${t}`);
+      }
+    }),
+    { numRuns: 20_000 },
+  );
 });
 
 // Every format the issue lists, plus the gaps the original left open (ORIGINAL.md §10).
