@@ -441,6 +441,9 @@ const RECURSIVE_KEY_REGEXP =
 function cachedHostFunctions(opts: CanonicalizeOptions): Pick<CanonicalizeOptions, "realpath" | "userHome"> {
   const rp = opts.realpath;
   const uh = opts.userHome ?? (rp as { userHome?: (n: string) => string | undefined } | undefined)?.userHome;
+  // The host's realpath shares its existence tests and realpaths across the call's look-ups (forCall).
+  const perCall = (rp as { forCall?: () => (abs: string) => string | undefined } | undefined)?.forCall?.() ??
+    rp;
   const memo = <T>(f: (x: string) => T) => {
     const seen = new Map<string, T>();
     return (x: string): T => {
@@ -450,7 +453,7 @@ function cachedHostFunctions(opts: CanonicalizeOptions): Pick<CanonicalizeOption
       return v;
     };
   };
-  return { realpath: rp && memo(rp), userHome: uh && memo(uh) };
+  return { realpath: perCall && memo(perCall), userHome: uh && memo(uh) };
 }
 
 function escapePointer(k: string): string {

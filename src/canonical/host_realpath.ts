@@ -13,27 +13,59 @@ const MAX_LINK_HOPS = 40;
  * dangling links of any length (up to the kernel's 40 hops), so a new file written through a link is judged
  * where it would land.
  *
- * @param abs an absolute path
- * @returns the resolved path, or undefined when it does not exist or cannot be read
+ * @param exists whether a path exists (following links)
+ * @param real the realpath of a path that exists
+ * @returns a function from an absolute path to its resolved path, or undefined when it does not exist or
+ *   cannot be read
  */
-function realpathOrUndefined(abs: string): string | undefined {
-  try {
-    if (existsSync(abs)) return Deno.realPathSync(abs);
-    let cur = abs;
-    for (let hop = 0; hop < MAX_LINK_HOPS; hop++) {
-      // Only at the boundary (parent exists) can `cur` be a dangling symlink worth an lstat.
-      const dir = dirname(cur);
-      if (!existsSync(dir)) return hop === 0 ? undefined : cur;
-      const realDir = Deno.realPathSync(dir);
-      const st = lstatSync(cur, { throwIfNoEntry: false });
-      if (!st?.isSymbolicLink()) return hop === 0 ? undefined : resolve(realDir, basename(cur));
-      cur = resolve(realDir, readlinkSync(cur));
-      if (existsSync(cur)) return Deno.realPathSync(cur);
+function realpathWith(
+  exists: (p: string) => boolean,
+  real: (p: string) => string,
+): (abs: string) => string | undefined {
+  return (abs) => {
+    try {
+      if (exists(abs)) return real(abs);
+      let cur = abs;
+      for (let hop = 0; hop < MAX_LINK_HOPS; hop++) {
+        // Only at the boundary (parent exists) can `cur` be a dangling symlink worth an lstat.
+        const dir = dirname(cur);
+        if (!exists(dir)) return hop === 0 ? undefined : cur;
+        const realDir = real(dir);
+        const st = lstatSync(cur, { throwIfNoEntry: false });
+        if (!st?.isSymbolicLink()) return hop === 0 ? undefined : resolve(realDir, basename(cur));
+        cur = resolve(realDir, readlinkSync(cur));
+        if (exists(cur)) return real(cur);
+      }
+      return cur;
+    } catch {
+      return undefined;
     }
-    return cur;
-  } catch {
-    return undefined;
-  }
+  };
+}
+
+const realpathOrUndefined = realpathWith(existsSync, (p) => Deno.realPathSync(p));
+
+/**
+ * The same realpath for the look-ups of one call: each existence test and realpath is asked of the host once
+ * per call (the walk up from a missing path asks about each ancestor twice, and about the first existing one
+ * three times). Nothing is kept past the call: a symlink made between calls is still seen.
+ * @returns a realpath for one call
+ */
+function forOneCall(): (abs: string) => string | undefined {
+  const seen = new Map<string, boolean>();
+  const reals = new Map<string, string>();
+  return realpathWith(
+    (p) => {
+      let v = seen.get(p);
+      if (v === undefined) seen.set(p, v = existsSync(p));
+      return v;
+    },
+    (p) => {
+      let v = reals.get(p);
+      if (v === undefined) reals.set(p, v = Deno.realPathSync(p));
+      return v;
+    },
+  );
 }
 
 /**
@@ -60,6 +92,8 @@ export function hostUserHome(name: string): string | undefined {
 export type HostRealpath = ((abs: string) => string | undefined) & {
   /** The home directory of a named user, or undefined. */
   userHome: (name: string) => string | undefined;
+  /** A realpath with the same answers whose host look-ups are shared within one call (canonicalizeCall). */
+  forCall?: () => (abs: string) => string | undefined;
 };
 
 /**
@@ -67,4 +101,7 @@ export type HostRealpath = ((abs: string) => string | undefined) & {
  * their final target), carrying `userHome` ({@link hostUserHome}) so every caller that passes it as
  * `realpath` also reads `~name` through the password database.
  */
-export const hostRealpath: HostRealpath = Object.assign(realpathOrUndefined, { userHome: hostUserHome });
+export const hostRealpath: HostRealpath = Object.assign(realpathOrUndefined, {
+  userHome: hostUserHome,
+  forCall: forOneCall,
+});
