@@ -197,7 +197,7 @@ Deno.test("compileRedactor(BUILTIN_REDACTORS) keeps assignment keys and URL user
   );
   assert.equal(
     r.redactText(String.raw`"x\nbob@example.com\npassword=hunter2\nAuthorization: Bearer abc123"`).text,
-    String.raw`"x\n‹redacted›\npassword=‹redacted›\nAuthorization: Bearer ‹redacted›"`,
+    String.raw`"x\n‹redacted›@example.com\npassword=‹redacted›\nAuthorization: Bearer ‹redacted›"`,
   );
 
   assert.equal(
@@ -210,9 +210,9 @@ Deno.test("compileRedactor(BUILTIN_REDACTORS) replaces an email inside a path wi
   const r = compileRedactor(BUILTIN_REDACTORS);
   assert.equal(
     r.redactText("/srv/mail/bob@example.com/inbox/1.eml").text,
-    "/srv/mail/‹redacted›/inbox/1.eml",
+    "/srv/mail/‹redacted›@example.com/inbox/1.eml",
   );
-  assert.equal(r.redactText("C:\\Users\\bob@corp.example\\x").text, "C:\\Users\\‹redacted›\\x");
+  assert.equal(r.redactText("C:\\Users\\bob@corp.example\\x").text, "C:\\Users\\‹redacted›@corp.example\\x");
 });
 
 Deno.test("compileRedactor(BUILTIN_REDACTORS) leaves ordinary text, paths and versions alone", () => {

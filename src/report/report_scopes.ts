@@ -1,6 +1,7 @@
 import { canonicalizeCall, type HostRealpath } from "../canonical/mod.ts";
 import { attachCallFacts, type CallV2, decide, type Decision } from "../decision/mod.ts";
 import type { CompiledPolicy } from "../policy/mod.ts";
+import { REDACTED } from "../redact/mod.ts";
 import { resolveServerProfile } from "../policy/mod.ts";
 import {
   type ExtractedScopes,
@@ -194,7 +195,8 @@ export class ScopeUseSummarizer {
     }
     const lists: Record<ReportScopeKind, readonly string[]> = {
       repos: x?.repos ?? [],
-      recipients: x?.recipients ?? [],
+      // A trace keeps an address as `‹redacted›@domain`: its domain is known, the address is not.
+      recipients: (x?.recipients ?? []).filter((a) => !a.includes(REDACTED)),
       recipient_domains: x?.recipientDomains ?? [],
       channels: x?.channels ?? [],
       tables: x?.tables ?? [],

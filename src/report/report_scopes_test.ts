@@ -116,6 +116,25 @@ Deno.test("ScopeUseSummarizer counts the calls per value and takes each verdict 
   assert.deepEqual(r.servers.map((s) => s.server), ["github", "fetch", "gmail", "postgres", "memory"]);
 });
 
+Deno.test("ScopeUseSummarizer reads the domain of an address the trace redacted, and lists no redacted address", () => {
+  const r = scopesOf([
+    {
+      server: "gmail",
+      tool: "send_email",
+      arguments: { to: ["‹redacted›@example.com"], subject: "s", body: "b" },
+    },
+    {
+      server: "gmail",
+      tool: "send_email",
+      arguments: { to: ["‹redacted›@evil.test"], subject: "s", body: "b" },
+    },
+  ]);
+  assert.equal(value(r, "gmail", "recipient_domains", "example.com")!.verdict, "allowed");
+  assert.equal(value(r, "gmail", "recipient_domains", "evil.test")!.verdict, "denied");
+  const kinds = r.servers.find((s) => s.server === "gmail")!.kinds.map((k) => k.kind);
+  assert.ok(!kinds.includes("recipients"), kinds.join());
+});
+
 Deno.test("ScopeUseSummarizer without a policy lists the values unjudged, and counts unreadable calls", () => {
   const r = scopesOf([
     ...CALLS.slice(0, 2),

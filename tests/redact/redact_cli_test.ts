@@ -18,7 +18,7 @@ async function redact(args: string[], stdin: string, cwd = ROOT) {
 
 Deno.test("agentperms redact filters text from stdin to stdout", async () => {
   const r = await redact([], "hello\nAuthorization: Bearer abc123def\nmail bob@example.com\n");
-  assert.equal(r.out, "hello\nAuthorization: Bearer ‹redacted›\nmail ‹redacted›\n");
+  assert.equal(r.out, "hello\nAuthorization: Bearer ‹redacted›\nmail ‹redacted›@example.com\n");
   assert.equal(r.code, 0);
   assert.equal(r.err, "");
 });
