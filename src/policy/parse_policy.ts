@@ -1,5 +1,5 @@
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
-import { CORE_SCHEMA, load as loadYamlFast } from "js-yaml";
+import { createRequire } from "node:module";
 import type { z } from "zod";
 import { AgentPermsError } from "../errors.ts";
 import { KNOWN_KEYS, PolicySchema, type PolicyV1 } from "./schema.ts";
@@ -163,14 +163,48 @@ function parseFast(
  */
 export function readYamlFast(text: string): Record<string, unknown> | undefined {
   if (FAST_UNSAFE_REGEXP.test(text) || !commentsAligned(text)) return undefined;
+  const jsYaml = fastReader();
+  if (jsYaml === undefined) return undefined;
   let data: unknown;
   try {
-    data = loadYamlFast(text, { schema: CORE_SCHEMA, json: false, maxAliases: 0 });
+    data = jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA, json: false, maxAliases: 0 });
   } catch {
     return undefined;
   }
   if (data === null || typeof data !== "object" || Array.isArray(data)) return undefined;
   return plainKeys(data, 0) ? data as Record<string, unknown> : undefined;
+}
+
+type JsYaml = typeof import("js-yaml");
+let jsYamlModule: JsYaml | null | undefined;
+
+/**
+ * js-yaml, loaded on the first policy read rather than at start-up (a proxy whose compiled policy comes from
+ * the cache never reads YAML). Deno's CommonJS loader shares its module cache with `import`. When it cannot be
+ * loaded, every policy takes the yaml path.
+ */
+function fastReader(): JsYaml | undefined {
+  if (jsYamlModule === undefined) {
+    try {
+      jsYamlModule = createRequire(import.meta.url)("js-yaml") as JsYaml;
+    } catch {
+      jsYamlModule = null;
+    }
+  }
+  return jsYamlModule ?? undefined;
+}
+
+/**
+ * Loads js-yaml ahead of the first policy read (optional; its dynamic import also tells `deno compile` to
+ * bundle it).
+ * @returns when it is loaded
+ */
+export async function loadFastYamlReader(): Promise<void> {
+  try {
+    jsYamlModule ??= await import("js-yaml");
+  } catch {
+    jsYamlModule = null;
+  }
 }
 
 /**
