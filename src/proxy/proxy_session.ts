@@ -345,13 +345,15 @@ export class ProxySession {
           },
         )
         : bareCall(this.#o.server, method, "client");
-    if (call.method === "tools/call" && (call as { arguments?: unknown }).arguments === undefined) {
-      // Format 2 rules (argument rules, scopes, SQL) and session rules read the arguments as sent; a call without
-      // them is refused by decide() (fail closed), so they travel with the canonical call.
-      (call as { arguments?: unknown }).arguments = ((m.params ?? {}) as Json).arguments ?? {};
+    // Format 2 rules (argument rules, scopes, SQL) and session rules read the arguments as sent (a call without
+    // them is refused by decide(), fail closed), kept out of anything that writes the call out; the tool's
+    // annotations from tools/list: format 2 tool classes only tighten with them.
+    if (judged) {
+      attachCallFacts(call, {
+        arguments: call.method === "tools/call" ? ((m.params ?? {}) as Json).arguments ?? {} : undefined,
+        annotations: this.#annotationsFor(m.params),
+      });
     }
-    // The tool's annotations from tools/list: format 2 tool classes only tighten with them.
-    if (judged) attachCallFacts(call, { annotations: this.#annotationsFor(m.params) });
     let decision = decide(this.#o.policy, call, { drift: this.#driftFor(call) });
     const session = judged ? this.#sessionCall(call, m.params) : undefined;
     if (session) decision = this.#sessionDecision(session, decision);
