@@ -288,8 +288,9 @@ async function runBridgeCommand(env: CommandEnv, rawUrl: string, opts: BridgeOpt
     diag(`[agentperms] warning: the headers for "${opts.server}" go to ${url.host} over plain http`);
   }
   // OAuth (agentperms login, docs/remote.md#oauth-sign-in): an entry without an Authorization header of its
-  // own sends the stored login's token, only to that server's origin; a 401 refreshes it once, else the
-  // request fails closed with the fix. Never a browser from here: the client owns stdio.
+  // own sends the stored login's token, only to that server's origin; a token about to expire is refreshed
+  // first, a 401 refreshes it once, else the request fails closed with the fix. Never a browser from here: the
+  // client owns stdio.
   const { oauthBridgeFetch } = await import("../../proxy/oauth_bridge_fetch.ts");
   const oauth = await oauthBridgeFetch({ server: opts.server, url, headers, env: (n) => io.env(n), diag });
   const sessionId = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
