@@ -4,14 +4,14 @@
  * is data judged by `matchGuards()`; rule ids are `dangerous-arguments/<guard>`.
  * @module
  */
-import { defineGuardPack, type GuardPackDescriptor } from "../src/profiles/mod.ts";
+import type { GuardPackDescriptor } from "../src/profiles/mod.ts";
 
 const BROWSER_TOOLS = ["puppeteer_*", "browser_*", "playwright_*", "*navigate*", "*launch*", "*browser*"];
 const KUBE_TOOLS = ["kubectl*", "kube*", "k8s*", "*helm*", "exec_in_pod", "port_forward"];
 const GIT_TOOLS = ["git*", "*_git_*", "*clone*"];
 
 /** The built-in dangerous-argument guard pack. */
-const pack: GuardPackDescriptor = defineGuardPack({
+const pack: GuardPackDescriptor = {
   apiVersion: 1,
   id: "dangerous-arguments",
   version: "1.0.0",
@@ -218,5 +218,5 @@ const pack: GuardPackDescriptor = defineGuardPack({
       { tool: "write_file", args: { path: "/w/notes.md", content: "use --server for the dev proxy" } },
     ],
   },
-});
+};
 export default pack;

@@ -7,10 +7,10 @@
  * (src/puppeteer) and https://github.com/wonderwhy-er/DesktopCommanderMCP.
  * @module
  */
-import { defineServerProfile, type ServerProfileDescriptor } from "../src/profiles/mod.ts";
+import type { ServerProfileDescriptor } from "../src/profiles/mod.ts";
 
 /** Playwright MCP. */
-export const playwright: ServerProfileDescriptor = defineServerProfile({
+export const playwright: ServerProfileDescriptor = {
   apiVersion: 1,
   server: "playwright",
   version: "1.0.0",
@@ -51,10 +51,10 @@ export const playwright: ServerProfileDescriptor = defineServerProfile({
     args: { url: "https://shop.example.com/cart" },
     want: { hosts: ["shop.example.com"] },
   }],
-});
+};
 
 /** Puppeteer (archived reference server). */
-export const puppeteer: ServerProfileDescriptor = defineServerProfile({
+export const puppeteer: ServerProfileDescriptor = {
   apiVersion: 1,
   server: "puppeteer",
   version: "1.0.0",
@@ -75,10 +75,10 @@ export const puppeteer: ServerProfileDescriptor = defineServerProfile({
     args: { url: "https://a.example.org" },
     want: { hosts: ["a.example.org"] },
   }],
-});
+};
 
 /** Desktop Commander: a shell and a file editor with its own (agent-changeable) configuration. */
-export const desktopCommander: ServerProfileDescriptor = defineServerProfile({
+export const desktopCommander: ServerProfileDescriptor = {
   apiVersion: 1,
   server: "desktop-commander",
   version: "1.0.0",
@@ -116,4 +116,4 @@ export const desktopCommander: ServerProfileDescriptor = defineServerProfile({
     give_feedback_to_desktop_commander: { classes: ["send", "network"] },
   },
   samples: [{ tool: "start_process", args: { command: "ls", timeout_ms: 1000 }, want: { unreadable: [] } }],
-});
+};

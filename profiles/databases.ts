@@ -6,7 +6,7 @@
  * https://github.com/crystaldba/postgres-mcp.
  * @module
  */
-import { defineServerProfile, type ServerProfileDescriptor } from "../src/profiles/mod.ts";
+import type { ServerProfileDescriptor } from "../src/profiles/mod.ts";
 
 // The samples below parse SQL. The parsers load asynchronously (the Postgres one is WebAssembly, ~7 ms) and
 // are not loaded here: where they have not loaded yet (or cannot load, as in a single-file bundle) the SQL
@@ -14,7 +14,7 @@ import { defineServerProfile, type ServerProfileDescriptor } from "../src/profil
 // loaded.
 
 /** Postgres servers: every statement is parsed by Postgres's own parser for its tables and writes. */
-export const postgres: ServerProfileDescriptor = defineServerProfile({
+export const postgres: ServerProfileDescriptor = {
   apiVersion: 1,
   server: "postgres",
   version: "1.0.0",
@@ -54,10 +54,10 @@ export const postgres: ServerProfileDescriptor = defineServerProfile({
     { tool: "query", args: { sql: "COMMIT; DROP TABLE public.users" }, want: { tables: ["public.users"] } },
     { tool: "query", args: { sql: "SELEC" }, want: { tables: [], unreadable: ["/sql"] } },
   ],
-});
+};
 
 /** mcp-server-sqlite: separate read and write tools, both taking SQL text. */
-export const sqlite: ServerProfileDescriptor = defineServerProfile({
+export const sqlite: ServerProfileDescriptor = {
   apiVersion: 1,
   server: "sqlite",
   version: "1.0.0",
@@ -80,4 +80,4 @@ export const sqlite: ServerProfileDescriptor = defineServerProfile({
     { tool: "read_query", args: { query: "SELECT * FROM main.users" }, want: { tables: ["main.users"] } },
     { tool: "describe_table", args: { table_name: "users" }, want: { tables: ["users"] } },
   ],
-});
+};

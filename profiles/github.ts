@@ -5,12 +5,12 @@
  * Almost every tool takes `owner` + `repo`; the exceptions are listed by name.
  * @module
  */
-import { defineServerProfile, type ServerProfileDescriptor } from "../src/profiles/mod.ts";
+import type { ServerProfileDescriptor } from "../src/profiles/mod.ts";
 
 const REPO = { owner: "/owner", repo: "/repo" } as const;
 
 /** GitHub. Issue, pull request, discussion and comment bodies are written by anyone: untrusted. */
-export const github: ServerProfileDescriptor = defineServerProfile({
+export const github: ServerProfileDescriptor = {
   apiVersion: 1,
   server: "github",
   version: "1.0.0",
@@ -106,4 +106,4 @@ export const github: ServerProfileDescriptor = defineServerProfile({
     },
     { tool: "list_workflow_runs", args: { owner: "a", repo: "b" }, want: { repos: ["a/b"] } },
   ],
-});
+};

@@ -4,13 +4,13 @@
  * namespaces. Names from https://github.com/Flux159/mcp-server-kubernetes (src/tools).
  * @module
  */
-import { defineServerProfile, type ServerProfileDescriptor } from "../src/profiles/mod.ts";
+import type { ServerProfileDescriptor } from "../src/profiles/mod.ts";
 
 const NS = { from: "/namespace", default: "default" } as const;
 const ALL = { from: "/allNamespaces", ifTrue: "*" } as const;
 
 /** Kubernetes via kubectl. */
-export const kubernetes: ServerProfileDescriptor = defineServerProfile({
+export const kubernetes: ServerProfileDescriptor = {
   apiVersion: 1,
   server: "kubernetes",
   version: "1.0.0",
@@ -74,4 +74,4 @@ export const kubernetes: ServerProfileDescriptor = defineServerProfile({
       want: { namespaces: ["default", "kube-system"], kinds: ["pod"] },
     },
   ],
-});
+};

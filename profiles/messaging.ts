@@ -8,12 +8,12 @@
  * https://github.com/taylorwilsdon/google_workspace_mcp.
  * @module
  */
-import { defineServerProfile, type ScopeSpec, type ServerProfileDescriptor } from "../src/profiles/mod.ts";
+import type { ScopeSpec, ServerProfileDescriptor } from "../src/profiles/mod.ts";
 
 const CHANNEL: ScopeSpec = { channels: ["/channel_id"] };
 
 /** Slack. Message history is written by anyone in the channel: untrusted. */
-export const slack: ServerProfileDescriptor = defineServerProfile({
+export const slack: ServerProfileDescriptor = {
   apiVersion: 1,
   server: "slack",
   version: "1.0.0",
@@ -64,12 +64,12 @@ export const slack: ServerProfileDescriptor = defineServerProfile({
       want: { channels: ["general"] },
     },
   ],
-});
+};
 
 const MAIL: ScopeSpec = { recipients: ["/to", "/cc", "/bcc"] };
 
 /** Gmail. Every mail read is untrusted; filters and forwarding send mail on. */
-export const gmail: ServerProfileDescriptor = defineServerProfile({
+export const gmail: ServerProfileDescriptor = {
   apiVersion: 1,
   server: "gmail",
   version: "1.0.0",
@@ -146,4 +146,4 @@ export const gmail: ServerProfileDescriptor = defineServerProfile({
       want: { recipients: ["drop@evil.test"] },
     },
   ],
-});
+};

@@ -5,10 +5,10 @@
  * tests/snapshots/list_tools.json, src/fetch).
  * @module
  */
-import { defineServerProfile, type ServerProfileDescriptor } from "../src/profiles/mod.ts";
+import type { ServerProfileDescriptor } from "../src/profiles/mod.ts";
 
 /** @modelcontextprotocol/server-filesystem: paths are judged by the canonicalizer; only classes here. */
-export const filesystem: ServerProfileDescriptor = defineServerProfile({
+export const filesystem: ServerProfileDescriptor = {
   apiVersion: 1,
   server: "filesystem",
   version: "1.0.0",
@@ -36,10 +36,10 @@ export const filesystem: ServerProfileDescriptor = defineServerProfile({
     move_file: { classes: ["write", "delete"] },
   },
   samples: [{ tool: "read_file", args: { path: "/w/a.txt" }, want: { repos: [], unreadable: [] } }],
-});
+};
 
 /** mcp-server-git (Python, uvx): local repositories by path; the canonicalizer judges `repo_path`. */
-export const git: ServerProfileDescriptor = defineServerProfile({
+export const git: ServerProfileDescriptor = {
   apiVersion: 1,
   server: "mcp-server-git",
   version: "1.0.0",
@@ -64,10 +64,10 @@ export const git: ServerProfileDescriptor = defineServerProfile({
     git_init: { classes: ["write"] },
   },
   samples: [{ tool: "git_status", args: { repo_path: "/w/r" }, want: { unreadable: [] } }],
-});
+};
 
 /** mcp-server-fetch: one tool that reads any URL, so its hosts are its scope and its results are untrusted. */
-export const fetch: ServerProfileDescriptor = defineServerProfile({
+export const fetch: ServerProfileDescriptor = {
   apiVersion: 1,
   server: "fetch",
   version: "1.0.0",
@@ -83,10 +83,10 @@ export const fetch: ServerProfileDescriptor = defineServerProfile({
     },
     { tool: "fetch", args: { url: "::::" }, want: { hosts: [], unreadable: ["/url"] } },
   ],
-});
+};
 
 /** @modelcontextprotocol/server-memory: a local knowledge graph. */
-export const memory: ServerProfileDescriptor = defineServerProfile({
+export const memory: ServerProfileDescriptor = {
   apiVersion: 1,
   server: "memory",
   version: "1.0.0",
@@ -105,10 +105,10 @@ export const memory: ServerProfileDescriptor = defineServerProfile({
     delete_relations: { classes: ["delete"] },
   },
   samples: [{ tool: "read_graph", args: {}, want: { unreadable: [] } }],
-});
+};
 
 /** @modelcontextprotocol/server-everything: the protocol test server. */
-export const everything: ServerProfileDescriptor = defineServerProfile({
+export const everything: ServerProfileDescriptor = {
   apiVersion: 1,
   server: "everything",
   version: "1.0.0",
@@ -150,4 +150,4 @@ export const everything: ServerProfileDescriptor = defineServerProfile({
       want: { hosts: ["raw.example.org"] },
     },
   ],
-});
+};

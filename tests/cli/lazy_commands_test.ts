@@ -103,3 +103,13 @@ Deno.test("cli.ts statically loads no command module: each is imported when its 
   const graph = await staticGraph("cli.ts");
   assert.deepEqual([...graph].filter((m) => m.startsWith("src/cli/commands/")), ["src/cli/commands/mod.ts"]);
 });
+
+Deno.test("the built-in guard packs and server profiles are data: importing them runs nothing from src/", async () => {
+  // Validating them at import (zod, RE2, every sample) cost every proxy start tens of ms (#20 item 6); their
+  // tests validate them instead. A `defineGuardPack`/`defineServerProfile` call here would load src/profiles.
+  for (const [entry, folder] of [["guards/mod.ts", "guards/"], ["profiles/mod.ts", "profiles/"]] as const) {
+    const graph = await staticGraph(entry);
+    assert.ok(graph.has(entry), entry);
+    assert.deepEqual([...graph].filter((m) => !m.startsWith(folder)), [], entry);
+  }
+});
