@@ -340,6 +340,17 @@ export function matchGuards(pack: GuardPackDescriptor, tool: string, args: unkno
   return hits;
 }
 
+/**
+ * Compiles a guard pack ahead of its first call: its RE2 patterns, their one-pass prefilter and its tool and key
+ * globs (the built-in pack: tens of ms, most of it RE2). `matchGuards` does this on first use; a proxy calls it
+ * while the client reads its `initialize` answer, so the first `tools/call` does not wait for it.
+ * @param pack a guard pack
+ * @throws {AgentPermsError} `plugin_invalid` when a pattern cannot be compiled (as `matchGuards` would)
+ */
+export function prepareGuardPack(pack: GuardPackDescriptor): void {
+  packPlan(pack);
+}
+
 function keyMatches(g: CompiledGuard, key: string): boolean {
   return g.keyNames!.has(key) || g.keys!.some((k) => k.test(key));
 }

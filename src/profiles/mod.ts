@@ -44,6 +44,7 @@ export {
   type GuardPackDescriptor,
   GuardPackSchema,
   matchGuards,
+  prepareGuardPack,
   validateGuardPack,
 } from "./guard_pack.ts";
 export {
