@@ -178,14 +178,59 @@ const UNQUOTED_ESCAPE_REGEXP = /\\(\n|.)/gs;
 const DQUOTED_ESCAPE_REGEXP = /\\([\\$`"\n])/g;
 const BRACE_EXPANSION_REGEXP = /\{[^{}\s]*(?:,|\.\.)[^{}\s]*\}/;
 
+/** A kept reading, and the characters of budget reading it took (the command and every nested script). */
+interface KeptReading {
+  reading: ShellReading;
+  cost: number;
+}
+// Recent readings by command text, least recently used first (an agent repeats its commands: `ls -la src`, `git
+// status`; parsing one costs ~0.3-0.5 ms, nearly all mvdan-sh). A reading is a pure function of the text and the
+// budget (the parser and its operator numbers never change once loaded; nothing else is read), and the budget only
+// matters when it runs out: a reading that took `cost` characters is the same under any budget of at least
+// `cost`. So the key is the text alone, a kept reading is only used when the budget covers its cost, and a
+// reading the budget cut short is not kept. Bounded in entries and in the length of a kept command.
+const READINGS = new Map<string, KeptReading>();
+const MAX_READINGS = 256;
+const MAX_KEPT_COMMAND_CHARS = 8192;
+
+/** Freezes a reading and everything in it: a kept reading is shared by every later call of the same command. */
+function freezeReading(r: ShellReading): ShellReading {
+  for (const p of r.paths) {
+    Object.freeze(p.bases);
+    Object.freeze(p);
+  }
+  for (const d of r.dataRanges) Object.freeze(d);
+  for (const a of [r.paths, r.urls, r.hosts, r.dataRanges, r.notFiles, r.dynamic]) Object.freeze(a);
+  return Object.freeze(r);
+}
+
 /**
  * Reads a shell command as bash would parse it. Loads the parser first when `loadShellParser()` has not; one that
- * cannot be loaded makes the reading an error (the command is unreadable, so its call is denied).
+ * cannot be loaded makes the reading an error (the command is unreadable, so its call is denied). Recent readings
+ * are kept (a command read again costs a look-up, and the same budget), so the reading returned is frozen.
  * @param src the command string
- * @param opts the call's parse budget
- * @returns the static paths and URLs it names, and every reason it cannot be proven safe
+ * @param opts the call's parse budget (what the command and its nested scripts take is subtracted)
+ * @returns the static paths and URLs it names, and every reason it cannot be proven safe (frozen)
  */
 export function readShell(src: string, opts: ReadShellOptions): ShellReading {
+  const kept = READINGS.get(src);
+  if (kept !== undefined && opts.budget.chars >= kept.cost) {
+    READINGS.delete(src);
+    READINGS.set(src, kept);
+    opts.budget.chars -= kept.cost;
+    return kept.reading;
+  }
+  const before = opts.budget.chars;
+  const out = freezeReading(readShellOnce(src, opts));
+  // Kept only when the parser read it (not "could not be loaded") within the budget (not cut short).
+  if (parser !== undefined && opts.budget.chars >= 0 && src.length <= MAX_KEPT_COMMAND_CHARS) {
+    if (READINGS.size >= MAX_READINGS) READINGS.delete(READINGS.keys().next().value!);
+    READINGS.set(src, { reading: out, cost: before - opts.budget.chars });
+  }
+  return out;
+}
+
+function readShellOnce(src: string, opts: ReadShellOptions): ShellReading {
   const out: ShellReading = { paths: [], urls: [], hosts: [], dynamic: [], dataRanges: [], notFiles: [] };
   // Without the parser nothing is read: the command counts as unreadable, so the call is malformed (denied).
   const unavailable = shellParser();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadShellParser, readShell, shellParserLoaded } from "./read_shell.ts";
+import { loadShellParser, readShell, shellParserLoaded, type ShellPath } from "./read_shell.ts";
 
 const HOME = "/home/user";
 const read = (s: string) => readShell(s, { budget: { chars: 1 << 20 } });
@@ -244,4 +244,39 @@ Deno.test("mvdan-sh is not in the proxy's static module graph: it loads after th
     "the graph walk reaches read_shell.ts",
   );
   assert.deepEqual([...seen].filter((s) => s.includes("mvdan-sh")), []);
+});
+
+Deno.test("readShell() keeps recent readings: frozen, charged the same budget, never one the budget cut short", () => {
+  const cmd = "sh -c 'cat /kept-x' > /kept-y";
+  const cost = cmd.length + "cat /kept-x".length; // the command and the script it runs
+  // Cut short by the budget (the nested script): not kept, so the same text read with room is read in full.
+  assert.match(readShell(cmd, { budget: { chars: cost - 1 } }).dynamic.join(), /too long/);
+  const b1 = { chars: 1000 };
+  const first = readShell(cmd, { budget: b1 });
+  assert.equal(b1.chars, 1000 - cost);
+  assert.deepEqual(first.paths.map((p) => p.word).sort(), ["/kept-x", "/kept-y"]);
+  assert.deepEqual(first.dynamic, []);
+  const b2 = { chars: 1000 };
+  assert.equal(readShell(cmd, { budget: b2 }), first, "kept");
+  assert.equal(b2.chars, 1000 - cost, "a kept reading is charged what reading it took");
+  assert.equal(readShell(cmd, { budget: { chars: cost } }), first);
+  // A budget below its cost: read again, and it runs out as it would have.
+  assert.match(readShell(cmd, { budget: { chars: cost - 1 } }).dynamic.join(), /too long/);
+  // Shared by later calls, so no caller can change it.
+  for (const o of [first, first.paths, first.paths[0]!, first.paths[0]!.bases, first.dynamic, first.urls]) {
+    assert.ok(Object.isFrozen(o));
+  }
+  assert.throws(
+    () => (first.paths as ShellPath[]).push({ word: "/x", bases: [], denyOnly: false }),
+    TypeError,
+  );
+  // Another text is another reading; and the kept ones are bounded: after many others it is read afresh.
+  assert.deepEqual(read("sh -c 'cat /kept-z' > /kept-y").paths.map((p) => p.word).sort(), [
+    "/kept-y",
+    "/kept-z",
+  ]);
+  for (let i = 0; i < 1000; i++) read(`ls /evict-${i}`);
+  const later = read(cmd);
+  assert.notEqual(later, first);
+  assert.deepEqual(later, first);
 });
