@@ -1,11 +1,11 @@
-import { defineRedactor } from "../src/redact/define_redactor.ts";
+import type { RedactorDescriptor } from "../src/redact/define_redactor.ts";
 
 // Every pattern starts with a literal prefix behind a one-character lookbehind, so a match can only begin
 // at the start of a token, and each quantifier is a single character class with nothing after it that can
 // fail and force a rescan: linear time on any input (see redact_test.ts and redact_bench.ts).
 
 /** Vendor token formats: recognisable by their prefix, so they are redacted wherever they appear. */
-export default defineRedactor({
+const apiKeys: RedactorDescriptor = {
   apiVersion: 1,
   id: "api-keys",
   version: "1.0.0",
@@ -143,4 +143,5 @@ export default defineRedactor({
     redact: ['{"OPENAI_API_KEY":"sk-proj-Ab12Cd34Ef56Gh78Ij90Kl12"}'],
     keep: ["no keys here: sk-, ghp_, AKIA, AIza, xoxb-"],
   },
-});
+};
+export default apiKeys;

@@ -1,4 +1,5 @@
-import { defineRedactor, REDACTED } from "../src/redact/define_redactor.ts";
+import type { RedactorDescriptor } from "../src/redact/define_redactor.ts";
+import { REDACTED } from "../src/redact/redacted.ts";
 
 // Linear-time shape: each match starts at a keyword behind a one-character lookbehind; prefixes are bounded
 // (`{0,4}` groups of `{1,32}` characters split by a separator), and the value is one greedy run with nothing
@@ -22,7 +23,7 @@ const VALUE = String
   .raw`(?!‹)(?!(?:true|false|null|none|undefined|string|number|boolean|unknown|any|str|int|bytes|object)(?![A-Za-z0-9_]))(?:(?<=\\")(?:[^"\\\r\n‹]|\\[^"\r\n])+|(?<=")(?:[^"\\\r\n‹]|\\.)+|(?<=')[^'\r\n‹]+|[^\s"'‹,;&(){}\[\]<>\\]+)`;
 
 /** Credentials written as assignments, headers, phrases or URL userinfo; the key is kept, the value goes. */
-export default defineRedactor({
+const credentials: RedactorDescriptor = {
   apiVersion: 1,
   id: "credentials",
   version: "1.0.0",
@@ -206,4 +207,5 @@ export default defineRedactor({
     redact: ['{"headers":{"Authorization":"Bearer abc123"},"db":"postgres://u:pw@h/db"}'],
     keep: ["no credentials here"],
   },
-});
+};
+export default credentials;

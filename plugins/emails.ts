@@ -1,4 +1,5 @@
-import { defineRedactor, REDACTED } from "../src/redact/define_redactor.ts";
+import type { RedactorDescriptor } from "../src/redact/define_redactor.ts";
+import { REDACTED } from "../src/redact/redacted.ts";
 
 /**
  * Email addresses: the local part is redacted, the domain kept (`‹redacted›@example.com`). A "top-level domain" that is a file extension and no real TLD (`.ts`, `.json`, `.png` …)
@@ -6,7 +7,7 @@ import { defineRedactor, REDACTED } from "../src/redact/define_redactor.ts";
  * (`/srv/mail/bob@example.com/inbox`) keeps its shape for `infer`. The original's pattern took minutes on a
  * long unbroken token; here the local part starts behind a lookbehind and every part is bounded.
  */
-export default defineRedactor({
+const emails: RedactorDescriptor = {
   apiVersion: 1,
   id: "emails",
   version: "1.0.0",
@@ -41,4 +42,5 @@ export default defineRedactor({
     redact: ['{"to":"carol@example.org"}'],
     keep: ["no addresses here @ all"],
   },
-});
+};
+export default emails;

@@ -1,10 +1,10 @@
-import { defineRedactor } from "../src/redact/define_redactor.ts";
+import type { RedactorDescriptor } from "../src/redact/define_redactor.ts";
 
 /**
  * PEM private-key blocks. A block without its END line (a truncated paste) is redacted to the end of the
  * string: a partial key is still a secret, and matching to the end keeps the rule linear when END is missing.
  */
-export default defineRedactor({
+const privateKeys: RedactorDescriptor = {
   apiVersion: 1,
   id: "private-keys",
   version: "1.0.0",
@@ -38,4 +38,5 @@ export default defineRedactor({
     redact: ["key:\n-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\nend"],
     keep: ["-----BEGIN CERTIFICATE-----"],
   },
-});
+};
+export default privateKeys;

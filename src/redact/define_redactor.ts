@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { AgentPermsError } from "../errors.ts";
 
-/** The marker that replaces a redacted value (the original's marker, kept so old traces read the same). */
-export const REDACTED = "‹redacted›";
+// In a module of its own (no zod) so the built-in packs in plugins/ can use it without loading the validator.
+export { REDACTED } from "./redacted.ts";
+import { REDACTED } from "./redacted.ts";
 
 /** Redactor plugin API versions this AgentPerms understands. */
 export const REDACTOR_API_VERSIONS: readonly number[] = [1];
