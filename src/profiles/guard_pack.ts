@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { AgentPermsError } from "../errors.ts";
-import { formatIssues, type PackIssue } from "../plugins/mod.ts";
+import type { PackIssue } from "../plugins/mod.ts";
+import { formatIssues } from "./_format_issues.ts";
 import { compileSafeRegex, type SafeRegex } from "../regex/mod.ts";
 import { globToRegExp } from "./extract_scopes.ts";
 import { requiredLiterals } from "./_required_literals.ts";

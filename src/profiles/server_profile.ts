@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { AgentPermsError } from "../errors.ts";
-import { formatIssues, type PackIssue } from "../plugins/mod.ts";
+import type { PackIssue } from "../plugins/mod.ts";
+import { formatIssues } from "./_format_issues.ts";
 import { isPointer } from "./_pointer.ts";
 import { extractScopes, globToRegExp } from "./extract_scopes.ts";
 import { type ServerProfileDescriptor, TOOL_CLASS_NAMES } from "./types.ts";

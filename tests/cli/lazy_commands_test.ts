@@ -88,7 +88,8 @@ Deno.test("the proxy's module graph holds no other command and none of their are
   );
   const foreign = [...graph].filter((m) =>
     (m.startsWith("src/cli/commands/") && !allowedCommands.includes(m)) ||
-    /^(src\/(report|infer|scan|replay|clients|lock|init)\/|attacks\/)/.test(m) ||
+    // src/plugins: the attack-pack loader (zod schemas, yaml), which only replay needs.
+    /^(src\/(report|infer|scan|replay|clients|lock|init|plugins)\/|attacks\/)/.test(m) ||
     /^npm:\/?(preact|preact-render-to-string|playwright-core|diff|cli-table3|jsonc-parser|smol-toml|mvdan-sh|@modelcontextprotocol\/sdk)@/
       .test(m)
   );
