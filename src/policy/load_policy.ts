@@ -69,7 +69,8 @@ export async function loadPolicy(
   if (parsed === undefined) {
     // The YAML parser, the schemas' checks and the lint load only when there is something to parse: a proxy
     // start whose policy is in the cache does not need them (issue 20 item 6).
-    const { parsePolicy } = await import("./parse_policy.ts");
+    const { loadFastYamlReader, parsePolicy } = await import("./parse_policy.ts");
+    await loadFastYamlReader();
     parsed = parsePolicy(text, { file, profiles });
     await cache?.put(text, parsed);
   }

@@ -1,5 +1,4 @@
-import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
-import { createRequire } from "node:module";
+import { isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { AgentPermsError } from "../errors.ts";
 import { KNOWN_KEYS, PolicySchema, type PolicyV1 } from "./schema.ts";
@@ -63,7 +62,16 @@ export function parsePolicy(
   const fast = parseFast(text, opts);
   if (fast !== undefined) return fast;
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  // Keys are compared as the JavaScript object will hold them: `true:` and `"true":`, `1:` and `"1":` are one
+  // key there, and the later one would silently replace the earlier (a server's denied_tools dropped).
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: sameObjectKey });
+  if (doc.errors.length === 0) {
+    const proto = protoKeyAt(doc.contents, 0);
+    if (proto !== undefined) {
+      const pos = lc.linePos(proto);
+      fail([{ message: 'a key "__proto__" cannot be read safely', line: pos.line, col: pos.col }]);
+    }
+  }
   if (doc.errors.length > 0) {
     fail(doc.errors.map((e) => {
       const pos = lc.linePos(e.pos[0]);
@@ -176,44 +184,41 @@ export function readYamlFast(text: string): Record<string, unknown> | undefined 
 }
 
 type JsYaml = typeof import("js-yaml");
-let jsYamlModule: JsYaml | null | undefined;
+let jsYamlModule: JsYaml | undefined;
 
-/**
- * js-yaml, loaded on the first policy read rather than at start-up (a proxy whose compiled policy comes from
- * the cache never reads YAML). Deno's CommonJS loader shares its module cache with `import`. When it cannot be
- * loaded, every policy takes the yaml path.
- */
+/** js-yaml once {@link loadFastYamlReader} loaded it and it reads as 5.x's core schema does; else undefined. */
 function fastReader(): JsYaml | undefined {
-  if (jsYamlModule === undefined) {
-    try {
-      jsYamlModule = createRequire(import.meta.url)("js-yaml") as JsYaml;
-    } catch {
-      jsYamlModule = null;
-    }
-  }
-  return jsYamlModule ?? undefined;
+  return jsYamlModule;
 }
 
 /**
- * Loads js-yaml ahead of the first policy read (optional; its dynamic import also tells `deno compile` to
- * bundle it).
- * @returns when it is loaded
+ * Loads js-yaml (through the import map, so the version `deno.lock` pins) for the policy fast path; `loadPolicy`
+ * calls it before a policy is parsed. Until it has run, or when the module cannot load or reads YAML 1.1
+ * numbers (`1_000`, `0b1`: js-yaml 4 does), every policy takes the `yaml` path.
+ * @returns when it is loaded (or found unusable)
  */
 export async function loadFastYamlReader(): Promise<void> {
+  if (jsYamlModule !== undefined) return;
   try {
-    jsYamlModule ??= await import("js-yaml");
+    const m = await import("js-yaml");
+    const probe = m.load("a: 1_000\nb: 0b1\nc: 1e400\n", { schema: m.CORE_SCHEMA, json: false }) as
+      | Record<string, unknown>
+      | null;
+    if (probe?.a === "1_000" && probe?.b === "0b1") jsYamlModule = m;
   } catch {
-    jsYamlModule = null;
+    // unusable: the yaml path reads every policy
   }
 }
 
 /**
  * Tags (`!`), directives (`%` at a line start), merge keys (`<<`), anchors (`&`), explicit keys (`? `),
- * collection keys (`]:`, `}:`), tabs, carriage returns, a byte-order mark, and `__proto__`: where the two
- * readers may differ, or where the difference is not worth proving.
+ * collection keys (`]:`, `}:`), tabs, carriage returns, a byte-order mark, `__proto__`, any backslash (escapes
+ * and escaped line breaks in double quotes: js-yaml and yaml fold `"a\⏎⏎ b"` differently), block scalars
+ * (`|`, `>`: chomping of trailing blank lines differs) and a line that starts with `:`: where the two readers
+ * may differ, or where the difference is not worth proving.
  */
 const FAST_UNSAFE_REGEXP =
-  /[!&\t\r\ufeff]|^%|^\s*(?:---|\.\.\.)|<<|\?(?:[ \n]|$)|[\]}] *:|[|>][-+]?\d|__proto__/m;
+  /[!&\t\r\ufeff\\]|^%|^\s*(?:---|\.\.\.)|<<|\?(?:[ \n]|$)|[\]}] *:|(?:^|[:\-[,{] *)[|>]|^ *:|__proto__/m;
 
 /**
  * A comment line less indented than the content that follows it (`key:`, `# note` at column 0, then the
@@ -239,13 +244,53 @@ function commentsAligned(text: string): boolean {
   return true;
 }
 
-/** No key reads differently: js-yaml spells a null key `null`, yaml an empty string. */
+/** Two mapping keys that name the same property of the JavaScript object the document becomes. */
+function sameObjectKey(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (!isScalar(a) || !isScalar(b)) return false;
+  const text = (v: unknown) => (v === null || v === undefined ? "" : String(v));
+  return text(a.value) === text(b.value);
+}
+
+/** The offset of a `__proto__` key however spelled (`"\x5f_proto__"`), else undefined. */
+function protoKeyAt(node: unknown, depth: number): number | undefined {
+  if (depth > 500) return undefined;
+  if (isMap(node)) {
+    for (const it of node.items) {
+      if (isScalar(it.key) && String(it.key.value) === "__proto__") return it.key.range?.[0] ?? 0;
+      const at = protoKeyAt(it.value, depth + 1);
+      if (at !== undefined) return at;
+    }
+  } else if (isSeq(node)) {
+    for (const it of node.items) {
+      const at = protoKeyAt(it, depth + 1);
+      if (at !== undefined) return at;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A string in core-schema number syntax: only a quoted scalar or a number too large for a double (js-yaml keeps
+ * `1e400` a string, yaml reads Infinity) gives one, so such a document takes the yaml path.
+ */
+const NUMBER_LIKE_REGEXP =
+  /^[-+]?(?:\d[\d_]*(?:\.[\d_]*)?(?:e[-+]?\d+)?|\.\d[\d_]*(?:e[-+]?\d+)?|0o[0-7_]+|0x[\da-f_]+|0b[01_]+|\.inf|\.nan)$/i;
+
+/**
+ * No key or value reads differently: js-yaml spells a null key `null`, yaml an empty string; yaml refuses an
+ * implicit key over 1,024 characters; numbers too large for a double (see NUMBER_LIKE_REGEXP).
+ */
 function plainKeys(v: unknown, depth: number): boolean {
   if (depth > 200) return false;
+  if (typeof v === "string") return !NUMBER_LIKE_REGEXP.test(v);
+  if (typeof v === "number") return Number.isFinite(v);
   if (Array.isArray(v)) return v.every((x) => plainKeys(x, depth + 1));
   if (v === null || typeof v !== "object") return true;
   for (const [k, x] of Object.entries(v)) {
-    if (k === "null" || !plainKeys(x, depth + 1)) return false;
+    if (k === "null" || k.length > 1000 || NUMBER_LIKE_REGEXP.test(k) || !plainKeys(x, depth + 1)) {
+      return false;
+    }
   }
   return true;
 }
