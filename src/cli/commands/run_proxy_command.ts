@@ -15,6 +15,7 @@ import denoJson from "../../../deno.json" with { type: "json" };
 import { hostRealpath } from "../../canonical/mod.ts";
 // TODO(#20): through canonical/mod.ts once it exports loadShellParser (canonical/mod.ts is not this change's).
 import { loadShellParser } from "../../canonical/read_shell.ts";
+import { prepareGuardPack } from "../../profiles/mod.ts";
 import {
   buildRedactFn,
   type LaunchSpec,
@@ -275,9 +276,13 @@ export async function runProxyCommand(env: CommandEnv, argv: string[], opts: Pro
       ...(telemetry ? { telemetry } : {}),
       detectContainment: detectContainmentDenial,
       launch,
-      // The shell parser (tens of ms to load) loads while the client reads its initialize answer; every
-      // message after the first waits for it (issue 20 item 6).
-      beforeCalls: loadShellParser,
+      // The shell parser (tens of ms to load) and format 2's guard packs (tens of ms of RE2 compiling) get
+      // ready while the client reads its initialize answer; every message after the first waits for them
+      // (issue 20 item 6). A pack that cannot compile is reported; decide() denies what it would have judged.
+      beforeCalls: async () => {
+        await loadShellParser();
+        for (const g of policy?.v2?.guardPacks ?? []) prepareGuardPack(g.pack);
+      },
       // The proxy's stdio edge (clientIn/clientOut left to runProxy: this process's stdin and stdout, polled
       // on the main thread when they are pipes); stdout carries only JSON-RPC.
       maxMessageBytes: opts.maxMessageBytes,
