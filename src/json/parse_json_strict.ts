@@ -21,13 +21,13 @@ const EXACT = JSON as JSON & {
 };
 
 /**
- * Numbers whose text `String(Number(text))` may not give back: 16 or more digits in a row (past 2^53 or
- * past double precision), a fraction ending in 0, an exponent, `-0`, and six zeros after a point (written in
- * exponent form). Anything else a JSON number can spell round-trips. It may match inside a string too: that
+ * Numbers whose text `String(Number(text))` may not give back: 16 or more digits, a point between them or
+ * not (past 2^53 or past double precision: `100000000000.000001`), a fraction ending in 0, an exponent, `-0`,
+ * and six zeros after a point (written in exponent form). Anything else a JSON number can spell round-trips. It may match inside a string too: that
  * only costs the slower exact parse.
  */
 /** A number token that JSON.parse would not write back as it was read. */
-const INEXACT_TOKEN_REGEXP = /\d{16}|^-?\d+\.\d*0(?!\d)|\d[eE]|^-0(?![.\d])|\.0{6}/;
+const INEXACT_TOKEN_REGEXP = /(?:\d\.?){16}|^-?\d+\.\d*0(?!\d)|\d[eE]|^-0(?![.\d])|\.0{6}/;
 
 /**
  * Whether a JSON text holds a number token that `JSON.parse` would not write back as it was read (more than 15
@@ -102,15 +102,20 @@ function scanJson(text: string): JsonScan {
 }
 
 /**
- * JSON.parse with the exact-number reviver. The reviver recurses once per level, so a text nested deeper
- * than the stack allows (thousands of levels, which plain JSON.parse reads) is read without it: its numbers
- * are then doubles, as before exact numbers existed, and its own text is what the proxy forwards.
+ * JSON.parse with the exact-number reviver. The reviver recurses once per level, so a text nested deeper than
+ * the stack allows (thousands of levels, which plain JSON.parse reads) cannot be read exactly: it is refused
+ * (no MCP message nests that deep), never read as doubles while its own text is what the proxy forwards.
  */
 function parseExact(text: string): unknown {
   try {
     return JSON.parse(text, exactNumber as (this: unknown, key: string, value: unknown) => unknown);
   } catch (e) {
-    if (e instanceof RangeError) return JSON.parse(text);
+    // Read as doubles, a number past 2^53 would be judged rounded while the proxy forwards the text as written.
+    if (e instanceof RangeError) {
+      throw new SyntaxError(
+        "nested too deeply to read its numbers exactly (thousands of levels); it is rejected",
+      );
+    }
     throw e;
   }
 }

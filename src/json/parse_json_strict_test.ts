@@ -273,3 +273,20 @@ Deno.test("parseJsonStrict() agrees with a reference reader on value, keys and n
   );
   assert.ok(accepted > 2000, `only ${accepted} texts accepted`);
 });
+
+Deno.test("parseJsonStrict() keeps a number exact when its 16 digits are split by the point, and refuses what it cannot read exactly", () => {
+  // 100000000000.000001 reads as the double 100000000000: judged rounded, it would be forwarded as written.
+  for (const n of ["100000000000.000001", "12345678.123456789", "1234567890123.4567"]) {
+    const r = parseJsonStrict(`{"amount":${n}}`);
+    assert.ok(r.ok);
+    assert.equal(JSON.stringify(r.value), `{"amount":${n}}`, n);
+  }
+  // Nested past what the exact reader's recursion reaches, with a number past 2^53 beside it: refused, never
+  // read as a double while the text is forwarded as written.
+  const deep = `{"params":{"_meta":${"[".repeat(20_000)}${"]".repeat(20_000)},"account":9007199254740993}}`;
+  const r = parseJsonStrict(deep);
+  assert.equal(r.ok, false);
+  assert.match((r as { error: string }).error, /nested too deeply/);
+  // Without an inexact number the plain reader needs no exactness and reads it.
+  assert.ok(parseJsonStrict(`{"a":${"[".repeat(20_000)}${"]".repeat(20_000)}}`).ok);
+});
