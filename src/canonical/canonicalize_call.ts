@@ -271,6 +271,14 @@ export function canonicalizeCall(raw: RawCall, opts: CanonicalizeOptions): Canon
     else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${pointer}/${i}`, key, depth + 1, hint, at));
     else if (v !== null && typeof v === "object") {
       const entries = Object.entries(v);
+      // `{"base": "main", "Base": "prod"}`: Go's encoding/json and other readers match names without case and
+      // keep the last, so the server could act on a value other than the one judged.
+      const clash = entries.length > 1 ? foldedKeyClash(entries) : undefined;
+      if (clash) {
+        throw new TooLarge(
+          `argument keys "${clash[0]}" and "${clash[1]}" differ only in case (a server may read either)`,
+        );
+      }
       // A folder argument applies to the name arguments beside it (and inside them: `files[]`).
       const bases = entries.filter(([k, x]) => typeof x === "string" && x.trim() !== "" && traitsOf(k).base)
         // At most MAX_BASES folders per object: every name is read once per folder, so the cost stays linear.
@@ -476,4 +484,17 @@ function schemaHints(schema: unknown): Map<string, string> {
     }
   }
   return hints;
+}
+
+/** Two keys equal once case is folded (`base`/`Base`, `kind`/`\u212aind`); over-folds (`ß`/`ss`): a refusal. */
+function foldedKeyClash(entries: [string, unknown][]): [string, string] | undefined {
+  if (!entries.some(([k]) => /[A-Z\u0080-\uffff]/.test(k))) return undefined;
+  const seen = new Map<string, string>();
+  for (const [k] of entries) {
+    const f = k.toUpperCase().toLowerCase();
+    const other = seen.get(f);
+    if (other !== undefined) return [other, k];
+    seen.set(f, k);
+  }
+  return undefined;
 }

@@ -150,3 +150,20 @@ Deno.test("canonicalizeCall() reads a command's backslash words as Windows names
   // Off (a POSIX server): a backslash is bash's escape.
   assert.deepEqual(paths("type secrets\\.env", false), []);
 });
+
+Deno.test("canonicalizeCall() refuses argument keys that differ only in case (a server may read either)", () => {
+  for (
+    const args of [
+      { base: "main", head: "x", Base: "prod" },
+      { opts: [{ path: "/ok", PATH: "/etc/shadow" }] },
+      { kind: "Pod", "\u212aind": "Secret" },
+    ]
+  ) {
+    const c = canonicalizeCall({ server: "s", tool: "t", arguments: args }, O);
+    assert.match(c.malformed ?? "", /differ only in case/, JSON.stringify(args));
+  }
+  assert.equal(
+    canonicalizeCall({ server: "s", tool: "t", arguments: { Base: "a", head: "b" } }, O).malformed,
+    undefined,
+  );
+});
