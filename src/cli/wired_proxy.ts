@@ -61,8 +61,9 @@ export function readWiredProxyArgs(args: readonly string[]): WiredProxyArgs | un
   for (; i < args.length; i++) {
     const a = args[i]!;
     if (a === "--") break;
-    const valueKey = VALUE_FLAGS[a];
-    const flagKey = BOOLEAN_FLAGS[a];
+    // Own entries only: `constructor`, `toString`… are words of the server's command, not flags.
+    const valueKey = Object.hasOwn(VALUE_FLAGS, a) ? VALUE_FLAGS[a] : undefined;
+    const flagKey = Object.hasOwn(BOOLEAN_FLAGS, a) ? BOOLEAN_FLAGS[a] : undefined;
     if (valueKey !== undefined || a === "--server-env") {
       const v = args[i + 1];
       // A missing, empty or dash-led value, or a repeated option: commander decides what it means.

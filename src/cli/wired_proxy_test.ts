@@ -123,6 +123,11 @@ Deno.test("readWiredProxyArgs() leaves everything else to commander (help, error
       ["proxy", ...base, "--unknown", "--", "x"],
       ["proxy", ...base, "x"],
       ["record", ...base, "--", "x"],
+      // Names every object inherits are no flags: the words before "--" belong to commander.
+      ["proxy", ...base, "constructor", "evil", "--", "x"],
+      ["proxy", ...base, "toString", "evil", "--", "x"],
+      ["proxy", ...base, "__proto__", "evil", "--", "x"],
+      ["proxy", ...base, "hasOwnProperty", "--", "x"],
     ]
   ) {
     assert.equal(readWiredProxyArgs(args), undefined, args.join(" "));
