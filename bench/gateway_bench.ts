@@ -11,7 +11,9 @@
  *
  *   deno run -A bench/gateway_bench.ts [calls per block, default 300] [blocks, default 6]
  *
- * With AP_BENCH_CPU_PROF=DIR the gateway writes a V8 CPU profile into DIR when it stops.
+ * With AP_BENCH_CPU_PROF=DIR the gateway writes a V8 CPU profile into DIR when it stops. With
+ * AP_BENCH_FSYNCS=1 (Linux, `perf` installed) the table also counts the trace fsyncs (fdatasync) each path's
+ * process made per call.
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -204,6 +206,23 @@ const cpuMs = (pid: number): number => {
 };
 const samples: Record<string, number[]> = {};
 const cpu: Record<string, number> = {};
+const fsyncs: Record<string, number> = {};
+/** Starts counting a process's fdatasync calls (AP_BENCH_FSYNCS=1); the function it returns stops and counts. */
+const countFsyncs = async (pid: number): Promise<() => Promise<number>> => {
+  if (!Deno.env.get("AP_BENCH_FSYNCS")) return () => Promise.resolve(NaN);
+  const perf = new Deno.Command("perf", {
+    args: ["stat", "-x,", "-e", "syscalls:sys_enter_fdatasync", "-p", String(pid)],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  // perf needs a moment to attach.
+  await new Promise((r) => setTimeout(r, 200));
+  return async () => {
+    perf.kill("SIGINT");
+    const text = new TextDecoder().decode((await perf.output()).stderr);
+    return Number(/^(\d+),/m.exec(text)?.[1] ?? NaN);
+  };
+};
 let id = 1;
 for (const [name, c] of Object.entries(paths)) {
   samples[name] = [];
@@ -215,6 +234,7 @@ for (let b = 0; b < BLOCKS; b++) {
   for (let k = 0; k < order.length; k++) {
     const [name, c] = order[(b + k) % order.length]!;
     const pid = name === "bare HTTP hop (floor)" ? hop.pid : gw.pid;
+    const stopCount = await countFsyncs(pid);
     const c0 = cpuMs(pid);
     for (let i = 0; i < CALLS; i++) {
       const t0 = performance.now();
@@ -222,6 +242,7 @@ for (let b = 0; b < BLOCKS; b++) {
       samples[name]!.push(performance.now() - t0);
     }
     cpu[name] = (cpu[name] ?? 0) + cpuMs(pid) - c0;
+    fsyncs[name] = (fsyncs[name] ?? 0) + await stopCount();
   }
 }
 const pct = (xs: number[], p: number) => {
@@ -230,11 +251,19 @@ const pct = (xs: number[], p: number) => {
 };
 const fmt = (n: number) => n.toFixed(2);
 const out = (line: string) => Deno.stdout.writeSync(new TextEncoder().encode(line + "\n"));
-out(`| path | p50 ms | p99 ms | CPU ms per call (gateway or hop) | calls |`);
-out(`|---|---|---|---|---|`);
+const counting = Deno.env.get("AP_BENCH_FSYNCS") !== undefined;
+out(
+  `| path | p50 ms | p99 ms | CPU ms per call (gateway or hop) | calls |${
+    counting ? " fsyncs per call |" : ""
+  }`,
+);
+out(`|---|---|---|---|---|${counting ? "---|" : ""}`);
 for (const [name, xs] of Object.entries(samples)) {
   const perCall = name === "direct" ? "–" : fmt(cpu[name]! / xs.length);
-  out(`| ${name} | ${fmt(pct(xs, 0.5))} | ${fmt(pct(xs, 0.99))} | ${perCall} | ${xs.length} |`);
+  const perCallFsyncs = counting && name !== "direct" ? ` ${(fsyncs[name]! / xs.length).toFixed(3)} |` : "";
+  out(
+    `| ${name} | ${fmt(pct(xs, 0.5))} | ${fmt(pct(xs, 0.99))} | ${perCall} | ${xs.length} |${perCallFsyncs}`,
+  );
 }
 const d = samples.direct!;
 const r = samples["gateway → remote"]!;

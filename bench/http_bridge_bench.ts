@@ -4,7 +4,10 @@
  * the same run, in alternating blocks so both see the same machine. Target (#19): added ≤ 0.5 ms p50 and
  * ≤ 2 ms p99.
  *
- *   deno run -A bench/http_bridge_bench.ts [calls per block, default 300] [blocks, default 6]
+ *   deno run -A bench/http_bridge_bench.ts [calls per block, default 300] [blocks, default 6] [--baseline DIR]
+ *
+ * `--baseline DIR` adds a fourth path: the bridge of another checkout (e.g. `git archive HEAD | tar -x -C DIR`
+ * before a change), so before and after are measured in the same run.
  *
  * With AP_BENCH_CPU_PROF=DIR both bridges write a V8 CPU profile into DIR when they stop.
  */
@@ -14,8 +17,12 @@ import { fileURLToPath } from "node:url";
 const TRACE_DIR = Deno.makeTempDirSync({ prefix: "ap-bridge-bench-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TRACE_DIR, { recursive: true }));
 
-const CALLS = Number(Deno.args[0] ?? 300);
-const BLOCKS = Number(Deno.args[1] ?? 6);
+const BASELINE = Deno.args.includes("--baseline")
+  ? Deno.args[Deno.args.indexOf("--baseline") + 1]
+  : undefined;
+const POSITIONAL = Deno.args.filter((a, i) => a !== "--baseline" && Deno.args[i - 1] !== "--baseline");
+const CALLS = Number(POSITIONAL[0] ?? 300);
+const BLOCKS = Number(POSITIONAL[1] ?? 6);
 const WARMUP = 100;
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
@@ -104,6 +111,12 @@ const AGENTPERMS = [
 ];
 /** The floor: the least a Deno bridge over fetch can do (bench/_min_http_bridge.ts). */
 const FLOOR = ["-A", "--no-config", `${ROOT}bench/_min_http_bridge.ts`, url];
+/** The same bridge from the `--baseline` checkout. */
+const BASE = BASELINE === undefined ? undefined : [
+  "--config",
+  `${BASELINE}/deno.json`,
+  ...AGENTPERMS.map((a) => a === `${ROOT}cli.ts` ? `${BASELINE}/cli.ts` : a),
+];
 
 /** A bridge as a child: one line out, one line back. */
 function bridgedClient(args: string[]) {
@@ -179,12 +192,15 @@ await waitUp();
 const direct = await directClient();
 const floor = bridgedClient(FLOOR);
 const bridged = bridgedClient(AGENTPERMS);
+const base = BASE ? bridgedClient(BASE) : undefined;
 await floor.init();
 await bridged.init();
+await base?.init();
 const paths = [
   { name: "direct HTTP", call: direct.call, ms: [] as number[] },
   { name: "bare bridge (floor)", call: floor.call, ms: [] as number[], cpu: floor.cpuMs },
   { name: "AgentPerms bridge", call: bridged.call, ms: [] as number[], cpu: bridged.cpuMs },
+  ...(base ? [{ name: "baseline bridge", call: base.call, ms: [] as number[], cpu: base.cpuMs }] : []),
 ];
 let id = 1;
 for (let i = 0; i < WARMUP; i++) for (const p of paths) await p.call(id++);
@@ -203,6 +219,7 @@ for (let block = 0; block < BLOCKS; block++) {
 const cpu = paths.map((p, i) => p.cpu ? (p.cpu() - cpu0[i]!) / p.ms.length : NaN);
 await floor.close();
 await bridged.close();
+await base?.close();
 server.kill("SIGKILL");
 await server.status;
 const d = paths[0]!.ms;
