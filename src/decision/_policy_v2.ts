@@ -173,10 +173,19 @@ function hintKey(a: ToolAnnotations | undefined): string {
   return k(a.readOnlyHint) + k(a.destructiveHint) + k(a.openWorldHint);
 }
 
+/** One number per profile object: two profiles with the same `server` name (a plugin shadowing a built-in) never share a plan. */
+const PROFILE_IDS = new WeakMap<object, number>();
+let nextProfileId = 0;
+function profileId(profile: object): number {
+  let id = PROFILE_IDS.get(profile);
+  if (id === undefined) PROFILE_IDS.set(profile, id = ++nextProfileId);
+  return id;
+}
+
 function planFor(s: CompiledServerV2, call: CallV2): ToolPlan {
   const profile = profileFor(s, call);
   const tool = call.tool ?? "";
-  const variant = `${profile?.server ?? ""}\u0000${hintKey(call.annotations)}`;
+  const variant = `${profile === undefined ? "" : profileId(profile)}\u0000${hintKey(call.annotations)}`;
   let cache = PLANS.get(s);
   if (!cache) PLANS.set(s, cache = new Map());
   let byVariant = cache.get(tool);

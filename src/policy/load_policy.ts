@@ -89,7 +89,8 @@ export async function loadPolicy(
 
 /** The `profiles:` list of a format 2 policy, read before validation (anything odd: none; parsePolicy reports it). */
 async function profileList(text: string): Promise<string[]> {
-  if (!/^profiles\s*:/m.test(text)) return [];
+  // Any spelling of the key (`profiles:`, `"profiles":`, inside a flow mapping): the YAML reading decides.
+  if (!text.includes("profiles")) return [];
   const { parse } = await import("yaml");
   try {
     const v = parse(text, { maxAliasCount: 100 }) as { version?: unknown; profiles?: unknown } | null;

@@ -86,6 +86,18 @@ Deno.test("check --profile reads a server the built-in profiles do not know", as
       1,
     );
     assert.deepEqual(JSON.parse(io.stdoutText()).ruleIds, ["servers.tracker.scopes.repos"]);
+    // Any YAML spelling of the key: a quoted key in a flow mapping loads the same profiles.
+    await Deno.writeTextFile(
+      join(dir, "p3.yaml"),
+      '{"version": 2, "profiles": ["./tracker.json"], "servers": {"tracker": {"scopes": {"repos": ["octo/*"]}}}}\n',
+    );
+    const io3 = fakeIo({ cwd: "/", env: { HOME: dir } });
+    await run(["check", "-p", join(dir, "p3.yaml"), "--call", JSON.stringify(call), "--format", "json"], io3);
+    assert.deepEqual(
+      JSON.parse(io3.stdoutText()).ruleIds,
+      ["servers.tracker.scopes.repos"],
+      io3.stderrText(),
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
