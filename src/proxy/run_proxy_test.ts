@@ -75,7 +75,7 @@ Deno.test("runProxy() writes each call's line before the call reaches the server
   assert.equal(code, 0);
   assert.equal(answered.size, N);
   assert.deepEqual(late, [], "answers that left before their call lines");
-  const results = new Set(traced.filter((e) => e.kind === "result").map((e) => e.id));
+  const results = new Set<unknown>(traced.filter((e) => e.kind === "result").map((e) => e.id));
   assert.deepEqual([...answered].filter((id) => !results.has(id)), [], "answers without a result line");
 });
 
