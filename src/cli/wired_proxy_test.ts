@@ -147,6 +147,8 @@ Deno.test("readWiredProxyArgs(): whenever it reads a command line, commander rea
     "",
     "--",
     "x y",
+    "constructor",
+    "toString",
   );
   const flag = fc.constantFrom(
     "--mode",
@@ -198,5 +200,6 @@ Deno.test("readWiredProxyArgs(): whenever it reads a command line, commander rea
     ),
     { numRuns: 1500 },
   );
-  assert.ok(read >= 150, `only ${read} generated command lines were read`);
+  // A guard against a vacuous property (about 10% of the generated lines are wired ones; seeds vary).
+  assert.ok(read >= 75, `only ${read} generated command lines were read`);
 });
