@@ -9,7 +9,9 @@
  *   (bench/_min_http_hop.ts): what any gateway in Deno adds at least.
  * Added latency = gateway → remote minus direct. Target (#19): ≤ 0.5 ms p50 and ≤ 2 ms p99.
  *
- *   deno run -A bench/gateway_bench.ts [calls per block, default 300] [blocks, default 6]
+ *   deno run -A bench/gateway_bench.ts [calls per block, default 300] [blocks, default 6] [--baseline DIR]
+ *
+ * `--baseline DIR` adds the same two gateway paths through a gateway started from the checkout in DIR.
  *
  * With AP_BENCH_CPU_PROF=DIR the gateway writes a V8 CPU profile into DIR when it stops. With
  * AP_BENCH_FSYNCS=1 (Linux, `perf` installed) the table also counts the trace fsyncs (fdatasync) each path's
@@ -18,8 +20,9 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const CALLS = Number(Deno.args[0] ?? 300);
-const BLOCKS = Number(Deno.args[1] ?? 6);
+const POSITIONAL = Deno.args.filter((a, i) => a !== "--baseline" && Deno.args[i - 1] !== "--baseline");
+const CALLS = Number(POSITIONAL[0] ?? 300);
+const BLOCKS = Number(POSITIONAL[1] ?? 6);
 const WARMUP = 100;
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const DENO = Deno.execPath();
@@ -60,8 +63,6 @@ async function waitUp(url: string): Promise<void> {
 }
 
 const tmp = await Deno.makeTempDir({ prefix: "agentperms-gateway-bench-" });
-const home = join(tmp, "home");
-await Deno.mkdir(home);
 await Deno.writeTextFile(
   join(tmp, "p.yaml"),
   "version: 1\nservers:\n  remote:\n    allowed_tools: [echo]\n  ev:\n    allowed_tools: [echo]\n",
@@ -89,45 +90,58 @@ const denoDir = (JSON.parse(new TextDecoder().decode(
 )) as { denoDir: string }).denoDir;
 // AP_BENCH_CPU_PROF=DIR: the gateway writes a V8 CPU profile there when it stops.
 const prof = Deno.env.get("AP_BENCH_CPU_PROF");
-const gw = new Deno.Command(DENO, {
-  args: [
-    "run",
-    ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []),
-    "-A",
-    // As the launcher and the compiled binary run it (src/clients/self_command.ts).
-    "--v8-flags=--max-semi-space-size=1",
-    "--config",
-    join(ROOT, "deno.json"),
-    join(ROOT, "cli.ts"),
-    "gateway",
-    "--listen",
-    "127.0.0.1:0",
-    "--format",
-    "json",
-    "--policy",
-    join(tmp, "p.yaml"),
-    "--config",
-    join(tmp, "gateway.json"),
-    "--trace-dir",
-    join(tmp, "traces"),
-  ],
-  env: { HOME: home, DENO_DIR: denoDir },
-  stdout: "piped",
-  stderr: "null",
-}).spawn();
-const startLine = await (async () => {
-  const reader = gw.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!out.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("the gateway did not start");
-    out += value;
-  }
-  reader.releaseLock();
-  return JSON.parse(out.split("\n")[0]!) as { servers: { name: string; url: string }[]; tokenFile: string };
-})();
-const token = (await Deno.readTextFile(startLine.tokenFile)).trim();
-const urlOf = (name: string) => startLine.servers.find((s) => s.name === name)!.url;
+/** Starts `agentperms gateway` from the checkout at `root` (its own HOME, so its own token). */
+async function startGateway(root: string, name: string) {
+  const gwHome = join(tmp, `home-${name}`);
+  await Deno.mkdir(gwHome);
+  const child = new Deno.Command(DENO, {
+    args: [
+      "run",
+      ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []),
+      "-A",
+      // As the launcher and the compiled binary run it (src/clients/self_command.ts).
+      "--v8-flags=--max-semi-space-size=1",
+      "--config",
+      join(root, "deno.json"),
+      join(root, "cli.ts"),
+      "gateway",
+      "--listen",
+      "127.0.0.1:0",
+      "--format",
+      "json",
+      "--policy",
+      join(tmp, "p.yaml"),
+      "--config",
+      join(tmp, "gateway.json"),
+      "--trace-dir",
+      join(tmp, `traces-${name}`),
+    ],
+    env: { HOME: gwHome, DENO_DIR: denoDir },
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const startLine = await (async () => {
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let out = "";
+    while (!out.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("the gateway did not start");
+      out += value;
+    }
+    reader.releaseLock();
+    return JSON.parse(out.split("\n")[0]!) as { servers: { name: string; url: string }[]; tokenFile: string };
+  })();
+  const token = (await Deno.readTextFile(startLine.tokenFile)).trim();
+  const urlOf = (server: string) => startLine.servers.find((s) => s.name === server)!.url;
+  return { child, token, urlOf };
+}
+const gw = await startGateway(ROOT, "main");
+// --baseline DIR: the same gateway from another checkout (e.g. `git archive HEAD | tar -x -C DIR` before a
+// change), in the same rotation, so before and after are measured in one run.
+const BASELINE = Deno.args.includes("--baseline")
+  ? Deno.args[Deno.args.indexOf("--baseline") + 1]
+  : undefined;
+const base = BASELINE === undefined ? undefined : await startGateway(BASELINE, "baseline");
 
 const INIT = {
   jsonrpc: "2.0",
@@ -192,8 +206,14 @@ const hopPort = await (async () => {
 const paths = {
   direct: await client(direct),
   "bare HTTP hop (floor)": await client(`http://127.0.0.1:${hopPort}/mcp`),
-  "gateway → remote": await client(urlOf("remote"), token),
-  "gateway → stdio": await client(urlOf("ev"), token),
+  "gateway → remote": await client(gw.urlOf("remote"), gw.token),
+  "gateway → stdio": await client(gw.urlOf("ev"), gw.token),
+  ...(base
+    ? {
+      "baseline gateway → remote": await client(base.urlOf("remote"), base.token),
+      "baseline gateway → stdio": await client(base.urlOf("ev"), base.token),
+    }
+    : {}),
 };
 /** CPU time the process in the middle of a path has used so far, ms (user + system, /proc; ticks of 10 ms). */
 const cpuMs = (pid: number): number => {
@@ -233,7 +253,11 @@ for (let b = 0; b < BLOCKS; b++) {
   // Each block starts with another path, so none always runs first.
   for (let k = 0; k < order.length; k++) {
     const [name, c] = order[(b + k) % order.length]!;
-    const pid = name === "bare HTTP hop (floor)" ? hop.pid : gw.pid;
+    const pid = name === "bare HTTP hop (floor)"
+      ? hop.pid
+      : name.startsWith("baseline")
+      ? base!.child.pid
+      : gw.child.pid;
     const stopCount = await countFsyncs(pid);
     const c0 = cpuMs(pid);
     for (let i = 0; i < CALLS; i++) {
@@ -277,8 +301,10 @@ out(
     fmt(pct(h, 0.99) - pct(d, 0.99))
   } ms`,
 );
-gw.kill("SIGTERM");
-await gw.status;
+for (const g of [gw, base]) {
+  g?.child.kill("SIGTERM");
+  await g?.child.status;
+}
 hop.kill("SIGKILL");
 await hop.status;
 everything.kill("SIGKILL");

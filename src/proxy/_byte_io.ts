@@ -38,8 +38,49 @@ export interface ByteSink {
 /** How long closing a stream waits for a peer that does not read before dropping what is left. */
 const CLOSE_WAIT_MS = 5000;
 
-/** A web ReadableStream as a source (tests; stdin that is a terminal or a file). */
+/**
+ * A hand-off a web stream may carry under this key, for a peer in the same process (the gateway and the proxy
+ * of one of its sessions): {@link streamSource} and {@link streamSink} then pass chunks by a call, without the
+ * promises and queues a web stream takes per chunk (measured: about 18 µs of the gateway's CPU per call). A
+ * stream read or written the usual way works as before.
+ */
+export const DIRECT_BYTES: unique symbol = Symbol("agentperms.directBytes");
+
+/** The hand-off of a ReadableStream that carries {@link DIRECT_BYTES}. */
+export interface DirectSource {
+  /**
+   * Delivers every chunk (first those that came before) to `onChunk`, each in its own microtask as a stream
+   * read would, and calls `onEnd` once at the end. Called at most once; the stream is never read then.
+   */
+  attach(onChunk: (chunk: Uint8Array) => void, onEnd: () => void): void;
+  /** The reader stops: no more chunks; `onEnd` is called. */
+  cancel(): void;
+}
+
+/** The hand-off of a WritableStream that carries {@link DIRECT_BYTES}. */
+export interface DirectSink {
+  /** Takes one chunk (the caller never writes to it again). */
+  write(chunk: Uint8Array): void;
+  /** The end of the output. */
+  close(): void;
+}
+
+/** A web ReadableStream as a source (tests; stdin that is a terminal or a file; a gateway session). */
 export function streamSource(stream: ReadableStream<Uint8Array>): ByteSource {
+  const direct = (stream as { [DIRECT_BYTES]?: DirectSource })[DIRECT_BYTES];
+  if (direct) {
+    let attached = false;
+    return {
+      run(onChunk) {
+        if (attached) return Promise.resolve();
+        attached = true;
+        return new Promise<void>((resolve) => direct.attach(onChunk, resolve));
+      },
+      cancel: () => direct.cancel(),
+      pause() {},
+      resume() {},
+    };
+  }
   const reader = stream.getReader();
   return {
     async run(onChunk) {
@@ -65,9 +106,26 @@ export function streamSource(stream: ReadableStream<Uint8Array>): ByteSource {
 
 /** A web WritableStream as a sink. */
 export function streamSink(stream: WritableStream<Uint8Array>): ByteSink {
-  const writer = stream.getWriter();
+  const direct = (stream as { [DIRECT_BYTES]?: DirectSink })[DIRECT_BYTES];
   let open = true;
   const enc = new TextEncoder();
+  if (direct) {
+    return {
+      write(data) {
+        if (!open) return false;
+        direct.write(typeof data === "string" ? enc.encode(data) : data);
+        return true;
+      },
+      close() {
+        if (open) direct.close();
+        open = false;
+        return Promise.resolve();
+      },
+      backlog: () => 0,
+      onDrain: (fn) => queueMicrotask(fn),
+    };
+  }
+  const writer = stream.getWriter();
   return {
     write(data) {
       if (!open) return false;

@@ -1,3 +1,4 @@
+import { DIRECT_BYTES, type DirectSink, type DirectSource } from "./_byte_io.ts";
 import { idKey } from "./_json_rpc.ts";
 import { concat, DEFAULT_MAX_MESSAGE_BYTES, type Frame, LineSplitter, oversizeId } from "./framing.ts";
 
@@ -92,6 +93,87 @@ interface Peeked {
 }
 
 /**
+ * The client's messages for one session's proxy, one line per chunk. The proxy takes them through the
+ * {@link DIRECT_BYTES} hand-off (streamSource does) or by reading `stream`, whichever it does first; until
+ * then they wait here. The hand-off delivers each chunk in a microtask of its own, as a stream read would.
+ */
+class SessionInput implements DirectSource {
+  readonly stream: ReadableStream<Uint8Array>;
+  #ctrl!: ReadableStreamDefaultController<Uint8Array>;
+  #mode: "waiting" | "direct" | "stream" = "waiting";
+  #queue: Uint8Array[] = [];
+  #closed = false;
+  #cancelled = false;
+  #onChunk: ((chunk: Uint8Array) => void) | undefined;
+  #onEnd: (() => void) | undefined;
+
+  constructor() {
+    // highWaterMark 0: pull runs only once a reader asks for a chunk (never for a proxy using the hand-off).
+    this.stream = new ReadableStream<Uint8Array>({
+      start: (c) => void (this.#ctrl = c),
+      pull: () => this.#useStream(),
+    }, { highWaterMark: 0 });
+    Object.defineProperty(this.stream, DIRECT_BYTES, { value: this });
+  }
+
+  /** One chunk from the client. @throws {TypeError} once the proxy cancelled its input (as enqueue would) */
+  push(chunk: Uint8Array): void {
+    if (this.#closed || this.#cancelled) throw new TypeError("The session's input is closed");
+    if (this.#mode === "stream") this.#ctrl.enqueue(chunk);
+    else if (this.#mode === "direct") this.#deliver(chunk);
+    else this.#queue.push(chunk);
+  }
+
+  /** The client's end of input (the proxy sees EOF after what came before). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#mode === "stream") this.#ctrl.close();
+    else if (this.#mode === "direct") queueMicrotask(() => this.#end());
+  }
+
+  /** @inheritdoc */
+  attach(onChunk: (chunk: Uint8Array) => void, onEnd: () => void): void {
+    if (this.#mode !== "waiting") {
+      onEnd();
+      return;
+    }
+    this.#mode = "direct";
+    this.#onChunk = onChunk;
+    this.#onEnd = onEnd;
+    for (const chunk of this.#queue.splice(0)) this.#deliver(chunk);
+    if (this.#closed) queueMicrotask(() => this.#end());
+  }
+
+  /** @inheritdoc */
+  cancel(): void {
+    this.#cancelled = true;
+    this.#queue = [];
+    this.#end();
+  }
+
+  #deliver(chunk: Uint8Array): void {
+    queueMicrotask(() => {
+      if (!this.#cancelled) this.#onChunk?.(chunk);
+    });
+  }
+
+  #end(): void {
+    const onEnd = this.#onEnd;
+    this.#onEnd = undefined;
+    this.#onChunk = undefined;
+    onEnd?.();
+  }
+
+  #useStream(): void {
+    if (this.#mode !== "waiting") return;
+    this.#mode = "stream";
+    for (const chunk of this.#queue.splice(0)) this.#ctrl.enqueue(chunk);
+    if (this.#closed) this.#ctrl.close();
+  }
+}
+
+/**
  * One MCP session of the gateway: its own proxy (router, server process or remote session, trace), its SSE
  * streams, and the events kept for resumption. Messages for the client are routed to the POST stream that
  * carried their request, progress to the stream of the request that asked for it (its token), a server request
@@ -104,7 +186,7 @@ class GatewaySession {
   protocolVersion: string | undefined;
   lastActive = Date.now();
   alive = true;
-  readonly #input: ReadableStreamDefaultController<Uint8Array>;
+  readonly #input: SessionInput;
   readonly #streams = new Map<number, Stream>();
   readonly #byRequest = new Map<string | number, Stream>();
   readonly #byProgress = new Map<string | number, Stream>();
@@ -128,17 +210,19 @@ class GatewaySession {
     this.server = server;
     this.#replayBytes = opts.replayBytes;
     this.#streams.set(0, { key: 0, waiting: new Set(), done: false });
-    let input!: ReadableStreamDefaultController<Uint8Array>;
-    const clientIn = new ReadableStream<Uint8Array>({ start: (c) => void (input = c) });
-    this.#input = input;
+    this.#input = new SessionInput();
+    const clientIn = this.#input.stream;
     const splitter = new LineSplitter(Number.MAX_SAFE_INTEGER);
     const onFrame = (f: Frame) => {
       if (f.kind === "line" && f.bytes.length > 0) this.#toClient(f.bytes);
     };
-    const clientOut = new WritableStream<Uint8Array>({
+    const out: DirectSink = {
       write: (chunk) => splitter.push(chunk, onFrame),
       close: () => splitter.end(onFrame),
-    });
+    };
+    const clientOut = new WritableStream<Uint8Array>(out);
+    // The session's proxy (streamSink) writes here by a call, not through the stream.
+    Object.defineProperty(clientOut, DIRECT_BYTES, { value: out });
     let why = "its proxy ended";
     this.ended = backend({ clientIn, clientOut }).then(
       (code) => void (why = `its server stopped (exit ${code})`),
@@ -171,7 +255,7 @@ class GatewaySession {
     const line = new Uint8Array(body.length + 1);
     line.set(body);
     line[body.length] = 10;
-    this.#input.enqueue(line);
+    this.#input.push(line);
     return stream;
   }
 

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { Gateway, type GatewayBackend } from "./gateway.ts";
+import { streamSink, streamSource } from "./_byte_io.ts";
+import { outbox, pump } from "./_line_io.ts";
 
 const TOKEN = "test-token-0123456789abcdefghijklmnopqrstuv";
 const HOST = "127.0.0.1:7341";
@@ -466,4 +468,48 @@ Deno.test("Gateway.handle() refuses a session past maxSessions with 503 and what
   await again.body?.cancel();
   assert.equal(g.sessionCount, 2);
   await g.close();
+});
+
+Deno.test("Gateway hands a session's lines to a proxy built on streamSource/streamSink by a call, the streams left unread, and DELETE ends its input", async () => {
+  let locked: boolean[] = [];
+  let inputEnded = false;
+  // What runProxy/runBridge do at their client edge: pump lines from streamSource, answer through an outbox.
+  const backend: GatewayBackend = async ({ clientIn, clientOut }) => {
+    const toClient = outbox(streamSink(clientOut), () => {}, () => {});
+    await pump(streamSource(clientIn), 1 << 20, (f) => {
+      if (f.kind !== "line") return;
+      const m = JSON.parse(new TextDecoder().decode(f.bytes));
+      if (m.method === "initialize") {
+        toClient(
+          JSON.stringify({
+            jsonrpc: "2.0",
+            id: m.id,
+            result: { protocolVersion: "2025-06-18", capabilities: {} },
+          }),
+        );
+      } else if (m.id !== undefined) {
+        locked = [clientIn.locked, clientOut.locked];
+        toClient(JSON.stringify({ jsonrpc: "2.0", id: m.id, result: { echoed: m.params } }));
+      }
+    });
+    inputEnded = true;
+    await toClient.close();
+    return 0;
+  };
+  const g = new Gateway({ servers: new Map([["ev", backend]]), token: TOKEN, hosts: [HOST], diag: () => {} });
+  const sid = await open(g);
+  for (const n of [1, 2, 3]) {
+    const res = await g.handle(
+      req("POST", { sid, body: { jsonrpc: "2.0", id: n, method: "echo", params: { n } } }),
+    );
+    assert.deepEqual((await events(res)).map((e) => e.data), [{
+      jsonrpc: "2.0",
+      id: n,
+      result: { echoed: { n } },
+    }]);
+  }
+  assert.deepEqual(locked, [false, false], "the hand-off, not the streams");
+  assert.equal((await g.handle(req("DELETE", { sid }))).status, 200);
+  await g.close();
+  assert.equal(inputEnded, true, "the proxy saw the end of its input");
 });
