@@ -457,14 +457,24 @@ function findMasks(
   opts: OsContainmentOptions,
 ): ProfileEntry[] {
   const home = opts.home;
+  const granted = [...profile.read.map((e) => e.value), ...profile.write.map((e) => e.value)];
+  // The runtime's package caches (Deno's module cache) are not walked: downloaded code, no files of the
+  // user's. Not when one holds the home, the server's folder or a granted folder (DENO_DIR=~/work): that
+  // one is walked like any other.
+  const caches = new Set(
+    (needs.caches ?? []).filter((c) =>
+      c !== "/" && !isWithin(home, c) && !isWithin(opts.cwd, c) &&
+      !granted.some((g) => g !== c && isWithin(g, c))
+    ),
+  );
   const roots = [
-    ...profile.read.map((e) => e.value),
-    ...profile.write.map((e) => e.value),
+    ...granted,
     ...needs.read.filter((e) =>
+      !caches.has(e.value) &&
       !/\/\.(?:pyenv|nvm|volta|asdf|rbenv|cargo|rustup|deno|bun)(?:\/|$)/.test(e.value)
     )
       .map((e) => e.value),
-  ].filter((v) => v !== "/");
+  ].filter((v) => v !== "/" && !caches.has(v));
   const judge = policy !== undefined && profile.hidePatterns.length > 0;
   const grants = profileGrants(profile);
   const hidden = new PathSet(profile.hide.map((e) => e.value));
@@ -511,7 +521,7 @@ function findMasks(
           }
         }
         if (!e.isDirectory || level >= MASK_WALK_DEPTH || WALK_SKIP.has(e.name)) continue;
-        if (hidden.holds(p)) continue;
+        if (hidden.holds(p) || caches.has(p)) continue;
         if (
           dir === home &&
           HOME_WALK_SKIP.some((x) => p === `${home}/${x}` || `${home}/${x}`.startsWith(`${p}/`))

@@ -80,6 +80,13 @@ export interface RuntimeNeeds {
   prefetch?: { argv: string[]; denoDir: string };
   /** The npm cache folder an npx entry installs into (writable during the install step only). */
   npmCache?: string;
+  /**
+   * Package caches among `read` (Deno's module cache): downloaded code shared by every program of the user,
+   * shown read-only whole. They hold no files of the user's own, so the start-up walk for files to mask
+   * does not enter them (a shared cache easily outgrows the walk's budget, which would hide its package
+   * folders and stop the server loading its own dependencies).
+   */
+  caches?: string[];
   /** Things the user should know. */
   notes: string[];
   /** True when the command cannot run in the OS sandbox at all (Docker needs its daemon's socket). */
@@ -226,11 +233,24 @@ export function runtimeNeeds(
     } else if (!/^(?:npm|jsr|https?):/.test(file)) script(file);
     if (name === "deno") {
       const dd = opts.env.DENO_DIR ?? defaultDenoDir(opts.home, opts.env, Deno.build.os);
-      add(dd, "deno's module cache");
-      const prefetch = denoCacheArgv(resolved, argv.slice(1), file);
+      // A cache that holds the home (DENO_DIR=~ or /) is never shown whole.
+      const holdsHome = dd === "/" || `${opts.home}/`.startsWith(`${dd.replace(/\/$/, "")}/`);
+      if (holdsHome) {
+        notes.push(`Deno's cache "${dd}" holds the home, so it is not shown: grant it in sandbox.read`);
+      } else add(dd, "deno's module cache");
+      const caches = holdsHome ? [] : [dd];
+      // Nor is it made writable for `deno cache`.
+      const prefetch = holdsHome ? undefined : denoCacheArgv(resolved, argv.slice(1), file);
       if (prefetch) {
-        return { argv: [resolved, ...argv.slice(1)], read, notes, prefetch: { argv: prefetch, denoDir: dd } };
+        return {
+          argv: [resolved, ...argv.slice(1)],
+          read,
+          notes,
+          caches,
+          prefetch: { argv: prefetch, denoDir: dd },
+        };
       }
+      return { argv: [resolved, ...argv.slice(1)], read, notes, caches };
     }
   }
   return { argv: [resolved, ...argv.slice(1)], read, notes };
