@@ -14,6 +14,10 @@
  */
 import { parse } from "yaml";
 import { canonicalizeCall, compilePolicy, hostRealpath, parsePolicy } from "../mod.ts";
+import { loadFastYamlReader } from "../src/policy/parse_policy.ts";
+
+// What loadPolicy does before it parses: js-yaml for the fast path of plain policies.
+await loadFastYamlReader();
 import { PolicyV2Schema, validateV2 } from "../src/policy/mod.ts";
 import { attachCallFacts, type CallV2, decide } from "../src/decision/mod.ts";
 import { extractScopes, matchGuards } from "../src/profiles/mod.ts";

@@ -171,6 +171,9 @@ function parseFast(
  */
 export function readYamlFast(text: string): Record<string, unknown> | undefined {
   if (FAST_UNSAFE_REGEXP.test(text) || !commentsAligned(text)) return undefined;
+  // Escapes exist only in double-quoted scalars: a backslash in a plain or single-quoted one is a backslash
+  // to both readers (a regex, a Windows path).
+  if (text.includes("\\") && text.includes('"')) return undefined;
   const jsYaml = fastReader();
   if (jsYaml === undefined) return undefined;
   let data: unknown;
@@ -212,13 +215,13 @@ export async function loadFastYamlReader(): Promise<void> {
 
 /**
  * Tags (`!`), directives (`%` at a line start), merge keys (`<<`), anchors (`&`), explicit keys (`? `),
- * collection keys (`]:`, `}:`), tabs, carriage returns, a byte-order mark, `__proto__`, any backslash (escapes
- * and escaped line breaks in double quotes: js-yaml and yaml fold `"a\⏎⏎ b"` differently), block scalars
+ * collection keys (`]:`, `}:`), tabs, carriage returns, a byte-order mark, `__proto__`, a backslash in a text
+ * with a double quote (escapes and escaped line breaks: js-yaml and yaml fold `"a\⏎⏎ b"` differently), block scalars
  * (`|`, `>`: chomping of trailing blank lines differs) and a line that starts with `:`: where the two readers
  * may differ, or where the difference is not worth proving.
  */
 const FAST_UNSAFE_REGEXP =
-  /[!&\t\r\ufeff\\]|^%|^\s*(?:---|\.\.\.)|<<|\?(?:[ \n]|$)|[\]}] *:|(?:^|[:\-[,{] *)[|>]|^ *:|__proto__/m;
+  /[!&\t\r\ufeff]|^%|^\s*(?:---|\.\.\.)|<<|\?(?:[ \n]|$)|[\]}] *:|(?:^|[:\-[,{] *)[|>]|^ *:|__proto__/m;
 
 /**
  * A comment line less indented than the content that follows it (`key:`, `# note` at column 0, then the

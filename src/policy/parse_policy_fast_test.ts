@@ -309,6 +309,11 @@ Deno.test("fast YAML reading: the cases a review found read differently go to th
     assert.equal(readYamlFast(text), undefined, name);
     assertSame(text);
   }
+  // A backslash in a plain or single-quoted scalar is a backslash to both readers: fast, and the same.
+  const regex =
+    "version: 2\nservers:\n  db:\n    tools:\n      q:\n        arguments:\n          v: { regex: '^\\d+$' }\n";
+  assert.notEqual(readYamlFast(regex), undefined);
+  assertSame(regex);
   // The ordinary shape still takes the fast path (the gate is not simply closed).
   assert.notEqual(
     readYamlFast("version: 1\nservers:\n  fs:\n    allowed_paths: [./src, 127.0.0.1]\n"),
