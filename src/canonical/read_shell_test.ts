@@ -212,40 +212,6 @@ console.log(JSON.stringify({ before, load, after }));
   }
 });
 
-Deno.test("mvdan-sh is not in the proxy's static module graph: it loads after the initialize answer (issue 20)", async () => {
-  const entry = new URL("../cli/commands/run_proxy_command.ts", import.meta.url).href;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", entry],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(60_000),
-  }).output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as {
-    roots: string[];
-    modules: { specifier: string; dependencies?: { code?: { specifier?: string }; isDynamic?: boolean }[] }[];
-    redirects: Record<string, string>;
-  };
-  const bySpecifier = new Map(info.modules.map((m) => [m.specifier, m]));
-  const seen = new Set<string>();
-  const todo = [...info.roots];
-  while (todo.length > 0) {
-    const raw = todo.pop()!;
-    const s = info.redirects[raw] ?? raw;
-    if (seen.has(s)) continue;
-    seen.add(s);
-    for (const d of bySpecifier.get(s)?.dependencies ?? []) {
-      if (!d.isDynamic && d.code?.specifier) todo.push(d.code.specifier);
-    }
-  }
-  assert.ok(
-    seen.has(new URL("./read_shell.ts", import.meta.url).href),
-    "the graph walk reaches read_shell.ts",
-  );
-  assert.deepEqual([...seen].filter((s) => s.includes("mvdan-sh")), []);
-});
-
 Deno.test("readShell() keeps recent readings: frozen, charged the same budget, never one the budget cut short", () => {
   const cmd = "sh -c 'cat /kept-x' > /kept-y";
   const cost = cmd.length + "cat /kept-x".length; // the command and the script it runs
