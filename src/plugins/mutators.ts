@@ -368,6 +368,27 @@ function shellForms(prog: string, p: string): [string, string][] {
 }
 
 /**
+ * Each `<program> <path>` command argument of a call (`cat ~/.ssh/id_rsa`), rewritten into every form `forms`
+ * gives for it, one mutated call per form.
+ */
+function commandArgForms(
+  call: MutatedCall["call"],
+  forms: (program: string, path: string) => [string, string][],
+): MutatedCall[] {
+  const args = call.arguments ?? {};
+  const out: MutatedCall[] = [];
+  for (const [key, value] of Object.entries(args)) {
+    if (typeof value !== "string" || !COMMAND_ARG_REGEXP.test(key)) continue;
+    const m = /^([A-Za-z0-9_.-]+) +([^\s'"$`\\;&|<>(){}*?[\]]+)$/.exec(value.trim());
+    if (!m) continue;
+    for (const [label, command] of forms(m[1]!, m[2]!)) {
+      out.push({ call: { ...call, arguments: { ...args, [key]: command } }, label });
+    }
+  }
+  return out;
+}
+
+/**
  * Builds the mutator that rewrites a `<program> <path>` command argument (`cat ~/.ssh/id_rsa`) into the shell
  * constructs whose value is only known when they run or that move the base of a relative path.
  * @returns the mutator
@@ -377,19 +398,7 @@ function shellConstructMutator(): Mutator {
     id: "shell-construct",
     description:
       "$VAR, $(…), backticks, arithmetic, brace expansion, $IFS, globs, eval, sh -c, here-docs, cd/pushd/-C, curl @file, ~user, ~+, $PWD",
-    apply: (call) => {
-      const args = call.arguments ?? {};
-      const out: MutatedCall[] = [];
-      for (const [key, value] of Object.entries(args)) {
-        if (typeof value !== "string" || !COMMAND_ARG_REGEXP.test(key)) continue;
-        const m = /^([A-Za-z0-9_.-]+) +([^\s'"$`\\;&|<>(){}*?[\]]+)$/.exec(value.trim());
-        if (!m) continue;
-        for (const [label, command] of shellForms(m[1]!, m[2]!)) {
-          out.push({ call: { ...call, arguments: { ...args, [key]: command } }, label });
-        }
-      }
-      return out;
-    },
+    apply: (call) => commandArgForms(call, shellForms),
   };
 }
 
@@ -433,19 +442,7 @@ function shellIndirectMutator(): Mutator {
     id: "shell-indirect",
     description:
       "A quoted or escaped space in a climbing word, | sh, base64 -d | bash, bash <(…), a script written then run, grep -r over the parent folder",
-    apply: (call) => {
-      const args = call.arguments ?? {};
-      const out: MutatedCall[] = [];
-      for (const [key, value] of Object.entries(args)) {
-        if (typeof value !== "string" || !COMMAND_ARG_REGEXP.test(key)) continue;
-        const m = /^([A-Za-z0-9_.-]+) +([^\s'"$`\\;&|<>(){}*?[\]]+)$/.exec(value.trim());
-        if (!m) continue;
-        for (const [label, command] of shellIndirectForms(m[1]!, m[2]!)) {
-          out.push({ call: { ...call, arguments: { ...args, [key]: command } }, label });
-        }
-      }
-      return out;
-    },
+    apply: (call) => commandArgForms(call, shellIndirectForms),
   };
 }
 
