@@ -926,14 +926,7 @@ async function readCapped(req: Request, max: number): Promise<Uint8Array | undef
     }
     parts.push(value);
   }
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return parts.length === 1 ? parts[0]! : concat(parts);
 }
 
 /** Whether two byte arrays of the same length are equal, in time that does not depend on where they differ. */

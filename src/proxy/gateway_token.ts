@@ -1,4 +1,5 @@
 import { dirname, join } from "node:path";
+import { ensurePrivateDir } from "./_private_dir.ts";
 import { AgentPermsError } from "../errors.ts";
 
 /**
@@ -52,18 +53,7 @@ export async function loadGatewayToken(
   onNote: (message: string) => void = () => {},
 ): Promise<{ token: string; created: boolean }> {
   const dir = dirname(file);
-  try {
-    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-    if (Deno.build.os !== "windows") {
-      const st = await Deno.stat(dir);
-      if (st.mode !== null && (st.mode & 0o077) !== 0) await Deno.chmod(dir, 0o700);
-    }
-  } catch (e) {
-    throw new AgentPermsError("io_failed", `Cannot create the folder of the gateway token "${dir}"`, {
-      cause: e,
-      hint: "Check the permissions of that folder, or set XDG_STATE_HOME to a folder you own",
-    });
-  }
+  await ensurePrivateDir(dir, "the folder of the gateway token");
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   const fresh = btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(
     /=+$/,

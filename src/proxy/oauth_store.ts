@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { ensurePrivateDir } from "./_private_dir.ts";
 import { join } from "node:path";
 import { z } from "zod";
 import { AgentPermsError } from "../errors.ts";
@@ -170,18 +171,7 @@ async function readLoginFile(
  */
 export async function writeOAuthLogin(dir: string, login: OAuthLoginV1): Promise<string> {
   const file = oauthLoginFile(dir, new URL(login.serverUrl));
-  try {
-    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-    if (Deno.build.os !== "windows") {
-      const st = await Deno.stat(dir);
-      if (st.mode !== null && (st.mode & 0o077) !== 0) await Deno.chmod(dir, 0o700);
-    }
-  } catch (e) {
-    throw new AgentPermsError("io_failed", `Cannot create the OAuth login folder "${dir}"`, {
-      cause: e,
-      hint: "Check the permissions of that folder, or set XDG_STATE_HOME to a folder you own",
-    });
-  }
+  await ensurePrivateDir(dir, "the OAuth login folder");
   const tmp = `${file}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   try {
     await Deno.writeTextFile(tmp, JSON.stringify(login, null, 2) + "\n", { createNew: true, mode: 0o600 });
