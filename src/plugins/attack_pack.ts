@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { formatIssues, type PackIssue } from "../validation_issues.ts";
 import { AgentPermsError } from "../errors.ts";
 import { MUTATORS } from "./mutators.ts";
 
@@ -131,12 +132,7 @@ export interface AttackPackDescriptor {
 }
 
 /** One validation problem, with where it is when known. */
-export interface PackIssue {
-  /** Dotted path into the descriptor (`attacks.3.call.tool`). */
-  path: string;
-  /** What is wrong. */
-  message: string;
-}
+export type { PackIssue };
 
 /**
  * Validates an unknown value as an attack pack descriptor: the schema, a supported `apiVersion` and unique
@@ -218,11 +214,4 @@ export function defineAttackPack(d: AttackPackDescriptor): AttackPackDescriptor 
   return d;
 }
 
-/**
- * Formats validation issues as one line each, `path: message`.
- * @param issues the issues
- * @returns a string for an error message
- */
-export function formatIssues(issues: readonly PackIssue[]): string {
-  return issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ");
-}
+export { formatIssues };

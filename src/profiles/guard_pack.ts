@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { AgentPermsError } from "../errors.ts";
-import type { PackIssue } from "../plugins/mod.ts";
-import { formatIssues } from "./_format_issues.ts";
+import { formatIssues, type PackIssue } from "../validation_issues.ts";
 import { compileSafeRegex, type SafeRegex } from "../regex/mod.ts";
 import { globToRegExp } from "./extract_scopes.ts";
 import { requiredLiterals } from "./_required_literals.ts";

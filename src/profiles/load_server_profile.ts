@@ -1,7 +1,7 @@
 import { extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { AgentPermsError } from "../errors.ts";
-import { formatIssues } from "./_format_issues.ts";
+import { formatIssues } from "../validation_issues.ts";
 import { parseJsonStrict } from "../json/mod.ts";
 import { validateServerProfile } from "./server_profile.ts";
 import type { ServerProfileDescriptor } from "./types.ts";

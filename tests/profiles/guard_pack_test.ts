@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { BUILTIN_GUARD_PACKS } from "../../guards/mod.ts";
+import { formatIssues } from "../../src/validation_issues.ts";
 import {
   defineGuardPack,
   GUARD_LIMITS,
@@ -86,5 +87,17 @@ Deno.test("BUILTIN_GUARD_PACKS are valid and cover every family #18 names", () =
     matchGuards(pack, "git_clone", { url: "https://github.com/octo/site.git" }),
     [],
     "a plain clone URL is fine",
+  );
+});
+
+Deno.test("formatIssues() spells each issue as path: message, one line", () => {
+  assert.equal(formatIssues([]), "");
+  assert.equal(formatIssues([{ path: "", message: "not an object" }]), "not an object");
+  assert.equal(
+    formatIssues([{ path: "guards.0.pattern", message: "backreference" }, {
+      path: "samples.hit.1",
+      message: 'no guard "x"',
+    }]),
+    'guards.0.pattern: backreference; samples.hit.1: no guard "x"',
   );
 });
