@@ -272,6 +272,22 @@ function merged(have: string[], add: readonly string[]): string[] {
   return [...out].sort();
 }
 
+/**
+ * The scopes session rules compare, from what a profile read of a call; undefined when some could not be read.
+ * @param x the extracted scopes
+ * @returns the session scopes, or undefined
+ */
+export function sessionScopesOf(x: ExtractedScopes): SessionScopes | undefined {
+  if (x.unreadable.length > 0) return undefined;
+  return {
+    repos: x.repos,
+    recipientDomains: x.recipientDomains,
+    channels: x.channels,
+    tables: x.tables,
+    namespaces: x.namespaces,
+  };
+}
+
 /** What {@link sessionCallOf} needs besides the canonical call. */
 export interface SessionCallFacts {
   /** The call's arguments as sent. */
@@ -314,15 +330,7 @@ export function sessionCallOf(call: CanonicalCall, facts: SessionCallFacts = {})
   if (profile && found) {
     const x: ExtractedScopes = extractScopes(profile, call.tool, facts.arguments ?? {});
     for (const h of x.hosts) hosts.add(h);
-    if (x.unreadable.length === 0) {
-      scopes = {
-        repos: x.repos,
-        recipientDomains: x.recipientDomains,
-        channels: x.channels,
-        tables: x.tables,
-        namespaces: x.namespaces,
-      };
-    }
+    scopes = sessionScopesOf(x);
   }
   return {
     server: call.server,

@@ -7,7 +7,7 @@ import {
   type ToolClassName,
 } from "../profiles/mod.ts";
 import { BUILTIN_PROFILES } from "../../profiles/mod.ts";
-import type { SessionCall } from "../decision/session_rules.ts";
+import { type SessionCall, sessionScopesOf } from "../decision/session_rules.ts";
 import type { ToolAnnotations } from "../profiles/mod.ts";
 
 /** The scope kinds `infer` writes (format 2 `scopes:` keys); hosts are learned as allowed_hosts. */
@@ -116,16 +116,8 @@ export class ScopeLearner {
     } else {
       const x = extractScopes(profile, tool, args ?? {});
       x.hosts.forEach((h) => hosts.add(h));
-      if (x.unreadable.length > 0) s.blocked ??= `${tool}: ${x.unreadable[0]}`;
-      else {
-        scopes = {
-          repos: x.repos,
-          recipientDomains: x.recipientDomains,
-          channels: x.channels,
-          tables: x.tables,
-          namespaces: x.namespaces,
-        };
-      }
+      scopes = sessionScopesOf(x);
+      if (!scopes) s.blocked ??= `${tool}: ${x.unreadable[0]}`;
       const lists: Record<LearnedScopeKind, string[]> = {
         repos: x.repos,
         recipient_domains: x.recipientDomains,
